@@ -1,0 +1,68 @@
+/* limits.h: every fixed-size limit of the protocol and the server, each with its reason.
+ */
+#ifndef IC_LIMITS_H
+#define IC_LIMITS_H
+
+/* Client-to-server line, terminator (CR LF or LF) included: the contract's bound, so one
+ * client can never make the server buffer more than this per connection for input. */
+#define IC_LINE_MAX 512
+
+/* Server-to-client line, terminator included: a USERLIST of 1000 members of 32-byte nicks
+ * is about 34 KiB; 64 KiB leaves room and stays a single bounded allocation. */
+#define IC_OUT_LINE_MAX 65536
+
+#define IC_NICK_MAX	       32 /* bytes of [A-Za-z0-9_.-] */
+#define IC_ROOM_MAX	       33 /* '#' and up to 32 name bytes */
+#define IC_REALNAME_MAX	       64 /* bytes of UTF-8 */
+#define IC_VERSION_PART_DIGITS 9  /* each of MAJOR.MINOR.PATCH fits an int32 */
+#define IC_PROTO_MAJOR	       1  /* the only major version this server serves */
+
+/* Rooms one client may be in at once (#Lobby included): bounds per-client state and the
+ * cost of a disconnect, which tells every room it was in. */
+#define IC_ROOMS_PER_CLIENT 16
+
+/* Token bucket per client: a burst of 20 lines, refilled at 10 a second: a person typing
+ * or a script chatting fits; a flood does not. */
+#define IC_RATE_BURST	   20
+#define IC_RATE_PER_SEC	   10
+#define IC_FLOOD_ERR_MS	   1000	 /* at most one ERROR FLOOD a second */
+#define IC_FLOOD_DROP_MAX  100	 /* more dropped lines than this ... */
+#define IC_FLOOD_WINDOW_MS 10000 /* ... within this window: disconnect */
+
+/* Unsent output per client: past this the client is not reading and is dropped, so it
+ * never costs the server unbounded memory nor slows anybody else. */
+#define IC_OUTQ_MAX (256 * 1024)
+
+/* Kernel send buffer asked for each client socket: bounds kernel memory per client and
+ * makes a stalled reader show up in our own queue quickly. */
+#define IC_SOCK_SNDBUF (64 * 1024)
+
+/* Clients: select() watches at most FD_SETSIZE (1024) descriptors; 1000 sessions plus 16
+ * spare raw connections plus listener, UDP socket, stdio and signal pipe fit. */
+#define IC_CLIENTS_DEFAULT 256
+#define IC_CLIENTS_MAX	   1000
+#define IC_RAW_SPARE	   16
+
+/* Voice: an RTP packet over this many bytes is dropped (fits a 1280-byte IPv6 MTU with
+ * IP/UDP headers; Opus at our rates is far below). */
+#define IC_RTP_MAX	   1200
+#define IC_RTP_PT_OPUS	   111
+#define IC_RTP_EXT_PROFILE 0xBEDE
+#define IC_RTP_EXT_WORDS   3 /* one-byte element: ID 1, 8 token bytes, 3 padding bytes */
+#define IC_TOKEN_LEN	   8
+#define IC_SEQ_WINDOW	   64 /* replay window: sequence numbers remembered */
+
+/* Voice packets read (recvmmsg) and copies sent (sendmmsg) per system call. */
+#define IC_RX_BATCH 32
+#define IC_TX_BATCH 1024
+
+/* Timers, seconds: the contract's defaults. */
+#define IC_PING_INTERVAL_DEFAULT 15
+#define IC_PING_TIMEOUT_DEFAULT	 45
+#define IC_RING_TIMEOUT_DEFAULT	 30
+#define IC_TIMER_MAX_S		 86400 /* longest accepted timer setting: a day */
+
+#define IC_PORT_DEFAULT	   6060
+#define IC_SERVER_NAME_MAX 64 /* --name: printed in ACCEPT */
+
+#endif

@@ -1,0 +1,213 @@
+#include "msg.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "limits.h"
+#include "names.h"
+
+static const struct {
+	const char *name;
+	enum msg_verb verb;
+} verbs[] = {
+    {"CONNECT", MSG_CONNECT},	    {"PONG", MSG_PONG},	      {"PING", MSG_PING},
+    {"DISCONNECT", MSG_DISCONNECT}, {"JOIN", MSG_JOIN},	      {"PART", MSG_PART},
+    {"USERLIST", MSG_USERLIST},	    {"PRIVMSG", MSG_PRIVMSG}, {"TALK", MSG_TALK},
+};
+
+static const char *const err_names[ERR_COUNT] = {
+    [ERR_NONE] = "NONE",
+    [ERR_BAD_LINE] = "BAD_LINE",
+    [ERR_LINE_TOO_LONG] = "LINE_TOO_LONG",
+    [ERR_BAD_ENCODING] = "BAD_ENCODING",
+    [ERR_UNKNOWN_COMMAND] = "UNKNOWN_COMMAND",
+    [ERR_NOT_LOGGED_IN] = "NOT_LOGGED_IN",
+    [ERR_ALREADY_LOGGED_IN] = "ALREADY_LOGGED_IN",
+    [ERR_BAD_ARGS] = "BAD_ARGS",
+    [ERR_BAD_NICK] = "BAD_NICK",
+    [ERR_NICK_IN_USE] = "NICK_IN_USE",
+    [ERR_BAD_VERSION] = "BAD_VERSION",
+    [ERR_SERVER_FULL] = "SERVER_FULL",
+    [ERR_BAD_ROOM] = "BAD_ROOM",
+    [ERR_NOT_IN_ROOM] = "NOT_IN_ROOM",
+    [ERR_TOO_MANY_ROOMS] = "TOO_MANY_ROOMS",
+    [ERR_NO_SUCH_USER] = "NO_SUCH_USER",
+    [ERR_BUSY] = "BUSY",
+    [ERR_NO_CALL] = "NO_CALL",
+    [ERR_FLOOD] = "FLOOD",
+};
+
+static const char *const talk_names[] = {"Request", "Accept", "Deny", "End", "Busy"};
+
+const char *msg_err_name(enum msg_err e)
+{
+	return (e >= 0 && e < ERR_COUNT) ? err_names[e] : "UNKNOWN";
+}
+
+const char *msg_talk_name(enum talk_action a)
+{
+	return talk_names[a];
+}
+
+static bool verb_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+enum msg_err msg_parse(char *line, struct msg *m)
+{
+	char *colon = strchr(line, ':');
+	char *sp;
+
+	memset(m, 0, sizeof(*m));
+	if (colon) {
+		*colon = '\0';
+		m->args = colon[1] == ' ' ? colon + 2 : colon + 1;
+	}
+	/* head: VERB or VERB SP TARGET, nothing else */
+	sp = strchr(line, ' ');
+	if (sp) {
+		*sp = '\0';
+		m->target = sp + 1;
+		if (!*m->target || strchr(m->target, ' '))
+			return ERR_BAD_LINE;
+	}
+	if (!*line)
+		return ERR_BAD_LINE;
+	for (const char *p = line; *p; p++) {
+		if (!verb_char(*p))
+			return ERR_BAD_LINE;
+	}
+	m->verb_text = line;
+	m->verb = MSG_UNKNOWN;
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (!strcasecmp(line, verbs[i].name)) {
+			m->verb = verbs[i].verb;
+			break;
+		}
+	}
+	return ERR_NONE;
+}
+
+/* Next token of CONNECT's args: a "quoted string" (no '"' inside) or a bare word. */
+static char *next_token(char **cursor, bool *ok)
+{
+	char *s = *cursor, *tok;
+
+	*ok = true;
+	while (*s == ' ')
+		s++;
+	if (!*s)
+		return NULL;
+	if (*s == '"') {
+		char *end = strchr(s + 1, '"');
+
+		if (!end || (end[1] != ' ' && end[1] != '\0')) {
+			*ok = false;
+			return NULL;
+		}
+		*end = '\0';
+		tok = s + 1;
+		*cursor = end + 1;
+		return tok;
+	}
+	tok = s;
+	while (*s && *s != ' ')
+		s++;
+	if (*s)
+		*s++ = '\0';
+	*cursor = s;
+	return tok;
+}
+
+enum msg_err msg_parse_connect(char *args, const char **nick, const char **realname)
+{
+	char *cur = args, *n, *r, *v;
+	int major, minor, patch;
+	bool ok;
+
+	if (!args)
+		return ERR_BAD_ARGS;
+	n = next_token(&cur, &ok);
+	if (!n)
+		return ERR_BAD_ARGS;
+	r = next_token(&cur, &ok);
+	if (!ok || !r)
+		return ERR_BAD_ARGS;
+	v = next_token(&cur, &ok);
+	if (!ok || !v)
+		return ERR_BAD_ARGS;
+	while (*cur == ' ')
+		cur++;
+	if (*cur)
+		return ERR_BAD_ARGS;
+	if (!names_nick_valid(n))
+		return ERR_BAD_NICK;
+	if (!names_realname_valid(r))
+		return ERR_BAD_ARGS;
+	if (names_version_parse(v, &major, &minor, &patch) || major != IC_PROTO_MAJOR)
+		return ERR_BAD_VERSION;
+	*nick = n;
+	*realname = r;
+	return ERR_NONE;
+}
+
+int msg_parse_talk(const char *args, enum talk_action *out)
+{
+	if (!args)
+		return -EINVAL;
+	for (int a = TALK_REQUEST; a <= TALK_END; a++) {
+		if (!strcasecmp(args, talk_names[a])) {
+			*out = (enum talk_action)a;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int msg_parse_u32(const char *s, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX)
+			return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int msg_fmt(char *buf, size_t size, const char *verb, const char *target,
+	    const char *args)
+{
+	int n = snprintf(buf, size, "%s%s%s%s%s\n", verb, target ? " " : "",
+			 target ? target : "", args ? ": " : "", args ? args : "");
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	return n;
+}
+
+int msg_fmt_error(char *buf, size_t size, enum msg_err code, const char *text)
+{
+	return msg_fmt(buf, size, "ERROR", msg_err_name(code), text);
+}
+
+int msg_fmt_voice(char *buf, size_t size, unsigned port, uint32_t ssrc,
+		  const uint8_t token[8])
+{
+	char args[64];
+	int n = snprintf(args, sizeof(args), "%u %u ", port, (unsigned)ssrc);
+
+	for (int i = 0; i < IC_TOKEN_LEN; i++)
+		n += snprintf(args + n, sizeof(args) - (size_t)n, "%02x", token[i]);
+	return msg_fmt(buf, size, "VOICE", NULL, args);
+}

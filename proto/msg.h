@@ -1,0 +1,86 @@
+/* msg.h: parse client lines into structs and format server lines (no I/O). */
+#ifndef IC_MSG_H
+#define IC_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum msg_verb {
+	MSG_UNKNOWN = 0,
+	MSG_CONNECT,
+	MSG_PONG,
+	MSG_PING,
+	MSG_DISCONNECT,
+	MSG_JOIN,
+	MSG_PART,
+	MSG_USERLIST,
+	MSG_PRIVMSG,
+	MSG_TALK,
+};
+
+/* Error codes of `ERROR <CODE>: text`, in the contract's order. */
+enum msg_err {
+	ERR_NONE = 0,
+	ERR_BAD_LINE,
+	ERR_LINE_TOO_LONG,
+	ERR_BAD_ENCODING,
+	ERR_UNKNOWN_COMMAND,
+	ERR_NOT_LOGGED_IN,
+	ERR_ALREADY_LOGGED_IN,
+	ERR_BAD_ARGS,
+	ERR_BAD_NICK,
+	ERR_NICK_IN_USE,
+	ERR_BAD_VERSION,
+	ERR_SERVER_FULL,
+	ERR_BAD_ROOM,
+	ERR_NOT_IN_ROOM,
+	ERR_TOO_MANY_ROOMS,
+	ERR_NO_SUCH_USER,
+	ERR_BUSY,
+	ERR_NO_CALL,
+	ERR_FLOOD,
+	ERR_COUNT,
+};
+
+enum talk_action { TALK_REQUEST, TALK_ACCEPT, TALK_DENY, TALK_END, TALK_BUSY };
+
+/* A parsed line. Pointers point into the caller's buffer, which msg_parse modifies. */
+struct msg {
+	enum msg_verb verb;
+	const char *verb_text; /* as written (for logs) */
+	const char *target;    /* NULL when the head has no target */
+	const char *args;      /* NULL when there is no ':' part; "" when empty */
+};
+
+/* Split `line` (NUL-terminated, no LF) into VERB, TARGET and ARGS in place.
+ * Returns 0, or ERR_BAD_LINE when it is not `VERB[ TARGET][: ARGS]`. An unknown verb is
+ * not an error here: m->verb is MSG_UNKNOWN. */
+enum msg_err msg_parse(char *line, struct msg *m);
+
+/* CONNECT arguments: `"nick" "real name" MAJOR.MINOR.PATCH` (quotes optional around a
+ * word without spaces). Modifies args in place. Returns ERR_NONE, ERR_BAD_ARGS,
+ * ERR_BAD_NICK or ERR_BAD_VERSION (malformed, or a major other than 1). */
+enum msg_err msg_parse_connect(char *args, const char **nick, const char **realname);
+
+/* TALK argument: Request/Accept/Deny/End (any case). Returns 0 or -EINVAL. */
+int msg_parse_talk(const char *args, enum talk_action *out);
+
+/* Parse a decimal cookie (PONG argument). Returns 0 or -EINVAL. */
+int msg_parse_u32(const char *s, uint32_t *out);
+
+const char *msg_err_name(enum msg_err e);
+const char *msg_talk_name(enum talk_action a);
+
+/* Format `VERB[ TARGET][: ARGS]\n` into buf. target/args may be NULL.
+ * Returns the length written (without NUL), or -ENOSPC if it does not fit. */
+int msg_fmt(char *buf, size_t size, const char *verb, const char *target,
+	    const char *args);
+
+/* `ERROR CODE: text\n`. Same returns as msg_fmt. */
+int msg_fmt_error(char *buf, size_t size, enum msg_err code, const char *text);
+
+/* `VOICE: port ssrc token\n` with the token in 16 lower-case hex digits. */
+int msg_fmt_voice(char *buf, size_t size, unsigned port, uint32_t ssrc,
+		  const uint8_t token[8]);
+
+#endif

@@ -1,0 +1,389 @@
+/* cmd.c: one handler per client verb, dispatched through a table. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hub_int.h"
+#include "log.h"
+#include "names.h"
+
+typedef void(cmd_h)(struct hub *h, struct sess *s, struct msg *m, uint64_t now);
+
+static bool online(const struct sess *s)
+{
+	return s && s->state == SESS_ONLINE && !s->leaving;
+}
+
+/* ---- rooms ---- */
+
+/* Send `USERLIST #Room: a, b` to `only`, or to every member when only is NULL. */
+void cmd_userlist(struct hub *h, struct room *r, struct sess *only)
+{
+	char *buf = h->line;
+	size_t size = sizeof(h->line);
+	int n = snprintf(buf, size, "USERLIST %s: ", r->name);
+
+	for (size_t i = 0; i < r->n && n > 0 && (size_t)n < size; i++)
+		n += snprintf(buf + n, size - (size_t)n, "%s%s", i ? ", " : "",
+			      r->members[i]->nick);
+	if (n <= 0 || (size_t)n + 1 >= size)
+		return; /* cannot happen within IC_OUT_LINE_MAX; never send a cut list */
+	buf[n++] = '\n';
+	if (only) {
+		sess_send(only, buf, (size_t)n);
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		sess_send(r->members[i], buf, (size_t)n);
+}
+
+static int sess_room_index(const struct sess *s, const struct room *r)
+{
+	for (unsigned i = 0; i < s->nrooms; i++) {
+		if (s->rooms[i] == r)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Move room i to the end of s's list: it becomes the voice room. */
+static void sess_room_to_end(struct sess *s, unsigned i)
+{
+	struct room *r = s->rooms[i];
+
+	memmove(&s->rooms[i], &s->rooms[i + 1],
+		(s->nrooms - i - 1) * sizeof(s->rooms[0]));
+	s->rooms[s->nrooms - 1] = r;
+}
+
+void cmd_join_room(struct hub *h, struct sess *s, const char *name)
+{
+	struct room *r = rooms_find(&h->rooms, name);
+	int i = r ? sess_room_index(s, r) : -1;
+	int err;
+
+	if (i >= 0) { /* already in: answer it alone, and it is the voice room again */
+		sess_room_to_end(s, (unsigned)i);
+		sess_line(h, s, "JOINED", NULL, r->name);
+		cmd_userlist(h, r, s);
+		return;
+	}
+	if (s->nrooms >= IC_ROOMS_PER_CLIENT) {
+		sess_error(h, s, ERR_TOO_MANY_ROOMS,
+			   "at most 16 rooms at once: PART one first");
+		return;
+	}
+	err = rooms_join(&h->rooms, name, s, &r);
+	if (err) {
+		sess_error(h, s, ERR_BAD_ROOM,
+			   "cannot create the room now (out of memory)");
+		return;
+	}
+	s->rooms[s->nrooms++] = r;
+	log_debug("%s joined %s", s->nick, r->name);
+	sess_line(h, s, "JOINED", NULL, r->name);
+	cmd_userlist(h, r, NULL);
+}
+
+static void part_room(struct hub *h, struct sess *s, unsigned i, bool tell)
+{
+	struct room *r = s->rooms[i];
+	bool gone;
+
+	memmove(&s->rooms[i], &s->rooms[i + 1],
+		(s->nrooms - i - 1) * sizeof(s->rooms[0]));
+	s->nrooms--;
+	if (tell)
+		sess_line(h, s, "PARTED", NULL, r->name);
+	gone = r->n == 1 && !r->permanent;
+	rooms_part(&h->rooms, r, s);
+	if (!gone)
+		cmd_userlist(h, r, NULL);
+}
+
+void cmd_part_all(struct hub *h, struct sess *s)
+{
+	while (s->nrooms > 0)
+		part_room(h, s, s->nrooms - 1, false);
+}
+
+/* ---- calls ---- */
+
+void cmd_end_call(struct hub *h, struct call *c, struct sess *ender)
+{
+	struct sess *peer = call_peer(c, ender);
+
+	if (peer)
+		sess_line(h, peer, "TALK", ender->nick, "End");
+	c->caller->call = NULL;
+	c->callee->call = NULL;
+	call_free(c);
+}
+
+/* ---- handlers ---- */
+
+static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
+{
+	const char *nick, *real;
+	char cookie[16];
+	enum msg_err e;
+	uint32_t v;
+
+	if (s->state != SESS_NEW) {
+		sess_error(h, s, ERR_ALREADY_LOGGED_IN,
+			   "this connection is logged in already");
+		return;
+	}
+	if (h->nlogin >= h->conf.max_clients) {
+		sess_error(h, s, ERR_SERVER_FULL, "the server is full, try again later");
+		sess_leave(s, "server full", false);
+		return;
+	}
+	e = msg_parse_connect((char *)m->args, &nick, &real);
+	if (e) {
+		static const char *const why[ERR_COUNT] = {
+		    [ERR_BAD_ARGS] = "expected: CONNECT: \"Nick\" \"Real Name\" 1.0.0",
+		    [ERR_BAD_NICK] = "nick: 1-32 of A-Z a-z 0-9 _ - .",
+		    [ERR_BAD_VERSION] = "this server speaks protocol 1.x.y",
+		};
+		sess_error(h, s, e, why[e]);
+		return;
+	}
+	if (sess_by_nick(h, nick)) {
+		sess_error(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another");
+		return;
+	}
+	if (sess_rand(h, s->token, sizeof(s->token)) || sess_rand(h, &v, sizeof(v))) {
+		sess_error(h, s, ERR_SERVER_FULL,
+			   "no randomness available, try again later");
+		sess_leave(s, "getrandom failed", false);
+		return;
+	}
+	do { /* a unique ssrc: retry on the rare clash */
+		if (sess_rand(h, &s->ssrc, sizeof(s->ssrc)))
+			s->ssrc++;
+	} while (sess_by_ssrc(h, s->ssrc));
+	strcpy(s->nick, nick);
+	strcpy(s->realname, real);
+	hmap_add(&h->nicks, &s->nick_node, hmap_hash_icase(nick));
+	hmap_add(&h->ssrcs, &s->ssrc_node, hmap_hash_u32(s->ssrc));
+	h->nlogin++;
+	s->state = SESS_AWAIT_PONG;
+	s->ping_cookie = v;
+	s->ping_out = true;
+	s->ping_sent_ms = now;
+	sess_line(h, s, "ACCEPT", NULL, h->name);
+	{
+		int n = msg_fmt_voice(h->line, sizeof(h->line), h->conf.udp_port, s->ssrc,
+				      s->token);
+		if (n > 0)
+			sess_send(s, h->line, (size_t)n);
+	}
+	snprintf(cookie, sizeof(cookie), "%u", (unsigned)v);
+	sess_line(h, s, "PING", NULL, cookie);
+}
+
+static void cmd_pong(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
+{
+	uint32_t v;
+
+	if (!s->ping_out || msg_parse_u32(m->args, &v) || v != s->ping_cookie)
+		return; /* a wrong PONG is ignored */
+	s->ping_out = false;
+	s->next_ping_ms = now + h->conf.ping_interval_ms;
+	if (s->state == SESS_AWAIT_PONG) {
+		s->state = SESS_ONLINE;
+		log_info("%s (session %u) logged in from %s", s->nick, s->id, s->peer);
+		cmd_join_room(h, s, ROOM_LOBBY);
+	}
+}
+
+static void cmd_ping(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
+{
+	(void)now;
+	sess_line(h, s, "PONG", NULL, m->args);
+}
+
+static void cmd_disconnect(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
+{
+	(void)h, (void)m, (void)now;
+	sess_leave(s, "disconnected", false);
+}
+
+/* The room named by a JOIN/PART/USERLIST: the argument, or else the target. */
+static const char *room_arg(const struct msg *m)
+{
+	return m->args && *m->args ? m->args : m->target;
+}
+
+static void cmd_join(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
+{
+	const char *name = room_arg(m);
+
+	(void)now;
+	if (!names_room_valid(name)) {
+		sess_error(h, s, ERR_BAD_ROOM, "room: # and 1-32 of A-Z a-z 0-9 _ - .");
+		return;
+	}
+	cmd_join_room(h, s, name);
+}
+
+/* The index of the room `name` in s's list, or -1 after answering the error. */
+static int member_room(struct hub *h, struct sess *s, const char *name)
+{
+	struct room *r;
+	int i;
+
+	if (!names_room_valid(name)) {
+		sess_error(h, s, ERR_BAD_ROOM, "room: # and 1-32 of A-Z a-z 0-9 _ - .");
+		return -1;
+	}
+	r = rooms_find(&h->rooms, name);
+	i = r ? sess_room_index(s, r) : -1;
+	if (i < 0)
+		sess_error(h, s, ERR_NOT_IN_ROOM, "you are not in that room");
+	return i;
+}
+
+static void cmd_part(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
+{
+	int i = member_room(h, s, room_arg(m));
+
+	(void)now;
+	if (i >= 0)
+		part_room(h, s, (unsigned)i, true);
+}
+
+static void cmd_userlist_req(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
+{
+	int i = member_room(h, s, room_arg(m));
+
+	(void)now;
+	if (i >= 0)
+		cmd_userlist(h, s->rooms[i], s);
+}
+
+static void cmd_privmsg(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
+{
+	(void)now;
+	if (!m->target || !m->args || !*m->args) {
+		sess_error(h, s, ERR_BAD_ARGS, "expected: PRIVMSG <nick|#room>: <text>");
+		return;
+	}
+	if (m->target[0] == '#') {
+		int i = member_room(h, s, m->target);
+		struct room *r;
+		int n;
+
+		if (i < 0)
+			return;
+		r = s->rooms[i];
+		n = snprintf(h->line, sizeof(h->line), "PRIVMSG %s %s: %s\n", r->name,
+			     s->nick, m->args);
+		for (size_t k = 0; k < r->n && n > 0; k++) {
+			if (r->members[k] != s)
+				sess_send(r->members[k], h->line, (size_t)n);
+		}
+	} else {
+		struct sess *t = sess_by_nick(h, m->target);
+
+		if (!online(t)) {
+			sess_error(h, s, ERR_NO_SUCH_USER, "no such user online");
+			return;
+		}
+		sess_line(h, t, "PRIVMSG", s->nick, m->args);
+	}
+}
+
+static void cmd_talk(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
+{
+	enum talk_action a;
+	struct sess *t;
+	int err;
+
+	if (!m->target || msg_parse_talk(m->args, &a)) {
+		sess_error(h, s, ERR_BAD_ARGS,
+			   "expected: TALK <nick>: Request|Accept|Deny|End");
+		return;
+	}
+	t = sess_by_nick(h, m->target);
+	if (!online(t))
+		t = NULL;
+	if (a == TALK_REQUEST) {
+		if (t == s) {
+			sess_error(h, s, ERR_BAD_ARGS, "you cannot call yourself");
+		} else if (!t) {
+			sess_error(h, s, ERR_NO_SUCH_USER, "no such user online");
+		} else if (s->call) {
+			sess_error(h, s, ERR_BUSY,
+				   "you are in a call already: end it first");
+		} else if (t->call) {
+			sess_line(h, s, "TALK", t->nick, "Busy");
+		} else if ((err =
+				call_new(&s->call, s, t, now, h->conf.ring_timeout_ms))) {
+			sess_error(h, s, ERR_BUSY,
+				   "cannot place a call now (out of memory)");
+		} else {
+			t->call = s->call;
+			log_debug("%s calls %s", s->nick, t->nick);
+			sess_line(h, t, "TALK", s->nick, "Request");
+		}
+		return;
+	}
+	if (!s->call || !t ||
+	    (a == TALK_END ? call_check_end(s->call, s, t)
+			   : call_answer(s->call, s, t, a == TALK_ACCEPT))) {
+		sess_error(h, s, ERR_NO_CALL, "no such call with that user");
+		return;
+	}
+	if (a == TALK_ACCEPT) {
+		log_debug("%s accepted %s's call", s->nick, t->nick);
+		sess_line(h, t, "TALK", s->nick, "Accept");
+	} else if (a == TALK_DENY) {
+		struct call *c = s->call;
+
+		sess_line(h, t, "TALK", s->nick, "Deny");
+		c->caller->call = NULL;
+		c->callee->call = NULL;
+		call_free(c);
+	} else {
+		cmd_end_call(h, s->call, s);
+	}
+}
+
+static const struct {
+	enum msg_verb verb;
+	bool needs_login;
+	cmd_h *h;
+} cmds[] = {
+    {MSG_CONNECT, false, cmd_connect},
+    {MSG_PONG, false, cmd_pong},
+    {MSG_PING, false, cmd_ping},
+    {MSG_DISCONNECT, false, cmd_disconnect},
+    {MSG_JOIN, true, cmd_join},
+    {MSG_PART, true, cmd_part},
+    {MSG_USERLIST, true, cmd_userlist_req},
+    {MSG_PRIVMSG, true, cmd_privmsg},
+    {MSG_TALK, true, cmd_talk},
+};
+
+void cmd_dispatch(struct hub *h, struct sess *s, char *line, uint64_t now)
+{
+	struct msg m;
+
+	if (msg_parse(line, &m)) {
+		sess_error(h, s, ERR_BAD_LINE, "expected: VERB[ TARGET][: ARGS]");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (cmds[i].verb != m.verb)
+			continue;
+		if (cmds[i].needs_login && s->state != SESS_ONLINE)
+			sess_error(h, s, ERR_NOT_LOGGED_IN,
+				   "log in first: CONNECT, then PONG");
+		else
+			cmds[i].h(h, s, &m, now);
+		return;
+	}
+	sess_error(h, s, ERR_UNKNOWN_COMMAND, "unknown command");
+}

@@ -1,0 +1,302 @@
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "names.h"
+
+void conf_defaults(struct srv_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->port = IC_PORT_DEFAULT;
+	strcpy(c->bind, "0.0.0.0");
+	if (gethostname(c->name, sizeof(c->name) - 1) || !c->name[0])
+		strcpy(c->name, "intercomd");
+	c->max_clients = IC_CLIENTS_DEFAULT;
+	c->ping_interval = IC_PING_INTERVAL_DEFAULT;
+	c->ping_timeout = IC_PING_TIMEOUT_DEFAULT;
+	c->ring_timeout = IC_RING_TIMEOUT_DEFAULT;
+}
+
+static int parse_uint(const char *val, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!val || !*val || *val == '-' || *val == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_bool(const char *val, bool *out)
+{
+	static const char *const yes[] = {"1", "yes", "true", "on"};
+	static const char *const no[] = {"0", "no", "false", "off"};
+
+	for (int i = 0; i < 4; i++) {
+		if (!strcmp(val, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcmp(val, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const struct {
+	const char *key;
+	size_t off;
+	unsigned lo, hi;
+} uint_keys[] = {
+    {"port", offsetof(struct srv_conf, port), 1, 65535},
+    {"udp_port", offsetof(struct srv_conf, udp_port), 1, 65535},
+    {"max_clients", offsetof(struct srv_conf, max_clients), 1, IC_CLIENTS_MAX},
+    {"ping_interval", offsetof(struct srv_conf, ping_interval), 1, IC_TIMER_MAX_S},
+    {"ping_timeout", offsetof(struct srv_conf, ping_timeout), 1, IC_TIMER_MAX_S},
+    {"ring_timeout", offsetof(struct srv_conf, ring_timeout), 1, IC_TIMER_MAX_S},
+};
+
+int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
+	     size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(uint_keys) / sizeof(uint_keys[0]); i++) {
+		if (strcmp(key, uint_keys[i].key))
+			continue;
+		if (parse_uint(val, uint_keys[i].lo, uint_keys[i].hi,
+			       (unsigned *)(void *)((char *)c + uint_keys[i].off))) {
+			snprintf(err, errlen,
+				 "%s: '%s' is not a whole number from %u to %u", key,
+				 val ? val : "", uint_keys[i].lo, uint_keys[i].hi);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "bind")) {
+		unsigned char tmp[16];
+
+		if (!val || strlen(val) >= sizeof(c->bind) ||
+		    (inet_pton(AF_INET, val, tmp) != 1 &&
+		     inet_pton(AF_INET6, val, tmp) != 1)) {
+			snprintf(err, errlen, "bind: '%s' is not an IPv4 or IPv6 address",
+				 val ? val : "");
+			return -EINVAL;
+		}
+		strcpy(c->bind, val);
+		return 0;
+	}
+	if (!strcmp(key, "name")) {
+		if (!val || !*val || strlen(val) > IC_SERVER_NAME_MAX ||
+		    !names_text_valid(val, strlen(val))) {
+			snprintf(err, errlen,
+				 "name: 1-%d bytes of text without control bytes",
+				 IC_SERVER_NAME_MAX);
+			return -EINVAL;
+		}
+		strcpy(c->name, val);
+		return 0;
+	}
+	if (!strcmp(key, "verbose")) {
+		if (!val || parse_bool(val, &c->verbose)) {
+			snprintf(err, errlen,
+				 "verbose: '%s' is not yes/no/true/false/1/0",
+				 val ? val : "");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "unknown key '%s'", key);
+	return -EINVAL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+int conf_load(struct srv_conf *c, const char *path, char *err, size_t errlen)
+{
+	char buf[512], msg[256];
+	FILE *f = fopen(path, "r");
+	unsigned lineno = 0;
+	int ret = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (fgets(buf, sizeof(buf), f)) {
+		char *line, *eq, *key, *val;
+
+		lineno++;
+		if (!strchr(buf, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			ret = -EINVAL;
+			break;
+		}
+		line = trim(buf);
+		if (!*line || *line == '#')
+			continue;
+		eq = strchr(line, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected 'key = value'", path,
+				 lineno);
+			ret = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		key = trim(line);
+		val = trim(eq + 1);
+		if (conf_set(c, key, val, msg, sizeof(msg))) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			ret = -EINVAL;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+static const struct {
+	const char *flag, *key;
+} flag_keys[] = {
+    {"--port", "port"},
+    {"--udp-port", "udp_port"},
+    {"--bind", "bind"},
+    {"--name", "name"},
+    {"--max-clients", "max_clients"},
+    {"--ping-interval", "ping_interval"},
+    {"--ping-timeout", "ping_timeout"},
+    {"--ring-timeout", "ring_timeout"},
+};
+
+/* Split "--flag=value" or "--flag value"; *i moves past what was used. */
+static int flag_value(int argc, char **argv, int *i, const char *flag, const char **val)
+{
+	size_t n = strlen(flag);
+
+	if (strncmp(argv[*i], flag, n))
+		return 0;
+	if (argv[*i][n] == '=') {
+		*val = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*val = argv[++*i];
+	return 1;
+}
+
+static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pass,
+		      char *err, size_t errlen)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		char msg[200];
+		int r;
+
+		if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+			c->verbose = true;
+			continue;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			c->help = true;
+			continue;
+		}
+		if (!strcmp(a, "--version")) {
+			c->version = true;
+			continue;
+		}
+		if (!strcmp(a, "--check-config")) {
+			c->check_only = true;
+			continue;
+		}
+		r = flag_value(argc, argv, &i, "--config", &val);
+		if (r < 0)
+			goto missing;
+		if (r > 0) {
+			if (strlen(val) >= sizeof(c->config)) {
+				snprintf(err, errlen, "--config: path too long");
+				return -EINVAL;
+			}
+			strcpy(c->config, val);
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(flag_keys) / sizeof(flag_keys[0]); k++) {
+			r = flag_value(argc, argv, &i, flag_keys[k].flag, &val);
+			if (r < 0)
+				goto missing;
+			if (r == 0)
+				continue;
+			if (!config_pass &&
+			    conf_set(c, flag_keys[k].key, val, msg, sizeof(msg))) {
+				snprintf(err, errlen, "%s: %s", flag_keys[k].flag, msg);
+				return -EINVAL;
+			}
+			break;
+		}
+		if (r > 0)
+			continue;
+		snprintf(err, errlen, "unknown option '%s'", a);
+		return -EINVAL;
+	missing:
+		snprintf(err, errlen, "option '%s' needs a value", a);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int conf_from_args(struct srv_conf *c, int argc, char **argv, char *err, size_t errlen)
+{
+	int r = apply_args(c, argc, argv, true, err, errlen);
+
+	if (r || c->help || c->version)
+		return r;
+	if (c->config[0]) {
+		r = conf_load(c, c->config, err, errlen);
+		if (r)
+			return -EINVAL;
+	}
+	return apply_args(c, argc, argv, false, err, errlen);
+}
+
+const char *conf_usage(void)
+{
+	return "usage: intercomd [options]\n"
+	       "  --port N            TCP and UDP port (default 6060)\n"
+	       "  --udp-port N        UDP voice port, if not the TCP port\n"
+	       "  --bind ADDR         IPv4 or IPv6 address to listen on (default "
+	       "0.0.0.0)\n"
+	       "  --name NAME         server name sent to clients (default: host name)\n"
+	       "  --max-clients N     sessions at once, 1-1000 (default 256)\n"
+	       "  --ping-interval S   seconds between PINGs (default 15)\n"
+	       "  --ping-timeout S    seconds until an unanswered PING drops (default "
+	       "45)\n"
+	       "  --ring-timeout S    seconds a call request rings (default 30)\n"
+	       "  --config FILE       key = value file (keys as above with _); flags "
+	       "win\n"
+	       "  --check-config      check the configuration and exit (0 good, 2 bad)\n"
+	       "  --verbose, -v       log every session event\n"
+	       "  --help, -h          this text\n"
+	       "  --version           print the version\n";
+}

@@ -1,0 +1,41 @@
+/* conf.h: intercomd's settings from defaults, a `key = value` file and flags (flags win).
+ */
+#ifndef IC_CONF_H
+#define IC_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "limits.h"
+
+struct srv_conf {
+	unsigned port;	   /* TCP, and UDP unless udp_port is set */
+	unsigned udp_port; /* 0: same as port */
+	char bind[64];
+	char name[IC_SERVER_NAME_MAX + 1];
+	unsigned max_clients;
+	unsigned ping_interval, ping_timeout, ring_timeout; /* seconds */
+	bool verbose;
+	char config[256]; /* --config path, or "" */
+	bool check_only, help, version;
+};
+
+/* Defaults: port 6060, bind 0.0.0.0, name = host name, the contract's timers. */
+void conf_defaults(struct srv_conf *c);
+
+/* Set one key (file spelling: port, udp_port, bind, name, max_clients, ping_interval,
+ * ping_timeout, ring_timeout, verbose). Returns 0, or -EINVAL with a message in err. */
+int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
+	     size_t errlen);
+
+/* Read a config file. Returns 0, or -EINVAL/-errno with "PATH:LINE: what" in err. */
+int conf_load(struct srv_conf *c, const char *path, char *err, size_t errlen);
+
+/* Apply argv: finds --config first, loads it, then applies every flag over it.
+ * Returns 0, or -EINVAL with a message in err (the caller exits with status 2). */
+int conf_from_args(struct srv_conf *c, int argc, char **argv, char *err, size_t errlen);
+
+/* The --help text. */
+const char *conf_usage(void);
+
+#endif

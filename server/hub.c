@@ -1,0 +1,287 @@
+/* hub.c: sessions' life cycle: open, input, timers, leaving. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub_int.h"
+#include "log.h"
+#include "names.h"
+
+/* 256 buckets for nicks and ssrcs: chains of about 4 at 1000 clients. */
+#define SESS_HASH_BITS 8
+
+int hub_new(struct hub **hp, const struct hub_conf *conf)
+{
+	struct hub *h = calloc(1, sizeof(*h));
+	int err = -ENOMEM;
+
+	if (!h)
+		return -ENOMEM;
+	h->conf = *conf;
+	strncpy(h->name, conf->name ? conf->name : "intercomd", IC_SERVER_NAME_MAX);
+	h->conf.name = h->name;
+	h->nslots = conf->max_clients + IC_RAW_SPARE;
+	h->slots = calloc(h->nslots, sizeof(*h->slots));
+	if (!h->slots)
+		goto fail;
+	err = hmap_init(&h->nicks, SESS_HASH_BITS);
+	if (err)
+		goto fail;
+	err = hmap_init(&h->ssrcs, SESS_HASH_BITS);
+	if (err)
+		goto fail_nicks;
+	err = rooms_init(&h->rooms);
+	if (err)
+		goto fail_ssrcs;
+	*hp = h;
+	return 0;
+
+fail_ssrcs:
+	hmap_deinit(&h->ssrcs);
+fail_nicks:
+	hmap_deinit(&h->nicks);
+fail:
+	free(h->slots);
+	free(h);
+	return err;
+}
+
+static void sess_free(struct sess *s)
+{
+	free(s->out);
+	free(s);
+}
+
+void hub_free(struct hub *h)
+{
+	if (!h)
+		return;
+	for (unsigned i = 0; i < h->nslots; i++) {
+		struct sess *s = h->slots[i];
+
+		if (!s)
+			continue;
+		if (s->call && s->call->caller == s) /* the caller's side frees a call */
+			call_free(s->call);
+		else if (s->call)
+			s->call->callee = NULL;
+		s->tp->ops->close(s->tp);
+		sess_free(s);
+	}
+	rooms_deinit(&h->rooms);
+	hmap_deinit(&h->ssrcs);
+	hmap_deinit(&h->nicks);
+	free(h->slots);
+	free(h);
+}
+
+int hub_open(struct hub *h, struct transport *tp, const char *peer, uint64_t now,
+	     struct sess **sp)
+{
+	struct sess *s;
+	unsigned slot;
+
+	if (h->nopen >= h->nslots)
+		return -EMFILE;
+	for (slot = 0; h->slots[slot]; slot++)
+		;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->id = ++h->next_id;
+	s->slot = slot;
+	s->hub = h;
+	s->tp = tp;
+	strncpy(s->peer, peer ? peer : "?", sizeof(s->peer) - 1);
+	s->state = SESS_NEW;
+	s->opened_ms = now;
+	line_init(&s->lb);
+	rate_init(&s->rate, now);
+	seqwin_init(&s->win);
+	h->slots[slot] = s;
+	h->nopen++;
+	log_debug("session %u from %s: connected", s->id, s->peer);
+	*sp = s;
+	return 0;
+}
+
+void hub_input(struct hub *h, struct sess *s, const char *data, size_t len, uint64_t now)
+{
+	char buf[IC_LINE_MAX + 1];
+
+	while (len > 0 && !s->leaving) {
+		enum line_ev ev;
+		const char *line = NULL;
+		size_t ll = 0, used = line_feed(&s->lb, data, len, &ev, &line, &ll);
+
+		data += used;
+		len -= used;
+		if (ev == LINE_NONE)
+			break;
+		switch (rate_take(&s->rate, now)) {
+		case RATE_OK:
+			break;
+		case RATE_DROP:
+			continue;
+		case RATE_DROP_NOTIFY:
+			sess_error(h, s, ERR_FLOOD,
+				   "too many lines, slow down (lines are dropped)");
+			continue;
+		case RATE_KICK:
+			sess_error(h, s, ERR_FLOOD, "flood goes on: disconnecting");
+			sess_leave(s, "flood", false);
+			return;
+		}
+		if (ev == LINE_TOO_LONG) {
+			sess_error(h, s, ERR_LINE_TOO_LONG,
+				   "lines are at most 512 bytes");
+			continue;
+		}
+		if (!names_text_valid(line, ll)) {
+			sess_error(h, s, ERR_BAD_ENCODING,
+				   "not UTF-8 text, or control bytes");
+			continue;
+		}
+		if (ll == 0)
+			continue;
+		memcpy(buf, line, ll + 1);
+		cmd_dispatch(h, s, buf, now);
+	}
+}
+
+void hub_hangup(struct hub *h, struct sess *s, const char *why)
+{
+	(void)h;
+	sess_leave(s, why, true);
+}
+
+bool hub_pending(const struct sess *s)
+{
+	return s->out_len > s->out_head;
+}
+
+void hub_flush(struct hub *h, struct sess *s)
+{
+	(void)h;
+	while (hub_pending(s) && !s->out_dead) {
+		ssize_t n = s->tp->ops->send(s->tp, s->out + s->out_head,
+					     s->out_len - s->out_head);
+
+		if (n == -EAGAIN || n == 0)
+			return;
+		if (n < 0) {
+			sess_leave(s, "write failed", true);
+			return;
+		}
+		s->out_head += (size_t)n;
+	}
+	if (!hub_pending(s))
+		s->out_head = s->out_len = 0;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t tick_sess(struct hub *h, struct sess *s, uint64_t now, uint64_t next)
+{
+	const struct hub_conf *c = &h->conf;
+
+	if (s->state != SESS_ONLINE) {
+		if (now >= s->opened_ms + c->ping_timeout_ms) {
+			sess_leave(s, "login timeout", false);
+			return next;
+		}
+		return min_u64(next, s->opened_ms + c->ping_timeout_ms);
+	}
+	if (s->ping_out) {
+		if (now >= s->ping_sent_ms + c->ping_timeout_ms) {
+			sess_leave(s, "ping timeout", false);
+			return next;
+		}
+		return min_u64(next, s->ping_sent_ms + c->ping_timeout_ms);
+	}
+	if (now >= s->next_ping_ms) {
+		char cookie[16];
+		uint32_t v = 0;
+
+		sess_rand(h, &v, sizeof(v));
+		snprintf(cookie, sizeof(cookie), "%u", (unsigned)v);
+		s->ping_cookie = v;
+		s->ping_out = true;
+		s->ping_sent_ms = now;
+		sess_line(h, s, "PING", NULL, cookie);
+		return min_u64(next, now + c->ping_timeout_ms);
+	}
+	return min_u64(next, s->next_ping_ms);
+}
+
+uint64_t hub_tick(struct hub *h, uint64_t now)
+{
+	uint64_t next = now + 3600 * 1000;
+
+	for (unsigned i = 0; i < h->nslots; i++) {
+		struct sess *s = h->slots[i];
+		struct call *c;
+
+		if (!s || s->leaving)
+			continue;
+		next = tick_sess(h, s, now, next);
+		c = s->call;
+		if (!c || c->caller != s || s->leaving)
+			continue;
+		if (call_ring_expired(c, now)) {
+			sess_line(h, c->callee, "TALK", c->caller->nick, "End");
+			cmd_end_call(h, c, c->callee); /* the caller hears End too */
+		} else if (c->state == CALL_RINGING) {
+			next = min_u64(next, c->ring_due_ms);
+		}
+	}
+	return next;
+}
+
+static void sess_finish(struct hub *h, struct sess *s)
+{
+	if (s->call)
+		cmd_end_call(h, s->call, s);
+	cmd_part_all(h, s);
+	if (s->state != SESS_NEW) {
+		hmap_del(&h->nicks, &s->nick_node);
+		hmap_del(&h->ssrcs, &s->ssrc_node);
+		h->nlogin--;
+	}
+	if (!s->out_dead)
+		hub_flush(h, s);
+	if (s->state == SESS_NEW)
+		log_debug("session %u from %s: closed (%s)", s->id, s->peer, s->why);
+	else
+		log_info("%s (session %u) left: %s", s->nick, s->id, s->why);
+}
+
+void hub_reap(struct hub *h, void (*closed)(void *arg, struct transport *tp), void *arg)
+{
+	struct sess *s;
+
+	/* finishing one session can make others leave (a full queue): they join the list
+	 */
+	while ((s = h->reap)) {
+		h->reap = s->reap_next;
+		sess_finish(h, s);
+		h->slots[s->slot] = NULL;
+		h->nopen--;
+		if (closed)
+			closed(arg, s->tp);
+		else
+			s->tp->ops->close(s->tp);
+		sess_free(s);
+	}
+}
+
+void hub_get_stats(const struct hub *h, struct hub_stats *st)
+{
+	*st = h->stats;
+	st->sessions = h->nopen;
+	st->logged_in = h->nlogin;
+}

@@ -1,0 +1,97 @@
+/* hub_int.h: the hub's internals, shared by hub.c, sess.c, cmd.c and relay.c only. */
+#ifndef IC_HUB_INT_H
+#define IC_HUB_INT_H
+
+#include <stdarg.h>
+#include <sys/socket.h>
+
+#include "call.h"
+#include "hmap.h"
+#include "hub.h"
+#include "limits.h"
+#include "line.h"
+#include "msg.h"
+#include "rate.h"
+#include "room.h"
+#include "seqwin.h"
+
+enum sess_state {
+	SESS_NEW,	 /* connected, no CONNECT accepted yet */
+	SESS_AWAIT_PONG, /* ACCEPT sent, nick reserved, waiting for the login PONG */
+	SESS_ONLINE,	 /* logged in */
+};
+
+struct sess {
+	unsigned id;
+	unsigned slot; /* index in hub->slots */
+	struct hub *hub;
+	struct transport *tp;
+	char peer[64];
+	enum sess_state state;
+	bool leaving;	 /* to be reaped: no more input, output or voice */
+	bool out_dead;	 /* transport failed or queue overflowed: no final flush */
+	const char *why; /* why it leaves (for the log) */
+	struct sess *reap_next;
+	uint64_t opened_ms;
+
+	char nick[IC_NICK_MAX + 1];
+	char realname[IC_REALNAME_MAX + 1];
+	struct hnode nick_node;
+
+	struct linebuf lb;
+	struct rate rate;
+	char *out; /* unsent output: out[out_head .. out_len) */
+	size_t out_head, out_len, out_cap;
+
+	struct room
+	    *rooms[IC_ROOMS_PER_CLIENT]; /* join order; the last is the voice room */
+	unsigned nrooms;
+	struct call *call;
+
+	/* keepalive */
+	bool ping_out;
+	uint32_t ping_cookie;
+	uint64_t ping_sent_ms, next_ping_ms;
+
+	/* voice */
+	uint32_t ssrc;
+	uint8_t token[IC_TOKEN_LEN];
+	struct hnode ssrc_node;
+	struct seqwin win;
+	struct sockaddr_storage vaddr;
+	socklen_t vaddr_len; /* 0 until a valid packet has come */
+};
+
+struct hub {
+	struct hub_conf conf;
+	char name[IC_SERVER_NAME_MAX + 1];
+	struct sess **slots; /* max_clients + IC_RAW_SPARE */
+	unsigned nslots, nopen, nlogin, next_id;
+	struct hmap nicks, ssrcs;
+	struct rooms rooms;
+	struct sess *reap; /* sessions leaving */
+	struct hub_stats stats;
+	char line[IC_OUT_LINE_MAX]; /* scratch for formatting one server line */
+};
+
+/* sess.c */
+void sess_send(struct sess *s, const char *data, size_t len);
+void sess_sendf(struct hub *h, struct sess *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void sess_line(struct hub *h, struct sess *s, const char *verb, const char *target,
+	       const char *args);
+void sess_error(struct hub *h, struct sess *s, enum msg_err code, const char *text);
+/* Mark s as leaving (idempotent); the rest happens in hub_reap. */
+void sess_leave(struct sess *s, const char *why, bool out_dead);
+struct sess *sess_by_nick(const struct hub *h, const char *nick);
+struct sess *sess_by_ssrc(const struct hub *h, uint32_t ssrc);
+int sess_rand(const struct hub *h, void *buf, size_t len);
+
+/* cmd.c */
+void cmd_dispatch(struct hub *h, struct sess *s, char *line, uint64_t now);
+void cmd_join_room(struct hub *h, struct sess *s, const char *name);
+void cmd_part_all(struct hub *h, struct sess *s);
+void cmd_end_call(struct hub *h, struct call *c, struct sess *ender);
+void cmd_userlist(struct hub *h, struct room *r, struct sess *only);
+
+#endif

@@ -1,0 +1,73 @@
+/* relay.c: voice packets: check, learn the sender's address, pick who hears it. */
+#include <string.h>
+
+#include "hub_int.h"
+#include "rtp.h"
+
+static void add_dest(struct voice_dest *d, size_t *n, const struct sess *s)
+{
+	d[*n].addr = (const struct sockaddr *)&s->vaddr;
+	d[*n].len = s->vaddr_len;
+	(*n)++;
+}
+
+static bool hears_room(const struct sess *r, const struct room *room)
+{
+	return !r->leaving && r->vaddr_len && r->nrooms &&
+	       r->rooms[r->nrooms - 1] == room && !(r->call && call_active(r->call));
+}
+
+size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
+		 const struct sockaddr *from, socklen_t fromlen, uint8_t *out,
+		 size_t *out_len, struct voice_dest *dests)
+{
+	struct rtp_pkt p;
+	struct sess *s;
+	enum seqwin_res sr;
+	size_t n = 0;
+	int olen;
+
+	h->stats.voice_in++;
+	if (len > IC_RTP_MAX || rtp_parse(pkt, len, &p) || !p.has_token)
+		goto drop;
+	s = sess_by_ssrc(h, p.hdr.ssrc);
+	if (!s || s->leaving || !rtp_token_equal(s->token, p.token))
+		goto drop;
+	sr = seqwin_accept(&s->win, p.hdr.seq);
+	if (sr == SEQ_REJECT)
+		goto drop;
+	if (sr == SEQ_ADVANCE && fromlen <= sizeof(s->vaddr)) {
+		memcpy(&s->vaddr, from, fromlen);
+		s->vaddr_len = fromlen;
+	}
+	olen = rtp_strip_ext(pkt, &p, out, IC_RTP_MAX);
+	if (olen < 0)
+		goto drop;
+	*out_len = (size_t)olen;
+	if (p.payload_len == 0) { /* keepalive: answer the sender only */
+		h->stats.keepalives++;
+		dests[0].addr = from;
+		dests[0].len = fromlen;
+		return 1;
+	}
+	if (s->call && call_active(s->call)) {
+		struct sess *peer = call_peer(s->call, s);
+
+		if (peer && !peer->leaving && peer->vaddr_len)
+			add_dest(dests, &n, peer);
+	} else if (s->nrooms) {
+		const struct room *room = s->rooms[s->nrooms - 1];
+
+		for (size_t i = 0; i < room->n; i++) {
+			const struct sess *r = room->members[i];
+
+			if (r != s && hears_room(r, room))
+				add_dest(dests, &n, r);
+		}
+	}
+	h->stats.voice_copies += n;
+	return n;
+drop:
+	h->stats.voice_dropped++;
+	return 0;
+}

@@ -1,0 +1,47 @@
+/* room.h: the room registry. Rooms exist while they have members; #Lobby always. A room
+ * keeps its members in join order (the USERLIST order) and its name as first created. */
+#ifndef IC_ROOM_H
+#define IC_ROOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hmap.h"
+#include "limits.h"
+
+struct sess;
+
+struct room {
+	struct hnode node;
+	char name[IC_ROOM_MAX + 1];
+	struct sess **members; /* join order */
+	size_t n, cap;
+	bool permanent;
+};
+
+struct rooms {
+	struct hmap map;
+	struct room *lobby;
+};
+
+#define ROOM_LOBBY "#Lobby"
+
+/* Create the registry with #Lobby in it. Returns 0 or -ENOMEM. */
+int rooms_init(struct rooms *rs);
+/* Free every room (members are not the registry's to free). */
+void rooms_deinit(struct rooms *rs);
+
+/* The room of that name (any case), or NULL. */
+struct room *rooms_find(const struct rooms *rs, const char *name);
+
+/* Add m to the room `name`, creating it. Sets *out. Returns 0, -EALREADY if m is in it
+ * already (*out still set), or -ENOMEM (nothing changed). */
+int rooms_join(struct rooms *rs, const char *name, struct sess *m, struct room **out);
+
+/* Remove m from r; frees r when it empties, unless permanent. Returns 0 or -ENOENT. */
+int rooms_part(struct rooms *rs, struct room *r, struct sess *m);
+
+/* Number of rooms in the registry. */
+size_t rooms_count(const struct rooms *rs);
+
+#endif

@@ -1,0 +1,394 @@
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "hub.h"
+#include "log.h"
+
+/* A client's TCP connection: the transport the hub writes through. */
+struct conn {
+	struct transport tp;
+	int fd;
+	struct sess *s;
+	struct server *srv;
+};
+
+struct server {
+	struct loop *loop;
+	struct hub *hub;
+	int lfd, ufd;
+	struct conn *conns[FD_SETSIZE];
+	int maxfd;
+	struct tmr tick;
+	/* voice: a batch of received packets, the copy to send, its destinations */
+	uint8_t rx[IC_RX_BATCH][2048];
+	struct mmsghdr rmsg[IC_RX_BATCH];
+	struct iovec riov[IC_RX_BATCH];
+	struct sockaddr_storage rfrom[IC_RX_BATCH];
+	uint8_t tx[IC_RTP_MAX];
+	struct voice_dest *dests;
+	struct mmsghdr smsg[IC_TX_BATCH];
+	struct iovec siov;
+};
+
+static ssize_t tcp_recv(struct transport *t, void *buf, size_t len)
+{
+	struct conn *c = (struct conn *)t;
+	ssize_t n = recv(c->fd, buf, len, 0);
+
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t tcp_send(struct transport *t, const void *buf, size_t len)
+{
+	struct conn *c = (struct conn *)t;
+	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return n;
+}
+
+static void tcp_close(struct transport *t)
+{
+	struct conn *c = (struct conn *)t;
+
+	if (c->srv) {
+		loop_fd(c->srv->loop, c->fd, 0, NULL, NULL);
+		c->srv->conns[c->fd] = NULL;
+	}
+	close(c->fd);
+	free(c);
+}
+
+static const struct transport_ops tcp_ops = {tcp_recv, tcp_send, tcp_close};
+
+static void conn_event(int fd, int events, void *arg)
+{
+	struct conn *c = arg;
+	struct server *srv = c->srv;
+	uint64_t now = loop_now(srv->loop);
+
+	(void)fd;
+	if (events & LOOP_WRITE)
+		hub_flush(srv->hub, c->s);
+	if (events & LOOP_READ) {
+		char buf[4096];
+		ssize_t n = c->tp.ops->recv(&c->tp, buf, sizeof(buf));
+
+		if (n > 0)
+			hub_input(srv->hub, c->s, buf, (size_t)n, now);
+		else if (n == 0)
+			hub_hangup(srv->hub, c->s, "connection closed by client");
+		else if (n != -EAGAIN && n != -EINTR)
+			hub_hangup(srv->hub, c->s, "read error");
+	}
+}
+
+static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		port = ntohs(a->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		port = ntohs(a->sin6_port);
+	}
+	snprintf(buf, len, ss->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
+}
+
+static void accept_one(struct server *srv, int fd, const struct sockaddr_storage *from)
+{
+	struct conn *c;
+	char peer[64];
+	int one = 1, sndbuf = IC_SOCK_SNDBUF;
+
+	if (fd >= FD_SETSIZE) {
+		log_warn("connection refused: descriptor %d beyond select()'s limit", fd);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->tp.ops = &tcp_ops;
+	c->fd = fd;
+	c->srv = srv;
+	addr_text(from, peer, sizeof(peer));
+	if (hub_open(srv->hub, &c->tp, peer, loop_now(srv->loop), &c->s)) {
+		log_warn("connection from %s refused: too many connections", peer);
+		close(fd);
+		free(c);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	srv->conns[fd] = c;
+	if (fd > srv->maxfd)
+		srv->maxfd = fd;
+	loop_fd(srv->loop, fd, LOOP_READ, conn_event, c);
+}
+
+static void listen_event(int fd, int events, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)events;
+	for (int i = 0; i < 64; i++) { /* bounded: a connect storm cannot starve voice */
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		int cfd = accept4(fd, (struct sockaddr *)&from, &fl,
+				  SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		accept_one(srv, cfd, &from);
+	}
+}
+
+static void voice_send(struct server *srv, size_t len, size_t ndest)
+{
+	srv->siov.iov_base = srv->tx;
+	srv->siov.iov_len = len;
+	for (size_t off = 0; off < ndest;) {
+		size_t k = ndest - off > IC_TX_BATCH ? IC_TX_BATCH : ndest - off;
+		int r;
+
+		for (size_t i = 0; i < k; i++) {
+			struct msghdr *mh = &srv->smsg[i].msg_hdr;
+
+			memset(mh, 0, sizeof(*mh));
+			mh->msg_name = (void *)srv->dests[off + i].addr;
+			mh->msg_namelen = srv->dests[off + i].len;
+			mh->msg_iov = &srv->siov;
+			mh->msg_iovlen = 1;
+		}
+		r = sendmmsg(srv->ufd, srv->smsg, (unsigned)k, MSG_DONTWAIT);
+		/* voice is lossy by nature: a full socket buffer drops the rest of this
+		 * copy set rather than stall the loop; a failed destination is skipped */
+		off += r > 0 ? (size_t)r : 1;
+	}
+}
+
+static void udp_event(int fd, int events, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)events;
+	for (int round = 0; round < 4; round++) {
+		int n;
+
+		for (int i = 0; i < IC_RX_BATCH; i++) {
+			srv->riov[i].iov_base = srv->rx[i];
+			srv->riov[i].iov_len = sizeof(srv->rx[i]);
+			memset(&srv->rmsg[i].msg_hdr, 0, sizeof(srv->rmsg[i].msg_hdr));
+			srv->rmsg[i].msg_hdr.msg_iov = &srv->riov[i];
+			srv->rmsg[i].msg_hdr.msg_iovlen = 1;
+			srv->rmsg[i].msg_hdr.msg_name = &srv->rfrom[i];
+			srv->rmsg[i].msg_hdr.msg_namelen = sizeof(srv->rfrom[i]);
+		}
+		n = recvmmsg(fd, srv->rmsg, IC_RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (int i = 0; i < n; i++) {
+			struct msghdr *mh = &srv->rmsg[i].msg_hdr;
+			size_t len = srv->rmsg[i].msg_len, olen = 0, nd;
+
+			if (mh->msg_flags & MSG_TRUNC)
+				len = IC_RTP_MAX + 1; /* oversized: the hub drops it */
+			nd = hub_voice(srv->hub, srv->rx[i], len,
+				       (struct sockaddr *)&srv->rfrom[i], mh->msg_namelen,
+				       srv->tx, &olen, srv->dests);
+			if (nd)
+				voice_send(srv, olen, nd);
+		}
+		if (n < IC_RX_BATCH)
+			return;
+	}
+}
+
+static void closed_cb(void *arg, struct transport *tp)
+{
+	(void)arg;
+	tp->ops->close(tp);
+}
+
+static void before_sleep(void *arg)
+{
+	struct server *srv = arg;
+
+	hub_reap(srv->hub, closed_cb, srv);
+	for (int fd = 0; fd <= srv->maxfd; fd++) {
+		struct conn *c = srv->conns[fd];
+
+		if (c)
+			loop_fd(srv->loop, fd,
+				LOOP_READ | (hub_pending(c->s) ? LOOP_WRITE : 0),
+				conn_event, c);
+	}
+	while (srv->maxfd >= 0 && !srv->conns[srv->maxfd])
+		srv->maxfd--;
+}
+
+static void tick(void *arg)
+{
+	struct server *srv = arg;
+	uint64_t now = loop_now(srv->loop), next = hub_tick(srv->hub, now);
+	uint64_t wait = next > now ? next - now : 1;
+
+	/* at least once a second: new deadlines (a login, a ring) are never nearer than 1
+	 * s */
+	tmr_start(srv->loop, &srv->tick, wait > 1000 ? 1000 : wait, tick, srv);
+}
+
+static int make_addr(const char *host, unsigned port, struct sockaddr_storage *ss,
+		     socklen_t *len)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int open_socket(const char *host, unsigned port, int type, int *fdp, char *err,
+		       size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, fd, e;
+
+	if (make_addr(host, port, &ss, &len)) {
+		snprintf(err, errlen, "bad bind address '%s'", host);
+		return -EINVAL;
+	}
+	fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (type == SOCK_DGRAM) {
+		int buf = 4 << 20; /* absorb a burst of voice from many talkers */
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) ||
+	    (type == SOCK_STREAM && listen(fd, 128)))
+		goto fail;
+	*fdp = fd;
+	return 0;
+fail:
+	e = errno;
+	snprintf(err, errlen, "cannot listen on %s port %u (%s): %s%s", host, port,
+		 type == SOCK_STREAM ? "TCP" : "UDP", strerror(e),
+		 e == EADDRINUSE ? " - another intercomd running? choose another --port"
+				 : "");
+	if (fd >= 0)
+		close(fd);
+	return -e;
+}
+
+int server_new(struct server **sp, const struct srv_conf *c, struct loop *l, char *err,
+	       size_t errlen)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+	unsigned uport = c->udp_port ? c->udp_port : c->port;
+	struct hub_conf hc = {
+	    .name = c->name,
+	    .udp_port = uport,
+	    .max_clients = c->max_clients,
+	    .ping_interval_ms = c->ping_interval * 1000ull,
+	    .ping_timeout_ms = c->ping_timeout * 1000ull,
+	    .ring_timeout_ms = c->ring_timeout * 1000ull,
+	};
+	int e;
+
+	if (!srv) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	srv->loop = l;
+	srv->lfd = srv->ufd = srv->maxfd = -1;
+	srv->dests = calloc(c->max_clients, sizeof(*srv->dests));
+	e = srv->dests ? hub_new(&srv->hub, &hc) : -ENOMEM;
+	if (e) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	e = open_socket(c->bind, c->port, SOCK_STREAM, &srv->lfd, err, errlen);
+	if (e)
+		goto fail;
+	e = open_socket(c->bind, uport, SOCK_DGRAM, &srv->ufd, err, errlen);
+	if (e)
+		goto fail;
+	loop_fd(l, srv->lfd, LOOP_READ, listen_event, srv);
+	loop_fd(l, srv->ufd, LOOP_READ, udp_event, srv);
+	loop_set_before_sleep(l, before_sleep, srv);
+	tmr_start(l, &srv->tick, 1000, tick, srv);
+	log_info("listening on %s port %u (TCP) and %u (UDP voice) as '%s'", c->bind,
+		 c->port, uport, c->name);
+	*sp = srv;
+	return 0;
+fail:
+	server_free(srv);
+	return e;
+}
+
+void server_free(struct server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->hub) {
+		for (int fd = 0; fd <= srv->maxfd; fd++) {
+			if (srv->conns[fd])
+				srv->conns[fd]->srv =
+				    NULL; /* the hub closes them; no loop updates */
+		}
+		hub_free(srv->hub);
+	}
+	tmr_cancel(srv->loop, &srv->tick);
+	loop_set_before_sleep(srv->loop, NULL, NULL);
+	if (srv->lfd >= 0) {
+		loop_fd(srv->loop, srv->lfd, 0, NULL, NULL);
+		close(srv->lfd);
+	}
+	if (srv->ufd >= 0) {
+		loop_fd(srv->loop, srv->ufd, 0, NULL, NULL);
+		close(srv->ufd);
+	}
+	free(srv->dests);
+	free(srv);
+}

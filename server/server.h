@@ -1,0 +1,19 @@
+/* server.h: intercomd's sockets: the TCP listener, one UDP voice socket and a TCP
+ * transport per client, all on one event loop, feeding the hub. */
+#ifndef IC_SERVER_H
+#define IC_SERVER_H
+
+#include "conf.h"
+#include "loop.h"
+
+struct server;
+
+/* Bind and listen as c says, on loop l. Returns 0, or -errno with a message in err
+ * (e.g. the port is in use). The caller frees with server_free. */
+int server_new(struct server **sp, const struct srv_conf *c, struct loop *l, char *err,
+	       size_t errlen);
+
+/* Close every connection and socket. */
+void server_free(struct server *srv);
+
+#endif
