@@ -1,0 +1,467 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct sockaddr_in loopback(unsigned port)
+{
+	struct sockaddr_in a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	return a;
+}
+
+/* A port free for both TCP and UDP right now. */
+static unsigned free_port(void)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		struct sockaddr_in a = loopback(0);
+		socklen_t l = sizeof(a);
+		int u = socket(AF_INET, SOCK_DGRAM, 0),
+		    t = socket(AF_INET, SOCK_STREAM, 0);
+		unsigned port = 0;
+
+		if (bind(u, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		    getsockname(u, (struct sockaddr *)&a, &l) == 0 &&
+		    bind(t, (struct sockaddr *)&a, sizeof(a)) == 0)
+			port = ntohs(a.sin_port);
+		close(u);
+		close(t);
+		if (port)
+			return port;
+	}
+	fail_msg("no free port");
+	return 0;
+}
+
+/* argv = [$INTERCOMD_WRAP words...] $INTERCOMD args...; args is NULL-terminated. */
+static void build_argv(char **argv, int max, const char *const *args)
+{
+	static char wrap[512];
+	const char *w = getenv("INTERCOMD_WRAP");
+	const char *bin = getenv("INTERCOMD");
+	int n = 0;
+
+	assert_non_null(bin);
+	if (w && *w) {
+		snprintf(wrap, sizeof(wrap), "%s", w);
+		for (char *tok = strtok(wrap, " "); tok && n < max / 2;
+		     tok = strtok(NULL, " "))
+			argv[n++] = tok;
+	}
+	argv[n++] = (char *)bin;
+	for (int i = 0; args[i] && n < max - 1; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+}
+
+/* Collect a NULL-terminated variadic list after `first` into args (room for max). */
+static void collect(const char **args, int max, int skip, const char *first, va_list ap)
+{
+	int n = skip;
+
+	for (const char *a = first; a && n < max - 1; a = va_arg(ap, const char *))
+		args[n++] = a;
+	args[n] = NULL;
+}
+
+static bool try_connect(unsigned port)
+{
+	struct sockaddr_in a = loopback(port);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+	close(fd);
+	return ok;
+}
+
+void srv_start(struct srv *s, ...)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		char *argv[64], portstr[16];
+		const char *args[48] = {"--bind", "127.0.0.1", "--port", portstr};
+		int status;
+		va_list ap;
+		uint64_t until;
+
+		s->port = free_port();
+		snprintf(portstr, sizeof(portstr), "%u", s->port);
+		va_start(ap, s);
+		collect(args, 48, 4, va_arg(ap, const char *), ap);
+		va_end(ap);
+		build_argv(argv, 64, args);
+		s->pid = fork();
+		assert_true(s->pid >= 0);
+		if (s->pid == 0) {
+			execvp(argv[0], argv);
+			_exit(127);
+		}
+		until = now_ms() + 20000; /* valgrind starts slowly */
+		while (now_ms() < until) {
+			if (waitpid(s->pid, &status, WNOHANG) == s->pid)
+				break; /* exited: port taken meanwhile? try another */
+			if (try_connect(s->port))
+				return;
+			usleep(20000);
+		}
+		if (kill(s->pid, 0) == 0) {
+			kill(s->pid, SIGKILL);
+			waitpid(s->pid, &status, 0);
+		}
+	}
+	fail_msg("intercomd did not start");
+}
+
+void srv_stop(struct srv *s)
+{
+	int status = -1;
+	uint64_t until = now_ms() + 20000;
+
+	kill(s->pid, SIGTERM);
+	while (now_ms() < until) {
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid)
+			break;
+		usleep(10000);
+	}
+	if (!WIFEXITED(status) && !WIFSIGNALED(status)) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, &status, 0);
+		fail_msg("intercomd did not stop on SIGTERM");
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int srv_run(char *out, size_t outlen, ...)
+{
+	char *argv[64];
+	const char *args[48];
+	int p[2], status;
+	size_t got = 0;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, outlen);
+	collect(args, 48, 0, va_arg(ap, const char *), ap);
+	va_end(ap);
+	build_argv(argv, 64, args);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t n = read(p[0], out + got, outlen - 1 - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == outlen - 1)
+			break;
+	}
+	out[got] = '\0';
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void cli_connect(struct cli *c, const struct srv *s)
+{
+	struct sockaddr_in a = loopback(s->port);
+
+	memset(c, 0, sizeof(*c));
+	c->ufd = -1;
+	c->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(c->fd >= 0);
+	assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	c->uport = s->port;
+	c->tokens = 18.0;
+	c->tokens_ms = now_ms();
+}
+
+void cli_close(struct cli *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->ufd >= 0)
+		close(c->ufd);
+	c->fd = c->ufd = -1;
+}
+
+/* Take one line token, sleeping if needed: 18 burst and 9 a second, under the server's
+ * 20 and 10, so no test trips the flood limit by accident. */
+static void pace(struct cli *c)
+{
+	for (;;) {
+		uint64_t now = now_ms();
+
+		c->tokens += (double)(now - c->tokens_ms) * 9.0 / 1000.0;
+		if (c->tokens > 18.0)
+			c->tokens = 18.0;
+		c->tokens_ms = now;
+		if (c->tokens >= 1.0) {
+			c->tokens -= 1.0;
+			return;
+		}
+		usleep(20000);
+	}
+}
+
+void cli_send_raw(struct cli *c, const void *data, size_t len)
+{
+	const char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\n')
+			pace(c);
+	}
+	cli_send_unpaced(c, data, len);
+}
+
+void cli_send_unpaced(struct cli *c, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+
+		assert_true(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+void cli_send(struct cli *c, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	buf[n++] = '\n';
+	cli_send_raw(c, buf, (size_t)n);
+}
+
+/* -1 on timeout, 0 on close, 1 for a line */
+static int recv_line(struct cli *c, int ms)
+{
+	uint64_t until = now_ms() + (uint64_t)ms;
+
+	for (;;) {
+		char *nl = memchr(c->in, '\n', c->in_len);
+		struct pollfd pfd = {c->fd, POLLIN, 0};
+		uint64_t now;
+		ssize_t n;
+
+		if (nl) {
+			size_t l = (size_t)(nl - c->in);
+
+			assert_true(l < sizeof(c->line));
+			memcpy(c->line, c->in, l);
+			c->line[l] = '\0';
+			memmove(c->in, nl + 1, c->in_len - l - 1);
+			c->in_len -= l + 1;
+			return 1;
+		}
+		now = now_ms();
+		if (now >= until)
+			return -1;
+		if (poll(&pfd, 1, (int)(until - now)) <= 0)
+			return -1;
+		assert_true(c->in_len < sizeof(c->in));
+		n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+		if (n <= 0)
+			return 0;
+		c->in_len += (size_t)n;
+	}
+}
+
+const char *cli_recv(struct cli *c, int ms)
+{
+	return recv_line(c, ms) == 1 ? c->line : NULL;
+}
+
+void cli_expect(struct cli *c, const char *line)
+{
+	const char *got = cli_recv(c, WAIT_MS);
+
+	if (!got)
+		fail_msg("%s: expected '%s', got nothing", c->nick, line);
+	if (strcmp(got, line))
+		fail_msg("%s: expected '%s', got '%s'", c->nick, line, got);
+}
+
+const char *cli_expect_prefix(struct cli *c, const char *prefix)
+{
+	const char *got = cli_recv(c, WAIT_MS);
+
+	if (!got)
+		fail_msg("%s: expected '%s...', got nothing", c->nick, prefix);
+	if (strncmp(got, prefix, strlen(prefix)))
+		fail_msg("%s: expected '%s...', got '%s'", c->nick, prefix, got);
+	return got;
+}
+
+void cli_expect_silence(struct cli *c, int ms)
+{
+	const char *got = cli_recv(c, ms);
+
+	if (got)
+		fail_msg("%s: expected nothing, got '%s'", c->nick, got);
+}
+
+void cli_expect_closed(struct cli *c)
+{
+	uint64_t until = now_ms() + WAIT_MS;
+	int r;
+
+	while ((r = recv_line(c, (int)(until > now_ms() ? until - now_ms() : 0))) == 1)
+		;
+	if (r != 0)
+		fail_msg("%s: expected the server to close the connection", c->nick);
+}
+
+void cli_wait_for(struct cli *c, const char *line)
+{
+	uint64_t until = now_ms() + WAIT_MS;
+
+	while (now_ms() < until) {
+		const char *got = cli_recv(c, (int)(until - now_ms()));
+
+		if (got && !strcmp(got, line))
+			return;
+		if (!got)
+			break;
+	}
+	fail_msg("%s: '%s' never came", c->nick, line);
+}
+
+static void parse_voice(struct cli *c, const char *line)
+{
+	char tok[17];
+	unsigned port, ssrc;
+
+	assert_int_equal(sscanf(line, "VOICE: %u %u %16s", &port, &ssrc, tok), 3);
+	assert_int_equal(strlen(tok), 16);
+	for (int i = 0; i < 8; i++) {
+		unsigned b;
+
+		assert_int_equal(sscanf(tok + 2 * i, "%2x", &b), 1);
+		c->token[i] = (uint8_t)b;
+	}
+	c->uport = port;
+	c->ssrc = ssrc;
+}
+
+void cli_login(struct cli *c, const struct srv *s, const char *nick)
+{
+	char want[128];
+	const char *l;
+
+	cli_connect(c, s);
+	snprintf(c->nick, sizeof(c->nick), "%s", nick);
+	cli_send(c, "CONNECT: \"%s\" \"Test %s\" 1.0.0", nick, nick);
+	cli_expect_prefix(c, "ACCEPT: ");
+	parse_voice(c, cli_expect_prefix(c, "VOICE: "));
+	l = cli_expect_prefix(c, "PING: ");
+	cli_send(c, "PONG: %s", l + 6);
+	cli_expect(c, "JOINED: #Lobby");
+	l = cli_expect_prefix(c, "USERLIST #Lobby: ");
+	snprintf(want, sizeof(want), "%s", nick);
+	assert_non_null(strstr(l, want));
+}
+
+void cli_udp_open(struct cli *c)
+{
+	struct sockaddr_in a = loopback(0);
+
+	c->ufd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(c->ufd >= 0);
+	assert_int_equal(bind(c->ufd, (struct sockaddr *)&a, sizeof(a)), 0);
+}
+
+void cli_udp_reopen(struct cli *c)
+{
+	close(c->ufd);
+	cli_udp_open(c);
+}
+
+void cli_voice_raw(struct cli *c, const void *pkt, size_t len)
+{
+	struct sockaddr_in a = loopback(c->uport);
+
+	assert_int_equal(sendto(c->ufd, pkt, len, 0, (struct sockaddr *)&a, sizeof(a)),
+			 (ssize_t)len);
+}
+
+void cli_voice(struct cli *c, const void *payload, size_t len, bool marker)
+{
+	uint8_t pkt[2048];
+	struct rtp_hdr h = {marker, IC_RTP_PT_OPUS, c->seq++, c->ts, c->ssrc};
+	int n = rtp_pack(pkt, sizeof(pkt), &h, c->token, payload, len);
+
+	assert_true(n > 0);
+	c->ts += 960;
+	cli_voice_raw(c, pkt, (size_t)n);
+}
+
+int cli_voice_recv(struct cli *c, uint8_t *buf, size_t size, int ms)
+{
+	struct pollfd pfd = {c->ufd, POLLIN, 0};
+
+	if (poll(&pfd, 1, ms) <= 0)
+		return -1;
+	return (int)recv(c->ufd, buf, size, 0);
+}
+
+void cli_voice_register(struct cli *c)
+{
+	uint8_t buf[2048];
+	struct rtp_pkt p;
+	int n;
+
+	if (c->ufd < 0)
+		cli_udp_open(c);
+	cli_voice(c, NULL, 0, false);
+	n = cli_voice_recv(c, buf, sizeof(buf), WAIT_MS);
+	assert_int_equal(n,
+			 RTP_FIXED_LEN); /* the header, extension removed, no payload */
+	assert_int_equal(rtp_parse(buf, (size_t)n, &p), 0);
+	assert_int_equal(p.hdr.ssrc, c->ssrc);
+	assert_false(buf[0] & 0x10);
+}

@@ -1,0 +1,85 @@
+/* harness.h: run the real intercomd and drive it over real TCP and UDP sockets from
+ * cmocka tests. Every helper asserts; a failed expectation fails the test. */
+#ifndef IC_HARNESS_H
+#define IC_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rtp.h"
+
+/* Generous: the same tests run under valgrind. Never a timing assertion. */
+#define WAIT_MS 5000
+
+struct srv {
+	pid_t pid;
+	unsigned port;
+};
+
+struct cli {
+	int fd;
+	char in[1 << 17];
+	size_t in_len;
+	char line[1 << 16];
+	char nick[40];
+	double tokens; /* client-side pacing under the server's line rate limit */
+	uint64_t tokens_ms;
+	/* voice */
+	int ufd;
+	unsigned uport;
+	uint32_t ssrc;
+	uint8_t token[IC_TOKEN_LEN];
+	uint16_t seq;
+	uint32_t ts;
+};
+
+/* Start $INTERCOMD (under $INTERCOMD_WRAP, if set) on a free loopback port with the extra
+ * flags (NULL-terminated) and wait until it accepts connections. */
+void srv_start(struct srv *s, ...);
+/* SIGTERM, wait; asserts a clean exit (status 0). */
+void srv_stop(struct srv *s);
+/* Run intercomd with args (NULL-terminated) to completion; returns its exit status and
+ * copies what it printed (stdout and stderr) into out. */
+int srv_run(char *out, size_t outlen, ...);
+
+void cli_connect(struct cli *c, const struct srv *s);
+void cli_close(struct cli *c);
+void cli_send(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Raw bytes, no terminator added. Paced, like cli_send, to stay under the server's
+ * line rate limit (each LF counts). */
+void cli_send_raw(struct cli *c, const void *data, size_t len);
+/* Raw bytes, not paced (for flood tests). */
+void cli_send_unpaced(struct cli *c, const void *data, size_t len);
+/* The next line without LF, or NULL when none arrives within ms (or on close). */
+const char *cli_recv(struct cli *c, int ms);
+/* Assert the next line is exactly `line`. */
+void cli_expect(struct cli *c, const char *line);
+/* Assert the next line starts with prefix; returns the line. */
+const char *cli_expect_prefix(struct cli *c, const char *prefix);
+/* Assert no line arrives within ms. */
+void cli_expect_silence(struct cli *c, int ms);
+/* Assert the server closes the connection within WAIT_MS (lines before it are skipped).
+ */
+void cli_expect_closed(struct cli *c);
+/* CONNECT, check ACCEPT/VOICE/PING, PONG, and take JOINED #Lobby and its USERLIST. */
+void cli_login(struct cli *c, const struct srv *s, const char *nick);
+/* Skip lines until one equal to `line` (asserts it arrives). */
+void cli_wait_for(struct cli *c, const char *line);
+
+/* Voice: open the client's UDP socket (one per client; cli_udp_reopen gives a new port).
+ */
+void cli_udp_open(struct cli *c);
+void cli_udp_reopen(struct cli *c);
+/* Send an RTP packet with the client's ssrc and token (or the given token/ssrc). */
+void cli_voice(struct cli *c, const void *payload, size_t len, bool marker);
+void cli_voice_raw(struct cli *c, const void *pkt, size_t len);
+/* Receive one datagram into buf within ms; returns its length, or -1 if none. */
+int cli_voice_recv(struct cli *c, uint8_t *buf, size_t size, int ms);
+/* Register the voice address: a keepalive, and assert its answer. */
+void cli_voice_register(struct cli *c);
+
+uint64_t now_ms(void);
+
+#endif

@@ -1,0 +1,298 @@
+/* Every ERROR code, line-length and encoding boundaries, and login edge cases. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static struct srv srv;
+
+static int setup(void **state)
+{
+	(void)state;
+	srv_start(&srv, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	srv_stop(&srv);
+	return 0;
+}
+
+static void test_before_login(void **state)
+{
+	struct cli c;
+	const char *l;
+
+	(void)state;
+	cli_connect(&c, &srv);
+	strcpy(c.nick, "anon");
+	cli_send(&c, "JOIN: #Room");
+	cli_expect(&c, "ERROR NOT_LOGGED_IN: log in first: CONNECT, then PONG");
+	cli_send(&c, "PRIVMSG #Lobby: hi");
+	cli_expect_prefix(&c, "ERROR NOT_LOGGED_IN: ");
+	cli_send(&c, "PART: #Lobby");
+	cli_expect_prefix(&c, "ERROR NOT_LOGGED_IN: ");
+	cli_send(&c, "USERLIST: #Lobby");
+	cli_expect_prefix(&c, "ERROR NOT_LOGGED_IN: ");
+	cli_send(&c, "TALK x: Request");
+	cli_expect_prefix(&c, "ERROR NOT_LOGGED_IN: ");
+	cli_send(&c, "FROB: x");
+	cli_expect(&c, "ERROR UNKNOWN_COMMAND: unknown command");
+	cli_send(&c, "PING: abc 123");
+	cli_expect(&c, "PONG: abc 123");
+	cli_send(&c, "PONG: 1234"); /* no ping outstanding: ignored */
+	cli_expect_silence(&c, 100);
+
+	/* bad CONNECTs: the client may try again on the same connection */
+	cli_send(&c, "CONNECT: \"bad nick\" \"x\" 1.0.0");
+	cli_expect_prefix(&c, "ERROR BAD_NICK: ");
+	cli_send(&c, "CONNECT: \"\" \"x\" 1.0.0");
+	cli_expect_prefix(&c, "ERROR BAD_NICK: ");
+	cli_send(&c, "CONNECT: \"a#b\" \"x\" 1.0.0");
+	cli_expect_prefix(&c, "ERROR BAD_NICK: ");
+	cli_send(&c,
+		 "CONNECT: \"abcdefghijklmnopqrstuvwxyz0123456\" \"x\" 1.0.0"); /* 33 */
+	cli_expect_prefix(&c, "ERROR BAD_NICK: ");
+	cli_send(&c, "CONNECT: \"Ann\" \"x\" 2.0.0");
+	cli_expect_prefix(&c, "ERROR BAD_VERSION: ");
+	cli_send(&c, "CONNECT: \"Ann\" \"x\" 1.0");
+	cli_expect_prefix(&c, "ERROR BAD_VERSION: ");
+	cli_send(&c, "CONNECT: \"Ann\" \"x\" one");
+	cli_expect_prefix(&c, "ERROR BAD_VERSION: ");
+	cli_send(&c, "CONNECT: \"Ann\" \"x\\\"y\" 1.0.0");
+	cli_expect_prefix(&c, "ERROR BAD_ARGS: ");
+	cli_send(&c, "CONNECT: \"Ann\"");
+	cli_expect_prefix(&c, "ERROR BAD_ARGS: ");
+	cli_send(&c, "CONNECT");
+	cli_expect_prefix(&c, "ERROR BAD_ARGS: ");
+	cli_send(
+	    &c, "CONNECT: \"Ann\" \"%s\" 1.0.0",
+	    "0123456789012345678901234567890123456789012345678901234567890123456789");
+	cli_expect_prefix(&c, "ERROR BAD_ARGS: "); /* real name over 64 bytes */
+
+	/* then a good one, a wrong PONG (ignored), a second CONNECT, the right PONG */
+	cli_send(&c, "CONNECT: \"Ann\" \"Ann \xc3\x85sa\" 1.4.2");
+	cli_expect_prefix(&c, "ACCEPT: ");
+	cli_expect_prefix(&c, "VOICE: ");
+	l = cli_expect_prefix(&c, "PING: ");
+	{
+		char cookie[32];
+
+		snprintf(cookie, sizeof(cookie), "%s", l + 6);
+		cli_send(&c, "PONG: 1%s", cookie);
+		cli_expect_silence(&c, 200);
+		cli_send(&c, "JOIN: #Room");
+		cli_expect_prefix(&c, "ERROR NOT_LOGGED_IN: ");
+		cli_send(&c, "CONNECT: \"Other\" \"x\" 1.0.0");
+		cli_expect_prefix(&c, "ERROR ALREADY_LOGGED_IN: ");
+		cli_send(&c, "PONG: %s", cookie);
+	}
+	cli_expect(&c, "JOINED: #Lobby");
+	cli_expect(&c, "USERLIST #Lobby: Ann");
+	cli_send(&c, "CONNECT: \"Ann\" \"x\" 1.0.0");
+	cli_expect_prefix(&c, "ERROR ALREADY_LOGGED_IN: ");
+	cli_close(&c);
+}
+
+static void test_nick_in_use(void **state)
+{
+	struct cli a, b, waiting;
+
+	(void)state;
+	cli_login(&a, &srv, "Alice");
+	cli_connect(&b, &srv);
+	cli_send(&b, "CONNECT: \"alice\" \"x\" 1.0.0");
+	cli_expect_prefix(&b, "ERROR NICK_IN_USE: ");
+	/* a nick awaiting its PONG is reserved too */
+	cli_connect(&waiting, &srv);
+	cli_send(&waiting, "CONNECT: \"Bob\" \"x\" 1.0.0");
+	cli_expect_prefix(&waiting, "ACCEPT: ");
+	cli_send(&b, "CONNECT: \"BOB\" \"x\" 1.0.0");
+	cli_expect_prefix(&b, "ERROR NICK_IN_USE: ");
+	cli_send(&b, "CONNECT: Carol \"\" 1.0.0"); /* quotes are optional for one word */
+	cli_expect_prefix(&b, "ACCEPT: ");
+	cli_close(&a);
+	cli_close(&b);
+	cli_close(&waiting);
+}
+
+static void test_line_errors(void **state)
+{
+	struct cli c, d;
+	char buf[1024];
+
+	(void)state;
+	cli_login(&c, &srv, "Lines");
+	cli_login(&d, &srv, "Reader");
+	cli_expect(&c, "USERLIST #Lobby: Lines, Reader");
+
+	/* 511 bytes + LF = 512: fine. "PRIVMSG Reader: " is 16 bytes. */
+	memset(buf, 'a', sizeof(buf));
+	memcpy(buf, "PRIVMSG Reader: ", 16);
+	buf[511] = '\n';
+	cli_send_raw(&c, buf, 512);
+	{
+		const char *l = cli_expect_prefix(&d, "PRIVMSG Lines: aaa");
+
+		assert_int_equal(strlen(l), strlen("PRIVMSG Lines: ") + 511 - 16);
+	}
+	/* 510 + CR LF = 512: fine */
+	buf[510] = '\r';
+	buf[511] = '\n';
+	cli_send_raw(&c, buf, 512);
+	cli_expect_prefix(&d, "PRIVMSG Lines: aaa");
+	/* 512 + LF = 513: too long, and the rest up to LF is dropped */
+	buf[511] = 'a';
+	buf[512] = '\n';
+	cli_send_raw(&c, buf, 513);
+	cli_expect(&c, "ERROR LINE_TOO_LONG: lines are at most 512 bytes");
+	cli_expect_silence(&d, 200);
+	/* 511 + CR + LF = 513: too long too (the terminator counts) */
+	buf[511] = '\r';
+	buf[512] = '\n';
+	cli_send_raw(&c, buf, 513);
+	cli_expect_prefix(&c, "ERROR LINE_TOO_LONG: ");
+	/* answered as soon as 512 bytes are in, before any LF; the session goes on */
+	cli_send_raw(&c, buf, 511);
+	cli_expect_silence(&c, 100);
+	cli_send_raw(&c, "bb", 2);
+	cli_expect_prefix(&c, "ERROR LINE_TOO_LONG: ");
+	cli_send_raw(&c, "ccc\nPRIVMSG Reader: after\n", 26);
+	cli_expect(&d, "PRIVMSG Lines: after");
+
+	/* encoding */
+	cli_send(&c, "PRIVMSG Reader: \xff\xfe");
+	cli_expect_prefix(&c, "ERROR BAD_ENCODING: ");
+	cli_send(&c, "PRIVMSG Reader: \xc0\xaf"); /* overlong '/' */
+	cli_expect_prefix(&c, "ERROR BAD_ENCODING: ");
+	cli_send(&c, "PRIVMSG Reader: \xed\xa0\x80"); /* surrogate */
+	cli_expect_prefix(&c, "ERROR BAD_ENCODING: ");
+	cli_send(&c, "PRIVMSG Reader: bell\x07");
+	cli_expect_prefix(&c, "ERROR BAD_ENCODING: ");
+	cli_send(&c, "PRIVMSG Reader: del\x7f");
+	cli_expect_prefix(&c, "ERROR BAD_ENCODING: ");
+	cli_send_raw(&c, "PRIVMSG Reader: nul\0x\n", 22);
+	cli_expect_prefix(&c, "ERROR BAD_ENCODING: ");
+	cli_send(&c, "PRIVMSG Reader: cr\rmid");
+	cli_expect_prefix(&c, "ERROR BAD_ENCODING: ");
+	cli_send(&c, "PRIVMSG Reader: tab\tis fine");
+	cli_expect(&d, "PRIVMSG Lines: tab\tis fine");
+
+	/* empty lines are ignored */
+	cli_send_raw(&c, "\n\r\n\n", 4);
+	cli_expect_silence(&c, 200);
+
+	/* shape */
+	cli_send(&c, "PRIVMSG a b: x");
+	cli_expect(&c, "ERROR BAD_LINE: expected: VERB[ TARGET][: ARGS]");
+	cli_send(&c, ": x");
+	cli_expect_prefix(&c, "ERROR BAD_LINE: ");
+	cli_send(&c, " JOIN: #x");
+	cli_expect_prefix(&c, "ERROR BAD_LINE: ");
+	cli_send(&c, "JO1N: #x");
+	cli_expect_prefix(&c, "ERROR BAD_LINE: ");
+	cli_close(&c);
+	cli_close(&d);
+}
+
+static void test_room_and_user_errors(void **state)
+{
+	struct cli c, d;
+	char room[16];
+
+	(void)state;
+	cli_login(&c, &srv, "Roomy");
+	cli_send(&c, "JOIN: Room");
+	cli_expect_prefix(&c, "ERROR BAD_ROOM: ");
+	cli_send(&c, "JOIN: #");
+	cli_expect_prefix(&c, "ERROR BAD_ROOM: ");
+	cli_send(&c, "JOIN: #a b");
+	cli_expect_prefix(&c, "ERROR BAD_ROOM: ");
+	cli_send(&c, "JOIN: #abcdefghijklmnopqrstuvwxyz0123456"); /* 33 after # */
+	cli_expect_prefix(&c, "ERROR BAD_ROOM: ");
+	cli_send(&c, "JOIN: #abcdefghijklmnopqrstuvwxyz012345"); /* 32: fine */
+	cli_expect(&c, "JOINED: #abcdefghijklmnopqrstuvwxyz012345");
+	cli_expect_prefix(&c, "USERLIST #abcdefghijklmnopqrstuvwxyz012345: ");
+	cli_send(&c, "PART: #nowhere");
+	cli_expect(&c, "ERROR NOT_IN_ROOM: you are not in that room");
+	cli_send(&c, "PART: nowhere");
+	cli_expect_prefix(&c, "ERROR BAD_ROOM: ");
+	cli_send(&c, "PRIVMSG #nowhere: hi");
+	cli_expect_prefix(&c, "ERROR NOT_IN_ROOM: ");
+	cli_send(&c, "PRIVMSG Ghost: hi");
+	cli_expect(&c, "ERROR NO_SUCH_USER: no such user online");
+	cli_send(&c, "PRIVMSG #Lobby: ");
+	cli_expect_prefix(&c, "ERROR BAD_ARGS: ");
+	cli_send(&c, "PRIVMSG #Lobby");
+	cli_expect_prefix(&c, "ERROR BAD_ARGS: ");
+	cli_send(&c, "PRIVMSG: text");
+	cli_expect_prefix(&c, "ERROR BAD_ARGS: ");
+
+	/* 16 rooms at once, #Lobby included */
+	for (int i = 0; i < 14; i++) {
+		snprintf(room, sizeof(room), "#r%d", i);
+		cli_send(&c, "JOIN: %s", room);
+		cli_expect_prefix(&c, "JOINED: ");
+		cli_expect_prefix(&c, "USERLIST ");
+	}
+	cli_send(&c, "JOIN: #one-too-many");
+	cli_expect(&c, "ERROR TOO_MANY_ROOMS: at most 16 rooms at once: PART one first");
+	cli_send(&c, "JOIN: #r3"); /* already in: fine */
+	cli_expect(&c, "JOINED: #r3");
+	cli_expect(&c, "USERLIST #r3: Roomy");
+	cli_send(&c, "PART: #r3");
+	cli_expect(&c, "PARTED: #r3");
+	cli_send(&c, "JOIN: #one-too-many");
+	cli_expect(&c, "JOINED: #one-too-many");
+	cli_expect(&c, "USERLIST #one-too-many: Roomy");
+
+	/* calls */
+	cli_login(&d, &srv, "Dee");
+	cli_expect(&c, "USERLIST #Lobby: Roomy, Dee");
+	cli_send(&c, "TALK Roomy: Request");
+	cli_expect(&c, "ERROR BAD_ARGS: you cannot call yourself");
+	cli_send(&c, "TALK Ghost: Request");
+	cli_expect(&c, "ERROR NO_SUCH_USER: no such user online");
+	cli_send(&c, "TALK Dee: Hello");
+	cli_expect_prefix(&c, "ERROR BAD_ARGS: ");
+	cli_send(&c, "TALK: Request");
+	cli_expect_prefix(&c, "ERROR BAD_ARGS: ");
+	cli_send(&c, "TALK Dee: Accept");
+	cli_expect(&c, "ERROR NO_CALL: no such call with that user");
+	cli_send(&c, "TALK Ghost: End");
+	cli_expect(&c, "ERROR NO_CALL: no such call with that user");
+	cli_send(&c, "TALK Dee: Request");
+	cli_expect(&d, "TALK Roomy: Request");
+	cli_send(&c, "TALK Dee: Request");
+	cli_expect(&c, "ERROR BUSY: you are in a call already: end it first");
+	cli_send(&c, "TALK Dee: Accept"); /* only the callee accepts */
+	cli_expect_prefix(&c, "ERROR NO_CALL: ");
+	cli_send(&d, "TALK Ghost: Accept");
+	cli_expect_prefix(&d, "ERROR NO_CALL: ");
+	cli_send(&d, "TALK Dee: Request");
+	cli_expect(&d, "ERROR BAD_ARGS: you cannot call yourself");
+	cli_send(&d, "TALK Roomy: Request"); /* d is ringing: busy */
+	cli_expect_prefix(&d, "ERROR BUSY: ");
+	cli_close(&c);
+	cli_expect(&d, "TALK Roomy: End");
+	cli_close(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_before_login, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nick_in_use, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_line_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_room_and_user_errors, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
