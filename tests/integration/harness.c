@@ -299,9 +299,7 @@ static int recv_line(struct cli *c, int ms)
 			return 1;
 		}
 		now = now_ms();
-		if (now >= until)
-			return -1;
-		if (poll(&pfd, 1, (int)(until - now)) <= 0)
+		if (poll(&pfd, 1, now >= until ? 0 : (int)(until - now)) <= 0)
 			return -1;
 		assert_true(c->in_len < sizeof(c->in));
 		n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
@@ -345,14 +343,19 @@ void cli_expect_silence(struct cli *c, int ms)
 		fail_msg("%s: expected nothing, got '%s'", c->nick, got);
 }
 
-void cli_expect_closed(struct cli *c)
+bool cli_closed(struct cli *c, int ms)
 {
-	uint64_t until = now_ms() + WAIT_MS;
+	uint64_t until = now_ms() + (uint64_t)ms;
 	int r;
 
 	while ((r = recv_line(c, (int)(until > now_ms() ? until - now_ms() : 0))) == 1)
 		;
-	if (r != 0)
+	return r == 0;
+}
+
+void cli_expect_closed(struct cli *c)
+{
+	if (!cli_closed(c, WAIT_MS))
 		fail_msg("%s: expected the server to close the connection", c->nick);
 }
 

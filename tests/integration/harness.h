@@ -63,6 +63,8 @@ void cli_expect_silence(struct cli *c, int ms);
 /* Assert the server closes the connection within WAIT_MS (lines before it are skipped).
  */
 void cli_expect_closed(struct cli *c);
+/* True if the server closed the connection within ms (lines before it are skipped). */
+bool cli_closed(struct cli *c, int ms);
 /* CONNECT, check ACCEPT/VOICE/PING, PONG, and take JOINED #Lobby and its USERLIST. */
 void cli_login(struct cli *c, const struct srv *s, const char *nick);
 /* Skip lines until one equal to `line` (asserts it arrives). */
