@@ -66,7 +66,7 @@ void hub_free(struct hub *h)
 			call_free(s->call);
 		else if (s->call)
 			s->call->callee = NULL;
-		s->tp->ops->close(s->tp);
+		s->tp->ops->close(s->tp, false);
 		sess_free(s);
 	}
 	rooms_deinit(&h->rooms);
@@ -260,7 +260,8 @@ static void sess_finish(struct hub *h, struct sess *s)
 		log_info("%s (session %u) left: %s", s->nick, s->id, s->why);
 }
 
-void hub_reap(struct hub *h, void (*closed)(void *arg, struct transport *tp), void *arg)
+void hub_reap(struct hub *h, void (*closed)(void *arg, struct transport *tp, bool abort),
+	      void *arg)
 {
 	struct sess *s;
 
@@ -272,9 +273,9 @@ void hub_reap(struct hub *h, void (*closed)(void *arg, struct transport *tp), vo
 		h->slots[s->slot] = NULL;
 		h->nopen--;
 		if (closed)
-			closed(arg, s->tp);
+			closed(arg, s->tp, s->out_dead);
 		else
-			s->tp->ops->close(s->tp);
+			s->tp->ops->close(s->tp, s->out_dead);
 		sess_free(s);
 	}
 }

@@ -62,9 +62,11 @@ bool hub_pending(const struct sess *s);
 uint64_t hub_tick(struct hub *h, uint64_t now);
 
 /* Finish every session that is leaving: rooms and call peers are told, its last output is
- * tried once, then closed(arg, tp) runs (the transport is the caller's to close) and the
+ * tried once, then closed(arg, tp, abort) runs (the transport is the caller's to close;
+ * abort when its output could not be delivered) and the
  * session is freed. closed may be NULL: then the transport's close op runs. */
-void hub_reap(struct hub *h, void (*closed)(void *arg, struct transport *tp), void *arg);
+void hub_reap(struct hub *h, void (*closed)(void *arg, struct transport *tp, bool abort),
+	      void *arg);
 
 /* A voice packet from `from`. Fills out (at least IC_RTP_MAX bytes) with the packet to
  * send and dests (room for max_clients entries) with where; returns how many copies,

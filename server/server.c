@@ -57,10 +57,15 @@ static ssize_t tcp_send(struct transport *t, const void *buf, size_t len)
 	return n;
 }
 
-static void tcp_close(struct transport *t)
+static void tcp_close(struct transport *t, bool abort)
 {
 	struct conn *c = (struct conn *)t;
 
+	if (abort) { /* reset: the kernel discards what the client never read */
+		struct linger lg = {1, 0};
+
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
 	if (c->srv) {
 		loop_fd(c->srv->loop, c->fd, 0, NULL, NULL);
 		c->srv->conns[c->fd] = NULL;
@@ -228,10 +233,10 @@ static void udp_event(int fd, int events, void *arg)
 	}
 }
 
-static void closed_cb(void *arg, struct transport *tp)
+static void closed_cb(void *arg, struct transport *tp, bool abort)
 {
 	(void)arg;
-	tp->ops->close(tp);
+	tp->ops->close(tp, abort);
 }
 
 static void before_sleep(void *arg)

@@ -3,6 +3,7 @@
 #ifndef IC_TRANSPORT_H
 #define IC_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -13,8 +14,10 @@ struct transport_ops {
 	ssize_t (*recv)(struct transport *t, void *buf, size_t len);
 	/* Write up to len bytes: bytes written (maybe fewer), -EAGAIN, or -errno. */
 	ssize_t (*send)(struct transport *t, const void *buf, size_t len);
-	/* Release the transport; it is not used afterwards. */
-	void (*close)(struct transport *t);
+	/* Release the transport; it is not used afterwards. abort: drop unsent data at
+	 * once (a client that stopped reading), rather than let the kernel keep
+	 * delivering it. */
+	void (*close)(struct transport *t, bool abort);
 };
 
 struct transport {

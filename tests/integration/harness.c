@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -120,6 +121,8 @@ void srv_start(struct srv *s, ...)
 		s->pid = fork();
 		assert_true(s->pid >= 0);
 		if (s->pid == 0) {
+			prctl(PR_SET_PDEATHSIG,
+			      SIGKILL); /* a failed test leaves no server behind */
 			execvp(argv[0], argv);
 			_exit(127);
 		}

@@ -16,8 +16,8 @@ static struct srv srv;
 static int setup(void **state)
 {
 	(void)state;
-	srv_start(&srv, "--ping-interval", "1", "--ping-timeout", "2", "--ring-timeout", "1",
-		  NULL);
+	srv_start(&srv, "--ping-interval", "1", "--ping-timeout", "2", "--ring-timeout",
+		  "1", NULL);
 	return 0;
 }
 
@@ -181,10 +181,10 @@ static void test_login_timeout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ring_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel_and_vanish, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ping_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_login_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ring_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_and_vanish, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ping_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_timeout, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
