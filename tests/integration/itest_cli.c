@@ -1,0 +1,124 @@
+/* intercomd's command line and config file: help, version, bad flags and files (exit 2
+ * naming the problem), flags winning over the file, clean shutdown on SIGTERM. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static char out[8192];
+
+static const char *write_conf(const char *text)
+{
+	static char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/intercomd-test-%d.conf", (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_help_version(void **state)
+{
+	(void)state;
+	assert_int_equal(srv_run(out, sizeof(out), "--help", NULL), 0);
+	assert_non_null(strstr(out, "--max-clients"));
+	assert_non_null(strstr(out, "--ring-timeout"));
+	assert_int_equal(srv_run(out, sizeof(out), "--version", NULL), 0);
+	assert_non_null(strstr(out, "intercomd "));
+}
+
+static void test_bad_flags(void **state)
+{
+	(void)state;
+	assert_int_equal(srv_run(out, sizeof(out), "--frobnicate", NULL), 2);
+	assert_non_null(strstr(out, "unknown option '--frobnicate'"));
+	assert_int_equal(srv_run(out, sizeof(out), "--port", "70000", NULL), 2);
+	assert_non_null(strstr(out, "--port: port: '70000' is not a whole number from 1 to 65535"));
+	assert_int_equal(srv_run(out, sizeof(out), "--max-clients", "1001", NULL), 2);
+	assert_non_null(strstr(out, "max_clients"));
+	assert_int_equal(srv_run(out, sizeof(out), "--max-clients=0", NULL), 2);
+	assert_int_equal(srv_run(out, sizeof(out), "--ping-timeout", "-5", NULL), 2);
+	assert_int_equal(srv_run(out, sizeof(out), "--bind", "not-an-address", NULL), 2);
+	assert_non_null(strstr(out, "bind"));
+	assert_int_equal(srv_run(out, sizeof(out), "--port", NULL), 2);
+	assert_non_null(strstr(out, "needs a value"));
+	assert_int_equal(srv_run(out, sizeof(out), "--config", "/nonexistent/x.conf", NULL), 2);
+	assert_non_null(strstr(out, "/nonexistent/x.conf: cannot open"));
+}
+
+static void test_config_file(void **state)
+{
+	const char *path;
+	struct srv srv;
+	struct cli c;
+
+	(void)state;
+	path = write_conf("# comment\n\nport = 6061\nmax_clients = 10\nbogus = 1\n");
+	assert_int_equal(srv_run(out, sizeof(out), "--config", path, NULL), 2);
+	assert_non_null(strstr(out, ":5: unknown key 'bogus'"));
+	path = write_conf("ring_timeout 30\n");
+	assert_int_equal(srv_run(out, sizeof(out), "--config", path, "--check-config", NULL), 2);
+	assert_non_null(strstr(out, ":1: expected 'key = value'"));
+	path = write_conf("ping_interval = soon\n");
+	assert_int_equal(srv_run(out, sizeof(out), "--config", path, "--check-config", NULL), 2);
+	assert_non_null(strstr(out, ":1: ping_interval: 'soon'"));
+	path = write_conf("name = FromFile\n  max_clients = 1   \nverbose = no\n");
+	assert_int_equal(srv_run(out, sizeof(out), "--config", path, "--check-config", NULL), 0);
+
+	/* the file applies (max_clients = 1); flags win over it (--name) */
+	srv_start(&srv, "--config", path, "--name", "FromFlag", NULL);
+	cli_connect(&c, &srv);
+	cli_send(&c, "CONNECT: \"A\" \"\" 1.0.0");
+	cli_expect(&c, "ACCEPT: FromFlag");
+	cli_close(&c);
+	srv_stop(&srv);
+	srv_start(&srv, "--config", path, NULL);
+	cli_login(&c, &srv, "A");
+	{
+		struct cli d;
+
+		cli_connect(&d, &srv);
+		cli_send(&d, "CONNECT: \"B\" \"\" 1.0.0");
+		cli_expect_prefix(&d, "ERROR SERVER_FULL: ");
+		cli_close(&d);
+	}
+	cli_close(&c);
+	srv_stop(&srv); /* SIGTERM: exit status 0, asserted */
+	unlink(path);
+}
+
+static void test_port_in_use(void **state)
+{
+	struct srv srv;
+	char port[16];
+
+	(void)state;
+	srv_start(&srv, NULL);
+	snprintf(port, sizeof(port), "%u", srv.port);
+	assert_int_equal(srv_run(out, sizeof(out), "--bind", "127.0.0.1", "--port", port, NULL),
+			 1);
+	assert_non_null(strstr(out, "choose another --port"));
+	srv_stop(&srv);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_bad_flags),
+		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_port_in_use),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
