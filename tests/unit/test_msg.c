@@ -1,0 +1,170 @@
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "msg.h"
+
+static void parse_ok(const char *in, enum msg_verb verb, const char *target, const char *args)
+{
+	char buf[600];
+	struct msg m;
+
+	strcpy(buf, in);
+	assert_int_equal(msg_parse(buf, &m), ERR_NONE);
+	assert_int_equal(m.verb, verb);
+	if (target)
+		assert_string_equal(m.target, target);
+	else
+		assert_null(m.target);
+	if (args)
+		assert_string_equal(m.args, args);
+	else
+		assert_null(m.args);
+}
+
+static void parse_bad(const char *in)
+{
+	char buf[600];
+	struct msg m;
+
+	strcpy(buf, in);
+	assert_int_equal(msg_parse(buf, &m), ERR_BAD_LINE);
+}
+
+static void test_parse_shapes(void **state)
+{
+	(void)state;
+	parse_ok("DISCONNECT", MSG_DISCONNECT, NULL, NULL);
+	parse_ok("disconnect", MSG_DISCONNECT, NULL, NULL);
+	parse_ok("JOIN: #TurboRoom", MSG_JOIN, NULL, "#TurboRoom");
+	parse_ok("Talk John: End", MSG_TALK, "John", "End");
+	parse_ok("PRIVMSG #Lobby: Hey: all!", MSG_PRIVMSG, "#Lobby", "Hey: all!");
+	parse_ok("PRIVMSG John:no space", MSG_PRIVMSG, "John", "no space");
+	parse_ok("PRIVMSG John:", MSG_PRIVMSG, "John", "");
+	parse_ok("PRIVMSG John: ", MSG_PRIVMSG, "John", "");
+	parse_ok("PONG: 12", MSG_PONG, NULL, "12");
+	parse_ok("USERLIST #R", MSG_USERLIST, "#R", NULL);
+	parse_ok("FROB: x", MSG_UNKNOWN, NULL, "x");
+	parse_ok("CONNECT: \"a\" \"b c\" 1.0.0", MSG_CONNECT, NULL, "\"a\" \"b c\" 1.0.0");
+	parse_bad("");
+	parse_bad(": x");
+	parse_bad(" JOIN");
+	parse_bad("JOIN : x");
+	parse_bad("PRIVMSG a b: x");
+	parse_bad("PRIVMSG  a: x");
+	parse_bad("J0IN: x");
+	parse_bad("JOIN-X: x");
+}
+
+static void connect_case(const char *args, enum msg_err want, const char *nick,
+			 const char *real)
+{
+	char buf[600];
+	const char *n = NULL, *r = NULL;
+
+	strcpy(buf, args);
+	assert_int_equal(msg_parse_connect(buf, &n, &r), want);
+	if (want == ERR_NONE) {
+		assert_string_equal(n, nick);
+		assert_string_equal(r, real);
+	}
+}
+
+static void test_connect(void **state)
+{
+	(void)state;
+	connect_case("\"Nickname\" \"Real Name\" 1.0.0", ERR_NONE, "Nickname", "Real Name");
+	connect_case("Nick \"\" 1.2.3", ERR_NONE, "Nick", "");
+	connect_case("\"Nick\" Real 1.9.9", ERR_NONE, "Nick", "Real");
+	connect_case("  \"Nick\"   \"R\"   1.0.0  ", ERR_NONE, "Nick", "R");
+	connect_case("\"bad nick\" \"R\" 1.0.0", ERR_BAD_NICK, NULL, NULL);
+	connect_case("\"\" \"R\" 1.0.0", ERR_BAD_NICK, NULL, NULL);
+	connect_case("\"N\" \"R\" 2.0.0", ERR_BAD_VERSION, NULL, NULL);
+	connect_case("\"N\" \"R\" 0.9.0", ERR_BAD_VERSION, NULL, NULL);
+	connect_case("\"N\" \"R\" 1.0", ERR_BAD_VERSION, NULL, NULL);
+	connect_case("\"N\" \"R\" x", ERR_BAD_VERSION, NULL, NULL);
+	connect_case("\"N\" \"R\"", ERR_BAD_ARGS, NULL, NULL);
+	connect_case("\"N\"", ERR_BAD_ARGS, NULL, NULL);
+	connect_case("", ERR_BAD_ARGS, NULL, NULL);
+	connect_case("\"N\" \"R\" 1.0.0 extra", ERR_BAD_ARGS, NULL, NULL);
+	connect_case("\"N\" \"unterminated 1.0.0", ERR_BAD_ARGS, NULL, NULL);
+	connect_case("\"N\" \"a\"b\" 1.0.0", ERR_BAD_ARGS, NULL, NULL);
+	connect_case("\"N\" \"tab\there\" 1.0.0", ERR_BAD_ARGS, NULL, NULL);
+	assert_int_equal(msg_parse_connect(NULL, NULL, NULL), ERR_BAD_ARGS);
+}
+
+static void test_talk_and_u32(void **state)
+{
+	enum talk_action a;
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(msg_parse_talk("Request", &a), 0);
+	assert_int_equal(a, TALK_REQUEST);
+	assert_int_equal(msg_parse_talk("accept", &a), 0);
+	assert_int_equal(a, TALK_ACCEPT);
+	assert_int_equal(msg_parse_talk("DENY", &a), 0);
+	assert_int_equal(a, TALK_DENY);
+	assert_int_equal(msg_parse_talk("End", &a), 0);
+	assert_int_equal(a, TALK_END);
+	assert_int_equal(msg_parse_talk("Busy", &a), -EINVAL); /* server-to-client only */
+	assert_int_equal(msg_parse_talk("", &a), -EINVAL);
+	assert_int_equal(msg_parse_talk(NULL, &a), -EINVAL);
+	assert_int_equal(msg_parse_u32("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(msg_parse_u32("4294967295", &v), 0);
+	assert_int_equal(v, 4294967295u);
+	assert_int_equal(msg_parse_u32("4294967296", &v), -EINVAL);
+	assert_int_equal(msg_parse_u32("12a", &v), -EINVAL);
+	assert_int_equal(msg_parse_u32("", &v), -EINVAL);
+	assert_int_equal(msg_parse_u32("-1", &v), -EINVAL);
+}
+
+static void test_format(void **state)
+{
+	char buf[128];
+	const uint8_t tok[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+
+	(void)state;
+	assert_int_equal(msg_fmt(buf, sizeof(buf), "JOINED", NULL, "#Lobby"), 15);
+	assert_string_equal(buf, "JOINED: #Lobby\n");
+	msg_fmt(buf, sizeof(buf), "PRIVMSG", "#Lobby Nickname", "Hey all!");
+	assert_string_equal(buf, "PRIVMSG #Lobby Nickname: Hey all!\n");
+	msg_fmt(buf, sizeof(buf), "TALK", "John", msg_talk_name(TALK_BUSY));
+	assert_string_equal(buf, "TALK John: Busy\n");
+	msg_fmt(buf, sizeof(buf), "DISCONNECT", NULL, NULL);
+	assert_string_equal(buf, "DISCONNECT\n");
+	msg_fmt_error(buf, sizeof(buf), ERR_NICK_IN_USE, "taken");
+	assert_string_equal(buf, "ERROR NICK_IN_USE: taken\n");
+	msg_fmt_voice(buf, sizeof(buf), 6060, 4000000000u, tok);
+	assert_string_equal(buf, "VOICE: 6060 4000000000 0123456789abcdef\n");
+	assert_int_equal(msg_fmt(buf, 10, "JOINED", NULL, "#Lobby"), -ENOSPC);
+}
+
+static void test_error_names(void **state)
+{
+	static const char *const all[] = {
+		"BAD_LINE", "LINE_TOO_LONG", "BAD_ENCODING", "UNKNOWN_COMMAND", "NOT_LOGGED_IN",
+		"ALREADY_LOGGED_IN", "BAD_ARGS", "BAD_NICK", "NICK_IN_USE", "BAD_VERSION",
+		"SERVER_FULL", "BAD_ROOM", "NOT_IN_ROOM", "TOO_MANY_ROOMS", "NO_SUCH_USER", "BUSY",
+		"NO_CALL", "FLOOD"};
+
+	(void)state;
+	for (int e = ERR_BAD_LINE; e < ERR_COUNT; e++)
+		assert_string_equal(msg_err_name((enum msg_err)e), all[e - 1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_shapes), cmocka_unit_test(test_connect),
+		cmocka_unit_test(test_talk_and_u32), cmocka_unit_test(test_format),
+		cmocka_unit_test(test_error_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
