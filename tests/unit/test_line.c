@@ -9,7 +9,8 @@
 #include "line.h"
 
 /* Feed all of data; record events as a compact string: "L<line>|" or "T|". */
-static void feed_all(struct linebuf *lb, const char *data, size_t len, char *log, size_t size)
+static void feed_all(struct linebuf *lb, const char *data, size_t len, char *log,
+		     size_t size)
 {
 	while (len > 0) {
 		enum line_ev ev;
@@ -40,7 +41,8 @@ static void test_basic_and_crlf(void **state)
 	(void)state;
 	line_init(&lb);
 	feed_all(&lb, "PING: 1\nPONG: 2\r\n\n\r\nA\r\rB\n", 27, log, sizeof(log));
-	/* one CR before LF is removed; others stay (and are refused by the encoding check) */
+	/* one CR before LF is removed; others stay (and are refused by the encoding
+	 * check) */
 	assert_string_equal(log, "LPING: 1|LPONG: 2|L|L|LA\r\rB|");
 }
 
@@ -82,12 +84,12 @@ static void test_limits(void **state)
 {
 	(void)state;
 	run_len(0, false, "L|");
-	run_len(510, false, "Laaa");   /* 511 with LF */
-	run_len(511, false, "Laaa");   /* 512 with LF: the maximum */
-	run_len(512, false, "T|");     /* 513 */
-	run_len(510, true, "Laaa");    /* 510 + CR LF = 512 */
-	run_len(511, true, "T|");      /* 511 + CR LF = 513 */
-	run_len(1100, false, "T|");    /* one error however long, then the next line */
+	run_len(510, false, "Laaa"); /* 511 with LF */
+	run_len(511, false, "Laaa"); /* 512 with LF: the maximum */
+	run_len(512, false, "T|");   /* 513 */
+	run_len(510, true, "Laaa");  /* 510 + CR LF = 512 */
+	run_len(511, true, "T|");    /* 511 + CR LF = 513 */
+	run_len(1100, false, "T|");  /* one error however long, then the next line */
 }
 
 static void test_too_long_reported_before_lf(void **state)
@@ -117,10 +119,10 @@ static void test_too_long_reported_before_lf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic_and_crlf),
-		cmocka_unit_test(test_split_across_feeds),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_too_long_reported_before_lf),
+	    cmocka_unit_test(test_basic_and_crlf),
+	    cmocka_unit_test(test_split_across_feeds),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_too_long_reported_before_lf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

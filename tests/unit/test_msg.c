@@ -9,7 +9,8 @@
 
 #include "msg.h"
 
-static void parse_ok(const char *in, enum msg_verb verb, const char *target, const char *args)
+static void parse_ok(const char *in, enum msg_verb verb, const char *target,
+		     const char *args)
 {
 	char buf[600];
 	struct msg m;
@@ -50,7 +51,8 @@ static void test_parse_shapes(void **state)
 	parse_ok("PONG: 12", MSG_PONG, NULL, "12");
 	parse_ok("USERLIST #R", MSG_USERLIST, "#R", NULL);
 	parse_ok("FROB: x", MSG_UNKNOWN, NULL, "x");
-	parse_ok("CONNECT: \"a\" \"b c\" 1.0.0", MSG_CONNECT, NULL, "\"a\" \"b c\" 1.0.0");
+	parse_ok("CONNECT: \"a\" \"b c\" 1.0.0", MSG_CONNECT, NULL,
+		 "\"a\" \"b c\" 1.0.0");
 	parse_bad("");
 	parse_bad(": x");
 	parse_bad(" JOIN");
@@ -78,7 +80,8 @@ static void connect_case(const char *args, enum msg_err want, const char *nick,
 static void test_connect(void **state)
 {
 	(void)state;
-	connect_case("\"Nickname\" \"Real Name\" 1.0.0", ERR_NONE, "Nickname", "Real Name");
+	connect_case("\"Nickname\" \"Real Name\" 1.0.0", ERR_NONE, "Nickname",
+		     "Real Name");
 	connect_case("Nick \"\" 1.2.3", ERR_NONE, "Nick", "");
 	connect_case("\"Nick\" Real 1.9.9", ERR_NONE, "Nick", "Real");
 	connect_case("  \"Nick\"   \"R\"   1.0.0  ", ERR_NONE, "Nick", "R");
@@ -148,11 +151,15 @@ static void test_format(void **state)
 
 static void test_error_names(void **state)
 {
-	static const char *const all[] = {
-		"BAD_LINE", "LINE_TOO_LONG", "BAD_ENCODING", "UNKNOWN_COMMAND", "NOT_LOGGED_IN",
-		"ALREADY_LOGGED_IN", "BAD_ARGS", "BAD_NICK", "NICK_IN_USE", "BAD_VERSION",
-		"SERVER_FULL", "BAD_ROOM", "NOT_IN_ROOM", "TOO_MANY_ROOMS", "NO_SUCH_USER", "BUSY",
-		"NO_CALL", "FLOOD"};
+	static const char *const all[] = {"BAD_LINE",	   "LINE_TOO_LONG",
+					  "BAD_ENCODING",  "UNKNOWN_COMMAND",
+					  "NOT_LOGGED_IN", "ALREADY_LOGGED_IN",
+					  "BAD_ARGS",	   "BAD_NICK",
+					  "NICK_IN_USE",   "BAD_VERSION",
+					  "SERVER_FULL",   "BAD_ROOM",
+					  "NOT_IN_ROOM",   "TOO_MANY_ROOMS",
+					  "NO_SUCH_USER",  "BUSY",
+					  "NO_CALL",	   "FLOOD"};
 
 	(void)state;
 	for (int e = ERR_BAD_LINE; e < ERR_COUNT; e++)
@@ -162,9 +169,9 @@ static void test_error_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_shapes), cmocka_unit_test(test_connect),
-		cmocka_unit_test(test_talk_and_u32), cmocka_unit_test(test_format),
-		cmocka_unit_test(test_error_names),
+	    cmocka_unit_test(test_parse_shapes), cmocka_unit_test(test_connect),
+	    cmocka_unit_test(test_talk_and_u32), cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_error_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

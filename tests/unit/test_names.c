@@ -15,25 +15,25 @@ static void test_utf8(void **state)
 	(void)state;
 	assert_true(U8(""));
 	assert_true(U8("plain ascii"));
-	assert_true(U8("\xc3\xa9"));             /* é */
-	assert_true(U8("\xe2\x82\xac"));         /* € */
-	assert_true(U8("\xf0\x9f\x8e\x99"));     /* 🎙 */
-	assert_true(U8("\xf4\x8f\xbf\xbf"));     /* U+10FFFF */
-	assert_true(U8("\xed\x9f\xbf"));         /* U+D7FF */
+	assert_true(U8("\xc3\xa9"));	     /* é */
+	assert_true(U8("\xe2\x82\xac"));     /* € */
+	assert_true(U8("\xf0\x9f\x8e\x99")); /* 🎙 */
+	assert_true(U8("\xf4\x8f\xbf\xbf")); /* U+10FFFF */
+	assert_true(U8("\xed\x9f\xbf"));     /* U+D7FF */
 	assert_false(U8("\xff"));
-	assert_false(U8("\x80"));                /* lone continuation */
-	assert_false(U8("\xc3"));                /* truncated */
-	assert_false(U8("\xe2\x82"));            /* truncated */
-	assert_false(U8("\xc3\x28"));            /* bad continuation */
-	assert_false(U8("\xc0\xaf"));            /* overlong 2 */
-	assert_false(U8("\xc1\xbf"));            /* overlong 2 */
-	assert_false(U8("\xe0\x80\xaf"));        /* overlong 3 */
-	assert_false(U8("\xf0\x80\x80\xaf"));    /* overlong 4 */
-	assert_false(U8("\xed\xa0\x80"));        /* surrogate U+D800 */
-	assert_false(U8("\xed\xbf\xbf"));        /* surrogate U+DFFF */
-	assert_false(U8("\xf4\x90\x80\x80"));    /* U+110000 */
+	assert_false(U8("\x80"));	      /* lone continuation */
+	assert_false(U8("\xc3"));	      /* truncated */
+	assert_false(U8("\xe2\x82"));	      /* truncated */
+	assert_false(U8("\xc3\x28"));	      /* bad continuation */
+	assert_false(U8("\xc0\xaf"));	      /* overlong 2 */
+	assert_false(U8("\xc1\xbf"));	      /* overlong 2 */
+	assert_false(U8("\xe0\x80\xaf"));     /* overlong 3 */
+	assert_false(U8("\xf0\x80\x80\xaf")); /* overlong 4 */
+	assert_false(U8("\xed\xa0\x80"));     /* surrogate U+D800 */
+	assert_false(U8("\xed\xbf\xbf"));     /* surrogate U+DFFF */
+	assert_false(U8("\xf4\x90\x80\x80")); /* U+110000 */
 	assert_false(U8("\xf5\x80\x80\x80"));
-	assert_false(U8("ok\xe2\x82"));          /* truncated at the end */
+	assert_false(U8("ok\xe2\x82")); /* truncated at the end */
 }
 
 static void test_text(void **state)
@@ -53,7 +53,7 @@ static void test_nick(void **state)
 	(void)state;
 	assert_true(names_nick_valid("a"));
 	assert_true(names_nick_valid("John_Doe-1.2"));
-	assert_true(names_nick_valid("abcdefghijklmnopqrstuvwxyz012345")); /* 32 */
+	assert_true(names_nick_valid("abcdefghijklmnopqrstuvwxyz012345"));   /* 32 */
 	assert_false(names_nick_valid("abcdefghijklmnopqrstuvwxyz0123456")); /* 33 */
 	assert_false(names_nick_valid(""));
 	assert_false(names_nick_valid(NULL));
@@ -86,7 +86,8 @@ static void test_realname(void **state)
 	(void)state;
 	assert_true(names_realname_valid(""));
 	assert_true(names_realname_valid("Real Name"));
-	assert_true(names_realname_valid("\xc3\x85sa \xc3\x96" "berg"));
+	assert_true(names_realname_valid("\xc3\x85sa \xc3\x96"
+					 "berg"));
 	assert_false(names_realname_valid("say \"hi\""));
 	assert_false(names_realname_valid("tab\tname"));
 	assert_false(names_realname_valid("\xff"));
@@ -131,10 +132,10 @@ static void test_equal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_utf8),     cmocka_unit_test(test_text),
-		cmocka_unit_test(test_nick),     cmocka_unit_test(test_room),
-		cmocka_unit_test(test_realname), cmocka_unit_test(test_version),
-		cmocka_unit_test(test_equal),
+	    cmocka_unit_test(test_utf8),     cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_nick),     cmocka_unit_test(test_room),
+	    cmocka_unit_test(test_realname), cmocka_unit_test(test_version),
+	    cmocka_unit_test(test_equal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
