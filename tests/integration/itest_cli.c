@@ -44,7 +44,8 @@ static void test_bad_flags(void **state)
 	assert_int_equal(srv_run(out, sizeof(out), "--frobnicate", NULL), 2);
 	assert_non_null(strstr(out, "unknown option '--frobnicate'"));
 	assert_int_equal(srv_run(out, sizeof(out), "--port", "70000", NULL), 2);
-	assert_non_null(strstr(out, "--port: port: '70000' is not a whole number from 1 to 65535"));
+	assert_non_null(
+	    strstr(out, "--port: port: '70000' is not a whole number from 1 to 65535"));
 	assert_int_equal(srv_run(out, sizeof(out), "--max-clients", "1001", NULL), 2);
 	assert_non_null(strstr(out, "max_clients"));
 	assert_int_equal(srv_run(out, sizeof(out), "--max-clients=0", NULL), 2);
@@ -53,7 +54,8 @@ static void test_bad_flags(void **state)
 	assert_non_null(strstr(out, "bind"));
 	assert_int_equal(srv_run(out, sizeof(out), "--port", NULL), 2);
 	assert_non_null(strstr(out, "needs a value"));
-	assert_int_equal(srv_run(out, sizeof(out), "--config", "/nonexistent/x.conf", NULL), 2);
+	assert_int_equal(
+	    srv_run(out, sizeof(out), "--config", "/nonexistent/x.conf", NULL), 2);
 	assert_non_null(strstr(out, "/nonexistent/x.conf: cannot open"));
 }
 
@@ -68,13 +70,16 @@ static void test_config_file(void **state)
 	assert_int_equal(srv_run(out, sizeof(out), "--config", path, NULL), 2);
 	assert_non_null(strstr(out, ":5: unknown key 'bogus'"));
 	path = write_conf("ring_timeout 30\n");
-	assert_int_equal(srv_run(out, sizeof(out), "--config", path, "--check-config", NULL), 2);
+	assert_int_equal(
+	    srv_run(out, sizeof(out), "--config", path, "--check-config", NULL), 2);
 	assert_non_null(strstr(out, ":1: expected 'key = value'"));
 	path = write_conf("ping_interval = soon\n");
-	assert_int_equal(srv_run(out, sizeof(out), "--config", path, "--check-config", NULL), 2);
+	assert_int_equal(
+	    srv_run(out, sizeof(out), "--config", path, "--check-config", NULL), 2);
 	assert_non_null(strstr(out, ":1: ping_interval: 'soon'"));
 	path = write_conf("name = FromFile\n  max_clients = 1   \nverbose = no\n");
-	assert_int_equal(srv_run(out, sizeof(out), "--config", path, "--check-config", NULL), 0);
+	assert_int_equal(
+	    srv_run(out, sizeof(out), "--config", path, "--check-config", NULL), 0);
 
 	/* the file applies (max_clients = 1); flags win over it (--name) */
 	srv_start(&srv, "--config", path, "--name", "FromFlag", NULL);
@@ -106,8 +111,8 @@ static void test_port_in_use(void **state)
 	(void)state;
 	srv_start(&srv, NULL);
 	snprintf(port, sizeof(port), "%u", srv.port);
-	assert_int_equal(srv_run(out, sizeof(out), "--bind", "127.0.0.1", "--port", port, NULL),
-			 1);
+	assert_int_equal(
+	    srv_run(out, sizeof(out), "--bind", "127.0.0.1", "--port", port, NULL), 1);
 	assert_non_null(strstr(out, "choose another --port"));
 	srv_stop(&srv);
 }
@@ -115,10 +120,10 @@ static void test_port_in_use(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_help_version),
-		cmocka_unit_test(test_bad_flags),
-		cmocka_unit_test(test_config_file),
-		cmocka_unit_test(test_port_in_use),
+	    cmocka_unit_test(test_help_version),
+	    cmocka_unit_test(test_bad_flags),
+	    cmocka_unit_test(test_config_file),
+	    cmocka_unit_test(test_port_in_use),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
