@@ -1,4 +1,432 @@
-int main(void)
+/* bench_relay: voice relay cost of the real intercomd on loopback.
+ *
+ * Starts intercomd, logs in N real clients over TCP, registers their UDP voice addresses,
+ * has K of them send one 20 ms voice packet (72-byte payload) every 20 ms for D seconds,
+ * and prints packets in, copies out (the server's own count), copies delivered/expected
+ * at the receivers, server CPU per forwarded copy (/proc/PID/schedstat, else
+ * utime+stime from /proc/PID/stat) and
+ * the server's peak RSS (VmHWM).
+ *
+ *   bench_relay [-n N] [-k K] [-d SECONDS] [--server PATH]
+ *   bench_relay --matrix          N = 10, 100, 500 with K = 1 and 5, 10 s each
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rtp.h"
+
+#ifndef INTERCOMD_PATH
+#define INTERCOMD_PATH "intercomd"
+#endif
+
+#define PAYLOAD 72
+
+struct client {
+	int fd, ufd;
+	char in[1 << 16];
+	size_t in_len;
+	uint32_t ssrc;
+	uint8_t token[IC_TOKEN_LEN];
+	bool voice, joined, registered;
+	uint16_t seq;
+	uint32_t ts;
+	uint64_t got;
+};
+
+struct result {
+	unsigned n, k;
+	double secs;
+	uint64_t in, copies_out, delivered, expected;
+	double cpu_s, rss_mb;
+};
+
+static double mono(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static struct sockaddr_in lo(unsigned port)
+{
+	struct sockaddr_in a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	return a;
+}
+
+static unsigned free_port(void)
+{
+	struct sockaddr_in a = lo(0);
+	socklen_t l = sizeof(a);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	unsigned p;
+
+	bind(u, (struct sockaddr *)&a, sizeof(a));
+	getsockname(u, (struct sockaddr *)&a, &l);
+	p = ntohs(a.sin_port);
+	close(u);
+	return p;
+}
+
+/* CPU seconds of pid: /proc/PID/schedstat (nanoseconds on CPU) where the kernel has it,
+ * else utime + stime from /proc/PID/stat (clock ticks: too coarse for short runs). */
+static double proc_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	unsigned long long ns;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		int ok = fscanf(f, "%llu", &ns) == 1;
+
+		fclose(f);
+		if (ok)
+			return (double)ns * 1e-9;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+			 &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double proc_hwm_mb(pid_t pid)
+{
+	char path[64], line[256];
+	double kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "VmHWM:", 6))
+			kb = atof(line + 6);
+	}
+	fclose(f);
+	return kb / 1024.0;
+}
+
+static void send_line(struct client *c, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (send(c->fd, s, len, MSG_NOSIGNAL) != (ssize_t)len)
+		fprintf(stderr, "bench_relay: short send\n");
+}
+
+/* Read what a client's TCP socket has; answer PINGs, note VOICE and JOINED. */
+static void tcp_drain(struct client *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
+		char *start = c->in, *nl;
+
+		if (n <= 0)
+			return;
+		c->in_len += (size_t)n;
+		while ((nl = memchr(start, '\n', c->in_len - (size_t)(start - c->in)))) {
+			*nl = '\0';
+			if (!strncmp(start, "PING: ", 6)) {
+				char pong[64];
+
+				snprintf(pong, sizeof(pong), "PONG: %s\n", start + 6);
+				send_line(c, pong);
+			} else if (!strncmp(start, "VOICE: ", 7)) {
+				unsigned port, ssrc;
+				char tok[17];
+
+				if (sscanf(start, "VOICE: %u %u %16s", &port, &ssrc, tok) == 3) {
+					c->ssrc = ssrc;
+					for (int i = 0; i < 8; i++) {
+						unsigned b;
+
+						sscanf(tok + 2 * i, "%2x", &b);
+						c->token[i] = (uint8_t)b;
+					}
+					c->voice = true;
+				}
+			} else if (!strncmp(start, "JOINED: ", 8)) {
+				c->joined = true;
+			} else if (!strncmp(start, "ERROR ", 6)) {
+				fprintf(stderr, "bench_relay: server said: %s\n", start);
+			}
+			start = nl + 1;
+		}
+		c->in_len -= (size_t)(start - c->in);
+		memmove(c->in, start, c->in_len);
+	}
+}
+
+static void voice_send(struct client *c, unsigned port, size_t len, bool marker)
+{
+	uint8_t pkt[256], payload[PAYLOAD];
+	struct rtp_hdr h = {marker, IC_RTP_PT_OPUS, c->seq++, c->ts, c->ssrc};
+	struct sockaddr_in a = lo(port);
+	int n;
+
+	memset(payload, 0xa5, sizeof(payload));
+	n = rtp_pack(pkt, sizeof(pkt), &h, c->token, payload, len);
+	c->ts += 960;
+	sendto(c->ufd, pkt, (size_t)n, 0, (struct sockaddr *)&a, sizeof(a));
+}
+
+/* Poll every socket for up to ms: TCP lines, UDP packets counted. */
+static void pump(struct client *cl, unsigned n, struct pollfd *pfd, int ms)
+{
+	int r;
+
+	for (unsigned i = 0; i < n; i++) {
+		pfd[2 * i] = (struct pollfd){cl[i].fd, POLLIN, 0};
+		pfd[2 * i + 1] = (struct pollfd){cl[i].ufd, POLLIN, 0};
+	}
+	r = poll(pfd, 2 * n, ms);
+	if (r <= 0)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		if (pfd[2 * i].revents)
+			tcp_drain(&cl[i]);
+		if (pfd[2 * i + 1].revents) {
+			uint8_t buf[2048];
+			ssize_t got;
+
+			while ((got = recv(cl[i].ufd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
+				if (got > RTP_FIXED_LEN)
+					cl[i].got++;
+				else
+					cl[i].registered = true; /* keepalive answer */
+			}
+		}
+	}
+}
+
+static int run(const char *server, unsigned n, unsigned k, double secs, struct result *res)
+{
+	struct client *cl = calloc(n, sizeof(*cl));
+	struct pollfd *pfd = calloc(2 * n, sizeof(*pfd));
+	unsigned port = free_port(), ready;
+	char portstr[16], maxstr[16], logpath[64];
+	double t0, cpu0, next, interval;
+	uint64_t sent = 0;
+	pid_t pid;
+	int status, logfd;
+
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	snprintf(maxstr, sizeof(maxstr), "%u", n < 1000 ? n : 1000);
+	snprintf(logpath, sizeof(logpath), "/tmp/bench_relay-%d.log", (int)getpid());
+	logfd = open(logpath, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(logfd, 2);
+		execl(server, server, "--bind", "127.0.0.1", "--port", portstr, "--max-clients",
+		      maxstr, (char *)NULL);
+		_exit(127);
+	}
+	close(logfd);
+	for (int tries = 0; tries < 200; tries++) { /* wait until it listens */
+		struct sockaddr_in a = lo(port);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+		close(fd);
+		if (ok)
+			break;
+		usleep(10000);
+	}
+	/* log in, 50 at a time, draining every socket as we go (each login sends every
+	 * #Lobby member a USERLIST) */
+	for (unsigned i = 0; i < n; i++) {
+		struct sockaddr_in a = lo(port), u = lo(0);
+		char line[96];
+
+		cl[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+		cl[i].ufd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (cl[i].fd < 0 || cl[i].ufd < 0 ||
+		    connect(cl[i].fd, (struct sockaddr *)&a, sizeof(a)) ||
+		    bind(cl[i].ufd, (struct sockaddr *)&u, sizeof(u))) {
+			fprintf(stderr, "bench_relay: socket %u: %s (raise ulimit -n?)\n", i,
+				strerror(errno));
+			return -1;
+		}
+		snprintf(line, sizeof(line), "CONNECT: \"b%u\" \"bench\" 1.0.0\n", i);
+		send_line(&cl[i], line);
+		if (i % 50 == 49)
+			pump(cl, i + 1, pfd, 1);
+	}
+	t0 = mono();
+	do {
+		pump(cl, n, pfd, 10);
+		ready = 0;
+		for (unsigned i = 0; i < n; i++) {
+			if (cl[i].joined && !cl[i].registered && cl[i].seq == 0)
+				voice_send(&cl[i], port, 0, false); /* keepalive: voice address */
+			ready += cl[i].registered;
+		}
+	} while (ready < n && mono() - t0 < 60);
+	if (ready < n) {
+		fprintf(stderr, "bench_relay: only %u of %u clients ready\n", ready, n);
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++)
+		cl[i].got = 0;
+	/* talk: K talkers, staggered across the 20 ms frame */
+	cpu0 = proc_cpu(pid);
+	interval = 0.020 / k;
+	t0 = mono();
+	next = t0;
+	while (mono() - t0 < secs) {
+		double now = mono();
+
+		while (now >= next) {
+			struct client *c = &cl[sent % k];
+
+			voice_send(c, port, PAYLOAD, c->seq <= 1);
+			sent++;
+			next += interval;
+		}
+		pump(cl, n, pfd, (int)((next - now) * 1000) + 1);
+	}
+	for (double until = mono() + 0.3; mono() < until;)
+		pump(cl, n, pfd, 20);
+	res->cpu_s = proc_cpu(pid) - cpu0;
+	res->rss_mb = proc_hwm_mb(pid);
+	res->n = n;
+	res->k = k;
+	res->secs = secs;
+	res->in = sent;
+	res->expected = sent * (n - 1);
+	res->delivered = 0;
+	for (unsigned i = 0; i < n; i++)
+		res->delivered += cl[i].got;
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	{
+		FILE *f = fopen(logpath, "r");
+		char line[512];
+		unsigned long long a, b, c, d;
+
+		res->copies_out = 0;
+		while (f && fgets(line, sizeof(line), f)) {
+			const char *v = strstr(line, "voice: ");
+
+			if (v && sscanf(v, "voice: %llu packets in, %llu dropped, %llu keepalives, "
+					   "%llu copies out", &a, &b, &c, &d) == 4)
+				res->copies_out = d;
+		}
+		if (f)
+			fclose(f);
+		unlink(logpath);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		close(cl[i].fd);
+		close(cl[i].ufd);
+	}
+	free(cl);
+	free(pfd);
+	return 0;
+}
+
+static void print_header(void)
+{
+	printf("%5s %3s %9s %11s %11s %11s %9s %10s %9s\n", "N", "K", "pkts in", "copies out",
+	       "delivered", "expected", "deliv %", "us/copy", "RSS MB");
+}
+
+static void print_result(const struct result *r)
+{
+	printf("%5u %3u %9llu %11llu %11llu %11llu %8.2f%% %10.3f %9.2f\n", r->n, r->k,
+	       (unsigned long long)r->in, (unsigned long long)r->copies_out,
+	       (unsigned long long)r->delivered, (unsigned long long)r->expected,
+	       r->expected ? 100.0 * (double)r->delivered / (double)r->expected : 0.0,
+	       r->copies_out ? r->cpu_s * 1e6 / (double)r->copies_out : 0.0, r->rss_mb);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	const char *server = INTERCOMD_PATH;
+	unsigned n = 100, k = 5;
+	double secs = 10;
+	bool matrix = false;
+	struct rlimit rl;
+	struct result r;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			n = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "-k") && i + 1 < argc)
+			k = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "-d") && i + 1 < argc)
+			secs = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--server") && i + 1 < argc)
+			server = argv[++i];
+		else if (!strcmp(argv[i], "--matrix"))
+			matrix = true;
+		else {
+			fprintf(stderr, "usage: bench_relay [-n N] [-k K] [-d SECONDS] [--server "
+					"PATH] [--matrix]\n");
+			return 2;
+		}
+	}
+	if (n < 2 || n > 1000 || k < 1 || k > n || secs <= 0) {
+		fprintf(stderr, "bench_relay: need 2 <= N <= 1000, 1 <= K <= N, D > 0\n");
+		return 2;
+	}
+	/* two sockets per client */
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	signal(SIGPIPE, SIG_IGN);
+	printf("bench_relay: %s, 20 ms frames, %d-byte payloads, %.0f s per run\n", server,
+	       PAYLOAD, secs);
+	print_header();
+	if (!matrix) {
+		if (run(server, n, k, secs, &r))
+			return 1;
+		print_result(&r);
+		return 0;
+	}
+	{
+		static const unsigned ns[] = {10, 100, 500}, ks[] = {1, 5};
+
+		for (int i = 0; i < 3; i++) {
+			for (int j = 0; j < 2; j++) {
+				if (run(server, ns[i], ks[j], secs, &r))
+					return 1;
+				print_result(&r);
+			}
+		}
+	}
 	return 0;
 }

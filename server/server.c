@@ -377,6 +377,12 @@ void server_free(struct server *srv)
 	if (!srv)
 		return;
 	if (srv->hub) {
+		struct hub_stats st;
+
+		hub_get_stats(srv->hub, &st);
+		log_info("voice: %llu packets in, %llu dropped, %llu keepalives, %llu copies out",
+			 (unsigned long long)st.voice_in, (unsigned long long)st.voice_dropped,
+			 (unsigned long long)st.keepalives, (unsigned long long)st.voice_copies);
 		for (int fd = 0; fd <= srv->maxfd; fd++) {
 			if (srv->conns[fd])
 				srv->conns[fd]->srv =
