@@ -113,8 +113,8 @@ static double proc_cpu(pid_t pid)
 		buf[0] = '\0';
 	fclose(f);
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-			 &st) != 2)
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &ut, &st) != 2)
 		return 0;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -149,7 +149,8 @@ static void send_line(struct client *c, const char *s)
 static void tcp_drain(struct client *c)
 {
 	for (;;) {
-		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
+		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
+				 MSG_DONTWAIT);
 		char *start = c->in, *nl;
 
 		if (n <= 0)
@@ -166,7 +167,8 @@ static void tcp_drain(struct client *c)
 				unsigned port, ssrc;
 				char tok[17];
 
-				if (sscanf(start, "VOICE: %u %u %16s", &port, &ssrc, tok) == 3) {
+				if (sscanf(start, "VOICE: %u %u %16s", &port, &ssrc,
+					   tok) == 3) {
 					c->ssrc = ssrc;
 					for (int i = 0; i < 8; i++) {
 						unsigned b;
@@ -220,7 +222,8 @@ static void pump(struct client *cl, unsigned n, struct pollfd *pfd, int ms)
 			uint8_t buf[2048];
 			ssize_t got;
 
-			while ((got = recv(cl[i].ufd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
+			while ((got = recv(cl[i].ufd, buf, sizeof(buf), MSG_DONTWAIT)) >=
+			       0) {
 				if (got > RTP_FIXED_LEN)
 					cl[i].got++;
 				else
@@ -230,7 +233,8 @@ static void pump(struct client *cl, unsigned n, struct pollfd *pfd, int ms)
 	}
 }
 
-static int run(const char *server, unsigned n, unsigned k, double secs, struct result *res)
+static int run(const char *server, unsigned n, unsigned k, double secs,
+	       struct result *res)
 {
 	struct client *cl = calloc(n, sizeof(*cl));
 	struct pollfd *pfd = calloc(2 * n, sizeof(*pfd));
@@ -249,8 +253,8 @@ static int run(const char *server, unsigned n, unsigned k, double secs, struct r
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(logfd, 2);
-		execl(server, server, "--bind", "127.0.0.1", "--port", portstr, "--max-clients",
-		      maxstr, (char *)NULL);
+		execl(server, server, "--bind", "127.0.0.1", "--port", portstr,
+		      "--max-clients", maxstr, (char *)NULL);
 		_exit(127);
 	}
 	close(logfd);
@@ -275,8 +279,8 @@ static int run(const char *server, unsigned n, unsigned k, double secs, struct r
 		if (cl[i].fd < 0 || cl[i].ufd < 0 ||
 		    connect(cl[i].fd, (struct sockaddr *)&a, sizeof(a)) ||
 		    bind(cl[i].ufd, (struct sockaddr *)&u, sizeof(u))) {
-			fprintf(stderr, "bench_relay: socket %u: %s (raise ulimit -n?)\n", i,
-				strerror(errno));
+			fprintf(stderr, "bench_relay: socket %u: %s (raise ulimit -n?)\n",
+				i, strerror(errno));
 			return -1;
 		}
 		snprintf(line, sizeof(line), "CONNECT: \"b%u\" \"bench\" 1.0.0\n", i);
@@ -290,7 +294,8 @@ static int run(const char *server, unsigned n, unsigned k, double secs, struct r
 		ready = 0;
 		for (unsigned i = 0; i < n; i++) {
 			if (cl[i].joined && !cl[i].registered && cl[i].seq == 0)
-				voice_send(&cl[i], port, 0, false); /* keepalive: voice address */
+				voice_send(&cl[i], port, 0,
+					   false); /* keepalive: voice address */
 			ready += cl[i].registered;
 		}
 	} while (ready < n && mono() - t0 < 60);
@@ -340,8 +345,12 @@ static int run(const char *server, unsigned n, unsigned k, double secs, struct r
 		while (f && fgets(line, sizeof(line), f)) {
 			const char *v = strstr(line, "voice: ");
 
-			if (v && sscanf(v, "voice: %llu packets in, %llu dropped, %llu keepalives, "
-					   "%llu copies out", &a, &b, &c, &d) == 4)
+			if (v &&
+			    sscanf(
+				v,
+				"voice: %llu packets in, %llu dropped, %llu keepalives, "
+				"%llu copies out",
+				&a, &b, &c, &d) == 4)
 				res->copies_out = d;
 		}
 		if (f)
@@ -359,8 +368,8 @@ static int run(const char *server, unsigned n, unsigned k, double secs, struct r
 
 static void print_header(void)
 {
-	printf("%5s %3s %9s %11s %11s %11s %9s %10s %9s\n", "N", "K", "pkts in", "copies out",
-	       "delivered", "expected", "deliv %", "us/copy", "RSS MB");
+	printf("%5s %3s %9s %11s %11s %11s %9s %10s %9s\n", "N", "K", "pkts in",
+	       "copies out", "delivered", "expected", "deliv %", "us/copy", "RSS MB");
 }
 
 static void print_result(const struct result *r)
@@ -394,8 +403,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--matrix"))
 			matrix = true;
 		else {
-			fprintf(stderr, "usage: bench_relay [-n N] [-k K] [-d SECONDS] [--server "
-					"PATH] [--matrix]\n");
+			fprintf(stderr,
+				"usage: bench_relay [-n N] [-k K] [-d SECONDS] [--server "
+				"PATH] [--matrix]\n");
 			return 2;
 		}
 	}
@@ -408,8 +418,8 @@ int main(int argc, char **argv)
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 	signal(SIGPIPE, SIG_IGN);
-	printf("bench_relay: %s, 20 ms frames, %d-byte payloads, %.0f s per run\n", server,
-	       PAYLOAD, secs);
+	printf("bench_relay: %s, 20 ms frames, %d-byte payloads, %.0f s per run\n",
+	       server, PAYLOAD, secs);
 	print_header();
 	if (!matrix) {
 		if (run(server, n, k, secs, &r))

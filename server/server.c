@@ -28,6 +28,7 @@ struct server {
 	struct conn *conns[FD_SETSIZE];
 	int maxfd;
 	struct tmr tick;
+	struct tmr accept_pause; /* out of descriptors: stop accepting for a while */
 	/* voice: a batch of received packets, the copy to send, its destinations */
 	uint8_t rx[IC_RX_BATCH][2048];
 	struct mmsghdr rmsg[IC_RX_BATCH];
@@ -151,6 +152,15 @@ static void accept_one(struct server *srv, int fd, const struct sockaddr_storage
 	loop_fd(srv->loop, fd, LOOP_READ, conn_event, c);
 }
 
+static void listen_event(int fd, int events, void *arg);
+
+static void accept_resume(void *arg)
+{
+	struct server *srv = arg;
+
+	loop_fd(srv->loop, srv->lfd, LOOP_READ, listen_event, srv);
+}
+
 static void listen_event(int fd, int events, void *arg)
 {
 	struct server *srv = arg;
@@ -163,6 +173,17 @@ static void listen_event(int fd, int events, void *arg)
 				  SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* the pending connection stays readable: without a pause
+				 * the loop would spin on it */
+				log_warn("accept: %s; not accepting for a second",
+					 strerror(errno));
+				loop_fd(srv->loop, fd, 0, NULL, NULL);
+				tmr_start(srv->loop, &srv->accept_pause, 1000,
+					  accept_resume, srv);
+				return;
+			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("accept: %s", strerror(errno));
@@ -380,9 +401,12 @@ void server_free(struct server *srv)
 		struct hub_stats st;
 
 		hub_get_stats(srv->hub, &st);
-		log_info("voice: %llu packets in, %llu dropped, %llu keepalives, %llu copies out",
-			 (unsigned long long)st.voice_in, (unsigned long long)st.voice_dropped,
-			 (unsigned long long)st.keepalives, (unsigned long long)st.voice_copies);
+		log_info("voice: %llu packets in, %llu dropped, %llu keepalives, %llu "
+			 "copies out",
+			 (unsigned long long)st.voice_in,
+			 (unsigned long long)st.voice_dropped,
+			 (unsigned long long)st.keepalives,
+			 (unsigned long long)st.voice_copies);
 		for (int fd = 0; fd <= srv->maxfd; fd++) {
 			if (srv->conns[fd])
 				srv->conns[fd]->srv =
@@ -391,6 +415,7 @@ void server_free(struct server *srv)
 		hub_free(srv->hub);
 	}
 	tmr_cancel(srv->loop, &srv->tick);
+	tmr_cancel(srv->loop, &srv->accept_pause);
 	loop_set_before_sleep(srv->loop, NULL, NULL);
 	if (srv->lfd >= 0) {
 		loop_fd(srv->loop, srv->lfd, 0, NULL, NULL);

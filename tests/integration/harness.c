@@ -39,8 +39,7 @@ static struct sockaddr_in loopback(unsigned port)
 	return a;
 }
 
-/* A port free for both TCP and UDP right now. */
-static unsigned free_port(void)
+unsigned free_port(void)
 {
 	for (int tries = 0; tries < 50; tries++) {
 		struct sockaddr_in a = loopback(0);

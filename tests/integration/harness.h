@@ -83,5 +83,7 @@ int cli_voice_recv(struct cli *c, uint8_t *buf, size_t size, int ms);
 void cli_voice_register(struct cli *c);
 
 uint64_t now_ms(void);
+/* A loopback port free for both TCP and UDP right now. */
+unsigned free_port(void);
 
 #endif

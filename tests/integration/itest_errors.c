@@ -286,6 +286,66 @@ static void test_room_and_user_errors(void **state)
 	cli_close(&d);
 }
 
+static void test_disconnect_before_login(void **state)
+{
+	struct cli c;
+
+	(void)state;
+	cli_connect(&c, &srv);
+	strcpy(c.nick, "early");
+	cli_send(&c, "DISCONNECT");
+	cli_expect_closed(&c);
+	cli_close(&c);
+	/* and while awaiting the PONG: the reserved nick is freed */
+	cli_connect(&c, &srv);
+	cli_send(&c, "CONNECT: \"Early\" \"\" 1.0.0");
+	cli_expect_prefix(&c, "ACCEPT: ");
+	cli_send(&c, "disconnect");
+	cli_expect_closed(&c);
+	cli_close(&c);
+	cli_login(&c, &srv, "Early");
+	cli_close(&c);
+}
+
+static void test_empty_lines_count_for_rate(void **state)
+{
+	struct cli c;
+	char blank[40];
+	const char *l;
+
+	(void)state;
+	cli_login(&c, &srv, "Blank");
+	memset(blank, '\n', sizeof(blank));
+	cli_send_unpaced(&c, blank, sizeof(blank)); /* 40 empty lines at once */
+	l = cli_recv(&c, 1000);
+	assert_non_null(l);
+	assert_string_equal(l,
+			    "ERROR FLOOD: too many lines, slow down (lines are dropped)");
+	cli_close(&c);
+}
+
+/* USERLIST of a large room: 60 members with 32-byte nicks, one line of ~2 KiB. */
+static void test_long_userlist(void **state)
+{
+	enum { N = 60 };
+	static struct cli c[N];
+	char want[4096] = "USERLIST #Lobby: ", nick[40];
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		snprintf(nick, sizeof(nick), "member-%02d-abcdefghijklmnopqrstuv", i);
+		assert_int_equal(strlen(nick), 32);
+		cli_login(&c[i], &srv, nick);
+		strcat(want, i ? ", " : "");
+		strcat(want, nick);
+	}
+	cli_send(&c[0], "USERLIST: #Lobby");
+	cli_wait_for(&c[0], want);
+	cli_wait_for(&c[N - 2], want); /* the last login's broadcast, in full */
+	for (int i = 0; i < N; i++)
+		cli_close(&c[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +353,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_nick_in_use, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_line_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_room_and_user_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_disconnect_before_login, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_empty_lines_count_for_rate, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_long_userlist, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

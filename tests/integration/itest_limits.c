@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -171,12 +172,53 @@ static void test_stalled_reader(void **state)
 	srv_stop(&srv);
 }
 
+/* Out of descriptors: connections beyond the server's limit get nothing, clients already
+ * in keep working, and it accepts again once clients leave (it pauses accepting for a
+ * second rather than spin on the pending connection). Started with 16 descriptors. */
+static void test_out_of_descriptors(void **state)
+{
+	enum { EXTRA = 16 };
+	struct srv srv;
+	struct cli c[EXTRA], late;
+	struct rlimit old, low;
+	int refused = 0;
+
+	(void)state;
+	getrlimit(RLIMIT_NOFILE, &old);
+	low = old;
+	low.rlim_cur = 16;
+	setrlimit(RLIMIT_NOFILE, &low); /* inherited by the server */
+	srv_start(&srv, NULL);
+	setrlimit(RLIMIT_NOFILE, &old);
+	/* stdio, listener, UDP: 16 - 5 descriptors left for clients (fewer under
+	 * valgrind) */
+	for (int i = 0; i < EXTRA; i++)
+		cli_connect(&c[i], &srv);
+	for (int i = 0; i < EXTRA; i++) {
+		cli_send(&c[i], "PING: %d", i);
+		if (!cli_recv(&c[i], 300))
+			refused++;
+	}
+	assert_true(refused >= EXTRA - 11); /* the server ran out */
+	assert_true(refused < EXTRA);	    /* and served those it had */
+	for (int i = 0; i < EXTRA; i++)
+		cli_close(&c[i]);
+	/* after the pause the server accepts again */
+	usleep(1500000);
+	cli_login(&late, &srv, "Late");
+	cli_send(&late, "PING: back");
+	cli_expect(&late, "PONG: back");
+	cli_close(&late);
+	srv_stop(&srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_server_full),
 	    cmocka_unit_test(test_flood),
 	    cmocka_unit_test(test_stalled_reader),
+	    cmocka_unit_test(test_out_of_descriptors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

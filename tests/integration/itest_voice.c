@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -30,7 +31,8 @@ static int teardown(void **state)
 }
 
 /* Assert c receives the packet `from` just sent: header as sent without extension. */
-static void expect_voice(struct cli *c, const struct cli *from, const char *payload)
+static void expect_voice_m(struct cli *c, const struct cli *from, const char *payload,
+			   bool marker)
 {
 	uint8_t buf[2048];
 	struct rtp_pkt p;
@@ -45,8 +47,14 @@ static void expect_voice(struct cli *c, const struct cli *from, const char *payl
 	assert_int_equal(p.hdr.seq, (uint16_t)(from->seq - 1));
 	assert_int_equal(p.hdr.ts, from->ts - 960);
 	assert_int_equal(p.hdr.pt, IC_RTP_PT_OPUS);
+	assert_int_equal(p.hdr.marker, marker);
 	assert_int_equal(p.payload_len, strlen(payload));
 	assert_memory_equal(p.payload, payload, p.payload_len);
+}
+
+static void expect_voice(struct cli *c, const struct cli *from, const char *payload)
+{
+	expect_voice_m(c, from, payload, false);
 }
 
 static void expect_no_voice(struct cli *c)
@@ -75,9 +83,9 @@ static void test_room_voice(void **state)
 	/* all in #Lobby: everyone but the sender hears it, the marker and payload intact
 	 */
 	cli_voice(&a, "hello", 5, true);
-	expect_voice(&b, &a, "hello");
-	expect_voice(&c, &a, "hello");
-	expect_voice(&d, &a, "hello");
+	expect_voice_m(&b, &a, "hello", true);
+	expect_voice_m(&c, &a, "hello", true);
+	expect_voice_m(&d, &a, "hello", true);
 	expect_no_voice(&a);
 
 	/* D's voice room becomes #Side: it leaves Lobby voice, though still a member */
@@ -130,16 +138,16 @@ static void test_call_voice(void **state)
 	cli_wait_for(&b, "TALK A: Request");
 	/* ringing: both still hear and reach the room */
 	cli_voice(&c, "room", 4, true);
-	expect_voice(&a, &c, "room");
-	expect_voice(&b, &c, "room");
+	expect_voice_m(&a, &c, "room", true);
+	expect_voice_m(&b, &c, "room", true);
 	cli_voice(&a, "ringing", 7, true);
-	expect_voice(&b, &a, "ringing");
-	expect_voice(&c, &a, "ringing");
+	expect_voice_m(&b, &a, "ringing", true);
+	expect_voice_m(&c, &a, "ringing", true);
 	cli_send(&b, "TALK A: Accept");
 	cli_wait_for(&a, "TALK B: Accept");
 	/* active: only each other */
 	cli_voice(&a, "private", 7, true);
-	expect_voice(&b, &a, "private");
+	expect_voice_m(&b, &a, "private", true);
 	expect_no_voice(&c);
 	cli_voice(&b, "reply", 5, false);
 	expect_voice(&a, &b, "reply");
@@ -304,6 +312,28 @@ static void test_keepalive_and_port_change(void **state)
 	cli_close(&b);
 }
 
+static void test_separate_udp_port(void **state)
+{
+	struct srv s2;
+	struct cli a, b;
+	char port[16];
+
+	(void)state;
+	snprintf(port, sizeof(port), "%u", free_port());
+	srv_start(&s2, "--udp-port", port, NULL);
+	cli_login(&a, &s2, "A");
+	cli_login(&b, &s2, "B");
+	assert_int_equal(a.uport, (unsigned)atoi(port)); /* VOICE names the UDP port */
+	assert_int_not_equal(a.uport, s2.port);
+	cli_voice_register(&a);
+	cli_voice_register(&b);
+	cli_voice(&a, "udp", 3, true);
+	expect_voice_m(&b, &a, "udp", true);
+	cli_close(&a);
+	cli_close(&b);
+	srv_stop(&s2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +342,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hostile_packets, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keepalive_and_port_change, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_separate_udp_port, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
