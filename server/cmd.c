@@ -271,6 +271,7 @@ static void cmd_privmsg(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 		return;
 	}
 	if (m->target[0] == '#') {
+		char head[IC_ROOM_MAX + IC_NICK_MAX + 2];
 		int i = member_room(h, s, m->target);
 		struct room *r;
 		int n;
@@ -278,8 +279,8 @@ static void cmd_privmsg(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 		if (i < 0)
 			return;
 		r = s->rooms[i];
-		n = snprintf(h->line, sizeof(h->line), "PRIVMSG %s %s: %s\n", r->name,
-			     s->nick, m->args);
+		snprintf(head, sizeof(head), "%s %s", r->name, s->nick);
+		n = msg_fmt(h->line, sizeof(h->line), "PRIVMSG", head, m->args);
 		for (size_t k = 0; k < r->n && n > 0; k++) {
 			if (r->members[k] != s)
 				sess_send(r->members[k], h->line, (size_t)n);

@@ -57,15 +57,23 @@ void hub_free(struct hub *h)
 {
 	if (!h)
 		return;
+	/* calls first, through their callers, so no session points at a freed call */
+	for (unsigned i = 0; i < h->nslots; i++) {
+		struct sess *s = h->slots[i];
+
+		if (s && s->call && s->call->caller == s) {
+			struct call *c = s->call;
+
+			c->caller->call = NULL;
+			c->callee->call = NULL;
+			call_free(c);
+		}
+	}
 	for (unsigned i = 0; i < h->nslots; i++) {
 		struct sess *s = h->slots[i];
 
 		if (!s)
 			continue;
-		if (s->call && s->call->caller == s) /* the caller's side frees a call */
-			call_free(s->call);
-		else if (s->call)
-			s->call->callee = NULL;
 		s->tp->ops->close(s->tp, false);
 		sess_free(s);
 	}

@@ -2,7 +2,6 @@
 #ifndef IC_HUB_INT_H
 #define IC_HUB_INT_H
 
-#include <stdarg.h>
 #include <sys/socket.h>
 
 #include "call.h"

@@ -38,8 +38,8 @@ void sess_send(struct sess *s, const char *data, size_t len)
 	size_t queued = s->out_len - s->out_head;
 	ssize_t n = 0;
 
-	if (s->leaving) /* what was queued before leaving still goes out once, in hub_reap
-			 */
+	/* what was queued before leaving still goes out once, in hub_reap */
+	if (s->leaving)
 		return;
 	if (queued == 0) {
 		n = s->tp->ops->send(s->tp, data, len);
@@ -70,18 +70,6 @@ void sess_line(struct hub *h, struct sess *s, const char *verb, const char *targ
 	int n = msg_fmt(h->line, sizeof(h->line), verb, target, args);
 
 	if (n > 0)
-		sess_send(s, h->line, (size_t)n);
-}
-
-void sess_sendf(struct hub *h, struct sess *s, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(h->line, sizeof(h->line), fmt, ap);
-	va_end(ap);
-	if (n > 0 && (size_t)n < sizeof(h->line))
 		sess_send(s, h->line, (size_t)n);
 }
 

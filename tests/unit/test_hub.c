@@ -92,8 +92,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	hub_reap(hub, NULL, NULL);
-	hub_free(hub);
+	if (hub) {
+		hub_reap(hub, NULL, NULL);
+		hub_free(hub);
+	}
 	return 0;
 }
 
@@ -402,6 +404,31 @@ static void test_server_full_and_raw_cap(void **state)
 		free(f[i]);
 }
 
+/* Freeing a hub with calls in progress, callee's slot first or caller's: no dangling call
+ * (ASan and valgrind would see one). */
+static void test_free_with_calls(void **state)
+{
+	struct fake *f[4];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		char nick[8];
+
+		f[i] = fake_open();
+		snprintf(nick, sizeof(nick), "P%d", i);
+		login(f[i], nick, NULL, NULL);
+	}
+	put(f[1], "TALK P0: Request"); /* callee in the earlier slot */
+	put(f[0], "TALK P1: Accept");
+	put(f[2], "TALK P3: Request"); /* caller in the earlier slot, ringing */
+	hub_free(hub);
+	hub = NULL;
+	for (int i = 0; i < 4; i++) {
+		assert_true(f[i]->closed);
+		free(f[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +440,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_voice_routing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_server_full_and_raw_cap, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_free_with_calls, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
