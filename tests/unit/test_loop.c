@@ -1,0 +1,110 @@
+/* The event loop: fd events, timer order and cancelling, stop. Timers of 0 ms and pipes:
+ * nothing sleeps. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "loop.h"
+
+static struct loop *loop;
+static char order[16];
+static int norder;
+
+static void mark(void *arg)
+{
+	order[norder++] = *(const char *)arg;
+	if (norder == 3)
+		loop_stop(loop);
+}
+
+static void test_timers_in_order_and_cancel(void **state)
+{
+	struct tmr a = {0}, b = {0}, c = {0}, d = {0};
+	static const char ca = 'a', cb = 'b', cc = 'c', cd = 'd';
+
+	(void)state;
+	assert_int_equal(loop_new(&loop), 0);
+	norder = 0;
+	tmr_start(loop, &c, 2, mark, (void *)&cc);
+	tmr_start(loop, &a, 0, mark, (void *)&ca);
+	tmr_start(loop, &d, 1, mark, (void *)&cd);
+	tmr_start(loop, &b, 1, mark, (void *)&cb);
+	tmr_cancel(loop, &d);
+	tmr_cancel(loop, &d); /* twice is harmless */
+	assert_int_equal(loop_run(loop, NULL, NULL), 0);
+	assert_int_equal(norder, 3);
+	assert_memory_equal(order, "abc", 3);
+	assert_false(a.active || b.active || c.active || d.active);
+	loop_free(loop);
+}
+
+static int got_events;
+
+static void on_read(int fd, int events, void *arg)
+{
+	char buf[8];
+
+	(void)arg;
+	assert_true(events & LOOP_READ);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 3);
+	got_events++;
+	loop_fd(loop, fd, 0, NULL, NULL);
+	loop_stop(loop);
+}
+
+static void test_fd_event(void **state)
+{
+	int p[2];
+
+	(void)state;
+	assert_int_equal(loop_new(&loop), 0);
+	assert_int_equal(pipe(p), 0);
+	got_events = 0;
+	assert_int_equal(loop_fd(loop, p[0], LOOP_READ, on_read, NULL), 0);
+	assert_int_equal(write(p[1], "abc", 3), 3);
+	assert_int_equal(loop_run(loop, NULL, NULL), 0);
+	assert_int_equal(got_events, 1);
+	assert_int_equal(loop_fd(loop, -1, LOOP_READ, on_read, NULL), -EBADF);
+	assert_int_equal(loop_fd(loop, 1 << 20, LOOP_READ, on_read, NULL), -EBADF);
+	close(p[0]);
+	close(p[1]);
+	loop_free(loop);
+}
+
+static volatile sig_atomic_t quit;
+
+static void set_quit(void *arg)
+{
+	(void)arg;
+	quit = 1; /* as a signal handler would */
+}
+
+static void test_quit_flag(void **state)
+{
+	struct tmr t = {0};
+
+	(void)state;
+	assert_int_equal(loop_new(&loop), 0);
+	quit = 0;
+	tmr_start(loop, &t, 0, set_quit, NULL);
+	assert_int_equal(loop_run(loop, &quit, NULL), 0);
+	assert_int_equal(quit, 1);
+	loop_free(loop);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_timers_in_order_and_cancel),
+	    cmocka_unit_test(test_fd_event),
+	    cmocka_unit_test(test_quit_flag),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
