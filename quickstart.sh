@@ -37,7 +37,7 @@ server)
 	cmake --preset server-only >/dev/null
 	say "building intercomd"
 	cmake --build --preset server-only -j"$jobs" >/dev/null
-	say "starting intercomd (Ctrl-C stops it); clients connect to this host, port ${PORT:-6060}"
+	say "starting intercomd in the foreground (Ctrl-C stops it)"
 	exec build/server-only/intercomd "$@"
 	;;
 test)
