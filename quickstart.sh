@@ -41,13 +41,15 @@ server)
 	exec build/server-only/intercomd "$@"
 	;;
 test)
-	need cmake make gcc libc6-dev pkg-config libcmocka-dev valgrind cppcheck clang-format
+	need cmake make gcc libc6-dev pkg-config libcmocka-dev libopus-dev valgrind cppcheck \
+		clang-format
 	say "checking format (clang-format) and static analysis (cppcheck)"
-	files=$(git ls-files '*.c' '*.h' 2>/dev/null || find common proto server tests bench -name '*.[ch]')
+	files=$(git ls-files '*.c' '*.h' 2>/dev/null ||
+		find common proto server firmware tests bench -name '*.[ch]')
 	# shellcheck disable=SC2086
 	clang-format --dry-run --Werror $files || die "clang-format: run clang-format -i on the files above"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --std=c11 -D__GNUC__ -Iproto -Icommon -Iserver common proto server ||
+		--inline-suppr --std=c11 -D__GNUC__ -Iproto -Icommon -Iserver -Ifirmware common proto server firmware ||
 		die "cppcheck found problems (above)"
 	for preset in default sanitize; do
 		say "configuring and building ($preset)"

@@ -1,0 +1,30 @@
+#include "mixer.h"
+
+#include <string.h>
+
+void mixer_begin(struct mixer *m, size_t n)
+{
+	m->n = n > MIXER_MAX ? MIXER_MAX : n;
+	m->srcs = 0;
+	memset(m->acc, 0, m->n * sizeof(m->acc[0]));
+}
+
+void mixer_add(struct mixer *m, const int16_t *in)
+{
+	for (size_t i = 0; i < m->n; i++)
+		m->acc[i] += in[i];
+	m->srcs++;
+}
+
+void mixer_end(const struct mixer *m, int16_t *out)
+{
+	/* Hard clipping: talkers rarely peak together; a limiter would add delay and
+	 * pumping for the common single-talker case. */
+	for (size_t i = 0; i < m->n; i++) {
+		int32_t v = m->acc[i];
+
+		out[i] = (int16_t)(v > INT16_MAX   ? INT16_MAX
+				   : v < INT16_MIN ? INT16_MIN
+						   : v);
+	}
+}

@@ -1,0 +1,24 @@
+/* mixer.h: several remote talkers summed into one playback frame, with saturation. */
+#ifndef IC_MIXER_H
+#define IC_MIXER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Frames of at most this many samples (20 ms at 48 kHz). */
+#define MIXER_MAX 960
+
+struct mixer {
+	int32_t acc[MIXER_MAX];
+	size_t n;      /* samples in the frame */
+	unsigned srcs; /* sources added since mixer_begin */
+};
+
+/* Start a frame of n samples (n <= MIXER_MAX), all silence. */
+void mixer_begin(struct mixer *m, size_t n);
+/* Add one source's n samples (the frame's n). */
+void mixer_add(struct mixer *m, const int16_t *in);
+/* Write the sum, clipped to the int16 range, into out (n samples). */
+void mixer_end(const struct mixer *m, int16_t *out);
+
+#endif
