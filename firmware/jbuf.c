@@ -1,0 +1,206 @@
+#include "jbuf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct slot {
+	bool used;
+	uint16_t seq;
+	uint16_t len;
+	uint64_t arrival_ms;
+	uint8_t data[JBUF_PKT_MAX];
+};
+
+struct jbuf {
+	unsigned frame; /* samples */
+	unsigned frame_ms;
+	struct slot slots[JBUF_SLOTS];
+
+	bool active;  /* a spurt is buffered or playing */
+	bool playing; /* playout has started */
+	uint32_t ssrc;
+	uint16_t pseq;	   /* next sequence number to play */
+	uint16_t top;	   /* highest sequence number stored in this spurt */
+	uint64_t start_ms; /* when playout starts */
+	unsigned tail;	   /* frames concealed with nothing ahead */
+
+	/* transit = arrival (in samples) - timestamp, as a wrapping 32-bit difference */
+	int32_t min_transit;	    /* lowest in this spurt */
+	uint16_t hist[JBUF_WINDOW]; /* relative delays, ms */
+	unsigned nhist, hpos;
+
+	struct jbuf_stats st;
+};
+
+int jbuf_new(struct jbuf **jp, unsigned frame_samples)
+{
+	struct jbuf *jb;
+
+	if (frame_samples != 960 && frame_samples != 480)
+		return -EINVAL;
+	jb = calloc(1, sizeof(*jb));
+	if (!jb)
+		return -ENOMEM;
+	jb->frame = frame_samples;
+	jb->frame_ms = frame_samples / 48;
+	*jp = jb;
+	return 0;
+}
+
+void jbuf_free(struct jbuf *jb)
+{
+	free(jb);
+}
+
+static int16_t seq_diff(uint16_t a, uint16_t b)
+{
+	return (int16_t)(uint16_t)(a - b);
+}
+
+/* The target delay: the largest relative delay in the window, in whole frames. */
+static unsigned target_ms(const struct jbuf *jb)
+{
+	unsigned mx = 0, t;
+
+	for (unsigned i = 0; i < jb->nhist; i++)
+		mx = jb->hist[i] > mx ? jb->hist[i] : mx;
+	t = (mx + jb->frame_ms - 1) / jb->frame_ms * jb->frame_ms;
+	return t > JBUF_MAX_MS ? JBUF_MAX_MS : t;
+}
+
+/* A packet's delay relative to the quickest of this spurt, in ms (never negative). */
+static unsigned rel_delay(const struct jbuf *jb, int32_t transit)
+{
+	return transit > jb->min_transit ? (unsigned)((transit - jb->min_transit) / 48)
+					 : 0;
+}
+
+static void note_delay(struct jbuf *jb, unsigned d_ms)
+{
+	jb->hist[jb->hpos] = (uint16_t)(d_ms > 65535 ? 65535 : d_ms);
+	jb->hpos = (jb->hpos + 1) % JBUF_WINDOW;
+	if (jb->nhist < JBUF_WINDOW)
+		jb->nhist++;
+}
+
+static void start_spurt(struct jbuf *jb, uint32_t ssrc, uint16_t seq, int32_t transit,
+			uint64_t now_ms)
+{
+	for (unsigned i = 0; i < JBUF_SLOTS; i++)
+		jb->slots[i].used = false;
+	jb->active = true;
+	jb->playing = false;
+	jb->ssrc = ssrc;
+	jb->pseq = seq;
+	jb->top = seq;
+	jb->tail = 0;
+	jb->min_transit = transit;
+	jb->st.target_ms = target_ms(jb);
+	jb->start_ms = now_ms + jb->st.target_ms;
+	jb->st.spurts++;
+}
+
+enum jbuf_put_res jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_t ts,
+			   bool marker, const uint8_t *payload, size_t len,
+			   uint64_t now_ms)
+{
+	int32_t transit = (int32_t)(uint32_t)((uint32_t)(now_ms * 48) - ts);
+	enum jbuf_put_res res = JBUF_OK;
+	struct slot *s;
+	int16_t ahead;
+
+	if (len == 0 || len > JBUF_PKT_MAX)
+		return JBUF_BAD;
+	ahead = seq_diff(seq, jb->active ? jb->pseq : seq);
+	if (!jb->active || ssrc != jb->ssrc || ahead >= JBUF_SLOTS ||
+	    (marker && seq_diff(seq, jb->top) > 0) ||
+	    (!jb->playing && ahead <= -JBUF_SLOTS)) {
+		start_spurt(jb, ssrc, seq, transit, now_ms);
+		res = JBUF_START;
+		ahead = 0;
+	} else if (ahead < 0) {
+		if (jb->playing) {
+			jb->st.late++;
+			/* it still teaches the jitter estimate */
+			note_delay(jb, rel_delay(jb, transit));
+			return JBUF_LATE;
+		}
+		jb->pseq =
+		    seq; /* an earlier packet while still buffering: play it first */
+	}
+	s = &jb->slots[seq % JBUF_SLOTS];
+	if (s->used && s->seq == seq) {
+		jb->st.dups++;
+		return JBUF_DUP;
+	}
+	s->used = true;
+	s->seq = seq;
+	s->len = (uint16_t)len;
+	s->arrival_ms = now_ms;
+	memcpy(s->data, payload, len);
+	if (seq_diff(seq, jb->top) > 0)
+		jb->top = seq;
+	if (transit < jb->min_transit)
+		jb->min_transit = transit;
+	note_delay(jb, rel_delay(jb, transit));
+	jb->tail = 0;
+	jb->st.packets++;
+	return res;
+}
+
+static struct slot *find(struct jbuf *jb, uint16_t seq)
+{
+	struct slot *s = &jb->slots[seq % JBUF_SLOTS];
+
+	return s->used && s->seq == seq ? s : NULL;
+}
+
+enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, const uint8_t **data,
+		       size_t *len)
+{
+	struct slot *s, *next;
+
+	if (!jb->active)
+		return JBUF_IDLE;
+	if (!jb->playing) {
+		if (now_ms < jb->start_ms)
+			return JBUF_IDLE;
+		jb->playing = true;
+	}
+	s = find(jb, jb->pseq);
+	if (s) {
+		unsigned d = (unsigned)(now_ms - s->arrival_ms);
+
+		s->used = false;
+		jb->pseq++;
+		*data = s->data;
+		*len = s->len;
+		jb->st.frames++;
+		jb->st.delay_ms = d;
+		if (d > jb->st.max_delay_ms)
+			jb->st.max_delay_ms = d;
+		return JBUF_FRAME;
+	}
+	/* lost (or not here yet): the frame after it may carry it as FEC */
+	next = find(jb, (uint16_t)(jb->pseq + 1));
+	jb->pseq++;
+	if (next) {
+		*data = next->data;
+		*len = next->len;
+		jb->st.fec++;
+		return JBUF_FEC;
+	}
+	if (seq_diff(jb->top, jb->pseq) < 0 && ++jb->tail > JBUF_TAIL) {
+		jb->active = false; /* the spurt is over */
+		return JBUF_IDLE;
+	}
+	jb->st.plc++;
+	return JBUF_PLC;
+}
+
+void jbuf_get_stats(const struct jbuf *jb, struct jbuf_stats *st)
+{
+	*st = jb->st;
+	st->target_ms = target_ms(jb);
+}

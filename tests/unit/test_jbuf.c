@@ -1,0 +1,313 @@
+/* The jitter buffer driven by tables of {time, put seq/ts/marker} and {time, expected
+ * output}: no sockets, no clock, no sleeping. Payloads carry their sequence number, so
+ * the test sees exactly which packet each output used. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jbuf.h"
+
+enum { PUT, GET };
+
+struct ev {
+	int kind;
+	uint64_t t;
+	uint16_t seq;	/* PUT: the packet; GET: the packet expected (FRAME/FEC) */
+	int out_or_res; /* PUT: expected jbuf_put_res; GET: expected jbuf_out */
+	bool marker;
+	uint32_t ssrc; /* 0: 1 */
+	uint32_t ts;   /* 0: seq * 960 */
+};
+
+static void run(struct jbuf *jb, const struct ev *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].kind == PUT) {
+			uint8_t p[2] = {(uint8_t)(e[i].seq >> 8), (uint8_t)e[i].seq};
+			uint32_t ts = e[i].ts ? e[i].ts : (uint32_t)e[i].seq * 960u;
+			int r = jbuf_put(jb, e[i].ssrc ? e[i].ssrc : 1, e[i].seq, ts,
+					 e[i].marker, p, 2, e[i].t);
+
+			if (r != e[i].out_or_res)
+				fail_msg("event %zu: put %u gave %d, expected %d", i,
+					 e[i].seq, r, e[i].out_or_res);
+		} else {
+			const uint8_t *d = NULL;
+			size_t len = 0;
+			int o = jbuf_get(jb, e[i].t, &d, &len);
+
+			if (o != e[i].out_or_res)
+				fail_msg("event %zu: get at %llu gave %d, expected %d", i,
+					 (unsigned long long)e[i].t, o, e[i].out_or_res);
+			if (o == JBUF_FRAME || o == JBUF_FEC) {
+				assert_int_equal(len, 2);
+				if (((d[0] << 8) | d[1]) != e[i].seq)
+					fail_msg("event %zu: got packet %u, expected %u",
+						 i, (d[0] << 8) | d[1], e[i].seq);
+			}
+		}
+	}
+}
+
+#define P(t, s, r)                                                                       \
+	{                                                                                \
+		PUT, t, s, r, false, 0, 0                                                \
+	}
+#define PM(t, s, r)                                                                      \
+	{                                                                                \
+		PUT, t, s, r, true, 0, 0                                                 \
+	}
+#define G(t, o, s)                                                                       \
+	{                                                                                \
+		GET, t, s, o, false, 0, 0                                                \
+	}
+
+static struct jbuf *jb;
+
+static int setup(void **state)
+{
+	(void)state;
+	return jbuf_new(&jb, 960);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	jbuf_free(jb);
+	return 0;
+}
+
+static void test_in_order_clean(void **state)
+{
+	/* packets every 20 ms; the playback clock ticks 5 ms after each arrival */
+	static const struct ev e[] = {
+	    PM(0, 100, JBUF_START), G(5, JBUF_FRAME, 100),  P(20, 101, JBUF_OK),
+	    G(25, JBUF_FRAME, 101), P(40, 102, JBUF_OK),    G(45, JBUF_FRAME, 102),
+	    P(60, 103, JBUF_OK),    G(65, JBUF_FRAME, 103), G(85, JBUF_PLC, 0),
+	    G(105, JBUF_PLC, 0),    G(125, JBUF_IDLE, 0),   G(145, JBUF_IDLE, 0),
+	};
+	struct jbuf_stats st;
+
+	(void)state;
+	run(jb, e, sizeof(e) / sizeof(e[0]));
+	jbuf_get_stats(jb, &st);
+	assert_int_equal(st.frames, 4);
+	assert_int_equal(st.plc, 2); /* the spurt's tail, then idle */
+	assert_int_equal(st.target_ms, 0);
+	assert_true(st.max_delay_ms <= 20); /* at most a frame beyond arrival */
+}
+
+static void test_reorder_dup_late(void **state)
+{
+	static const struct ev e[] = {
+	    PM(0, 1, JBUF_START), P(1, 3, JBUF_OK),	 P(2, 2, JBUF_OK), /* 1 3 2 */
+	    P(3, 2, JBUF_DUP),	  G(5, JBUF_FRAME, 1),	 G(25, JBUF_FRAME, 2),
+	    G(45, JBUF_FRAME, 3), P(46, 4, JBUF_OK),	 G(65, JBUF_FRAME, 4),
+	    P(66, 4, JBUF_LATE), /* a repeat of the packet just played: its frame is gone
+				  */
+	    G(85, JBUF_PLC, 0),	  P(90, 5, JBUF_LATE), /* its frame was concealed */
+	    P(91, 6, JBUF_OK),	  G(105, JBUF_FRAME, 6),
+	};
+	struct jbuf_stats st;
+
+	(void)state;
+	run(jb, e, sizeof(e) / sizeof(e[0]));
+	jbuf_get_stats(jb, &st);
+	assert_int_equal(st.late, 2);
+	assert_int_equal(st.dups, 1);
+}
+
+static void test_loss_fec_and_plc(void **state)
+{
+	static const struct ev e[] = {
+	    PM(0, 10, JBUF_START),
+	    G(5, JBUF_FRAME, 10),
+	    P(20, 11, JBUF_OK),
+	    G(25, JBUF_FRAME, 11),
+	    /* 12 is lost, 13 is here in time: FEC for 12 from 13, then 13 itself */
+	    P(60, 13, JBUF_OK),
+	    G(45, JBUF_FEC, 13),
+	    G(65, JBUF_FRAME, 13),
+	    /* 14 and 15 lost, 16 not here yet: conceal 14; 16 arrives: FEC for 15 */
+	    G(85, JBUF_PLC, 0),
+	    P(100, 16, JBUF_OK),
+	    G(105, JBUF_FEC, 16),
+	    G(125, JBUF_FRAME, 16),
+	};
+	struct jbuf_stats st;
+
+	(void)state;
+	run(jb, e, sizeof(e) / sizeof(e[0]));
+	jbuf_get_stats(jb, &st);
+	assert_int_equal(st.fec, 2);
+	assert_int_equal(st.plc, 1);
+	assert_int_equal(st.frames, 4);
+}
+
+static void test_wrap(void **state)
+{
+	/* sequence numbers and timestamps both wrap */
+	static const struct ev e[] = {
+	    {PUT, 0, 65534, JBUF_START, true, 0, 0xfffff100u},
+	    {GET, 5, 65534, JBUF_FRAME, false, 0, 0},
+	    {PUT, 20, 65535, JBUF_OK, false, 0, 0xfffff100u + 960},
+	    {GET, 25, 65535, JBUF_FRAME, false, 0, 0},
+	    {PUT, 40, 0, JBUF_OK, false, 0, 0xfffff100u + 2 * 960},
+	    {GET, 45, 0, JBUF_FRAME, false, 0, 0},
+	    {PUT, 60, 1, JBUF_OK, false, 0, 0xfffff100u + 3 * 960},
+	    {GET, 65, 1, JBUF_FRAME, false, 0, 0},
+	};
+	struct jbuf_stats st;
+
+	(void)state;
+	run(jb, e, sizeof(e) / sizeof(e[0]));
+	jbuf_get_stats(jb, &st);
+	assert_int_equal(st.target_ms, 0); /* no jitter seen across the wrap */
+	assert_int_equal(st.plc + st.fec + st.late, 0);
+}
+
+static void test_new_spurt_and_ssrc_reset(void **state)
+{
+	static const struct ev e[] = {
+	    PM(0, 500, JBUF_START),
+	    P(1, 501, JBUF_OK),
+	    G(5, JBUF_FRAME, 500),
+	    /* a new spurt (marker, ahead) drops what was left of the old one */
+	    PM(10, 900, JBUF_START),
+	    G(25, JBUF_FRAME, 900),
+	    /* another SSRC on the same buffer: reset */
+	    {PUT, 30, 7, JBUF_START, false, 2, 0},
+	    G(45, JBUF_FRAME, 7),
+	    /* a packet after a long silence with no marker starts a spurt too */
+	    G(65, JBUF_PLC, 0),
+	    G(85, JBUF_PLC, 0),
+	    G(105, JBUF_IDLE, 0),
+	    {PUT, 2000, 60, JBUF_START, false, 2, 0},
+	    G(2005, JBUF_FRAME, 60),
+	};
+	struct jbuf_stats st;
+
+	(void)state;
+	run(jb, e, sizeof(e) / sizeof(e[0]));
+	jbuf_get_stats(jb, &st);
+	assert_int_equal(st.spurts, 4);
+}
+
+static void test_marker_reordered_within_spurt(void **state)
+{
+	/* the spurt's second packet arrives first; the marked first one follows */
+	static const struct ev e[] = {
+	    P(0, 41, JBUF_START),
+	    PM(2, 40, JBUF_OK),
+	    G(5, JBUF_FRAME, 40),
+	    G(25, JBUF_FRAME, 41),
+	};
+
+	(void)state;
+	run(jb, e, sizeof(e) / sizeof(e[0]));
+}
+
+/* Uniform jitter of 0..40 ms (a fixed pseudo-random trace) in three 12-second spurts:
+ * the first spurt starts with no history (target 0) and meets late packets; from then on
+ * the target covers the jitter and under 1 % of frames are late; after a calm stretch the
+ * target shrinks back to 0. */
+static void run_spurt(const uint64_t *arrivals, unsigned n, uint64_t base, uint16_t seq0)
+{
+	for (uint64_t t = base; t < base + n * 20 + 100; t++) {
+		for (unsigned i = 0; i < n;
+		     i++) { /* in order of arrival, not of sequence */
+			if (arrivals[i] + base == t) {
+				uint8_t p[2] = {0, 1};
+
+				jbuf_put(jb, 1, (uint16_t)(seq0 + i),
+					 (uint32_t)(seq0 + i) * 960u, i == 0, p, 2, t);
+			}
+		}
+		if (t % 20 == 5) {
+			const uint8_t *d;
+			size_t l;
+
+			jbuf_get(jb, t, &d, &l);
+		}
+	}
+}
+
+static void test_target_grows_and_shrinks(void **state)
+{
+	enum { N = 600 };
+	static uint64_t arrivals[N];
+	uint32_t rng = 12345;
+	struct jbuf_stats s1, s3;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		rng = rng * 1103515245u + 12345u;
+		arrivals[i] = (uint64_t)i * 20 + (i ? (rng >> 16) % 41 : 0);
+	}
+	run_spurt(arrivals, N, 0, 0);
+	jbuf_get_stats(jb, &s1);
+	run_spurt(arrivals, N, 20000, 1000);
+	run_spurt(arrivals, N, 40000, 2000);
+	jbuf_get_stats(jb, &s3);
+	print_message(
+	    "jitter 0-40 ms: first spurt %llu late of %llu; next two %llu late of %llu; "
+	    "target %u ms, max delay %u ms\n",
+	    (unsigned long long)s1.late, (unsigned long long)(s1.frames + s1.late),
+	    (unsigned long long)(s3.late - s1.late),
+	    (unsigned long long)(s3.frames - s1.frames), s3.target_ms, s3.max_delay_ms);
+	assert_true(s1.late > 0); /* no history yet: it had to learn */
+	assert_true(s3.target_ms >= 40 && s3.target_ms <= 60);
+	assert_true((s3.late - s1.late) * 100 < (s3.frames - s1.frames)); /* under 1 % */
+	assert_true(s3.max_delay_ms <= 100);
+	/* a calm stretch: 3 s of packets exactly on time: the target returns to 0 */
+	for (int i = 0; i < 150; i++) {
+		uint8_t p[2] = {0, 1};
+		const uint8_t *d;
+		size_t l;
+		uint64_t t = 100000 + (uint64_t)i * 20;
+
+		jbuf_put(jb, 1, (uint16_t)(3000 + i), (uint32_t)(3000 + i) * 960u, i == 0,
+			 p, 2, t);
+		jbuf_get(jb, t + 5, &d, &l);
+	}
+	jbuf_get_stats(jb, &s3);
+	assert_int_equal(s3.target_ms, 0);
+}
+
+static void test_bad_input(void **state)
+{
+	uint8_t big[JBUF_PKT_MAX + 1] = {0};
+	struct jbuf *j2;
+
+	(void)state;
+	assert_int_equal(jbuf_put(jb, 1, 1, 960, true, big, 0, 0), JBUF_BAD);
+	assert_int_equal(jbuf_put(jb, 1, 1, 960, true, big, sizeof(big), 0), JBUF_BAD);
+	assert_int_equal(jbuf_new(&j2, 441), -EINVAL);
+	/* a far jump (another stream reusing the ssrc) restarts rather than waits */
+	assert_int_equal(jbuf_put(jb, 1, 1, 960, true, big, 2, 0), JBUF_START);
+	assert_int_equal(jbuf_put(jb, 1, 30000, 960, false, big, 2, 1), JBUF_START);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_in_order_clean, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reorder_dup_late, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_loss_fec_and_plc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wrap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_new_spurt_and_ssrc_reset, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_marker_reordered_within_spurt, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_target_grows_and_shrinks, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
