@@ -1,0 +1,90 @@
+/* app.h: the client's state machine as pure code. Events (connection up or down, server
+ * lines, buttons, time) go in with the current time; actions come out of a queue for the
+ * event loop to carry out. Nothing here touches a socket, a device or the clock. */
+#ifndef IC_APP_H
+#define IC_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limits.h"
+#include "tones.h"
+
+#define APP_ACT_MAX	   64	/* actions queued between two drains */
+#define APP_BACKOFF_MIN_MS 1000 /* reconnect backoff: 1 s ... */
+#define APP_BACKOFF_MAX_MS                                                               \
+	30000		      /* ... doubling up to 30 s, each with up to 25 % jitter */
+#define APP_KEEPALIVE_MS 5000 /* a voice keepalive every 5 s while not talking */
+
+enum app_conn { APP_DISCONNECTED, APP_CONNECTING, APP_ONLINE };
+enum app_call { CALL_NONE, CALL_RINGING_OUT, CALL_RINGING_IN, CALL_IN_CALL };
+
+enum app_btn { BTN_PTT, BTN_CALL, BTN_ACCEPT, BTN_DENY };
+
+enum led_state { LED_OFF, LED_ON, LED_BLINK };
+enum app_led { LED_POWER, LED_TX, LED_RX, LED_RING, LED_COUNT };
+
+enum app_act_kind {
+	ACT_CONNECT,   /* open the TCP connection to the server */
+	ACT_CLOSE,     /* close it; the loop then calls app_disconnected() */
+	ACT_SEND,      /* send .line (with its LF) */
+	ACT_VOICE,     /* voice parameters: .ssrc, .token, .port */
+	ACT_TX_START,  /* start sending voice; the first packet carries the marker */
+	ACT_TX_STOP,   /* stop sending voice */
+	ACT_KEEPALIVE, /* send an empty RTP packet */
+	ACT_TONE,      /* play .tone (TONE_NONE stops the current one) */
+	ACT_LED,       /* set .led to .led_state */
+	ACT_STATUS,    /* the state changed: redraw a status line */
+	ACT_MESSAGE,   /* show .line to the person (an IM or a server error) */
+};
+
+struct app_act {
+	enum app_act_kind kind;
+	char line[IC_LINE_MAX + 64];
+	uint32_t ssrc;
+	uint8_t token[IC_TOKEN_LEN];
+	unsigned port;
+	enum tone_kind tone;
+	enum app_led led;
+	enum led_state led_state;
+};
+
+struct app_cfg {
+	char nick[IC_NICK_MAX + 1];
+	char realname[IC_REALNAME_MAX + 1];
+	char call_target[IC_NICK_MAX + 1]; /* who CALL rings ("" = nobody) */
+	char join[IC_ROOM_MAX + 1];	   /* voice room after login ("" = #Lobby) */
+	bool auto_accept;		   /* accept an incoming call at once */
+};
+
+struct app;
+
+/* Returns 0 or -ENOMEM; the first action (ACT_CONNECT) is queued. rand_seed makes the
+ * backoff jitter reproducible in tests. */
+int app_new(struct app **ap, const struct app_cfg *cfg, uint32_t rand_seed, uint64_t now);
+void app_free(struct app *a);
+
+void app_connected(struct app *a, uint64_t now);	      /* TCP is up: log in */
+void app_disconnected(struct app *a, uint64_t now);	      /* TCP closed or failed */
+void app_line(struct app *a, const char *line, uint64_t now); /* one server line, no LF */
+void app_button(struct app *a, enum app_btn b, bool down, uint64_t now);
+/* Ask for a call to nick (the scripting --call), as if CALL were pressed for it. */
+void app_call(struct app *a, const char *nick, uint64_t now);
+/* Time passes: reconnect and keepalive deadlines. Returns when it next needs calling. */
+uint64_t app_tick(struct app *a, uint64_t now);
+/* A voice packet was sent (talk or keepalive): the keepalive timer restarts. */
+void app_voice_sent(struct app *a, uint64_t now);
+
+/* Take the next queued action; false when there is none. */
+bool app_next(struct app *a, struct app_act *out);
+
+enum app_conn app_conn_state(const struct app *a);
+enum app_call app_call_state(const struct app *a);
+bool app_talking(const struct app *a);
+const char *app_peer(const struct app *a); /* the call's other side, or "" */
+const char *app_room(const struct app *a); /* the voice room, or "" */
+/* One line for a terminal status display, e.g. "online #Lobby | TX | ringing Kitchen". */
+void app_status(const struct app *a, char *buf, size_t len);
+
+#endif

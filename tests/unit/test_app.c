@@ -1,0 +1,353 @@
+/* The client's state machine: events in, actions out, the clock in the test's hands. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "app.h"
+
+static struct app *a;
+static char log_[8192];
+
+/* Drain the queued actions into log_ as "KIND arg|KIND arg|...". */
+static const char *drain(void)
+{
+	static const char *const led_names[] = {"POWER", "TX", "RX", "RING"};
+	static const char *const led_states[] = {"off", "on", "blink"};
+	struct app_act act;
+
+	log_[0] = '\0';
+	while (app_next(a, &act)) {
+		char one[700];
+
+		switch (act.kind) {
+		case ACT_CONNECT:
+			snprintf(one, sizeof(one), "CONNECT|");
+			break;
+		case ACT_CLOSE:
+			snprintf(one, sizeof(one), "CLOSE|");
+			break;
+		case ACT_SEND:
+			act.line[strcspn(act.line, "\n")] = '\0';
+			snprintf(one, sizeof(one), "SEND %s|", act.line);
+			break;
+		case ACT_VOICE:
+			snprintf(one, sizeof(one), "VOICE %u %u %02x..%02x|", act.port,
+				 (unsigned)act.ssrc, act.token[0], act.token[7]);
+			break;
+		case ACT_TX_START:
+			snprintf(one, sizeof(one), "TX_START|");
+			break;
+		case ACT_TX_STOP:
+			snprintf(one, sizeof(one), "TX_STOP|");
+			break;
+		case ACT_KEEPALIVE:
+			snprintf(one, sizeof(one), "KEEPALIVE|");
+			break;
+		case ACT_TONE:
+			snprintf(one, sizeof(one), "TONE %s|", tone_name(act.tone));
+			break;
+		case ACT_LED:
+			snprintf(one, sizeof(one), "LED %s %s|", led_names[act.led],
+				 led_states[act.led_state]);
+			break;
+		case ACT_STATUS:
+			one[0] = '\0'; /* redraws are not behaviour worth pinning */
+			break;
+		case ACT_MESSAGE:
+			snprintf(one, sizeof(one), "MSG %s|", act.line);
+			break;
+		}
+		strncat(log_, one, sizeof(log_) - strlen(log_) - 1);
+	}
+	return log_;
+}
+
+#define EXPECT(want)                                                                     \
+	do {                                                                             \
+		const char *got_ = drain();                                              \
+		if (strcmp(got_, want))                                                  \
+			fail_msg("expected\n  %s\ngot\n  %s", want, got_);               \
+	} while (0)
+
+static void start(const char *join, const char *target, bool auto_accept)
+{
+	struct app_cfg c;
+
+	memset(&c, 0, sizeof(c));
+	strcpy(c.nick, "Door");
+	strcpy(c.realname, "Front Door");
+	strcpy(c.join, join);
+	strcpy(c.call_target, target);
+	c.auto_accept = auto_accept;
+	assert_int_equal(app_new(&a, &c, 42, 0), 0);
+}
+
+/* Log in and check the whole exchange. */
+static void login(uint64_t now)
+{
+	drain();
+	app_connected(a, now);
+	EXPECT("SEND CONNECT: \"Door\" \"Front Door\" 1.0.0|");
+	app_line(a, "ACCEPT: srv", now);
+	app_line(a, "VOICE: 6060 1234 0102030405060708", now);
+	EXPECT("VOICE 6060 1234 01..08|KEEPALIVE|");
+	app_line(a, "PING: 99", now);
+	EXPECT("SEND PONG: 99|");
+	assert_int_equal(app_conn_state(a), APP_CONNECTING);
+	app_line(a, "JOINED: #Lobby", now);
+	app_line(a, "USERLIST #Lobby: Door", now);
+	assert_int_equal(app_conn_state(a), APP_ONLINE);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	app_free(a);
+	return 0;
+}
+
+static void test_login_and_join(void **state)
+{
+	char st[128];
+
+	(void)state;
+	start("#Hall", "", false);
+	EXPECT("LED POWER blink|CONNECT|");
+	login(10);
+	EXPECT("SEND JOIN: #Hall|TONE connected|LED POWER on|");
+	app_line(a, "JOINED: #Hall", 11);
+	assert_string_equal(app_room(a), "#Hall");
+	app_status(a, st, sizeof(st));
+	assert_string_equal(st, "online #Hall");
+	app_line(a, "PING: 5", 12); /* keepalive PINGs are answered at any time */
+	EXPECT("SEND PONG: 5|");
+	app_line(a, "PRIVMSG #Hall Bob: hello", 13);
+	EXPECT("MSG PRIVMSG #Hall Bob: hello|");
+}
+
+static void test_ptt(void **state)
+{
+	(void)state;
+	start("", "", false);
+	drain();
+	app_button(a, BTN_PTT, true, 1); /* offline: nothing is sent */
+	EXPECT("");
+	app_button(a, BTN_PTT, false, 2);
+	login(3);
+	EXPECT("TONE connected|LED POWER on|");
+	app_button(a, BTN_PTT, true, 4);
+	EXPECT("TX_START|TONE ptt|LED TX on|");
+	assert_true(app_talking(a));
+	app_button(a, BTN_PTT, true, 5); /* held: no second start */
+	EXPECT("");
+	app_button(a, BTN_PTT, false, 6);
+	EXPECT("TX_STOP|LED TX off|");
+	assert_false(app_talking(a));
+}
+
+static void test_outgoing_call(void **state)
+{
+	(void)state;
+	start("", "Kitchen", false);
+	login(0);
+	drain();
+	app_button(a, BTN_CALL, true, 1);
+	EXPECT("SEND TALK Kitchen: Request|LED RING blink|TONE ringback|");
+	assert_int_equal(app_call_state(a), CALL_RINGING_OUT);
+	app_button(a, BTN_CALL, true, 2); /* ringing already: no second request */
+	EXPECT("");
+	app_line(a, "TALK Stranger: End", 3); /* not our peer: ignored */
+	EXPECT("");
+	app_line(a, "TALK Kitchen: Accept", 4);
+	EXPECT("LED RING on|TONE connected|");
+	assert_int_equal(app_call_state(a), CALL_IN_CALL);
+	assert_string_equal(app_peer(a), "Kitchen");
+	/* PTT in a call talks to the peer (the server routes it) */
+	app_button(a, BTN_PTT, true, 5);
+	EXPECT("TX_START|TONE ptt|LED TX on|");
+	app_button(a, BTN_PTT, false, 6);
+	drain();
+	app_button(a, BTN_DENY, true, 7); /* DENY/END ends an active call */
+	EXPECT("SEND TALK Kitchen: End|LED RING off|TONE disconnected|");
+	/* busy and deny end a ringing call with the busy tone */
+	app_button(a, BTN_CALL, true, 8);
+	drain();
+	app_line(a, "TALK Kitchen: Busy", 9);
+	EXPECT("LED RING off|TONE busy|");
+	app_button(a, BTN_CALL, true, 10);
+	drain();
+	app_line(a, "TALK Kitchen: Deny", 11);
+	EXPECT("LED RING off|TONE busy|");
+	/* cancel while ringing */
+	app_call(a, "Garage", 12);
+	EXPECT("SEND TALK Garage: Request|LED RING blink|TONE ringback|");
+	app_button(a, BTN_DENY, true, 13);
+	EXPECT("SEND TALK Garage: End|LED RING off|TONE disconnected|");
+	/* the peer ends it */
+	app_call(a, "Garage", 14);
+	app_line(a, "TALK Garage: Accept", 15);
+	drain();
+	app_line(a, "TALK Garage: End", 16);
+	EXPECT("LED RING off|TONE disconnected|");
+	assert_int_equal(app_call_state(a), CALL_NONE);
+}
+
+static void test_incoming_call(void **state)
+{
+	(void)state;
+	start("", "", false);
+	login(0);
+	drain();
+	app_line(a, "TALK Gate: Request", 1);
+	EXPECT("LED RING blink|TONE ring|");
+	assert_int_equal(app_call_state(a), CALL_RINGING_IN);
+	app_button(a, BTN_ACCEPT, true, 2);
+	EXPECT("SEND TALK Gate: Accept|LED RING on|TONE connected|");
+	app_line(a, "TALK Gate: End", 3);
+	drain();
+	app_line(a, "TALK Gate: Request", 4);
+	drain();
+	app_button(a, BTN_DENY, true, 5);
+	EXPECT("SEND TALK Gate: Deny|LED RING off|TONE none|");
+	app_line(a, "TALK Gate: Request", 6);
+	drain();
+	app_button(a, BTN_CALL, true, 7); /* CALL while ringing in answers it */
+	EXPECT("SEND TALK Gate: Accept|LED RING on|TONE connected|");
+	app_line(a, "TALK Gate: End", 8);
+	drain();
+	app_line(a, "TALK Gate: Request", 9); /* the caller gives up */
+	drain();
+	app_line(a, "TALK Gate: End", 10);
+	EXPECT("LED RING off|TONE disconnected|");
+}
+
+static void test_auto_accept(void **state)
+{
+	(void)state;
+	start("", "", true);
+	login(0);
+	drain();
+	app_line(a, "TALK Gate: Request", 1);
+	EXPECT("LED RING blink|SEND TALK Gate: Accept|LED RING on|TONE connected|");
+	assert_int_equal(app_call_state(a), CALL_IN_CALL);
+}
+
+static void test_reconnect_backoff_and_rejoin(void **state)
+{
+	uint64_t now = 100, prev = 0;
+
+	(void)state;
+	start("", "", false);
+	login(now);
+	app_line(a, "JOINED: #A", now);
+	app_line(a, "JOINED: #B", now);
+	app_line(a, "TALK Gate: Request", now);
+	app_button(a, BTN_PTT, true, now);
+	drain();
+	/* the server goes away in a call, with PTT held */
+	app_disconnected(a, now);
+	EXPECT("TONE disconnected|TX_STOP|LED TX off|LED RING off|LED POWER blink|");
+	assert_int_equal(app_call_state(a), CALL_NONE);
+	/* failed attempts back off: 1 s, 2, 4, 8, 16, 30, 30 ... each within +-25 % */
+	for (int i = 0; i < 8; i++) {
+		uint64_t base = i < 5 ? 1000u << i : 30000, due = app_tick(a, now);
+
+		assert_true(due - now >= base * 3 / 4 && due - now <= base * 5 / 4);
+		assert_true(due - now <= 30000 && due - now >= 1000);
+		if (i > 0 && i < 5)
+			assert_true(due - now > prev); /* grows */
+		prev = due - now;
+		assert_string_equal(drain(), "");
+		app_tick(a, due - 1);
+		assert_string_equal(drain(), "");
+		app_tick(a, due);
+		EXPECT("CONNECT|");
+		now = due;
+		app_disconnected(a, now);
+		drain();
+	}
+	/* success: rooms rejoined in order (B stays the voice room), PTT still held */
+	app_tick(a, now + 60000);
+	drain();
+	login(now + 60000);
+	EXPECT(
+	    "SEND JOIN: #A|SEND JOIN: #B|TONE connected|LED POWER on|TX_START|TONE ptt|"
+	    "LED TX on|");
+	app_line(a, "JOINED: #A", now);
+	app_line(a, "JOINED: #B", now);
+	assert_string_equal(app_room(a), "#B");
+	/* and the backoff starts at 1 s again */
+	app_disconnected(a, now);
+	assert_true(app_tick(a, now) - now <= 1250);
+}
+
+static void test_rejoin_lobby_order_and_part(void **state)
+{
+	(void)state;
+	start("", "", false);
+	login(0);
+	app_line(a, "JOINED: #A", 0);
+	app_line(a, "JOINED: #Lobby", 0); /* #Lobby made the voice room again */
+	drain();
+	app_disconnected(a, 0);
+	app_tick(a, 5000);
+	drain();
+	login(5000);
+	EXPECT("SEND JOIN: #A|SEND JOIN: #Lobby|TONE connected|LED POWER on|");
+	app_line(a, "JOINED: #A", 0);
+	app_line(a, "JOINED: #Lobby", 0);
+	app_line(a, "PARTED: #Lobby", 0); /* the person leaves #Lobby */
+	drain();
+	app_disconnected(a, 0);
+	app_tick(a, 5000);
+	drain();
+	login(5000);
+	EXPECT("SEND JOIN: #A|SEND PART: #Lobby|TONE connected|LED POWER on|");
+}
+
+static void test_keepalive_and_nick_in_use(void **state)
+{
+	(void)state;
+	start("", "", false);
+	login(0);
+	drain();
+	app_tick(a, 4999);
+	EXPECT("");
+	assert_int_equal(app_tick(a, 5000), 10000);
+	EXPECT("KEEPALIVE|");
+	app_voice_sent(a, 6000);
+	app_tick(a, 10000);
+	EXPECT(""); /* restarted by a packet sent at 6 s */
+	app_button(a, BTN_PTT, true, 10500);
+	drain();
+	app_tick(a, 20000);
+	EXPECT(""); /* talking: no keepalives */
+	app_free(a);
+	/* a nick still held by our old session: close, retry after the backoff */
+	start("", "", false);
+	drain();
+	app_connected(a, 0);
+	drain();
+	app_line(a, "ERROR NICK_IN_USE: that nick is taken", 1);
+	EXPECT("MSG ERROR NICK_IN_USE: that nick is taken|CLOSE|");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_teardown(test_login_and_join, teardown),
+	    cmocka_unit_test_teardown(test_ptt, teardown),
+	    cmocka_unit_test_teardown(test_outgoing_call, teardown),
+	    cmocka_unit_test_teardown(test_incoming_call, teardown),
+	    cmocka_unit_test_teardown(test_auto_accept, teardown),
+	    cmocka_unit_test_teardown(test_reconnect_backoff_and_rejoin, teardown),
+	    cmocka_unit_test_teardown(test_rejoin_lobby_order_and_part, teardown),
+	    cmocka_unit_test_teardown(test_keepalive_and_nick_in_use, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
