@@ -1,0 +1,117 @@
+/* wavdelay: how late and how faithfully a talk spurt from one client's capture WAV shows
+ * up in another client's playback WAV.
+ *
+ *   wavdelay IN.wav OUT.wav --offset-ms D [--from S --to S]
+ *
+ * D is the listener's audio clock start minus the talker's (both clients log theirs), so
+ * sample i of IN was "spoken" at talker_t0 + i/48 ms and sample j of OUT "played" at
+ * listener_t0 + j/48 ms. It finds the delay with the best normalised cross-correlation of
+ * IN[from, to) against OUT (first on 6 kHz envelopes-free decimated audio, then refined
+ * at 48 kHz) and prints "delay_ms=... correlation=...". Exit 1 if no match is found. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wav.h"
+
+static int16_t *load(const char *path, size_t *n)
+{
+	char err[256];
+	struct wav *w;
+	size_t cap = 48000, len = 0;
+	int16_t *buf = malloc(cap * sizeof(*buf));
+	long r;
+
+	if (!buf || wav_open_read(&w, path, err, sizeof(err))) {
+		fprintf(stderr, "wavdelay: %s\n", buf ? err : "out of memory");
+		exit(2);
+	}
+	while ((r = wav_read(w, buf + len, cap - len)) > 0) {
+		len += (size_t)r;
+		if (len == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap * sizeof(*buf));
+			if (!buf)
+				exit(2);
+		}
+	}
+	wav_close(w);
+	*n = len;
+	return buf;
+}
+
+/* Normalised correlation of a[0..n) with b[lag..lag+n) (b zero outside), step k. */
+static double corr(const int16_t *a, size_t n, const int16_t *b, size_t bn, long lag,
+		   int k)
+{
+	double ab = 0, aa = 0, bb = 0;
+
+	for (size_t i = 0; i < n; i += (size_t)k) {
+		long j = (long)i + lag;
+		double y = (j >= 0 && (size_t)j < bn) ? b[j] : 0, x = a[i];
+
+		ab += x * y;
+		aa += x * x;
+		bb += y * y;
+	}
+	return aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	double offset_ms = 0, from = 0, to = -1, best = -1;
+	size_t in_n, out_n, i0, i1;
+	int16_t *in, *out;
+	long best_lag = 0, max_lag = 48000; /* up to 1 s of delay */
+
+	if (argc < 3) {
+		fprintf(
+		    stderr,
+		    "usage: wavdelay IN.wav OUT.wav --offset-ms D [--from S --to S]\n");
+		return 2;
+	}
+	for (int i = 3; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--offset-ms"))
+			offset_ms = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--from"))
+			from = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--to"))
+			to = atof(argv[i + 1]);
+	}
+	in = load(argv[1], &in_n);
+	out = load(argv[2], &out_n);
+	i0 = (size_t)(from * 48000);
+	i1 = to < 0 ? in_n : (size_t)(to * 48000);
+	if (i1 > in_n)
+		i1 = in_n;
+	if (i0 >= i1) {
+		fprintf(stderr, "wavdelay: empty range\n");
+		return 2;
+	}
+	/* in sample i lands at out sample i - offset + lag; search lag in [0, 1 s] */
+	{
+		long base = (long)i0 - (long)llround(offset_ms * 48);
+
+		for (long lag = 0; lag <= max_lag; lag += 8) {
+			double c = corr(in + i0, i1 - i0, out, out_n, base + lag, 8);
+
+			if (c > best) {
+				best = c;
+				best_lag = lag;
+			}
+		}
+		for (long lag = best_lag - 8; lag <= best_lag + 8; lag++) {
+			double c = corr(in + i0, i1 - i0, out, out_n, base + lag, 1);
+
+			if (lag >= 0 && c >= best) {
+				best = c;
+				best_lag = lag;
+			}
+		}
+	}
+	printf("delay_ms=%.1f correlation=%.3f\n", best_lag / 48.0, best);
+	free(in);
+	free(out);
+	return best > 0.2 ? 0 : 1;
+}

@@ -1,0 +1,406 @@
+#include "cfg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "names.h"
+
+void cfg_defaults(struct cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->server, "localhost");
+	c->port = IC_PORT_DEFAULT;
+	if (gethostname(c->nick, sizeof(c->nick) - 1) || !names_nick_valid(c->nick))
+		strcpy(c->nick, "intercom");
+	strcpy(c->capture_device, "default");
+	strcpy(c->playback_device, "default");
+	c->frame_ms = 20;
+	c->bitrate = 24000;
+	c->complexity = 5;
+	strcpy(c->board, "none");
+	for (int i = 0; i < CFG_PINS; i++)
+		c->pins[i] = -1;
+	c->active_low = true;
+	c->talk_after = c->talk_for = c->exit_after = -1;
+}
+
+static int parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	unsigned long x;
+
+	if (!v || !*v || *v == '-' || *v == '+')
+		return -EINVAL;
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (errno || *end || x < lo || x > hi)
+		return -EINVAL;
+	*out = (unsigned)x;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") ||
+	    !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") ||
+		 !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int copy(char *dst, size_t size, const char *v)
+{
+	if (strlen(v) >= size)
+		return -EINVAL;
+	strcpy(dst, v);
+	return 0;
+}
+
+static const char *const pin_keys[CFG_PINS] = {
+    "pin_ptt",	     "pin_call",   "pin_accept", "pin_deny",
+    "pin_led_power", "pin_led_tx", "pin_led_rx", "pin_led_ring",
+};
+
+#define FAIL(...)                                                                        \
+	do {                                                                             \
+		snprintf(err, errlen, __VA_ARGS__);                                      \
+		return -EINVAL;                                                          \
+	} while (0)
+
+int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t errlen)
+{
+	unsigned u;
+
+	if (!v)
+		v = "";
+	for (int i = 0; i < CFG_PINS; i++) {
+		if (strcmp(key, pin_keys[i]))
+			continue;
+		if (!strcmp(v, "none")) {
+			c->pins[i] = -1;
+			return 0;
+		}
+		if (parse_uint(v, 0, 511, &u))
+			FAIL("%s: '%s' is not a GPIO line number (0-511) or none", key,
+			     v);
+		c->pins[i] = (int)u;
+		return 0;
+	}
+	if (!strcmp(key, "server")) {
+		if (!*v || copy(c->server, sizeof(c->server), v))
+			FAIL("server: a host name or address");
+	} else if (!strcmp(key, "port")) {
+		if (parse_uint(v, 1, 65535, &c->port))
+			FAIL("port: '%s' is not a whole number from 1 to 65535", v);
+	} else if (!strcmp(key, "nick")) {
+		if (!names_nick_valid(v))
+			FAIL("nick: 1-32 of A-Z a-z 0-9 _ - .");
+		strcpy(c->nick, v);
+	} else if (!strcmp(key, "real_name")) {
+		if (!names_realname_valid(v))
+			FAIL("real_name: up to 64 bytes of text without '\"'");
+		strcpy(c->realname, v);
+	} else if (!strcmp(key, "capture_device")) {
+		if (!*v || copy(c->capture_device, sizeof(c->capture_device), v))
+			FAIL("capture_device: an ALSA device name such as default or "
+			     "plughw:1,0");
+	} else if (!strcmp(key, "playback_device")) {
+		if (!*v || copy(c->playback_device, sizeof(c->playback_device), v))
+			FAIL("playback_device: an ALSA device name such as default or "
+			     "plughw:1,0");
+	} else if (!strcmp(key, "frame_ms")) {
+		if (parse_uint(v, 10, 20, &u) || (u != 10 && u != 20))
+			FAIL("frame_ms: 10 or 20");
+		c->frame_ms = u;
+	} else if (!strcmp(key, "bitrate")) {
+		if (parse_uint(v, 6000, 128000, &c->bitrate))
+			FAIL("bitrate: 6000 to 128000 bit/s");
+	} else if (!strcmp(key, "complexity")) {
+		if (parse_uint(v, 0, 10, &c->complexity))
+			FAIL("complexity: 0 to 10");
+	} else if (!strcmp(key, "board")) {
+		if (!*v || copy(c->board, sizeof(c->board), v))
+			FAIL("board: none, keyboard, rpi3, rpi4, rpi5 or rpizero2w");
+	} else if (!strcmp(key, "gpio_chip")) {
+		if (copy(c->gpio_chip, sizeof(c->gpio_chip), v))
+			FAIL("gpio_chip: a name such as gpiochip0");
+	} else if (!strcmp(key, "active_low")) {
+		if (parse_bool(v, &c->active_low))
+			FAIL("active_low: yes or no");
+	} else if (!strcmp(key, "call_target")) {
+		if (*v && !names_nick_valid(v))
+			FAIL("call_target: a nick (1-32 of A-Z a-z 0-9 _ - .)");
+		strcpy(c->call_target, v);
+	} else if (!strcmp(key, "join")) {
+		if (*v && !names_room_valid(v))
+			FAIL("join: a room such as #Kitchen");
+		strcpy(c->join, v);
+	} else if (!strcmp(key, "auto_accept")) {
+		if (parse_bool(v, &c->auto_accept))
+			FAIL("auto_accept: yes or no");
+	} else if (!strcmp(key, "verbose")) {
+		if (parse_bool(v, &c->verbose))
+			FAIL("verbose: yes or no");
+	} else {
+		FAIL("unknown key '%s'", key);
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+int cfg_load(struct cfg *c, const char *path, bool missing_ok, char *err, size_t errlen)
+{
+	char buf[512], msg[200];
+	unsigned n = 0;
+	FILE *f = fopen(path, "r");
+	int ret = 0;
+
+	if (!f) {
+		int e = errno;
+
+		if (missing_ok && e == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+		return -e;
+	}
+	while (fgets(buf, sizeof(buf), f)) {
+		char *line, *eq;
+
+		n++;
+		if (!strchr(buf, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%u: line too long", path, n);
+			ret = -EINVAL;
+			break;
+		}
+		line = trim(buf);
+		if (!*line || *line == '#')
+			continue;
+		eq = strchr(line, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, n);
+			ret = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		if (cfg_set(c, trim(line), trim(eq + 1), msg, sizeof(msg))) {
+			snprintf(err, errlen, "%s:%u: %s", path, n, msg);
+			ret = -EINVAL;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+static int parse_secs(const char *flag, const char *v, double *out, char *err,
+		      size_t errlen)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (!*v || *end || !(d >= 0) || d > 86400)
+		FAIL("%s: '%s' is not a number of seconds", flag, v);
+	*out = d;
+	return 0;
+}
+
+/* --server HOST[:PORT]; an IPv6 address goes in brackets: [::1]:6060 */
+static int parse_server(struct cfg *c, const char *v, char *err, size_t errlen)
+{
+	const char *colon = strrchr(v, ':');
+	char host[256];
+	size_t hl;
+
+	if (v[0] == '[') {
+		const char *rb = strchr(v, ']');
+
+		if (!rb || (rb[1] && rb[1] != ':'))
+			FAIL("--server: expected HOST[:PORT] or [IPv6]:PORT");
+		colon = rb[1] ? rb + 1 : NULL;
+		hl = (size_t)(rb - v - 1);
+		v++;
+	} else if (colon && strchr(v, ':') != colon) {
+		colon = NULL; /* a bare IPv6 address */
+		hl = strlen(v);
+	} else {
+		hl = colon ? (size_t)(colon - v) : strlen(v);
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		FAIL("--server: expected HOST[:PORT]");
+	memcpy(host, v, hl);
+	host[hl] = '\0';
+	strcpy(c->server, host);
+	if (colon && parse_uint(colon + 1, 1, 65535, &c->port))
+		FAIL("--server: port '%s' is not 1-65535", colon + 1);
+	return 0;
+}
+
+static const struct {
+	const char *flag;
+	const char *key; /* a config key, or NULL: handled below */
+} flags[] = {
+    {"--server", NULL},
+    {"--nick", "nick"},
+    {"--capture-file", NULL},
+    {"--playback-file", NULL},
+    {"--join", "join"},
+    {"--talk-after", NULL},
+    {"--talk-for", NULL},
+    {"--call", NULL},
+    {"--exit-after", NULL},
+    {"--config", NULL},
+    {"--board", "board"},
+    {"--real-name", "real_name"},
+    {"--frame-ms", "frame_ms"},
+    {"--bitrate", "bitrate"},
+    {"--complexity", "complexity"},
+    {"--capture-device", "capture_device"},
+    {"--playback-device", "playback_device"},
+    {"--call-target", "call_target"},
+};
+
+static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *err,
+		 size_t errlen)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		size_t k, n = sizeof(flags) / sizeof(flags[0]);
+		char msg[200];
+
+		if (!strcmp(a, "--auto-accept")) {
+			c->auto_accept = true;
+			continue;
+		}
+		if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+			c->verbose = true;
+			continue;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			c->help = true;
+			continue;
+		}
+		if (!strcmp(a, "--version")) {
+			c->version = true;
+			continue;
+		}
+		if (!strcmp(a, "--check-config")) {
+			c->check_only = true;
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			size_t fl = strlen(flags[k].flag);
+
+			if (!strncmp(a, flags[k].flag, fl) && a[fl] == '=') {
+				v = a + fl + 1;
+				break;
+			}
+			if (!strcmp(a, flags[k].flag)) {
+				if (i + 1 >= argc)
+					FAIL("option '%s' needs a value", a);
+				v = argv[++i];
+				break;
+			}
+		}
+		if (k == n)
+			FAIL("unknown option '%s'", a);
+		if (!strcmp(flags[k].flag, "--config")) {
+			if (copy(c->config, sizeof(c->config), v))
+				FAIL("--config: path too long");
+			continue;
+		}
+		if (first_pass)
+			continue;
+		if (flags[k].key) {
+			if (cfg_set(c, flags[k].key, v, msg, sizeof(msg)))
+				FAIL("%s: %s", flags[k].flag, msg);
+		} else if (!strcmp(flags[k].flag, "--server")) {
+			if (parse_server(c, v, err, errlen))
+				return -EINVAL;
+		} else if (!strcmp(flags[k].flag, "--capture-file")) {
+			if (!*v || copy(c->capture_file, sizeof(c->capture_file), v))
+				FAIL("--capture-file: a path to a 48 kHz mono 16-bit WAV "
+				     "file");
+		} else if (!strcmp(flags[k].flag, "--playback-file")) {
+			if (!*v || copy(c->playback_file, sizeof(c->playback_file), v))
+				FAIL("--playback-file: a path to write a WAV file to");
+		} else if (!strcmp(flags[k].flag, "--call")) {
+			if (!names_nick_valid(v))
+				FAIL("--call: a nick (1-32 of A-Z a-z 0-9 _ - .)");
+			strcpy(c->call, v);
+		} else if (parse_secs(
+			       flags[k].flag, v,
+			       !strcmp(flags[k].flag, "--talk-after") ? &c->talk_after
+			       : !strcmp(flags[k].flag, "--talk-for") ? &c->talk_for
+								      : &c->exit_after,
+			       err, errlen)) {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int cfg_from_args(struct cfg *c, int argc, char **argv, char *err, size_t errlen)
+{
+	int r = apply(c, argc, argv, true, err, errlen);
+
+	if (r || c->help || c->version)
+		return r;
+	if (c->config[0])
+		r = cfg_load(c, c->config, false, err, errlen);
+	else
+		r = cfg_load(c, CFG_DEFAULT_PATH, true, err, errlen);
+	if (r)
+		return -EINVAL;
+	r = apply(c, argc, argv, false, err, errlen);
+	if (!r && (c->talk_after >= 0) != (c->talk_for >= 0)) {
+		snprintf(err, errlen, "--talk-after and --talk-for go together");
+		return -EINVAL;
+	}
+	return r;
+}
+
+const char *cfg_usage(void)
+{
+	return "usage: intercom [options]\n"
+	       "  --server HOST[:PORT]   the intercomd to use (default localhost:6060)\n"
+	       "  --nick NAME            this box's name (default: host name)\n"
+	       "  --join #ROOM           voice room after login (default #Lobby)\n"
+	       "  --call-target NICK     who the CALL button rings\n"
+	       "  --board NAME           none, keyboard, or a board file (rpi4, rpi5, "
+	       "...)\n"
+	       "  --capture-device DEV   ALSA capture device (default: default)\n"
+	       "  --playback-device DEV  ALSA playback device (default: default)\n"
+	       "  --frame-ms 10|20       codec frame (default 20)\n"
+	       "  --bitrate N, --complexity N   Opus settings (24000, 5)\n"
+	       "  --config FILE          key = value file (default " CFG_DEFAULT_PATH
+	       ")\n"
+	       "  --check-config         check the configuration and exit (0 good, 2 "
+	       "bad)\n"
+	       "files mode and scripting (no sound card, no person):\n"
+	       "  --capture-file IN.wav  48 kHz mono 16-bit WAV played as the "
+	       "microphone\n"
+	       "  --playback-file OUT.wav  write what the speaker would play\n"
+	       "  --talk-after S --talk-for S  hold push-to-talk from S for S seconds\n"
+	       "  --call NICK            request a call once logged in\n"
+	       "  --auto-accept          accept an incoming call\n"
+	       "  --exit-after S         exit cleanly after S seconds\n"
+	       "  --verbose, -v; --help, -h; --version\n";
+}

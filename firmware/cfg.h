@@ -1,0 +1,61 @@
+/* cfg.h: the client's settings: defaults, /etc/intercom/intercom.conf (`key = value`),
+ * and flags, which win. docs/CLIENT.md lists every key. */
+#ifndef IC_CFG_H
+#define IC_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "limits.h"
+
+#define CFG_DEFAULT_PATH "/etc/intercom/intercom.conf"
+#define CFG_PINS	 8
+
+enum cfg_pin {
+	PIN_PTT,
+	PIN_CALL,
+	PIN_ACCEPT,
+	PIN_DENY,
+	PIN_LED_POWER,
+	PIN_LED_TX,
+	PIN_LED_RX,
+	PIN_LED_RING
+};
+
+struct cfg {
+	char server[256];
+	unsigned port;
+	char nick[IC_NICK_MAX + 1];
+	char realname[IC_REALNAME_MAX + 1];
+	char capture_device[128], playback_device[128];
+	unsigned frame_ms, bitrate, complexity;
+	char board[32];	    /* "none", "keyboard", or a board file's name (rpi4, ...) */
+	char gpio_chip[64]; /* "" = the board's default */
+	int pins[CFG_PINS]; /* -1 = not wired */
+	bool active_low;    /* buttons pull the line to ground */
+	char call_target[IC_NICK_MAX + 1];
+	char join[IC_ROOM_MAX + 1];
+	bool auto_accept;
+	/* files mode and scripting (flags only) */
+	char capture_file[256], playback_file[256], call[IC_NICK_MAX + 1];
+	double talk_after, talk_for, exit_after; /* seconds; < 0 = unset */
+	bool verbose, help, version, check_only;
+	char config[256];
+};
+
+void cfg_defaults(struct cfg *c);
+
+/* Set one key (see docs/CLIENT.md). Returns 0, or -EINVAL with a message in err. */
+int cfg_set(struct cfg *c, const char *key, const char *val, char *err, size_t errlen);
+
+/* Read a `key = value` file. Returns 0, or -EINVAL / -errno with "PATH:LINE: what" in
+ * err. A missing file at the default path is not an error (missing_ok). */
+int cfg_load(struct cfg *c, const char *path, bool missing_ok, char *err, size_t errlen);
+
+/* Apply argv: --config first (else the default file if present), then every flag.
+ * Returns 0, or -EINVAL with a message in err (exit status 2). */
+int cfg_from_args(struct cfg *c, int argc, char **argv, char *err, size_t errlen);
+
+const char *cfg_usage(void);
+
+#endif

@@ -1,0 +1,273 @@
+#include "client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "audio.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "tones.h"
+#include "voice.h"
+
+struct client {
+	const struct cfg *cfg;
+	struct loop *loop;
+	struct app *app;
+	struct net *net;
+	struct voice *voice;
+	struct audio *audio;
+	struct tone tone;
+	struct tmr frame_tmr, house_tmr;
+	uint64_t t0, frames;
+	unsigned frame_ms;
+	size_t frame;
+	bool called, ptt_down, ptt_done, rx, failed;
+};
+
+static void actions(struct client *c);
+
+static void on_connected(void *arg)
+{
+	struct client *c = arg;
+
+	log_info("connected to %s:%u", c->cfg->server, c->cfg->port);
+	app_connected(c->app, loop_now(c->loop));
+	actions(c);
+}
+
+static void on_line(void *arg, const char *line)
+{
+	struct client *c = arg;
+
+	log_debug("< %s", line);
+	app_line(c->app, line, loop_now(c->loop));
+	actions(c);
+}
+
+static void on_closed(void *arg, const char *why)
+{
+	struct client *c = arg;
+
+	log_warn("server %s:%u: %s; reconnecting", c->cfg->server, c->cfg->port, why);
+	app_disconnected(c->app, loop_now(c->loop));
+	actions(c);
+}
+
+static void on_voice(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct client *c = arg;
+
+	voice_receive(c->voice, pkt, len, loop_now(c->loop));
+}
+
+static void send_keepalive(struct client *c)
+{
+	uint8_t pkt[IC_RTP_MAX];
+	int n = voice_keepalive(c->voice, pkt);
+
+	if (n > 0)
+		net_voice_send(c->net, pkt, (size_t)n);
+	app_voice_sent(c->app, loop_now(c->loop));
+}
+
+static void actions(struct client *c)
+{
+	struct app_act a;
+	uint64_t now = loop_now(c->loop);
+	char st[160];
+	int e;
+
+	while (app_next(c->app, &a)) {
+		switch (a.kind) {
+		case ACT_CONNECT:
+			e = net_connect(c->net, c->cfg->server, c->cfg->port);
+			if (e) {
+				log_warn("cannot reach server %s:%u: %s; retrying",
+					 c->cfg->server, c->cfg->port, strerror(-e));
+				app_disconnected(c->app, now);
+			}
+			break;
+		case ACT_CLOSE:
+			net_close(c->net);
+			app_disconnected(c->app, now);
+			break;
+		case ACT_SEND:
+			log_debug("> %.*s", (int)strcspn(a.line, "\n"), a.line);
+			if (net_send(c->net, a.line, strlen(a.line)))
+				log_warn("line not sent (not connected)");
+			break;
+		case ACT_VOICE:
+			voice_set_ids(c->voice, a.ssrc, a.token);
+			e = net_voice_open(c->net, a.port);
+			if (e)
+				log_warn("cannot open the voice socket: %s",
+					 strerror(-e));
+			break;
+		case ACT_KEEPALIVE:
+			send_keepalive(c);
+			break;
+		case ACT_TONE:
+			tone_start(&c->tone, a.tone);
+			break;
+		case ACT_STATUS:
+			app_status(c->app, st, sizeof(st));
+			log_info("status: %s", st);
+			break;
+		case ACT_MESSAGE:
+			log_info("%s", a.line);
+			break;
+		case ACT_TX_START:
+		case ACT_TX_STOP:
+		case ACT_LED:
+			break; /* talking is read each frame; LEDs need a board */
+		}
+	}
+}
+
+/* One frame period: capture -> (talking) encode and send; receive side -> mix + tones ->
+ * playback. */
+static void frame(struct client *c, uint64_t now)
+{
+	int16_t pcm[CODEC_MAX_FRAME];
+	uint8_t pkt[IC_RTP_MAX];
+	bool heard;
+	int n;
+
+	audio_read(c->audio, pcm);
+	n = voice_capture(c->voice, pcm, app_talking(c->app), pkt);
+	if (n > 0) {
+		net_voice_send(c->net, pkt, (size_t)n);
+		app_voice_sent(c->app, now);
+	}
+	heard = voice_play(c->voice, now, pcm);
+	tone_mix(&c->tone, pcm, c->frame);
+	if (audio_write(c->audio, pcm) && !c->failed) {
+		log_err("cannot write the playback file (disk full?)");
+		c->failed = true;
+		loop_stop(c->loop);
+	}
+	if (heard != c->rx) {
+		c->rx = heard;
+		log_debug("rx %s", heard ? "on" : "off");
+	}
+}
+
+static void frame_timer(void *arg)
+{
+	struct client *c = arg;
+	uint64_t now = loop_now(c->loop);
+
+	/* frame k is complete at t0 + (k + 1) * frame_ms: catch up if the loop was late
+	 */
+	while (c->t0 + (c->frames + 1) * c->frame_ms <= now) {
+		frame(c, now);
+		c->frames++;
+	}
+	tmr_start(c->loop, &c->frame_tmr, c->t0 + (c->frames + 1) * c->frame_ms - now,
+		  frame_timer, c);
+}
+
+static void housekeeping(void *arg)
+{
+	struct client *c = arg;
+	const struct cfg *f = c->cfg;
+	uint64_t now = loop_now(c->loop), el = now - c->t0;
+
+	app_tick(c->app, now);
+	if (f->talk_after >= 0 && !c->ptt_down &&
+	    el >= (uint64_t)(f->talk_after * 1000)) {
+		c->ptt_down = true;
+		log_info("push-to-talk pressed (scripted)");
+		app_button(c->app, BTN_PTT, true, now);
+	}
+	if (c->ptt_down && !c->ptt_done &&
+	    el >= (uint64_t)((f->talk_after + f->talk_for) * 1000)) {
+		c->ptt_done = true;
+		log_info("push-to-talk released (scripted)");
+		app_button(c->app, BTN_PTT, false, now);
+	}
+	if (f->call[0] && !c->called && app_conn_state(c->app) == APP_ONLINE) {
+		c->called = true;
+		app_call(c->app, f->call, now);
+	}
+	if (f->exit_after >= 0 && el >= (uint64_t)(f->exit_after * 1000))
+		loop_stop(c->loop);
+	actions(c);
+	tmr_start(c->loop, &c->house_tmr, 10, housekeeping, c);
+}
+
+int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t *block)
+{
+	struct client c;
+	struct app_cfg ac;
+	struct codec_cfg cc;
+	struct net_handlers nh = {on_connected, on_line, on_closed, on_voice};
+	struct voice_stats vs;
+	char err[512];
+	int ret = 1, e;
+
+	memset(&c, 0, sizeof(c));
+	c.cfg = f;
+	c.frame_ms = f->frame_ms;
+	c.frame = CODEC_RATE / 1000 * f->frame_ms;
+	codec_cfg_default(&cc);
+	cc.frame_ms = f->frame_ms;
+	cc.bitrate = f->bitrate;
+	cc.complexity = f->complexity;
+	if (!f->capture_file[0] && !f->playback_file[0]) {
+		log_err("sound-card audio (ALSA) is not in this build yet: use "
+			"--capture-file "
+			"and/or --playback-file");
+		return 2;
+	}
+	e = audio_open_files(&c.audio, f->capture_file[0] ? f->capture_file : NULL,
+			     f->playback_file[0] ? f->playback_file : NULL, c.frame, err,
+			     sizeof(err));
+	if (e) {
+		log_err("%s", err);
+		return 2;
+	}
+	memset(&ac, 0, sizeof(ac));
+	strcpy(ac.nick, f->nick);
+	strcpy(ac.realname, f->realname);
+	strcpy(ac.call_target, f->call_target);
+	strcpy(ac.join, f->join);
+	ac.auto_accept = f->auto_accept;
+	if (loop_new(&c.loop) || voice_new(&c.voice, &cc) ||
+	    net_new(&c.net, c.loop, &nh, &c) ||
+	    app_new(&c.app, &ac, (uint32_t)getpid() ^ (uint32_t)loop_now(c.loop),
+		    loop_now(c.loop))) {
+		log_err("out of memory");
+		goto out;
+	}
+	c.t0 = loop_now(c.loop);
+	log_info("audio clock started at %llu ms (monotonic); %u ms frames",
+		 (unsigned long long)c.t0, c.frame_ms);
+	actions(&c);
+	tmr_start(c.loop, &c.frame_tmr, c.frame_ms, frame_timer, &c);
+	tmr_start(c.loop, &c.house_tmr, 10, housekeeping, &c);
+	e = loop_run(c.loop, quit, block);
+	ret = e || c.failed ? 1 : 0;
+	voice_get_stats(c.voice, &vs);
+	log_info(
+	    "voice: sent %llu, received %llu, frames %llu, fec %llu, concealed %llu, "
+	    "late %llu, keepalives %llu",
+	    (unsigned long long)vs.sent, (unsigned long long)vs.received,
+	    (unsigned long long)vs.frames, (unsigned long long)vs.fec,
+	    (unsigned long long)vs.plc, (unsigned long long)vs.late,
+	    (unsigned long long)vs.keepalives);
+out:
+	if (audio_close(c.audio)) {
+		log_err("cannot finish the playback file");
+		ret = 1;
+	}
+	app_free(c.app);
+	net_free(c.net);
+	voice_free(c.voice);
+	loop_free(c.loop);
+	return ret;
+}

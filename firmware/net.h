@@ -1,0 +1,37 @@
+/* net.h: the client's sockets on the event loop: one TCP connection to intercomd (lines
+ * in and out) and one UDP socket for voice, connected to the server's voice port. */
+#ifndef IC_NET_H
+#define IC_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loop.h"
+
+struct net;
+
+struct net_handlers {
+	void (*connected)(void *arg);
+	void (*line)(void *arg, const char *line); /* without LF */
+	void (*closed)(void *arg, const char *why);
+	void (*voice)(void *arg, const uint8_t *pkt, size_t len);
+};
+
+int net_new(struct net **np, struct loop *l, const struct net_handlers *h, void *arg);
+void net_free(struct net *n);
+
+/* Start connecting (non-blocking; the name is resolved first, which may block on DNS:
+ * use an address or /etc/hosts on a LAN). The outcome arrives through connected or
+ * closed. Returns 0 or -errno (then closed is not called). */
+int net_connect(struct net *n, const char *host, unsigned port);
+/* Close the TCP connection and the voice socket (closed is not called). */
+void net_close(struct net *n);
+/* Queue a line (with its LF). Returns 0, or -ENOBUFS past 64 KiB of unsent output. */
+int net_send(struct net *n, const char *line, size_t len);
+
+/* Open the voice socket toward the server's address at port. Returns 0 or -errno. */
+int net_voice_open(struct net *n, unsigned port);
+/* Send one packet; a full socket buffer drops it. */
+void net_voice_send(struct net *n, const uint8_t *pkt, size_t len);
+
+#endif

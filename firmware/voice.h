@@ -1,0 +1,48 @@
+/* voice.h: our voice out (encode, RTP with the token) and everybody else's in (one jitter
+ * buffer and decoder per remote SSRC, mixed). Pure: packets in, packets and PCM out. */
+#ifndef IC_VOICE_H
+#define IC_VOICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "limits.h"
+
+#define VOICE_REMOTES 8	    /* talkers mixed at once */
+#define VOICE_IDLE_MS 30000 /* a silent remote's decoder is freed after this */
+
+struct voice_stats {
+	uint64_t sent, keepalives, received, bad, frames, fec, plc, late, dups;
+	unsigned remotes;
+};
+
+struct voice;
+
+/* Returns 0, -EINVAL (bad codec settings) or -ENOMEM. */
+int voice_new(struct voice **vp, const struct codec_cfg *c);
+void voice_free(struct voice *v);
+
+/* The ssrc and token from the server's VOICE line. */
+void voice_set_ids(struct voice *v, uint32_t ssrc, const uint8_t token[IC_TOKEN_LEN]);
+
+/* One captured frame, every frame period. When talking, writes an RTP packet into pkt
+ * (size >= IC_RTP_MAX) and returns its length (the first of a spurt has the marker);
+ * otherwise returns 0. The timestamp advances either way. */
+int voice_capture(struct voice *v, const int16_t *pcm, bool talking, uint8_t *pkt);
+
+/* An empty-payload keepalive packet (it takes a sequence number). */
+int voice_keepalive(struct voice *v, uint8_t *pkt);
+
+/* A packet from the server. */
+void voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now_ms);
+
+/* The next playback frame: every remote's next frame, decoded and mixed. Returns true
+ * if anyone was heard in it. */
+bool voice_play(struct voice *v, uint64_t now_ms, int16_t *out);
+
+size_t voice_frame_samples(const struct voice *v);
+void voice_get_stats(const struct voice *v, struct voice_stats *st);
+
+#endif
