@@ -110,7 +110,41 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	printf("delay_ms=%.1f correlation=%.3f\n", best_lag / 48.0, best);
+	{
+		/* 10 ms log-energy envelopes of IN[i0, i1) and the aligned OUT */
+		long base = (long)i0 - (long)llround(offset_ms * 48) + best_lag;
+		size_t nb = (i1 - i0) / 480;
+		double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, env = 0;
+
+		for (size_t b = 0; b < nb; b++) {
+			double ex = 1, ey = 1;
+
+			for (size_t k = 0; k < 480; k++) {
+				long j = base + (long)(b * 480 + k);
+				double x = in[i0 + b * 480 + k];
+				double y = (j >= 0 && (size_t)j < out_n) ? out[j] : 0;
+
+				ex += x * x;
+				ey += y * y;
+			}
+			ex = log(ex);
+			ey = log(ey);
+			sx += ex;
+			sy += ey;
+			sxx += ex * ex;
+			syy += ey * ey;
+			sxy += ex * ey;
+		}
+		if (nb > 1) {
+			double cov = sxy - sx * sy / (double)nb,
+			       vx = sxx - sx * sx / (double)nb,
+			       vy = syy - sy * sy / (double)nb;
+
+			env = vx > 0 && vy > 0 ? cov / sqrt(vx * vy) : 0;
+		}
+		printf("delay_ms=%.1f correlation=%.3f envelope=%.3f\n", best_lag / 48.0,
+		       best, env);
+	}
 	free(in);
 	free(out);
 	return best > 0.2 ? 0 : 1;

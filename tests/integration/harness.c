@@ -105,18 +105,19 @@ static bool try_connect(unsigned port)
 void srv_start(struct srv *s, ...)
 {
 	for (int attempt = 0; attempt < 5; attempt++) {
-		char *argv[64], portstr[16];
-		const char *args[48] = {"--bind", "127.0.0.1", "--port", portstr};
+		char *argv[64];
+		const char *args[48] = {"--bind", "127.0.0.1", "--port", s->portstr};
 		int status;
 		va_list ap;
 		uint64_t until;
 
 		s->port = free_port();
-		snprintf(portstr, sizeof(portstr), "%u", s->port);
+		snprintf(s->portstr, sizeof(s->portstr), "%u", s->port);
 		va_start(ap, s);
 		collect(args, 48, 4, va_arg(ap, const char *), ap);
 		va_end(ap);
 		build_argv(argv, 64, args);
+		memcpy(s->args, args, sizeof(s->args));
 		s->pid = fork();
 		assert_true(s->pid >= 0);
 		if (s->pid == 0) {
@@ -469,4 +470,77 @@ void cli_voice_register(struct cli *c)
 	assert_int_equal(rtp_parse(buf, (size_t)n, &p), 0);
 	assert_int_equal(p.hdr.ssrc, c->ssrc);
 	assert_false(buf[0] & 0x10);
+}
+
+void proc_start(struct proc *p, char *const argv[])
+{
+	static int seq;
+
+	snprintf(p->log, sizeof(p->log), "/tmp/itest-%d-%d.log", (int)getpid(), ++seq);
+	p->pid = fork();
+	assert_true(p->pid >= 0);
+	if (p->pid == 0) {
+		int fd = open(p->log, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+}
+
+int proc_wait(struct proc *p, int ms)
+{
+	uint64_t until = now_ms() + (uint64_t)ms;
+	int status;
+
+	while (now_ms() < until) {
+		if (waitpid(p->pid, &status, WNOHANG) == p->pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status)
+						 : 128 + WTERMSIG(status);
+		usleep(10000);
+	}
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, &status, 0);
+	fail_msg("%s did not exit in time; log %s", "process", p->log);
+	return -1;
+}
+
+const char *proc_log(const struct proc *p)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(p->log, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+void srv_kill9(struct srv *s)
+{
+	int status;
+
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, &status, 0);
+}
+
+void srv_restart(struct srv *s)
+{
+	char *argv[64];
+	uint64_t until = now_ms() + 20000;
+
+	build_argv(argv, 64, s->args);
+	s->pid = fork();
+	assert_true(s->pid >= 0);
+	if (s->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (now_ms() < until && !try_connect(s->port))
+		usleep(10000);
+	assert_true(try_connect(s->port));
 }

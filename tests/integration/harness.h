@@ -16,6 +16,8 @@
 struct srv {
 	pid_t pid;
 	unsigned port;
+	char portstr[16];
+	const char *args[48]; /* as started, for srv_restart */
 };
 
 struct cli {
@@ -83,6 +85,21 @@ int cli_voice_recv(struct cli *c, uint8_t *buf, size_t size, int ms);
 void cli_voice_register(struct cli *c);
 
 uint64_t now_ms(void);
+
+/* A child program with its stderr (and stdout) in a file. */
+struct proc {
+	pid_t pid;
+	char log[128];
+};
+/* Start argv[0] (NULL-terminated argv) with output to a fresh log file. */
+void proc_start(struct proc *p, char *const argv[]);
+/* Wait up to ms for it to exit; returns its exit status (asserts that it exited). */
+int proc_wait(struct proc *p, int ms);
+/* Its log so far, in a static buffer. */
+const char *proc_log(const struct proc *p);
+/* SIGKILL the server (a crash) and start it again on the same port and flags. */
+void srv_kill9(struct srv *s);
+void srv_restart(struct srv *s);
 /* A loopback port free for both TCP and UDP right now. */
 unsigned free_port(void);
 

@@ -1,0 +1,231 @@
+/* The real intercom client in files mode against the real intercomd: speech through a
+ * room and through a private call (which a third client cannot hear), and a server crash
+ * and restart that the clients ride out. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "wav.h"
+
+static char in_wav[64];
+
+/* A voice-like test signal: two harmonics under a syllable-rate envelope, 4 s. */
+static void make_input(void)
+{
+	struct wav *w;
+	char err[256];
+	int16_t buf[480];
+
+	snprintf(in_wav, sizeof(in_wav), "/tmp/itest-in-%d.wav", (int)getpid());
+	assert_int_equal(wav_open_write(&w, in_wav, err, sizeof(err)), 0);
+	for (int f = 0; f < 400; f++) {
+		for (int i = 0; i < 480; i++) {
+			double t = (f * 480 + i) / 48000.0,
+			       env = 0.5 + 0.5 * sin(2 * M_PI * 3 * t);
+			double f0 = 180 + 40 * sin(2 * M_PI * 0.7 * t);
+
+			buf[i] = (int16_t)(7000 * env *
+					   (sin(2 * M_PI * f0 * t) +
+					    0.6 * sin(2 * M_PI * 2 * f0 * t)));
+		}
+		assert_int_equal(wav_write(w, buf, 480), 0);
+	}
+	assert_int_equal(wav_close(w), 0);
+}
+
+static unsigned long long log_value(const char *log, const char *key)
+{
+	const char *p = strstr(log, key);
+
+	if (!p)
+		fail_msg("'%s' not in the log:\n%s", key, log);
+	return strtoull(p + strlen(key), NULL, 10);
+}
+
+static void client(struct proc *p, const struct srv *s, const char *nick,
+		   const char **extra)
+{
+	static char server[32];
+	char *argv[32];
+	int n = 0;
+
+	snprintf(server, sizeof(server), "127.0.0.1:%u", s->port);
+	argv[n++] = getenv("INTERCOM");
+	assert_non_null(argv[0]);
+	argv[n++] = "--server";
+	argv[n++] = server;
+	argv[n++] = "--nick";
+	argv[n++] = (char *)nick;
+	for (int i = 0; extra[i]; i++)
+		argv[n++] = (char *)extra[i];
+	argv[n] = NULL;
+	proc_start(p, argv);
+}
+
+/* wavdelay's verdict on how OUT matches IN[from, to): the waveform correlation at the
+ * best delay, and (in *env) the correlation of the energy envelopes. */
+static double similarity(const char *out, const struct proc *talker,
+			 const struct proc *ear, const char *from, const char *to,
+			 double *delay, double *env)
+{
+	char t0a[32], cmd[512], line[128];
+	FILE *f;
+	double c = 0;
+	long long off = (long long)log_value(proc_log(ear), "started at ") -
+			(long long)log_value(proc_log(talker), "started at ");
+
+	snprintf(t0a, sizeof(t0a), "%lld", off);
+	snprintf(cmd, sizeof(cmd), "%s %s %s --offset-ms %s --from %s --to %s",
+		 getenv("WAVDELAY"), in_wav, out, t0a, from, to);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	if (fgets(line, sizeof(line), f))
+		sscanf(line, "delay_ms=%lf correlation=%lf envelope=%lf", delay, &c, env);
+	pclose(f);
+	return c;
+}
+
+static void test_room_speech(void **state)
+{
+	struct srv srv;
+	struct proc talk, ear;
+	const char *t_args[] = {"--capture-file",
+				in_wav,
+				"--talk-after",
+				"0.6",
+				"--talk-for",
+				"3",
+				"--exit-after",
+				"4.2",
+				NULL};
+	char out[64];
+	const char *e_args[] = {"--playback-file", out, "--exit-after", "4.6", NULL};
+	unsigned long long sent, got;
+	double c, delay = 0, env = 0;
+
+	(void)state;
+	make_input();
+	snprintf(out, sizeof(out), "/tmp/itest-out-%d.wav", (int)getpid());
+	srv_start(&srv, NULL);
+	client(&ear, &srv, "Ear", e_args);
+	usleep(200000);
+	client(&talk, &srv, "Mouth", t_args);
+	assert_int_equal(proc_wait(&talk, 15000), 0);
+	assert_int_equal(proc_wait(&ear, 15000), 0);
+	sent = log_value(proc_log(&talk), "voice: sent ");
+	got = log_value(proc_log(&ear), "frames ");
+	print_message("room: sent %llu, played %llu\n", sent, got);
+	assert_true(sent >= 140 && sent <= 152); /* 3 s of 20 ms frames */
+	assert_true(got * 100 >= sent * 95);	 /* >= 95 % of the frames arrived */
+	c = similarity(out, &talk, &ear, "0.7", "3.5", &delay, &env);
+	print_message(
+	    "room: waveform correlation %.3f, envelope %.3f, mouth-to-ear %.1f ms\n", c,
+	    env, delay);
+	assert_true(env > 0.9); /* the same talk, syllable by syllable */
+	assert_true(c > 0.5);	/* and the same waveform, through the codec */
+	assert_true(delay > 0 && delay < 200);
+	srv_stop(&srv);
+	unlink(out);
+}
+
+static void test_private_call(void **state)
+{
+	struct srv srv;
+	struct proc caller, callee, third;
+	char out[64], out3[64];
+	const char *a_args[] = {"--capture-file", in_wav, "--call",	"Callee",
+				"--talk-after",	  "1.2",  "--talk-for", "2.5",
+				"--exit-after",	  "4.5",  NULL};
+	const char *b_args[] = {
+	    "--auto-accept", "--playback-file", out, "--exit-after", "5", NULL};
+	const char *c_args[] = {"--playback-file", out3, "--exit-after", "5", NULL};
+	double delay = 0, env = 0;
+
+	(void)state;
+	make_input();
+	snprintf(out, sizeof(out), "/tmp/itest-callee-%d.wav", (int)getpid());
+	snprintf(out3, sizeof(out3), "/tmp/itest-third-%d.wav", (int)getpid());
+	srv_start(&srv, NULL);
+	client(&callee, &srv, "Callee", b_args);
+	client(&third, &srv, "Third", c_args);
+	usleep(300000);
+	client(&caller, &srv, "Caller", a_args);
+	assert_int_equal(proc_wait(&caller, 15000), 0);
+	assert_int_equal(proc_wait(&callee, 15000), 0);
+	assert_int_equal(proc_wait(&third, 15000), 0);
+	assert_non_null(strstr(proc_log(&callee), "in call with Caller"));
+	assert_true(log_value(proc_log(&callee), "frames ") * 100 >=
+		    log_value(proc_log(&caller), "voice: sent ") * 95);
+	assert_true(similarity(out, &caller, &callee, "1.3", "3.6", &delay, &env) > 0.5);
+	assert_true(env > 0.9);
+	/* the third client in the same room heard nothing of it */
+	assert_int_equal(log_value(proc_log(&third), "received "), 0);
+	srv_stop(&srv);
+	unlink(out);
+	unlink(out3);
+}
+
+static void test_server_crash_and_restart(void **state)
+{
+	struct srv srv;
+	struct proc talk, ear;
+	char out[64];
+	/* talks twice: 0.5-2.0 s (before the crash) and again after it, by a long PTT
+	 * hold */
+	const char *t_args[] = {"--capture-file",
+				in_wav,
+				"--talk-after",
+				"0.5",
+				"--talk-for",
+				"7.5",
+				"--exit-after",
+				"8.5",
+				NULL};
+	const char *e_args[] = {"--playback-file", out, "--exit-after", "9", NULL};
+	unsigned long long got;
+
+	(void)state;
+	make_input();
+	snprintf(out, sizeof(out), "/tmp/itest-restart-%d.wav", (int)getpid());
+	srv_start(&srv, NULL);
+	client(&ear, &srv, "Ear", e_args);
+	usleep(200000);
+	client(&talk, &srv, "Mouth", t_args);
+	sleep(2);
+	srv_kill9(&srv);
+	usleep(300000);
+	srv_restart(&srv);
+	assert_int_equal(proc_wait(&talk, 20000), 0);
+	assert_int_equal(proc_wait(&ear, 20000), 0);
+	/* both came back (each logs "online" again after the crash) and voice flowed
+	 * again */
+	assert_non_null(strstr(strstr(proc_log(&ear), "reconnecting"), "status: online"));
+	assert_non_null(strstr(strstr(proc_log(&talk), "reconnecting"),
+			       "status: online #Lobby | TALKING"));
+	got = log_value(proc_log(&ear), "frames ");
+	print_message("restart: %llu frames played across a server crash at +2 s\n", got);
+	/* 7.5 s of talk: 1.5 before the crash plus well over 3 s after it */
+	assert_true(got > 150 + 75);
+	srv_stop(&srv);
+	unlink(out);
+	unlink(in_wav);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_room_speech),
+	    cmocka_unit_test(test_private_call),
+	    cmocka_unit_test(test_server_crash_and_restart),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
