@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # quickstart.sh: set up, build and run intercom on Debian 12 / Raspberry Pi OS.
-#   ./quickstart.sh server [intercomd flags...]   build and run intercomd in the foreground
+#   ./quickstart.sh demo                          a server and two clients talking, from files
 #   ./quickstart.sh test                          build and run every test (what CI runs)
+#   ./quickstart.sh server [intercomd flags...]   build and run intercomd in the foreground
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -30,6 +31,54 @@ jobs=$(nproc 2>/dev/null || echo 2)
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
+demo)
+	need cmake make gcc libc6-dev pkg-config libopus-dev espeak-ng sox
+	say "configuring and building (server and client)"
+	cmake --preset demo >/dev/null
+	cmake --build --preset demo -j"$jobs" >/dev/null || cmake --build --preset demo -j1
+	d=build/demo/run
+	mkdir -p "$d"
+	say "synthesising speech with espeak-ng (48 kHz mono 16-bit)"
+	espeak-ng -s 150 -w "$d/espeak.wav" \
+		"Hello from the front door. This is the intercom demo. One, two, three, four, five." ||
+		die "espeak-ng failed"
+	sox -q "$d/espeak.wav" -r 48000 -c 1 -b 16 -e signed-integer "$d/speech.wav" pad 0.6 0 ||
+		die "sox could not convert the speech sample"
+	len=$(sox --info -D "$d/speech.wav")
+	port=16060
+	while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+	say "starting intercomd on 127.0.0.1:$port and two clients (Door talks, Kitchen listens)"
+	build/demo/intercomd --bind 127.0.0.1 --port "$port" 2>"$d/intercomd.log" &
+	srv=$!
+	trap 'kill $srv 2>/dev/null' EXIT
+	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+	talk_end=$(awk "BEGIN { print $len + 1.0 }")
+	build/demo/firmware/intercom --server "127.0.0.1:$port" --nick Kitchen \
+		--playback-file "$d/heard.wav" --exit-after "$(awk "BEGIN { print $len + 2.0 }")" \
+		2>"$d/kitchen.log" &
+	ear=$!
+	sleep 0.3
+	build/demo/firmware/intercom --server "127.0.0.1:$port" --nick Door \
+		--capture-file "$d/speech.wav" --talk-after 0.5 --talk-for "$(awk "BEGIN { print $len + 0.3 }")" \
+		--exit-after "$talk_end" 2>"$d/door.log" || die "the talking client failed: see $d/door.log"
+	wait $ear || die "the listening client failed: see $d/kitchen.log"
+	kill $srv 2>/dev/null; wait $srv 2>/dev/null || true
+	t_door=$(grep -o 'started at [0-9]*' "$d/door.log" | grep -o '[0-9]*$')
+	t_kitchen=$(grep -o 'started at [0-9]*' "$d/kitchen.log" | grep -o '[0-9]*$')
+	cmp=$(build/demo/bench/wavdelay "$d/speech.wav" "$d/heard.wav" \
+		--offset-ms $((t_kitchen - t_door)) --from 0.5 --to "$(awk "BEGIN { print $len + 0.5 }")") ||
+		die "what Kitchen heard does not match what Door said: see $d/*.log"
+	sent=$(grep -o 'voice: sent [0-9]*' "$d/door.log" | grep -o '[0-9]*$')
+	stats=$(grep -o 'received [0-9]*, frames [0-9]*, fec [0-9]*, concealed [0-9]*' "$d/kitchen.log")
+	echo
+	echo "  Door said:      $d/speech.wav (${len} s of espeak-ng speech)"
+	echo "  Kitchen heard:  $d/heard.wav"
+	echo "  packets sent by Door: $sent; at Kitchen: $stats"
+	echo "  mouth to ear:   $(echo "$cmp" | sed 's/delay_ms=\([0-9.]*\).*/\1/') ms" \
+		"(capture sample -> playback sample; add your sound card's buffer on a real box)"
+	echo "  similarity:     $(echo "$cmp" | sed 's/.*correlation=/waveform /; s/ envelope=/, envelope /')"
+	echo "  logs:           $d/intercomd.log $d/door.log $d/kitchen.log"
+	;;
 server)
 	# The server needs nothing but libc and a C compiler.
 	need cmake make gcc libc6-dev
@@ -62,7 +111,7 @@ test)
 	say "all tests passed (default and sanitize builds)"
 	;;
 *)
-	echo "usage: ./quickstart.sh server [intercomd flags...] | ./quickstart.sh test" >&2
+	echo "usage: ./quickstart.sh demo | test | server [intercomd flags...]" >&2
 	exit 2
 	;;
 esac
