@@ -32,7 +32,7 @@ cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
 demo)
-	need cmake make gcc libc6-dev pkg-config libopus-dev espeak-ng sox
+	need cmake make gcc libc6-dev pkg-config libopus-dev libasound2-dev espeak-ng sox
 	say "configuring and building (server and client)"
 	cmake --preset demo >/dev/null
 	cmake --build --preset demo -j"$jobs" >/dev/null || cmake --build --preset demo -j1
@@ -50,7 +50,7 @@ demo)
 	say "starting intercomd on 127.0.0.1:$port and two clients (Door talks, Kitchen listens)"
 	build/demo/intercomd --bind 127.0.0.1 --port "$port" 2>"$d/intercomd.log" &
 	srv=$!
-	trap 'kill $srv 2>/dev/null' EXIT
+	trap 'kill $srv 2>/dev/null || true' EXIT
 	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
 	talk_end=$(awk "BEGIN { print $len + 1.0 }")
 	build/demo/firmware/intercom --server "127.0.0.1:$port" --nick Kitchen \
@@ -90,7 +90,7 @@ server)
 	exec build/server-only/intercomd "$@"
 	;;
 test)
-	need cmake make gcc libc6-dev pkg-config libcmocka-dev libopus-dev valgrind cppcheck \
+	need cmake make gcc libc6-dev pkg-config libcmocka-dev libopus-dev libasound2-dev valgrind cppcheck \
 		clang-format
 	say "checking format (clang-format) and static analysis (cppcheck)"
 	files=$(git ls-files '*.c' '*.h' 2>/dev/null ||

@@ -6,36 +6,21 @@
 #include "audio.h"
 #include "wav.h"
 
-struct audio {
+struct audio_file {
+	struct audio base;
 	struct wav *cap, *play;
-	size_t frame;
-	uint64_t captured;
 };
 
-int audio_open_files(struct audio **ap, const char *capture, const char *playback,
-		     size_t frame, char *err, size_t errlen)
+static int file_avail(struct audio *a, uint64_t now_ms)
 {
-	struct audio *a = calloc(1, sizeof(*a));
-	int e;
-
-	if (!a)
-		return -ENOMEM;
-	a->frame = frame;
-	if (capture && (e = wav_open_read(&a->cap, capture, err, errlen)))
-		goto fail;
-	if (playback && (e = wav_open_write(&a->play, playback, err, errlen)))
-		goto fail;
-	*ap = a;
-	return 0;
-fail:
-	wav_close(a->cap);
-	free(a);
-	return e;
+	(void)a, (void)now_ms;
+	return -1;
 }
 
-void audio_read(struct audio *a, int16_t *pcm)
+static void file_read(struct audio *a, int16_t *pcm)
 {
-	long n = a->cap ? wav_read(a->cap, pcm, a->frame) : 0;
+	struct audio_file *f = (struct audio_file *)a;
+	long n = f->cap ? wav_read(f->cap, pcm, a->frame) : 0;
 
 	if (n < 0)
 		n = 0;
@@ -44,25 +29,45 @@ void audio_read(struct audio *a, int16_t *pcm)
 		memset(pcm + n, 0, (a->frame - (size_t)n) * sizeof(*pcm));
 }
 
-int audio_write(struct audio *a, const int16_t *pcm)
+static int file_write(struct audio *a, const int16_t *pcm)
 {
-	return a->play ? wav_write(a->play, pcm, a->frame) : 0;
+	struct audio_file *f = (struct audio_file *)a;
+
+	return f->play ? wav_write(f->play, pcm, a->frame) : 0;
 }
 
-uint64_t audio_captured(const struct audio *a)
+static int file_close(struct audio *a)
 {
-	return a->captured;
-}
-
-int audio_close(struct audio *a)
-{
+	struct audio_file *f = (struct audio_file *)a;
 	int r = 0;
 
-	if (!a)
-		return 0;
-	wav_close(a->cap);
-	if (a->play)
-		r = wav_close(a->play);
-	free(a);
+	wav_close(f->cap);
+	if (f->play)
+		r = wav_close(f->play);
+	free(f);
 	return r;
+}
+
+static const struct audio_ops file_ops = {file_avail, file_read, file_write, file_close};
+
+int audio_open_files(struct audio **ap, const char *capture, const char *playback,
+		     size_t frame, char *err, size_t errlen)
+{
+	struct audio_file *f = calloc(1, sizeof(*f));
+	int e;
+
+	if (!f)
+		return -ENOMEM;
+	f->base.ops = &file_ops;
+	f->base.frame = frame;
+	if (capture && (e = wav_open_read(&f->cap, capture, err, errlen)))
+		goto fail;
+	if (playback && (e = wav_open_write(&f->play, playback, err, errlen)))
+		goto fail;
+	*ap = &f->base;
+	return 0;
+fail:
+	wav_close(f->cap);
+	free(f);
+	return e;
 }

@@ -13,6 +13,8 @@
 #include "tones.h"
 #include "voice.h"
 
+#define CLIENT_POLL_MS 4 /* how often a sound card's capture is checked for a frame */
+
 struct client {
 	const struct cfg *cfg;
 	struct loop *loop;
@@ -156,13 +158,24 @@ static void frame(struct client *c, uint64_t now)
 	}
 }
 
+/* The frame clock: a sound card's capture paces frames (polled every few ms); files
+ * mode, or a card that is gone or has no clock, is paced by the loop's clock. */
 static void frame_timer(void *arg)
 {
 	struct client *c = arg;
 	uint64_t now = loop_now(c->loop);
+	int avail = audio_avail(c->audio, now);
 
-	/* frame k is complete at t0 + (k + 1) * frame_ms: catch up if the loop was late
-	 */
+	if (avail >= 0) {
+		for (int i = 0; i < avail; i++, c->frames++)
+			frame(c, now);
+		tmr_start(c->loop, &c->frame_tmr, CLIENT_POLL_MS, frame_timer, c);
+		return;
+	}
+	/* frame k is complete at t0 + (k + 1) * frame_ms: catch up if the loop was late,
+	 * but after a long gap (a card that was gone) start afresh */
+	if (c->t0 + (c->frames + 50) * c->frame_ms < now)
+		c->frames = (now - c->t0) / c->frame_ms - 1;
 	while (c->t0 + (c->frames + 1) * c->frame_ms <= now) {
 		frame(c, now);
 		c->frames++;
@@ -218,18 +231,24 @@ int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t 
 	cc.frame_ms = f->frame_ms;
 	cc.bitrate = f->bitrate;
 	cc.complexity = f->complexity;
-	if (!f->capture_file[0] && !f->playback_file[0]) {
-		log_err("sound-card audio (ALSA) is not in this build yet: use "
-			"--capture-file "
-			"and/or --playback-file");
-		return 2;
-	}
-	e = audio_open_files(&c.audio, f->capture_file[0] ? f->capture_file : NULL,
-			     f->playback_file[0] ? f->playback_file : NULL, c.frame, err,
-			     sizeof(err));
-	if (e) {
-		log_err("%s", err);
-		return 2;
+	if (f->capture_file[0] || f->playback_file[0]) {
+		e = audio_open_files(&c.audio,
+				     f->capture_file[0] ? f->capture_file : NULL,
+				     f->playback_file[0] ? f->playback_file : NULL,
+				     c.frame, err, sizeof(err));
+		if (e) {
+			log_err("%s", err);
+			return 2;
+		}
+	} else {
+		e = audio_open_alsa(&c.audio, f->capture_device, f->playback_device,
+				    c.frame, err, sizeof(err));
+		if (e) {
+			log_err("%s", err);
+			return 1;
+		}
+		log_info("sound card: capture '%s', playback '%s'", f->capture_device,
+			 f->playback_device);
 	}
 	memset(&ac, 0, sizeof(ac));
 	strcpy(ac.nick, f->nick);
