@@ -32,7 +32,7 @@ cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
 demo)
-	need cmake make gcc libc6-dev pkg-config libopus-dev libasound2-dev espeak-ng sox
+	need cmake make gcc libc6-dev pkg-config libopus-dev libasound2-dev libgpiod-dev espeak-ng sox
 	say "configuring and building (server and client)"
 	cmake --preset demo >/dev/null
 	cmake --build --preset demo -j"$jobs" >/dev/null || cmake --build --preset demo -j1
@@ -90,7 +90,7 @@ server)
 	exec build/server-only/intercomd "$@"
 	;;
 test)
-	need cmake make gcc libc6-dev pkg-config libcmocka-dev libopus-dev libasound2-dev valgrind cppcheck \
+	need cmake make gcc libc6-dev pkg-config libcmocka-dev libopus-dev libasound2-dev libgpiod-dev valgrind cppcheck \
 		clang-format
 	say "checking format (clang-format) and static analysis (cppcheck)"
 	files=$(git ls-files '*.c' '*.h' 2>/dev/null ||

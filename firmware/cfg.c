@@ -74,12 +74,40 @@ static const char *const pin_keys[CFG_PINS] = {
 		return -EINVAL;                                                          \
 	} while (0)
 
+/* Keys a board file may set, each with its bit in set_mask. */
+static int board_key_bit(const char *key)
+{
+	for (int i = 0; i < CFG_PINS; i++) {
+		if (!strcmp(key, pin_keys[i]))
+			return i;
+	}
+	if (!strcmp(key, "gpio_chip"))
+		return CFG_PINS;
+	if (!strcmp(key, "active_low"))
+		return CFG_PINS + 1;
+	if (!strcmp(key, "complexity"))
+		return CFG_PINS + 2;
+	return -1;
+}
+
 int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t errlen)
 {
+	int bit = board_key_bit(key);
 	unsigned u;
 
 	if (!v)
 		v = "";
+	if (c->in_board_file) {
+		if (bit < 0)
+			FAIL(
+			    "'%s' does not belong in a board file (only pins, gpio_chip, "
+			    "active_low, complexity)",
+			    key);
+		if (c->set_mask & (1u << bit))
+			return 0; /* the config or a flag said otherwise: it wins */
+	} else if (bit >= 0) {
+		c->set_mask |= 1u << bit;
+	}
 	for (int i = 0; i < CFG_PINS; i++) {
 		if (strcmp(key, pin_keys[i]))
 			continue;
@@ -370,6 +398,22 @@ int cfg_from_args(struct cfg *c, int argc, char **argv, char *err, size_t errlen
 	if (r)
 		return -EINVAL;
 	r = apply(c, argc, argv, false, err, errlen);
+	if (!r && strcmp(c->board, "none") && strcmp(c->board, "keyboard")) {
+		char path[512];
+
+		if (strchr(c->board, '/'))
+			snprintf(path, sizeof(path), "%s", c->board);
+		else
+			snprintf(path, sizeof(path), "%s/%s.conf", IC_BOARD_DIR,
+				 c->board);
+		c->in_board_file = true;
+		r = cfg_load(c, path, false, err, errlen);
+		c->in_board_file = false;
+		if (r)
+			return -EINVAL;
+		if (!c->gpio_chip[0])
+			strcpy(c->gpio_chip, "gpiochip0");
+	}
 	if (!r && (c->talk_after >= 0) != (c->talk_for >= 0)) {
 		snprintf(err, errlen, "--talk-after and --talk-for go together");
 		return -EINVAL;

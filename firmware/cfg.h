@@ -41,7 +41,16 @@ struct cfg {
 	double talk_after, talk_for, exit_after; /* seconds; < 0 = unset */
 	bool verbose, help, version, check_only;
 	char config[256];
+	/* which board-file keys the config or flags set (a board file fills in the rest)
+	 */
+	unsigned set_mask;
+	bool in_board_file;
 };
+
+/* Board files: board/NAME.conf, installed in IC_BOARD_DIR; `board = NAME` or a path. */
+#ifndef IC_BOARD_DIR
+#define IC_BOARD_DIR "/usr/share/intercom/boards"
+#endif
 
 void cfg_defaults(struct cfg *c);
 

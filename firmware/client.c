@@ -4,9 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "audio.h"
+#include "board.h"
+#include "keyboard.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -28,9 +31,80 @@ struct client {
 	unsigned frame_ms;
 	size_t frame;
 	bool called, ptt_down, ptt_done, rx, failed;
+	struct board *board;
+	bool kbd, kbd_ptt;
+	enum led_state leds[LED_COUNT];
 };
 
 static void actions(struct client *c);
+
+static void redraw(struct client *c)
+{
+	char st[160];
+
+	if (!c->kbd)
+		return;
+	app_status(c->app, st, sizeof(st));
+	kbd_draw(STDOUT_FILENO, st, c->leds);
+}
+
+static void set_led(struct client *c, enum app_led led, enum led_state s)
+{
+	c->leds[led] = s;
+	if (c->board)
+		board_led(c->board, led, s, loop_now(c->loop));
+	redraw(c);
+}
+
+static void on_button(void *arg, enum app_btn b, bool down)
+{
+	struct client *c = arg;
+
+	log_debug("button %d %s", (int)b, down ? "pressed" : "released");
+	app_button(c->app, b, down, loop_now(c->loop));
+	actions(c);
+}
+
+static void board_event(int fd, int events, void *arg)
+{
+	struct client *c = arg;
+
+	(void)events;
+	board_input(c->board, fd, loop_now(c->loop));
+}
+
+static void kbd_event(int fd, int events, void *arg)
+{
+	struct client *c = arg;
+	char k;
+
+	(void)events;
+	if (read(fd, &k, 1) != 1)
+		return;
+	switch (kbd_map(k)) {
+	case KBD_PTT_TOGGLE:
+		c->kbd_ptt = !c->kbd_ptt;
+		on_button(c, BTN_PTT, c->kbd_ptt);
+		break;
+	case KBD_CALL:
+		on_button(c, BTN_CALL, true);
+		on_button(c, BTN_CALL, false);
+		break;
+	case KBD_ACCEPT:
+		on_button(c, BTN_ACCEPT, true);
+		on_button(c, BTN_ACCEPT, false);
+		break;
+	case KBD_DENY:
+		on_button(c, BTN_DENY, true);
+		on_button(c, BTN_DENY, false);
+		break;
+	case KBD_QUIT:
+		loop_stop(c->loop);
+		break;
+	case KBD_NONE:
+		break;
+	}
+}
 
 static void on_connected(void *arg)
 {
@@ -118,14 +192,17 @@ static void actions(struct client *c)
 		case ACT_STATUS:
 			app_status(c->app, st, sizeof(st));
 			log_info("status: %s", st);
+			redraw(c);
+			break;
+		case ACT_LED:
+			set_led(c, a.led, a.led_state);
 			break;
 		case ACT_MESSAGE:
 			log_info("%s", a.line);
 			break;
 		case ACT_TX_START:
 		case ACT_TX_STOP:
-		case ACT_LED:
-			break; /* talking is read each frame; LEDs need a board */
+			break; /* talking is read each frame */
 		}
 	}
 }
@@ -154,7 +231,7 @@ static void frame(struct client *c, uint64_t now)
 	}
 	if (heard != c->rx) {
 		c->rx = heard;
-		log_debug("rx %s", heard ? "on" : "off");
+		set_led(c, LED_RX, heard ? LED_ON : LED_OFF);
 	}
 }
 
@@ -191,6 +268,8 @@ static void housekeeping(void *arg)
 	uint64_t now = loop_now(c->loop), el = now - c->t0;
 
 	app_tick(c->app, now);
+	if (c->board)
+		board_tick(c->board, now);
 	if (f->talk_after >= 0 && !c->ptt_down &&
 	    el >= (uint64_t)(f->talk_after * 1000)) {
 		c->ptt_down = true;
@@ -263,6 +342,28 @@ int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t 
 		log_err("out of memory");
 		goto out;
 	}
+	if (!strcmp(f->board, "keyboard")) {
+		if (kbd_raw(STDIN_FILENO)) {
+			log_err("board = keyboard needs a terminal on standard input");
+			ret = 2;
+			goto out;
+		}
+		c.kbd = true;
+		loop_fd(c.loop, STDIN_FILENO, LOOP_READ, kbd_event, &c);
+	} else if (strcmp(f->board, "none")) {
+		int fds[BOARD_BUTTONS], n;
+
+		e = board_open(&c.board, f->gpio_chip, f->pins, f->active_low, on_button,
+			       &c, err, sizeof(err));
+		if (e) {
+			log_err("%s", err);
+			goto out;
+		}
+		n = board_fds(c.board, fds);
+		for (int i = 0; i < n; i++)
+			loop_fd(c.loop, fds[i], LOOP_READ, board_event, &c);
+		log_info("board %s: buttons and LEDs on %s", f->board, f->gpio_chip);
+	}
 	c.t0 = loop_now(c.loop);
 	log_info("audio clock started at %llu ms (monotonic); %u ms frames",
 		 (unsigned long long)c.t0, c.frame_ms);
@@ -280,6 +381,11 @@ int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t 
 	    (unsigned long long)vs.plc, (unsigned long long)vs.late,
 	    (unsigned long long)vs.keepalives);
 out:
+	if (c.kbd) {
+		kbd_restore();
+		(void)!write(STDOUT_FILENO, "\n", 1);
+	}
+	board_close(c.board);
 	if (audio_close(c.audio)) {
 		log_err("cannot finish the playback file");
 		ret = 1;

@@ -1,0 +1,175 @@
+/* The client's configuration: file, flags (which win), board files (which fill in only
+ * what was not set), and the errors a person sees. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cfg.h"
+
+static char path[64], bpath[64], err[512];
+
+static void write_to(const char *p, const char *text)
+{
+	FILE *f = fopen(p, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/test-cfg-%d.conf", (int)getpid());
+	snprintf(bpath, sizeof(bpath), "/tmp/test-board-%d.conf", (int)getpid());
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(path);
+	unlink(bpath);
+	return 0;
+}
+
+static int args(struct cfg *c, const char *const *argv)
+{
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	cfg_defaults(c);
+	return cfg_from_args(c, argc, (char **)argv, err, sizeof(err));
+}
+
+static void test_file_and_flags(void **state)
+{
+	struct cfg c;
+	const char *argv[] = {"intercom", "--config",	   path, "--nick", "Flag",
+			      "--server", "10.0.0.5:7000", NULL};
+
+	(void)state;
+	write_to(path, "# the box\nserver = intercom.lan\nport = 6061\nnick = FromFile\n"
+		       "real_name = Front Door\ncall_target = Kitchen\njoin = #Hall\n"
+		       "frame_ms = 10\nbitrate = 16000\nauto_accept = yes\n");
+	assert_int_equal(args(&c, argv), 0);
+	assert_string_equal(c.server, "10.0.0.5"); /* the flag wins */
+	assert_int_equal(c.port, 7000);
+	assert_string_equal(c.nick, "Flag");
+	assert_string_equal(c.realname, "Front Door"); /* the file applies */
+	assert_string_equal(c.call_target, "Kitchen");
+	assert_string_equal(c.join, "#Hall");
+	assert_int_equal(c.frame_ms, 10);
+	assert_int_equal(c.bitrate, 16000);
+	assert_true(c.auto_accept);
+	assert_string_equal(c.board, "none");
+}
+
+static void test_server_forms(void **state)
+{
+	struct cfg c;
+	const char *a1[] = {"intercom", "--config", path, "--server", "host", NULL};
+	const char *a2[] = {"intercom", "--config", path, "--server", "[::1]:6062", NULL};
+	const char *a3[] = {"intercom", "--config", path, "--server", "::1", NULL};
+	const char *a4[] = {"intercom", "--config", path, "--server", "h:99999", NULL};
+
+	(void)state;
+	write_to(path, "");
+	assert_int_equal(args(&c, a1), 0);
+	assert_string_equal(c.server, "host");
+	assert_int_equal(c.port, 6060);
+	assert_int_equal(args(&c, a2), 0);
+	assert_string_equal(c.server, "::1");
+	assert_int_equal(c.port, 6062);
+	assert_int_equal(args(&c, a3), 0);
+	assert_string_equal(c.server, "::1");
+	assert_int_equal(args(&c, a4), -EINVAL);
+	assert_non_null(strstr(err, "port '99999'"));
+}
+
+static void test_broken(void **state)
+{
+	struct cfg c;
+	const char *argv[] = {"intercom", "--config", path, NULL};
+	const char *talk[] = {"intercom", "--config", path, "--talk-after", "1", NULL};
+	const char *secs[] = {"intercom", "--config", path, "--exit-after", "soon", NULL};
+	const char *unk[] = {"intercom", "--config", path, "--frobnicate", NULL};
+
+	(void)state;
+	write_to(path, "nick = Door\n\nframe_ms = 15\n");
+	assert_int_equal(args(&c, argv), -EINVAL);
+	assert_non_null(strstr(err, ":3: frame_ms: 10 or 20"));
+	write_to(path, "nick Door\n");
+	assert_int_equal(args(&c, argv), -EINVAL);
+	assert_non_null(strstr(err, ":1: expected 'key = value'"));
+	write_to(path, "nick = bad nick\n");
+	assert_int_equal(args(&c, argv), -EINVAL);
+	assert_non_null(strstr(err, ":1: nick:"));
+	write_to(path, "colour = blue\n");
+	assert_int_equal(args(&c, argv), -EINVAL);
+	assert_non_null(strstr(err, ":1: unknown key 'colour'"));
+	write_to(path, "join = Hall\n");
+	assert_int_equal(args(&c, argv), -EINVAL);
+	write_to(path, "pin_ptt = 999\n");
+	assert_int_equal(args(&c, argv), -EINVAL);
+	assert_non_null(strstr(err, "pin_ptt"));
+	write_to(path, "");
+	assert_int_equal(args(&c, talk), -EINVAL);
+	assert_non_null(strstr(err, "--talk-after and --talk-for go together"));
+	assert_int_equal(args(&c, secs), -EINVAL);
+	assert_int_equal(args(&c, unk), -EINVAL);
+	assert_string_equal(err, "unknown option '--frobnicate'");
+}
+
+static void test_board_file(void **state)
+{
+	struct cfg c;
+	const char *argv[] = {"intercom", "--config", path, NULL};
+	const char *flag[] = {"intercom", "--config", path, "--complexity", "9", NULL};
+
+	(void)state;
+	write_to(bpath, "gpio_chip = pinctrl-rp1\nactive_low = yes\npin_ptt = 17\n"
+			"pin_call = 27\npin_led_tx = 6\ncomplexity = 8\n");
+	{
+		char text[256];
+
+		snprintf(text, sizeof(text), "board = %s\npin_call = 4\n", bpath);
+		write_to(path, text);
+	}
+	assert_int_equal(args(&c, argv), 0);
+	assert_string_equal(c.gpio_chip, "pinctrl-rp1");
+	assert_int_equal(c.pins[PIN_PTT], 17);
+	assert_int_equal(c.pins[PIN_CALL], 4); /* the config's own pin wins */
+	assert_int_equal(c.pins[PIN_LED_TX], 6);
+	assert_int_equal(c.pins[PIN_DENY], -1); /* not wired */
+	assert_int_equal(c.complexity, 8);
+	assert_int_equal(args(&c, flag), 0);
+	assert_int_equal(c.complexity, 9); /* and so does a flag */
+	/* a board file holds only board keys */
+	write_to(bpath, "nick = Sneaky\n");
+	assert_int_equal(args(&c, argv), -EINVAL);
+	assert_non_null(strstr(err, "'nick' does not belong in a board file"));
+	/* a board name looks in the installed board directory */
+	write_to(path, "board = no-such-board\n");
+	assert_int_equal(args(&c, argv), -EINVAL);
+	assert_non_null(strstr(err, IC_BOARD_DIR "/no-such-board.conf: cannot open"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_file_and_flags, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_server_forms, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_broken, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_board_file, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
