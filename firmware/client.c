@@ -380,6 +380,10 @@ int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t 
 	    (unsigned long long)vs.frames, (unsigned long long)vs.fec,
 	    (unsigned long long)vs.plc, (unsigned long long)vs.late,
 	    (unsigned long long)vs.keepalives);
+	log_info(
+	    "delay parts: opus look-ahead %.1f ms, jitter buffer hold %.1f ms on average",
+	    vs.lookahead_samples / 48.0,
+	    vs.frames ? (double)vs.hold_ms_sum / (double)vs.frames : 0.0);
 out:
 	if (c.kbd) {
 		kbd_restore();

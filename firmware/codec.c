@@ -69,6 +69,14 @@ int codec_encode(struct codec_enc *e, const int16_t *pcm, uint8_t *pkt, size_t s
 	return n < 0 ? -EIO : (int)n;
 }
 
+int codec_lookahead(struct codec_enc *e)
+{
+	opus_int32 la = 0;
+
+	return opus_encoder_ctl(e->enc, OPUS_GET_LOOKAHEAD(&la)) == OPUS_OK ? (int)la
+									    : -EIO;
+}
+
 int codec_dec_new(struct codec_dec **dp)
 {
 	struct codec_dec *d = calloc(1, sizeof(*d));

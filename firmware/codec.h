@@ -29,6 +29,9 @@ void codec_enc_free(struct codec_enc *e);
 /* Encode one frame of pcm (frame_ms worth). Returns the packet length or -EIO. */
 int codec_encode(struct codec_enc *e, const int16_t *pcm, uint8_t *pkt, size_t size);
 
+/* The encoder's look-ahead in samples (part of the mouth-to-ear delay). */
+int codec_lookahead(struct codec_enc *e);
+
 /* A decoder. Returns 0 or -ENOMEM. */
 int codec_dec_new(struct codec_dec **dp);
 void codec_dec_free(struct codec_dec *d);

@@ -24,6 +24,7 @@ struct jbuf {
 	uint16_t top;	   /* highest sequence number stored in this spurt */
 	uint64_t start_ms; /* when playout starts */
 	unsigned tail;	   /* frames concealed with nothing ahead */
+	unsigned lead;	   /* frames of delay held in this spurt (start wait + stalls) */
 
 	/* transit = arrival (in samples) - timestamp, as a wrapping 32-bit difference */
 	int32_t min_transit;	    /* lowest in this spurt */
@@ -98,6 +99,7 @@ static void start_spurt(struct jbuf *jb, uint32_t ssrc, uint16_t seq, int32_t tr
 	jb->min_transit = transit;
 	jb->st.target_ms = target_ms(jb);
 	jb->start_ms = now_ms + jb->st.target_ms;
+	jb->lead = jb->st.target_ms / jb->frame_ms;
 	jb->st.spurts++;
 }
 
@@ -160,6 +162,7 @@ enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, const uint8_t **data,
 		       size_t *len)
 {
 	struct slot *s, *next;
+	unsigned cap;
 
 	if (!jb->active)
 		return JBUF_IDLE;
@@ -184,18 +187,30 @@ enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, const uint8_t **data,
 	}
 	/* lost (or not here yet): the frame after it may carry it as FEC */
 	next = find(jb, (uint16_t)(jb->pseq + 1));
-	jb->pseq++;
 	if (next) {
+		jb->pseq++;
 		*data = next->data;
 		*len = next->len;
 		jb->st.fec++;
 		return JBUF_FEC;
 	}
+	jb->st.plc++;
+	cap = target_ms(jb) / jb->frame_ms;
+	/* Neither is here. The first time in a spurt (or while the target asks for more),
+	 * conceal without moving on: the buffer grows by a frame, so a late packet is on
+	 * time after all, and a lost one can be rebuilt from its successor's FEC. */
+	if (jb->lead < (cap > 1 ? cap : 1)) {
+		jb->lead++;
+		jb->tail++;
+		jb->st.stalls++;
+		return JBUF_PLC;
+	}
+	jb->pseq++;
 	if (seq_diff(jb->top, jb->pseq) < 0 && ++jb->tail > JBUF_TAIL) {
-		jb->active = false; /* the spurt is over */
+		jb->st.plc--; /* not a concealed frame: the spurt is over */
+		jb->active = false;
 		return JBUF_IDLE;
 	}
-	jb->st.plc++;
 	return JBUF_PLC;
 }
 

@@ -35,6 +35,7 @@ enum jbuf_out {
 
 struct jbuf_stats {
 	uint64_t packets, frames, fec, plc, dups, late, spurts;
+	uint64_t stalls;    /* concealed frames that grew the buffer by one */
 	unsigned target_ms; /* current target delay */
 	unsigned delay_ms;  /* arrival -> playout of the last frame played */
 	unsigned max_delay_ms;

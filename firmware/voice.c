@@ -175,10 +175,15 @@ bool voice_play(struct voice *v, uint64_t now_ms, int16_t *out)
 		if (!r->used)
 			continue;
 		switch (jbuf_get(r->jb, now_ms, &data, &len)) {
-		case JBUF_FRAME:
+		case JBUF_FRAME: {
+			struct jbuf_stats js;
+
 			n = codec_decode(r->dec, data, len, pcm, v->frame);
 			v->st.frames++;
+			jbuf_get_stats(r->jb, &js);
+			v->st.hold_ms_sum += js.delay_ms;
 			break;
+		}
 		case JBUF_FEC:
 			n = codec_decode_fec(r->dec, data, len, pcm, v->frame);
 			v->st.fec++;
@@ -209,6 +214,7 @@ size_t voice_frame_samples(const struct voice *v)
 void voice_get_stats(const struct voice *v, struct voice_stats *st)
 {
 	*st = v->st;
+	st->lookahead_samples = (unsigned)codec_lookahead(v->enc);
 	st->remotes = 0;
 	for (int i = 0; i < VOICE_REMOTES; i++)
 		st->remotes += v->rem[i].used;

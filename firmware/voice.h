@@ -15,7 +15,10 @@
 
 struct voice_stats {
 	uint64_t sent, keepalives, received, bad, frames, fec, plc, late, dups;
+	uint64_t
+	    hold_ms_sum; /* jitter-buffer hold (arrival -> playout) over played frames */
 	unsigned remotes;
+	unsigned lookahead_samples; /* the encoder's */
 };
 
 struct voice;

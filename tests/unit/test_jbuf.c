@@ -106,21 +106,33 @@ static void test_in_order_clean(void **state)
 static void test_reorder_dup_late(void **state)
 {
 	static const struct ev e[] = {
-	    PM(0, 1, JBUF_START), P(1, 3, JBUF_OK),	 P(2, 2, JBUF_OK), /* 1 3 2 */
-	    P(3, 2, JBUF_DUP),	  G(5, JBUF_FRAME, 1),	 G(25, JBUF_FRAME, 2),
-	    G(45, JBUF_FRAME, 3), P(46, 4, JBUF_OK),	 G(65, JBUF_FRAME, 4),
-	    P(66, 4, JBUF_LATE), /* a repeat of the packet just played: its frame is gone
-				  */
-	    G(85, JBUF_PLC, 0),	  P(90, 5, JBUF_LATE), /* its frame was concealed */
-	    P(91, 6, JBUF_OK),	  G(105, JBUF_FRAME, 6),
+	    PM(0, 1, JBUF_START),
+	    P(1, 3, JBUF_OK),
+	    P(2, 2, JBUF_OK), /* 1 3 2 */
+	    P(3, 2, JBUF_DUP),
+	    G(5, JBUF_FRAME, 1),
+	    G(25, JBUF_FRAME, 2),
+	    G(45, JBUF_FRAME, 3),
+	    P(46, 4, JBUF_OK),
+	    G(65, JBUF_FRAME, 4),
+	    P(66, 4,
+	      JBUF_LATE), /* a repeat of the packet just played: its frame is gone */
+	    /* 5 is late: the first miss conceals without moving on (the buffer grows by a
+	     * frame), so 5 is on time after all */
+	    G(85, JBUF_PLC, 0),
+	    P(90, 5, JBUF_OK),
+	    P(91, 6, JBUF_OK),
+	    G(105, JBUF_FRAME, 5),
+	    G(125, JBUF_FRAME, 6),
 	};
 	struct jbuf_stats st;
 
 	(void)state;
 	run(jb, e, sizeof(e) / sizeof(e[0]));
 	jbuf_get_stats(jb, &st);
-	assert_int_equal(st.late, 2);
+	assert_int_equal(st.late, 1);
 	assert_int_equal(st.dups, 1);
+	assert_int_equal(st.stalls, 1);
 }
 
 static void test_loss_fec_and_plc(void **state)
@@ -134,11 +146,13 @@ static void test_loss_fec_and_plc(void **state)
 	    P(60, 13, JBUF_OK),
 	    G(45, JBUF_FEC, 13),
 	    G(65, JBUF_FRAME, 13),
-	    /* 14 and 15 lost, 16 not here yet: conceal 14; 16 arrives: FEC for 15 */
+	    /* 14 and 15 lost, nothing after them yet: conceal and hold (a frame of
+	     * delay); 16 arrives; conceal 14; FEC for 15 from 16; then 16 */
 	    G(85, JBUF_PLC, 0),
 	    P(100, 16, JBUF_OK),
-	    G(105, JBUF_FEC, 16),
-	    G(125, JBUF_FRAME, 16),
+	    G(105, JBUF_PLC, 0),
+	    G(125, JBUF_FEC, 16),
+	    G(145, JBUF_FRAME, 16),
 	};
 	struct jbuf_stats st;
 
@@ -146,7 +160,8 @@ static void test_loss_fec_and_plc(void **state)
 	run(jb, e, sizeof(e) / sizeof(e[0]));
 	jbuf_get_stats(jb, &st);
 	assert_int_equal(st.fec, 2);
-	assert_int_equal(st.plc, 1);
+	assert_int_equal(st.plc, 2);
+	assert_int_equal(st.stalls, 1);
 	assert_int_equal(st.frames, 4);
 }
 

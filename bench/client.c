@@ -1,0 +1,240 @@
+/* bench_client: the client's costs and its jitter buffer under bad networks.
+ *
+ *   bench_client cpu      encode and decode CPU per frame, complexity 0-10, 20 and 10 ms;
+ *                         the share of one core for talking, and for hearing 1 and 4
+ *                         talkers (decode + mix)
+ *   bench_client jitter   seeded traces (loss, bursts, jitter) replayed through the real
+ *                         jitter buffer and Opus decoder: frames played, recovered by
+ *                         FEC, concealed, late, and the delay the buffer added
+ *
+ * Times are thread CPU time (CLOCK_THREAD_CPUTIME_ID); for repeatable instruction counts
+ * run it under valgrind --tool=callgrind (docs/PERFORMANCE.md). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "jbuf.h"
+#include "mixer.h"
+
+#define SECS 10
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A voice-like signal: a gliding pitch with harmonics under a syllable envelope. */
+static void voice(int16_t *pcm, size_t n, size_t start)
+{
+	for (size_t i = 0; i < n; i++) {
+		double t = (double)(start + i) / CODEC_RATE,
+		       env = 0.5 + 0.5 * sin(2 * M_PI * 3 * t);
+		double f0 = 150 + 50 * sin(2 * M_PI * 0.5 * t);
+
+		pcm[i] =
+		    (int16_t)(6000 * env *
+			      (sin(2 * M_PI * f0 * t) + 0.5 * sin(2 * M_PI * 2 * f0 * t) +
+			       0.25 * sin(2 * M_PI * 3 * f0 * t)));
+	}
+}
+
+static int bench_cpu(void)
+{
+	static uint8_t pkts[50 * SECS][CODEC_MAX_PKT];
+	static int lens[50 * SECS];
+	int16_t pcm[CODEC_MAX_FRAME], out[CODEC_MAX_FRAME];
+	unsigned frame_ms[] = {20, 10};
+
+	printf("%-6s %-4s %12s %12s %9s %11s %11s %9s\n", "frame", "cx", "enc us/frm",
+	       "dec us/frm", "bytes/frm", "talk %core", "hear1 %core", "hear4 %");
+	for (int f = 0; f < 2; f++) {
+		for (unsigned cx = 0; cx <= 10; cx++) {
+			struct codec_cfg c;
+			struct codec_enc *e;
+			struct codec_dec *d;
+			size_t frame = CODEC_RATE / 1000 * frame_ms[f];
+			int nframes = (int)(1000 / frame_ms[f]) * SECS;
+			double t0, enc_s, dec_s, mix_s;
+			size_t bytes = 0;
+			static struct mixer m;
+
+			if (nframes > 50 * SECS)
+				nframes =
+				    50 * SECS; /* the packet store holds 10 s of 20 ms */
+			codec_cfg_default(&c);
+			c.frame_ms = frame_ms[f];
+			c.complexity = cx;
+			if (codec_enc_new(&e, &c) || codec_dec_new(&d))
+				return 1;
+			t0 = cpu_now();
+			for (int i = 0; i < nframes; i++) {
+				voice(pcm, frame, (size_t)i * frame);
+				lens[i] = codec_encode(e, pcm, pkts[i], CODEC_MAX_PKT);
+				bytes += (size_t)lens[i];
+			}
+			enc_s = cpu_now() - t0;
+			/* the signal generation is in there too: measure it alone and
+			 * remove it */
+			t0 = cpu_now();
+			for (int i = 0; i < nframes; i++)
+				voice(pcm, frame, (size_t)i * frame);
+			enc_s -= cpu_now() - t0;
+			t0 = cpu_now();
+			for (int i = 0; i < nframes; i++)
+				codec_decode(d, pkts[i], (size_t)lens[i], out, frame);
+			dec_s = cpu_now() - t0;
+			t0 = cpu_now();
+			for (int i = 0; i < nframes; i++) {
+				mixer_begin(&m, frame);
+				for (int k = 0; k < 4; k++)
+					mixer_add(&m, out);
+				mixer_end(&m, pcm);
+			}
+			mix_s = cpu_now() - t0;
+			printf(
+			    "%3u ms %4u %12.1f %12.1f %9.1f %10.2f%% %10.2f%% %8.2f%%\n",
+			    frame_ms[f], cx, enc_s * 1e6 / nframes, dec_s * 1e6 / nframes,
+			    (double)bytes / nframes,
+			    100 * enc_s / (nframes * frame_ms[f] / 1000.0),
+			    100 * dec_s / (nframes * frame_ms[f] / 1000.0),
+			    100 * (4 * dec_s + mix_s) / (nframes * frame_ms[f] / 1000.0));
+			codec_enc_free(e);
+			codec_dec_free(d);
+		}
+	}
+	return 0;
+}
+
+/* --- jitter traces --- */
+
+struct cond {
+	const char *name;
+	double loss;	 /* independent loss probability */
+	double burst;	 /* probability of entering a burst; bursts lose 2-5 packets */
+	unsigned jitter; /* uniform extra delay 0..jitter ms */
+};
+
+static uint32_t rng = 1;
+
+static double urand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return (double)rng / 4294967296.0;
+}
+
+static int bench_jitter(void)
+{
+	static const struct cond conds[] = {
+	    {"clean", 0, 0, 0},		{"5% loss", 0.05, 0, 0},
+	    {"20% loss", 0.20, 0, 0},	{"20% loss in bursts", 0, 0.07, 0},
+	    {"40 ms jitter", 0, 0, 40}, {"5% loss + 40 ms jitter", 0.05, 0, 40},
+	};
+	enum { N = 50 * 60 }; /* one minute of 20 ms frames, in 10 s talk spurts */
+	static uint8_t pkts[N][CODEC_MAX_PKT];
+	static int lens[N];
+	static uint64_t arrive[N];
+	static bool lost[N];
+	int16_t pcm[CODEC_MAX_FRAME];
+	struct codec_cfg c;
+	struct codec_enc *e;
+
+	codec_cfg_default(&c);
+	if (codec_enc_new(&e, &c))
+		return 1;
+	for (int i = 0; i < N; i++) {
+		voice(pcm, 960, (size_t)i * 960);
+		lens[i] = codec_encode(e, pcm, pkts[i], CODEC_MAX_PKT);
+	}
+	codec_enc_free(e);
+	printf("%-24s %6s %7s %6s %6s %6s %8s %10s %7s\n", "condition", "sent", "lost",
+	       "played", "fec", "plc", "late", "avg delay", "max");
+	for (size_t k = 0; k < sizeof(conds) / sizeof(conds[0]); k++) {
+		const struct cond *cd = &conds[k];
+		struct jbuf *jb;
+		struct codec_dec *d;
+		struct jbuf_stats st;
+		unsigned nlost = 0, burst = 0;
+		uint64_t t_end, delay_sum = 0, played = 0;
+
+		rng = 12345 + (uint32_t)k;
+		for (int i = 0; i < N; i++) {
+			if (burst) {
+				burst--;
+				lost[i] = true;
+			} else if (cd->burst > 0 && urand() < cd->burst) {
+				burst =
+				    1 + (unsigned)(urand() * 4); /* this and 1-4 more */
+				lost[i] = true;
+			} else {
+				lost[i] = urand() < cd->loss;
+			}
+			nlost += lost[i];
+			arrive[i] =
+			    (uint64_t)i * 20 +
+			    (cd->jitter ? (uint64_t)(urand() * (cd->jitter + 1)) : 0);
+		}
+		if (jbuf_new(&jb, 960) || codec_dec_new(&d))
+			return 1;
+		t_end = (uint64_t)N * 20 + 500;
+		/* millisecond by millisecond: arrivals, then a playback tick every 20 ms
+		 */
+		for (uint64_t t = 0; t < t_end; t++) {
+			for (int i = (int)(t / 20) - 5; i <= (int)(t / 20); i++) {
+				if (i < 0 || i >= N || lost[i] || arrive[i] != t)
+					continue;
+				jbuf_put(jb, 1, (uint16_t)i, (uint32_t)i * 960u,
+					 i % 500 == 0, pkts[i], (size_t)lens[i], t);
+			}
+			if (t % 20 == 7) {
+				const uint8_t *data;
+				size_t len;
+				struct jbuf_stats s1;
+
+				switch (jbuf_get(jb, t, &data, &len)) {
+				case JBUF_FRAME:
+					codec_decode(d, data, len, pcm, 960);
+					jbuf_get_stats(jb, &s1);
+					delay_sum += s1.delay_ms;
+					played++;
+					break;
+				case JBUF_FEC:
+					codec_decode_fec(d, data, len, pcm, 960);
+					break;
+				case JBUF_PLC:
+					codec_conceal(d, pcm, 960);
+					break;
+				case JBUF_IDLE:
+					break;
+				}
+			}
+		}
+		jbuf_get_stats(jb, &st);
+		printf("%-24s %6d %6.1f%% %6llu %6llu %6llu %7.2f%% %7.1f ms %4u ms\n",
+		       cd->name, N, 100.0 * nlost / N, (unsigned long long)st.frames,
+		       (unsigned long long)st.fec, (unsigned long long)st.plc,
+		       100.0 * (double)st.late / N,
+		       played ? (double)delay_sum / (double)played : 0.0,
+		       st.max_delay_ms);
+		jbuf_free(jb);
+		codec_dec_free(d);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "cpu"))
+		return bench_cpu();
+	if (argc == 2 && !strcmp(argv[1], "jitter"))
+		return bench_jitter();
+	fprintf(stderr, "usage: bench_client cpu | jitter\n");
+	return 2;
+}
