@@ -76,7 +76,7 @@ demo)
 	echo "  packets sent by Door: $sent; at Kitchen: $stats"
 	echo "  mouth to ear:   $(echo "$cmp" | sed 's/delay_ms=\([0-9.]*\).*/\1/') ms" \
 		"(capture sample -> playback sample; add your sound card's buffer on a real box)"
-	echo "  similarity:     $(echo "$cmp" | sed 's/.*correlation=/waveform /; s/ envelope=/, envelope /')"
+	echo "  similarity:     $(echo "$cmp" | sed 's/.*correlation=\([0-9.]*\) envelope=\([0-9.]*\) windowed=\([0-9.]*\)/waveform \1 (per 250 ms window \3), envelope \2/')"
 	echo "  logs:           $d/intercomd.log $d/door.log $d/kitchen.log"
 	;;
 server)

@@ -29,7 +29,7 @@ for fm in 20 10; do
 		--to "$(awk "BEGIN{print $len}")")
 	total=$(echo "$r" | sed 's/delay_ms=\([0-9.]*\).*/\1/')
 	corr=$(echo "$r" | sed 's/.*correlation=\([0-9.]*\).*/\1/')
-	env=$(echo "$r" | sed 's/.*envelope=//')
+	env=$(echo "$r" | sed 's/.*envelope=\([0-9.]*\).*/\1/')
 	la=$(grep -o 'look-ahead [0-9.]*' "$d/mouth.log" | grep -o '[0-9.]*$')
 	hold=$(grep -o 'hold [0-9.]*' "$d/ear.log" | grep -o '[0-9.]*$')
 	# files mode writes each frame as the period that just ended: -1 frame against a card

@@ -142,8 +142,34 @@ int main(int argc, char **argv)
 
 			env = vx > 0 && vy > 0 ? cov / sqrt(vx * vy) : 0;
 		}
-		printf("delay_ms=%.1f correlation=%.3f envelope=%.3f\n", best_lag / 48.0,
-		       best, env);
+		{
+			double wsum = 0;
+			int wn = 0;
+
+			/* 250 ms windows, each re-aligned within +-25 ms of the global
+			 * delay */
+			for (size_t w0 = i0; w0 + 12000 <= i1; w0 += 12000) {
+				long wbase = (long)w0 - (long)llround(offset_ms * 48);
+				double wbest = -1, e = 0;
+
+				for (size_t k = 0; k < 12000; k++)
+					e += (double)in[w0 + k] * in[w0 + k];
+				if (e < 12000.0 * 100 * 100)
+					continue; /* a quiet window says nothing */
+				for (long lag = best_lag - 1200; lag <= best_lag + 1200;
+				     lag += 2) {
+					double cw = corr(in + w0, 12000, out, out_n,
+							 wbase + lag, 2);
+
+					wbest = cw > wbest ? cw : wbest;
+				}
+				wsum += wbest;
+				wn++;
+			}
+			printf("delay_ms=%.1f correlation=%.3f envelope=%.3f "
+			       "windowed=%.3f\n",
+			       best_lag / 48.0, best, env, wn ? wsum / wn : 0.0);
+		}
 	}
 	free(in);
 	free(out);
