@@ -1,11 +1,10 @@
 /* bench_client: the client's costs and its jitter buffer under bad networks.
  *
- *   bench_client cpu      encode and decode CPU per frame, complexity 0-10, 20 and 10 ms;
- *                         the share of one core for talking, and for hearing 1 and 4
- *                         talkers (decode + mix)
- *   bench_client jitter   seeded traces (loss, bursts, jitter) replayed through the real
- *                         jitter buffer and Opus decoder: frames played, recovered by
- *                         FEC, concealed, late, and the delay the buffer added
+ *   bench_client cpu [CX] encode and decode CPU per frame, complexity 0-10 (or CX alone,
+ * at 20 ms, for callgrind), 20 and 10 ms; the share of one core for talking, and for
+ * hearing 1 and 4 talkers (decode + mix) bench_client jitter   seeded traces (loss,
+ * bursts, jitter) replayed through the real jitter buffer and Opus decoder: frames
+ * played, recovered by FEC, concealed, late, and the delay the buffer added
  *
  * Times are thread CPU time (CLOCK_THREAD_CPUTIME_ID); for repeatable instruction counts
  * run it under valgrind --tool=callgrind (docs/PERFORMANCE.md). */
@@ -44,7 +43,8 @@ static void voice(int16_t *pcm, size_t n, size_t start)
 	}
 }
 
-static int bench_cpu(void)
+/* cx_only < 0: every complexity; else that one at 20 ms (for callgrind runs). */
+static int bench_cpu(int cx_only)
 {
 	static uint8_t pkts[50 * SECS][CODEC_MAX_PKT];
 	static int lens[50 * SECS];
@@ -53,7 +53,7 @@ static int bench_cpu(void)
 
 	printf("%-6s %-4s %12s %12s %9s %11s %11s %9s\n", "frame", "cx", "enc us/frm",
 	       "dec us/frm", "bytes/frm", "talk %core", "hear1 %core", "hear4 %");
-	for (int f = 0; f < 2; f++) {
+	for (int f = 0; f < (cx_only < 0 ? 2 : 1); f++) {
 		for (unsigned cx = 0; cx <= 10; cx++) {
 			struct codec_cfg c;
 			struct codec_enc *e;
@@ -64,6 +64,8 @@ static int bench_cpu(void)
 			size_t bytes = 0;
 			static struct mixer m;
 
+			if (cx_only >= 0 && cx != (unsigned)cx_only)
+				continue;
 			if (nframes > 50 * SECS)
 				nframes =
 				    50 * SECS; /* the packet store holds 10 s of 20 ms */
@@ -231,10 +233,10 @@ static int bench_jitter(void)
 
 int main(int argc, char **argv)
 {
-	if (argc == 2 && !strcmp(argv[1], "cpu"))
-		return bench_cpu();
+	if (argc >= 2 && !strcmp(argv[1], "cpu"))
+		return bench_cpu(argc == 3 ? atoi(argv[2]) : -1);
 	if (argc == 2 && !strcmp(argv[1], "jitter"))
 		return bench_jitter();
-	fprintf(stderr, "usage: bench_client cpu | jitter\n");
+	fprintf(stderr, "usage: bench_client cpu [COMPLEXITY] | jitter\n");
 	return 2;
 }

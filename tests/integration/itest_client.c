@@ -230,12 +230,40 @@ static void test_server_crash_and_restart(void **state)
 	unlink(in_wav);
 }
 
+/* A capture file in the wrong format: a clear error naming the problem, exit 2. */
+static void test_bad_wav(void **state)
+{
+	struct proc p;
+	char path[64], srvarg[16] = "127.0.0.1:9";
+	FILE *f;
+	/* a 44.1 kHz mono 16-bit header */
+	static const unsigned char hdr[44] = {
+	    'R', 'I', 'F', 'F', 36, 0, 0,   0,	 'W', 'A',  'V',  'E', 'f', 'm',  't',
+	    ' ', 16,  0,   0,	0,  1, 0,   1,	 0,   0x44, 0xac, 0,   0,   0x88, 0x58,
+	    1,	 0,   2,   0,	16, 0, 'd', 'a', 't', 'a',  0,	  0,   0,   0};
+	char *argv[] = {getenv("INTERCOM"), "--server", srvarg, "--capture-file", path,
+			"--exit-after",	    "1",	NULL};
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/itest-bad-%d.wav", (int)getpid());
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fwrite(hdr, 1, sizeof(hdr), f);
+	fclose(f);
+	proc_start(&p, argv);
+	assert_int_equal(proc_wait(&p, 5000), 2);
+	assert_non_null(strstr(proc_log(&p), "44100 Hz, need 48000 Hz"));
+	assert_non_null(strstr(proc_log(&p), "sox"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_room_speech),
 	    cmocka_unit_test(test_private_call),
 	    cmocka_unit_test(test_server_crash_and_restart),
+	    cmocka_unit_test(test_bad_wav),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
