@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kv.h"
 #include "names.h"
 
 void cfg_defaults(struct cfg *c)
@@ -25,34 +26,6 @@ void cfg_defaults(struct cfg *c)
 		c->pins[i] = -1;
 	c->active_low = true;
 	c->talk_after = c->talk_for = c->exit_after = -1;
-}
-
-static int parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
-{
-	char *end;
-	unsigned long x;
-
-	if (!v || !*v || *v == '-' || *v == '+')
-		return -EINVAL;
-	errno = 0;
-	x = strtoul(v, &end, 10);
-	if (errno || *end || x < lo || x > hi)
-		return -EINVAL;
-	*out = (unsigned)x;
-	return 0;
-}
-
-static int parse_bool(const char *v, bool *out)
-{
-	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") ||
-	    !strcmp(v, "1"))
-		*out = true;
-	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") ||
-		 !strcmp(v, "0"))
-		*out = false;
-	else
-		return -EINVAL;
-	return 0;
 }
 
 static int copy(char *dst, size_t size, const char *v)
@@ -115,7 +88,7 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 			c->pins[i] = -1;
 			return 0;
 		}
-		if (parse_uint(v, 0, 511, &u))
+		if (kv_uint(v, 0, 511, &u))
 			FAIL("%s: '%s' is not a GPIO line number (0-511) or none", key,
 			     v);
 		c->pins[i] = (int)u;
@@ -125,7 +98,7 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 		if (!*v || copy(c->server, sizeof(c->server), v))
 			FAIL("server: a host name or address");
 	} else if (!strcmp(key, "port")) {
-		if (parse_uint(v, 1, 65535, &c->port))
+		if (kv_uint(v, 1, 65535, &c->port))
 			FAIL("port: '%s' is not a whole number from 1 to 65535", v);
 	} else if (!strcmp(key, "nick")) {
 		if (!names_nick_valid(v))
@@ -144,14 +117,14 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 			FAIL("playback_device: an ALSA device name such as default or "
 			     "plughw:1,0");
 	} else if (!strcmp(key, "frame_ms")) {
-		if (parse_uint(v, 10, 20, &u) || (u != 10 && u != 20))
+		if (kv_uint(v, 10, 20, &u) || (u != 10 && u != 20))
 			FAIL("frame_ms: 10 or 20");
 		c->frame_ms = u;
 	} else if (!strcmp(key, "bitrate")) {
-		if (parse_uint(v, 6000, 128000, &c->bitrate))
+		if (kv_uint(v, 6000, 128000, &c->bitrate))
 			FAIL("bitrate: 6000 to 128000 bit/s");
 	} else if (!strcmp(key, "complexity")) {
-		if (parse_uint(v, 0, 10, &c->complexity))
+		if (kv_uint(v, 0, 10, &c->complexity))
 			FAIL("complexity: 0 to 10");
 	} else if (!strcmp(key, "board")) {
 		if (!*v || copy(c->board, sizeof(c->board), v))
@@ -160,7 +133,7 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 		if (copy(c->gpio_chip, sizeof(c->gpio_chip), v))
 			FAIL("gpio_chip: a name such as gpiochip0");
 	} else if (!strcmp(key, "active_low")) {
-		if (parse_bool(v, &c->active_low))
+		if (kv_bool(v, &c->active_low))
 			FAIL("active_low: yes or no");
 	} else if (!strcmp(key, "call_target")) {
 		if (*v && !names_nick_valid(v))
@@ -171,10 +144,10 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 			FAIL("join: a room such as #Kitchen");
 		strcpy(c->join, v);
 	} else if (!strcmp(key, "auto_accept")) {
-		if (parse_bool(v, &c->auto_accept))
+		if (kv_bool(v, &c->auto_accept))
 			FAIL("auto_accept: yes or no");
 	} else if (!strcmp(key, "verbose")) {
-		if (parse_bool(v, &c->verbose))
+		if (kv_bool(v, &c->verbose))
 			FAIL("verbose: yes or no");
 	} else {
 		FAIL("unknown key '%s'", key);
@@ -182,60 +155,15 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 	return 0;
 }
 
-static char *trim(char *s)
+static int cfg_set_cb(void *arg, const char *key, const char *val, char *err,
+		      size_t errlen)
 {
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-		*--e = '\0';
-	return s;
+	return cfg_set(arg, key, val, err, errlen);
 }
 
 int cfg_load(struct cfg *c, const char *path, bool missing_ok, char *err, size_t errlen)
 {
-	char buf[512], msg[200];
-	unsigned n = 0;
-	FILE *f = fopen(path, "r");
-	int ret = 0;
-
-	if (!f) {
-		int e = errno;
-
-		if (missing_ok && e == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
-		return -e;
-	}
-	while (fgets(buf, sizeof(buf), f)) {
-		char *line, *eq;
-
-		n++;
-		if (!strchr(buf, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path, n);
-			ret = -EINVAL;
-			break;
-		}
-		line = trim(buf);
-		if (!*line || *line == '#')
-			continue;
-		eq = strchr(line, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, n);
-			ret = -EINVAL;
-			break;
-		}
-		*eq = '\0';
-		if (cfg_set(c, trim(line), trim(eq + 1), msg, sizeof(msg))) {
-			snprintf(err, errlen, "%s:%u: %s", path, n, msg);
-			ret = -EINVAL;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
+	return kv_load(path, missing_ok, cfg_set_cb, c, err, errlen);
 }
 
 static int parse_secs(const char *flag, const char *v, double *out, char *err,
@@ -276,7 +204,7 @@ static int parse_server(struct cfg *c, const char *v, char *err, size_t errlen)
 	memcpy(host, v, hl);
 	host[hl] = '\0';
 	strcpy(c->server, host);
-	if (colon && parse_uint(colon + 1, 1, 65535, &c->port))
+	if (colon && kv_uint(colon + 1, 1, 65535, &c->port))
 		FAIL("--server: port '%s' is not 1-65535", colon + 1);
 	return 0;
 }

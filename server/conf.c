@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kv.h"
 #include "names.h"
 
 void conf_defaults(struct srv_conf *c)
@@ -20,39 +21,6 @@ void conf_defaults(struct srv_conf *c)
 	c->ping_interval = IC_PING_INTERVAL_DEFAULT;
 	c->ping_timeout = IC_PING_TIMEOUT_DEFAULT;
 	c->ring_timeout = IC_RING_TIMEOUT_DEFAULT;
-}
-
-static int parse_uint(const char *val, unsigned lo, unsigned hi, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!val || !*val || *val == '-' || *val == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(val, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return -EINVAL;
-	*out = (unsigned)v;
-	return 0;
-}
-
-static int parse_bool(const char *val, bool *out)
-{
-	static const char *const yes[] = {"1", "yes", "true", "on"};
-	static const char *const no[] = {"0", "no", "false", "off"};
-
-	for (int i = 0; i < 4; i++) {
-		if (!strcmp(val, yes[i])) {
-			*out = true;
-			return 0;
-		}
-		if (!strcmp(val, no[i])) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }
 
 static const struct {
@@ -74,8 +42,8 @@ int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 	for (size_t i = 0; i < sizeof(uint_keys) / sizeof(uint_keys[0]); i++) {
 		if (strcmp(key, uint_keys[i].key))
 			continue;
-		if (parse_uint(val, uint_keys[i].lo, uint_keys[i].hi,
-			       (unsigned *)(void *)((char *)c + uint_keys[i].off))) {
+		if (kv_uint(val, uint_keys[i].lo, uint_keys[i].hi,
+			    (unsigned *)(void *)((char *)c + uint_keys[i].off))) {
 			snprintf(err, errlen,
 				 "%s: '%s' is not a whole number from %u to %u", key,
 				 val ? val : "", uint_keys[i].lo, uint_keys[i].hi);
@@ -108,7 +76,7 @@ int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 		return 0;
 	}
 	if (!strcmp(key, "verbose")) {
-		if (!val || parse_bool(val, &c->verbose)) {
+		if (!val || kv_bool(val, &c->verbose)) {
 			snprintf(err, errlen,
 				 "verbose: '%s' is not yes/no/true/false/1/0",
 				 val ? val : "");
@@ -120,59 +88,15 @@ int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 	return -EINVAL;
 }
 
-static char *trim(char *s)
+static int conf_set_cb(void *arg, const char *key, const char *val, char *err,
+		       size_t errlen)
 {
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-		*--e = '\0';
-	return s;
+	return conf_set(arg, key, val, err, errlen);
 }
 
 int conf_load(struct srv_conf *c, const char *path, char *err, size_t errlen)
 {
-	char buf[512], msg[256];
-	FILE *f = fopen(path, "r");
-	unsigned lineno = 0;
-	int ret = 0;
-
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -errno;
-	}
-	while (fgets(buf, sizeof(buf), f)) {
-		char *line, *eq, *key, *val;
-
-		lineno++;
-		if (!strchr(buf, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
-			ret = -EINVAL;
-			break;
-		}
-		line = trim(buf);
-		if (!*line || *line == '#')
-			continue;
-		eq = strchr(line, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%u: expected 'key = value'", path,
-				 lineno);
-			ret = -EINVAL;
-			break;
-		}
-		*eq = '\0';
-		key = trim(line);
-		val = trim(eq + 1);
-		if (conf_set(c, key, val, msg, sizeof(msg))) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
-			ret = -EINVAL;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
+	return kv_load(path, false, conf_set_cb, c, err, errlen);
 }
 
 static const struct {

@@ -544,3 +544,32 @@ void srv_restart(struct srv *s)
 		usleep(10000);
 	assert_true(try_connect(s->port));
 }
+
+void client_start(struct proc *p, const struct srv *s, const char *nick,
+		  const char *const *extra)
+{
+	static char server[32];
+	char *argv[40];
+	int n = 0;
+
+	snprintf(server, sizeof(server), "127.0.0.1:%u", s->port);
+	argv[n++] = getenv("INTERCOM");
+	assert_non_null(argv[0]);
+	argv[n++] = "--server";
+	argv[n++] = server;
+	argv[n++] = "--nick";
+	argv[n++] = (char *)nick;
+	for (int i = 0; extra[i] && n < 39; i++)
+		argv[n++] = (char *)extra[i];
+	argv[n] = NULL;
+	proc_start(p, argv);
+}
+
+unsigned long long log_value(const char *log, const char *key)
+{
+	const char *at = strstr(log, key);
+
+	if (!at)
+		fail_msg("'%s' not in the log:\n%s", key, log);
+	return strtoull(at + strlen(key), NULL, 10);
+}

@@ -97,6 +97,11 @@ void proc_start(struct proc *p, char *const argv[]);
 int proc_wait(struct proc *p, int ms);
 /* Its log so far, in a static buffer. */
 const char *proc_log(const struct proc *p);
+/* Start $INTERCOM --server 127.0.0.1:PORT --nick NICK extra... (NULL-terminated). */
+void client_start(struct proc *p, const struct srv *s, const char *nick,
+		  const char *const *extra);
+/* The number after key in a log (asserts that key is there). */
+unsigned long long log_value(const char *log, const char *key);
 /* SIGKILL the server (a crash) and start it again on the same port and flags. */
 void srv_kill9(struct srv *s);
 void srv_restart(struct srv *s);

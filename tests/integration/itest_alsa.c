@@ -54,34 +54,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static unsigned long long log_value(const char *log, const char *key)
-{
-	const char *p = strstr(log, key);
-
-	if (!p)
-		fail_msg("'%s' not in the log:\n%s", key, log);
-	return strtoull(p + strlen(key), NULL, 10);
-}
-
-static void run_client(struct proc *p, const struct srv *s, const char *nick,
-		       const char **extra)
-{
-	static char server[32];
-	char *argv[32];
-	int n = 0;
-
-	snprintf(server, sizeof(server), "127.0.0.1:%u", s->port);
-	argv[n++] = getenv("INTERCOM");
-	argv[n++] = "--server";
-	argv[n++] = server;
-	argv[n++] = "--nick";
-	argv[n++] = (char *)nick;
-	for (int i = 0; extra[i]; i++)
-		argv[n++] = (char *)extra[i];
-	argv[n] = NULL;
-	proc_start(p, argv);
-}
-
 /* What the ALSA playback device received: the connected tone after login, in real time.
  */
 static void test_playback_through_alsa(void **state)
@@ -103,7 +75,7 @@ static void test_playback_through_alsa(void **state)
 	(void)state;
 	unlink(play);
 	srv_start(&srv, NULL);
-	run_client(&p, &srv, "AlsaBox", args);
+	client_start(&p, &srv, "AlsaBox", args);
 	assert_int_equal(proc_wait(&p, 10000), 0);
 	assert_non_null(strstr(proc_log(&p), "sound card: capture 'testcap'"));
 	f = fopen(play, "rb");
@@ -148,9 +120,9 @@ static void test_capture_through_alsa(void **state)
 	(void)state;
 	snprintf(out, sizeof(out), "%s/heard.wav", home);
 	srv_start(&srv, NULL);
-	run_client(&ear, &srv, "Ear", e_args);
+	client_start(&ear, &srv, "Ear", e_args);
 	usleep(200000);
-	run_client(&talk, &srv, "AlsaMouth", t_args);
+	client_start(&talk, &srv, "AlsaMouth", t_args);
 	assert_int_equal(proc_wait(&talk, 10000), 0);
 	assert_int_equal(proc_wait(&ear, 10000), 0);
 	sent = log_value(proc_log(&talk), "voice: sent ");
@@ -169,7 +141,7 @@ static void test_missing_device(void **state)
 
 	(void)state;
 	srv_start(&srv, NULL);
-	run_client(&p, &srv, "NoCard", args);
+	client_start(&p, &srv, "NoCard", args);
 	assert_int_equal(proc_wait(&p, 10000), 1);
 	assert_non_null(strstr(proc_log(&p), "capture device 'hw:42,0'"));
 	assert_non_null(strstr(proc_log(&p), "arecord -l"));

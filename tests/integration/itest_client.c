@@ -51,35 +51,6 @@ static void make_input(void)
 	assert_int_equal(wav_close(w), 0);
 }
 
-static unsigned long long log_value(const char *log, const char *key)
-{
-	const char *p = strstr(log, key);
-
-	if (!p)
-		fail_msg("'%s' not in the log:\n%s", key, log);
-	return strtoull(p + strlen(key), NULL, 10);
-}
-
-static void client(struct proc *p, const struct srv *s, const char *nick,
-		   const char **extra)
-{
-	static char server[32];
-	char *argv[32];
-	int n = 0;
-
-	snprintf(server, sizeof(server), "127.0.0.1:%u", s->port);
-	argv[n++] = getenv("INTERCOM");
-	assert_non_null(argv[0]);
-	argv[n++] = "--server";
-	argv[n++] = server;
-	argv[n++] = "--nick";
-	argv[n++] = (char *)nick;
-	for (int i = 0; extra[i]; i++)
-		argv[n++] = (char *)extra[i];
-	argv[n] = NULL;
-	proc_start(p, argv);
-}
-
 /* wavdelay's verdict on how OUT matches IN[from, to): the waveform correlation at the
  * best delay, and (in *env) the correlation of the energy envelopes. */
 static double similarity(const char *out, const struct proc *talker,
@@ -126,9 +97,9 @@ static void test_room_speech(void **state)
 	make_input();
 	snprintf(out, sizeof(out), "/tmp/itest-out-%d.wav", (int)getpid());
 	srv_start(&srv, NULL);
-	client(&ear, &srv, "Ear", e_args);
+	client_start(&ear, &srv, "Ear", e_args);
 	usleep(200000);
-	client(&talk, &srv, "Mouth", t_args);
+	client_start(&talk, &srv, "Mouth", t_args);
 	assert_int_equal(proc_wait(&talk, 15000), 0);
 	assert_int_equal(proc_wait(&ear, 15000), 0);
 	sent = log_value(proc_log(&talk), "voice: sent ");
@@ -165,10 +136,10 @@ static void test_private_call(void **state)
 	snprintf(out, sizeof(out), "/tmp/itest-callee-%d.wav", (int)getpid());
 	snprintf(out3, sizeof(out3), "/tmp/itest-third-%d.wav", (int)getpid());
 	srv_start(&srv, NULL);
-	client(&callee, &srv, "Callee", b_args);
-	client(&third, &srv, "Third", c_args);
+	client_start(&callee, &srv, "Callee", b_args);
+	client_start(&third, &srv, "Third", c_args);
 	usleep(300000);
-	client(&caller, &srv, "Caller", a_args);
+	client_start(&caller, &srv, "Caller", a_args);
 	assert_int_equal(proc_wait(&caller, 15000), 0);
 	assert_int_equal(proc_wait(&callee, 15000), 0);
 	assert_int_equal(proc_wait(&third, 15000), 0);
@@ -207,9 +178,9 @@ static void test_server_crash_and_restart(void **state)
 	make_input();
 	snprintf(out, sizeof(out), "/tmp/itest-restart-%d.wav", (int)getpid());
 	srv_start(&srv, NULL);
-	client(&ear, &srv, "Ear", e_args);
+	client_start(&ear, &srv, "Ear", e_args);
 	usleep(200000);
-	client(&talk, &srv, "Mouth", t_args);
+	client_start(&talk, &srv, "Mouth", t_args);
 	sleep(2);
 	srv_kill9(&srv);
 	usleep(300000);
