@@ -128,7 +128,9 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 			FAIL("complexity: 0 to 10");
 	} else if (!strcmp(key, "board")) {
 		if (!*v || copy(c->board, sizeof(c->board), v))
-			FAIL("board: none, keyboard, rpi3, rpi4, rpi5 or rpizero2w");
+			FAIL("board: none, keyboard, rpi3, rpi4, rpi5, rpizero2w, or a "
+			     "path "
+			     "(up to 255 bytes) to a board file");
 	} else if (!strcmp(key, "gpio_chip")) {
 		if (copy(c->gpio_chip, sizeof(c->gpio_chip), v))
 			FAIL("gpio_chip: a name such as gpiochip0");

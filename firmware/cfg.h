@@ -29,7 +29,8 @@ struct cfg {
 	char realname[IC_REALNAME_MAX + 1];
 	char capture_device[128], playback_device[128];
 	unsigned frame_ms, bitrate, complexity;
-	char board[32];	    /* "none", "keyboard", or a board file's name (rpi4, ...) */
+	char board[256]; /* "none", "keyboard", a board name (rpi4, ...) or a board file
+			    path */
 	char gpio_chip[64]; /* "" = the board's default */
 	int pins[CFG_PINS]; /* -1 = not wired */
 	bool active_low;    /* buttons pull the line to ground */

@@ -157,6 +157,17 @@ static void test_board_file(void **state)
 	write_to(bpath, "nick = Sneaky\n");
 	assert_int_equal(args(&c, argv), -EINVAL);
 	assert_non_null(strstr(err, "'nick' does not belong in a board file"));
+	/* a board file may live at a long path (boards are paths too) */
+	{
+		char longp[250];
+
+		memset(longp, 'd', sizeof(longp) - 1);
+		longp[0] = '/';
+		longp[sizeof(longp) - 1] = '\0';
+		cfg_defaults(&c);
+		assert_int_equal(cfg_set(&c, "board", longp, err, sizeof(err)), 0);
+		assert_string_equal(c.board, longp);
+	}
 	/* a board name looks in the installed board directory */
 	write_to(path, "board = no-such-board\n");
 	assert_int_equal(args(&c, argv), -EINVAL);
