@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "kv.h"
 #include "names.h"
 
@@ -149,7 +150,7 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 		if (kv_bool(v, &c->auto_accept))
 			FAIL("auto_accept: yes or no");
 	} else if (!strcmp(key, "verbose")) {
-		if (kv_bool(v, &c->verbose))
+		if (kv_bool(v, &c->std.verbose))
 			FAIL("verbose: yes or no");
 	} else {
 		FAIL("unknown key '%s'", key);
@@ -247,35 +248,15 @@ static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *er
 			c->auto_accept = true;
 			continue;
 		}
-		if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
-			c->verbose = true;
+		if (cli_std_flag(a, &c->std))
 			continue;
-		}
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			c->help = true;
-			continue;
-		}
-		if (!strcmp(a, "--version")) {
-			c->version = true;
-			continue;
-		}
-		if (!strcmp(a, "--check-config")) {
-			c->check_only = true;
-			continue;
-		}
 		for (k = 0; k < n; k++) {
-			size_t fl = strlen(flags[k].flag);
+			int r = cli_flag(argc, argv, &i, flags[k].flag, &v);
 
-			if (!strncmp(a, flags[k].flag, fl) && a[fl] == '=') {
-				v = a + fl + 1;
+			if (r < 0)
+				FAIL("option '%s' needs a value", a);
+			if (r > 0)
 				break;
-			}
-			if (!strcmp(a, flags[k].flag)) {
-				if (i + 1 >= argc)
-					FAIL("option '%s' needs a value", a);
-				v = argv[++i];
-				break;
-			}
 		}
 		if (k == n)
 			FAIL("unknown option '%s'", a);
@@ -319,7 +300,7 @@ int cfg_from_args(struct cfg *c, int argc, char **argv, char *err, size_t errlen
 {
 	int r = apply(c, argc, argv, true, err, errlen);
 
-	if (r || c->help || c->version)
+	if (r || c->std.help || c->std.version)
 		return r;
 	if (c->config[0])
 		r = cfg_load(c, c->config, false, err, errlen);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cli.h"
 #include "limits.h"
 
 #define CFG_DEFAULT_PATH "/etc/intercom/intercom.conf"
@@ -40,7 +41,8 @@ struct cfg {
 	/* files mode and scripting (flags only) */
 	char capture_file[256], playback_file[256], call[IC_NICK_MAX + 1];
 	double talk_after, talk_for, exit_after; /* seconds; < 0 = unset */
-	bool verbose, help, version, check_only;
+	struct cli_std
+	    std; /* --verbose (also a file key), --help, --version, --check-config */
 	char config[256];
 	/* which board-file keys the config or flags set (a board file fills in the rest)
 	 */

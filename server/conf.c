@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "kv.h"
 #include "names.h"
 
@@ -76,7 +77,7 @@ int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 		return 0;
 	}
 	if (!strcmp(key, "verbose")) {
-		if (!val || kv_bool(val, &c->verbose)) {
+		if (!val || kv_bool(val, &c->std.verbose)) {
 			snprintf(err, errlen,
 				 "verbose: '%s' is not yes/no/true/false/1/0",
 				 val ? val : "");
@@ -112,25 +113,6 @@ static const struct {
     {"--ring-timeout", "ring_timeout"},
 };
 
-/* Split "--flag=value" or "--flag value"; *i moves past what was used. */
-static int flag_value(int argc, char **argv, int *i, const char *flag, const char **val)
-{
-	size_t n = strlen(flag);
-
-	if (strncmp(argv[*i], flag, n))
-		return 0;
-	if (argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*val = argv[++*i];
-	return 1;
-}
-
 static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pass,
 		      char *err, size_t errlen)
 {
@@ -139,23 +121,9 @@ static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pas
 		char msg[200];
 		int r;
 
-		if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
-			c->verbose = true;
+		if (cli_std_flag(a, &c->std))
 			continue;
-		}
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			c->help = true;
-			continue;
-		}
-		if (!strcmp(a, "--version")) {
-			c->version = true;
-			continue;
-		}
-		if (!strcmp(a, "--check-config")) {
-			c->check_only = true;
-			continue;
-		}
-		r = flag_value(argc, argv, &i, "--config", &val);
+		r = cli_flag(argc, argv, &i, "--config", &val);
 		if (r < 0)
 			goto missing;
 		if (r > 0) {
@@ -167,7 +135,7 @@ static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pas
 			continue;
 		}
 		for (size_t k = 0; k < sizeof(flag_keys) / sizeof(flag_keys[0]); k++) {
-			r = flag_value(argc, argv, &i, flag_keys[k].flag, &val);
+			r = cli_flag(argc, argv, &i, flag_keys[k].flag, &val);
 			if (r < 0)
 				goto missing;
 			if (r == 0)
@@ -194,7 +162,7 @@ int conf_from_args(struct srv_conf *c, int argc, char **argv, char *err, size_t 
 {
 	int r = apply_args(c, argc, argv, true, err, errlen);
 
-	if (r || c->help || c->version)
+	if (r || c->std.help || c->std.version)
 		return r;
 	if (c->config[0]) {
 		r = conf_load(c, c->config, err, errlen);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cli.h"
 #include "limits.h"
 
 struct srv_conf {
@@ -15,9 +16,9 @@ struct srv_conf {
 	char name[IC_SERVER_NAME_MAX + 1];
 	unsigned max_clients;
 	unsigned ping_interval, ping_timeout, ring_timeout; /* seconds */
-	bool verbose;
-	char config[256]; /* --config path, or "" */
-	bool check_only, help, version;
+	char config[256];				    /* --config path, or "" */
+	struct cli_std
+	    std; /* --verbose (also a file key), --help, --version, --check-config */
 };
 
 /* Defaults: port 6060, bind 0.0.0.0, name = host name, the contract's timers. */

@@ -1,32 +1,19 @@
 /* intercomd: the intercom server. */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "conf.h"
 #include "log.h"
 #include "loop.h"
 #include "server.h"
-
-#ifndef IC_VERSION
-#define IC_VERSION "0.0.0"
-#endif
-
-static volatile sig_atomic_t quit;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	quit = 1;
-}
 
 int main(int argc, char **argv)
 {
 	struct srv_conf conf;
 	struct server *srv = NULL;
 	struct loop *loop = NULL;
-	struct sigaction sa;
+	volatile sig_atomic_t *quit;
 	sigset_t block;
 	char err[512];
 	int r;
@@ -36,28 +23,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "intercomd: %s\n(see intercomd --help)\n", err);
 		return 2;
 	}
-	if (conf.help) {
-		fputs(conf_usage(), stdout);
-		return 0;
-	}
-	if (conf.version) {
-		printf("intercomd %s (protocol 1)\n", IC_VERSION);
-		return 0;
-	}
-	if (conf.check_only) {
-		printf("intercomd: configuration OK\n");
-		return 0;
-	}
-	log_setup("intercomd", conf.verbose ? LOG_DEBUG : LOG_INFO);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
+	r = cli_std_exit(&conf.std, "intercomd", conf_usage());
+	if (r >= 0)
+		return r;
+	log_setup("intercomd", conf.std.verbose ? LOG_DEBUG : LOG_INFO);
+	quit = cli_signals(&block);
 
 	if (loop_new(&loop)) {
 		log_err("out of memory");
@@ -69,7 +39,7 @@ int main(int argc, char **argv)
 		loop_free(loop);
 		return 1;
 	}
-	r = loop_run(loop, &quit, &block);
+	r = loop_run(loop, quit, &block);
 	if (r)
 		log_err("event loop failed: %s", strerror(-r));
 	log_info("shutting down");

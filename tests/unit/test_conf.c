@@ -68,7 +68,7 @@ static void test_set(void **state)
 	assert_int_equal(conf_set(&c, "name", "", err, sizeof(err)), -EINVAL);
 	assert_int_equal(conf_set(&c, "name", "bad\x01", err, sizeof(err)), -EINVAL);
 	assert_int_equal(conf_set(&c, "verbose", "yes", err, sizeof(err)), 0);
-	assert_true(c.verbose);
+	assert_true(c.std.verbose);
 	assert_int_equal(conf_set(&c, "verbose", "maybe", err, sizeof(err)), -EINVAL);
 	assert_int_equal(conf_set(&c, "nope", "1", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "unknown key 'nope'");
