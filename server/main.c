@@ -6,6 +6,7 @@
 #include "conf.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "server.h"
 
 int main(int argc, char **argv)
@@ -39,10 +40,15 @@ int main(int argc, char **argv)
 		loop_free(loop);
 		return 1;
 	}
+	/* listening: under systemd (Type=notify), units ordered after us may start now */
+	if (notify_send("READY=1") < 0)
+		log_warn(
+		    "could not tell the service manager we are ready (NOTIFY_SOCKET)");
 	r = loop_run(loop, quit, &block);
 	if (r)
 		log_err("event loop failed: %s", strerror(-r));
 	log_info("shutting down");
+	notify_send("STOPPING=1");
 	server_free(srv);
 	loop_free(loop);
 	return r ? 1 : 0;

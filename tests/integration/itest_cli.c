@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -117,6 +120,48 @@ static void test_port_in_use(void **state)
 	srv_stop(&srv);
 }
 
+/* The next datagram on fd within WAIT_MS, as a string. */
+static const char *notify_recv(int fd)
+{
+	static char buf[256];
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	assert_int_equal(poll(&p, 1, WAIT_MS), 1);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Under systemd (Type=notify) the server says READY=1 once it is listening, and
+ * STOPPING=1 on the way out. */
+static void test_tells_the_service_manager(void **state)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct srv srv;
+	struct cli c;
+	int fd;
+
+	(void)state;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/intercomd-notify-%d",
+		 (int)getpid());
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+	srv_start(&srv, NULL);
+	unsetenv("NOTIFY_SOCKET");
+	assert_string_equal(notify_recv(fd), "READY=1");
+	cli_login(&c, &srv, "Ready");
+	cli_close(&c);
+	srv_stop(&srv);
+	assert_string_equal(notify_recv(fd), "STOPPING=1");
+	close(fd);
+	unlink(sa.sun_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +169,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_flags),
 	    cmocka_unit_test(test_config_file),
 	    cmocka_unit_test(test_port_in_use),
+	    cmocka_unit_test(test_tells_the_service_manager),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
