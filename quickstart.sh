@@ -3,6 +3,7 @@
 #   ./quickstart.sh demo                          a server and two clients talking, from files
 #   ./quickstart.sh test                          build and run every test (what CI runs)
 #   ./quickstart.sh server [intercomd flags...]   build and run intercomd in the foreground
+#   ./quickstart.sh deb [ARCH]                    Debian packages in build/deb (ARCH: arm64, armhf)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -24,6 +25,52 @@ need() {
 	"${sudo[@]}" apt-get update -qq || die "apt-get update failed: check the network or apt sources"
 	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
 		"${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+}
+
+# Let apt install ARCH's libraries beside this machine's (Debian multiarch).
+add_arch() {
+	[ "$1" = "$(dpkg --print-architecture)" ] && return 0
+	dpkg --print-foreign-architectures | grep -qx "$1" && return 0
+	say "adding the $1 architecture to apt (dpkg --add-architecture $1)"
+	local sudo=()
+	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	"${sudo[@]}" dpkg --add-architecture "$1" || die "dpkg --add-architecture $1 failed"
+	"${sudo[@]}" apt-get update -qq || die "apt-get update failed: check the network or apt sources"
+}
+
+# What building for ARCH needs: its cross compiler and its -dev libraries.
+need_target() {
+	local arch=$1 triplet
+	shift
+	if [ "$arch" = "$(dpkg --print-architecture)" ]; then
+		need gcc libc6-dev pkg-config libopus-dev libasound2-dev libgpiod-dev "$@"
+		return
+	fi
+	add_arch "$arch"
+	need dpkg-dev
+	triplet=$(dpkg-architecture -a"$arch" -qDEB_HOST_GNU_TYPE 2>/dev/null) ||
+		die "unknown architecture $arch (try arm64 or armhf)"
+	local pkgs=(gcc-"$triplet" libc6-dev:"$arch" pkg-config:"$arch" libopus-dev:"$arch"
+		libasound2-dev:"$arch" libgpiod-dev:"$arch")
+	for p in "$@"; do pkgs+=("$p:$arch"); done
+	need "${pkgs[@]}"
+}
+
+# Debian packages for ARCH (default: this machine's) into build/deb; prints their names.
+build_debs() {
+	local arch=${1:-$(dpkg --print-architecture)} src=build/deb/src/intercom
+	need_target "$arch"
+	need cmake make debhelper dpkg-dev
+	say "building the Debian packages for $arch (dpkg-buildpackage; log in build/deb/build-$arch.log)"
+	rm -rf build/deb/src
+	mkdir -p "$src"
+	# a copy of the source without build trees, so the work tree stays clean
+	tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C "$src"
+	(cd "$src" && dpkg-buildpackage -a"$arch" -b -us -uc) >"build/deb/build-$arch.log" 2>&1 ||
+		die "dpkg-buildpackage failed for $arch: see build/deb/build-$arch.log"
+	mv build/deb/src/*.deb build/deb/
+	rm -rf build/deb/src
+	ls build/deb/*_"$arch".deb
 }
 
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -108,10 +155,25 @@ test)
 		say "running every test ($preset)"
 		ctest --preset "$preset" -j"$jobs"
 	done
-	say "all tests passed (default and sanitize builds)"
+	say "cross-building for arm64; its unit tests run under qemu"
+	need_target arm64 libcmocka-dev
+	need qemu-user
+	cmake --preset arm64 >/dev/null
+	cmake --build --preset arm64 -j"$jobs" >/dev/null || cmake --build --preset arm64 -j1
+	ctest --preset arm64 -j"$jobs"
+	say "packages: build (amd64/host and arm64), lintian, install, check"
+	need lintian systemd adduser
+	rm -f build/deb/*.deb
+	build_debs >/dev/null
+	build_debs arm64 >/dev/null
+	tests/check_packages.sh build/deb
+	say "all tests passed (default, sanitize and arm64 builds; packages)"
+	;;
+deb)
+	build_debs "${1:-}"
 	;;
 *)
-	echo "usage: ./quickstart.sh demo | test | server [intercomd flags...]" >&2
+	echo "usage: ./quickstart.sh demo | test | server [intercomd flags...] | deb [ARCH]" >&2
 	exit 2
 	;;
 esac

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The Debian packages as a user gets them: lintian-clean of errors, installed with apt,
+# the installed programs run (a real login against the installed intercomd, the
+# installed client against it as the service's user), the units pass systemd's checks,
+# the arm64 build runs under qemu, and a purge leaves nothing behind.
+#   tests/check_packages.sh DIR   (DIR holds the .deb files; run as root)
+set -euo pipefail
+dir=$1
+host=$(dpkg --print-architecture)
+fail() { printf 'check_packages: FAILED: %s\n' "$*" >&2; exit 1; }
+ok() { printf '  ok: %s\n' "$*"; passed=$((passed + 1)); }
+passed=0
+tmp=$(mktemp -d)
+srv=
+cleanup() {
+	[ -n "$srv" ] && kill "$srv" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+shopt -s nullglob
+debs=("$dir"/*.deb)
+[ ${#debs[@]} -ge 4 ] || fail "expected intercomd and intercom packages for two architectures in $dir"
+version=$(dpkg-deb -f "$dir/intercomd_"*"_$host.deb" Version)
+
+# 1. lintian: no errors (warnings are shown)
+out=$(lintian --allow-root --fail-on error "${debs[@]}" 2>&1) || {
+	printf '%s\n' "$out"
+	fail "lintian found errors"
+}
+printf '%s\n' "$out" | grep -v -e '^running with root' -e '^$' || true
+ok "lintian: no errors in ${#debs[@]} packages"
+
+# 2. what each package declares
+for arch in "$host" arm64; do
+	d=$(dpkg-deb -f "$dir/intercom_${version}_$arch.deb" Depends)
+	for lib in libopus0 libasound2 libgpiod2 adduser; do
+		[[ $d == *"$lib"* ]] || fail "intercom ($arch) does not depend on $lib: $d"
+	done
+	[[ $(dpkg-deb -f "$dir/intercomd_${version}_$arch.deb" Depends) == libc6* ]] ||
+		fail "intercomd ($arch) should need libc alone"
+done
+ok "runtime dependencies: intercomd needs libc alone; intercom libopus0, libasound2, libgpiod2"
+
+# 3. install with apt, as a user would
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$dir/intercomd_${version}_$host.deb" \
+	"./$dir/intercom_${version}_$host.deb" >"$tmp/apt.log" 2>&1 || {
+	cat "$tmp/apt.log"
+	fail "apt-get install of the packages failed"
+}
+ok "apt-get install ./intercomd_${version}_$host.deb ./intercom_${version}_$host.deb"
+for f in /etc/intercom/intercomd.conf /etc/intercom/intercom.conf; do
+	dpkg-query --control-show "$(dpkg -S "$f" | cut -d: -f1)" conffiles | grep -q "^$f$" ||
+		fail "$f is not a conffile"
+	[ "$(grep -c '^#[a-z_]* =' "$f")" -ge 5 ] || fail "$f does not show its keys commented"
+done
+for m in /usr/share/man/man8/intercomd.8.gz /usr/share/man/man1/intercom.1.gz; do
+	[ -s "$m" ] || fail "missing man page $m"
+	zcat "$m" | grep -q '^\.SH OPTIONS' || fail "$m has no OPTIONS section"
+done
+ok "conffiles in /etc/intercom with every key commented; man pages intercomd(8), intercom(1)"
+id -nG intercom | tr ' ' '\n' | grep -qx audio || fail "the intercom user is not in audio"
+id -nG intercom | tr ' ' '\n' | grep -qx gpio || fail "the intercom user is not in gpio"
+ok "system user intercom in the audio and gpio groups"
+
+# 4. the installed programs
+v=$(/usr/sbin/intercomd --version)
+[ "$v" = "intercomd $version (protocol 1)" ] || fail "intercomd --version says '$v'"
+v=$(/usr/bin/intercom --version)
+[[ $v == "intercom $version"* ]] || fail "intercom --version says '$v'"
+ok "installed --version: $v"
+runuser -u intercom -- /usr/bin/intercom --config /etc/intercom/intercom.conf --check-config \
+	>"$tmp/check.log" 2>&1 || {
+	cat "$tmp/check.log"
+	fail "the shipped intercom.conf is refused"
+}
+/usr/sbin/intercomd --config /etc/intercom/intercomd.conf --check-config >/dev/null ||
+	fail "the shipped intercomd.conf is refused"
+ok "the shipped configs pass --check-config (the client's as the service user)"
+
+chmod 711 "$tmp"
+install -d -o intercom "$tmp/c"
+port=16160
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+# as an unprivileged user, as under DynamicUser (setpriv execs: $srv is intercomd itself)
+setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/sbin/intercomd --config /etc/intercom/intercomd.conf \
+	--bind 127.0.0.1 --port "$port" --name PackageCheck 2>"$tmp/intercomd.log" &
+srv=$!
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+# a real login over TCP: CONNECT, ACCEPT, VOICE, PING -> PONG, JOINED #Lobby
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'CONNECT: "Installed" "Package Check" 1.0.0\n' >&3
+got=
+while IFS= read -r -t 5 line <&3; do
+	line=${line%$'\r'}
+	got+="$line"$'\n'
+	case "$line" in
+	PING:*) printf 'PONG: %s\n' "${line#PING: }" >&3 ;;
+	"JOINED: #Lobby") break ;;
+	ERROR*) break ;;
+	esac
+done
+printf 'DISCONNECT\n' >&3
+exec 3>&-
+[[ $got == *"ACCEPT: PackageCheck"* ]] || fail "no ACCEPT from the installed intercomd: $got"
+[[ $got == *"JOINED: #Lobby"* ]] || fail "the login did not reach #Lobby: $got"
+ok "a real login against the installed intercomd (ACCEPT, PING/PONG, JOINED #Lobby)"
+
+# the installed client, as the service's user, logs in and hears the connected tone
+runuser -u intercom -- /usr/bin/intercom --config /etc/intercom/intercom.conf \
+	--server "127.0.0.1:$port" --nick InstalledClient --playback-file "$tmp/c/heard.wav" \
+	--exit-after 1.5 >"$tmp/client.log" 2>&1 || true
+grep -q 'status: online' "$tmp/client.log" || {
+	cat "$tmp/client.log"
+	fail "the installed client did not get online"
+}
+ok "the installed client logs in to the installed server as the intercom user"
+kill "$srv"
+wait "$srv" || fail "intercomd did not exit cleanly on SIGTERM"
+srv=
+
+# 5. the units: systemd's own checks, with the programs installed
+out=$(systemd-analyze verify /lib/systemd/system/intercomd.service \
+	/lib/systemd/system/intercom.service 2>&1) || true
+[ -z "$out" ] || {
+	printf '%s\n' "$out"
+	fail "systemd-analyze verify complained"
+}
+for u in intercomd intercom; do
+	# exposure 0 (locked down) to 10 (wide open); above 2.0 is a hardening lost
+	e=$(systemd-analyze security --offline=yes --threshold=20 "/lib/systemd/system/$u.service" \
+		2>&1 | sed -n 's/.*Overall exposure level for [a-z.]*: \([0-9.]*\).*/\1/p') ||
+		fail "$u.service is less hardened than before (exposure $e)"
+	[ -n "$e" ] || fail "no exposure level for $u.service"
+	printf '  %s.service: systemd exposure level %s\n' "$u" "$e"
+done
+grep -q '^DynamicUser=yes' /lib/systemd/system/intercomd.service || fail "intercomd.service: DynamicUser"
+ok "systemd-analyze verify: no complaint; security exposure within 2.0"
+
+# 6. the arm64 build runs (qemu user emulation)
+mkdir -p "$tmp/arm64"
+for p in intercomd intercom; do dpkg-deb -x "$dir/${p}_${version}_arm64.deb" "$tmp/arm64"; done
+readelf -h "$tmp/arm64/usr/sbin/intercomd" | grep -q 'Machine:.*AArch64' || fail "the arm64 intercomd is not aarch64"
+v=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$tmp/arm64/usr/sbin/intercomd" --version)
+[ "$v" = "intercomd $version (protocol 1)" ] || fail "arm64 intercomd --version says '$v'"
+v=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$tmp/arm64/usr/bin/intercom" --version)
+[[ $v == "intercom $version"* ]] || fail "arm64 intercom --version says '$v'"
+ok "the arm64 packages' programs run under qemu-aarch64"
+
+# 7. purge leaves no configuration behind
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq intercom intercomd >"$tmp/apt.log" 2>&1 ||
+	fail "apt-get purge failed"
+[ ! -e /etc/intercom ] || fail "/etc/intercom is left after purge"
+[ ! -e /usr/sbin/intercomd ] || fail "/usr/sbin/intercomd is left after purge"
+ok "apt-get purge removes programs and configuration"
+
+echo "package sizes:"
+for f in "${debs[@]}"; do
+	printf '  %-40s %6d KiB download, %5s KiB installed\n' "$(basename "$f")" \
+		$(($(stat -c %s "$f") / 1024)) "$(dpkg-deb -f "$f" Installed-Size)"
+done
+echo "packages: $passed passed, 0 failed"
