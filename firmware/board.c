@@ -24,6 +24,7 @@ struct led {
 
 struct board {
 	struct gpiod_chip *chip;
+	unsigned held; /* buttons down at open */
 	struct button btn[BOARD_BUTTONS];
 	struct led led[BOARD_LEDS];
 	uint64_t blink_at;
@@ -97,6 +98,8 @@ int board_open(struct board **bp, const char *chip, const int pins[CFG_PINS],
 		bt->fd = gpiod_line_event_get_fd(bt->line);
 		v = gpiod_line_get_value(bt->line);
 		bt->down = v == 1; /* held at start: reported only when it changes */
+		if (bt->down)
+			b->held |= 1u << i;
 	}
 	for (int i = 0; i < BOARD_LEDS; i++) {
 		struct led *l = &b->led[i];
@@ -120,6 +123,16 @@ int board_open(struct board **bp, const char *chip, const int pins[CFG_PINS],
 fail:
 	board_close(b);
 	return e;
+}
+
+unsigned board_held(const struct board *b)
+{
+	return b->held;
+}
+
+const char *board_btn_name(enum app_btn btn)
+{
+	return (unsigned)btn < BOARD_BUTTONS ? btn_names[btn] : "?";
 }
 
 int board_fds(const struct board *b, int *fds)

@@ -26,6 +26,12 @@ int board_open(struct board **bp, const char *chip, const int pins[CFG_PINS],
 	       bool active_low, board_btn_h *h, void *arg, char *err, size_t errlen);
 void board_close(struct board *b);
 
+/* The buttons that read pressed when the board was opened, bit i for button i (PTT,
+ * CALL, ACCEPT, DENY): held down, or wired for the other polarity (active_low). */
+unsigned board_held(const struct board *b);
+/* "PTT", "CALL", "ACCEPT" or "DENY". */
+const char *board_btn_name(enum app_btn btn);
+
 /* The event fds to watch for reading (up to BOARD_BUTTONS); returns how many. */
 int board_fds(const struct board *b, int *fds);
 /* fd is readable: take its edge event; the level is reported once it is stable. */

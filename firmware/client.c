@@ -60,7 +60,9 @@ static void on_button(void *arg, enum app_btn b, bool down)
 {
 	struct client *c = arg;
 
-	log_debug("button %d %s", (int)b, down ? "pressed" : "released");
+	/* a person's pace: worth a line each, and the first thing to look at when a
+	 * button seems to do the wrong thing */
+	log_info("button %s %s", board_btn_name(b), down ? "pressed" : "released");
 	app_button(c->app, b, down, loop_now(c->loop));
 	actions(c);
 }
@@ -163,7 +165,7 @@ static void actions(struct client *c)
 			e = net_connect(c->net, c->cfg->server, c->cfg->port);
 			if (e) {
 				log_warn("cannot reach server %s:%u: %s; retrying",
-					 c->cfg->server, c->cfg->port, strerror(-e));
+					 c->cfg->server, c->cfg->port, net_strerror(e));
 				app_disconnected(c->app, now);
 			}
 			break;
@@ -363,6 +365,13 @@ int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t 
 		for (int i = 0; i < n; i++)
 			loop_fd(c.loop, fds[i], LOOP_READ, board_event, &c);
 		log_info("board %s: buttons and LEDs on %s", f->board, f->gpio_chip);
+		for (int i = 0; i < BOARD_BUTTONS; i++) {
+			if (board_held(c.board) & (1u << i))
+				log_warn(
+				    "%s button (GPIO %d) reads pressed at start: held "
+				    "down, or wired to 3.3 V? then set active_low = no",
+				    board_btn_name((enum app_btn)i), f->pins[i]);
+		}
 	}
 	c.t0 = loop_now(c.loop);
 	log_info("audio clock started at %llu ms (monotonic); %u ms frames",

@@ -81,6 +81,19 @@ static void watch(struct net *n)
 		LOOP_READ | (n->out_len || n->connecting ? LOOP_WRITE : 0), tcp_event, n);
 }
 
+const char *net_strerror(int e)
+{
+	switch (e) {
+	case -ENOENT:
+		return "no such host name (check server in intercom.conf, or use an "
+		       "address)";
+	case -EAGAIN:
+		return "the name cannot be looked up yet (no network or DNS)";
+	default:
+		return strerror(-e);
+	}
+}
+
 int net_connect(struct net *n, const char *host, unsigned port)
 {
 	struct addrinfo hints, *res = NULL;
@@ -93,7 +106,9 @@ int net_connect(struct net *n, const char *host, unsigned port)
 	snprintf(ps, sizeof(ps), "%u", port);
 	e = getaddrinfo(host, ps, &hints, &res);
 	if (e)
-		return e == EAI_NONAME ? -ENOENT : -EHOSTUNREACH;
+		return e == EAI_NONAME	? -ENOENT
+		       : e == EAI_AGAIN ? -EAGAIN
+					: -EHOSTUNREACH;
 	n->fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (n->fd < 0) {
 		e = -errno;

@@ -24,6 +24,9 @@ void net_free(struct net *n);
  * use an address or /etc/hosts on a LAN). The outcome arrives through connected or
  * closed. Returns 0 or -errno (then closed is not called). */
 int net_connect(struct net *n, const char *host, unsigned port);
+/* What a net_connect error means to a person (-ENOENT: an unknown host name, -EAGAIN:
+ * no name service yet); a static string. */
+const char *net_strerror(int e);
 /* Close the TCP connection and the voice socket (closed is not called). */
 void net_close(struct net *n);
 /* Queue a line (with its LF). Returns 0, or -ENOBUFS past 64 KiB of unsent output. */

@@ -195,7 +195,8 @@ static void test_active_low_press_release(void **state)
 	assert_int_equal(lines[P_PTT].flags, GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW |
 						 GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP);
 	assert_true(lines[L_TX].output);
-	edge(b, P_PTT, 0, 1000); /* pressed: pulled to ground */
+	assert_int_equal(board_held(b), 0); /* wired as configured: all up */
+	edge(b, P_PTT, 0, 1000);	    /* pressed: pulled to ground */
 	board_tick(b, 1019);
 	assert_string_equal(got, ""); /* not yet stable for 20 ms */
 	board_tick(b, 1020);
@@ -246,6 +247,34 @@ static void test_active_high(void **state)
 	edge(b, P_PTT, 1, 10); /* pressed: pulled high */
 	board_tick(b, 40);
 	assert_string_equal(got, "ptt+ ");
+	board_close(b);
+	chip_closed = 0;
+}
+
+/* Buttons wired to 3.3 V (idle low) on a board configured active-low all read pressed
+ * at start: the client warns, naming active_low. One held down alone reads as itself. */
+static void test_held_at_start(void **state)
+{
+	struct board *b = NULL;
+	char err[256];
+
+	(void)state;
+	memset(lines, 0, sizeof(lines)); /* every button idles low */
+	assert_int_equal(
+	    board_open(&b, "pinctrl-rp1", pins, true, on_button, NULL, err, sizeof(err)),
+	    0);
+	assert_int_equal(board_held(b), 0xf);
+	assert_string_equal(board_btn_name(BTN_PTT), "PTT");
+	assert_string_equal(board_btn_name(BTN_DENY), "DENY");
+	board_close(b);
+	memset(lines, 0, sizeof(lines));
+	for (int i = 0; i < 4; i++)
+		lines[pins[i]].physical = 1;
+	lines[P_CALL].physical = 0; /* CALL held down while starting */
+	assert_int_equal(
+	    board_open(&b, "pinctrl-rp1", pins, true, on_button, NULL, err, sizeof(err)),
+	    0);
+	assert_int_equal(board_held(b), 1u << BTN_CALL);
 	board_close(b);
 	chip_closed = 0;
 }
@@ -317,6 +346,7 @@ int main(void)
 	    cmocka_unit_test(test_active_low_press_release),
 	    cmocka_unit_test(test_debounce),
 	    cmocka_unit_test(test_active_high),
+	    cmocka_unit_test(test_held_at_start),
 	    cmocka_unit_test(test_leds),
 	    cmocka_unit_test(test_errors),
 	};
