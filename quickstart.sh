@@ -60,7 +60,7 @@ need_target() {
 build_debs() {
 	local arch=${1:-$(dpkg --print-architecture)} src=build/deb/src/intercom
 	need_target "$arch"
-	need cmake make debhelper dpkg-dev
+	need cmake make build-essential debhelper dpkg-dev
 	say "building the Debian packages for $arch (dpkg-buildpackage; log in build/deb/build-$arch.log)"
 	rm -rf build/deb/src
 	mkdir -p "$src"
