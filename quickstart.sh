@@ -56,7 +56,7 @@ need_target() {
 	need "${pkgs[@]}"
 }
 
-# Debian packages for ARCH (default: this machine's) into build/deb; prints their names.
+# Debian packages for ARCH (default: this machine's) into build/deb.
 build_debs() {
 	local arch=${1:-$(dpkg --print-architecture)} src=build/deb/src/intercom
 	need_target "$arch"
@@ -70,7 +70,6 @@ build_debs() {
 		die "dpkg-buildpackage failed for $arch: see build/deb/build-$arch.log"
 	mv build/deb/src/*.deb build/deb/
 	rm -rf build/deb/src
-	ls build/deb/*_"$arch".deb
 }
 
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -164,13 +163,14 @@ test)
 	say "packages: build (amd64/host and arm64), lintian, install, check"
 	need lintian systemd adduser
 	rm -f build/deb/*.deb
-	build_debs >/dev/null
-	build_debs arm64 >/dev/null
+	build_debs
+	build_debs arm64
 	tests/check_packages.sh build/deb
 	say "all tests passed (default, sanitize and arm64 builds; packages)"
 	;;
 deb)
 	build_debs "${1:-}"
+	ls -l build/deb/*_"${1:-$(dpkg --print-architecture)}".deb
 	;;
 *)
 	echo "usage: ./quickstart.sh demo | test | server [intercomd flags...] | deb [ARCH]" >&2

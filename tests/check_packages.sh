@@ -42,7 +42,14 @@ for arch in "$host" arm64; do
 done
 ok "runtime dependencies: intercomd needs libc alone; intercom libopus0, libasound2, libgpiod2"
 
-# 3. install with apt, as a user would
+# 3. install with apt, as a user would; never over a real installation on a person's box
+for p in intercom intercomd; do
+	if [ "${CI:-}" != true ] &&
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		fail "the $p package is installed on this machine: this check installs and purges it," \
+			"so it stops here rather than remove yours (remove it first, or run with CI=true)"
+	fi
+done
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$dir/intercomd_${version}_$host.deb" \
 	"./$dir/intercom_${version}_$host.deb" >"$tmp/apt.log" 2>&1 || {
 	cat "$tmp/apt.log"
