@@ -160,13 +160,19 @@ test)
 	cmake --preset arm64 >/dev/null
 	cmake --build --preset arm64 -j"$jobs" >/dev/null || cmake --build --preset arm64 -j1
 	ctest --preset arm64 -j"$jobs"
+	say "fuzzing every parser and state machine for ${FUZZ_SECONDS:-60} s each (libFuzzer, ASan + UBSan)"
+	need clang libclang-rt-14-dev
+	cmake --preset fuzz -DFUZZ_SECONDS="${FUZZ_SECONDS:-60}" >/dev/null
+	cmake --build --preset fuzz -j"$jobs" >/dev/null || cmake --build --preset fuzz -j1
+	ctest --preset fuzz -j"$jobs"
+	cat build/fuzz/tests/fuzz/work/*/summary
 	say "packages: build (amd64/host and arm64), lintian, install, check"
 	need lintian systemd adduser
 	rm -f build/deb/*.deb
 	build_debs
 	build_debs arm64
 	tests/check_packages.sh build/deb
-	say "all tests passed (default, sanitize and arm64 builds; packages)"
+	say "all tests passed (default, sanitize and arm64 builds; fuzzing; packages)"
 	;;
 deb)
 	build_debs "${1:-}"

@@ -70,11 +70,13 @@ static unsigned target_ms(const struct jbuf *jb)
 	return t > JBUF_MAX_MS ? JBUF_MAX_MS : t;
 }
 
-/* A packet's delay relative to the quickest of this spurt, in ms (never negative). */
+/* A packet's delay relative to the quickest of this spurt, in ms (never negative).
+ * In 64 bits: hostile timestamps make the two transits up to 2^32 apart. */
 static unsigned rel_delay(const struct jbuf *jb, int32_t transit)
 {
-	return transit > jb->min_transit ? (unsigned)((transit - jb->min_transit) / 48)
-					 : 0;
+	int64_t d = (int64_t)transit - jb->min_transit;
+
+	return d > 0 ? (unsigned)(d / 48) : 0;
 }
 
 static void note_delay(struct jbuf *jb, unsigned d_ms)

@@ -309,6 +309,24 @@ static void test_bad_input(void **state)
 	assert_int_equal(jbuf_put(jb, 1, 30000, 960, false, big, 2, 1), JBUF_START);
 }
 
+/* Hostile timestamps half the 32-bit range apart in one spurt (found by fuzzing: the
+ * transit difference overflowed an int). The delay it notes stays bounded. */
+static void test_hostile_timestamps(void **state)
+{
+	const uint8_t p[2] = {1, 2};
+	struct jbuf_stats st;
+	const uint8_t *d;
+	size_t l;
+
+	(void)state;
+	assert_int_equal(jbuf_put(jb, 1, 1, 0x7f000000u, true, p, 2, 0), JBUF_START);
+	assert_int_equal(jbuf_put(jb, 1, 2, 0x80f00000u, false, p, 2, 20), JBUF_OK);
+	assert_int_equal(jbuf_put(jb, 1, 3, 0x00000000u, false, p, 2, 40), JBUF_OK);
+	jbuf_get(jb, 60, &d, &l);
+	jbuf_get_stats(jb, &st);
+	assert_true(st.target_ms <= JBUF_MAX_MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +341,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_target_grows_and_shrinks, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_timestamps, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the text and packet fuzz targets from the protocol's test
+vectors (the contract's example session, the RTP golden packets, the shipped configs).
+fuzz_voice's seeds come from seed_voice (real Opus packets). Run from tests/fuzz:
+    python3 make_seeds.py"""
+import os, struct, wave, io
+
+def save(target, name, data):
+    os.makedirs(f"corpus/{target}", exist_ok=True)
+    with open(f"corpus/{target}/{name}", "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+# line: client lines as the contract shows them, CR LF, too long, bad bytes
+session = [
+    'CONNECT: "Alice" "Alice Example" 1.0.0', "PONG: 885459221", "JOIN #Kitchen",
+    "PRIVMSG #Kitchen: dinner is ready", "PRIVMSG Bob: hello", "USERLIST #Lobby",
+    "TALK Bob: Request", "TALK Bob: Accept", "TALK Bob: Deny", "TALK Bob: End",
+    "PING: 42", "PART #Kitchen", "DISCONNECT",
+]
+save("line", "session", "\n".join(session) + "\n")
+save("line", "crlf", "\r\n".join(session) + "\r\n")
+save("line", "too-long", "PRIVMSG #Lobby: " + "x" * 600 + "\nJOIN #A\n")
+save("line", "bad-bytes", b"PRIVMSG Bob: \xff\xfe\x00\x01\nCONNECT: Bob Bob 2.0.0\n:\n \n")
+
+# rtp: golden packets (with the token extension, without, CSRCs, padding)
+def rtp(seq, ts, ssrc, payload, marker=False, token=None, csrc=0, pad=0):
+    b0 = 0x80 | (0x20 if pad else 0) | (0x10 if token else 0) | csrc
+    h = struct.pack("!BBHII", b0, (0x80 if marker else 0) | 111, seq, ts, ssrc)
+    h += b"\0\0\0\1" * csrc
+    if token:
+        h += struct.pack("!HH", 0xBEDE, 3) + bytes([0x17]) + token + b"\0\0\0"
+    body = payload + (b"\0" * (pad - 1) + bytes([pad]) if pad else b"")
+    return h + body
+tok = bytes.fromhex("efb4ebc3676760fc")
+save("rtp", "token", rtp(1, 960, 2062047811, b"\x78" * 72, True, tok))
+save("rtp", "plain", rtp(65535, 4294966336, 7, b"\x78\x01\x02"))
+save("rtp", "csrc-padding", rtp(3, 2880, 9, b"abc", csrc=2, pad=4))
+save("rtp", "keepalive", rtp(2, 1920, 2062047811, b"", token=tok))
+
+# hub: records as fuzz_hub.c reads them
+def to(who, text):
+    data = text.encode()
+    out = b""
+    while data:
+        chunk, data = data[:255], data[255:]
+        out += bytes([0x04 if who else 0x00, len(chunk)]) + chunk
+    return out
+pong = lambda who: bytes([0x11 | (0x04 if who else 0), 0])   # answer PING, no time
+wait = lambda steps: bytes([0x01, steps])
+def voice(who, seq, marker, payload, opus=True):
+    flags = (1 if marker else 0) | (2 if opus else 0)
+    return (bytes([0x02 | (0x04 if who else 0)]) + struct.pack("!HIBB", seq, seq * 960, flags,
+            len(payload)) + payload)
+login = lambda who, nick: to(who, f'CONNECT: "{nick}" "{nick} Example" 1.0.0\n') + pong(who)
+save("hub", "login-rooms-im", login(0, "Alice") + to(0, "JOIN #Kitchen\nPRIVMSG #Kitchen: hi\n"
+     "PRIVMSG Peer: hello\nUSERLIST #Kitchen\nPART #Kitchen\nDISCONNECT\n"))
+save("hub", "call", login(0, "Alice") + login(1, "Bob") + to(0, "TALK Bob: Request\n") +
+     to(1, "TALK Alice: Accept\n") + voice(0, 1, True, b"\x78" * 40) +
+     voice(0, 2, False, b"\x78" * 40) + to(1, "TALK Alice: End\n"))
+save("hub", "room-voice-timeouts", login(0, "Alice") + voice(0, 10, True, b"") +
+     voice(0, 11, True, b"\x78" * 60) + voice(0, 11, False, b"\x78" * 60) + wait(200) + wait(255))
+save("hub", "errors-flood", to(0, "JOIN #Kitchen\n") + login(0, "Alice") +
+     to(0, "TALK Alice: Request\nJOIN bad\nPART #Nowhere\nFOO\n" + "PING: 1\n" * 40))
+save("hub", "stalled-reader", login(0, "Alice") + bytes([0x08 | 0x01, 0]) +
+     to(1, 'CONNECT: "Bob" "B" 1.0.0\n') + pong(1) + to(1, ("PRIVMSG Alice: " + "y" * 200 + "\n") * 20))
+
+# config: the shipped files, a board by path, and broken lines
+root = "../.."
+for name in ("intercomd.conf", "intercom.conf"):
+    with open(f"{root}/board/etc/{name}") as f:
+        text = f.read()
+    save("config", name, text)
+    save("config", "uncommented-" + name,
+         "\n".join(l[1:] if l.startswith("#") and " = " in l else l for l in text.splitlines()))
+for board in ("rpi3", "rpi4", "rpi5", "rpizero2w"):
+    with open(f"{root}/board/{board}.conf") as f:
+        save("config", f"board-{board}", f.read())
+save("config", "mixed", "port = 7000\nnick = Door\nboard = rpi5\nserver = [::1]:6060\n"
+     "max_clients = 1000\nbitrate = 6000\npin_ptt = none\n")
+save("config", "broken", "port\n= 5\nport = 99999\nnick = \"\"\nunknown = 1\n\x00\xff = \n")
+
+# wav: 48 kHz mono 16-bit (what the client takes), and the formats it refuses
+def wav(rate=48000, ch=1, width=2, frames=100):
+    b = io.BytesIO()
+    with wave.open(b, "wb") as w:
+        w.setnchannels(ch); w.setsampwidth(width); w.setframerate(rate)
+        w.writeframes(bytes(range(256)) * (frames * ch * width // 256 + 1))
+    return b.getvalue()
+save("wav", "good", wav())
+save("wav", "stereo", wav(ch=2))
+save("wav", "44k1", wav(rate=44100))
+save("wav", "8bit", wav(width=1))
+save("wav", "truncated", wav()[:60])
+g = wav()
+save("wav", "extra-chunk", g[:36] + b"LIST" + struct.pack("<I", 4) + b"INFO" + g[36:])
