@@ -17,6 +17,7 @@ struct app {
 	enum app_call call;
 	char peer[IC_NICK_MAX + 1];
 	bool ptt, tx, have_voice;
+	bool ptt_hold_off; /* a call ended under a held button: wait for its release */
 	/* rooms in join order (the last is the voice room), and what to rejoin after a
 	 * reconnect */
 	char rooms[IC_ROOMS_PER_CLIENT][IC_ROOM_MAX + 1];
@@ -89,8 +90,17 @@ static void ring_led(struct app *a)
 				    : LED_BLINK);
 }
 
+static void stop_tx(struct app *a);
+
 static void set_call(struct app *a, enum app_call c, const char *peer)
 {
+	/* A call that ends (or is lost with the server) while the button is held: what
+	 * was meant for one person must not go on to the whole room. Talking waits for
+	 * the button to be released and pressed again. */
+	if (a->call == CALL_IN_CALL && c != CALL_IN_CALL && a->ptt) {
+		a->ptt_hold_off = true;
+		stop_tx(a);
+	}
 	a->call = c;
 	if (c == CALL_NONE)
 		a->peer[0] = '\0';
@@ -181,7 +191,7 @@ void app_disconnected(struct app *a, uint64_t now)
 
 static void start_tx(struct app *a)
 {
-	if (a->tx || a->conn != APP_ONLINE || !a->have_voice)
+	if (a->tx || a->ptt_hold_off || a->conn != APP_ONLINE || !a->have_voice)
 		return;
 	a->tx = true;
 	push(a, ACT_TX_START);
@@ -341,6 +351,8 @@ void app_button(struct app *a, enum app_btn b, bool down, uint64_t now)
 	(void)now;
 	if (b == BTN_PTT) {
 		a->ptt = down;
+		if (!down)
+			a->ptt_hold_off = false;
 		if (down)
 			start_tx(a);
 		else

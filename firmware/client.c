@@ -190,6 +190,8 @@ static void actions(struct client *c)
 			break;
 		case ACT_TONE:
 			tone_start(&c->tone, a.tone);
+			if (a.tone != TONE_NONE) /* what the person hears, for the log */
+				log_info("tone: %s", tone_name(a.tone));
 			break;
 		case ACT_STATUS:
 			app_status(c->app, st, sizeof(st));

@@ -201,6 +201,147 @@ static void test_server_crash_and_restart(void **state)
 	unlink(in_wav);
 }
 
+/* After a restart, watch from a raw protocol client of the test's own: until every nick
+ * in nicks (NULL-terminated) is listed in room, and (if talker) until voice arrives
+ * from the room. Returns the ms from start to each (*voice_ms stays 0 if none). */
+static void watch_comeback(struct srv *srv, const char *room, const char *const *nicks,
+			   uint64_t start, uint64_t *back_ms, uint64_t *voice_ms)
+{
+	struct cli w;
+	uint8_t buf[2048];
+	uint64_t until = start + 10000, next_ask = 0;
+	const char *l;
+	char prefix[64];
+
+	memset(&w, 0, sizeof(w));
+	cli_login(&w, srv, "Watch");
+	cli_udp_open(&w);
+	cli_voice_register(&w); /* before joining: nothing else is sent to it yet */
+	if (strcmp(room, "#Lobby"))
+		cli_send(&w, "JOIN #%s", room + 1);
+	snprintf(prefix, sizeof(prefix), "USERLIST %s: ", room);
+	*back_ms = 0;
+	*voice_ms = 0;
+	while (now_ms() < until && (!*back_ms || (voice_ms != back_ms && !*voice_ms))) {
+		if (!*back_ms && now_ms() >= next_ask) {
+			cli_send(&w, "USERLIST %s", room);
+			next_ask = now_ms() + 100;
+		}
+		while ((l = cli_recv(&w, 5))) {
+			bool all = !strncmp(l, prefix, strlen(prefix));
+
+			for (int i = 0; all && nicks[i]; i++)
+				all = strstr(l + strlen(prefix), nicks[i]) != NULL;
+			if (all && !*back_ms)
+				*back_ms = now_ms() - start;
+		}
+		if (cli_voice_recv(&w, buf, sizeof(buf), 5) > RTP_FIXED_LEN && !*voice_ms)
+			*voice_ms = now_ms() - start;
+	}
+	cli_close(&w);
+	close(w.ufd);
+}
+
+/* kill -9 of the server while two clients talk in #Kitchen: once it is back they are in
+ * #Kitchen again and the talker's voice flows, within 3 s of the restart. */
+static void test_crash_during_room_talk(void **state)
+{
+	struct srv srv;
+	struct proc talk, ear;
+	const char *t_args[] = {"--join",
+				"#Kitchen",
+				"--capture-file",
+				in_wav,
+				"--talk-after",
+				"0.5",
+				"--talk-for",
+				"7",
+				"--exit-after",
+				"8",
+				NULL};
+	const char *e_args[] = {"--join",    "#Kitchen",     "--playback-file",
+				"/dev/null", "--exit-after", "8.5",
+				NULL};
+	const char *const both[] = {"Mouth", "Ear", NULL};
+	uint64_t restart, back = 0, voice = 0;
+
+	(void)state;
+	make_input();
+	srv_start(&srv, NULL);
+	client_start(&ear, &srv, "Ear", e_args);
+	client_start(&talk, &srv, "Mouth", t_args);
+	sleep(2);
+	srv_kill9(&srv);
+	usleep(300000);
+	srv_restart(&srv);
+	restart = now_ms();
+	watch_comeback(&srv, "#Kitchen", both, restart, &back, &voice);
+	print_message(
+	    "crash in room talk: both back in #Kitchen %llu ms and voice flowing "
+	    "%llu ms after the restart\n",
+	    (unsigned long long)back, (unsigned long long)voice);
+	assert_true(back > 0 && back <= 3000);
+	assert_true(voice > 0 && voice <= 3000);
+	assert_int_equal(proc_wait(&talk, 20000), 0);
+	assert_int_equal(proc_wait(&ear, 20000), 0);
+	assert_non_null(
+	    strstr(strstr(proc_log(&ear), "reconnecting"), "status: online #Kitchen"));
+	assert_non_null(strstr(strstr(proc_log(&talk), "reconnecting"),
+			       "status: online #Kitchen | TALKING"));
+	srv_stop(&srv);
+}
+
+/* kill -9 of the server during a call (the caller holding PTT): both parties hear the
+ * end tone and come back idle in #Lobby within 3 s of the restart; the caller's held
+ * button does not carry the call's speech on to the room. */
+static void test_crash_during_call(void **state)
+{
+	struct srv srv;
+	struct proc caller, callee;
+	const char *a_args[] = {"--capture-file", in_wav, "--call",	"Callee",
+				"--talk-after",	  "1",	  "--talk-for", "6",
+				"--exit-after",	  "7",	  NULL};
+	const char *b_args[] = {
+	    "--auto-accept", "--playback-file", "/dev/null", "--exit-after", "7.5", NULL};
+	const char *const both[] = {"Caller", "Callee", NULL};
+	uint64_t restart, back = 0, again = 0, voice = 0;
+	const char *after;
+
+	(void)state;
+	make_input();
+	srv_start(&srv, NULL);
+	client_start(&callee, &srv, "Callee", b_args);
+	usleep(300000);
+	client_start(&caller, &srv, "Caller", a_args);
+	sleep(2);
+	srv_kill9(&srv);
+	usleep(300000);
+	srv_restart(&srv);
+	restart = now_ms();
+	watch_comeback(&srv, "#Lobby", both, restart, &back, &back);
+	/* and listen in #Lobby for a while: the held button must not talk there */
+	watch_comeback(&srv, "#Lobby", both, now_ms(), &again, &voice);
+	print_message("crash in a call: both back in #Lobby %llu ms after the restart\n",
+		      (unsigned long long)back);
+	assert_true(back > 0 && back <= 3000);
+	assert_int_equal(voice, 0);
+	assert_int_equal(proc_wait(&caller, 20000), 0);
+	assert_int_equal(proc_wait(&callee, 20000), 0);
+	for (int i = 0; i < 2; i++) {
+		const char *log = proc_log(i ? &callee : &caller);
+
+		assert_non_null(strstr(log, "in call with"));
+		after = strstr(log, "reconnecting");
+		assert_non_null(after);
+		assert_non_null(strstr(log, "tone: disconnected"));
+		assert_non_null(strstr(after, "status: online #Lobby"));
+		assert_null(strstr(after, "in call with"));
+		assert_null(strstr(after, "TALKING"));
+	}
+	srv_stop(&srv);
+	unlink(in_wav);
+}
+
 /* A capture file in the wrong format: a clear error naming the problem, exit 2. */
 static void test_bad_wav(void **state)
 {
@@ -234,6 +375,8 @@ int main(void)
 	    cmocka_unit_test(test_room_speech),
 	    cmocka_unit_test(test_private_call),
 	    cmocka_unit_test(test_server_crash_and_restart),
+	    cmocka_unit_test(test_crash_during_room_talk),
+	    cmocka_unit_test(test_crash_during_call),
 	    cmocka_unit_test(test_bad_wav),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

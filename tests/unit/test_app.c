@@ -197,6 +197,41 @@ static void test_outgoing_call(void **state)
 	assert_int_equal(app_call_state(a), CALL_NONE);
 }
 
+/* A call that ends, or is lost with the server, while PTT is held: the speech meant for
+ * one person does not go on to the room; talking waits for a release and a new press. */
+static void test_call_end_under_held_ptt(void **state)
+{
+	(void)state;
+	start("", "Kitchen", false);
+	login(0);
+	app_button(a, BTN_CALL, true, 1);
+	app_line(a, "TALK Kitchen: Accept", 2);
+	app_button(a, BTN_PTT, true, 3);
+	drain();
+	app_line(a, "TALK Kitchen: End", 4);
+	EXPECT("TX_STOP|LED TX off|LED RING off|TONE disconnected|");
+	assert_false(app_talking(a));
+	app_tick(a, 100); /* still held: silence, not the room */
+	assert_false(app_talking(a));
+	app_button(a, BTN_PTT, false, 200);
+	app_button(a, BTN_PTT, true, 300);
+	assert_true(app_talking(a)); /* a new press talks to the room */
+	app_button(a, BTN_PTT, false, 400);
+	/* the server goes away mid-call with the button held */
+	app_button(a, BTN_CALL, true, 500);
+	app_line(a, "TALK Kitchen: Accept", 501);
+	app_button(a, BTN_PTT, true, 502);
+	assert_true(app_talking(a));
+	app_disconnected(a, 600);
+	assert_int_equal(app_call_state(a), CALL_NONE);
+	assert_false(app_talking(a));
+	login(2000); /* back, button still held: idle in #Lobby, not talking */
+	assert_false(app_talking(a));
+	app_button(a, BTN_PTT, false, 2100);
+	app_button(a, BTN_PTT, true, 2200);
+	assert_true(app_talking(a));
+}
+
 static void test_incoming_call(void **state)
 {
 	(void)state;
@@ -343,6 +378,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_login_and_join, teardown),
 	    cmocka_unit_test_teardown(test_ptt, teardown),
 	    cmocka_unit_test_teardown(test_outgoing_call, teardown),
+	    cmocka_unit_test_teardown(test_call_end_under_held_ptt, teardown),
 	    cmocka_unit_test_teardown(test_incoming_call, teardown),
 	    cmocka_unit_test_teardown(test_auto_accept, teardown),
 	    cmocka_unit_test_teardown(test_reconnect_backoff_and_rejoin, teardown),
