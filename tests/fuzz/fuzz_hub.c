@@ -19,9 +19,18 @@
 
 #include "hub.h"
 #include "hubfake.h"
+#include "log.h"
 #include "rtp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	log_setup("fuzz_hub", LOG_ERR); /* a line per login would be most of the work */
+	return 0;
+}
 
 static struct hubfake fk[3];
 static struct sockaddr_in addr[3];
