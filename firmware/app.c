@@ -17,7 +17,9 @@ struct app {
 	enum app_call call;
 	char peer[IC_NICK_MAX + 1];
 	bool ptt, tx, have_voice;
-	bool ptt_hold_off; /* a call ended under a held button: wait for its release */
+	bool ptt_hold_off;    /* a call ended under a held button: wait for its release */
+	bool voice_ok;	      /* the server has answered on the voice path */
+	uint64_t ka_retry_ms; /* keepalive interval until it does (doubling) */
 	/* rooms in join order (the last is the voice room), and what to rejoin after a
 	 * reconnect */
 	char rooms[IC_ROOMS_PER_CLIENT][IC_ROOM_MAX + 1];
@@ -256,7 +258,7 @@ static void logged_in(struct app *a)
 		start_tx(a);
 }
 
-static void on_voice(struct app *a, const char *args)
+static void on_voice(struct app *a, const char *args, uint64_t now)
 {
 	unsigned port, ssrc;
 	char tok[2 * IC_TOKEN_LEN + 1];
@@ -276,7 +278,13 @@ static void on_voice(struct app *a, const char *args)
 		act->token[i] = (uint8_t)b;
 	}
 	a->have_voice = true;
-	push(a, ACT_KEEPALIVE); /* opens the voice path at once */
+	/* the keepalive opens the voice path at once; one lost on the way would leave us
+	 * deaf until the next, so it is repeated, soon at first, until the server answers
+	 */
+	a->voice_ok = false;
+	a->ka_retry_ms = APP_KEEPALIVE_RETRY_MS;
+	push(a, ACT_KEEPALIVE);
+	a->keepalive_at = now + a->ka_retry_ms;
 }
 
 static void on_talk(struct app *a, const char *who, const char *what)
@@ -324,7 +332,7 @@ void app_line(struct app *a, const char *line, uint64_t now)
 	if (!strcasecmp(m.verb_text, "PING")) {
 		sendf(a, "PONG: %s", m.args ? m.args : "");
 	} else if (!strcasecmp(m.verb_text, "VOICE")) {
-		on_voice(a, m.args);
+		on_voice(a, m.args, now);
 	} else if (!strcasecmp(m.verb_text, "JOINED") && m.args) {
 		room_joined(a, m.args);
 		if (a->conn != APP_ONLINE)
@@ -418,7 +426,13 @@ uint64_t app_tick(struct app *a, uint64_t now)
 	if (a->have_voice && !a->tx) {
 		if (now >= a->keepalive_at) {
 			push(a, ACT_KEEPALIVE);
-			a->keepalive_at = now + APP_KEEPALIVE_MS;
+			if (!a->voice_ok) {
+				a->ka_retry_ms = a->ka_retry_ms * 2 > APP_KEEPALIVE_MS
+						     ? APP_KEEPALIVE_MS
+						     : a->ka_retry_ms * 2;
+			}
+			a->keepalive_at =
+			    now + (a->voice_ok ? APP_KEEPALIVE_MS : a->ka_retry_ms);
 		}
 		if (a->keepalive_at < next)
 			next = a->keepalive_at;
@@ -428,6 +442,16 @@ uint64_t app_tick(struct app *a, uint64_t now)
 
 void app_voice_sent(struct app *a, uint64_t now)
 {
+	/* until the server has answered, the retry schedule stands */
+	if (a->voice_ok)
+		a->keepalive_at = now + APP_KEEPALIVE_MS;
+}
+
+void app_voice_heard(struct app *a, uint64_t now)
+{
+	if (a->voice_ok || !a->have_voice)
+		return;
+	a->voice_ok = true;
 	a->keepalive_at = now + APP_KEEPALIVE_MS;
 }
 

@@ -16,6 +16,8 @@
 #define APP_BACKOFF_MAX_MS                                                               \
 	30000		      /* ... doubling up to 30 s, each with up to 25 % jitter */
 #define APP_KEEPALIVE_MS 5000 /* a voice keepalive every 5 s while not talking */
+#define APP_KEEPALIVE_RETRY_MS                                                           \
+	200 /* until the server answers one: 200 ms, doubling up to APP_KEEPALIVE_MS */
 
 enum app_conn { APP_DISCONNECTED, APP_CONNECTING, APP_ONLINE };
 enum app_call { CALL_NONE, CALL_RINGING_OUT, CALL_RINGING_IN, CALL_IN_CALL };
@@ -75,6 +77,9 @@ void app_call(struct app *a, const char *nick, uint64_t now);
 uint64_t app_tick(struct app *a, uint64_t now);
 /* A voice packet was sent (talk or keepalive): the keepalive timer restarts. */
 void app_voice_sent(struct app *a, uint64_t now);
+/* A packet came from the server on the voice path (the answer to a keepalive, or voice):
+ * the path is open, keepalives drop to one every APP_KEEPALIVE_MS. */
+void app_voice_heard(struct app *a, uint64_t now);
 
 /* Take the next queued action; false when there is none. */
 bool app_next(struct app *a, struct app_act *out);

@@ -548,11 +548,17 @@ void srv_restart(struct srv *s)
 void client_start(struct proc *p, const struct srv *s, const char *nick,
 		  const char *const *extra)
 {
-	static char server[32];
+	client_start_via(p, "127.0.0.1", s->port, nick, extra);
+}
+
+void client_start_via(struct proc *p, const char *host, unsigned port, const char *nick,
+		      const char *const *extra)
+{
+	static char server[64];
 	char *argv[40];
 	int n = 0;
 
-	snprintf(server, sizeof(server), "127.0.0.1:%u", s->port);
+	snprintf(server, sizeof(server), "%s:%u", host, port);
 	argv[n++] = getenv("INTERCOM");
 	assert_non_null(argv[0]);
 	argv[n++] = "--server";

@@ -14,66 +14,9 @@
 #include <cmocka.h>
 
 #include "harness.h"
-#include "wav.h"
+#include "speech.h"
 
 static char in_wav[64];
-
-/* A voice-like test signal, 4 s: a gliding pitch with a harmonic, in syllables of random
- * length and loudness (so it has one true alignment, unlike a steady periodic signal). */
-static void make_input(void)
-{
-	struct wav *w;
-	char err[256];
-	int16_t buf[480];
-	uint32_t rng = 7;
-	double env = 0, target = 0;
-	int left = 0;
-
-	snprintf(in_wav, sizeof(in_wav), "/tmp/itest-in-%d.wav", (int)getpid());
-	assert_int_equal(wav_open_write(&w, in_wav, err, sizeof(err)), 0);
-	for (int f = 0; f < 400; f++) {
-		if (--left <= 0) { /* a new syllable (or pause) every 60-250 ms */
-			rng = rng * 1103515245u + 12345u;
-			left = 6 + (int)((rng >> 16) % 20);
-			target = ((rng >> 8) & 3) ? 0.3 + ((rng >> 4) & 7) / 10.0 : 0;
-		}
-		for (int i = 0; i < 480; i++) {
-			double t = (f * 480 + i) / 48000.0;
-			double f0 = 180 + 40 * sin(2 * M_PI * 0.7 * t);
-
-			env += (target - env) * 0.002;
-			buf[i] = (int16_t)(7000 * env *
-					   (sin(2 * M_PI * f0 * t) +
-					    0.6 * sin(2 * M_PI * 2 * f0 * t)));
-		}
-		assert_int_equal(wav_write(w, buf, 480), 0);
-	}
-	assert_int_equal(wav_close(w), 0);
-}
-
-/* wavdelay's verdict on how OUT matches IN[from, to): the waveform correlation at the
- * best delay, and (in *env) the correlation of the energy envelopes. */
-static double similarity(const char *out, const struct proc *talker,
-			 const struct proc *ear, const char *from, const char *to,
-			 double *delay, double *env)
-{
-	char t0a[32], cmd[512], line[128];
-	FILE *f;
-	double c = 0;
-	long long off = (long long)log_value(proc_log(ear), "started at ") -
-			(long long)log_value(proc_log(talker), "started at ");
-
-	snprintf(t0a, sizeof(t0a), "%lld", off);
-	snprintf(cmd, sizeof(cmd), "%s %s %s --offset-ms %s --from %s --to %s",
-		 getenv("WAVDELAY"), in_wav, out, t0a, from, to);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	if (fgets(line, sizeof(line), f))
-		sscanf(line, "delay_ms=%lf correlation=%*f envelope=%lf windowed=%lf",
-		       delay, env, &c);
-	pclose(f);
-	return c;
-}
 
 static void test_room_speech(void **state)
 {
@@ -94,7 +37,7 @@ static void test_room_speech(void **state)
 	double c, delay = 0, env = 0;
 
 	(void)state;
-	make_input();
+	speech_make(in_wav, sizeof(in_wav), 4);
 	snprintf(out, sizeof(out), "/tmp/itest-out-%d.wav", (int)getpid());
 	srv_start(&srv, NULL);
 	client_start(&ear, &srv, "Ear", e_args);
@@ -107,7 +50,7 @@ static void test_room_speech(void **state)
 	print_message("room: sent %llu, played %llu\n", sent, got);
 	assert_true(sent >= 140 && sent <= 152); /* 3 s of 20 ms frames */
 	assert_true(got * 100 >= sent * 95);	 /* >= 95 % of the frames arrived */
-	c = similarity(out, &talk, &ear, "0.7", "3.5", &delay, &env);
+	c = speech_similarity(in_wav, out, &talk, &ear, "0.7", "3.5", &delay, &env);
 	print_message(
 	    "room: waveform correlation %.3f, envelope %.3f, mouth-to-ear %.1f ms\n", c,
 	    env, delay);
@@ -132,7 +75,7 @@ static void test_private_call(void **state)
 	double delay = 0, env = 0;
 
 	(void)state;
-	make_input();
+	speech_make(in_wav, sizeof(in_wav), 4);
 	snprintf(out, sizeof(out), "/tmp/itest-callee-%d.wav", (int)getpid());
 	snprintf(out3, sizeof(out3), "/tmp/itest-third-%d.wav", (int)getpid());
 	srv_start(&srv, NULL);
@@ -146,7 +89,8 @@ static void test_private_call(void **state)
 	assert_non_null(strstr(proc_log(&callee), "in call with Caller"));
 	assert_true(log_value(proc_log(&callee), "frames ") * 100 >=
 		    log_value(proc_log(&caller), "voice: sent ") * 95);
-	assert_true(similarity(out, &caller, &callee, "1.3", "3.6", &delay, &env) > 0.7);
+	assert_true(speech_similarity(in_wav, out, &caller, &callee, "1.3", "3.6", &delay,
+				      &env) > 0.7);
 	assert_true(env > 0.9);
 	/* the third client in the same room heard nothing of it */
 	assert_int_equal(log_value(proc_log(&third), "received "), 0);
@@ -175,7 +119,7 @@ static void test_server_crash_and_restart(void **state)
 	unsigned long long got;
 
 	(void)state;
-	make_input();
+	speech_make(in_wav, sizeof(in_wav), 4);
 	snprintf(out, sizeof(out), "/tmp/itest-restart-%d.wav", (int)getpid());
 	srv_start(&srv, NULL);
 	client_start(&ear, &srv, "Ear", e_args);
@@ -266,7 +210,7 @@ static void test_crash_during_room_talk(void **state)
 	uint64_t restart, back = 0, voice = 0;
 
 	(void)state;
-	make_input();
+	speech_make(in_wav, sizeof(in_wav), 4);
 	srv_start(&srv, NULL);
 	client_start(&ear, &srv, "Ear", e_args);
 	client_start(&talk, &srv, "Mouth", t_args);
@@ -308,7 +252,7 @@ static void test_crash_during_call(void **state)
 	const char *after;
 
 	(void)state;
-	make_input();
+	speech_make(in_wav, sizeof(in_wav), 4);
 	srv_start(&srv, NULL);
 	client_start(&callee, &srv, "Callee", b_args);
 	usleep(300000);

@@ -96,6 +96,7 @@ static void login(uint64_t now)
 	app_line(a, "ACCEPT: srv", now);
 	app_line(a, "VOICE: 6060 1234 0102030405060708", now);
 	EXPECT("VOICE 6060 1234 01..08|KEEPALIVE|");
+	app_voice_heard(a, now); /* the server answers the keepalive */
 	app_line(a, "PING: 99", now);
 	EXPECT("SEND PONG: 99|");
 	assert_int_equal(app_conn_state(a), APP_CONNECTING);
@@ -345,6 +346,32 @@ static void test_rejoin_lobby_order_and_part(void **state)
 	EXPECT("SEND JOIN: #A|SEND PART: #Lobby|TONE connected|LED POWER on|");
 }
 
+/* The first keepalive (or its answer) is lost: it is repeated at 200 ms, doubling, until
+ * the server answers; then one every 5 s. */
+static void test_keepalive_retried_until_answered(void **state)
+{
+	(void)state;
+	start("", "", false);
+	drain();
+	app_connected(a, 0);
+	app_line(a, "ACCEPT: srv", 0);
+	app_line(a, "VOICE: 6060 1234 0102030405060708", 0);
+	EXPECT("SEND CONNECT: \"Door\" \"Front Door\" 1.0.0|VOICE 6060 1234 "
+	       "01..08|KEEPALIVE|");
+	app_voice_sent(a, 0); /* the client sent it: the retry schedule stands */
+	assert_int_equal(app_tick(a, 199), 200);
+	EXPECT("");
+	assert_int_equal(app_tick(a, 200), 600);
+	EXPECT("KEEPALIVE|");
+	assert_int_equal(app_tick(a, 600), 1400);
+	EXPECT("KEEPALIVE|");
+	app_voice_heard(a, 700); /* answered */
+	assert_int_equal(app_tick(a, 1400), 5700);
+	EXPECT("");
+	assert_int_equal(app_tick(a, 5700), 10700);
+	EXPECT("KEEPALIVE|");
+}
+
 static void test_keepalive_and_nick_in_use(void **state)
 {
 	(void)state;
@@ -383,6 +410,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_auto_accept, teardown),
 	    cmocka_unit_test_teardown(test_reconnect_backoff_and_rejoin, teardown),
 	    cmocka_unit_test_teardown(test_rejoin_lobby_order_and_part, teardown),
+	    cmocka_unit_test_teardown(test_keepalive_retried_until_answered, teardown),
 	    cmocka_unit_test_teardown(test_keepalive_and_nick_in_use, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
