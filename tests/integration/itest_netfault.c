@@ -70,7 +70,8 @@ static void run(const char *const *impair_args, const char *talk_for,
 	assert_int_equal(proc_wait(&ear, 60000), 0);
 	kill(imp.pid, SIGTERM);
 	waitpid(imp.pid, &status, 0);
-	snprintf(elog, sizeof(elog), "%s", proc_log(&ear)); /* proc_log's buffer is reused */
+	snprintf(elog, sizeof(elog), "%s",
+		 proc_log(&ear)); /* proc_log's buffer is reused */
 	log = elog;
 	memset(r, 0, sizeof(*r));
 	r->sent = log_value(proc_log(&talk), "voice: sent ");

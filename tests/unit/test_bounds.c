@@ -79,8 +79,8 @@ static void test_every_limit_at_once(void **state)
 	for (int i = 0; i < N; i++) {
 		snprintf(nick[i], sizeof(nick[i]), "c%031d", i);
 		assert_int_equal(hub_open(h, &fk[i].tp, "bounds", now, &fk[i].s), 0);
-		snprintf(line, sizeof(line), "CONNECT: \"%.32s\" \"%.64s\" 1.0.0\n", nick[i],
-			 real);
+		snprintf(line, sizeof(line), "CONNECT: \"%.32s\" \"%.64s\" 1.0.0\n",
+			 nick[i], real);
 		put(h, i, line, now);
 		assert_true(hubfake_find(&fk[i], "PING: ", line, sizeof(line)));
 		memmove(line, "PONG", 4);
@@ -138,8 +138,8 @@ static void test_every_limit_at_once(void **state)
 	    N, rooms + 1, queued, base, full, (double)(full - base) / N,
 	    WORST_PER_CLIENT / 1024);
 #if !defined(__SANITIZE_ADDRESS__)
-	/* the queues really hold their bytes (not a lazy promise of memory; a little of it
-	 * may reuse what the smaller queues it grew from gave back) ... */
+	/* the queues really hold their bytes (not a lazy promise of memory; a little of
+	 * it may reuse what the smaller queues it grew from gave back) ... */
 	assert_true((full - base) * 1024 >= (long)N * (long)queued / 10 * 9);
 	/* ... and nothing else grows per client beyond the documented worst case */
 	assert_true((full - base) * 1024 <= (long)N * WORST_PER_CLIENT);
