@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "rtp.h"
 
 #ifndef INTERCOMD_PATH
@@ -53,89 +54,6 @@ struct result {
 	uint64_t in, copies_out, delivered, expected;
 	double cpu_s, rss_mb;
 };
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static struct sockaddr_in lo(unsigned port)
-{
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)port);
-	return a;
-}
-
-static unsigned free_port(void)
-{
-	struct sockaddr_in a = lo(0);
-	socklen_t l = sizeof(a);
-	int u = socket(AF_INET, SOCK_DGRAM, 0);
-	unsigned p;
-
-	bind(u, (struct sockaddr *)&a, sizeof(a));
-	getsockname(u, (struct sockaddr *)&a, &l);
-	p = ntohs(a.sin_port);
-	close(u);
-	return p;
-}
-
-/* CPU seconds of pid: /proc/PID/schedstat (nanoseconds on CPU) where the kernel has it,
- * else utime + stime from /proc/PID/stat (clock ticks: too coarse for short runs). */
-static double proc_cpu(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	unsigned long long ns;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	f = fopen(path, "r");
-	if (f) {
-		int ok = fscanf(f, "%llu", &ns) == 1;
-
-		fclose(f);
-		if (ok)
-			return (double)ns * 1e-9;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			 &ut, &st) != 2)
-		return 0;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static double proc_hwm_mb(pid_t pid)
-{
-	char path[64], line[256];
-	double kb = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "VmHWM:", 6))
-			kb = atof(line + 6);
-	}
-	fclose(f);
-	return kb / 1024.0;
-}
 
 static void send_line(struct client *c, const char *s)
 {
@@ -194,7 +112,7 @@ static void voice_send(struct client *c, unsigned port, size_t len, bool marker)
 {
 	uint8_t pkt[256], payload[PAYLOAD];
 	struct rtp_hdr h = {marker, IC_RTP_PT_OPUS, c->seq++, c->ts, c->ssrc};
-	struct sockaddr_in a = lo(port);
+	struct sockaddr_in a = bench_lo(port);
 	int n;
 
 	memset(payload, 0xa5, sizeof(payload));
@@ -238,40 +156,24 @@ static int run(const char *server, unsigned n, unsigned k, double secs,
 {
 	struct client *cl = calloc(n, sizeof(*cl));
 	struct pollfd *pfd = calloc(2 * n, sizeof(*pfd));
-	unsigned port = free_port(), ready;
-	char portstr[16], maxstr[16], logpath[64];
+	unsigned port = bench_free_port(), ready;
+	char logpath[64];
 	double t0, cpu0, next, interval;
 	uint64_t sent = 0;
 	pid_t pid;
-	int status, logfd;
+	int status;
 
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	snprintf(maxstr, sizeof(maxstr), "%u", n < 1000 ? n : 1000);
 	snprintf(logpath, sizeof(logpath), "/tmp/bench_relay-%d.log", (int)getpid());
-	logfd = open(logpath, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(logfd, 2);
-		execl(server, server, "--bind", "127.0.0.1", "--port", portstr,
-		      "--max-clients", maxstr, (char *)NULL);
-		_exit(127);
-	}
-	close(logfd);
-	for (int tries = 0; tries < 200; tries++) { /* wait until it listens */
-		struct sockaddr_in a = lo(port);
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-
-		close(fd);
-		if (ok)
-			break;
-		usleep(10000);
+	pid = bench_start_server(server, port, n < 1000 ? n : 1000, logpath);
+	if (pid < 0) {
+		fprintf(stderr, "bench_relay: %s did not start (see %s)\n", server,
+			logpath);
+		return -1;
 	}
 	/* log in, 50 at a time, draining every socket as we go (each login sends every
 	 * #Lobby member a USERLIST) */
 	for (unsigned i = 0; i < n; i++) {
-		struct sockaddr_in a = lo(port), u = lo(0);
+		struct sockaddr_in a = bench_lo(port), u = bench_lo(0);
 		char line[96];
 
 		cl[i].fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -288,7 +190,7 @@ static int run(const char *server, unsigned n, unsigned k, double secs,
 		if (i % 50 == 49)
 			pump(cl, i + 1, pfd, 1);
 	}
-	t0 = mono();
+	t0 = bench_mono();
 	do {
 		pump(cl, n, pfd, 10);
 		ready = 0;
@@ -298,7 +200,7 @@ static int run(const char *server, unsigned n, unsigned k, double secs,
 					   false); /* keepalive: voice address */
 			ready += cl[i].registered;
 		}
-	} while (ready < n && mono() - t0 < 60);
+	} while (ready < n && bench_mono() - t0 < 60);
 	if (ready < n) {
 		fprintf(stderr, "bench_relay: only %u of %u clients ready\n", ready, n);
 		return -1;
@@ -306,12 +208,12 @@ static int run(const char *server, unsigned n, unsigned k, double secs,
 	for (unsigned i = 0; i < n; i++)
 		cl[i].got = 0;
 	/* talk: K talkers, staggered across the 20 ms frame */
-	cpu0 = proc_cpu(pid);
+	cpu0 = bench_proc_cpu(pid);
 	interval = 0.020 / k;
-	t0 = mono();
+	t0 = bench_mono();
 	next = t0;
-	while (mono() - t0 < secs) {
-		double now = mono();
+	while (bench_mono() - t0 < secs) {
+		double now = bench_mono();
 
 		while (now >= next) {
 			struct client *c = &cl[sent % k];
@@ -322,10 +224,10 @@ static int run(const char *server, unsigned n, unsigned k, double secs,
 		}
 		pump(cl, n, pfd, (int)((next - now) * 1000) + 1);
 	}
-	for (double until = mono() + 0.3; mono() < until;)
+	for (double until = bench_mono() + 0.3; bench_mono() < until;)
 		pump(cl, n, pfd, 20);
-	res->cpu_s = proc_cpu(pid) - cpu0;
-	res->rss_mb = proc_hwm_mb(pid);
+	res->cpu_s = bench_proc_cpu(pid) - cpu0;
+	res->rss_mb = bench_proc_kb(pid, "VmHWM:") / 1024.0;
 	res->n = n;
 	res->k = k;
 	res->secs = secs;

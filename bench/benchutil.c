@@ -1,0 +1,129 @@
+#include "benchutil.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+double bench_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct sockaddr_in bench_lo(unsigned port)
+{
+	struct sockaddr_in a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	return a;
+}
+
+unsigned bench_free_port(void)
+{
+	struct sockaddr_in a = bench_lo(0);
+	socklen_t l = sizeof(a);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	unsigned p;
+
+	bind(u, (struct sockaddr *)&a, sizeof(a));
+	getsockname(u, (struct sockaddr *)&a, &l);
+	p = ntohs(a.sin_port);
+	close(u);
+	return p;
+}
+
+pid_t bench_start_server(const char *path, unsigned port, unsigned max,
+			 const char *logpath)
+{
+	char portstr[16], maxstr[16];
+	int logfd = open(logpath, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	pid_t pid;
+
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	snprintf(maxstr, sizeof(maxstr), "%u", max);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (logfd >= 0)
+			dup2(logfd, 2);
+		execl(path, path, "--bind", "127.0.0.1", "--port", portstr,
+		      "--max-clients", maxstr, (char *)NULL);
+		_exit(127);
+	}
+	if (logfd >= 0)
+		close(logfd);
+	if (pid < 0)
+		return -1;
+	for (int tries = 0; tries < 500; tries++) { /* wait until it listens */
+		struct sockaddr_in a = bench_lo(port);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+		close(fd);
+		if (ok)
+			return pid;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	return -1;
+}
+
+double bench_proc_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	unsigned long long ns;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		int ok = fscanf(f, "%llu", &ns) == 1;
+
+		fclose(f);
+		if (ok)
+			return (double)ns * 1e-9;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+double bench_proc_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	double kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, field, strlen(field)))
+			kb = atof(line + strlen(field));
+	}
+	fclose(f);
+	return kb;
+}

@@ -1,0 +1,24 @@
+/* benchutil.h: what the bench programs share: the clock, loopback addresses, the
+ * intercomd they start, and what /proc says of it. */
+#ifndef IC_BENCHUTIL_H
+#define IC_BENCHUTIL_H
+
+#include <netinet/in.h>
+#include <sys/types.h>
+
+/* Seconds on the monotonic clock. */
+double bench_mono(void);
+/* 127.0.0.1:port. */
+struct sockaddr_in bench_lo(unsigned port);
+/* A loopback port free right now (for both TCP and UDP, as intercomd needs). */
+unsigned bench_free_port(void);
+/* Start intercomd (path) on 127.0.0.1:port with --max-clients max and its stderr in
+ * logpath; waits until it accepts connections. Returns its pid, or -1. */
+pid_t bench_start_server(const char *path, unsigned port, unsigned max,
+			 const char *logpath);
+/* CPU seconds pid has used (/proc/PID/schedstat, else utime + stime). */
+double bench_proc_cpu(pid_t pid);
+/* A /proc/PID/status field in kB ("VmRSS:", "VmHWM:"), or 0. */
+double bench_proc_kb(pid_t pid, const char *field);
+
+#endif
