@@ -136,7 +136,7 @@ server)
 	exec build/server-only/intercomd "$@"
 	;;
 test)
-	need cmake make gcc libc6-dev pkg-config libcmocka-dev libopus-dev libasound2-dev libgpiod-dev valgrind cppcheck \
+	need cmake make gcc libc6-dev pkg-config libcmocka-dev libopus-dev libasound2-dev libgpiod-dev valgrind cppcheck iproute2 \
 		clang-format
 	say "checking format (clang-format) and static analysis (cppcheck)"
 	files=$(git ls-files '*.c' '*.h' 2>/dev/null ||

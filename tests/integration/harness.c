@@ -548,24 +548,26 @@ void srv_restart(struct srv *s)
 void client_start(struct proc *p, const struct srv *s, const char *nick,
 		  const char *const *extra)
 {
-	client_start_via(p, "127.0.0.1", s->port, nick, extra);
+	client_start_in(p, NULL, "127.0.0.1", s->port, nick, extra);
 }
 
-void client_start_via(struct proc *p, const char *host, unsigned port, const char *nick,
-		      const char *const *extra)
+void client_start_in(struct proc *p, const char *const *prefix, const char *host,
+		     unsigned port, const char *nick, const char *const *extra)
 {
 	static char server[64];
-	char *argv[40];
+	char *argv[48];
 	int n = 0;
 
 	snprintf(server, sizeof(server), "%s:%u", host, port);
+	for (int i = 0; prefix && prefix[i] && n < 8; i++)
+		argv[n++] = (char *)prefix[i];
 	argv[n++] = getenv("INTERCOM");
-	assert_non_null(argv[0]);
+	assert_non_null(argv[n - 1]);
 	argv[n++] = "--server";
 	argv[n++] = server;
 	argv[n++] = "--nick";
 	argv[n++] = (char *)nick;
-	for (int i = 0; extra[i] && n < 39; i++)
+	for (int i = 0; extra[i] && n < 47; i++)
 		argv[n++] = (char *)extra[i];
 	argv[n] = NULL;
 	proc_start(p, argv);

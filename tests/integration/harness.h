@@ -100,10 +100,10 @@ const char *proc_log(const struct proc *p);
 /* Start $INTERCOM --server 127.0.0.1:PORT --nick NICK extra... (NULL-terminated). */
 void client_start(struct proc *p, const struct srv *s, const char *nick,
 		  const char *const *extra);
-/* The same with the server at host:port (a link in between, such as tests/tools/impair).
- */
-void client_start_via(struct proc *p, const char *host, unsigned port, const char *nick,
-		      const char *const *extra);
+/* The same with the server at host:port, the command after prefix (NULL-terminated, or
+ * NULL: none), such as "ip netns exec NAME". */
+void client_start_in(struct proc *p, const char *const *prefix, const char *host,
+		     unsigned port, const char *nick, const char *const *extra);
 /* The number after key in a log (asserts that key is there). */
 unsigned long long log_value(const char *log, const char *key);
 /* SIGKILL the server (a crash) and start it again on the same port and flags. */
