@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "benchutil.h"
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -28,21 +30,10 @@ uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static struct sockaddr_in loopback(unsigned port)
-{
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)port);
-	return a;
-}
-
 unsigned free_port(void)
 {
 	for (int tries = 0; tries < 50; tries++) {
-		struct sockaddr_in a = loopback(0);
+		struct sockaddr_in a = bench_lo(0);
 		socklen_t l = sizeof(a);
 		int u = socket(AF_INET, SOCK_DGRAM, 0),
 		    t = socket(AF_INET, SOCK_STREAM, 0);
@@ -94,7 +85,7 @@ static void collect(const char **args, int max, int skip, const char *first, va_
 
 static bool try_connect(unsigned port)
 {
-	struct sockaddr_in a = loopback(port);
+	struct sockaddr_in a = bench_lo(port);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	bool ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 
@@ -203,7 +194,7 @@ int srv_run(char *out, size_t outlen, ...)
 
 void cli_connect(struct cli *c, const struct srv *s)
 {
-	struct sockaddr_in a = loopback(s->port);
+	struct sockaddr_in a = bench_lo(s->port);
 
 	memset(c, 0, sizeof(*c));
 	c->ufd = -1;
@@ -414,7 +405,7 @@ void cli_login(struct cli *c, const struct srv *s, const char *nick)
 
 void cli_udp_open(struct cli *c)
 {
-	struct sockaddr_in a = loopback(0);
+	struct sockaddr_in a = bench_lo(0);
 
 	c->ufd = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(c->ufd >= 0);
@@ -429,7 +420,7 @@ void cli_udp_reopen(struct cli *c)
 
 void cli_voice_raw(struct cli *c, const void *pkt, size_t len)
 {
-	struct sockaddr_in a = loopback(c->uport);
+	struct sockaddr_in a = bench_lo(c->uport);
 
 	assert_int_equal(sendto(c->ufd, pkt, len, 0, (struct sockaddr *)&a, sizeof(a)),
 			 (ssize_t)len);
