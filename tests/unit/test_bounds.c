@@ -63,6 +63,7 @@ static void test_every_limit_at_once(void **state)
 	uint64_t now = 1000;
 	long base, full, after;
 	size_t queued, linelen, textlen;
+	bool measured;
 	unsigned rooms = 0;
 
 	(void)state;
@@ -137,13 +138,21 @@ static void test_every_limit_at_once(void **state)
 	    "%ld KiB, %.1f KiB per client (documented worst case %d KiB)\n",
 	    N, rooms + 1, queued, base, full, (double)(full - base) / N,
 	    WORST_PER_CLIENT / 1024);
-#if !defined(__SANITIZE_ADDRESS__)
+	/* under a sanitizer (its quarantine keeps freed memory) or an emulator (its own
+	 * memory counts in the process's RSS) the figures are not the server's */
+	measured = !getenv("IC_RSS_UNRELIABLE");
+#if defined(__SANITIZE_ADDRESS__)
+	measured = false;
+#endif
+	if (!measured)
+		print_message("bounds: memory figures not checked here (%s)\n",
+			      getenv("IC_RSS_UNRELIABLE") ? getenv("IC_RSS_UNRELIABLE")
+							  : "AddressSanitizer");
 	/* the queues really hold their bytes (not a lazy promise of memory; a little of
 	 * it may reuse what the smaller queues it grew from gave back) ... */
-	assert_true((full - base) * 1024 >= (long)N * (long)queued / 10 * 9);
+	assert_true(!measured || (full - base) * 1024 >= (long)N * (long)queued / 10 * 9);
 	/* ... and nothing else grows per client beyond the documented worst case */
-	assert_true((full - base) * 1024 <= (long)N * WORST_PER_CLIENT);
-#endif
+	assert_true(!measured || (full - base) * 1024 <= (long)N * WORST_PER_CLIENT);
 	/* everyone leaves: the memory goes back */
 	for (int i = 0; i < N; i++)
 		hub_hangup(h, fk[i].s, "test over");
@@ -152,9 +161,8 @@ static void test_every_limit_at_once(void **state)
 	print_message(
 	    "bounds: after everyone left: RSS %ld KiB (%+ld KiB from the start)\n", after,
 	    after - base);
-#if !defined(__SANITIZE_ADDRESS__)
-	assert_true(after - base <= 8 * 1024); /* docs/LIMITS.md: within 8 MiB */
-#endif
+	assert_true(!measured ||
+		    after - base <= 8 * 1024); /* docs/LIMITS.md: within 8 MiB */
 	hub_free(h);
 	free(fk);
 }
