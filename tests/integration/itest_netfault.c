@@ -164,8 +164,6 @@ static void run(const char *const *impair_args, const char *talk_for,
 	int n = 5, status;
 	double delay = 0;
 
-	if (lan_why)
-		skip();
 	assert_non_null(srv_argv[0]);
 	assert_non_null(imp_argv[0]);
 	for (int i = 0; impair_args[i] && n < 23; i++)
@@ -233,8 +231,6 @@ static void report(const char *name, const struct result *r)
 static int setup(void **state)
 {
 	(void)state;
-	if (!lan_up())
-		print_message("network faults: SKIPPED: %s\n", lan_why);
 	speech_make(in_wav, sizeof(in_wav), 18); /* the flap test talks past 13 s */
 	print_message("| condition | sent | received | frames | FEC | concealed | late | "
 		      "jitter-buffer hold | waveform | envelope |\n");
@@ -362,5 +358,11 @@ int main(void)
 	    cmocka_unit_test(test_loss_and_jitter),
 	    cmocka_unit_test(test_link_flap),
 	};
+
+	/* no LAN to fault: skipped, and ctest says so (SKIP_RETURN_CODE), not "Passed" */
+	if (!lan_up()) {
+		printf("network faults: SKIPPED: %s\n", lan_why);
+		return 77;
+	}
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
