@@ -9,6 +9,11 @@
  *
  *   bench_relay [-n N] [-k K] [-d SECONDS] [--server PATH]
  *   bench_relay --matrix          N = 10, 100, 500 with K = 1 and 5, 10 s each
+ *   bench_relay --compare [-n N] [-k K] [-d SECONDS]
+ *       the same load, in one run, on intercomd, on the bare fan-out floor
+ *       (shared/perf/fwdbench.c: batched, and one sendmmsg per packet) and on murmurd
+ *       when it is installed (shared/peers/mumble_load.py, Mumble's TCP voice path);
+ *       prints CPU per copy for each, delivered/expected, peak RSS and the ratios
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,10 +33,17 @@
 #include <unistd.h>
 
 #include "benchutil.h"
+#include "peers.h"
 #include "rtp.h"
 
 #ifndef INTERCOMD_PATH
 #define INTERCOMD_PATH "intercomd"
+#endif
+#ifndef FWDBENCH_PATH
+#define FWDBENCH_PATH "" /* shared/perf/fwdbench.c was not there at configure time */
+#endif
+#ifndef MUMBLE_LOAD_PATH
+#define MUMBLE_LOAD_PATH ""
 #endif
 
 #define PAYLOAD 72
@@ -284,12 +296,72 @@ static void print_result(const struct result *r)
 	fflush(stdout);
 }
 
+static void compare_line(const char *name, double us, double delivered, double expected,
+			 double rss_mb, double ours)
+{
+	printf("  %-34s %9.3f %11.0f / %-11.0f %7.2f%%\n", name, us, delivered, expected,
+	       expected > 0 ? 100.0 * delivered / expected : 0.0);
+	if (rss_mb > 0)
+		printf("  %-34s peak RSS %.2f MB\n", "", rss_mb);
+	if (ours > 0 && us > 0)
+		printf("  %-34s intercomd / this = %.2f\n", "", ours / us);
+}
+
+/* intercomd, the floor and murmurd under one load, side by side. */
+static int compare(const char *server, unsigned n, unsigned k, double secs)
+{
+	struct peer_result fb, fp, mm;
+	struct result r;
+	double ours;
+	const char *murmurd =
+	    access("/usr/sbin/murmurd", X_OK) ? NULL : "/usr/sbin/murmurd";
+
+	if (run(server, n, k, secs, &r))
+		return 1;
+	ours = r.copies_out ? r.cpu_s * 1e6 / (double)r.copies_out : 0;
+	printf(
+	    "\ncompare: N = %u clients, K = %u talkers, 20 ms frames, %d-byte payloads, "
+	    "%.0f s\n",
+	    n, k, PAYLOAD, secs);
+	printf("  %-34s %9s %25s %8s\n", "", "us/copy", "delivered / expected", "");
+	printf("  %-34s %9.3f %11llu / %-11llu %7.2f%%\n", "intercomd (UDP)", ours,
+	       (unsigned long long)r.delivered, (unsigned long long)r.expected,
+	       r.expected ? 100.0 * (double)r.delivered / (double)r.expected : 0.0);
+	printf("  %-34s peak RSS %.2f MB\n", "", r.rss_mb);
+	if (!FWDBENCH_PATH[0]) {
+		printf(
+		    "  floor: shared/perf/fwdbench.c was not found when configuring\n");
+	} else {
+		if (!peer_floor(FWDBENCH_PATH, "batch", n, k, secs, PAYLOAD, &fb))
+			compare_line("floor, recvmmsg+sendmmsg batches", fb.us_per_copy,
+				     fb.delivered, fb.expected, 0, ours);
+		if (!peer_floor(FWDBENCH_PATH, "sendmmsg", n, k, secs, PAYLOAD, &fp))
+			compare_line("floor, one sendmmsg per packet", fp.us_per_copy,
+				     fp.delivered, fp.expected, 0, ours);
+		if (n - 1 > 64)
+			printf(
+			    "  %-34s (the floor fans out to at most 64 destinations)\n",
+			    "");
+	}
+	if (!murmurd || !MUMBLE_LOAD_PATH[0]) {
+		printf("  murmurd: not installed (apt-get install mumble-server) or "
+		       "shared/peers/mumble_load.py not found\n");
+	} else if (!peer_murmur(murmurd, MUMBLE_LOAD_PATH, n, k, secs, &mm)) {
+		compare_line("murmurd (TCP voice path, TLS)", mm.us_per_copy,
+			     mm.delivered, mm.expected, mm.rss_mb, 0);
+		if (ours > 0)
+			printf("  %-34s murmurd / intercomd = %.1f\n", "",
+			       mm.us_per_copy / ours);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *server = INTERCOMD_PATH;
 	unsigned n = 100, k = 5;
 	double secs = 10;
-	bool matrix = false;
+	bool matrix = false, cmp = false;
 	struct rlimit rl;
 	struct result r;
 
@@ -304,10 +376,12 @@ int main(int argc, char **argv)
 			server = argv[++i];
 		else if (!strcmp(argv[i], "--matrix"))
 			matrix = true;
+		else if (!strcmp(argv[i], "--compare"))
+			cmp = true;
 		else {
 			fprintf(stderr,
 				"usage: bench_relay [-n N] [-k K] [-d SECONDS] [--server "
-				"PATH] [--matrix]\n");
+				"PATH] [--matrix | --compare]\n");
 			return 2;
 		}
 	}
@@ -323,6 +397,8 @@ int main(int argc, char **argv)
 	printf("bench_relay: %s, 20 ms frames, %d-byte payloads, %.0f s per run\n",
 	       server, PAYLOAD, secs);
 	print_header();
+	if (cmp)
+		return compare(server, n, k, secs);
 	if (!matrix) {
 		if (run(server, n, k, secs, &r))
 			return 1;
