@@ -55,16 +55,18 @@ struct client {
 	uint32_t ssrc;
 	uint8_t token[IC_TOKEN_LEN];
 	bool voice, joined, registered;
+	unsigned joins; /* JOINED lines: #Lobby, then its room */
 	uint16_t seq;
 	uint32_t ts;
 	uint64_t got;
 };
 
 struct result {
-	unsigned n, k;
+	unsigned n, k, rooms;
 	double secs;
 	uint64_t in, copies_out, delivered, expected;
 	double cpu_s, rss_mb;
+	unsigned long long delay_p50, delay_p99; /* the server's own, in µs */
 };
 
 static void send_line(struct client *c, const char *s)
@@ -110,6 +112,7 @@ static void tcp_drain(struct client *c)
 				}
 			} else if (!strncmp(start, "JOINED: ", 8)) {
 				c->joined = true;
+				c->joins++;
 			} else if (!strncmp(start, "ERROR ", 6)) {
 				fprintf(stderr, "bench_relay: server said: %s\n", start);
 			}
@@ -163,9 +166,12 @@ static void pump(struct client *cl, unsigned n, struct pollfd *pfd, int ms)
 	}
 }
 
-static int run(const char *server, unsigned n, unsigned k, double secs,
+/* N clients; with rooms, client i joins #r(i % rooms) and K talk in each room, else all
+ * stay in #Lobby and K talk there. */
+static int run(const char *server, unsigned n, unsigned k, unsigned rooms, double secs,
 	       struct result *res)
 {
+	unsigned talkers = rooms ? k * rooms : k;
 	struct client *cl = calloc(n, sizeof(*cl));
 	struct pollfd *pfd = calloc(2 * n, sizeof(*pfd));
 	unsigned port = bench_free_port(), ready;
@@ -217,20 +223,48 @@ static int run(const char *server, unsigned n, unsigned k, double secs,
 		fprintf(stderr, "bench_relay: only %u of %u clients ready\n", ready, n);
 		return -1;
 	}
+	if (rooms) { /* each into its room, which becomes its voice room */
+		for (unsigned i = 0; i < n; i++) {
+			char line[64];
+
+			snprintf(line, sizeof(line), "JOIN: #r%u\n", i % rooms);
+			send_line(&cl[i], line);
+			if (i % 50 == 49)
+				pump(cl, i + 1, pfd, 1);
+		}
+		t0 = bench_mono();
+		do {
+			pump(cl, n, pfd, 10);
+			ready = 0;
+			for (unsigned i = 0; i < n; i++)
+				ready += cl[i].joins >= 2;
+		} while (ready < n && bench_mono() - t0 < 60);
+		if (ready < n) {
+			fprintf(stderr,
+				"bench_relay: only %u of %u clients in their rooms\n",
+				ready, n);
+			return -1;
+		}
+	}
 	for (unsigned i = 0; i < n; i++)
 		cl[i].got = 0;
-	/* talk: K talkers, staggered across the 20 ms frame */
+	/* talk: the talkers, staggered across the 20 ms frame */
 	cpu0 = bench_proc_cpu(pid);
-	interval = 0.020 / k;
+	interval = 0.020 / talkers;
 	t0 = bench_mono();
 	next = t0;
+	res->expected = 0;
 	while (bench_mono() - t0 < secs) {
 		double now = bench_mono();
 
 		while (now >= next) {
-			struct client *c = &cl[sent % k];
+			unsigned t = (unsigned)(sent % talkers);
+			struct client *c = &cl[t];
 
 			voice_send(c, port, PAYLOAD, c->seq <= 1);
+			/* copies due: everyone else in its room */
+			res->expected +=
+			    rooms ? (n / rooms + (t % rooms < n % rooms) - 1) : n - 1;
 			sent++;
 			next += interval;
 		}
@@ -242,9 +276,9 @@ static int run(const char *server, unsigned n, unsigned k, double secs,
 	res->rss_mb = bench_proc_kb(pid, "VmHWM:") / 1024.0;
 	res->n = n;
 	res->k = k;
+	res->rooms = rooms;
 	res->secs = secs;
 	res->in = sent;
-	res->expected = sent * (n - 1);
 	res->delivered = 0;
 	for (unsigned i = 0; i < n; i++)
 		res->delivered += cl[i].got;
@@ -256,9 +290,14 @@ static int run(const char *server, unsigned n, unsigned k, double secs,
 		unsigned long long a, b, c, d;
 
 		res->copies_out = 0;
+		res->delay_p50 = res->delay_p99 = 0;
 		while (f && fgets(line, sizeof(line), f)) {
 			const char *v = strstr(line, "voice: ");
+			const char *dl = strstr(line, "added delay");
 
+			if (dl && strstr(dl, " p50 "))
+				sscanf(strstr(dl, " p50 "), " p50 %llu us, p99 %llu us",
+				       &res->delay_p50, &res->delay_p99);
 			if (v &&
 			    sscanf(
 				v,
@@ -282,17 +321,23 @@ static int run(const char *server, unsigned n, unsigned k, double secs,
 
 static void print_header(void)
 {
-	printf("%5s %3s %9s %11s %11s %11s %9s %10s %9s\n", "N", "K", "pkts in",
-	       "copies out", "delivered", "expected", "deliv %", "us/copy", "RSS MB");
+	printf("%5s %5s %3s %9s %11s %11s %11s %9s %9s %7s %7s %7s %8s\n", "N", "rooms",
+	       "K", "pkts in", "copies out", "delivered", "expected", "deliv %",
+	       "us/copy", "CPU %", "p50 us", "p99 us", "RSS MB");
 }
 
+/* K is per room with rooms; the CPU share is of one core over the talk; p50/p99 are
+ * the server's own receive -> send delay. */
 static void print_result(const struct result *r)
 {
-	printf("%5u %3u %9llu %11llu %11llu %11llu %8.2f%% %10.3f %9.2f\n", r->n, r->k,
-	       (unsigned long long)r->in, (unsigned long long)r->copies_out,
-	       (unsigned long long)r->delivered, (unsigned long long)r->expected,
+	printf("%5u %5u %3u %9llu %11llu %11llu %11llu %8.2f%% %9.3f %6.1f%% %7llu %7llu "
+	       "%8.2f\n",
+	       r->n, r->rooms ? r->rooms : 1, r->k, (unsigned long long)r->in,
+	       (unsigned long long)r->copies_out, (unsigned long long)r->delivered,
+	       (unsigned long long)r->expected,
 	       r->expected ? 100.0 * (double)r->delivered / (double)r->expected : 0.0,
-	       r->copies_out ? r->cpu_s * 1e6 / (double)r->copies_out : 0.0, r->rss_mb);
+	       r->copies_out ? r->cpu_s * 1e6 / (double)r->copies_out : 0.0,
+	       100.0 * r->cpu_s / r->secs, r->delay_p50, r->delay_p99, r->rss_mb);
 	fflush(stdout);
 }
 
@@ -308,7 +353,8 @@ static void compare_line(const char *name, double us, double delivered, double e
 }
 
 /* intercomd, the floor and murmurd under one load, side by side. */
-static int compare(const char *server, unsigned n, unsigned k, double secs)
+static int compare(const char *server, unsigned n, unsigned k, unsigned rooms,
+		   double secs)
 {
 	struct peer_result fb, fp, mm;
 	struct result r;
@@ -316,7 +362,7 @@ static int compare(const char *server, unsigned n, unsigned k, double secs)
 	const char *murmurd =
 	    access("/usr/sbin/murmurd", X_OK) ? NULL : "/usr/sbin/murmurd";
 
-	if (run(server, n, k, secs, &r))
+	if (run(server, n, k, rooms, secs, &r))
 		return 1;
 	ours = r.copies_out ? r.cpu_s * 1e6 / (double)r.copies_out : 0;
 	printf(
@@ -362,6 +408,7 @@ int main(int argc, char **argv)
 	unsigned n = 100, k = 5;
 	double secs = 10;
 	bool matrix = false, cmp = false;
+	unsigned rooms = 0;
 	struct rlimit rl;
 	struct result r;
 
@@ -378,15 +425,20 @@ int main(int argc, char **argv)
 			matrix = true;
 		else if (!strcmp(argv[i], "--compare"))
 			cmp = true;
+		else if (!strcmp(argv[i], "--rooms") && i + 1 < argc)
+			rooms = (unsigned)atoi(argv[++i]);
 		else {
 			fprintf(stderr,
 				"usage: bench_relay [-n N] [-k K] [-d SECONDS] [--server "
-				"PATH] [--matrix | --compare]\n");
+				"PATH] [--rooms R] [--matrix | --compare]\n");
 			return 2;
 		}
 	}
-	if (n < 2 || n > 1000 || k < 1 || k > n || secs <= 0) {
-		fprintf(stderr, "bench_relay: need 2 <= N <= 1000, 1 <= K <= N, D > 0\n");
+	if (n < 2 || n > 1000 || k < 1 || secs <= 0 ||
+	    (rooms ? k * rooms > n || n / rooms < 2 : k > n)) {
+		fprintf(stderr,
+			"bench_relay: need 2 <= N <= 1000, 1 <= K <= N (K per room "
+			"with --rooms, 2 or more clients a room), D > 0\n");
 		return 2;
 	}
 	/* two sockets per client */
@@ -398,9 +450,9 @@ int main(int argc, char **argv)
 	       server, PAYLOAD, secs);
 	print_header();
 	if (cmp)
-		return compare(server, n, k, secs);
+		return compare(server, n, k, rooms, secs);
 	if (!matrix) {
-		if (run(server, n, k, secs, &r))
+		if (run(server, n, k, rooms, secs, &r))
 			return 1;
 		print_result(&r);
 		return 0;
@@ -410,7 +462,7 @@ int main(int argc, char **argv)
 
 		for (int i = 0; i < 3; i++) {
 			for (int j = 0; j < 2; j++) {
-				if (run(server, ns[i], ks[j], secs, &r))
+				if (run(server, ns[i], ks[j], 0, secs, &r))
 					return 1;
 				print_result(&r);
 			}

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "hist.h"
 #include "hub.h"
 #include "log.h"
 
@@ -34,6 +36,12 @@ struct server {
 	struct mmsghdr rmsg[IC_RX_BATCH];
 	struct iovec riov[IC_RX_BATCH];
 	struct sockaddr_storage rfrom[IC_RX_BATCH];
+	/* each packet's kernel receive time (SO_TIMESTAMPNS) */
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+	} rctl[IC_RX_BATCH];
+	struct hist delay; /* receive -> last copy sent, per relayed packet */
 	uint8_t tx[IC_RTP_MAX];
 	struct voice_dest *dests;
 	struct mmsghdr smsg[IC_TX_BATCH];
@@ -217,6 +225,26 @@ static void voice_send(struct server *srv, size_t len, size_t ndest)
 	}
 }
 
+/* How long a relayed packet spent in the server: from the kernel's receive stamp to
+ * now, when its last copy has been handed to the kernel. */
+static void note_delay(struct server *srv, struct msghdr *mh)
+{
+	struct timespec now, at;
+	struct cmsghdr *cm;
+	int64_t us;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+			memcpy(&at, CMSG_DATA(cm), sizeof(at));
+			clock_gettime(CLOCK_REALTIME, &now);
+			us = (int64_t)(now.tv_sec - at.tv_sec) * 1000000 +
+			     (now.tv_nsec - at.tv_nsec) / 1000;
+			hist_add(&srv->delay, us > 0 ? (uint64_t)us : 0);
+			return;
+		}
+	}
+}
+
 static void udp_event(int fd, int events, void *arg)
 {
 	struct server *srv = arg;
@@ -233,6 +261,8 @@ static void udp_event(int fd, int events, void *arg)
 			srv->rmsg[i].msg_hdr.msg_iovlen = 1;
 			srv->rmsg[i].msg_hdr.msg_name = &srv->rfrom[i];
 			srv->rmsg[i].msg_hdr.msg_namelen = sizeof(srv->rfrom[i]);
+			srv->rmsg[i].msg_hdr.msg_control = srv->rctl[i].buf;
+			srv->rmsg[i].msg_hdr.msg_controllen = sizeof(srv->rctl[i].buf);
 		}
 		n = recvmmsg(fd, srv->rmsg, IC_RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
@@ -246,8 +276,10 @@ static void udp_event(int fd, int events, void *arg)
 			nd = hub_voice(srv->hub, srv->rx[i], len,
 				       (struct sockaddr *)&srv->rfrom[i], mh->msg_namelen,
 				       srv->tx, &olen, srv->dests);
-			if (nd)
+			if (nd) {
 				voice_send(srv, olen, nd);
+				note_delay(srv, mh);
+			}
 		}
 		if (n < IC_RX_BATCH)
 			return;
@@ -330,6 +362,9 @@ static int open_socket(const char *host, unsigned port, int type, int *fdp, char
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+		/* the kernel stamps each packet's arrival: the delay we add is measured
+		 */
+		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	}
 	if (bind(fd, (struct sockaddr *)&ss, len) ||
 	    (type == SOCK_STREAM && listen(fd, 128)))
@@ -407,6 +442,14 @@ void server_free(struct server *srv)
 			 (unsigned long long)st.voice_dropped,
 			 (unsigned long long)st.keepalives,
 			 (unsigned long long)st.voice_copies);
+		if (srv->delay.n)
+			log_info(
+			    "voice: added delay (kernel receive -> last copy sent) p50 "
+			    "%llu us, p99 %llu us, max bucket %llu us, over %llu packets",
+			    (unsigned long long)hist_pct(&srv->delay, 0.50),
+			    (unsigned long long)hist_pct(&srv->delay, 0.99),
+			    (unsigned long long)hist_pct(&srv->delay, 1.0),
+			    (unsigned long long)srv->delay.n);
 		for (int fd = 0; fd <= srv->maxfd; fd++) {
 			if (srv->conns[fd])
 				srv->conns[fd]->srv =
