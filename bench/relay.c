@@ -56,6 +56,7 @@ struct client {
 	uint8_t token[IC_TOKEN_LEN];
 	bool voice, joined, registered;
 	unsigned joins; /* JOINED lines: #Lobby, then its room */
+	int room;	/* with --rooms: its room, joined (and #Lobby left) at login */
 	uint16_t seq;
 	uint32_t ts;
 	uint64_t got;
@@ -113,6 +114,15 @@ static void tcp_drain(struct client *c)
 			} else if (!strncmp(start, "JOINED: ", 8)) {
 				c->joined = true;
 				c->joins++;
+				if (c->room >= 0 && !strcmp(start, "JOINED: #Lobby")) {
+					/* straight on to its room: a #Lobby of 1000 would
+					 * cost every login a USERLIST to everyone */
+					char line[64];
+
+					snprintf(line, sizeof(line),
+						 "JOIN: #r%d\nPART: #Lobby\n", c->room);
+					send_line(c, line);
+				}
 			} else if (!strncmp(start, "ERROR ", 6)) {
 				fprintf(stderr, "bench_relay: server said: %s\n", start);
 			}
@@ -203,6 +213,7 @@ static int run(const char *server, unsigned n, unsigned k, unsigned rooms, doubl
 				i, strerror(errno));
 			return -1;
 		}
+		cl[i].room = rooms ? (int)(i % rooms) : -1;
 		snprintf(line, sizeof(line), "CONNECT: \"b%u\" \"bench\" 1.0.0\n", i);
 		send_line(&cl[i], line);
 		if (i % 50 == 49)
@@ -223,15 +234,7 @@ static int run(const char *server, unsigned n, unsigned k, unsigned rooms, doubl
 		fprintf(stderr, "bench_relay: only %u of %u clients ready\n", ready, n);
 		return -1;
 	}
-	if (rooms) { /* each into its room, which becomes its voice room */
-		for (unsigned i = 0; i < n; i++) {
-			char line[64];
-
-			snprintf(line, sizeof(line), "JOIN: #r%u\n", i % rooms);
-			send_line(&cl[i], line);
-			if (i % 50 == 49)
-				pump(cl, i + 1, pfd, 1);
-		}
+	if (rooms) { /* each went into its room at login */
 		t0 = bench_mono();
 		do {
 			pump(cl, n, pfd, 10);
