@@ -19,6 +19,10 @@ struct loop {
 	bool stop;
 	loop_hook_h *before_sleep;
 	void *before_sleep_arg;
+	int hot[LOOP_HOT_MAX];
+	int nhot;
+	bool hot_streak;   /* the last wake-up was hot fds alone */
+	uint64_t cold_due; /* the next wait over every fd is due then at the latest */
 };
 
 static uint64_t clock_ms(void)
@@ -58,6 +62,33 @@ int loop_fd(struct loop *l, int fd, int events, loop_fd_h *h, void *arg)
 	while (l->maxfd >= 0 && !l->fds[l->maxfd].events)
 		l->maxfd--;
 	return 0;
+}
+
+int loop_fd_hot(struct loop *l, int fd, bool hot)
+{
+	int i;
+
+	if (fd < 0 || fd >= FD_SETSIZE)
+		return -EBADF;
+	for (i = 0; i < l->nhot && l->hot[i] != fd; i++)
+		;
+	if (hot && i == l->nhot) {
+		if (l->nhot == LOOP_HOT_MAX)
+			return -ENOSPC;
+		l->hot[l->nhot++] = fd;
+	} else if (!hot && i < l->nhot) {
+		l->hot[i] = l->hot[--l->nhot];
+	}
+	return 0;
+}
+
+static bool is_hot(const struct loop *l, int fd)
+{
+	for (int i = 0; i < l->nhot; i++) {
+		if (l->hot[i] == fd)
+			return true;
+	}
+	return false;
 }
 
 uint64_t loop_now(const struct loop *l)
@@ -130,36 +161,45 @@ int loop_run(struct loop *l, volatile sig_atomic_t *quit, const sigset_t *block)
 	while (!l->stop && !(quit && *quit)) {
 		fd_set rd, wr;
 		struct timespec ts, *tp = NULL;
+		uint64_t now = clock_ms(), wait = UINT64_MAX;
+		/* voice flowing: wait on the hot fds alone until the others are due */
+		bool fast = l->hot_streak && now < l->cold_due, woke_hot = false,
+		     woke_cold = false;
 		int n;
 
-		if (l->before_sleep)
+		if (!fast && l->before_sleep)
 			l->before_sleep(l->before_sleep_arg);
 		FD_ZERO(&rd);
 		FD_ZERO(&wr);
-		for (int fd = 0; fd <= l->maxfd; fd++) {
+		for (int i = 0, end = fast ? l->nhot : l->maxfd + 1; i < end; i++) {
+			int fd = fast ? l->hot[i] : i;
+
 			if (l->fds[fd].events & LOOP_READ)
 				FD_SET(fd, &rd);
 			if (l->fds[fd].events & LOOP_WRITE)
 				FD_SET(fd, &wr);
 		}
-		if (l->timers) {
-			uint64_t now = clock_ms();
-			uint64_t wait =
-			    l->timers->due_ms > now ? l->timers->due_ms - now : 0;
-
+		if (l->timers)
+			wait = l->timers->due_ms > now ? l->timers->due_ms - now : 0;
+		if (fast && l->cold_due - now < wait)
+			wait = l->cold_due - now;
+		if (wait != UINT64_MAX) {
 			ts.tv_sec = (time_t)(wait / 1000);
 			ts.tv_nsec = (long)(wait % 1000) * 1000000L;
 			tp = &ts;
 		}
 		n = pselect(l->maxfd + 1, &rd, &wr, NULL, tp, &waitmask);
 		l->now = clock_ms();
+		if (!fast)
+			l->cold_due = l->now + LOOP_COLD_MS;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		for (int fd = 0; n > 0 && fd <= l->maxfd; fd++) {
-			int ev = 0;
+		for (int i = 0, end = fast ? l->nhot : l->maxfd + 1; n > 0 && i < end;
+		     i++) {
+			int fd = fast ? l->hot[i] : i, ev = 0;
 
 			if (FD_ISSET(fd, &rd))
 				ev |= LOOP_READ;
@@ -168,11 +208,16 @@ int loop_run(struct loop *l, volatile sig_atomic_t *quit, const sigset_t *block)
 			if (!ev)
 				continue;
 			n--;
+			if (is_hot(l, fd))
+				woke_hot = true;
+			else
+				woke_cold = true;
 			/* a handler may have stopped watching this fd (or closed it) */
 			ev &= l->fds[fd].events;
 			if (ev && l->fds[fd].h)
 				l->fds[fd].h(fd, ev, l->fds[fd].arg);
 		}
+		l->hot_streak = woke_hot && !woke_cold;
 		run_timers(l);
 	}
 	if (block)

@@ -11,6 +11,13 @@ struct loop;
 
 enum { LOOP_READ = 1, LOOP_WRITE = 2 };
 
+/* While only hot fds wake the loop (voice flowing), the other fds and the before-sleep
+ * hook are looked at this often at least: a select() over every client's socket on each
+ * of thousands of voice wake-ups a second would cost more than the voice itself, and a
+ * line or a write waiting 10 ms is nothing to a person. */
+#define LOOP_COLD_MS 10
+#define LOOP_HOT_MAX 4 /* hot fds: the voice socket(s) */
+
 typedef void(loop_fd_h)(int fd, int events, void *arg);
 typedef void(loop_hook_h)(void *arg);
 
@@ -31,6 +38,10 @@ void loop_free(struct loop *l);
  * Returns 0, or -EBADF for an fd out of select()'s range. */
 int loop_fd(struct loop *l, int fd, int events, loop_fd_h *h, void *arg);
 
+/* Mark a watched fd hot (or not again): see LOOP_COLD_MS. Returns 0, -EBADF, or -ENOSPC
+ * past LOOP_HOT_MAX. */
+int loop_fd_hot(struct loop *l, int fd, bool hot);
+
 /* Monotonic milliseconds, read once per wake-up so one event sees one time. */
 uint64_t loop_now(const struct loop *l);
 
@@ -38,7 +49,8 @@ uint64_t loop_now(const struct loop *l);
 void tmr_start(struct loop *l, struct tmr *t, uint64_t ms, void (*h)(void *), void *arg);
 void tmr_cancel(struct loop *l, struct tmr *t);
 
-/* Called before each sleep (e.g. to update write interest). */
+/* Called before each wait over every fd (e.g. to update write interest): before each
+ * sleep, except while only hot fds wake the loop, then at least every LOOP_COLD_MS. */
 void loop_set_before_sleep(struct loop *l, loop_hook_h *h, void *arg);
 
 /* Run until loop_stop() or until *quit becomes non-zero (set from a signal handler;

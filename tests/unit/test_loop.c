@@ -99,12 +99,90 @@ static void test_quit_flag(void **state)
 	loop_free(loop);
 }
 
+/* A hot fd that is always ready (voice flowing) does not starve the others: a cold fd
+ * that becomes ready is served (within LOOP_COLD_MS; a starved one would hang this test
+ * until ctest's timeout), and the before-sleep hook runs far less often than the hot
+ * handler. An idle loop serves a cold fd at its first wake-up. */
+static int hot_calls, cold_calls, hooks;
+
+static void hot_h(int fd, int events, void *arg)
+{
+	(void)fd, (void)events, (void)arg;
+	hot_calls++; /* never drained: ready again at once */
+}
+
+static void cold_h(int fd, int events, void *arg)
+{
+	char c;
+
+	(void)events, (void)arg;
+	assert_int_equal(read(fd, &c, 1), 1);
+	cold_calls++;
+	loop_stop(loop);
+}
+
+static void count_hook(void *arg)
+{
+	(void)arg;
+	hooks++;
+}
+
+static int cold_w;
+
+static void make_cold_ready(void *arg)
+{
+	(void)arg;
+	assert_int_equal(write(cold_w, "c", 1), 1);
+}
+
+static void test_hot_fd_does_not_starve_others(void **state)
+{
+	struct tmr t = {0};
+	int hot[2], cold[2];
+
+	(void)state;
+	assert_int_equal(loop_new(&loop), 0);
+	assert_int_equal(pipe(hot), 0);
+	assert_int_equal(pipe(cold), 0);
+	assert_int_equal(write(hot[1], "h", 1), 1);
+	loop_fd(loop, hot[0], LOOP_READ, hot_h, NULL);
+	loop_fd(loop, cold[0], LOOP_READ, cold_h, NULL);
+	assert_int_equal(loop_fd_hot(loop, hot[0], true), 0);
+	loop_set_before_sleep(loop, count_hook, NULL);
+	/* the loop is spinning on the hot fd when the cold one becomes ready (a timer
+	 * after the first wake-up) */
+	hot_calls = cold_calls = hooks = 0;
+	cold_w = cold[1];
+	tmr_start(loop, &t, 0, make_cold_ready, NULL);
+	assert_int_equal(loop_run(loop, NULL, NULL), 0);
+	assert_int_equal(cold_calls, 1);
+	/* polling every fd on each wake-up would have served it at the second */
+	assert_true(hot_calls > 2);
+	assert_true(hooks * 2 < hot_calls);
+	/* idle, nothing hot ready: the cold fd is served at the first wake-up */
+	loop_fd(loop, hot[0], 0, NULL, NULL);
+	assert_int_equal(loop_fd_hot(loop, hot[0], false), 0);
+	hot_calls = cold_calls = 0;
+	assert_int_equal(write(cold[1], "c", 1), 1);
+	assert_int_equal(loop_run(loop, NULL, NULL), 0);
+	assert_int_equal(cold_calls, 1);
+	assert_int_equal(hot_calls, 0);
+	/* the bounds */
+	assert_int_equal(loop_fd_hot(loop, -1, true), -EBADF);
+	for (int i = 0; i < LOOP_HOT_MAX; i++)
+		assert_int_equal(loop_fd_hot(loop, 100 + i, true), 0);
+	assert_int_equal(loop_fd_hot(loop, 200, true), -ENOSPC);
+	close(hot[0]), close(hot[1]), close(cold[0]), close(cold[1]);
+	loop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_timers_in_order_and_cancel),
 	    cmocka_unit_test(test_fd_event),
 	    cmocka_unit_test(test_quit_flag),
+	    cmocka_unit_test(test_hot_fd_does_not_starve_others),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
