@@ -54,6 +54,8 @@ int loop_fd(struct loop *l, int fd, int events, loop_fd_h *h, void *arg)
 {
 	if (fd < 0 || fd >= FD_SETSIZE)
 		return -EBADF;
+	if (!events)
+		loop_fd_hot(l, fd, false); /* a hot fd no longer watched is not hot */
 	l->fds[fd].events = events;
 	l->fds[fd].h = events ? h : NULL;
 	l->fds[fd].arg = arg;

@@ -34,7 +34,8 @@ struct tmr {
 int loop_new(struct loop **lp);
 void loop_free(struct loop *l);
 
-/* Watch fd for events (LOOP_READ|LOOP_WRITE); 0 events stops watching.
+/* Watch fd for events (LOOP_READ|LOOP_WRITE); 0 events stops watching (and ends its
+ * being hot).
  * Returns 0, or -EBADF for an fd out of select()'s range. */
 int loop_fd(struct loop *l, int fd, int events, loop_fd_h *h, void *arg);
 

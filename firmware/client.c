@@ -140,8 +140,8 @@ static void on_voice(void *arg, const uint8_t *pkt, size_t len)
 	struct client *c = arg;
 
 	voice_receive(c->voice, pkt, len, loop_now(c->loop));
-	app_voice_heard(c->app,
-			loop_now(c->loop)); /* the socket takes the server's only */
+	/* the socket is connected: whatever arrives is the server's */
+	app_voice_heard(c->app, loop_now(c->loop));
 }
 
 static void send_keepalive(struct client *c)

@@ -417,8 +417,8 @@ int server_new(struct server **sp, const struct srv_conf *c, struct loop *l, cha
 		goto fail;
 	loop_fd(l, srv->lfd, LOOP_READ, listen_event, srv);
 	loop_fd(l, srv->ufd, LOOP_READ, udp_event, srv);
-	loop_fd_hot(l, srv->ufd,
-		    true); /* voice must not pay for a select() over every client */
+	/* voice must not pay for a select() over every client */
+	loop_fd_hot(l, srv->ufd, true);
 	loop_set_before_sleep(l, before_sleep, srv);
 	tmr_start(l, &srv->tick, 1000, tick, srv);
 	log_info("listening on %s port %u (TCP) and %u (UDP voice) as '%s'", c->bind,
@@ -467,7 +467,6 @@ void server_free(struct server *srv)
 		close(srv->lfd);
 	}
 	if (srv->ufd >= 0) {
-		loop_fd_hot(srv->loop, srv->ufd, false);
 		loop_fd(srv->loop, srv->ufd, 0, NULL, NULL);
 		close(srv->ufd);
 	}

@@ -160,14 +160,14 @@ static void test_hot_fd_does_not_starve_others(void **state)
 	assert_true(hot_calls > 2);
 	assert_true(hooks * 2 < hot_calls);
 	/* idle, nothing hot ready: the cold fd is served at the first wake-up */
-	loop_fd(loop, hot[0], 0, NULL, NULL);
-	assert_int_equal(loop_fd_hot(loop, hot[0], false), 0);
+	loop_fd(loop, hot[0], 0, NULL,
+		NULL); /* no longer watched: no longer hot either */
 	hot_calls = cold_calls = 0;
 	assert_int_equal(write(cold[1], "c", 1), 1);
 	assert_int_equal(loop_run(loop, NULL, NULL), 0);
 	assert_int_equal(cold_calls, 1);
 	assert_int_equal(hot_calls, 0);
-	/* the bounds */
+	/* the bounds (all LOOP_HOT_MAX free again: unwatching ended hot[0]'s turn) */
 	assert_int_equal(loop_fd_hot(loop, -1, true), -EBADF);
 	for (int i = 0; i < LOOP_HOT_MAX; i++)
 		assert_int_equal(loop_fd_hot(loop, 100 + i, true), 0);
