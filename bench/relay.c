@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "benchutil.h"
+#include "msg.h"
 #include "peers.h"
 #include "rtp.h"
 
@@ -97,20 +98,10 @@ static void tcp_drain(struct client *c)
 				snprintf(pong, sizeof(pong), "PONG: %s\n", start + 6);
 				send_line(c, pong);
 			} else if (!strncmp(start, "VOICE: ", 7)) {
-				unsigned port, ssrc;
-				char tok[17];
+				unsigned port;
 
-				if (sscanf(start, "VOICE: %u %u %16s", &port, &ssrc,
-					   tok) == 3) {
-					c->ssrc = ssrc;
-					for (int i = 0; i < 8; i++) {
-						unsigned b;
-
-						sscanf(tok + 2 * i, "%2x", &b);
-						c->token[i] = (uint8_t)b;
-					}
-					c->voice = true;
-				}
+				c->voice = !msg_parse_voice(start + 7, &port, &c->ssrc,
+							    c->token);
 			} else if (!strncmp(start, "JOINED: ", 8)) {
 				c->joined = true;
 				c->joins++;

@@ -36,6 +36,7 @@
 
 #include "benchutil.h"
 #include "limits.h"
+#include "msg.h"
 #include "rtp.h"
 
 #ifndef INTERCOMD_PATH
@@ -269,17 +270,10 @@ static void on_line(struct client *c, char *line)
 		return;
 	}
 	if (!strncmp(line, "VOICE: ", 7)) {
-		unsigned p, b;
-		unsigned long ssrc;
-		char hex[17];
+		unsigned p;
 
-		if (sscanf(line, "VOICE: %u %lu %16s", &p, &ssrc, hex) == 3) {
-			c->ssrc = (uint32_t)ssrc;
-			for (int i = 0; i < IC_TOKEN_LEN; i++) {
-				sscanf(hex + 2 * i, "%2x", &b);
-				c->token[i] = (uint8_t)b;
-			}
-		}
+		if (msg_parse_voice(line + 7, &p, &c->ssrc, c->token))
+			fail("%s: bad VOICE line: %s", c->nick, line);
 		return;
 	}
 	if (!strncmp(line, "JOINED: ", 8)) {

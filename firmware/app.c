@@ -260,23 +260,17 @@ static void logged_in(struct app *a)
 
 static void on_voice(struct app *a, const char *args, uint64_t now)
 {
-	unsigned port, ssrc;
-	char tok[2 * IC_TOKEN_LEN + 1];
+	uint8_t token[IC_TOKEN_LEN];
 	struct app_act *act;
+	unsigned port;
+	uint32_t ssrc;
 
-	if (!args || sscanf(args, "%u %u %16s", &port, &ssrc, tok) != 3 ||
-	    strlen(tok) != 2 * IC_TOKEN_LEN || port == 0 || port > 65535)
+	if (msg_parse_voice(args, &port, &ssrc, token))
 		return;
 	act = push(a, ACT_VOICE);
 	act->port = port;
 	act->ssrc = ssrc;
-	for (int i = 0; i < IC_TOKEN_LEN; i++) {
-		unsigned b;
-
-		if (sscanf(tok + 2 * i, "%2x", &b) != 1)
-			return;
-		act->token[i] = (uint8_t)b;
-	}
+	memcpy(act->token, token, IC_TOKEN_LEN);
 	a->have_voice = true;
 	/* the keepalive opens the voice path at once; one lost on the way would leave us
 	 * deaf until the next, so it is repeated, soon at first, until the server answers

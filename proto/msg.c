@@ -1,5 +1,6 @@
 #include "msg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -210,4 +211,26 @@ int msg_fmt_voice(char *buf, size_t size, unsigned port, uint32_t ssrc,
 	for (int i = 0; i < IC_TOKEN_LEN; i++)
 		n += snprintf(args + n, sizeof(args) - (size_t)n, "%02x", token[i]);
 	return msg_fmt(buf, size, "VOICE", NULL, args);
+}
+
+int msg_parse_voice(const char *args, unsigned *port, uint32_t *ssrc,
+		    uint8_t token[IC_TOKEN_LEN])
+{
+	char tok[2 * IC_TOKEN_LEN + 2];
+	unsigned p, s, b;
+
+	if (!args || sscanf(args, "%u %u %17s", &p, &s, tok) != 3 || p == 0 ||
+	    p > 65535 || strlen(tok) != 2 * IC_TOKEN_LEN)
+		return -EINVAL;
+	for (int i = 0; i < 2 * IC_TOKEN_LEN; i++) {
+		if (!isxdigit((unsigned char)tok[i]))
+			return -EINVAL;
+	}
+	for (int i = 0; i < IC_TOKEN_LEN; i++) {
+		sscanf(tok + 2 * i, "%2x", &b);
+		token[i] = (uint8_t)b;
+	}
+	*port = p;
+	*ssrc = s;
+	return 0;
 }

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h"
+
 enum msg_verb {
 	MSG_UNKNOWN = 0,
 	MSG_CONNECT,
@@ -78,6 +80,11 @@ int msg_fmt(char *buf, size_t size, const char *verb, const char *target,
 
 /* `ERROR CODE: text\n`. Same returns as msg_fmt. */
 int msg_fmt_error(char *buf, size_t size, enum msg_err code, const char *text);
+
+/* The arguments of a VOICE line, `port ssrc token` (the token in 16 hex digits), as the
+ * clients read them. Returns 0, or -EINVAL (nothing is written) when malformed. */
+int msg_parse_voice(const char *args, unsigned *port, uint32_t *ssrc,
+		    uint8_t token[IC_TOKEN_LEN]);
 
 /* `VOICE: port ssrc token\n` with the token in 16 lower-case hex digits. */
 int msg_fmt_voice(char *buf, size_t size, unsigned port, uint32_t ssrc,

@@ -20,6 +20,7 @@
 #include "hub.h"
 #include "hubfake.h"
 #include "log.h"
+#include "msg.h"
 #include "rtp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,35 +40,19 @@ static uint8_t token[3][IC_TOKEN_LEN];
 static uint8_t out[IC_RTP_MAX + 64];
 static struct voice_dest dests[8];
 
-static void closed_cb(void *arg, struct transport *tp, bool abort)
-{
-	(void)arg;
-	tp->ops->close(tp, abort);
-	((struct hubfake *)tp)->s = NULL;
-}
-
 static char cookie[3][16];
 
 /* Read what the hub wrote to session i: its ssrc and token (VOICE), its last PING. */
 static void scan(int i)
 {
-	char line[1024], hex[17];
+	char line[1024];
 	unsigned port;
-	unsigned long v;
 
 	while (hubfake_line(&fk[i], line, sizeof(line))) {
-		if (!strncmp(line, "PING: ", 6)) {
+		if (!strncmp(line, "PING: ", 6))
 			snprintf(cookie[i], sizeof(cookie[i]), "%.15s", line + 6);
-		} else if (sscanf(line, "VOICE: %u %lu %16s", &port, &v, hex) == 3 &&
-			   strlen(hex) == 16) {
-			ssrc[i] = (uint32_t)v;
-			for (int k = 0; k < IC_TOKEN_LEN; k++) {
-				unsigned byte = 0;
-
-				sscanf(hex + 2 * k, "%2x", &byte);
-				token[i][k] = (uint8_t)byte;
-			}
-		}
+		else if (!strncmp(line, "VOICE: ", 7))
+			msg_parse_voice(line + 7, &port, &ssrc[i], token[i]);
 	}
 	fk[i].len = 0; /* a line too long for line[] */
 }
@@ -178,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				hub_flush(h, fk[k].s);
 			scan(k);
 		}
-		hub_reap(h, closed_cb, NULL);
+		hub_reap(h, hubfake_closed, NULL);
 		/* Peer stays unless its own ping timed out (it answers none after login)
 		 */
 		if (!fk[2].s && now < 1000 + 45000)

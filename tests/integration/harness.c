@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "benchutil.h"
+#include "msg.h"
 
 uint64_t now_ms(void)
 {
@@ -370,19 +371,11 @@ void cli_wait_for(struct cli *c, const char *line)
 
 static void parse_voice(struct cli *c, const char *line)
 {
-	char tok[17];
-	unsigned port, ssrc;
+	unsigned port;
 
-	assert_int_equal(sscanf(line, "VOICE: %u %u %16s", &port, &ssrc, tok), 3);
-	assert_int_equal(strlen(tok), 16);
-	for (int i = 0; i < 8; i++) {
-		unsigned b;
-
-		assert_int_equal(sscanf(tok + 2 * i, "%2x", &b), 1);
-		c->token[i] = (uint8_t)b;
-	}
+	assert_int_equal(strncmp(line, "VOICE: ", 7), 0);
+	assert_int_equal(msg_parse_voice(line + 7, &port, &c->ssrc, c->token), 0);
 	c->uport = port;
-	c->ssrc = ssrc;
 }
 
 void cli_login(struct cli *c, const struct srv *s, const char *nick)

@@ -64,6 +64,13 @@ bool hubfake_find(struct hubfake *f, const char *prefix, char *line, size_t size
 	return false;
 }
 
+void hubfake_closed(void *arg, struct transport *tp, bool abort)
+{
+	(void)arg;
+	tp->ops->close(tp, abort);
+	((struct hubfake *)tp)->s = NULL;
+}
+
 static uint32_t rng = 1;
 
 void hubfake_seed(uint32_t seed)

@@ -28,6 +28,9 @@ bool hubfake_line(struct hubfake *f, char *line, size_t size);
 /* Skip lines until one starts with prefix; copies it into line. False if none. */
 bool hubfake_find(struct hubfake *f, const char *prefix, char *line, size_t size);
 
+/* For hub_reap: close the fake transport and forget its session (f->s = NULL). */
+void hubfake_closed(void *arg, struct transport *tp, bool abort);
+
 /* Deterministic random bytes for hub_conf.rand; hubfake_seed restarts the sequence. */
 int hubfake_rand(void *buf, size_t len);
 void hubfake_seed(uint32_t seed);

@@ -19,6 +19,7 @@
 #include "hub.h"
 #include "hubfake.h"
 #include "log.h"
+#include "msg.h"
 #include "rtp.h"
 
 void *__real_malloc(size_t n);
@@ -82,20 +83,13 @@ static struct sockaddr_in addr[5];
 static char vline[5][128]; /* each session's VOICE line: its voice credentials */
 static uint64_t now;
 
-static void closed_cb(void *arg, struct transport *tp, bool abort)
-{
-	(void)arg;
-	tp->ops->close(tp, abort);
-	((struct hubfake *)tp)->s = NULL;
-}
-
 static void step(struct hub *h)
 {
 	for (int k = 0; k < 5; k++) {
 		if (fk[k].s)
 			hub_flush(h, fk[k].s);
 	}
-	hub_reap(h, closed_cb, NULL);
+	hub_reap(h, hubfake_closed, NULL);
 }
 
 static void say(struct hub *h, int k, const char *text)
@@ -141,19 +135,13 @@ static size_t voice(struct hub *h, int k, uint16_t seq, size_t payload)
 	struct voice_dest dests[8];
 	struct rtp_hdr hd = {.pt = IC_RTP_PT_OPUS, .seq = seq, .ts = seq * 960u};
 	uint8_t tok[IC_TOKEN_LEN], pkt[256], pl[40] = {0x78};
-	unsigned port, b;
-	unsigned long ssrc;
-	char hex[17];
+	unsigned port;
 	size_t outlen;
 	int n;
 
-	if (sscanf(vline[k], "VOICE: %u %lu %16s", &port, &ssrc, hex) != 3)
+	if (strncmp(vline[k], "VOICE: ", 7) ||
+	    msg_parse_voice(vline[k] + 7, &port, &hd.ssrc, tok))
 		return 0;
-	for (int i = 0; i < IC_TOKEN_LEN; i++) {
-		sscanf(hex + 2 * i, "%2x", &b);
-		tok[i] = (uint8_t)b;
-	}
-	hd.ssrc = (uint32_t)ssrc;
 	hd.marker = seq == 101;
 	n = rtp_pack(pkt, sizeof(pkt), &hd, tok, pl, payload);
 	assert_true(n > 0);
@@ -222,7 +210,7 @@ static bool scenario(void)
 		assert_true(hubfake_find(&fk[1], "PRIVMSG Late: still here?", line,
 					 sizeof(line)));
 	}
-	hub_reap(h, closed_cb, NULL);
+	hub_reap(h, hubfake_closed, NULL);
 	hub_free(h);
 	return true;
 }

@@ -41,13 +41,6 @@ static long rss_kib(void)
 	return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-static void closed_cb(void *arg, struct transport *tp, bool abort)
-{
-	(void)arg;
-	tp->ops->close(tp, abort);
-	((struct hubfake *)tp)->s = NULL;
-}
-
 static void put(struct hub *h, int i, const char *text, uint64_t now)
 {
 	hub_input(h, fk[i].s, text, strlen(text), now);
@@ -126,7 +119,7 @@ static void test_every_limit_at_once(void **state)
 	memset(line, 'y', IC_LINE_MAX - 1);
 	for (int i = 0; i < N; i++)
 		hub_input(h, fk[i].s, line, IC_LINE_MAX - 1, now);
-	hub_reap(h, closed_cb, NULL);
+	hub_reap(h, hubfake_closed, NULL);
 	hub_get_stats(h, &st);
 	assert_int_equal(st.logged_in,
 			 N); /* nobody was dropped: all just under the bound */
@@ -156,7 +149,7 @@ static void test_every_limit_at_once(void **state)
 	/* everyone leaves: the memory goes back */
 	for (int i = 0; i < N; i++)
 		hub_hangup(h, fk[i].s, "test over");
-	hub_reap(h, closed_cb, NULL);
+	hub_reap(h, hubfake_closed, NULL);
 	after = rss_kib();
 	print_message(
 	    "bounds: after everyone left: RSS %ld KiB (%+ld KiB from the start)\n", after,

@@ -149,6 +149,40 @@ static void test_format(void **state)
 	assert_int_equal(msg_fmt(buf, 10, "JOINED", NULL, "#Lobby"), -ENOSPC);
 }
 
+/* What the server formats, the clients read back; anything else is refused whole. */
+static void test_voice_args(void **state)
+{
+	static const uint8_t tok[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+	uint8_t got[8] = {0};
+	char buf[128];
+	unsigned port = 0;
+	uint32_t ssrc = 0;
+
+	(void)state;
+	msg_fmt_voice(buf, sizeof(buf), 6061, 4000000000u, tok);
+	assert_int_equal(msg_parse_voice(buf + strlen("VOICE: "), &port, &ssrc, got), 0);
+	assert_int_equal(port, 6061);
+	assert_int_equal(ssrc, 4000000000u);
+	assert_memory_equal(got, tok, 8);
+	port = 0;
+	assert_int_equal(msg_parse_voice("6060 1 0123456789ABCDEF", &port, &ssrc, got),
+			 0);
+	assert_int_equal(got[7], 0xef);
+	assert_int_equal(msg_parse_voice(NULL, &port, &ssrc, got), -EINVAL);
+	assert_int_equal(msg_parse_voice("6060 1", &port, &ssrc, got), -EINVAL);
+	assert_int_equal(msg_parse_voice("0 1 0123456789abcdef", &port, &ssrc, got),
+			 -EINVAL);
+	assert_int_equal(msg_parse_voice("70000 1 0123456789abcdef", &port, &ssrc, got),
+			 -EINVAL);
+	assert_int_equal(msg_parse_voice("6060 1 0123456789abcde", &port, &ssrc, got),
+			 -EINVAL);
+	assert_int_equal(msg_parse_voice("6060 1 0123456789abcdef0", &port, &ssrc, got),
+			 -EINVAL);
+	assert_int_equal(msg_parse_voice("6060 1 0123456789abcdeg", &port, &ssrc, got),
+			 -EINVAL);
+	assert_int_equal(port, 6060); /* a refusal writes nothing */
+}
+
 static void test_error_names(void **state)
 {
 	static const char *const all[] = {"BAD_LINE",	   "LINE_TOO_LONG",
@@ -171,7 +205,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_shapes), cmocka_unit_test(test_connect),
 	    cmocka_unit_test(test_talk_and_u32), cmocka_unit_test(test_format),
-	    cmocka_unit_test(test_error_names),
+	    cmocka_unit_test(test_error_names),	 cmocka_unit_test(test_voice_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
