@@ -132,6 +132,15 @@ static double urand(void)
 	return (double)rng / 4294967296.0;
 }
 
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* hold: how long each played frame waited in the buffer, arrival to playout (it
+ * includes the playback tick's 7 ms phase against the sender's frame clock). */
 static int bench_jitter(void)
 {
 	static const struct cond conds[] = {
@@ -156,15 +165,19 @@ static int bench_jitter(void)
 		lens[i] = codec_encode(e, pcm, pkts[i], CODEC_MAX_PKT);
 	}
 	codec_enc_free(e);
-	printf("%-24s %6s %7s %6s %6s %6s %8s %10s %7s\n", "condition", "sent", "lost",
-	       "played", "fec", "plc", "late", "avg delay", "max");
+	static unsigned hold[N];
+
+	printf("%-24s %6s %7s %6s %6s %6s %7s %7s %7s %7s %7s\n", "condition", "sent",
+	       "lost", "played", "fec", "plc", "late", "target", "hold50", "hold95",
+	       "max");
 	for (size_t k = 0; k < sizeof(conds) / sizeof(conds[0]); k++) {
 		const struct cond *cd = &conds[k];
 		struct jbuf *jb;
 		struct codec_dec *d;
 		struct jbuf_stats st;
 		unsigned nlost = 0, burst = 0;
-		uint64_t t_end, delay_sum = 0, played = 0;
+		uint64_t t_end;
+		unsigned played = 0;
 
 		rng = 12345 + (uint32_t)k;
 		for (int i = 0; i < N; i++) {
@@ -204,8 +217,7 @@ static int bench_jitter(void)
 				case JBUF_FRAME:
 					codec_decode(d, data, len, pcm, 960);
 					jbuf_get_stats(jb, &s1);
-					delay_sum += s1.delay_ms;
-					played++;
+					hold[played++] = s1.delay_ms;
 					break;
 				case JBUF_FEC:
 					codec_decode_fec(d, data, len, pcm, 960);
@@ -219,12 +231,14 @@ static int bench_jitter(void)
 			}
 		}
 		jbuf_get_stats(jb, &st);
-		printf("%-24s %6d %6.1f%% %6llu %6llu %6llu %7.2f%% %7.1f ms %4u ms\n",
+		qsort(hold, played, sizeof(hold[0]), cmp_uint);
+		printf("%-24s %6d %6.1f%% %6llu %6llu %6llu %6.2f%% %4u ms %4u ms %4u ms "
+		       "%4u ms\n",
 		       cd->name, N, 100.0 * nlost / N, (unsigned long long)st.frames,
 		       (unsigned long long)st.fec, (unsigned long long)st.plc,
-		       100.0 * (double)st.late / N,
-		       played ? (double)delay_sum / (double)played : 0.0,
-		       st.max_delay_ms);
+		       100.0 * (double)st.late / N, st.target_ms,
+		       played ? hold[played / 2] : 0,
+		       played ? hold[played * 95 / 100] : 0, st.max_delay_ms);
 		jbuf_free(jb);
 		codec_dec_free(d);
 	}

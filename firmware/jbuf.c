@@ -26,10 +26,12 @@ struct jbuf {
 	unsigned tail;	   /* frames concealed with nothing ahead */
 	unsigned lead;	   /* frames of delay held in this spurt (start wait + stalls) */
 
-	/* transit = arrival (in samples) - timestamp, as a wrapping 32-bit difference */
-	int32_t min_transit;	    /* lowest in this spurt */
-	uint16_t hist[JBUF_WINDOW]; /* relative delays, ms */
+	/* transit = arrival (in samples) - timestamp, as a wrapping 32-bit difference.
+	 * The sender's timestamp runs on through silence, so the transits of one talker
+	 * stay comparable across talk spurts: the window spans them. */
+	int32_t hist[JBUF_WINDOW]; /* the last transits */
 	unsigned nhist, hpos;
+	uint64_t last_ms; /* arrival of the last packet */
 
 	struct jbuf_stats st;
 };
@@ -59,37 +61,58 @@ static int16_t seq_diff(uint16_t a, uint16_t b)
 	return (int16_t)(uint16_t)(a - b);
 }
 
-/* The target delay: the largest relative delay in the window, in whole frames. */
+/* The window's quickest and slowest transits, in 64 bits: hostile timestamps put two
+ * transits up to 2^32 apart. */
+static void window(const struct jbuf *jb, int64_t *lo, int64_t *hi)
+{
+	*lo = *hi = jb->nhist ? jb->hist[0] : 0;
+	for (unsigned i = 1; i < jb->nhist; i++) {
+		*lo = jb->hist[i] < *lo ? jb->hist[i] : *lo;
+		*hi = jb->hist[i] > *hi ? jb->hist[i] : *hi;
+	}
+}
+
+/* The target delay: the spread of transits in the window (the jitter seen), in ms. */
 static unsigned target_ms(const struct jbuf *jb)
 {
-	unsigned mx = 0, t;
+	int64_t lo, hi, t;
 
-	for (unsigned i = 0; i < jb->nhist; i++)
-		mx = jb->hist[i] > mx ? jb->hist[i] : mx;
-	t = (mx + jb->frame_ms - 1) / jb->frame_ms * jb->frame_ms;
-	return t > JBUF_MAX_MS ? JBUF_MAX_MS : t;
+	window(jb, &lo, &hi);
+	t = (hi - lo + 47) / 48;
+	return t > JBUF_MAX_MS ? JBUF_MAX_MS : (unsigned)t;
 }
 
-/* A packet's delay relative to the quickest of this spurt, in ms (never negative).
- * In 64 bits: hostile timestamps make the two transits up to 2^32 apart. */
-static unsigned rel_delay(const struct jbuf *jb, int32_t transit)
+static unsigned frames_of(const struct jbuf *jb, unsigned ms)
 {
-	int64_t d = (int64_t)transit - jb->min_transit;
-
-	return d > 0 ? (unsigned)(d / 48) : 0;
+	return (ms + jb->frame_ms - 1) / jb->frame_ms;
 }
 
-static void note_delay(struct jbuf *jb, unsigned d_ms)
+static void note_transit(struct jbuf *jb, int32_t transit)
 {
-	jb->hist[jb->hpos] = (uint16_t)(d_ms > 65535 ? 65535 : d_ms);
+	jb->hist[jb->hpos] = transit;
 	jb->hpos = (jb->hpos + 1) % JBUF_WINDOW;
 	if (jb->nhist < JBUF_WINDOW)
 		jb->nhist++;
 }
 
+/* A new spurt's first packet. Playout starts target ms after the moment this packet
+ * would have arrived with the quickest transit seen, not after it actually arrived: a
+ * first packet that was itself delayed would otherwise add its delay to the whole
+ * spurt. That needs the same timebase as the window: same talker, not long silent
+ * (clock drift), transit within JBUF_MAX_MS of the window. Otherwise the window is
+ * forgotten and playout starts target ms after arrival. */
 static void start_spurt(struct jbuf *jb, uint32_t ssrc, uint16_t seq, int32_t transit,
 			uint64_t now_ms)
 {
+	int64_t lo, hi, late = 0;
+	unsigned target = target_ms(jb);
+
+	window(jb, &lo, &hi);
+	if (jb->nhist && ssrc == jb->ssrc && now_ms - jb->last_ms <= JBUF_STALE_MS &&
+	    transit >= lo - JBUF_MAX_MS * 48 && transit <= hi + JBUF_MAX_MS * 48)
+		late = transit > lo ? (transit - lo) / 48 : 0;
+	else
+		jb->nhist = jb->hpos = 0;
 	for (unsigned i = 0; i < JBUF_SLOTS; i++)
 		jb->slots[i].used = false;
 	jb->active = true;
@@ -98,10 +121,9 @@ static void start_spurt(struct jbuf *jb, uint32_t ssrc, uint16_t seq, int32_t tr
 	jb->pseq = seq;
 	jb->top = seq;
 	jb->tail = 0;
-	jb->min_transit = transit;
-	jb->st.target_ms = target_ms(jb);
-	jb->start_ms = now_ms + jb->st.target_ms;
-	jb->lead = jb->st.target_ms / jb->frame_ms;
+	jb->st.target_ms = target;
+	jb->start_ms = late >= target ? now_ms : now_ms + target - (uint64_t)late;
+	jb->lead = frames_of(jb, target);
 	jb->st.spurts++;
 }
 
@@ -127,11 +149,16 @@ enum jbuf_put_res jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_
 		if (jb->playing) {
 			jb->st.late++;
 			/* it still teaches the jitter estimate */
-			note_delay(jb, rel_delay(jb, transit));
+			note_transit(jb, transit);
+			jb->last_ms = now_ms;
 			return JBUF_LATE;
 		}
-		jb->pseq =
-		    seq; /* an earlier packet while still buffering: play it first */
+		/* an earlier packet while still buffering: play it first, and as much
+		 * earlier as its timestamp says */
+		uint64_t back = (uint64_t)-ahead * jb->frame_ms;
+
+		jb->start_ms = jb->start_ms > back ? jb->start_ms - back : 0;
+		jb->pseq = seq;
 	}
 	s = &jb->slots[seq % JBUF_SLOTS];
 	if (s->used && s->seq == seq) {
@@ -145,9 +172,8 @@ enum jbuf_put_res jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_
 	memcpy(s->data, payload, len);
 	if (seq_diff(seq, jb->top) > 0)
 		jb->top = seq;
-	if (transit < jb->min_transit)
-		jb->min_transit = transit;
-	note_delay(jb, rel_delay(jb, transit));
+	note_transit(jb, transit);
+	jb->last_ms = now_ms;
 	jb->tail = 0;
 	jb->st.packets++;
 	return res;
@@ -197,7 +223,7 @@ enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, const uint8_t **data,
 		return JBUF_FEC;
 	}
 	jb->st.plc++;
-	cap = target_ms(jb) / jb->frame_ms;
+	cap = frames_of(jb, target_ms(jb));
 	/* Neither is here. The first time in a spurt (or while the target asks for more),
 	 * conceal without moving on: the buffer grows by a frame, so a late packet is on
 	 * time after all, and a lost one can be rebuilt from its successor's FEC. */

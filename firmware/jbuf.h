@@ -3,8 +3,8 @@
  * Packets go in with their arrival time; once per frame period the playback clock takes
  * the next frame out: a packet to decode, the next packet to rebuild a lost frame from
  * (Opus in-band FEC), or "conceal" (Opus PLC). The target delay follows measured jitter:
- * the largest relative transit delay over the last JBUF_WINDOW packets, in whole frames,
- * at most JBUF_MAX_MS. docs/JITTER.md describes the algorithm and its bounds. */
+ * the spread of transit times over the last JBUF_WINDOW packets, at most JBUF_MAX_MS.
+ * docs/JITTER.md describes the algorithm and its bounds. */
 #ifndef IC_JBUF_H
 #define IC_JBUF_H
 
@@ -17,6 +17,9 @@
 #define JBUF_WINDOW  100  /* packets of transit history: 2 s at 20 ms */
 #define JBUF_MAX_MS  200  /* the most delay it will add */
 #define JBUF_TAIL    2	  /* frames concealed after a spurt's last packet, then idle */
+/* A talker silent longer than this starts afresh: two clocks 100 ppm apart drift 3 ms
+ * in 30 s, which would be taken for jitter. */
+#define JBUF_STALE_MS 30000
 
 enum jbuf_put_res {
 	JBUF_OK,    /* stored */
