@@ -1,6 +1,7 @@
 #include "cfg.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@ void cfg_defaults(struct cfg *c)
 	for (int i = 0; i < CFG_PINS; i++)
 		c->pins[i] = -1;
 	c->active_low = true;
-	c->talk_after = c->talk_for = c->exit_after = -1;
+	c->talk_after = c->talk_for = c->talk_every = c->exit_after = -1;
 }
 
 static int copy(char *dst, size_t size, const char *v)
@@ -223,6 +224,7 @@ static const struct {
     {"--join", "join"},
     {"--talk-after", NULL},
     {"--talk-for", NULL},
+    {"--talk-every", NULL},
     {"--call", NULL},
     {"--exit-after", NULL},
     {"--config", NULL},
@@ -286,9 +288,10 @@ static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *er
 			strcpy(c->call, v);
 		} else if (parse_secs(
 			       flags[k].flag, v,
-			       !strcmp(flags[k].flag, "--talk-after") ? &c->talk_after
-			       : !strcmp(flags[k].flag, "--talk-for") ? &c->talk_for
-								      : &c->exit_after,
+			       !strcmp(flags[k].flag, "--talk-after")	? &c->talk_after
+			       : !strcmp(flags[k].flag, "--talk-for")	? &c->talk_for
+			       : !strcmp(flags[k].flag, "--talk-every") ? &c->talk_every
+									: &c->exit_after,
 			       err, errlen)) {
 			return -EINVAL;
 		}
@@ -329,7 +332,26 @@ int cfg_from_args(struct cfg *c, int argc, char **argv, char *err, size_t errlen
 		snprintf(err, errlen, "--talk-after and --talk-for go together");
 		return -EINVAL;
 	}
+	if (!r && c->talk_every >= 0 &&
+	    (c->talk_for < 0 || c->talk_every <= c->talk_for)) {
+		snprintf(err, errlen,
+			 "--talk-every needs --talk-after and --talk-for, and a period "
+			 "longer than --talk-for");
+		return -EINVAL;
+	}
 	return r;
+}
+
+bool cfg_script_ptt(const struct cfg *c, uint64_t elapsed_ms)
+{
+	double t = (double)elapsed_ms / 1000;
+
+	if (c->talk_after < 0 || t < c->talk_after)
+		return false;
+	t -= c->talk_after;
+	if (c->talk_every > 0)
+		t = fmod(t, c->talk_every);
+	return t < c->talk_for;
 }
 
 const char *cfg_usage(void)
@@ -354,6 +376,7 @@ const char *cfg_usage(void)
 	       "microphone\n"
 	       "  --playback-file OUT.wav  write what the speaker would play\n"
 	       "  --talk-after S --talk-for S  hold push-to-talk from S for S seconds\n"
+	       "  --talk-every S         and again every S seconds (S > --talk-for)\n"
 	       "  --call NICK            request a call once logged in\n"
 	       "  --auto-accept          accept an incoming call\n"
 	       "  --exit-after S         exit cleanly after S seconds\n"

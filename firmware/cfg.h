@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cli.h"
 #include "limits.h"
@@ -40,7 +41,7 @@ struct cfg {
 	bool auto_accept;
 	/* files mode and scripting (flags only) */
 	char capture_file[256], playback_file[256], call[IC_NICK_MAX + 1];
-	double talk_after, talk_for, exit_after; /* seconds; < 0 = unset */
+	double talk_after, talk_for, talk_every, exit_after; /* seconds; < 0 = unset */
 	struct cli_std
 	    std; /* --verbose (also a file key), --help, --version, --check-config */
 	char config[256];
@@ -59,6 +60,10 @@ void cfg_defaults(struct cfg *c);
 
 /* Set one key (see docs/CLIENT.md). Returns 0, or -EINVAL with a message in err. */
 int cfg_set(struct cfg *c, const char *key, const char *val, char *err, size_t errlen);
+
+/* Whether the scripted push-to-talk (--talk-after, --talk-for, --talk-every) holds the
+ * button elapsed_ms after the audio clock started. */
+bool cfg_script_ptt(const struct cfg *c, uint64_t elapsed_ms);
 
 /* Read a `key = value` file. Returns 0, or -EINVAL / -errno with "PATH:LINE: what" in
  * err. A missing file at the default path is not an error (missing_ok). */

@@ -30,7 +30,9 @@ struct client {
 	uint64_t t0, frames;
 	unsigned frame_ms;
 	size_t frame;
-	bool called, ptt_down, ptt_done, rx, failed;
+	bool called, ptt_down, rx, failed;
+	bool tx;	  /* the last frame was sent */
+	bool spurt_heard; /* the last talk spurt to start has been played */
 	struct board *board;
 	bool kbd, kbd_ptt;
 	enum led_state leds[LED_COUNT];
@@ -139,7 +141,12 @@ static void on_voice(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct client *c = arg;
 
-	voice_receive(c->voice, pkt, len, loop_now(c->loop));
+	if (voice_receive(c->voice, pkt, len, loop_now(c->loop))) {
+		/* the times, for bench/latency: its parts at the listener */
+		log_debug("voice: a talk spurt's first packet arrived at %llu ms",
+			  (unsigned long long)loop_now(c->loop));
+		c->spurt_heard = false;
+	}
 	/* the socket is connected: whatever arrives is the server's */
 	app_voice_heard(c->app, loop_now(c->loop));
 }
@@ -227,8 +234,17 @@ static void frame(struct client *c, uint64_t now)
 	if (n > 0) {
 		net_voice_send(c->net, pkt, (size_t)n);
 		app_voice_sent(c->app, now);
+		if (!c->tx)
+			log_debug("voice: a talk spurt's first packet sent at %llu ms",
+				  (unsigned long long)now);
 	}
+	c->tx = n > 0;
 	heard = voice_play(c->voice, now, pcm);
+	if (heard && !c->spurt_heard) {
+		c->spurt_heard = true;
+		log_debug("voice: its first frame played at %llu ms",
+			  (unsigned long long)now);
+	}
 	tone_mix(&c->tone, pcm, c->frame);
 	if (audio_write(c->audio, pcm) && !c->failed) {
 		log_err("cannot write the playback file (disk full?)");
@@ -276,17 +292,12 @@ static void housekeeping(void *arg)
 	app_tick(c->app, now);
 	if (c->board)
 		board_tick(c->board, now);
-	if (f->talk_after >= 0 && !c->ptt_down &&
-	    el >= (uint64_t)(f->talk_after * 1000)) {
-		c->ptt_down = true;
-		log_info("push-to-talk pressed (scripted)");
-		app_button(c->app, BTN_PTT, true, now);
-	}
-	if (c->ptt_down && !c->ptt_done &&
-	    el >= (uint64_t)((f->talk_after + f->talk_for) * 1000)) {
-		c->ptt_done = true;
-		log_info("push-to-talk released (scripted)");
-		app_button(c->app, BTN_PTT, false, now);
+	if (cfg_script_ptt(f, el) != c->ptt_down) {
+		c->ptt_down = !c->ptt_down;
+		/* the time, for bench/latency: press to the peer's first packet */
+		log_info("push-to-talk %s (scripted) at %llu ms",
+			 c->ptt_down ? "pressed" : "released", (unsigned long long)now);
+		app_button(c->app, BTN_PTT, c->ptt_down, now);
 	}
 	if (f->call[0] && !c->called && app_conn_state(c->app) == APP_ONLINE) {
 		c->called = true;
@@ -377,6 +388,7 @@ int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t 
 				    board_btn_name((enum app_btn)i), f->pins[i]);
 		}
 	}
+	c.spurt_heard = true; /* none yet */
 	c.t0 = loop_now(c.loop);
 	log_info("audio clock started at %llu ms (monotonic); %u ms frames",
 		 (unsigned long long)c.t0, c.frame_ms);

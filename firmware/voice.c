@@ -135,7 +135,7 @@ static struct remote *remote_for(struct voice *v, uint32_t ssrc, uint64_t now)
 	return free_slot;
 }
 
-void voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now_ms)
+bool voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now_ms)
 {
 	struct rtp_pkt p;
 	struct remote *r;
@@ -143,13 +143,13 @@ void voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now
 
 	if (rtp_parse(pkt, len, &p) || p.hdr.pt != IC_RTP_PT_OPUS) {
 		v->st.bad++;
-		return;
+		return false;
 	}
 	if (p.payload_len == 0 || p.hdr.ssrc == v->ssrc)
-		return; /* the answer to our keepalive */
+		return false; /* the answer to our keepalive */
 	r = remote_for(v, p.hdr.ssrc, now_ms);
 	if (!r)
-		return;
+		return false;
 	r->last_ms = now_ms;
 	v->st.received++;
 	res = jbuf_put(r->jb, p.hdr.ssrc, p.hdr.seq, p.hdr.ts, p.hdr.marker, p.payload,
@@ -158,6 +158,7 @@ void voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now
 		v->st.late++;
 	else if (res == JBUF_DUP)
 		v->st.dups++;
+	return res == JBUF_START;
 }
 
 bool voice_play(struct voice *v, uint64_t now_ms, int16_t *out)

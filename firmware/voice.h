@@ -38,8 +38,8 @@ int voice_capture(struct voice *v, const int16_t *pcm, bool talking, uint8_t *pk
 /* An empty-payload keepalive packet (it takes a sequence number). */
 int voice_keepalive(struct voice *v, uint8_t *pkt);
 
-/* A packet from the server. */
-void voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now_ms);
+/* A packet from the server. Returns true when it starts a remote's talk spurt. */
+bool voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now_ms);
 
 /* The next playback frame: every remote's next frame, decoded and mixed. Returns true
  * if anyone was heard in it. */

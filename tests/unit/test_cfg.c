@@ -95,6 +95,45 @@ static void test_server_forms(void **state)
 	assert_non_null(strstr(err, "port '99999'"));
 }
 
+/* The scripted push-to-talk: once, then repeated with --talk-every. */
+static void test_script_ptt(void **state)
+{
+	struct cfg c;
+	const char *once[] = {"intercom", "--config",	path,  "--talk-after",
+			      "1",	  "--talk-for", "0.5", NULL};
+	const char *rep[] = {"intercom", "--config",   path,   "--talk-after",
+			     "1",	 "--talk-for", "0.25", "--talk-every",
+			     "0.6",	 NULL};
+	const char *bad[] = {"intercom", "--config",   path,  "--talk-after",
+			     "1",	 "--talk-for", "0.5", "--talk-every",
+			     "0.5",	 NULL};
+	const char *alone[] = {"intercom", "--config", path, "--talk-every", "2", NULL};
+
+	(void)state;
+	write_to(path, "");
+	assert_int_equal(args(&c, once), 0);
+	assert_false(cfg_script_ptt(&c, 999));
+	assert_true(cfg_script_ptt(&c, 1000));
+	assert_true(cfg_script_ptt(&c, 1499));
+	assert_false(cfg_script_ptt(&c, 1500));
+	assert_false(cfg_script_ptt(&c, 2100)); /* once only */
+	assert_int_equal(args(&c, rep), 0);
+	assert_false(cfg_script_ptt(&c, 999));
+	assert_true(cfg_script_ptt(&c, 1000));
+	assert_false(cfg_script_ptt(&c, 1250));
+	assert_true(cfg_script_ptt(&c, 1600)); /* the second press */
+	assert_true(cfg_script_ptt(&c, 1840));
+	assert_false(cfg_script_ptt(&c, 1860));
+	assert_true(cfg_script_ptt(&c, 1000 + 49 * 600 + 100)); /* the fiftieth */
+	assert_int_equal(args(&c, bad), -EINVAL);
+	assert_non_null(strstr(err, "longer than --talk-for"));
+	assert_int_equal(args(&c, alone), -EINVAL);
+	assert_non_null(strstr(err, "--talk-every needs"));
+	assert_int_equal(args(&c, (const char *[]){"intercom", "--config", path, NULL}),
+			 0);
+	assert_false(cfg_script_ptt(&c, 5000)); /* no script: never */
+}
+
 static void test_broken(void **state)
 {
 	struct cfg c;
@@ -180,6 +219,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_file_and_flags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_server_forms, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_broken, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_script_ptt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_board_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,437 @@
+/* bench_latency: mouth-to-ear delay and push-to-talk access time through the real
+ * intercomd and two real intercom clients in files mode, over many presses.
+ *
+ *   bench_latency [-r RUNS] [-p PRESSES] [-f 20|10]     (default 5 runs x 10 presses,
+ *                                                         both frame sizes)
+ *
+ * Each run starts a listener and a talker. The talker's capture WAV is silence with one
+ * click per press, 150 ms after it and at a different place in the frame each time; its
+ * push-to-talk is scripted (--talk-after, --talk-for, --talk-every, a period that is not
+ * a whole number of frames). Both clients log their audio clock's start and, with
+ * --verbose, when each talk spurt's first packet was sent, arrived and was played.
+ *
+ * Sample i of the capture file enters capture at talker_t0 + i/48 ms (the frame that
+ * holds it is complete then); sample j of the playback file leaves playback at
+ * listener_t0 + j/48 ms + one frame (files mode writes a frame at the end of the period
+ * it covers; a card with no queue would start playing it then). Each click's onset is
+ * found in both files, so the total is measured from the audio itself; the parts come
+ * from the logs: the frame (the encoder needs all of it), Opus look-ahead,
+ * network + server (sent -> arrived), jitter buffer (arrived -> played), and what is
+ * left (the clock readings are whole milliseconds). Runs differ in the phase between the
+ * two clients' frame clocks, which is what the jitter buffer's hold depends on. Runs
+ * take about (PRESSES x 0.6 + 2) s each. */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "benchutil.h"
+#include "wav.h"
+
+#define RATE	    48	  /* samples per ms */
+#define TALK_AFTER  1.0	  /* s: both logged in and the voice path open */
+#define TALK_FOR    0.3	  /* s held per press */
+#define TALK_EVERY  0.613 /* s between presses: not a whole number of frames */
+#define CLICK_AT    150	  /* ms after the press */
+#define CLICK_MS    3	  /* a 3 ms burst of 1.5 kHz */
+#define MAX_PRESSES 200
+#define SEARCH_MS   300 /* where an output click is looked for, after the input one */
+#define ONSET	    0.3 /* the onset: the first sample at 30 % of the click's peak */
+
+struct run_log {
+	long long t0, look_x10; /* look-ahead in tenths of ms */
+	long long ev[4][MAX_PRESSES];
+	int nev[4];
+};
+
+enum { EV_PRESS, EV_SENT, EV_ARRIVED, EV_PLAYED };
+
+static const char *const ev_text[] = {
+    "push-to-talk pressed (scripted) at ",
+    "talk spurt's first packet sent at ",
+    "talk spurt's first packet arrived at ",
+    "its first frame played at ",
+};
+
+static int parse_log(const char *path, struct run_log *l)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+
+	if (!f)
+		return -errno;
+	memset(l, 0, sizeof(*l));
+	l->t0 = -1;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p;
+		double la;
+
+		if ((p = strstr(line, "audio clock started at ")))
+			l->t0 = atoll(p + strlen("audio clock started at "));
+		if ((p = strstr(line, "opus look-ahead ")) &&
+		    sscanf(p, "opus look-ahead %lf", &la) == 1)
+			l->look_x10 = llround(la * 10);
+		for (int e = 0; e < 4; e++) {
+			if ((p = strstr(line, ev_text[e])) && l->nev[e] < MAX_PRESSES)
+				l->ev[e][l->nev[e]++] = atoll(p + strlen(ev_text[e]));
+		}
+	}
+	fclose(f);
+	return l->t0 < 0 ? -EINVAL : 0;
+}
+
+static int16_t *load_wav(const char *path, size_t *n)
+{
+	char err[256];
+	struct wav *w;
+	size_t cap = 48000 * 4, len = 0;
+	int16_t *buf = malloc(cap * sizeof(*buf));
+	long r;
+
+	if (!buf)
+		return NULL;
+	if (wav_open_read(&w, path, err, sizeof(err))) {
+		fprintf(stderr, "bench_latency: %s\n", err);
+		free(buf);
+		return NULL;
+	}
+	while ((r = wav_read(w, buf + len, cap - len)) > 0) {
+		len += (size_t)r;
+		if (len == cap) {
+			int16_t *nb = realloc(buf, 2 * cap * sizeof(*buf));
+
+			if (!nb) {
+				free(buf);
+				wav_close(w);
+				return NULL;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	wav_close(w);
+	*n = len;
+	return buf;
+}
+
+/* The click's onset in pcm[from, to): the first sample at ONSET of the peak there, or -1
+ * when nothing stands out of silence. */
+static long onset(const int16_t *pcm, size_t n, long from, long to)
+{
+	int peak = 0;
+
+	if (from < 0)
+		from = 0;
+	if (to > (long)n)
+		to = (long)n;
+	for (long i = from; i < to; i++)
+		peak = abs(pcm[i]) > peak ? abs(pcm[i]) : peak;
+	if (peak < 1000)
+		return -1;
+	for (long i = from; i < to; i++) {
+		if (abs(pcm[i]) >= ONSET * peak)
+			return i;
+	}
+	return -1;
+}
+
+static pid_t spawn(char *const argv[], const char *logpath)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		FILE *f = freopen(logpath, "w", stderr);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (!f)
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int wait_ok(pid_t pid)
+{
+	int st;
+
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	       WEXITSTATUS(st) == 0;
+}
+
+/* Results of every press of one frame size. */
+struct series {
+	unsigned n;
+	double total[MAX_PRESSES * 20], access[MAX_PRESSES * 20], net[MAX_PRESSES * 20],
+	    hold[MAX_PRESSES * 20], rest[MAX_PRESSES * 20];
+	double look;
+	unsigned missed;
+};
+
+static int write_clicks(const char *path, unsigned presses, unsigned frame_ms,
+			double secs)
+{
+	char err[256];
+	struct wav *w;
+	size_t n = (size_t)(secs * 1000 * RATE);
+	int16_t *pcm = calloc(n, sizeof(*pcm));
+	int e;
+
+	if (!pcm)
+		return -ENOMEM;
+	for (unsigned k = 0; k < presses; k++) {
+		/* a different place in the frame each press: 0.7 frames apart, wrapped */
+		double at = (TALK_AFTER + k * TALK_EVERY) * 1000 + CLICK_AT +
+			    fmod(k * 0.7 * frame_ms, frame_ms);
+		size_t s0 = (size_t)(at * RATE);
+
+		for (size_t i = 0; i < CLICK_MS * RATE && s0 + i < n; i++)
+			pcm[s0 + i] =
+			    (int16_t)(20000 * sin(2 * M_PI * 1500 * i / 48000.0));
+	}
+	e = wav_open_write(&w, path, err, sizeof(err));
+	if (!e)
+		e = wav_write(w, pcm, n);
+	if (!e)
+		e = wav_close(w);
+	free(pcm);
+	return e;
+}
+
+static bool verbose;
+
+static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
+		   unsigned presses, unsigned frame_ms, struct series *s)
+{
+	char in[300], out[300], mlog[300], elog[300], portarg[32], fm[8], ex_m[16],
+	    ex_e[16], every[16], after[16], hold_for[16], nick_m[16], nick_e[16];
+	double secs = TALK_AFTER + presses * TALK_EVERY + 0.5;
+	struct run_log m, e;
+	int16_t *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	pid_t ear, mouth;
+	int err = -1;
+
+	snprintf(in, sizeof(in), "%s/in.wav", dir);
+	snprintf(out, sizeof(out), "%s/out.wav", dir);
+	snprintf(mlog, sizeof(mlog), "%s/mouth.log", dir);
+	snprintf(elog, sizeof(elog), "%s/ear.log", dir);
+	snprintf(portarg, sizeof(portarg), "127.0.0.1:%u", port);
+	snprintf(fm, sizeof(fm), "%u", frame_ms);
+	snprintf(ex_m, sizeof(ex_m), "%.3f", secs);
+	snprintf(ex_e, sizeof(ex_e), "%.3f", secs + 0.6);
+	snprintf(every, sizeof(every), "%.3f", TALK_EVERY);
+	snprintf(after, sizeof(after), "%.3f", TALK_AFTER);
+	snprintf(hold_for, sizeof(hold_for), "%.3f", TALK_FOR);
+	snprintf(nick_m, sizeof(nick_m), "Mouth%u", run);
+	snprintf(nick_e, sizeof(nick_e), "Ear%u", run);
+	if (write_clicks(in, presses, frame_ms, secs))
+		return -1;
+	{
+		char *ev[] = {
+		    INTERCOM_PATH, "--server",	   "127.0.0.1", "--nick",
+		    nick_e,	   "--frame-ms",   fm,		"--playback-file",
+		    out,	   "--exit-after", ex_e,	"--verbose",
+		    NULL};
+		char *mv[] = {INTERCOM_PATH,
+			      "--server",
+			      "127.0.0.1",
+			      "--nick",
+			      nick_m,
+			      "--frame-ms",
+			      fm,
+			      "--capture-file",
+			      in,
+			      "--talk-after",
+			      after,
+			      "--talk-for",
+			      hold_for,
+			      "--talk-every",
+			      every,
+			      "--exit-after",
+			      ex_m,
+			      "--verbose",
+			      NULL};
+
+		ev[2] = mv[2] = portarg;
+		ear = spawn(ev, elog);
+		/* the listener logs in and opens its voice path first; the gap moves on
+		 * by 1/runs of a frame each run, so the runs sample every phase between
+		 * the two clients' frame clocks */
+		usleep(300000 + run * frame_ms * 1000 / runs);
+		mouth = spawn(mv, mlog);
+		if (!wait_ok(mouth) || !wait_ok(ear)) {
+			fprintf(stderr, "bench_latency: a client failed; see %s and %s\n",
+				mlog, elog);
+			return -1;
+		}
+	}
+	if (parse_log(mlog, &m) || parse_log(elog, &e)) {
+		fprintf(stderr, "bench_latency: no audio clock start in the logs\n");
+		return -1;
+	}
+	a = load_wav(in, &na);
+	b = load_wav(out, &nb);
+	if (!a || !b)
+		goto out;
+	s->look = (double)m.look_x10 / 10;
+	for (unsigned k = 0; k < presses && k < (unsigned)m.nev[EV_PRESS]; k++) {
+		double at = (TALK_AFTER + k * TALK_EVERY) * 1000 + CLICK_AT;
+		long i = onset(a, na, (long)(at * RATE) - 5 * RATE,
+			       (long)(at * RATE) + (long)(frame_ms + 10) * RATE);
+		/* where that moment falls in the listener's file */
+		long j0 = i + (long)(m.t0 - e.t0) * RATE, j;
+		double t_in, t_out;
+
+		if (i < 0)
+			goto out;
+		j = onset(b, nb, j0, j0 + SEARCH_MS * RATE);
+		if (j < 0 || k >= (unsigned)e.nev[EV_ARRIVED] ||
+		    k >= (unsigned)e.nev[EV_PLAYED] || k >= (unsigned)m.nev[EV_SENT]) {
+			if (verbose)
+				fprintf(stderr, "  press %u: no click heard\n", k);
+			s->missed++;
+			continue;
+		}
+		t_in = (double)m.t0 + (double)i / RATE;
+		t_out = (double)e.t0 + (double)j / RATE + frame_ms;
+		s->total[s->n] = t_out - t_in;
+		s->access[s->n] = (double)(e.ev[EV_ARRIVED][k] - m.ev[EV_PRESS][k]);
+		s->net[s->n] = (double)(e.ev[EV_ARRIVED][k] - m.ev[EV_SENT][k]);
+		s->hold[s->n] = (double)(e.ev[EV_PLAYED][k] - e.ev[EV_ARRIVED][k]);
+		s->rest[s->n] =
+		    s->total[s->n] - frame_ms - s->look - s->net[s->n] - s->hold[s->n];
+		if (verbose)
+			fprintf(
+			    stderr,
+			    "  press %u: total %.1f, access %.0f, net %.0f, hold %.0f, "
+			    "rest %.1f ms\n",
+			    k, s->total[s->n], s->access[s->n], s->net[s->n],
+			    s->hold[s->n], s->rest[s->n]);
+		s->n++;
+	}
+	err = 0;
+out:
+	if (err)
+		fprintf(stderr, "bench_latency: no click found in %s\n", in);
+	free(a);
+	free(b);
+	return err;
+}
+
+static int cmp_d(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* p in 0..100, over a sorted copy. */
+static double pct(const double *v, unsigned n, double p)
+{
+	static double tmp[MAX_PRESSES * 20];
+
+	if (!n)
+		return NAN;
+	memcpy(tmp, v, n * sizeof(*v));
+	qsort(tmp, n, sizeof(*tmp), cmp_d);
+	return tmp[(unsigned)(p / 100 * (n - 1) + 0.5)];
+}
+
+static void report(unsigned frame_ms, const struct series *s)
+{
+	printf("%2u ms frames, %u presses (%u missed):\n", frame_ms, s->n, s->missed);
+	printf("  %-34s %8s %8s\n", "", "p50", "p95");
+	printf("  %-34s %5.1f ms %5.1f ms\n", "mouth to ear (from the audio)",
+	       pct(s->total, s->n, 50), pct(s->total, s->n, 95));
+	printf("  %-34s %5u ms %5u ms\n", "  frame (the encoder's wait)", frame_ms,
+	       frame_ms);
+	printf("  %-34s %5.1f ms %5.1f ms\n", "  Opus look-ahead", s->look, s->look);
+	printf("  %-34s %5.1f ms %5.1f ms\n", "  capture/playback buffering", 0.0, 0.0);
+	printf("  %-34s %5.1f ms %5.1f ms\n", "  network + server (sent->arrived)",
+	       pct(s->net, s->n, 50), pct(s->net, s->n, 95));
+	printf("  %-34s %5.1f ms %5.1f ms\n", "  jitter buffer (arrived->played)",
+	       pct(s->hold, s->n, 50), pct(s->hold, s->n, 95));
+	printf("  %-34s %5.1f ms %5.1f ms\n", "  rest (ms clock readings)",
+	       pct(s->rest, s->n, 50), pct(s->rest, s->n, 95));
+	printf("  %-34s %5.1f ms %5.1f ms\n", "push-to-talk access (press->peer)",
+	       pct(s->access, s->n, 50), pct(s->access, s->n, 95));
+	printf(
+	    "  with a sound card add its playback queue, one period (%u ms: one frame\n"
+	    "  of silence is written ahead), and 0-4 ms of capture polling: p50 about "
+	    "%.0f ms\n",
+	    frame_ms, pct(s->total, s->n, 50) + frame_ms + 2);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned runs = 5, presses = 10, frames[2] = {20, 10}, nframes = 2, port;
+	static struct series s;
+	char dir[] = "/tmp/bench_latency.XXXXXX", slog[300];
+	pid_t srv;
+	int opt, ret = 1;
+
+	while ((opt = getopt(argc, argv, "r:p:f:v")) != -1) {
+		if (opt == 'v')
+			verbose = true;
+		else if (opt == 'r')
+			runs = (unsigned)atoi(optarg);
+		else if (opt == 'p')
+			presses = (unsigned)atoi(optarg);
+		else if (opt == 'f' && (atoi(optarg) == 20 || atoi(optarg) == 10)) {
+			frames[0] = (unsigned)atoi(optarg);
+			nframes = 1;
+		} else {
+			fprintf(stderr, "usage: bench_latency [-r RUNS] [-p PRESSES] "
+					"[-f 20|10] [-v]\n");
+			return 2;
+		}
+	}
+	if (!runs || runs > 20 || !presses || presses > MAX_PRESSES) {
+		fprintf(stderr, "bench_latency: 1-20 runs of 1-%d presses\n",
+			MAX_PRESSES);
+		return 2;
+	}
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(slog, sizeof(slog), "%s/server.log", dir);
+	port = bench_free_port();
+	srv = bench_start_server(INTERCOMD_PATH, port, 16, slog);
+	if (srv < 0) {
+		fprintf(stderr, "bench_latency: intercomd did not start; see %s\n", slog);
+		return 1;
+	}
+	for (unsigned f = 0; f < nframes; f++) {
+		memset(&s, 0, sizeof(s));
+		for (unsigned r = 0; r < runs; r++) {
+			fprintf(stderr, "bench_latency: %u ms frames, run %u of %u\n",
+				frames[f], r + 1, runs);
+			if (one_run(dir, port, r, runs, presses, frames[f], &s))
+				goto out;
+		}
+		report(frames[f], &s);
+	}
+	ret = 0;
+out:
+	kill(srv, SIGTERM);
+	waitpid(srv, NULL, 0);
+	if (!ret) {
+		static const char *const files[] = {"in.wav", "out.wav", "mouth.log",
+						    "ear.log", "server.log"};
+
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(slog, sizeof(slog), "%s/%s", dir, files[i]);
+			unlink(slog);
+		}
+		rmdir(dir);
+	} else {
+		fprintf(stderr, "bench_latency: the files are in %s\n", dir);
+	}
+	return ret;
+}
