@@ -1,13 +1,17 @@
 /* bench_client: the client's costs and its jitter buffer under bad networks.
  *
- *   bench_client cpu [CX] encode and decode CPU per frame, complexity 0-10 (or CX alone,
- * at 20 ms, for callgrind), 20 and 10 ms; the share of one core for talking, and for
- * hearing 1 and 4 talkers (decode + mix) bench_client jitter   seeded traces (loss,
- * bursts, jitter) replayed through the real jitter buffer and Opus decoder: frames
- * played, recovered by FEC, concealed, late, and the delay the buffer added
+ *   bench_client cpu [CX]    encode and decode CPU per frame at complexity 0-10, 20 and
+ *                            10 ms (or CX alone, at 20 ms); the share of one core for
+ *                            talking, and for hearing 1 and 4 talkers (decode + mix)
+ *   bench_client jitter      seeded traces (loss, bursts, jitter) replayed through the
+ *                            real jitter buffer and Opus decoder: frames played,
+ *                            rebuilt by FEC, concealed, late, and how long frames held
+ *   bench_client jobs CX     5 s of talking, of hearing one and of hearing four
+ *                            talkers, as functions for callgrind to count
+ *                            (bench/client_cpu.sh)
  *
  * Times are thread CPU time (CLOCK_THREAD_CPUTIME_ID); for repeatable instruction counts
- * run it under valgrind --tool=callgrind (docs/PERFORMANCE.md). */
+ * use bench/client_cpu.sh (callgrind). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +115,80 @@ static int bench_cpu(int cx_only)
 		}
 	}
 	return 0;
+}
+
+/* --- one second of each job, for instruction counts under callgrind --- */
+
+#define CG_SECS 5 /* seconds of audio each job handles: counts / CG_SECS = per second */
+
+static uint8_t cg_pkts[50 * CG_SECS][CODEC_MAX_PKT];
+static int cg_lens[50 * CG_SECS];
+
+/* Talking: capture is encoded, 20 ms frames. */
+__attribute__((noinline)) static void job_talk(struct codec_enc *e)
+{
+	int16_t pcm[CODEC_MAX_FRAME];
+
+	for (int i = 0; i < 50 * CG_SECS; i++) {
+		voice(pcm, 960, (size_t)i * 960);
+		cg_lens[i] = codec_encode(e, pcm, cg_pkts[i], CODEC_MAX_PKT);
+	}
+}
+
+/* Listening to n talkers: n decoders, mixed into one frame. */
+__attribute__((noinline)) static void job_hear(struct codec_dec **d, int n)
+{
+	int16_t pcm[CODEC_MAX_FRAME], out[CODEC_MAX_FRAME];
+	static struct mixer m;
+
+	for (int i = 0; i < 50 * CG_SECS; i++) {
+		mixer_begin(&m, 960);
+		for (int k = 0; k < n; k++) {
+			codec_decode(d[k], cg_pkts[i], (size_t)cg_lens[i], pcm, 960);
+			mixer_add(&m, pcm);
+		}
+		mixer_end(&m, out);
+	}
+}
+
+__attribute__((noinline)) static void job_hear1(struct codec_dec **d)
+{
+	job_hear(d, 1);
+}
+
+__attribute__((noinline)) static void job_hear4(struct codec_dec **d)
+{
+	job_hear(d, 4);
+}
+
+/* bench_client jobs CX: each job once, for bench/client_cpu.sh to count under callgrind
+ * (the signal generation, counted in job_talk, is reported apart as voice()). */
+static int bench_jobs(unsigned cx)
+{
+	struct codec_cfg c;
+	struct codec_enc *e;
+	struct codec_dec *d[4] = {0};
+	int ret = 1;
+
+	codec_cfg_default(&c);
+	c.complexity = cx;
+	if (codec_enc_new(&e, &c))
+		return 1;
+	for (int k = 0; k < 4; k++) {
+		if (codec_dec_new(&d[k]))
+			goto out;
+	}
+	job_talk(e);
+	job_hear1(d);
+	job_hear4(d);
+	printf("%d s of talking, of hearing 1 and of hearing 4 at complexity %u\n",
+	       CG_SECS, cx);
+	ret = 0;
+out:
+	for (int k = 0; k < 4; k++)
+		codec_dec_free(d[k]);
+	codec_enc_free(e);
+	return ret;
 }
 
 /* --- jitter traces --- */
@@ -251,6 +329,9 @@ int main(int argc, char **argv)
 		return bench_cpu(argc == 3 ? atoi(argv[2]) : -1);
 	if (argc == 2 && !strcmp(argv[1], "jitter"))
 		return bench_jitter();
-	fprintf(stderr, "usage: bench_client cpu [COMPLEXITY] | jitter\n");
+	if (argc == 3 && !strcmp(argv[1], "jobs"))
+		return bench_jobs((unsigned)atoi(argv[2]));
+	fprintf(stderr,
+		"usage: bench_client cpu [COMPLEXITY] | jitter | jobs COMPLEXITY\n");
 	return 2;
 }

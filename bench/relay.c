@@ -14,12 +14,15 @@
  *       (shared/perf/fwdbench.c: batched, and one sendmmsg per packet) and on murmurd
  *       when it is installed (shared/peers/mumble_load.py, Mumble's TCP voice path);
  *       prints CPU per copy for each, delivered/expected, peak RSS and the ratios
+ *   --rooms R: K talkers in each of R rooms; --pin: the server on CPU 0, this load
+ *   generator on CPU 1
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -137,8 +140,9 @@ static void voice_send(struct client *c, unsigned port, size_t len, bool marker)
 	sendto(c->ufd, pkt, (size_t)n, 0, (struct sockaddr *)&a, sizeof(a));
 }
 
-/* Poll every socket for up to ms: TCP lines, UDP packets counted. */
-static void pump(struct client *cl, unsigned n, struct pollfd *pfd, int ms)
+/* Poll every socket for up to ms: TCP lines, UDP packets counted. Returns how many
+ * sockets had something. */
+static int pump(struct client *cl, unsigned n, struct pollfd *pfd, int ms)
 {
 	int r;
 
@@ -148,7 +152,7 @@ static void pump(struct client *cl, unsigned n, struct pollfd *pfd, int ms)
 	}
 	r = poll(pfd, 2 * n, ms);
 	if (r <= 0)
-		return;
+		return 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (pfd[2 * i].revents)
 			tcp_drain(&cl[i]);
@@ -165,10 +169,29 @@ static void pump(struct client *cl, unsigned n, struct pollfd *pfd, int ms)
 			}
 		}
 	}
+	return r;
 }
 
 /* N clients; with rooms, client i joins #r(i % rooms) and K talk in each room, else all
  * stay in #Lobby and K talk there. */
+/* --pin: the server on the first CPU, the load generator on the second, so the server's
+ * added delay is its own and not the wait for a core the generator holds. */
+static bool pin;
+
+static int pin_cpus(pid_t server)
+{
+	cpu_set_t one, other;
+
+	CPU_ZERO(&one);
+	CPU_ZERO(&other);
+	CPU_SET(0, &one);
+	CPU_SET(1, &other);
+	return sched_setaffinity(server, sizeof(one), &one) ||
+		       sched_setaffinity(0, sizeof(other), &other)
+		   ? -1
+		   : 0;
+}
+
 static int run(const char *server, unsigned n, unsigned k, unsigned rooms, double secs,
 	       struct result *res)
 {
@@ -189,6 +212,8 @@ static int run(const char *server, unsigned n, unsigned k, unsigned rooms, doubl
 			logpath);
 		return -1;
 	}
+	if (pin && pin_cpus(pid))
+		fprintf(stderr, "bench_relay: --pin: %s\n", strerror(errno));
 	/* log in, 50 at a time, draining every socket as we go (each login sends every
 	 * #Lobby member a USERLIST) */
 	for (unsigned i = 0; i < n; i++) {
@@ -239,6 +264,14 @@ static int run(const char *server, unsigned n, unsigned k, unsigned rooms, doubl
 				ready, n);
 			return -1;
 		}
+	}
+	/* the logins' lines (every JOINED and PART to the rooms' members) still queued
+	 * in the server would be flushed during the talk, delaying voice: wait until the
+	 * server has been quiet for half a second */
+	for (double quiet = bench_mono(), until = quiet + 30;
+	     bench_mono() - quiet < 0.5 && bench_mono() < until;) {
+		if (pump(cl, n, pfd, 50) > 0)
+			quiet = bench_mono();
 	}
 	for (unsigned i = 0; i < n; i++)
 		cl[i].got = 0;
@@ -419,12 +452,14 @@ int main(int argc, char **argv)
 			matrix = true;
 		else if (!strcmp(argv[i], "--compare"))
 			cmp = true;
+		else if (!strcmp(argv[i], "--pin"))
+			pin = true;
 		else if (!strcmp(argv[i], "--rooms") && i + 1 < argc)
 			rooms = (unsigned)atoi(argv[++i]);
 		else {
 			fprintf(stderr,
 				"usage: bench_relay [-n N] [-k K] [-d SECONDS] [--server "
-				"PATH] [--rooms R] [--matrix | --compare]\n");
+				"PATH] [--rooms R] [--pin] [--matrix | --compare]\n");
 			return 2;
 		}
 	}

@@ -165,8 +165,9 @@ int loop_run(struct loop *l, volatile sig_atomic_t *quit, const sigset_t *block)
 		struct timespec ts, *tp = NULL;
 		uint64_t now = clock_ms(), wait = UINT64_MAX;
 		/* voice flowing: wait on the hot fds alone until the others are due */
-		bool fast = l->hot_streak && now < l->cold_due, woke_hot = false,
-		     woke_cold = false;
+		bool fast = l->hot_streak && now < l->cold_due &&
+			    l->maxfd >= LOOP_HOT_MIN_FDS,
+		     woke_hot = false, woke_cold = false;
 		int n;
 
 		if (!fast && l->before_sleep)

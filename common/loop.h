@@ -17,6 +17,10 @@ enum { LOOP_READ = 1, LOOP_WRITE = 2 };
  * line or a write waiting 10 ms is nothing to a person. */
 #define LOOP_COLD_MS 10
 #define LOOP_HOT_MAX 4 /* hot fds: the voice socket(s) */
+/* Below this many descriptors a select() over all of them costs about what one over
+ * the hot fds does, and waking every LOOP_COLD_MS for the others would cost more: the
+ * loop then always waits on everything. */
+#define LOOP_HOT_MIN_FDS 64
 
 typedef void(loop_fd_h)(int fd, int events, void *arg);
 typedef void(loop_hook_h)(void *arg);

@@ -118,6 +118,7 @@ void cmd_end_call(struct hub *h, struct call *c, struct sess *ender)
 	c->caller->call = NULL;
 	c->callee->call = NULL;
 	call_free(c);
+	h->gen++;
 }
 
 /* ---- handlers ---- */

@@ -19,6 +19,7 @@ int hub_new(struct hub **hp, const struct hub_conf *conf)
 	if (!h)
 		return -ENOMEM;
 	h->conf = *conf;
+	h->gen = 1;
 	strncpy(h->name, conf->name ? conf->name : "intercomd", IC_SERVER_NAME_MAX);
 	h->conf.name = h->name;
 	h->nslots = conf->max_clients + IC_RAW_SPARE;
@@ -118,6 +119,7 @@ void hub_input(struct hub *h, struct sess *s, const char *data, size_t len, uint
 {
 	char buf[IC_LINE_MAX + 1];
 
+	h->gen++; /* a line may join, part, call or answer */
 	while (len > 0 && !s->leaving) {
 		enum line_ev ev;
 		const char *line = NULL;
@@ -276,6 +278,7 @@ void hub_reap(struct hub *h, void (*closed)(void *arg, struct transport *tp, boo
 	/* finishing one session can make others leave (a full queue): they join the list
 	 */
 	while ((s = h->reap)) {
+		h->gen++;
 		h->reap = s->reap_next;
 		sess_finish(h, s);
 		h->slots[s->slot] = NULL;

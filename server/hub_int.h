@@ -71,6 +71,10 @@ struct hub {
 	struct sess *reap; /* sessions leaving */
 	struct hub_stats stats;
 	char line[IC_OUT_LINE_MAX]; /* scratch for formatting one server line */
+	/* moves on with every change to who hears whom (any line from a client, anyone
+	 * leaving, a call ending, a voice address learnt): rooms rebuild their lists of
+	 * hearers when it has; never 0 */
+	uint64_t gen;
 };
 
 /* sess.c */

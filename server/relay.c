@@ -36,9 +36,11 @@ size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
 	sr = seqwin_accept(&s->win, p.hdr.seq);
 	if (sr == SEQ_REJECT)
 		goto drop;
-	if (sr == SEQ_ADVANCE && fromlen <= sizeof(s->vaddr)) {
+	if (sr == SEQ_ADVANCE && fromlen <= sizeof(s->vaddr) &&
+	    (fromlen != s->vaddr_len || memcmp(&s->vaddr, from, fromlen))) {
 		memcpy(&s->vaddr, from, fromlen);
 		s->vaddr_len = fromlen;
+		h->gen++;
 	}
 	olen = rtp_strip_ext(pkt, &p, out, IC_RTP_MAX);
 	if (olen < 0)
@@ -56,13 +58,19 @@ size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
 		if (peer && !peer->leaving && peer->vaddr_len)
 			add_dest(dests, &n, peer);
 	} else if (s->nrooms) {
-		const struct room *room = s->rooms[s->nrooms - 1];
+		struct room *room = s->rooms[s->nrooms - 1];
 
-		for (size_t i = 0; i < room->n; i++) {
-			const struct sess *r = room->members[i];
-
-			if (r != s && hears_room(r, room))
-				add_dest(dests, &n, r);
+		if (room->hear_gen != h->gen) {
+			room->nhear = 0;
+			for (size_t i = 0; i < room->n; i++) {
+				if (hears_room(room->members[i], room))
+					room->hear[room->nhear++] = room->members[i];
+			}
+			room->hear_gen = h->gen;
+		}
+		for (size_t i = 0; i < room->nhear; i++) {
+			if (room->hear[i] != s)
+				add_dest(dests, &n, room->hear[i]);
 		}
 	}
 	h->stats.voice_copies += n;

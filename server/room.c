@@ -23,6 +23,7 @@ static struct room *room_new(const char *name)
 static void room_free(struct room *r)
 {
 	free(r->members);
+	free(r->hear);
 	free(r);
 }
 
@@ -92,14 +93,19 @@ int rooms_join(struct rooms *rs, const char *name, struct sess *m, struct room *
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 4;
 		struct sess **mem = realloc(r->members, cap * sizeof(*mem));
+		const struct sess **hear;
 
-		if (!mem) {
+		if (mem)
+			r->members = mem;
+		hear = mem ? realloc(r->hear, cap * sizeof(*hear)) : NULL;
+		if (!hear) {
 			if (created)
 				room_free(r);
 			return -ENOMEM;
 		}
-		r->members = mem;
+		r->hear = hear;
 		r->cap = cap;
+		r->hear_gen = 0; /* rebuild it */
 	}
 	r->members[r->n++] = m;
 	if (created)

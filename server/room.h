@@ -17,6 +17,12 @@ struct room {
 	struct sess **members; /* join order */
 	size_t n, cap;
 	bool permanent;
+	/* who hears the room's voice, built from the members when the hub's generation
+	 * has moved on (not per packet); the same capacity as members, so building it
+	 * never allocates */
+	const struct sess **hear;
+	size_t nhear;
+	uint64_t hear_gen;
 };
 
 struct rooms {

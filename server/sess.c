@@ -92,6 +92,7 @@ void sess_leave(struct sess *s, const char *why, bool out_dead)
 	if (s->leaving)
 		return;
 	s->leaving = true;
+	h->gen++;
 	s->why = why;
 	s->reap_next = h->reap;
 	h->reap = s;

@@ -261,6 +261,16 @@ static void test_ring_timeout(void **state)
 	free(b);
 }
 
+/* Two still connected leave; their fakes are freed. */
+static void bye(struct fake *a, struct fake *c)
+{
+	hub_hangup(hub, a->s, "done");
+	hub_hangup(hub, c->s, "done");
+	hub_reap(hub, NULL, NULL);
+	free(a);
+	free(c);
+}
+
 static void test_stalled_output_drops_only_it(void **state)
 {
 	struct fake *a = fake_open(), *b = fake_open(), *c = fake_open();
@@ -289,12 +299,8 @@ static void test_stalled_output_drops_only_it(void **state)
 	for (int i = 0; i < sent; i++)
 		expect_prefix(c, "PRIVMSG #Lobby Alice: xxx");
 	expect(c, "USERLIST #Lobby: Alice, Carol");
-	hub_hangup(hub, a->s, "done");
-	hub_hangup(hub, c->s, "done");
-	hub_reap(hub, NULL, NULL);
-	free(a);
 	free(b);
-	free(c);
+	bye(a, c);
 }
 
 static void test_voice_routing(void **state)
@@ -370,6 +376,74 @@ static void test_voice_routing(void **state)
 	free(c);
 }
 
+/* One voice packet from ssrc at port 5000 + i: the number of copies, their ports in
+ * ports[] (sorted by the caller's expectations: join order). */
+static int voice_from(uint32_t ssrc, const uint8_t *token, uint16_t seq, unsigned i,
+		      bool keepalive, uint16_t *ports)
+{
+	struct rtp_hdr h = {false, 111, seq, seq * 960u, ssrc};
+	struct sockaddr_in from = {.sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)(5000 + i))};
+	struct voice_dest dests[8];
+	uint8_t pkt[128], out[IC_RTP_MAX];
+	size_t olen;
+	int n = rtp_pack(pkt, sizeof(pkt), &h, token,
+			 keepalive ? NULL : (const uint8_t *)"op", keepalive ? 0 : 2);
+
+	n = (int)hub_voice(hub, pkt, (size_t)n, (struct sockaddr *)&from, sizeof(from),
+			   out, &olen, dests);
+	for (int k = 0; k < n && ports; k++)
+		ports[k] = ntohs(((const struct sockaddr_in *)dests[k].addr)->sin_port);
+	return n;
+}
+
+/* The room's list of hearers is kept between packets: every change to who hears must
+ * show in the next packet's copies. */
+static void test_voice_list_follows_changes(void **state)
+{
+	struct fake *a = fake_open(), *b = fake_open(), *c = fake_open();
+	uint32_t sa, sb, sc;
+	uint8_t ta[8], tb[8], tc[8];
+	uint16_t seq = 1, p[8];
+
+	(void)state;
+	login(a, "A", &sa, ta);
+	login(b, "B", &sb, tb);
+	login(c, "C", &sc, tc);
+	voice_from(sb, tb, seq++, 1, true, NULL);
+	assert_int_equal(voice_from(sa, ta, seq++, 0, false, p),
+			 1); /* C has no address */
+	assert_int_equal(p[0], 5001);
+	voice_from(sc, tc, seq++, 2, true, NULL);
+	assert_int_equal(voice_from(sa, ta, seq++, 0, false, p), 2);
+	assert_int_equal(p[1], 5002);
+	put(c, "PART #Lobby");
+	assert_int_equal(voice_from(sa, ta, seq++, 0, false, p), 1);
+	put(c, "JOIN #Lobby");
+	assert_int_equal(voice_from(sa, ta, seq++, 0, false, p), 2);
+	voice_from(sc, tc, seq++, 7, true, NULL); /* C's address moves (NAT rebinding) */
+	assert_int_equal(voice_from(sa, ta, seq++, 0, false, p), 2);
+	assert_int_equal(p[1], 5007);
+	put(b, "JOIN #Kitchen"); /* B's voice room is now #Kitchen */
+	assert_int_equal(voice_from(sa, ta, seq++, 0, false, p), 1);
+	assert_int_equal(p[0], 5007);
+	put(b, "PART #Kitchen");
+	assert_int_equal(voice_from(sa, ta, seq++, 0, false, p), 2);
+	put(a, "TALK B: Request");
+	put(b, "TALK A: Accept");
+	assert_int_equal(voice_from(sc, tc, seq++, 7, false, p),
+			 0); /* both in the call */
+	put(b, "TALK A: End");
+	assert_int_equal(voice_from(sc, tc, seq++, 7, false, p), 2);
+	hub_hangup(hub, b->s, "gone"); /* leaving: no more voice, before it is reaped */
+	assert_int_equal(voice_from(sc, tc, seq++, 7, false, p), 1);
+	assert_int_equal(p[0], 5000);
+	hub_reap(hub, NULL, NULL);
+	assert_int_equal(voice_from(sc, tc, seq++, 7, false, p), 1);
+	free(b);
+	bye(a, c);
+}
+
 static void test_server_full_and_raw_cap(void **state)
 {
 	struct fake *f[20];
@@ -436,6 +510,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_login_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ring_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stalled_output_drops_only_it, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_voice_list_follows_changes, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_voice_routing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_server_full_and_raw_cap, setup,

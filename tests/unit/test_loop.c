@@ -144,6 +144,10 @@ static void test_hot_fd_does_not_starve_others(void **state)
 	assert_int_equal(loop_new(&loop), 0);
 	assert_int_equal(pipe(hot), 0);
 	assert_int_equal(pipe(cold), 0);
+	/* as many descriptors as a busy server: the cold one far up */
+	assert_int_equal(dup2(cold[0], LOOP_HOT_MIN_FDS + 10), LOOP_HOT_MIN_FDS + 10);
+	close(cold[0]);
+	cold[0] = LOOP_HOT_MIN_FDS + 10;
 	assert_int_equal(write(hot[1], "h", 1), 1);
 	loop_fd(loop, hot[0], LOOP_READ, hot_h, NULL);
 	loop_fd(loop, cold[0], LOOP_READ, cold_h, NULL);
@@ -176,6 +180,36 @@ static void test_hot_fd_does_not_starve_others(void **state)
 	loop_free(loop);
 }
 
+/* With few descriptors the loop does not split them: a hot fd always ready and a cold
+ * one ready too are both served at the first wake-up. */
+static void test_few_fds_wait_on_all(void **state)
+{
+	int hot[2], cold[2];
+
+	(void)state;
+	assert_int_equal(loop_new(&loop), 0);
+	assert_int_equal(pipe(hot), 0);
+	assert_int_equal(pipe(cold), 0);
+	assert_true(cold[0] < LOOP_HOT_MIN_FDS);
+	assert_int_equal(write(hot[1], "h", 1), 1);
+	loop_fd(loop, hot[0], LOOP_READ, hot_h, NULL);
+	loop_fd(loop, cold[0], LOOP_READ, cold_h, NULL);
+	assert_int_equal(loop_fd_hot(loop, hot[0], true), 0);
+	hot_calls = cold_calls = 0;
+	/* the loop spins hot; the cold fd becomes ready after the first wake-up */
+	{
+		struct tmr t = {0};
+
+		cold_w = cold[1];
+		tmr_start(loop, &t, 0, make_cold_ready, NULL);
+		assert_int_equal(loop_run(loop, NULL, NULL), 0);
+	}
+	assert_int_equal(cold_calls, 1);
+	assert_true(hot_calls <= 2); /* served at the wake-up after it was ready */
+	close(hot[0]), close(hot[1]), close(cold[0]), close(cold[1]);
+	loop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +217,7 @@ int main(void)
 	    cmocka_unit_test(test_fd_event),
 	    cmocka_unit_test(test_quit_flag),
 	    cmocka_unit_test(test_hot_fd_does_not_starve_others),
+	    cmocka_unit_test(test_few_fds_wait_on_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
