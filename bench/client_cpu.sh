@@ -10,18 +10,18 @@ command -v valgrind >/dev/null || { echo "client_cpu.sh: needs valgrind (apt-get
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 secs=5 # what one job covers (CG_SECS in bench/client.c)
-# inclusive count of a function in a callgrind output
-count() { callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
-	awk -v f=":$2 " '{ gsub(/,/, "", $1) } index($0, f) { print $1; exit }'; }
+# inclusive count of a function in the annotated callgrind output
+count() { awk -v f=":$1 " '{ gsub(/,/, "", $1) } index($0, f) { print $1; exit }' "$d/annotated"; }
 printf '%-10s %14s %14s %14s   (instructions per second of audio, 20 ms frames)\n' \
 	complexity talking "hearing 1" "hearing 4"
 for cx in $cxs; do
 	echo "client_cpu.sh: complexity $cx under callgrind" >&2
 	valgrind --tool=callgrind --callgrind-out-file="$d/cg" "$b/bench/bench_client" jobs "$cx" >/dev/null 2>&1
-	talk=$(count "$d/cg" job_talk)
-	sig=$(count "$d/cg" voice)
-	h1=$(count "$d/cg" job_hear1)
-	h4=$(count "$d/cg" job_hear4)
+	callgrind_annotate --inclusive=yes "$d/cg" >"$d/annotated"
+	talk=$(count job_talk)
+	sig=$(count voice)
+	h1=$(count job_hear1)
+	h4=$(count job_hear4)
 	awk -v cx="$cx" -v t="$talk" -v s="$sig" -v h1="$h1" -v h4="$h4" -v n="$secs" \
 		'BEGIN { printf "%-10s %12.1f M %12.1f M %12.1f M\n", cx, (t - s) / n / 1e6, h1 / n / 1e6, h4 / n / 1e6 }'
 done

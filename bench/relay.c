@@ -70,7 +70,8 @@ struct result {
 	unsigned n, k, rooms;
 	double secs;
 	uint64_t in, copies_out, delivered, expected;
-	double cpu_s, rss_mb;
+	double cpu_s, rss_mb,
+	    rss_talk_mb; /* peak (VmHWM); at the end of the talk (VmRSS) */
 	unsigned long long delay_p50, delay_p99; /* the server's own, in µs */
 };
 
@@ -301,6 +302,7 @@ static int run(const char *server, unsigned n, unsigned k, unsigned rooms, doubl
 		pump(cl, n, pfd, 20);
 	res->cpu_s = bench_proc_cpu(pid) - cpu0;
 	res->rss_mb = bench_proc_kb(pid, "VmHWM:") / 1024.0;
+	res->rss_talk_mb = bench_proc_kb(pid, "VmRSS:") / 1024.0;
 	res->n = n;
 	res->k = k;
 	res->rooms = rooms;
@@ -348,23 +350,25 @@ static int run(const char *server, unsigned n, unsigned k, unsigned rooms, doubl
 
 static void print_header(void)
 {
-	printf("%5s %5s %3s %9s %11s %11s %11s %9s %9s %7s %7s %7s %8s\n", "N", "rooms",
-	       "K", "pkts in", "copies out", "delivered", "expected", "deliv %",
-	       "us/copy", "CPU %", "p50 us", "p99 us", "RSS MB");
+	printf("%5s %5s %3s %9s %11s %11s %11s %9s %9s %7s %7s %7s %8s %8s\n", "N",
+	       "rooms", "K", "pkts in", "copies out", "delivered", "expected", "deliv %",
+	       "us/copy", "CPU %", "p50 us", "p99 us", "RSS MB", "peak MB");
 }
 
 /* K is per room with rooms; the CPU share is of one core over the talk; p50/p99 are
- * the server's own receive -> send delay. */
+ * the server's own receive -> send delay of relayed voice; RSS at the end of the talk,
+ * and the peak (reached during the logins, when output queues wait for slow readers). */
 static void print_result(const struct result *r)
 {
 	printf("%5u %5u %3u %9llu %11llu %11llu %11llu %8.2f%% %9.3f %6.1f%% %7llu %7llu "
-	       "%8.2f\n",
+	       "%8.2f %8.2f\n",
 	       r->n, r->rooms ? r->rooms : 1, r->k, (unsigned long long)r->in,
 	       (unsigned long long)r->copies_out, (unsigned long long)r->delivered,
 	       (unsigned long long)r->expected,
 	       r->expected ? 100.0 * (double)r->delivered / (double)r->expected : 0.0,
 	       r->copies_out ? r->cpu_s * 1e6 / (double)r->copies_out : 0.0,
-	       100.0 * r->cpu_s / r->secs, r->delay_p50, r->delay_p99, r->rss_mb);
+	       100.0 * r->cpu_s / r->secs, r->delay_p50, r->delay_p99, r->rss_talk_mb,
+	       r->rss_mb);
 	fflush(stdout);
 }
 

@@ -55,6 +55,9 @@
 /* Voice packets read (recvmmsg) and copies sent (sendmmsg) per system call. */
 #define IC_RX_BATCH 32
 #define IC_TX_BATCH 1024
+/* Free heap over which the server hands memory back to the system, checked once a second:
+ * after a burst of logins, megabytes of freed output queues would stay resident */
+#define IC_TRIM_FREE (1024 * 1024)
 
 /* Timers, seconds: the contract's defaults. */
 #define IC_PING_INTERVAL_DEFAULT 15

@@ -186,8 +186,11 @@ void hub_flush(struct hub *h, struct sess *s)
 		}
 		s->out_head += (size_t)n;
 	}
-	if (!hub_pending(s))
-		s->out_head = s->out_len = 0;
+	if (!hub_pending(s)) { /* drained: a reader that caught up holds no queue */
+		free(s->out);
+		s->out = NULL;
+		s->out_head = s->out_len = s->out_cap = 0;
+	}
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)

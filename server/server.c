@@ -10,10 +10,12 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <malloc.h>
 
 #include "hist.h"
 #include "hub.h"
 #include "log.h"
+#include "rtp.h"
 
 /* A client's TCP connection: the transport the hub writes through. */
 struct conn {
@@ -42,6 +44,7 @@ struct server {
 		char buf[CMSG_SPACE(sizeof(struct timespec))];
 	} rctl[IC_RX_BATCH];
 	struct hist delay; /* receive -> last copy sent, per relayed packet */
+	uint64_t trim_due; /* the next look at freed heap (trim_heap) */
 	uint8_t tx[IC_RTP_MAX];
 	struct voice_dest *dests;
 	struct mmsghdr smsg[IC_TX_BATCH];
@@ -278,7 +281,9 @@ static void udp_event(int fd, int events, void *arg)
 				       srv->tx, &olen, srv->dests);
 			if (nd) {
 				voice_send(srv, olen, nd);
-				note_delay(srv, mh);
+				/* relayed voice, not a keepalive's answer */
+				if (olen > RTP_FIXED_LEN)
+					note_delay(srv, mh);
 			}
 		}
 		if (n < IC_RX_BATCH)
@@ -309,11 +314,28 @@ static void before_sleep(void *arg)
 		srv->maxfd--;
 }
 
+/* Hand freed heap back to the system. A burst (a thousand logins at once, each sending
+ * every member of #Lobby its list) leaves megabytes of output queues freed but still
+ * resident; glibc keeps what it frees below its mmap threshold. Checked once a second;
+ * trimming costs a walk of the free lists, only done when over a megabyte is free. */
+static void trim_heap(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+	if (mallinfo2().fordblks > IC_TRIM_FREE)
+		malloc_trim(0);
+#endif
+}
+
 static void tick(void *arg)
 {
 	struct server *srv = arg;
 	uint64_t now = loop_now(srv->loop), next = hub_tick(srv->hub, now);
 	uint64_t wait = next > now ? next - now : 1;
+
+	if (now >= srv->trim_due) {
+		trim_heap();
+		srv->trim_due = now + 1000;
+	}
 
 	/* at least once a second: new deadlines (a login, a ring) are never nearer than 1
 	 * s */
