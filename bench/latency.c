@@ -335,13 +335,16 @@ static int cmp_d(const void *x, const void *y)
 /* p in 0..100, over a sorted copy. */
 static double pct(const double *v, unsigned n, double p)
 {
+	double r;
+
 	static double tmp[MAX_PRESSES * 20];
 
 	if (!n)
 		return NAN;
 	memcpy(tmp, v, n * sizeof(*v));
 	qsort(tmp, n, sizeof(*tmp), cmp_d);
-	return tmp[(unsigned)(p / 100 * (n - 1) + 0.5)];
+	r = tmp[(unsigned)(p / 100 * (n - 1) + 0.5)];
+	return r + 0.0; /* not "-0.0" */
 }
 
 static void report(unsigned frame_ms, const struct series *s)
