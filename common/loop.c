@@ -66,14 +66,23 @@ int loop_fd(struct loop *l, int fd, int events, loop_fd_h *h, void *arg)
 	return 0;
 }
 
+/* Where fd is among the hot fds; l->nhot when it is not one. */
+static int hot_index(const struct loop *l, int fd)
+{
+	int i = 0;
+
+	while (i < l->nhot && l->hot[i] != fd)
+		i++;
+	return i;
+}
+
 int loop_fd_hot(struct loop *l, int fd, bool hot)
 {
 	int i;
 
 	if (fd < 0 || fd >= FD_SETSIZE)
 		return -EBADF;
-	for (i = 0; i < l->nhot && l->hot[i] != fd; i++)
-		;
+	i = hot_index(l, fd);
 	if (hot && i == l->nhot) {
 		if (l->nhot == LOOP_HOT_MAX)
 			return -ENOSPC;
@@ -82,15 +91,6 @@ int loop_fd_hot(struct loop *l, int fd, bool hot)
 		l->hot[i] = l->hot[--l->nhot];
 	}
 	return 0;
-}
-
-static bool is_hot(const struct loop *l, int fd)
-{
-	for (int i = 0; i < l->nhot; i++) {
-		if (l->hot[i] == fd)
-			return true;
-	}
-	return false;
 }
 
 uint64_t loop_now(const struct loop *l)
@@ -211,7 +211,7 @@ int loop_run(struct loop *l, volatile sig_atomic_t *quit, const sigset_t *block)
 			if (!ev)
 				continue;
 			n--;
-			if (is_hot(l, fd))
+			if (hot_index(l, fd) < l->nhot)
 				woke_hot = true;
 			else
 				woke_cold = true;
