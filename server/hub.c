@@ -281,7 +281,6 @@ void hub_reap(struct hub *h, void (*closed)(void *arg, struct transport *tp, boo
 	/* finishing one session can make others leave (a full queue): they join the list
 	 */
 	while ((s = h->reap)) {
-		h->gen++;
 		h->reap = s->reap_next;
 		sess_finish(h, s);
 		h->slots[s->slot] = NULL;

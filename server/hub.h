@@ -70,7 +70,8 @@ void hub_reap(struct hub *h, void (*closed)(void *arg, struct transport *tp, boo
 
 /* A voice packet from `from`. Fills out (at least IC_RTP_MAX bytes) with the packet to
  * send and dests (room for max_clients entries) with where; returns how many copies,
- * 0 when it is dropped or goes nowhere. */
+ * 0 when it is dropped or goes nowhere. A keepalive is answered to its sender: one
+ * copy, dests[0].addr == from (relayed voice never points at from). */
 size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
 		 const struct sockaddr *from, socklen_t fromlen, uint8_t *out,
 		 size_t *out_len, struct voice_dest *dests);

@@ -105,7 +105,6 @@ int rooms_join(struct rooms *rs, const char *name, struct sess *m, struct room *
 		}
 		r->hear = hear;
 		r->cap = cap;
-		r->hear_gen = 0; /* rebuild it */
 	}
 	r->members[r->n++] = m;
 	if (created)

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -10,12 +11,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <malloc.h>
 
 #include "hist.h"
 #include "hub.h"
 #include "log.h"
-#include "rtp.h"
 
 /* A client's TCP connection: the transport the hub writes through. */
 struct conn {
@@ -281,8 +280,10 @@ static void udp_event(int fd, int events, void *arg)
 				       srv->tx, &olen, srv->dests);
 			if (nd) {
 				voice_send(srv, olen, nd);
-				/* relayed voice, not a keepalive's answer */
-				if (olen > RTP_FIXED_LEN)
+				/* relayed voice, not a keepalive's answer (which
+				 * goes back to where it came from) */
+				if (srv->dests[0].addr !=
+				    (struct sockaddr *)&srv->rfrom[i])
 					note_delay(srv, mh);
 			}
 		}
