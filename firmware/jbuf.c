@@ -72,14 +72,20 @@ static void window(const struct jbuf *jb, int64_t *lo, int64_t *hi)
 	}
 }
 
-/* The target delay: the spread of transits in the window (the jitter seen), in ms. */
+/* The target delay: the spread of transits (the jitter seen), in ms. */
+static unsigned spread_ms(int64_t lo, int64_t hi)
+{
+	int64_t t = (hi - lo + 47) / 48;
+
+	return t > JBUF_MAX_MS ? JBUF_MAX_MS : (unsigned)t;
+}
+
 static unsigned target_ms(const struct jbuf *jb)
 {
-	int64_t lo, hi, t;
+	int64_t lo, hi;
 
 	window(jb, &lo, &hi);
-	t = (hi - lo + 47) / 48;
-	return t > JBUF_MAX_MS ? JBUF_MAX_MS : (unsigned)t;
+	return spread_ms(lo, hi);
 }
 
 static unsigned frames_of(const struct jbuf *jb, unsigned ms)
@@ -87,8 +93,9 @@ static unsigned frames_of(const struct jbuf *jb, unsigned ms)
 	return (ms + jb->frame_ms - 1) / jb->frame_ms;
 }
 
-static void note_transit(struct jbuf *jb, int32_t transit)
+static void note_transit(struct jbuf *jb, int32_t transit, uint64_t now_ms)
 {
+	jb->last_ms = now_ms;
 	jb->hist[jb->hpos] = transit;
 	jb->hpos = (jb->hpos + 1) % JBUF_WINDOW;
 	if (jb->nhist < JBUF_WINDOW)
@@ -105,9 +112,10 @@ static void start_spurt(struct jbuf *jb, uint32_t ssrc, uint16_t seq, int32_t tr
 			uint64_t now_ms)
 {
 	int64_t lo, hi, late = 0;
-	unsigned target = target_ms(jb);
+	unsigned target;
 
 	window(jb, &lo, &hi);
+	target = spread_ms(lo, hi);
 	if (jb->nhist && ssrc == jb->ssrc && now_ms - jb->last_ms <= JBUF_STALE_MS &&
 	    transit >= lo - JBUF_MAX_MS * 48 && transit <= hi + JBUF_MAX_MS * 48)
 		late = transit > lo ? (transit - lo) / 48 : 0;
@@ -149,8 +157,7 @@ enum jbuf_put_res jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_
 		if (jb->playing) {
 			jb->st.late++;
 			/* it still teaches the jitter estimate */
-			note_transit(jb, transit);
-			jb->last_ms = now_ms;
+			note_transit(jb, transit, now_ms);
 			return JBUF_LATE;
 		}
 		/* an earlier packet while still buffering: play it first, and as much
@@ -172,8 +179,7 @@ enum jbuf_put_res jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_
 	memcpy(s->data, payload, len);
 	if (seq_diff(seq, jb->top) > 0)
 		jb->top = seq;
-	note_transit(jb, transit);
-	jb->last_ms = now_ms;
+	note_transit(jb, transit, now_ms);
 	jb->tail = 0;
 	jb->st.packets++;
 	return res;
