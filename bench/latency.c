@@ -89,34 +89,12 @@ static int parse_log(const char *path, struct run_log *l)
 static int16_t *load_wav(const char *path, size_t *n)
 {
 	char err[256];
-	struct wav *w;
-	size_t cap = 48000 * 4, len = 0;
-	int16_t *buf = malloc(cap * sizeof(*buf));
-	long r;
+	int16_t *buf;
 
-	if (!buf)
-		return NULL;
-	if (wav_open_read(&w, path, err, sizeof(err))) {
+	if (wav_load(path, &buf, n, err, sizeof(err))) {
 		fprintf(stderr, "bench_latency: %s\n", err);
-		free(buf);
 		return NULL;
 	}
-	while ((r = wav_read(w, buf + len, cap - len)) > 0) {
-		len += (size_t)r;
-		if (len == cap) {
-			int16_t *nb = realloc(buf, 2 * cap * sizeof(*buf));
-
-			if (!nb) {
-				free(buf);
-				wav_close(w);
-				return NULL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	wav_close(w);
-	*n = len;
 	return buf;
 }
 

@@ -18,26 +18,12 @@
 static int16_t *load(const char *path, size_t *n)
 {
 	char err[256];
-	struct wav *w;
-	size_t cap = 48000, len = 0;
-	int16_t *buf = malloc(cap * sizeof(*buf));
-	long r;
+	int16_t *buf;
 
-	if (!buf || wav_open_read(&w, path, err, sizeof(err))) {
-		fprintf(stderr, "wavdelay: %s\n", buf ? err : "out of memory");
+	if (wav_load(path, &buf, n, err, sizeof(err))) {
+		fprintf(stderr, "wavdelay: %s\n", err);
 		exit(2);
 	}
-	while ((r = wav_read(w, buf + len, cap - len)) > 0) {
-		len += (size_t)r;
-		if (len == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap * sizeof(*buf));
-			if (!buf)
-				exit(2);
-		}
-	}
-	wav_close(w);
-	*n = len;
 	return buf;
 }
 

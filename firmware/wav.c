@@ -259,3 +259,40 @@ int wav_close(struct wav *w)
 	free(w);
 	return ret;
 }
+
+int wav_load(const char *path, int16_t **pcm, size_t *n, char *err, size_t errlen)
+{
+	size_t cap = WAV_RATE, len = 0;
+	int16_t *buf;
+	struct wav *w;
+	long r = 0;
+	int e = wav_open_read(&w, path, err, errlen);
+
+	if (e)
+		return e;
+	buf = malloc(cap * sizeof(*buf));
+	while (buf && (r = wav_read(w, buf + len, cap - len)) > 0) {
+		len += (size_t)r;
+		if (len == cap) {
+			int16_t *nb = realloc(buf, 2 * cap * sizeof(*buf));
+
+			if (!nb)
+				free(buf);
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		e = -ENOMEM;
+	} else if (r < 0) {
+		snprintf(err, errlen, "%s: read error", path);
+		e = (int)r;
+		free(buf);
+	} else {
+		*pcm = buf;
+		*n = len;
+	}
+	wav_close(w);
+	return e;
+}

@@ -29,4 +29,8 @@ uint64_t wav_samples(const struct wav *w);
 /* Close; a written file gets its RIFF and data sizes filled in. Returns 0 or -EIO. */
 int wav_close(struct wav *w);
 
+/* Read a whole file into *pcm (allocated; the caller frees it), *n samples. Returns 0,
+ * what wav_open_read and wav_read return (with "PATH: what" in err), or -ENOMEM. */
+int wav_load(const char *path, int16_t **pcm, size_t *n, char *err, size_t errlen);
+
 #endif

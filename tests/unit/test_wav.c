@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +40,32 @@ static size_t make(uint8_t *b, uint16_t fmt, uint16_t ch, uint32_t rate, uint16_
 	for (int i = 0; i < 4; i++)
 		b[40 + i] = (uint8_t)(data_len >> (8 * i));
 	return 44;
+}
+
+/* A file longer than the loader's first buffer comes back whole; a missing one says so.
+ */
+static void test_load_whole_file(void **state)
+{
+	enum { N = WAV_RATE * 3 + 17 };
+	static int16_t in[N];
+	int16_t *out = NULL;
+	struct wav *w;
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++)
+		in[i] = (int16_t)(i * 7919);
+	snprintf(path, sizeof(path), "/tmp/test-wav-%d.wav", (int)getpid());
+	assert_int_equal(wav_open_write(&w, path, err, sizeof(err)), 0);
+	assert_int_equal(wav_write(w, in, N), 0);
+	assert_int_equal(wav_close(w), 0);
+	assert_int_equal(wav_load(path, &out, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, N);
+	assert_memory_equal(out, in, sizeof(in));
+	free(out);
+	unlink(path);
+	assert_int_equal(wav_load(path, &out, &n, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, path));
 }
 
 static void test_write_then_read(void **state)
@@ -137,6 +164,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_write_then_read),
+	    cmocka_unit_test(test_load_whole_file),
 	    cmocka_unit_test(test_refused_formats),
 	    cmocka_unit_test(test_extra_chunks_and_truncation),
 	};
