@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,53 +31,52 @@ struct sockaddr_in bench_lo(unsigned port)
 	return a;
 }
 
-unsigned bench_free_port(void)
+pid_t bench_start_server(const char *path, unsigned max, const char *logpath,
+			 const char *const *extra, unsigned *port)
 {
-	struct sockaddr_in a = bench_lo(0);
-	socklen_t l = sizeof(a);
-	int u = socket(AF_INET, SOCK_DGRAM, 0);
-	unsigned p;
-
-	bind(u, (struct sockaddr *)&a, sizeof(a));
-	getsockname(u, (struct sockaddr *)&a, &l);
-	p = ntohs(a.sin_port);
-	close(u);
-	return p;
-}
-
-pid_t bench_start_server(const char *path, unsigned port, unsigned max,
-			 const char *logpath)
-{
-	char portstr[16], maxstr[16];
-	int logfd = open(logpath, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	char portstr[16], maxstr[16], log[8192];
+	const char *argv[40] = {path,	 "--bind",	  "127.0.0.1", "--port",
+				portstr, "--max-clients", maxstr};
+	int logfd = open(logpath, O_CREAT | O_TRUNC | O_WRONLY, 0600), n = 7;
 	pid_t pid;
 
-	snprintf(portstr, sizeof(portstr), "%u", port);
+	snprintf(portstr, sizeof(portstr), "%u", *port);
 	snprintf(maxstr, sizeof(maxstr), "%u", max);
+	for (int i = 0; extra && extra[i] && n < 39; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
 	pid = fork();
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (logfd >= 0)
 			dup2(logfd, 2);
-		execl(path, path, "--bind", "127.0.0.1", "--port", portstr,
-		      "--max-clients", maxstr, (char *)NULL);
+		execv(path, (char *const *)argv);
 		_exit(127);
 	}
 	if (logfd >= 0)
 		close(logfd);
 	if (pid < 0)
 		return -1;
-	for (int tries = 0; tries < 500; tries++) { /* wait until it listens */
-		struct sockaddr_in a = bench_lo(port);
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	for (int tries = 0; tries < 1000; tries++) { /* wait until it logs its ports */
+		FILE *f = fopen(logpath, "r");
+		size_t len = f ? fread(log, 1, sizeof(log) - 1, f) : 0;
+		const char *at;
+		unsigned udp;
 
-		close(fd);
-		if (ok)
+		if (f)
+			fclose(f);
+		log[len] = '\0';
+		at = strstr(log, "listening on ");
+		at = at ? strstr(at, " port ") : NULL;
+		if (at &&
+		    sscanf(at, " port %u (TCP) and %u (UDP voice)", port, &udp) == 2)
 			return pid;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -1;
 		usleep(10000);
 	}
 	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 	return -1;
 }
 

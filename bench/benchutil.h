@@ -10,12 +10,12 @@
 double bench_mono(void);
 /* 127.0.0.1:port. */
 struct sockaddr_in bench_lo(unsigned port);
-/* A loopback port free right now (for both TCP and UDP, as intercomd needs). */
-unsigned bench_free_port(void);
-/* Start intercomd (path) on 127.0.0.1:port with --max-clients max and its stderr in
- * logpath; waits until it accepts connections. Returns its pid, or -1. */
-pid_t bench_start_server(const char *path, unsigned port, unsigned max,
-			 const char *logpath);
+/* Start intercomd (path) on 127.0.0.1 with --max-clients max, the extra flags
+ * (NULL-terminated, or NULL) and its stderr in logpath, on *port (0: the server picks a
+ * free one, so no two benches race for a port); waits until it logs its ports and sets
+ * *port to the TCP port (also the UDP one). Returns its pid, or -1. */
+pid_t bench_start_server(const char *path, unsigned max, const char *logpath,
+			 const char *const *extra, unsigned *port);
 /* CPU seconds pid has used (/proc/PID/schedstat, else utime + stime). */
 double bench_proc_cpu(pid_t pid);
 /* A /proc/PID/status field in kB ("VmRSS:", "VmHWM:"), or 0. */

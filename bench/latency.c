@@ -382,8 +382,8 @@ int main(int argc, char **argv)
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(slog, sizeof(slog), "%s/server.log", dir);
-	port = bench_free_port();
-	srv = bench_start_server(INTERCOMD_PATH, port, 16, slog);
+	port = 0;
+	srv = bench_start_server(INTERCOMD_PATH, 16, slog, NULL, &port);
 	if (srv < 0) {
 		fprintf(stderr, "bench_latency: intercomd did not start; see %s\n", slog);
 		return 1;

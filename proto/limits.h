@@ -43,6 +43,29 @@
 #define IC_CLIENTS_MAX	   1000
 #define IC_RAW_SPARE	   16
 
+/* Connections not logged in yet (no CONNECT accepted, or waiting for the login PONG) per
+ * source address (IPv4 address, IPv6 /64): the contract's default. One host can then hold
+ * at most 32 of the max-clients + 16 slots while idling, so it cannot lock others out;
+ * a box logs in with one connection, and even a room of boxes behind one NAT reconnecting
+ * at once after a restart fits. --max-pending-per-source (0 = no limit). */
+#define IC_PENDING_PER_SOURCE_DEFAULT 32
+/* A refused source is logged at most once in this many ms: a flood of refusals must not
+ * become a flood of log lines. */
+#define IC_GUARD_LOG_MS 60000
+
+/* Voice per session (the contract's bound, keepalives included): Opus at 10 ms frames is
+ * 100 packets a second, at its highest useful rate for speech about 10 kB a second; the
+ * buckets are one second deep. A session over it has the rest dropped before any
+ * fan-out, so it can never multiply a flood by the size of its room. */
+#define IC_VOICE_PKTS_PER_SEC  120
+#define IC_VOICE_BYTES_PER_SEC 24000
+
+/* Lists sent to members on a room change go out at most this often per room (the first
+ * change at once, later ones coalesced into one list at the end of the window): a host
+ * logging in and out in a loop costs each member at most 1000 / 100 lists a second per
+ * room, while the contract's 250 ms bound on a stale list holds with room to spare. */
+#define IC_LIST_COALESCE_MS 100
+
 /* Voice: an RTP packet over this many bytes is dropped (fits a 1280-byte IPv6 MTU with
  * IP/UDP headers; Opus at our rates is far below). */
 #define IC_RTP_MAX	   1200
@@ -58,6 +81,9 @@
 /* Free heap over which the server hands memory back to the system, checked once a second:
  * after a burst of logins, megabytes of freed output queues would stay resident */
 #define IC_TRIM_FREE (1024 * 1024)
+/* The server's status line (what its guards refused or dropped) at most this often, and
+ * only when something was: visible while an attack goes on, silent otherwise. */
+#define IC_STATUS_LOG_MS 60000
 
 /* Timers, seconds: the contract's defaults. */
 #define IC_PING_INTERVAL_DEFAULT 15

@@ -213,23 +213,53 @@ int msg_fmt_voice(char *buf, size_t size, unsigned port, uint32_t ssrc,
 	return msg_fmt(buf, size, "VOICE", NULL, args);
 }
 
+/* Decimal digits of s up to `end` (exclusive) into a u32: no sign, no empty, no overflow.
+ */
+static int parse_u32_span(const char *s, const char *end, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == end)
+		return -EINVAL;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX)
+			return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 int msg_parse_voice(const char *args, unsigned *port, uint32_t *ssrc,
 		    uint8_t token[IC_TOKEN_LEN])
 {
-	char tok[2 * IC_TOKEN_LEN + 2];
-	unsigned p, s, b;
+	const char *sp1, *sp2;
+	uint8_t tok[IC_TOKEN_LEN];
+	uint32_t p, s;
 
-	if (!args || sscanf(args, "%u %u %17s", &p, &s, tok) != 3 || p == 0 ||
-	    p > 65535 || strlen(tok) != 2 * IC_TOKEN_LEN)
+	if (!args || !(sp1 = strchr(args, ' ')) || !(sp2 = strchr(sp1 + 1, ' ')) ||
+	    parse_u32_span(args, sp1, &p) || p == 0 || p > 65535 ||
+	    parse_u32_span(sp1 + 1, sp2, &s) || strlen(sp2 + 1) != 2 * IC_TOKEN_LEN)
 		return -EINVAL;
-	for (int i = 0; i < 2 * IC_TOKEN_LEN; i++) {
-		if (!isxdigit((unsigned char)tok[i]))
-			return -EINVAL;
-	}
 	for (int i = 0; i < IC_TOKEN_LEN; i++) {
-		sscanf(tok + 2 * i, "%2x", &b);
-		token[i] = (uint8_t)b;
+		int hi = hex_nibble(sp2[1 + 2 * i]), lo = hex_nibble(sp2[2 + 2 * i]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		tok[i] = (uint8_t)(hi << 4 | lo);
 	}
+	memcpy(token, tok, sizeof(tok));
 	*port = p;
 	*ssrc = s;
 	return 0;

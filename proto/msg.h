@@ -81,8 +81,10 @@ int msg_fmt(char *buf, size_t size, const char *verb, const char *target,
 /* `ERROR CODE: text\n`. Same returns as msg_fmt. */
 int msg_fmt_error(char *buf, size_t size, enum msg_err code, const char *text);
 
-/* The arguments of a VOICE line, `port ssrc token` (the token in 16 hex digits), as the
- * clients read them. Returns 0, or -EINVAL (nothing is written) when malformed. */
+/* The arguments of a VOICE line, `port ssrc token`, as the clients read them: exactly
+ * three fields one space apart, port 1-65535 and ssrc a u32 in plain decimal digits (no
+ * sign, no overflow), the token exactly 16 lower-case hex digits, nothing after it.
+ * Returns 0, or -EINVAL (nothing is written) when malformed. */
 int msg_parse_voice(const char *args, unsigned *port, uint32_t *ssrc,
 		    uint8_t token[IC_TOKEN_LEN]);
 

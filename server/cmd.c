@@ -16,27 +16,6 @@ static bool online(const struct sess *s)
 
 /* ---- rooms ---- */
 
-/* Send `USERLIST #Room: a, b` to `only`, or to every member when only is NULL. */
-void cmd_userlist(struct hub *h, struct room *r, struct sess *only)
-{
-	char *buf = h->line;
-	size_t size = sizeof(h->line);
-	int n = snprintf(buf, size, "USERLIST %s: ", r->name);
-
-	for (size_t i = 0; i < r->n && n > 0 && (size_t)n < size; i++)
-		n += snprintf(buf + n, size - (size_t)n, "%s%s", i ? ", " : "",
-			      r->members[i]->nick);
-	if (n <= 0 || (size_t)n + 1 >= size)
-		return; /* cannot happen within IC_OUT_LINE_MAX; never send a cut list */
-	buf[n++] = '\n';
-	if (only) {
-		sess_send(only, buf, (size_t)n);
-		return;
-	}
-	for (size_t i = 0; i < r->n; i++)
-		sess_send(r->members[i], buf, (size_t)n);
-}
-
 static int sess_room_index(const struct sess *s, const struct room *r)
 {
 	for (unsigned i = 0; i < s->nrooms; i++) {
@@ -46,14 +25,25 @@ static int sess_room_index(const struct sess *s, const struct room *r)
 	return -1;
 }
 
+/* Take room i out of s's list (the rooms after it move up). */
+static void sess_room_remove(struct sess *s, unsigned i)
+{
+	memmove(&s->rooms[i], &s->rooms[i + 1],
+		(s->nrooms - i - 1) * sizeof(s->rooms[0]));
+	memmove(&s->list_seen[i], &s->list_seen[i + 1],
+		(s->nrooms - i - 1) * sizeof(s->list_seen[0]));
+	s->nrooms--;
+}
+
 /* Move room i to the end of s's list: it becomes the voice room. */
 static void sess_room_to_end(struct sess *s, unsigned i)
 {
 	struct room *r = s->rooms[i];
+	uint64_t seen = s->list_seen[i];
 
-	memmove(&s->rooms[i], &s->rooms[i + 1],
-		(s->nrooms - i - 1) * sizeof(s->rooms[0]));
-	s->rooms[s->nrooms - 1] = r;
+	sess_room_remove(s, i);
+	s->rooms[s->nrooms] = r;
+	s->list_seen[s->nrooms++] = seen;
 }
 
 void cmd_join_room(struct hub *h, struct sess *s, const char *name)
@@ -65,7 +55,7 @@ void cmd_join_room(struct hub *h, struct sess *s, const char *name)
 	if (i >= 0) { /* already in: answer it alone, and it is the voice room again */
 		sess_room_to_end(s, (unsigned)i);
 		sess_line(h, s, "JOINED", NULL, r->name);
-		cmd_userlist(h, r, s);
+		roster_send(h, r, s);
 		return;
 	}
 	if (s->nrooms >= IC_ROOMS_PER_CLIENT) {
@@ -79,10 +69,11 @@ void cmd_join_room(struct hub *h, struct sess *s, const char *name)
 			   "cannot create the room now (out of memory)");
 		return;
 	}
+	s->list_seen[s->nrooms] = 0;
 	s->rooms[s->nrooms++] = r;
 	log_debug("%s joined %s", s->nick, r->name);
 	sess_line(h, s, "JOINED", NULL, r->name);
-	cmd_userlist(h, r, NULL);
+	roster_changed(h, r, s); /* the joiner's own list at once; others coalesced */
 }
 
 static void part_room(struct hub *h, struct sess *s, unsigned i, bool tell)
@@ -90,15 +81,15 @@ static void part_room(struct hub *h, struct sess *s, unsigned i, bool tell)
 	struct room *r = s->rooms[i];
 	bool gone;
 
-	memmove(&s->rooms[i], &s->rooms[i + 1],
-		(s->nrooms - i - 1) * sizeof(s->rooms[0]));
-	s->nrooms--;
+	sess_room_remove(s, i);
 	if (tell)
 		sess_line(h, s, "PARTED", NULL, r->name);
 	gone = r->n == 1 && !r->permanent;
+	if (gone)
+		roster_forget(h, r);
 	rooms_part(&h->rooms, r, s);
 	if (!gone)
-		cmd_userlist(h, r, NULL);
+		roster_changed(h, r, NULL);
 }
 
 void cmd_part_all(struct hub *h, struct sess *s)
@@ -194,6 +185,8 @@ static void cmd_pong(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 	s->next_ping_ms = now + h->conf.ping_interval_ms;
 	if (s->state == SESS_AWAIT_PONG) {
 		s->state = SESS_ONLINE;
+		guard_pending_done(h->guard, s->src); /* logged in: no longer pending */
+		s->src = NULL;
 		log_info("%s (session %u) logged in from %s", s->nick, s->id, s->peer);
 		cmd_join_room(h, s, ROOM_LOBBY);
 	}
@@ -261,7 +254,7 @@ static void cmd_userlist_req(struct hub *h, struct sess *s, struct msg *m, uint6
 
 	(void)now;
 	if (i >= 0)
-		cmd_userlist(h, s->rooms[i], s);
+		roster_send(h, s->rooms[i], s);
 }
 
 static void cmd_privmsg(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
@@ -297,11 +290,43 @@ static void cmd_privmsg(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 	}
 }
 
+/* Both pressed CALL at once: t's Request to s is ringing when s's Request to t arrives.
+ * The contract takes it as s accepting t's call. */
+static bool glare(const struct sess *s, const struct sess *t)
+{
+	const struct call *c = s->call;
+
+	return c && c->state == CALL_RINGING && c->caller == t && c->callee == s;
+}
+
+static void talk_request(struct hub *h, struct sess *s, struct sess *t, uint64_t now)
+{
+	if (t == s) {
+		sess_error(h, s, ERR_BAD_ARGS, "you cannot call yourself");
+	} else if (!t) {
+		sess_error(h, s, ERR_NO_SUCH_USER, "no such user online");
+	} else if (glare(s, t)) {
+		call_answer(s->call, s, t, true);
+		log_debug("%s and %s called each other: connected", s->nick, t->nick);
+		sess_line(h, t, "TALK", s->nick, "Accept");
+		sess_line(h, s, "TALK", t->nick, "Accept");
+	} else if (s->call) {
+		sess_error(h, s, ERR_BUSY, "you are in a call already: end it first");
+	} else if (t->call) {
+		sess_line(h, s, "TALK", t->nick, "Busy");
+	} else if (call_new(&s->call, s, t, now, h->conf.ring_timeout_ms)) {
+		sess_error(h, s, ERR_BUSY, "cannot place a call now (out of memory)");
+	} else {
+		t->call = s->call;
+		log_debug("%s calls %s", s->nick, t->nick);
+		sess_line(h, t, "TALK", s->nick, "Request");
+	}
+}
+
 static void cmd_talk(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 {
 	enum talk_action a;
 	struct sess *t;
-	int err;
 
 	if (!m->target || msg_parse_talk(m->args, &a)) {
 		sess_error(h, s, ERR_BAD_ARGS,
@@ -312,24 +337,7 @@ static void cmd_talk(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 	if (!online(t))
 		t = NULL;
 	if (a == TALK_REQUEST) {
-		if (t == s) {
-			sess_error(h, s, ERR_BAD_ARGS, "you cannot call yourself");
-		} else if (!t) {
-			sess_error(h, s, ERR_NO_SUCH_USER, "no such user online");
-		} else if (s->call) {
-			sess_error(h, s, ERR_BUSY,
-				   "you are in a call already: end it first");
-		} else if (t->call) {
-			sess_line(h, s, "TALK", t->nick, "Busy");
-		} else if ((err =
-				call_new(&s->call, s, t, now, h->conf.ring_timeout_ms))) {
-			sess_error(h, s, ERR_BUSY,
-				   "cannot place a call now (out of memory)");
-		} else {
-			t->call = s->call;
-			log_debug("%s calls %s", s->nick, t->nick);
-			sess_line(h, t, "TALK", s->nick, "Request");
-		}
+		talk_request(h, s, t, now);
 		return;
 	}
 	if (!s->call || !t ||

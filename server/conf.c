@@ -9,13 +9,16 @@
 
 #include "cli.h"
 #include "kv.h"
+#include "listen.h"
 #include "names.h"
 
 void conf_defaults(struct srv_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->port = IC_PORT_DEFAULT;
-	strcpy(c->bind, "0.0.0.0");
+	c->udp_port = LISTEN_UDP_SAME;
+	c->bind[0] = '\0'; /* both families */
+	c->max_pending_per_source = IC_PENDING_PER_SOURCE_DEFAULT;
 	if (gethostname(c->name, sizeof(c->name) - 1) || !c->name[0])
 		strcpy(c->name, "intercomd");
 	c->max_clients = IC_CLIENTS_DEFAULT;
@@ -29,8 +32,10 @@ static const struct {
 	size_t off;
 	unsigned lo, hi;
 } uint_keys[] = {
-    {"port", offsetof(struct srv_conf, port), 1, 65535},
-    {"udp_port", offsetof(struct srv_conf, udp_port), 1, 65535},
+    {"port", offsetof(struct srv_conf, port), 0, 65535},
+    {"udp_port", offsetof(struct srv_conf, udp_port), 0, 65535},
+    {"max_pending_per_source", offsetof(struct srv_conf, max_pending_per_source), 0,
+     IC_CLIENTS_MAX + IC_RAW_SPARE},
     {"max_clients", offsetof(struct srv_conf, max_clients), 1, IC_CLIENTS_MAX},
     {"ping_interval", offsetof(struct srv_conf, ping_interval), 1, IC_TIMER_MAX_S},
     {"ping_timeout", offsetof(struct srv_conf, ping_timeout), 1, IC_TIMER_MAX_S},
@@ -111,6 +116,7 @@ static const struct {
     {"--ping-interval", "ping_interval"},
     {"--ping-timeout", "ping_timeout"},
     {"--ring-timeout", "ring_timeout"},
+    {"--max-pending-per-source", "max_pending_per_source"},
 };
 
 static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pass,
@@ -175,16 +181,22 @@ int conf_from_args(struct srv_conf *c, int argc, char **argv, char *err, size_t 
 const char *conf_usage(void)
 {
 	return "usage: intercomd [options]\n"
-	       "  --port N            TCP and UDP port (default 6060)\n"
+	       "  --port N            TCP and UDP port (default 6060; 0: any free one, "
+	       "logged)\n"
 	       "  --udp-port N        UDP voice port, if not the TCP port\n"
-	       "  --bind ADDR         IPv4 or IPv6 address to listen on (default "
-	       "0.0.0.0)\n"
+	       "  --bind ADDR         IPv4 or IPv6 address to listen on (default: every "
+	       "address,\n"
+	       "                      IPv4 and IPv6; 0.0.0.0: IPv4 only)\n"
 	       "  --name NAME         server name sent to clients (default: host name)\n"
 	       "  --max-clients N     sessions at once, 1-1000 (default 256)\n"
 	       "  --ping-interval S   seconds between PINGs (default 15)\n"
 	       "  --ping-timeout S    seconds until an unanswered PING drops (default "
 	       "45)\n"
 	       "  --ring-timeout S    seconds a call request rings (default 30)\n"
+	       "  --max-pending-per-source N\n"
+	       "                      connections not logged in yet per address (IPv6: "
+	       "/64),\n"
+	       "                      default 32; 0: no limit\n"
 	       "  --config FILE       key = value file (keys as above with _); flags "
 	       "win\n"
 	       "  --check-config      check the configuration and exit (0 good, 2 bad)\n"

@@ -10,9 +10,10 @@
 #include "limits.h"
 
 struct srv_conf {
-	unsigned port;	   /* TCP, and UDP unless udp_port is set */
-	unsigned udp_port; /* 0: same as port */
-	char bind[64];
+	unsigned port;	   /* TCP, and UDP unless udp_port is set; 0: any free port */
+	unsigned udp_port; /* LISTEN_UDP_SAME: the TCP port's number; 0: any free port */
+	char bind[64];	   /* "": every address, IPv4 and IPv6 */
+	unsigned max_pending_per_source; /* 0: no limit */
 	char name[IC_SERVER_NAME_MAX + 1];
 	unsigned max_clients;
 	unsigned ping_interval, ping_timeout, ring_timeout; /* seconds */
@@ -21,11 +22,13 @@ struct srv_conf {
 	    std; /* --verbose (also a file key), --help, --version, --check-config */
 };
 
-/* Defaults: port 6060, bind 0.0.0.0, name = host name, the contract's timers. */
+/* Defaults: port 6060, every address (IPv4 and IPv6), name = host name, the contract's
+ * timers and per-source limit. */
 void conf_defaults(struct srv_conf *c);
 
 /* Set one key (file spelling: port, udp_port, bind, name, max_clients, ping_interval,
- * ping_timeout, ring_timeout, verbose). Returns 0, or -EINVAL with a message in err. */
+ * ping_timeout, ring_timeout, max_pending_per_source, verbose). Returns 0, or -EINVAL
+ * with a message in err. */
 int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 	     size_t errlen);
 

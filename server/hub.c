@@ -35,9 +35,14 @@ int hub_new(struct hub **hp, const struct hub_conf *conf)
 	err = rooms_init(&h->rooms);
 	if (err)
 		goto fail_ssrcs;
+	err = guard_new(&h->guard, conf->max_pending_per_source);
+	if (err)
+		goto fail_rooms;
 	*hp = h;
 	return 0;
 
+fail_rooms:
+	rooms_deinit(&h->rooms);
 fail_ssrcs:
 	hmap_deinit(&h->ssrcs);
 fail_nicks:
@@ -79,18 +84,46 @@ void hub_free(struct hub *h)
 		sess_free(s);
 	}
 	rooms_deinit(&h->rooms);
+	guard_free(h->guard);
 	hmap_deinit(&h->ssrcs);
 	hmap_deinit(&h->nicks);
 	free(h->slots);
 	free(h);
 }
 
-int hub_open(struct hub *h, struct transport *tp, const char *peer, uint64_t now,
-	     struct sess **sp)
+/* Count s as pending at its source; over the limit it is told and leaves. */
+static int open_guarded(struct hub *h, struct sess *s, uint64_t now)
+{
+	struct addr_src key;
+	bool log_it;
+	int err;
+
+	if (addr_source((const struct sockaddr *)&s->peer_sa, s->peer_len, &key))
+		return 0; /* not IP (a test's fake): no source to count */
+	err = guard_pending_open(h->guard, &key, now, &s->src, &log_it);
+	if (err != -EUSERS)
+		return err;
+	h->stats.pending_refused++;
+	if (log_it) {
+		char src[64];
+
+		addr_source_text(&key, src, sizeof(src));
+		log_warn("connections from %s refused: %u not logged in already "
+			 "(--max-pending-per-source; logged once a minute)",
+			 src, h->conf.max_pending_per_source);
+	}
+	sess_error(h, s, ERR_SERVER_FULL, "too many connections from your address");
+	sess_leave(s, "too many pending connections from its address", false);
+	return 0;
+}
+
+int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
+	     socklen_t peerlen, uint64_t now, struct sess **sp)
 {
 	struct sess *s;
 	unsigned slot;
 
+	h->now = now;
 	if (h->nopen >= h->nslots)
 		return -EMFILE;
 	for (slot = 0; h->slots[slot]; slot++)
@@ -102,12 +135,21 @@ int hub_open(struct hub *h, struct transport *tp, const char *peer, uint64_t now
 	s->slot = slot;
 	s->hub = h;
 	s->tp = tp;
-	strncpy(s->peer, peer ? peer : "?", sizeof(s->peer) - 1);
+	if (peer && peerlen <= sizeof(s->peer_sa)) {
+		memcpy(&s->peer_sa, peer, peerlen);
+		s->peer_len = peerlen;
+	}
+	addr_text(peer, peer ? peerlen : 0, s->peer, sizeof(s->peer));
 	s->state = SESS_NEW;
 	s->opened_ms = now;
 	line_init(&s->lb);
 	rate_init(&s->rate, now);
 	seqwin_init(&s->win);
+	guard_voice_init(&s->vrate, now);
+	if (open_guarded(h, s, now)) {
+		free(s);
+		return -ENOMEM;
+	}
 	h->slots[slot] = s;
 	h->nopen++;
 	log_debug("session %u from %s: connected", s->id, s->peer);
@@ -119,6 +161,7 @@ void hub_input(struct hub *h, struct sess *s, const char *data, size_t len, uint
 {
 	char buf[IC_LINE_MAX + 1];
 
+	h->now = now;
 	h->gen++; /* a line may join, part, call or answer */
 	while (len > 0 && !s->leaving) {
 		enum line_ev ev;
@@ -173,7 +216,6 @@ bool hub_pending(const struct sess *s)
 
 void hub_flush(struct hub *h, struct sess *s)
 {
-	(void)h;
 	while (hub_pending(s) && !s->out_dead) {
 		ssize_t n = s->tp->ops->send(s->tp, s->out + s->out_head,
 					     s->out_len - s->out_head);
@@ -190,6 +232,7 @@ void hub_flush(struct hub *h, struct sess *s)
 		free(s->out);
 		s->out = NULL;
 		s->out_head = s->out_len = s->out_cap = 0;
+		roster_drained(h, s);
 	}
 }
 
@@ -235,6 +278,9 @@ uint64_t hub_tick(struct hub *h, uint64_t now)
 {
 	uint64_t next = now + 3600 * 1000;
 
+	h->now = now;
+	next = min_u64(next, roster_flush(h, now));
+	guard_tick(h->guard, now);
 	for (unsigned i = 0; i < h->nslots; i++) {
 		struct sess *s = h->slots[i];
 		struct call *c;
@@ -260,6 +306,8 @@ static void sess_finish(struct hub *h, struct sess *s)
 	if (s->call)
 		cmd_end_call(h, s->call, s);
 	cmd_part_all(h, s);
+	guard_pending_done(h->guard, s->src);
+	s->src = NULL;
 	if (s->state != SESS_NEW) {
 		hmap_del(&h->nicks, &s->nick_node);
 		hmap_del(&h->ssrcs, &s->ssrc_node);

@@ -23,6 +23,8 @@ struct hub_conf {
 	uint64_t ring_timeout_ms;
 	/* Fill buf with random bytes; NULL uses getrandom(). Returns 0 or -errno. */
 	int (*rand)(void *buf, size_t len);
+	/* connections not logged in yet per source (IPv4, IPv6 /64); 0 = no limit */
+	unsigned max_pending_per_source;
 };
 
 /* A voice copy to send: where, built by hub_voice. */
@@ -33,6 +35,10 @@ struct voice_dest {
 
 struct hub_stats {
 	uint64_t voice_in, voice_dropped, voice_copies, keepalives;
+	/* of voice_dropped: from an IP not the session's TCP peer's; over its rate */
+	uint64_t voice_wrong_source, voice_over_rate;
+	uint64_t
+	    pending_refused; /* connections refused: too many pending from a source */
 	unsigned sessions, logged_in;
 };
 
@@ -41,10 +47,13 @@ int hub_new(struct hub **hp, const struct hub_conf *conf);
 /* Free the hub and every session (transports are closed). */
 void hub_free(struct hub *h);
 
-/* A new connection. peer is its address for logs. Returns 0, or -EMFILE when more than
- * max_clients + IC_RAW_SPARE connections are open (the caller closes it), or -ENOMEM. */
-int hub_open(struct hub *h, struct transport *tp, const char *peer, uint64_t now,
-	     struct sess **sp);
+/* A new connection from peer (its TCP address: logs, the per-source limits, and the
+ * only IP its voice may come from; copied). Returns 0, or -EMFILE when more than
+ * max_clients + IC_RAW_SPARE connections are open (the caller closes it), or -ENOMEM.
+ * A source over its pending limit still gets 0: the session is told SERVER_FULL and is
+ * already leaving (hub_reap sends the line and closes it). */
+int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
+	     socklen_t peerlen, uint64_t now, struct sess **sp);
 
 /* Bytes that arrived from s. */
 void hub_input(struct hub *h, struct sess *s, const char *data, size_t len, uint64_t now);
@@ -58,8 +67,13 @@ void hub_flush(struct hub *h, struct sess *s);
 /* True while s has unsent output. */
 bool hub_pending(const struct sess *s);
 
-/* Timers (pings, login and ring timeouts). Returns when it next needs calling. */
+/* Timers (pings, login and ring timeouts, coalesced room lists). Returns when it next
+ * needs calling. */
 uint64_t hub_tick(struct hub *h, uint64_t now);
+
+/* When hub_tick is next needed for work that input may have scheduled since the last
+ * tick (a coalesced room list), or UINT64_MAX. */
+uint64_t hub_next_due(const struct hub *h);
 
 /* Finish every session that is leaving: rooms and call peers are told, its last output is
  * tried once, then closed(arg, tp, abort) runs (the transport is the caller's to close;
@@ -68,13 +82,15 @@ uint64_t hub_tick(struct hub *h, uint64_t now);
 void hub_reap(struct hub *h, void (*closed)(void *arg, struct transport *tp, bool abort),
 	      void *arg);
 
-/* A voice packet from `from`. Fills out (at least IC_RTP_MAX bytes) with the packet to
- * send and dests (room for max_clients entries) with where; returns how many copies,
- * 0 when it is dropped or goes nowhere. A keepalive is answered to its sender: one
- * copy, dests[0].addr == from (relayed voice never points at from). */
+/* A voice packet from `from` at now. Fills out (at least IC_RTP_MAX bytes) with the
+ * packet to send and dests (room for max_clients entries) with where; returns how many
+ * copies, 0 when it is dropped or goes nowhere. Dropped: malformed, unknown ssrc, from
+ * an IP other than the session's TCP peer's, wrong token, replayed, or over the
+ * session's voice rate. A keepalive is answered to its sender: one copy,
+ * dests[0].addr == from (relayed voice never points at from). */
 size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
-		 const struct sockaddr *from, socklen_t fromlen, uint8_t *out,
-		 size_t *out_len, struct voice_dest *dests);
+		 const struct sockaddr *from, socklen_t fromlen, uint64_t now,
+		 uint8_t *out, size_t *out_len, struct voice_dest *dests);
 
 void hub_get_stats(const struct hub *h, struct hub_stats *st);
 

@@ -4,7 +4,9 @@
 
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "call.h"
+#include "guard.h"
 #include "hmap.h"
 #include "hub.h"
 #include "limits.h"
@@ -25,7 +27,10 @@ struct sess {
 	unsigned slot; /* index in hub->slots */
 	struct hub *hub;
 	struct transport *tp;
-	char peer[64];
+	char peer[64];			 /* the TCP peer, for logs */
+	struct sockaddr_storage peer_sa; /* the TCP peer: only its IP may send voice */
+	socklen_t peer_len;
+	struct guard_src *src; /* counted as pending at its source until logged in */
 	enum sess_state state;
 	bool leaving;	 /* to be reaped: no more input, output or voice */
 	bool out_dead;	 /* transport failed or queue overflowed: no final flush */
@@ -45,6 +50,7 @@ struct sess {
 	struct room
 	    *rooms[IC_ROOMS_PER_CLIENT]; /* join order; the last is the voice room */
 	unsigned nrooms;
+	uint64_t list_seen[IC_ROOMS_PER_CLIENT]; /* list version of rooms[i] it has */
 	struct call *call;
 
 	/* keepalive */
@@ -57,6 +63,7 @@ struct sess {
 	uint8_t token[IC_TOKEN_LEN];
 	struct hnode ssrc_node;
 	struct seqwin win;
+	struct guard_voice vrate;
 	struct sockaddr_storage vaddr;
 	socklen_t vaddr_len; /* 0 until a valid packet has come */
 };
@@ -70,6 +77,9 @@ struct hub {
 	struct rooms rooms;
 	struct sess *reap; /* sessions leaving */
 	struct hub_stats stats;
+	struct guard *guard;
+	struct room *lists_due;	    /* rooms with a coalesced list to send (roster.c) */
+	uint64_t now;		    /* the latest time any call brought */
 	char line[IC_OUT_LINE_MAX]; /* scratch for formatting one server line */
 	/* moves on with every change to who hears whom (any line from a client, anyone
 	 * leaving, a call ending, a voice address learnt): rooms rebuild their lists of
@@ -95,6 +105,17 @@ void cmd_dispatch(struct hub *h, struct sess *s, char *line, uint64_t now);
 void cmd_join_room(struct hub *h, struct sess *s, const char *name);
 void cmd_part_all(struct hub *h, struct sess *s);
 void cmd_end_call(struct hub *h, struct call *c, struct sess *ender);
-void cmd_userlist(struct hub *h, struct room *r, struct sess *only);
+
+/* roster.c: room lists, coalesced (see there) */
+/* Send s the current list of r at once, and note it has it. */
+void roster_send(struct hub *h, struct room *r, struct sess *s);
+/* r's members changed; told (or NULL) is a member that gets the new list at once. */
+void roster_changed(struct hub *h, struct room *r, struct sess *told);
+/* r is about to be freed. */
+void roster_forget(struct hub *h, struct room *r);
+/* Send the lists due by now; returns when the next is due (UINT64_MAX: none). */
+uint64_t roster_flush(struct hub *h, uint64_t now);
+/* s's output queue has just drained: the lists it is owed go out. */
+void roster_drained(struct hub *h, struct sess *s);
 
 #endif

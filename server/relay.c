@@ -18,8 +18,8 @@ static bool hears_room(const struct sess *r, const struct room *room)
 }
 
 size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
-		 const struct sockaddr *from, socklen_t fromlen, uint8_t *out,
-		 size_t *out_len, struct voice_dest *dests)
+		 const struct sockaddr *from, socklen_t fromlen, uint64_t now,
+		 uint8_t *out, size_t *out_len, struct voice_dest *dests)
 {
 	struct rtp_pkt p;
 	struct sess *s;
@@ -27,15 +27,30 @@ size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
 	size_t n = 0;
 	int olen;
 
+	h->now = now;
 	h->stats.voice_in++;
 	if (len > IC_RTP_MAX || rtp_parse(pkt, len, &p) || !p.has_token)
 		goto drop;
 	s = sess_by_ssrc(h, p.hdr.ssrc);
-	if (!s || s->leaving || !rtp_token_equal(s->token, p.token))
+	if (!s || s->leaving)
+		goto drop;
+	/* only the session's own host: a sniffed token cannot point its voice elsewhere
+	 * nor spend its rate */
+	if (!addr_same_ip(from, fromlen, (const struct sockaddr *)&s->peer_sa,
+			  s->peer_len)) {
+		h->stats.voice_wrong_source++;
+		goto drop;
+	}
+	if (!rtp_token_equal(s->token, p.token))
 		goto drop;
 	sr = seqwin_accept(&s->win, p.hdr.seq);
 	if (sr == SEQ_REJECT)
 		goto drop;
+	if (!guard_voice_take(&s->vrate, len, now)) {
+		h->stats.voice_over_rate++; /* before any fan-out: a flood is not
+					       multiplied */
+		goto drop;
+	}
 	if (sr == SEQ_ADVANCE && fromlen <= sizeof(s->vaddr) &&
 	    (fromlen != s->vaddr_len || memcmp(&s->vaddr, from, fromlen))) {
 		memcpy(&s->vaddr, from, fromlen);

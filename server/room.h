@@ -23,6 +23,11 @@ struct room {
 	const struct sess **hear;
 	size_t nhear;
 	uint64_t hear_gen;
+	/* the member list's version, and its coalesced sending (roster.c): due_ms is when
+	 * the members still without the current list get it (0: nothing scheduled);
+	 * last_ms when lists last went out; due_prev/due_next link the hub's due rooms */
+	uint64_t list_gen, list_due_ms, list_last_ms;
+	struct room *due_prev, *due_next;
 };
 
 struct rooms {

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "hist.h"
+#include "addr.h"
 #include "hub.h"
+#include "listen.h"
 #include "log.h"
 
 /* A client's TCP connection: the transport the hub writes through. */
@@ -45,6 +47,12 @@ struct server {
 	struct hist delay; /* receive -> last copy sent, per relayed packet */
 	uint64_t trim_due; /* the next look at freed heap (trim_heap) */
 	uint8_t tx[IC_RTP_MAX];
+	/* copies not sent: the send buffer was full (the rest of a copy set), or the
+	 * destination failed */
+	uint64_t tx_full, tx_failed;
+	struct hub_stats last; /* the counters at the last status line */
+	uint64_t last_tx_lost;
+	uint64_t status_due;
 	struct voice_dest *dests;
 	struct mmsghdr smsg[IC_TX_BATCH];
 	struct iovec siov;
@@ -109,29 +117,10 @@ static void conn_event(int fd, int events, void *arg)
 	}
 }
 
-static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-		port = ntohs(a->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-		port = ntohs(a->sin6_port);
-	}
-	snprintf(buf, len, ss->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
-}
-
-static void accept_one(struct server *srv, int fd, const struct sockaddr_storage *from)
+static void accept_one(struct server *srv, int fd, const struct sockaddr_storage *from,
+		       socklen_t fromlen)
 {
 	struct conn *c;
-	char peer[64];
 	int one = 1, sndbuf = IC_SOCK_SNDBUF;
 
 	if (fd >= FD_SETSIZE) {
@@ -147,8 +136,11 @@ static void accept_one(struct server *srv, int fd, const struct sockaddr_storage
 	c->tp.ops = &tcp_ops;
 	c->fd = fd;
 	c->srv = srv;
-	addr_text(from, peer, sizeof(peer));
-	if (hub_open(srv->hub, &c->tp, peer, loop_now(srv->loop), &c->s)) {
+	if (hub_open(srv->hub, &c->tp, (const struct sockaddr *)from, fromlen,
+		     loop_now(srv->loop), &c->s)) {
+		char peer[64];
+
+		addr_text((const struct sockaddr *)from, fromlen, peer, sizeof(peer));
 		log_warn("connection from %s refused: too many connections", peer);
 		close(fd);
 		free(c);
@@ -199,7 +191,7 @@ static void listen_event(int fd, int events, void *arg)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
-		accept_one(srv, cfd, &from);
+		accept_one(srv, cfd, &from, fl);
 	}
 }
 
@@ -221,9 +213,17 @@ static void voice_send(struct server *srv, size_t len, size_t ndest)
 			mh->msg_iovlen = 1;
 		}
 		r = sendmmsg(srv->ufd, srv->smsg, (unsigned)k, MSG_DONTWAIT);
-		/* voice is lossy by nature: a full socket buffer drops the rest of this
-		 * copy set rather than stall the loop; a failed destination is skipped */
-		off += r > 0 ? (size_t)r : 1;
+		if (r > 0) {
+			off += (size_t)r;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+			/* voice is lossy by nature: a full send buffer drops the rest of
+			 * this copy set rather than spin on it */
+			srv->tx_full += ndest - off;
+			return;
+		} else if (errno != EINTR) {
+			srv->tx_failed++; /* that destination alone (unreachable, ...) */
+			off++;
+		}
 	}
 }
 
@@ -277,7 +277,7 @@ static void udp_event(int fd, int events, void *arg)
 				len = IC_RTP_MAX + 1; /* oversized: the hub drops it */
 			nd = hub_voice(srv->hub, srv->rx[i], len,
 				       (struct sockaddr *)&srv->rfrom[i], mh->msg_namelen,
-				       srv->tx, &olen, srv->dests);
+				       loop_now(srv->loop), srv->tx, &olen, srv->dests);
 			if (nd) {
 				voice_send(srv, olen, nd);
 				/* relayed voice, not a keepalive's answer (which
@@ -298,6 +298,18 @@ static void closed_cb(void *arg, struct transport *tp, bool abort)
 	tp->ops->close(tp, abort);
 }
 
+static void tick(void *arg);
+
+/* Input may have scheduled hub work (a coalesced list) before the tick's timer. */
+static void rearm_tick(struct server *srv)
+{
+	uint64_t due = hub_next_due(srv->hub), now = loop_now(srv->loop);
+
+	if (due == UINT64_MAX || (srv->tick.active && srv->tick.due_ms <= due))
+		return;
+	tmr_start(srv->loop, &srv->tick, due > now ? due - now : 0, tick, srv);
+}
+
 static void before_sleep(void *arg)
 {
 	struct server *srv = arg;
@@ -313,6 +325,7 @@ static void before_sleep(void *arg)
 	}
 	while (srv->maxfd >= 0 && !srv->conns[srv->maxfd])
 		srv->maxfd--;
+	rearm_tick(srv);
 }
 
 /* Hand freed heap back to the system. A burst (a thousand logins at once, each sending
@@ -327,6 +340,43 @@ static void trim_heap(void)
 #endif
 }
 
+static void log_counters(const struct server *srv, const char *what)
+{
+	struct hub_stats st;
+
+	hub_get_stats(srv->hub, &st);
+	log_info(
+	    "%s: %u sessions (%u logged in); voice %llu packets in, %llu dropped "
+	    "(%llu over a session's rate, %llu from a wrong address), %llu "
+	    "keepalives, %llu copies out, %llu not sent (%llu send buffer full); "
+	    "%llu connections refused (too many pending from one address)",
+	    what, st.sessions, st.logged_in, (unsigned long long)st.voice_in,
+	    (unsigned long long)st.voice_dropped, (unsigned long long)st.voice_over_rate,
+	    (unsigned long long)st.voice_wrong_source, (unsigned long long)st.keepalives,
+	    (unsigned long long)st.voice_copies,
+	    (unsigned long long)(srv->tx_full + srv->tx_failed),
+	    (unsigned long long)srv->tx_full, (unsigned long long)st.pending_refused);
+}
+
+/* Once a minute, when something was refused or dropped since the last one: what the
+ * guards did shows in the log while it happens, not only at shutdown. */
+static void status_log(struct server *srv, uint64_t now)
+{
+	struct hub_stats st;
+
+	if (now < srv->status_due)
+		return;
+	srv->status_due = now + IC_STATUS_LOG_MS;
+	hub_get_stats(srv->hub, &st);
+	if (st.voice_over_rate != srv->last.voice_over_rate ||
+	    st.voice_wrong_source != srv->last.voice_wrong_source ||
+	    st.pending_refused != srv->last.pending_refused ||
+	    srv->tx_full + srv->tx_failed != srv->last_tx_lost)
+		log_counters(srv, "status");
+	srv->last = st;
+	srv->last_tx_lost = srv->tx_full + srv->tx_failed;
+}
+
 static void tick(void *arg)
 {
 	struct server *srv = arg;
@@ -337,86 +387,25 @@ static void tick(void *arg)
 		trim_heap();
 		srv->trim_due = now + 1000;
 	}
+	status_log(srv, now);
 
 	/* at least once a second: new deadlines (a login, a ring) are never nearer than 1
 	 * s */
 	tmr_start(srv->loop, &srv->tick, wait > 1000 ? 1000 : wait, tick, srv);
 }
 
-static int make_addr(const char *host, unsigned port, struct sockaddr_storage *ss,
-		     socklen_t *len)
-{
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*a4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*a6);
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static int open_socket(const char *host, unsigned port, int type, int *fdp, char *err,
-		       size_t errlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int one = 1, fd, e;
-
-	if (make_addr(host, port, &ss, &len)) {
-		snprintf(err, errlen, "bad bind address '%s'", host);
-		return -EINVAL;
-	}
-	fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (type == SOCK_DGRAM) {
-		int buf = 4 << 20; /* absorb a burst of voice from many talkers */
-
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-		/* the kernel stamps each packet's arrival: the delay we add is measured
-		 */
-		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-	}
-	if (bind(fd, (struct sockaddr *)&ss, len) ||
-	    (type == SOCK_STREAM && listen(fd, 128)))
-		goto fail;
-	*fdp = fd;
-	return 0;
-fail:
-	e = errno;
-	snprintf(err, errlen, "cannot listen on %s port %u (%s): %s%s", host, port,
-		 type == SOCK_STREAM ? "TCP" : "UDP", strerror(e),
-		 e == EADDRINUSE ? " - another intercomd running? choose another --port"
-				 : "");
-	if (fd >= 0)
-		close(fd);
-	return -e;
-}
-
 int server_new(struct server **sp, const struct srv_conf *c, struct loop *l, char *err,
 	       size_t errlen)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
-	unsigned uport = c->udp_port ? c->udp_port : c->port;
+	struct listen_socks ls;
 	struct hub_conf hc = {
 	    .name = c->name,
-	    .udp_port = uport,
 	    .max_clients = c->max_clients,
 	    .ping_interval_ms = c->ping_interval * 1000ull,
 	    .ping_timeout_ms = c->ping_timeout * 1000ull,
 	    .ring_timeout_ms = c->ring_timeout * 1000ull,
+	    .max_pending_per_source = c->max_pending_per_source,
 	};
 	int e;
 
@@ -426,26 +415,27 @@ int server_new(struct server **sp, const struct srv_conf *c, struct loop *l, cha
 	}
 	srv->loop = l;
 	srv->lfd = srv->ufd = srv->maxfd = -1;
+	e = listen_open(c->bind, c->port, c->udp_port, &ls, err, errlen);
+	if (e)
+		goto fail;
+	srv->lfd = ls.tcp;
+	srv->ufd = ls.udp;
+	hc.udp_port = ls.udp_port; /* VOICE names the port bound (port 0: the kernel's) */
 	srv->dests = calloc(c->max_clients, sizeof(*srv->dests));
 	e = srv->dests ? hub_new(&srv->hub, &hc) : -ENOMEM;
 	if (e) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	e = open_socket(c->bind, c->port, SOCK_STREAM, &srv->lfd, err, errlen);
-	if (e)
-		goto fail;
-	e = open_socket(c->bind, uport, SOCK_DGRAM, &srv->ufd, err, errlen);
-	if (e)
-		goto fail;
 	loop_fd(l, srv->lfd, LOOP_READ, listen_event, srv);
 	loop_fd(l, srv->ufd, LOOP_READ, udp_event, srv);
 	/* voice must not pay for a select() over every client */
 	loop_fd_hot(l, srv->ufd, true);
 	loop_set_before_sleep(l, before_sleep, srv);
 	tmr_start(l, &srv->tick, 1000, tick, srv);
-	log_info("listening on %s port %u (TCP) and %u (UDP voice) as '%s'", c->bind,
-		 c->port, uport, c->name);
+	srv->status_due = loop_now(l) + IC_STATUS_LOG_MS;
+	log_info("listening on %s port %u (TCP) and %u (UDP voice) as '%s'", ls.where,
+		 ls.tcp_port, ls.udp_port, c->name);
 	*sp = srv;
 	return 0;
 fail:
@@ -467,6 +457,7 @@ void server_free(struct server *srv)
 			 (unsigned long long)st.voice_dropped,
 			 (unsigned long long)st.keepalives,
 			 (unsigned long long)st.voice_copies);
+		log_counters(srv, "totals");
 		if (srv->delay.n)
 			log_info(
 			    "voice: added delay (kernel receive -> last copy sent) p50 "

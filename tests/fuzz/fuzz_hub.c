@@ -59,7 +59,7 @@ static void scan(int i)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct hub_conf c = {"FuzzHub", 6060, 4, 15000, 45000, 30000, hubfake_rand};
+	struct hub_conf c = {"FuzzHub", 6060, 4, 15000, 45000, 30000, hubfake_rand, 2};
 	const char *peer_login = "CONNECT: \"Peer\" \"P\" 1.0.0\n";
 	struct hub *h = NULL;
 	uint64_t now = 1000;
@@ -79,7 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		addr[k].sin_family = AF_INET;
 		addr[k].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		addr[k].sin_port = htons((uint16_t)(40000 + k));
-		if (hub_open(h, &fk[k].tp, "fuzz", now, &fk[k].s))
+		if (hub_open(h, &fk[k].tp, (struct sockaddr *)&addr[k], sizeof(addr[k]),
+			     now, &fk[k].s))
 			abort();
 	}
 	/* Peer logs in and answers its PING */
@@ -141,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (len > 0)
 				hub_voice(h, pkt, (size_t)len,
 					  (struct sockaddr *)&addr[who],
-					  sizeof(addr[who]), out, &outlen, dests);
+					  sizeof(addr[who]), now, out, &outlen, dests);
 			break;
 		}
 		case 3: {
@@ -153,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (n > size - i)
 				n = size - i;
 			hub_voice(h, data + i, n, (struct sockaddr *)&addr[who],
-				  sizeof(addr[who]), out, &outlen, dests);
+				  sizeof(addr[who]), now, out, &outlen, dests);
 			i += n;
 			break;
 		}

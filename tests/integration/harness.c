@@ -31,28 +31,6 @@ uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-unsigned free_port(void)
-{
-	for (int tries = 0; tries < 50; tries++) {
-		struct sockaddr_in a = bench_lo(0);
-		socklen_t l = sizeof(a);
-		int u = socket(AF_INET, SOCK_DGRAM, 0),
-		    t = socket(AF_INET, SOCK_STREAM, 0);
-		unsigned port = 0;
-
-		if (bind(u, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-		    getsockname(u, (struct sockaddr *)&a, &l) == 0 &&
-		    bind(t, (struct sockaddr *)&a, sizeof(a)) == 0)
-			port = ntohs(a.sin_port);
-		close(u);
-		close(t);
-		if (port)
-			return port;
-	}
-	fail_msg("no free port");
-	return 0;
-}
-
 /* argv = [$INTERCOMD_WRAP words...] $INTERCOMD args...; args is NULL-terminated. */
 static void build_argv(char **argv, int max, const char *const *args)
 {
@@ -84,54 +62,93 @@ static void collect(const char **args, int max, int skip, const char *first, va_
 	args[n] = NULL;
 }
 
-static bool try_connect(unsigned port)
+/* The server's log so far into buf (size bytes, terminated). */
+static void read_log(const char *path, char *buf, size_t size)
 {
-	struct sockaddr_in a = bench_lo(port);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, size - 1, f) : 0;
 
-	close(fd);
-	return ok;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+}
+
+/* Copy the server's log to our stderr (where its lines went before it had a file), then
+ * remove the file. */
+static void dump_log(struct srv *s)
+{
+	static char buf[1 << 18];
+
+	if (!s->log[0])
+		return;
+	read_log(s->log, buf, sizeof(buf));
+	fputs(buf, stderr);
+	unlink(s->log);
+	s->log[0] = '\0';
+}
+
+/* Fork the server with args, its output to s->log; wait until it logs its ports. */
+static bool launch(struct srv *s, const char *const *args)
+{
+	static int seq;
+	static char log[1 << 16];
+	char *argv[64];
+	uint64_t until = now_ms() + 20000; /* valgrind starts slowly */
+	int status;
+
+	snprintf(s->log, sizeof(s->log), "/tmp/itest-srv-%d-%d.log", (int)getpid(),
+		 ++seq);
+	build_argv(argv, 64, args);
+	s->pid = fork();
+	assert_true(s->pid >= 0);
+	if (s->pid == 0) {
+		int fd = open(s->log, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+
+		prctl(PR_SET_PDEATHSIG,
+		      SIGKILL); /* a failed test leaves no server behind */
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (now_ms() < until) {
+		const char *at;
+
+		read_log(s->log, log, sizeof(log));
+		at = strstr(log, "listening on ");
+		at = at ? strstr(at, " port ") : NULL;
+		if (at && strstr(at, "(UDP voice)") &&
+		    sscanf(at, " port %u (TCP) and %u (UDP voice)", &s->port,
+			   &s->udp_port) == 2)
+			return true;
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid)
+			break;
+		usleep(10000);
+	}
+	if (kill(s->pid, 0) == 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, &status, 0);
+	}
+	dump_log(s);
+	return false;
 }
 
 void srv_start(struct srv *s, ...)
 {
-	for (int attempt = 0; attempt < 5; attempt++) {
-		char *argv[64];
-		const char *args[48] = {"--bind", "127.0.0.1", "--port", s->portstr};
-		int status;
-		va_list ap;
-		uint64_t until;
+	const char *args[48] = {"--bind", "127.0.0.1", "--port", s->portstr};
+	va_list ap;
 
-		s->port = free_port();
-		snprintf(s->portstr, sizeof(s->portstr), "%u", s->port);
-		va_start(ap, s);
-		collect(args, 48, 4, va_arg(ap, const char *), ap);
-		va_end(ap);
-		build_argv(argv, 64, args);
-		memcpy(s->args, args, sizeof(s->args));
-		s->pid = fork();
-		assert_true(s->pid >= 0);
-		if (s->pid == 0) {
-			prctl(PR_SET_PDEATHSIG,
-			      SIGKILL); /* a failed test leaves no server behind */
-			execvp(argv[0], argv);
-			_exit(127);
-		}
-		until = now_ms() + 20000; /* valgrind starts slowly */
-		while (now_ms() < until) {
-			if (waitpid(s->pid, &status, WNOHANG) == s->pid)
-				break; /* exited: port taken meanwhile? try another */
-			if (try_connect(s->port))
-				return;
-			usleep(20000);
-		}
-		if (kill(s->pid, 0) == 0) {
-			kill(s->pid, SIGKILL);
-			waitpid(s->pid, &status, 0);
-		}
-	}
-	fail_msg("intercomd did not start");
+	/* port 0: the server takes a free port itself and logs it, so no two tests ever
+	 * race for one */
+	snprintf(s->portstr, sizeof(s->portstr), "0");
+	va_start(ap, s);
+	collect(args, 48, 4, va_arg(ap, const char *), ap);
+	va_end(ap);
+	memcpy(s->args, args, sizeof(s->args));
+	if (!launch(s, args))
+		fail_msg("intercomd did not start (its log is above)");
+	/* a restart after a crash comes back on the same port */
+	snprintf(s->portstr, sizeof(s->portstr), "%u", s->port);
 }
 
 void srv_stop(struct srv *s)
@@ -145,6 +162,7 @@ void srv_stop(struct srv *s)
 			break;
 		usleep(10000);
 	}
+	dump_log(s);
 	if (!WIFEXITED(status) && !WIFSIGNALED(status)) {
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, &status, 0);
@@ -202,7 +220,7 @@ void cli_connect(struct cli *c, const struct srv *s)
 	c->fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(c->fd >= 0);
 	assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	c->uport = s->port;
+	c->uport = s->udp_port;
 	c->tokens = 18.0;
 	c->tokens_ms = now_ms();
 }
@@ -509,24 +527,24 @@ void srv_kill9(struct srv *s)
 
 	kill(s->pid, SIGKILL);
 	waitpid(s->pid, &status, 0);
+	dump_log(s);
 }
 
 void srv_restart(struct srv *s)
 {
-	char *argv[64];
-	uint64_t until = now_ms() + 20000;
+	unsigned port = s->port;
 
-	build_argv(argv, 64, s->args);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	while (now_ms() < until && !try_connect(s->port))
-		usleep(10000);
-	assert_true(try_connect(s->port));
+	if (!launch(s, s->args))
+		fail_msg("intercomd did not restart on port %u (its log is above)", port);
+	assert_int_equal(s->port, port);
+}
+
+const char *srv_log(const struct srv *s)
+{
+	static char buf[1 << 18];
+
+	read_log(s->log, buf, sizeof(buf));
+	return buf;
 }
 
 void client_start(struct proc *p, const struct srv *s, const char *nick,

@@ -15,9 +15,10 @@
 
 struct srv {
 	pid_t pid;
-	unsigned port;
+	unsigned port, udp_port; /* as the server logged them */
 	char portstr[16];
 	const char *args[48]; /* as started, for srv_restart */
+	char log[128];	      /* its stderr and stdout, copied to ours when it stops */
 };
 
 struct cli {
@@ -37,8 +38,8 @@ struct cli {
 	uint32_t ts;
 };
 
-/* Start $INTERCOMD (under $INTERCOMD_WRAP, if set) on a free loopback port with the extra
- * flags (NULL-terminated) and wait until it accepts connections. */
+/* Start $INTERCOMD (under $INTERCOMD_WRAP, if set) on loopback with --port 0 and the
+ * extra flags (NULL-terminated), and wait until it logs the ports it bound. */
 void srv_start(struct srv *s, ...);
 /* SIGTERM, wait; asserts a clean exit (status 0). */
 void srv_stop(struct srv *s);
@@ -109,7 +110,7 @@ unsigned long long log_value(const char *log, const char *key);
 /* SIGKILL the server (a crash) and start it again on the same port and flags. */
 void srv_kill9(struct srv *s);
 void srv_restart(struct srv *s);
-/* A loopback port free for both TCP and UDP right now. */
-unsigned free_port(void);
+/* The running server's log so far, in a static buffer. */
+const char *srv_log(const struct srv *s);
 
 #endif

@@ -48,7 +48,7 @@ static void test_bad_flags(void **state)
 	assert_non_null(strstr(out, "unknown option '--frobnicate'"));
 	assert_int_equal(srv_run(out, sizeof(out), "--port", "70000", NULL), 2);
 	assert_non_null(
-	    strstr(out, "--port: port: '70000' is not a whole number from 1 to 65535"));
+	    strstr(out, "--port: port: '70000' is not a whole number from 0 to 65535"));
 	assert_int_equal(srv_run(out, sizeof(out), "--max-clients", "1001", NULL), 2);
 	assert_non_null(strstr(out, "max_clients"));
 	assert_int_equal(srv_run(out, sizeof(out), "--max-clients=0", NULL), 2);
@@ -120,6 +120,29 @@ static void test_port_in_use(void **state)
 	srv_stop(&srv);
 }
 
+/* A second server on the first one's UDP port (another TCP port) must fail, not start
+ * beside it and take its voice: on the same address, and on every address (IPv4 and
+ * IPv6, the default), which covers the first one's. */
+static void test_udp_port_in_use(void **state)
+{
+	struct srv srv;
+	char udp[16];
+
+	(void)state;
+	srv_start(&srv, NULL);
+	snprintf(udp, sizeof(udp), "%u", srv.udp_port);
+	assert_int_equal(srv_run(out, sizeof(out), "--bind", "127.0.0.1", "--port", "0",
+				 "--udp-port", udp, NULL),
+			 1);
+	assert_non_null(strstr(out, "(UDP voice)"));
+	assert_non_null(strstr(out, udp));
+	assert_non_null(strstr(out, "--udp-port"));
+	assert_int_equal(
+	    srv_run(out, sizeof(out), "--port", "0", "--udp-port", udp, NULL), 1);
+	assert_non_null(strstr(out, "(UDP voice)"));
+	srv_stop(&srv);
+}
+
 /* The next datagram on fd within WAIT_MS, as a string. */
 static const char *notify_recv(int fd)
 {
@@ -169,6 +192,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_flags),
 	    cmocka_unit_test(test_config_file),
 	    cmocka_unit_test(test_port_in_use),
+	    cmocka_unit_test(test_udp_port_in_use),
 	    cmocka_unit_test(test_tells_the_service_manager),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

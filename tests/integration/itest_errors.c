@@ -279,7 +279,11 @@ static void test_room_and_user_errors(void **state)
 	cli_expect_prefix(&d, "ERROR NO_CALL: ");
 	cli_send(&d, "TALK Dee: Request");
 	cli_expect(&d, "ERROR BAD_ARGS: you cannot call yourself");
-	cli_send(&d, "TALK Roomy: Request"); /* d is ringing: busy */
+	/* d calls the caller whose call rings d: both pressed CALL, and it connects */
+	cli_send(&d, "TALK Roomy: Request");
+	cli_expect(&d, "TALK Roomy: Accept");
+	cli_expect(&c, "TALK Dee: Accept");
+	cli_send(&d, "TALK Roomy: Request"); /* in that call now: busy */
 	cli_expect_prefix(&d, "ERROR BUSY: ");
 	cli_close(&c);
 	cli_expect(&d, "TALK Roomy: End");

@@ -112,7 +112,8 @@ static bool login(struct hub *h, int k, const char *nick)
 	addr[k].sin_family = AF_INET;
 	addr[k].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	addr[k].sin_port = htons((uint16_t)(41000 + k));
-	if (hub_open(h, &fk[k].tp, "sweep", now, &fk[k].s))
+	if (hub_open(h, &fk[k].tp, (struct sockaddr *)&addr[k], sizeof(addr[k]), now,
+		     &fk[k].s))
 		return false;
 	snprintf(buf, sizeof(buf), "CONNECT: \"%s\" \"%s\" 1.0.0\n", nick, nick);
 	say(h, k, buf);
@@ -146,14 +147,14 @@ static size_t voice(struct hub *h, int k, uint16_t seq, size_t payload)
 	n = rtp_pack(pkt, sizeof(pkt), &hd, tok, pl, payload);
 	assert_true(n > 0);
 	return hub_voice(h, pkt, (size_t)n, (struct sockaddr *)&addr[k], sizeof(addr[k]),
-			 out, &outlen, dests);
+			 now, out, &outlen, dests);
 }
 
 /* The scenario; returns false when it could not even start (hub_new failed). With no
  * allocation failing, it asserts that each step did what it should. */
 static bool scenario(void)
 {
-	struct hub_conf c = {"Sweep", 6060, 8, 15000, 45000, 30000, hubfake_rand};
+	struct hub_conf c = {"Sweep", 6060, 8, 15000, 45000, 30000, hubfake_rand, 0};
 	bool clean = fail_at <= 0;
 	struct hub *h = NULL;
 	char line[1024];

@@ -49,7 +49,7 @@ static void put(struct hub *h, int i, const char *text, uint64_t now)
 static void test_every_limit_at_once(void **state)
 {
 	/* pings far apart: stalled clients must not time out while their queues fill */
-	struct hub_conf c = {"Bounds", 6060, N, 3600000, 3600000, 30000, hubfake_rand};
+	struct hub_conf c = {"Bounds", 6060, N, 3600000, 3600000, 30000, hubfake_rand, 0};
 	struct hub *h = NULL;
 	struct hub_stats st;
 	char line[IC_LINE_MAX + 64], text[IC_LINE_MAX], real[IC_REALNAME_MAX + 1];
@@ -72,7 +72,7 @@ static void test_every_limit_at_once(void **state)
 	real[IC_REALNAME_MAX] = '\0';
 	for (int i = 0; i < N; i++) {
 		snprintf(nick[i], sizeof(nick[i]), "c%031d", i);
-		assert_int_equal(hub_open(h, &fk[i].tp, "bounds", now, &fk[i].s), 0);
+		assert_int_equal(hub_open(h, &fk[i].tp, NULL, 0, now, &fk[i].s), 0);
 		snprintf(line, sizeof(line), "CONNECT: \"%.32s\" \"%.64s\" 1.0.0\n",
 			 nick[i], real);
 		put(h, i, line, now);

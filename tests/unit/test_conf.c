@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "listen.h"
 
 static char path[64], err[512];
 
@@ -31,8 +32,9 @@ static void test_defaults(void **state)
 	(void)state;
 	conf_defaults(&c);
 	assert_int_equal(c.port, 6060);
-	assert_int_equal(c.udp_port, 0);
-	assert_string_equal(c.bind, "0.0.0.0");
+	assert_int_equal(c.udp_port, LISTEN_UDP_SAME); /* the TCP port's number */
+	assert_string_equal(c.bind, "");	       /* every address, both families */
+	assert_int_equal(c.max_pending_per_source, 32);
 	assert_int_equal(c.max_clients, 256);
 	assert_int_equal(c.ping_interval, 15);
 	assert_int_equal(c.ping_timeout, 45);
@@ -49,7 +51,16 @@ static void test_set(void **state)
 	assert_int_equal(conf_set(&c, "port", "1", err, sizeof(err)), 0);
 	assert_int_equal(conf_set(&c, "port", "65535", err, sizeof(err)), 0);
 	assert_int_equal(c.port, 65535);
-	assert_int_equal(conf_set(&c, "port", "0", err, sizeof(err)), -EINVAL);
+	assert_int_equal(conf_set(&c, "port", "0", err, sizeof(err)),
+			 0); /* any free one */
+	assert_int_equal(c.port, 0);
+	assert_int_equal(conf_set(&c, "max_pending_per_source", "0", err, sizeof(err)),
+			 0);
+	assert_int_equal(c.max_pending_per_source, 0);
+	assert_int_equal(conf_set(&c, "max_pending_per_source", "1017", err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(conf_set(&c, "max_pending_per_source", "-1", err, sizeof(err)),
+			 -EINVAL);
 	assert_int_equal(conf_set(&c, "port", "65536", err, sizeof(err)), -EINVAL);
 	assert_int_equal(conf_set(&c, "port", "12x", err, sizeof(err)), -EINVAL);
 	assert_int_equal(conf_set(&c, "port", "", err, sizeof(err)), -EINVAL);

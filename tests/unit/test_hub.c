@@ -81,7 +81,7 @@ static uint64_t now;
 
 static int setup(void **state)
 {
-	struct hub_conf c = {"UnitHub", 6060, 4, 15000, 45000, 30000, fake_rand};
+	struct hub_conf c = {"UnitHub", 6060, 4, 15000, 45000, 30000, fake_rand, 0};
 
 	(void)state;
 	now = 1000;
@@ -99,12 +99,17 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Every fake connects from 0.0.0.0, the IP its voice comes from below. */
+static const struct sockaddr_in peer = {.sin_family = AF_INET};
+
 static struct fake *fake_open(void)
 {
 	struct fake *f = calloc(1, sizeof(*f));
 
 	f->tp.ops = &fake_ops;
-	assert_int_equal(hub_open(hub, &f->tp, "test", now, &f->s), 0);
+	assert_int_equal(hub_open(hub, &f->tp, (const struct sockaddr *)&peer,
+				  sizeof(peer), now, &f->s),
+			 0);
 	return f;
 }
 
@@ -185,9 +190,15 @@ static void test_login_and_ping_timeout(void **state)
 	(void)state;
 	login(a, "Alice", NULL, NULL);
 	login(b, "Bob", NULL, NULL);
+	/* Bob's join came within IC_LIST_COALESCE_MS of Alice's: its list at the window's
+	 * end */
+	assert_null(next(a));
+	now += 100;
+	assert_true(hub_next_due(hub) <= now);
+	hub_tick(hub, now);
 	expect(a, "USERLIST #Lobby: Alice, Bob");
-	/* pings come every 15 s of the test's clock */
-	now += 14999;
+	/* pings come every 15 s of the test's clock (from the PONG at 1000) */
+	now += 14899;
 	hub_tick(hub, now);
 	assert_null(next(a));
 	now += 1;
@@ -240,7 +251,9 @@ static void test_ring_timeout(void **state)
 	(void)state;
 	login(a, "Alice", NULL, NULL);
 	login(b, "Bob", NULL, NULL);
-	next(a);
+	now += 100;
+	hub_tick(hub, now);
+	expect(a, "USERLIST #Lobby: Alice, Bob");
 	put(a, "TALK Bob: Request");
 	expect(b, "TALK Alice: Request");
 	now += 29999;
@@ -281,6 +294,8 @@ static void test_stalled_output_drops_only_it(void **state)
 	login(a, "Alice", NULL, NULL);
 	login(b, "Bob", NULL, NULL);
 	login(c, "Carol", NULL, NULL);
+	now += 100;
+	hub_tick(hub, now);	/* the coalesced lists of the logins */
 	b->accept_max = b->len; /* Bob stops reading now */
 	memset(line, 'x', sizeof(line));
 	memcpy(line, "PRIVMSG #Lobby: ", 16);
@@ -330,14 +345,14 @@ static void test_voice_routing(void **state)
 		n = rtp_pack(pkt, sizeof(pkt), &h, tb, NULL, 0);
 		assert_int_equal(hub_voice(hub, pkt, (size_t)n,
 					   (struct sockaddr *)&addr[1], sizeof(addr[1]),
-					   out, &olen, dests),
+					   now, out, &olen, dests),
 				 1);
 		assert_ptr_equal(dests[0].addr, &addr[1]);
 		assert_int_equal(olen, 12);
 		h.ssrc = sc;
 		n = rtp_pack(pkt, sizeof(pkt), &h, tc, NULL, 0);
 		hub_voice(hub, pkt, (size_t)n, (struct sockaddr *)&addr[2],
-			  sizeof(addr[2]), out, &olen, dests);
+			  sizeof(addr[2]), now, out, &olen, dests);
 	}
 	{
 		struct rtp_hdr h = {true, 111, 7, 960, sa};
@@ -345,7 +360,7 @@ static void test_voice_routing(void **state)
 		n = rtp_pack(pkt, sizeof(pkt), &h, ta, (const uint8_t *)"opus", 4);
 		assert_int_equal(hub_voice(hub, pkt, (size_t)n,
 					   (struct sockaddr *)&addr[0], sizeof(addr[0]),
-					   out, &olen, dests),
+					   now, out, &olen, dests),
 				 2);
 		assert_int_equal(olen, 16);
 		assert_int_equal(out[0], 0x80);
@@ -358,14 +373,14 @@ static void test_voice_routing(void **state)
 		n = rtp_pack(pkt, sizeof(pkt), &h, ta, (const uint8_t *)"opus", 4);
 		assert_int_equal(hub_voice(hub, pkt, (size_t)n,
 					   (struct sockaddr *)&addr[0], sizeof(addr[0]),
-					   out, &olen, dests),
+					   now, out, &olen, dests),
 				 1);
 		assert_int_equal(((const struct sockaddr_in *)dests[0].addr)->sin_port,
 				 htons(5001));
 		/* replay */
 		assert_int_equal(hub_voice(hub, pkt, (size_t)n,
 					   (struct sockaddr *)&addr[0], sizeof(addr[0]),
-					   out, &olen, dests),
+					   now, out, &olen, dests),
 				 0);
 	}
 	for (struct fake *f = a; f; f = f == a ? b : f == b ? c : NULL)
@@ -391,7 +406,7 @@ static int voice_from(uint32_t ssrc, const uint8_t *token, uint16_t seq, unsigne
 			 keepalive ? NULL : (const uint8_t *)"op", keepalive ? 0 : 2);
 
 	n = (int)hub_voice(hub, pkt, (size_t)n, (struct sockaddr *)&from, sizeof(from),
-			   out, &olen, dests);
+			   now, out, &olen, dests);
 	for (int k = 0; k < n && ports; k++)
 		ports[k] = ntohs(((const struct sockaddr_in *)dests[k].addr)->sin_port);
 	return n;
@@ -469,7 +484,7 @@ static void test_server_full_and_raw_cap(void **state)
 		struct fake extra = {.tp.ops = &fake_ops};
 		struct sess *s;
 
-		assert_int_equal(hub_open(hub, &extra.tp, "x", now, &s), -EMFILE);
+		assert_int_equal(hub_open(hub, &extra.tp, NULL, 0, now, &s), -EMFILE);
 	}
 	for (int i = 0; i < n; i++)
 		hub_hangup(hub, f[i]->s, "done");

@@ -160,14 +160,46 @@ static void test_voice_args(void **state)
 
 	(void)state;
 	msg_fmt_voice(buf, sizeof(buf), 6061, 4000000000u, tok);
+	buf[strcspn(buf, "\n")] = '\0'; /* a line as the reader hands it over */
 	assert_int_equal(msg_parse_voice(buf + strlen("VOICE: "), &port, &ssrc, got), 0);
 	assert_int_equal(port, 6061);
 	assert_int_equal(ssrc, 4000000000u);
 	assert_memory_equal(got, tok, 8);
 	port = 0;
-	assert_int_equal(msg_parse_voice("6060 1 0123456789ABCDEF", &port, &ssrc, got),
+	assert_int_equal(msg_parse_voice("6060 1 0123456789abcdef", &port, &ssrc, got),
 			 0);
 	assert_int_equal(got[7], 0xef);
+	assert_int_equal(
+	    msg_parse_voice("6060 4294967295 0123456789abcdef", &port, &ssrc, got), 0);
+	assert_int_equal(ssrc, 4294967295u);
+	port = 6060;
+	{
+		/* what sscanf("%u") took: signs, overflow, other spacing, junk after,
+		 * upper-case hex (the contract writes lower case) */
+		static const char *const bad[] = {
+		    "-6060 1 0123456789abcdef",
+		    "+6060 1 0123456789abcdef",
+		    "6060 -1 0123456789abcdef",
+		    "6060 +1 0123456789abcdef",
+		    "6060 4294967296 0123456789abcdef",
+		    "6060 99999999999 0123456789abcdef",
+		    "6060  1 0123456789abcdef",
+		    " 6060 1 0123456789abcdef",
+		    "6060 1 0123456789abcdef ",
+		    "6060 1 0123456789abcdef x",
+		    "6060 1 0123456789ABCDEF",
+		    "6060x 1 0123456789abcdef",
+		    "6060 1x 0123456789abcdef",
+		    "6060 1 0x23456789abcdef",
+		    "6060\t1 0123456789abcdef",
+		    "065536 1 0123456789abcdef",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			if (msg_parse_voice(bad[i], &port, &ssrc, got) != -EINVAL)
+				fail_msg("accepted '%s'", bad[i]);
+		}
+	}
 	assert_int_equal(msg_parse_voice(NULL, &port, &ssrc, got), -EINVAL);
 	assert_int_equal(msg_parse_voice("6060 1", &port, &ssrc, got), -EINVAL);
 	assert_int_equal(msg_parse_voice("0 1 0123456789abcdef", &port, &ssrc, got),

@@ -1,0 +1,189 @@
+#include "guard.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "limits.h"
+
+/* 64 buckets: sources are few (a LAN's hosts), and chains stay short at a thousand. */
+#define GUARD_HASH_BITS 6
+
+struct guard_src {
+	struct hnode node;
+	struct addr_src key;
+	unsigned pending;
+	bool refused;	     /* a refusal was logged ... */
+	uint64_t refused_ms; /* ... then */
+};
+
+struct guard {
+	struct hmap srcs;
+	unsigned max_pending;
+};
+
+int guard_new(struct guard **gp, unsigned max_pending)
+{
+	struct guard *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return -ENOMEM;
+	if (hmap_init(&g->srcs, GUARD_HASH_BITS)) {
+		free(g);
+		return -ENOMEM;
+	}
+	g->max_pending = max_pending;
+	*gp = g;
+	return 0;
+}
+
+/* Walk every entry; fn may free the one it is given. */
+static void each_src(struct guard *g,
+		     void (*fn)(struct guard *, struct guard_src *, uint64_t),
+		     uint64_t now)
+{
+	for (uint32_t b = 0; b <= g->srcs.mask; b++) {
+		struct hnode *n = g->srcs.buckets[b];
+
+		while (n) {
+			struct hnode *next = n->next;
+
+			fn(g, hmap_entry(n, struct guard_src, node), now);
+			n = next;
+		}
+	}
+}
+
+static void src_free(struct guard *g, struct guard_src *s, uint64_t now)
+{
+	(void)now;
+	hmap_del(&g->srcs, &s->node);
+	free(s);
+}
+
+void guard_free(struct guard *g)
+{
+	if (!g)
+		return;
+	each_src(g, src_free, 0);
+	hmap_deinit(&g->srcs);
+	free(g);
+}
+
+static uint32_t src_hash(const struct addr_src *k)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < sizeof(k->b); i++)
+		h = (h ^ k->b[i]) * 16777619u;
+	return h;
+}
+
+static struct guard_src *src_find(const struct guard *g, const struct addr_src *key,
+				  uint32_t hash)
+{
+	for (struct hnode *n = hmap_bucket(&g->srcs, hash); n; n = n->next) {
+		struct guard_src *s = hmap_entry(n, struct guard_src, node);
+
+		if (n->hash == hash && !memcmp(&s->key, key, sizeof(*key)))
+			return s;
+	}
+	return NULL;
+}
+
+int guard_pending_open(struct guard *g, const struct addr_src *key, uint64_t now,
+		       struct guard_src **srcp, bool *log_it)
+{
+	uint32_t hash = src_hash(key);
+	struct guard_src *s = src_find(g, key, hash);
+
+	*srcp = NULL;
+	*log_it = false;
+	if (s && g->max_pending && s->pending >= g->max_pending) {
+		if (!s->refused || now >= s->refused_ms + IC_GUARD_LOG_MS) {
+			s->refused = true;
+			s->refused_ms = now;
+			*log_it = true;
+		}
+		return -EUSERS;
+	}
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		s->key = *key;
+		hmap_add(&g->srcs, &s->node, hash);
+	}
+	s->pending++;
+	*srcp = s;
+	return 0;
+}
+
+void guard_pending_done(struct guard *g, struct guard_src *s)
+{
+	if (!s)
+		return;
+	if (s->pending)
+		s->pending--;
+	if (!s->pending && !s->refused)
+		src_free(g, s, 0);
+}
+
+unsigned guard_pending(const struct guard *g, const struct addr_src *key)
+{
+	const struct guard_src *s = src_find(g, key, src_hash(key));
+
+	return s ? s->pending : 0;
+}
+
+size_t guard_sources(const struct guard *g)
+{
+	return g->srcs.count;
+}
+
+static void src_expire(struct guard *g, struct guard_src *s, uint64_t now)
+{
+	if (s->refused && now >= s->refused_ms + IC_GUARD_LOG_MS)
+		s->refused = false;
+	if (!s->pending && !s->refused)
+		src_free(g, s, now);
+}
+
+void guard_tick(struct guard *g, uint64_t now)
+{
+	each_src(g, src_expire, now);
+}
+
+#define VOICE_PKT_CAP  ((uint64_t)IC_VOICE_PKTS_PER_SEC * 1000)
+#define VOICE_BYTE_CAP ((uint64_t)IC_VOICE_BYTES_PER_SEC * 1000)
+
+void guard_voice_init(struct guard_voice *v, uint64_t now)
+{
+	v->pkt_milli = VOICE_PKT_CAP;
+	v->byte_milli = VOICE_BYTE_CAP;
+	v->last_ms = now;
+}
+
+bool guard_voice_take(struct guard_voice *v, size_t bytes, uint64_t now)
+{
+	uint64_t ms = now > v->last_ms ? now - v->last_ms : 0;
+	uint64_t need = (uint64_t)bytes * 1000;
+
+	if (ms > 1000) /* a second refills the bucket: no overflow from a long silence */
+		ms = 1000;
+	/* milli-tokens per ms = tokens per second */
+	v->pkt_milli += ms * IC_VOICE_PKTS_PER_SEC;
+	v->byte_milli += ms * IC_VOICE_BYTES_PER_SEC;
+	if (v->pkt_milli > VOICE_PKT_CAP)
+		v->pkt_milli = VOICE_PKT_CAP;
+	if (v->byte_milli > VOICE_BYTE_CAP)
+		v->byte_milli = VOICE_BYTE_CAP;
+	if (now > v->last_ms)
+		v->last_ms = now;
+	if (v->pkt_milli < 1000 || v->byte_milli < need)
+		return false;
+	v->pkt_milli -= 1000;
+	v->byte_milli -= need;
+	return true;
+}

@@ -1,0 +1,55 @@
+/* guard.h: what one peer may cost the server, in one place. Pure: driven by the caller's
+ * clock, no sockets, no logging (it says when something is worth a log line).
+ *
+ *  - pending connections (not logged in yet) per source address (IPv4, or IPv6 /64):
+ *    at most max_pending at once, so one host cannot fill every connection slot;
+ *  - voice per session: a token bucket of IC_VOICE_PKTS_PER_SEC packets and
+ *    IC_VOICE_BYTES_PER_SEC bytes a second, one second deep, so one session cannot jam
+ *    the relay for everyone else. */
+#ifndef IC_GUARD_H
+#define IC_GUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct guard;
+struct guard_src;
+
+/* max_pending: connections not yet logged in per source; 0 = no limit.
+ * Returns 0 or -ENOMEM; the caller frees with guard_free. */
+int guard_new(struct guard **gp, unsigned max_pending);
+/* Frees every source entry; pointers from guard_pending_open are invalid afterwards. */
+void guard_free(struct guard *g);
+
+/* A connection from key opens, not logged in yet. Returns 0 and sets *srcp (the caller
+ * hands it back to guard_pending_done exactly once); -EUSERS when the source is at its
+ * limit (nothing counted, *srcp NULL; *log_it true for the first refusal of this source
+ * in IC_GUARD_LOG_MS); or -ENOMEM. */
+int guard_pending_open(struct guard *g, const struct addr_src *key, uint64_t now,
+		       struct guard_src **srcp, bool *log_it);
+/* That connection logged in or closed: it no longer counts. src may be NULL (no-op). */
+void guard_pending_done(struct guard *g, struct guard_src *src);
+/* Connections from key counted as pending now. */
+unsigned guard_pending(const struct guard *g, const struct addr_src *key);
+/* Source entries held (for tests and bounds: at most the open connections plus the
+ * sources refused within IC_GUARD_LOG_MS). */
+size_t guard_sources(const struct guard *g);
+/* Forget sources with nothing pending whose refusal log silence has run out. */
+void guard_tick(struct guard *g, uint64_t now);
+
+/* A session's voice allowance. */
+struct guard_voice {
+	uint64_t pkt_milli, byte_milli; /* tokens, in thousandths */
+	uint64_t last_ms;
+};
+
+/* A full bucket (a second's worth) at now. */
+void guard_voice_init(struct guard_voice *v, uint64_t now);
+/* Take one packet of `bytes` (the UDP payload as received): true if it fits, false
+ * (nothing taken) if it is over the session's rate. */
+bool guard_voice_take(struct guard_voice *v, size_t bytes, uint64_t now);
+
+#endif
