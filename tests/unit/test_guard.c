@@ -1,0 +1,225 @@
+/* The guard's rules and the address helpers they stand on, pure: no sockets, the test's
+ * clock. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "addr.h"
+#include "guard.h"
+#include "limits.h"
+
+static struct sockaddr_in v4(const char *ip, unsigned port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+
+	assert_int_equal(inet_pton(AF_INET, ip, &a.sin_addr), 1);
+	return a;
+}
+
+static struct sockaddr_in6 v6(const char *ip, unsigned port)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+				 .sin6_port = htons((uint16_t)port)};
+
+	assert_int_equal(inet_pton(AF_INET6, ip, &a.sin6_addr), 1);
+	return a;
+}
+
+#define SA(x) ((const struct sockaddr *)&(x)), sizeof(x)
+
+static void test_addr_same_ip(void **state)
+{
+	struct sockaddr_in a = v4("192.168.1.10", 5000), b = v4("192.168.1.10", 6000),
+			   c = v4("192.168.1.11", 5000);
+	struct sockaddr_in6 m = v6("::ffff:192.168.1.10", 7000), x = v6("2001:db8::1", 1),
+			    y = v6("2001:db8::1", 2), z = v6("2001:db8::2", 1);
+
+	(void)state;
+	assert_true(addr_same_ip(SA(a), SA(b)));  /* ports differ: NAT */
+	assert_false(addr_same_ip(SA(a), SA(c))); /* another host */
+	assert_true(addr_same_ip(SA(a), SA(m)));  /* IPv4-mapped IPv6 is the IPv4 host */
+	assert_true(addr_same_ip(SA(m), SA(a)));
+	assert_true(addr_same_ip(SA(x), SA(y)));
+	assert_false(addr_same_ip(SA(x), SA(z)));
+	assert_false(addr_same_ip(SA(a), SA(x)));
+	/* a short length or another family is never the same */
+	assert_false(addr_same_ip((const struct sockaddr *)&a, 4, SA(b)));
+	{
+		struct sockaddr un = {.sa_family = AF_UNIX};
+
+		assert_false(addr_same_ip(&un, sizeof(un), &un, sizeof(un)));
+	}
+}
+
+static void test_addr_source_and_text(void **state)
+{
+	struct sockaddr_in a = v4("10.0.0.7", 1);
+	struct sockaddr_in6 m = v6("::ffff:10.0.0.7", 2),
+			    p = v6("2001:db8:1:2:aaaa::1", 3),
+			    q = v6("2001:db8:1:2:bbbb::9", 4),
+			    r = v6("2001:db8:1:3::1", 5);
+	struct addr_src ka, km, kp, kq, kr;
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(addr_source(SA(a), &ka), 0);
+	assert_int_equal(addr_source(SA(m), &km), 0);
+	assert_memory_equal(&ka, &km, sizeof(ka)); /* one host, whichever family */
+	assert_int_equal(addr_source(SA(p), &kp), 0);
+	assert_int_equal(addr_source(SA(q), &kq), 0);
+	assert_int_equal(addr_source(SA(r), &kr), 0);
+	assert_memory_equal(&kp, &kq, sizeof(kp)); /* one /64 */
+	assert_memory_not_equal(&kp, &kr, sizeof(kp));
+	addr_source_text(&kp, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8:1:2::/64");
+	addr_source_text(&ka, buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.7");
+	addr_text(SA(m), buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.7:2");
+	addr_text(SA(p), buf, sizeof(buf));
+	assert_string_equal(buf, "[2001:db8:1:2:aaaa::1]:3");
+	addr_text(NULL, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "?");
+	{
+		struct sockaddr un = {.sa_family = AF_UNIX};
+
+		assert_int_equal(addr_source(&un, sizeof(un), &ka), -EAFNOSUPPORT);
+	}
+}
+
+static void test_pending_limit(void **state)
+{
+	struct sockaddr_in a = v4("10.0.0.7", 1), b = v4("10.0.0.8", 1);
+	struct guard_src *held[4], *s;
+	struct addr_src ka, kb;
+	struct guard *g;
+	bool log_it;
+
+	(void)state;
+	addr_source(SA(a), &ka);
+	addr_source(SA(b), &kb);
+	assert_int_equal(guard_new(&g, 3), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(guard_pending_open(g, &ka, 1000, &held[i], &log_it), 0);
+		assert_false(log_it);
+	}
+	assert_int_equal(guard_pending(g, &ka), 3);
+	/* the fourth from that source is refused and worth one log line ... */
+	assert_int_equal(guard_pending_open(g, &ka, 1000, &s, &log_it), -EUSERS);
+	assert_null(s);
+	assert_true(log_it);
+	/* ... and its next refusals within the minute are not */
+	assert_int_equal(guard_pending_open(g, &ka, 2000, &s, &log_it), -EUSERS);
+	assert_false(log_it);
+	assert_int_equal(guard_pending(g, &ka), 3); /* refusals count nothing */
+	/* another source is not affected */
+	assert_int_equal(guard_pending_open(g, &kb, 2000, &held[3], &log_it), 0);
+	/* one logs in: room for one more */
+	guard_pending_done(g, held[0]);
+	assert_int_equal(guard_pending_open(g, &ka, 3000, &held[0], &log_it), 0);
+	assert_int_equal(guard_pending_open(g, &ka, 1000 + IC_GUARD_LOG_MS, &s, &log_it),
+			 -EUSERS);
+	assert_true(log_it); /* a minute later: logged again */
+	for (int i = 0; i < 4; i++)
+		guard_pending_done(g, held[i]);
+	guard_pending_done(g, NULL); /* no-op */
+	assert_int_equal(guard_pending(g, &ka), 0);
+	/* the refused source is remembered for its log silence, then forgotten */
+	assert_int_equal(guard_sources(g), 1);
+	guard_tick(g, 1000 + 2 * IC_GUARD_LOG_MS);
+	assert_int_equal(guard_sources(g), 0);
+	guard_free(g);
+}
+
+static void test_pending_no_limit(void **state)
+{
+	struct sockaddr_in a = v4("10.0.0.7", 1);
+	static struct guard_src *held[2000];
+	struct addr_src ka;
+	struct guard *g;
+	bool log_it;
+
+	(void)state;
+	addr_source(SA(a), &ka);
+	assert_int_equal(guard_new(&g, 0), 0);
+	for (int i = 0; i < 2000; i++)
+		assert_int_equal(guard_pending_open(g, &ka, 1, &held[i], &log_it), 0);
+	assert_int_equal(guard_pending(g, &ka), 2000);
+	for (int i = 0; i < 2000; i++)
+		guard_pending_done(g, held[i]);
+	assert_int_equal(guard_sources(g), 0); /* nothing left behind */
+	guard_free(g);
+}
+
+/* Packets of `bytes` every `gap_ms` for `ms`: how many pass. */
+static unsigned offer(struct guard_voice *v, uint64_t *now, size_t bytes, unsigned gap_ms,
+		      unsigned ms)
+{
+	unsigned ok = 0;
+
+	for (unsigned t = 0; t < ms; t += gap_ms, *now += gap_ms)
+		ok += guard_voice_take(v, bytes, *now);
+	return ok;
+}
+
+static void test_voice_bucket(void **state)
+{
+	struct guard_voice v;
+	uint64_t now = 5000;
+
+	(void)state;
+	guard_voice_init(&v, now);
+	/* a full bucket: 120 packets at once, not 121 */
+	for (int i = 0; i < IC_VOICE_PKTS_PER_SEC; i++)
+		assert_true(guard_voice_take(&v, 10, now));
+	assert_false(guard_voice_take(&v, 10, now));
+	/* refilled at 120 a second: 10 s of a flood (1000/s) let 1200 through, give or
+	 * take the last refill */
+	now += 1000;
+	guard_voice_init(&v, now);
+	for (int i = 0; i < IC_VOICE_PKTS_PER_SEC; i++)
+		guard_voice_take(&v, 10, now);
+	{
+		unsigned ok = offer(&v, &now, 10, 1, 10000);
+
+		assert_true(ok >= 1199 && ok <= 1201);
+	}
+	/* bytes: 1100-byte packets at 100/s would be 110 kB/s; 24 kB/s pass (~21/s) */
+	now += 2000;
+	guard_voice_init(&v, now);
+	{
+		unsigned ok = offer(&v, &now, 1100, 10, 10000);
+
+		/* the first second's 24 kB bucket, then 24 kB/s */
+		assert_true(ok >= (24000 * 11) / 1100 - 2 &&
+			    ok <= (24000 * 11) / 1100 + 1);
+	}
+	/* a talker at 10 ms frames (100/s, 120 bytes) always fits */
+	now += 2000;
+	guard_voice_init(&v, now);
+	assert_int_equal(offer(&v, &now, 120, 10, 60000), 6000);
+	/* a long silence refills no more than the bucket */
+	now += 3600 * 1000;
+	for (int i = 0; i < IC_VOICE_PKTS_PER_SEC; i++)
+		assert_true(guard_voice_take(&v, 10, now));
+	assert_false(guard_voice_take(&v, 10, now));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_addr_same_ip),
+	    cmocka_unit_test(test_addr_source_and_text),
+	    cmocka_unit_test(test_pending_limit),
+	    cmocka_unit_test(test_pending_no_limit),
+	    cmocka_unit_test(test_voice_bucket),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
