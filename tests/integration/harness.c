@@ -23,6 +23,8 @@
 #include "benchutil.h"
 #include "msg.h"
 
+int harness_rcvbuf;
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -62,12 +64,26 @@ static void collect(const char **args, int max, int skip, const char *first, va_
 	args[n] = NULL;
 }
 
-/* The server's log so far into buf (size bytes, terminated). */
+/* The server's log so far into buf (size bytes, terminated): all of it, or when it is
+ * longer (a churn test logs every login) its first and last quarters of the buffer. */
 static void read_log(const char *path, char *buf, size_t size)
 {
+	static const char cut[] = "\n[... the middle of the log left out ...]\n";
 	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+	size_t n = 0, q = size / 4;
+	long len;
 
+	if (f && !fseek(f, 0, SEEK_END) && (len = ftell(f)) > (long)(size - 1)) {
+		rewind(f);
+		n = fread(buf, 1, q, f);
+		memcpy(buf + n, cut, sizeof(cut) - 1);
+		n += sizeof(cut) - 1;
+		if (!fseek(f, -(long)q, SEEK_END))
+			n += fread(buf + n, 1, q, f);
+	} else if (f) {
+		rewind(f);
+		n = fread(buf, 1, size - 1, f);
+	}
 	if (f)
 		fclose(f);
 	buf[n] = '\0';
@@ -75,14 +91,14 @@ static void read_log(const char *path, char *buf, size_t size)
 
 /* Copy the server's log to our stderr (where its lines went before it had a file), then
  * remove the file. */
+static char last_log[1 << 16]; /* the log of the server that stopped last */
+
 static void dump_log(struct srv *s)
 {
-	static char buf[1 << 18];
-
 	if (!s->log[0])
 		return;
-	read_log(s->log, buf, sizeof(buf));
-	fputs(buf, stderr);
+	read_log(s->log, last_log, sizeof(last_log));
+	fputs(last_log, stderr);
 	unlink(s->log);
 	s->log[0] = '\0';
 }
@@ -133,22 +149,43 @@ static bool launch(struct srv *s, const char *const *args)
 	return false;
 }
 
-void srv_start(struct srv *s, ...)
+/* args = [--bind 127.0.0.1] --port 0 extra... */
+static void start_with(struct srv *s, bool loopback, const char *first, va_list ap)
 {
 	const char *args[48] = {"--bind", "127.0.0.1", "--port", s->portstr};
-	va_list ap;
+	int skip = loopback ? 4 : 2;
 
 	/* port 0: the server takes a free port itself and logs it, so no two tests ever
 	 * race for one */
 	snprintf(s->portstr, sizeof(s->portstr), "0");
-	va_start(ap, s);
-	collect(args, 48, 4, va_arg(ap, const char *), ap);
-	va_end(ap);
+	if (!loopback) {
+		args[0] = "--port";
+		args[1] = s->portstr;
+	}
+	collect(args, 48, skip, first, ap);
 	memcpy(s->args, args, sizeof(s->args));
 	if (!launch(s, args))
 		fail_msg("intercomd did not start (its log is above)");
 	/* a restart after a crash comes back on the same port */
 	snprintf(s->portstr, sizeof(s->portstr), "%u", s->port);
+}
+
+void srv_start(struct srv *s, ...)
+{
+	va_list ap;
+
+	va_start(ap, s);
+	start_with(s, true, va_arg(ap, const char *), ap);
+	va_end(ap);
+}
+
+void srv_start_any(struct srv *s, ...)
+{
+	va_list ap;
+
+	va_start(ap, s);
+	start_with(s, false, va_arg(ap, const char *), ap);
+	va_end(ap);
 }
 
 void srv_stop(struct srv *s)
@@ -213,12 +250,58 @@ int srv_run(char *out, size_t outlen, ...)
 
 void cli_connect(struct cli *c, const struct srv *s)
 {
+	cli_connect_from(c, s, NULL);
+}
+
+/* ip (IPv4 text) as a struct sockaddr_in on port. */
+static struct sockaddr_in ip4(const char *ip, unsigned port)
+{
+	struct sockaddr_in a = bench_lo(port);
+
+	assert_int_equal(inet_pton(AF_INET, ip, &a.sin_addr), 1);
+	return a;
+}
+
+bool cli_connect6(struct cli *c, const struct srv *s)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+				 .sin6_port = htons((uint16_t)s->port),
+				 .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+
+	memset(c, 0, sizeof(*c));
+	c->ufd = -1;
+	c->v6 = true;
+	snprintf(c->from, sizeof(c->from), "::1");
+	c->fd = socket(AF_INET6, SOCK_STREAM, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&a, sizeof(a))) {
+		if (c->fd >= 0)
+			close(c->fd);
+		c->fd = -1;
+		return false;
+	}
+	c->uport = s->udp_port;
+	c->tokens = 18.0;
+	c->tokens_ms = now_ms();
+	return true;
+}
+
+void cli_connect_from(struct cli *c, const struct srv *s, const char *from)
+{
 	struct sockaddr_in a = bench_lo(s->port);
 
 	memset(c, 0, sizeof(*c));
 	c->ufd = -1;
+	snprintf(c->from, sizeof(c->from), "%s", from ? from : "127.0.0.1");
 	c->fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(c->fd >= 0);
+	if (harness_rcvbuf)
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &harness_rcvbuf,
+			   sizeof(harness_rcvbuf));
+	if (from) {
+		struct sockaddr_in b = ip4(from, 0);
+
+		assert_int_equal(bind(c->fd, (struct sockaddr *)&b, sizeof(b)), 0);
+	}
 	assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	c->uport = s->udp_port;
 	c->tokens = 18.0;
@@ -398,10 +481,19 @@ static void parse_voice(struct cli *c, const char *line)
 
 void cli_login(struct cli *c, const struct srv *s, const char *nick)
 {
+	cli_login_from(c, s, nick, NULL);
+}
+
+void cli_login_from(struct cli *c, const struct srv *s, const char *nick,
+		    const char *from)
+{
 	char want[128];
 	const char *l;
 
-	cli_connect(c, s);
+	if (from && !strcmp(from, "::1"))
+		cli_connect6(c, s);
+	else
+		cli_connect_from(c, s, from);
 	snprintf(c->nick, sizeof(c->nick), "%s", nick);
 	cli_send(c, "CONNECT: \"%s\" \"Test %s\" 1.0.0", nick, nick);
 	cli_expect_prefix(c, "ACCEPT: ");
@@ -416,11 +508,16 @@ void cli_login(struct cli *c, const struct srv *s, const char *nick)
 
 void cli_udp_open(struct cli *c)
 {
-	struct sockaddr_in a = bench_lo(0);
+	struct sockaddr_in a = ip4(c->from[0] && !c->v6 ? c->from : "127.0.0.1", 0);
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
+				  .sin6_addr = IN6ADDR_LOOPBACK_INIT};
 
-	c->ufd = socket(AF_INET, SOCK_DGRAM, 0);
+	c->ufd = socket(c->v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
 	assert_true(c->ufd >= 0);
-	assert_int_equal(bind(c->ufd, (struct sockaddr *)&a, sizeof(a)), 0);
+	if (c->v6)
+		assert_int_equal(bind(c->ufd, (struct sockaddr *)&a6, sizeof(a6)), 0);
+	else
+		assert_int_equal(bind(c->ufd, (struct sockaddr *)&a, sizeof(a)), 0);
 }
 
 void cli_udp_reopen(struct cli *c)
@@ -432,9 +529,18 @@ void cli_udp_reopen(struct cli *c)
 void cli_voice_raw(struct cli *c, const void *pkt, size_t len)
 {
 	struct sockaddr_in a = bench_lo(c->uport);
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
+				  .sin6_port = htons((uint16_t)c->uport),
+				  .sin6_addr = IN6ADDR_LOOPBACK_INIT};
 
-	assert_int_equal(sendto(c->ufd, pkt, len, 0, (struct sockaddr *)&a, sizeof(a)),
-			 (ssize_t)len);
+	if (c->v6)
+		assert_int_equal(
+		    sendto(c->ufd, pkt, len, 0, (struct sockaddr *)&a6, sizeof(a6)),
+		    (ssize_t)len);
+	else
+		assert_int_equal(
+		    sendto(c->ufd, pkt, len, 0, (struct sockaddr *)&a, sizeof(a)),
+		    (ssize_t)len);
 }
 
 void cli_voice(struct cli *c, const void *payload, size_t len, bool marker)
@@ -543,6 +649,8 @@ const char *srv_log(const struct srv *s)
 {
 	static char buf[1 << 18];
 
+	if (!s->log[0])
+		return last_log;
 	read_log(s->log, buf, sizeof(buf));
 	return buf;
 }

@@ -23,6 +23,8 @@ struct srv {
 
 struct cli {
 	int fd;
+	char from[16]; /* the loopback address it connects from (127.0.0.0/8: a host) */
+	bool v6;       /* connected over IPv6 (::1), its voice too */
 	char in[1 << 17];
 	size_t in_len;
 	char line[1 << 16];
@@ -41,6 +43,8 @@ struct cli {
 /* Start $INTERCOMD (under $INTERCOMD_WRAP, if set) on loopback with --port 0 and the
  * extra flags (NULL-terminated), and wait until it logs the ports it bound. */
 void srv_start(struct srv *s, ...);
+/* The same without --bind: the server's default, every address of both families. */
+void srv_start_any(struct srv *s, ...);
 /* SIGTERM, wait; asserts a clean exit (status 0). */
 void srv_stop(struct srv *s);
 /* Run intercomd with args (NULL-terminated) to completion; returns its exit status and
@@ -48,6 +52,13 @@ void srv_stop(struct srv *s);
 int srv_run(char *out, size_t outlen, ...);
 
 void cli_connect(struct cli *c, const struct srv *s);
+/* The same from another loopback address (another host, as the server sees it: any of
+ * 127.0.0.0/8); its voice socket (cli_udp_open) is bound to that address too. */
+void cli_connect_from(struct cli *c, const struct srv *s, const char *from);
+/* Over IPv6 to [::1]; false (nothing open) where the host has no IPv6 loopback. */
+bool cli_connect6(struct cli *c, const struct srv *s);
+/* SO_RCVBUF for the TCP sockets cli_connect opens from now on (0: the kernel's). */
+extern int harness_rcvbuf;
 void cli_close(struct cli *c);
 void cli_send(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Raw bytes, no terminator added. Paced, like cli_send, to stay under the server's
@@ -70,6 +81,9 @@ void cli_expect_closed(struct cli *c);
 bool cli_closed(struct cli *c, int ms);
 /* CONNECT, check ACCEPT/VOICE/PING, PONG, and take JOINED #Lobby and its USERLIST. */
 void cli_login(struct cli *c, const struct srv *s, const char *nick);
+/* The same from another address (see cli_connect_from; "::1": over IPv6). */
+void cli_login_from(struct cli *c, const struct srv *s, const char *nick,
+		    const char *from);
 /* Skip lines until one equal to `line` (asserts it arrives). */
 void cli_wait_for(struct cli *c, const char *line);
 
@@ -110,7 +124,7 @@ unsigned long long log_value(const char *log, const char *key);
 /* SIGKILL the server (a crash) and start it again on the same port and flags. */
 void srv_kill9(struct srv *s);
 void srv_restart(struct srv *s);
-/* The running server's log so far, in a static buffer. */
+/* The running server's log so far (once stopped: all of it), in a static buffer. */
 const char *srv_log(const struct srv *s);
 
 #endif

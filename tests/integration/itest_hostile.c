@@ -1,0 +1,478 @@
+/* A hostile host on the same LAN against the real intercomd: each attack, and what the
+ * honest clients keep through it. Hosts are loopback addresses (127.0.0.0/8 is all
+ * loopback on Linux, and the server tells them apart as it would on a LAN). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "limits.h"
+
+#define HONEST	  60
+#define LISTENERS 20
+
+static struct srv srv;
+static struct cli cl[HONEST + 2];
+
+static int setup(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	srv_start(&srv, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	srv_stop(&srv);
+	return 0;
+}
+
+/* ---- login churn ---- */
+
+/* A client reading its socket at a fixed rate, keeping the last #Lobby list it got. */
+struct reader {
+	char buf[1 << 16];
+	size_t len;
+	char last[1 << 12];
+	unsigned lists;
+	uint64_t bytes;
+	bool closed;
+};
+
+static struct reader rd[HONEST];
+
+static void reader_lines(struct cli *c, struct reader *r)
+{
+	char *nl;
+
+	while ((nl = memchr(r->buf, '\n', r->len))) {
+		size_t l = (size_t)(nl - r->buf);
+
+		*nl = '\0';
+		if (!strncmp(r->buf, "USERLIST #Lobby: ", 17)) {
+			r->lists++;
+			size_t k = l < sizeof(r->last) - 1 ? l : sizeof(r->last) - 1;
+
+			memcpy(r->last, r->buf, k);
+			r->last[k] = '\0';
+		} else if (!strncmp(r->buf, "PING: ", 6)) {
+			cli_send(c, "PONG: %s", r->buf + 6);
+		}
+		memmove(r->buf, nl + 1, r->len - l - 1);
+		r->len -= l + 1;
+	}
+}
+
+/* Read up to max bytes from c now (0: all there is). */
+static void reader_take(struct cli *c, struct reader *r, size_t max)
+{
+	size_t room = sizeof(r->buf) - r->len;
+	ssize_t n;
+
+	if (max && max < room)
+		room = max;
+	n = recv(c->fd, r->buf + r->len, room, MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+		r->closed = true;
+	if (n > 0) {
+		r->len += (size_t)n;
+		r->bytes += (uint64_t)n;
+		reader_lines(c, r);
+	}
+}
+
+/* The churner, in a child: log in and out from `from` as fast as the server answers,
+ * for ms; writes how many cycles it made to fd. Plain blocking sockets, no asserts (a
+ * child must not fail the parent's test runner). */
+static unsigned churn(const struct srv *s, const char *from, uint64_t ms)
+{
+	uint64_t until = now_ms() + ms;
+	unsigned cycles = 0;
+
+	while (now_ms() < until) {
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons((uint16_t)s->port)},
+				   b = {.sin_family = AF_INET};
+		char in[8192], line[128];
+		size_t len = 0;
+		bool done = false;
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+		inet_pton(AF_INET, from, &b.sin_addr);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&b, sizeof(b)) ||
+		    connect(fd, (struct sockaddr *)&a, sizeof(a)))
+			break;
+		snprintf(line, sizeof(line), "CONNECT: \"Churn\" \"\" 1.0.0\n");
+		if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0)
+			break;
+		while (!done) { /* PING -> PONG; JOINED's USERLIST -> DISCONNECT */
+			struct pollfd p = {fd, POLLIN, 0};
+			char *nl, *ping;
+			ssize_t n;
+
+			if (poll(&p, 1, 2000) <= 0)
+				break;
+			n = recv(fd, in + len, sizeof(in) - len - 1, 0);
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+			in[len] = '\0';
+			if ((ping = strstr(in, "PING: ")) && (nl = strchr(ping, '\n'))) {
+				*nl = '\0';
+				snprintf(line, sizeof(line), "PONG: %s\nDISCONNECT\n",
+					 ping + 6);
+				done = send(fd, line, strlen(line), MSG_NOSIGNAL) > 0;
+			}
+		}
+		while (done && recv(fd, in, sizeof(in), 0) > 0) /* until it closes */
+			;
+		close(fd);
+		cycles += done;
+	}
+	return cycles;
+}
+
+/* 10 s of login churn from one host: 60 clients, each reading only 64 kB a second, are
+ * never dropped and end with the right list. Without coalescing every cycle sent each
+ * of them two lists of 60 nicks (about 1.3 kB), far more than they read. */
+static void test_login_churn(void **state)
+{
+	char want[2048] = "USERLIST #Lobby: ";
+	uint64_t t0, t1, until;
+	unsigned cycles = 0;
+	int p[2];
+	pid_t pid;
+
+	(void)state;
+	harness_rcvbuf = 4096; /* a slow link: the kernel does not hide the backlog */
+	for (int i = 0; i < HONEST; i++) {
+		char nick[16];
+
+		snprintf(nick, sizeof(nick), "Honest%02d", i);
+		cli_login(&cl[i], &srv, nick);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s",
+			 i ? ", " : "", nick);
+		memset(&rd[i], 0, sizeof(rd[i]));
+	}
+	harness_rcvbuf = 0;
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		unsigned n = churn(&srv, "127.0.0.2", 10000);
+
+		(void)!write(p[1], &n, sizeof(n));
+		_exit(0);
+	}
+	close(p[1]);
+	t0 = now_ms();
+	until = t0 + 10500;
+	/* every 10 ms each reads at most 640 bytes: 64 kB a second */
+	while (now_ms() < until) {
+		for (int i = 0; i < HONEST; i++)
+			reader_take(&cl[i], &rd[i], 640);
+		usleep(10000);
+	}
+	assert_int_equal((int)read(p[0], &cycles, sizeof(cycles)), (int)sizeof(cycles));
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	t1 = now_ms();
+	/* the churn was real: a few hundred cycles natively, fewer under valgrind */
+	print_message("login churn: %u cycles in 10 s from one host\n", cycles);
+	assert_true(cycles >= 50);
+	/* then everyone catches up (250 ms at most after the last change) */
+	until = now_ms() + 1500;
+	while (now_ms() < until) {
+		for (int i = 0; i < HONEST; i++)
+			reader_take(&cl[i], &rd[i], 0);
+		usleep(10000);
+	}
+	for (int i = 0; i < HONEST; i++) {
+		if (rd[i].closed)
+			fail_msg("Honest%02d was dropped by the login churn", i);
+		assert_string_equal(rd[i].last, want);
+		/* one list per 100 ms window at most, plus the logins' own */
+		assert_true(rd[i].lists <= (t1 - t0) / IC_LIST_COALESCE_MS + HONEST + 5);
+	}
+	print_message("login churn: a member got %u lists, %.1f kB/s\n", rd[0].lists,
+		      (double)rd[0].bytes / (double)(t1 - t0));
+	for (int i = 0; i < HONEST; i++)
+		cli_close(&cl[i]);
+}
+
+/* ---- voice ---- */
+
+/* Count the datagrams waiting on c's voice socket by SSRC: a's into *na, b's into *nb. */
+static void drain(struct cli *c, uint32_t a, unsigned *na, uint32_t b, unsigned *nb)
+{
+	uint8_t buf[2048];
+	ssize_t n;
+
+	while ((n = recv(c->ufd, buf, sizeof(buf), MSG_DONTWAIT)) >= 12) {
+		uint32_t ssrc = (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 |
+				(uint32_t)buf[10] << 8 | buf[11];
+
+		*na += ssrc == a;
+		*nb += ssrc == b;
+	}
+}
+
+/* A burst of n packets of c's in one sendmmsg. */
+static void flood_burst(struct cli *c, unsigned n, size_t payload)
+{
+	static uint8_t pkts[64][IC_RTP_MAX];
+	static const uint8_t zeros[IC_RTP_MAX];
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)c->uport),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct mmsghdr mh[64];
+	struct iovec iov[64];
+
+	assert_true(n <= 64);
+	memset(mh, 0, sizeof(mh));
+	for (unsigned i = 0; i < n; i++) {
+		struct rtp_hdr h = {false, IC_RTP_PT_OPUS, c->seq++, c->ts, c->ssrc};
+		int len =
+		    rtp_pack(pkts[i], sizeof(pkts[i]), &h, c->token, zeros, payload);
+
+		c->ts += 960;
+		iov[i].iov_base = pkts[i];
+		iov[i].iov_len = (size_t)len;
+		mh[i].msg_hdr.msg_iov = &iov[i];
+		mh[i].msg_hdr.msg_iovlen = 1;
+		mh[i].msg_hdr.msg_name = &to;
+		mh[i].msg_hdr.msg_namelen = sizeof(to);
+	}
+	sendmmsg(c->ufd, mh, n, 0); /* what the kernel refuses is the flooder's loss */
+}
+
+/* 5 s of a flood of 5000 packets a second from one logged-in session: 20 listeners get
+ * at least 95 % of an honest talker's packets and no more of the flood than the
+ * session's bucket allows. */
+static void test_voice_flood(void **state)
+{
+	struct cli *talker = &cl[LISTENERS], *flood = &cl[LISTENERS + 1];
+	unsigned got_t[LISTENERS] = {0}, got_f[LISTENERS] = {0}, sent_t = 0;
+	uint64_t t0, next_t, until, flooded = 0;
+	const char *log;
+
+	(void)state;
+	for (int i = 0; i < LISTENERS; i++) {
+		char nick[8];
+
+		snprintf(nick, sizeof(nick), "L%02d", i);
+		cli_login(&cl[i], &srv, nick);
+		cli_voice_register(&cl[i]);
+	}
+	cli_login(talker, &srv, "Talker");
+	cli_voice_register(talker);
+	cli_login_from(flood, &srv, "Flood", "127.0.0.2");
+	cli_voice_register(flood);
+	t0 = now_ms();
+	next_t = t0;
+	until = t0 + 5000;
+	while (now_ms() < until) {
+		/* 5000 a second, whatever the loop's pace */
+		while (flooded < (now_ms() - t0) * 5) {
+			unsigned k = (now_ms() - t0) * 5 - flooded > 64
+					 ? 64
+					 : (unsigned)((now_ms() - t0) * 5 - flooded);
+
+			flood_burst(flood, k, 150);
+			flooded += k;
+		}
+		if (now_ms() >= next_t) {
+			cli_voice(talker, "honest talker", 13, sent_t == 0);
+			sent_t++;
+			next_t += 20;
+		}
+		for (int i = 0; i < LISTENERS; i++)
+			drain(&cl[i], talker->ssrc, &got_t[i], flood->ssrc, &got_f[i]);
+		usleep(10000);
+	}
+	usleep(300000);
+	for (int i = 0; i < LISTENERS; i++) {
+		drain(&cl[i], talker->ssrc, &got_t[i], flood->ssrc, &got_f[i]);
+		if (got_t[i] * 100 < sent_t * 95)
+			fail_msg("L%02d heard %u of the talker's %u packets", i, got_t[i],
+				 sent_t);
+		/* the bucket: a second's worth at once, then 120 a second */
+		assert_true(got_f[i] <= IC_VOICE_PKTS_PER_SEC *
+					    (unsigned)((now_ms() - t0) / 1000 + 2));
+	}
+	print_message("voice flood: a listener heard %u of %u honest packets and %u of "
+		      "the flood's %llu\n",
+		      got_t[0], sent_t, got_f[0], (unsigned long long)flooded);
+	for (int i = 0; i < LISTENERS + 2; i++)
+		cli_close(&cl[i]);
+	srv_stop(&srv);
+	log = srv_log(&srv);
+	assert_true(log_value(log, "dropped (") > 10000); /* "(N over a session's rate" */
+	srv_start(&srv, NULL);				  /* for teardown */
+}
+
+/* A packet with a session's token and a newer sequence number, from another host: its
+ * voice address does not move (no hijack, no amplification toward a victim). */
+static void test_spoofed_source(void **state)
+{
+	struct cli *a = &cl[0], *b = &cl[1], *m = &cl[2];
+	uint8_t buf[2048];
+	struct cli spoof;
+	const char *log;
+
+	(void)state;
+	cli_login(a, &srv, "A");
+	cli_login(b, &srv, "B");
+	cli_voice_register(a);
+	cli_voice_register(b);
+	/* the attacker on 127.0.0.3 has sniffed B's ssrc and token */
+	memset(&spoof, 0, sizeof(spoof));
+	snprintf(spoof.from, sizeof(spoof.from), "127.0.0.3");
+	cli_udp_open(&spoof);
+	spoof.uport = b->uport;
+	spoof.ssrc = b->ssrc;
+	memcpy(spoof.token, b->token, sizeof(spoof.token));
+	spoof.seq = (uint16_t)(b->seq + 10);
+	cli_voice(&spoof, NULL, 0, false); /* a keepalive: would move B's address */
+	cli_voice(&spoof, "spoofed", 7, true);
+	assert_int_equal(cli_voice_recv(&spoof, buf, sizeof(buf), 300),
+			 -1);						/* no answer */
+	assert_int_equal(cli_voice_recv(a, buf, sizeof(buf), 300), -1); /* not relayed */
+	/* A talks: B still hears it where it registered; the attacker hears nothing */
+	cli_voice(a, "to B", 4, true);
+	assert_int_equal(cli_voice_recv(b, buf, sizeof(buf), WAIT_MS), 12 + 4);
+	assert_memory_equal(buf + 12, "to B", 4);
+	assert_int_equal(cli_voice_recv(&spoof, buf, sizeof(buf), 300), -1);
+	/* amplification: M, logged in from 127.0.0.2, points its voice address at a
+	 * victim (127.0.0.3) with a forged source: nothing goes there */
+	cli_login_from(m, &srv, "M", "127.0.0.2");
+	memset(&m->from, 0, sizeof(m->from));
+	snprintf(m->from, sizeof(m->from), "127.0.0.3");
+	cli_udp_open(m);
+	cli_voice(m, NULL, 0, false);
+	cli_voice(a, "to all", 6, true);
+	assert_int_equal(cli_voice_recv(b, buf, sizeof(buf), WAIT_MS), 12 + 6);
+	assert_int_equal(cli_voice_recv(m, buf, sizeof(buf), 300), -1);
+	cli_close(&spoof);
+	for (int i = 0; i < 3; i++)
+		cli_close(&cl[i]);
+	srv_stop(&srv);
+	log = srv_log(&srv);
+	assert_true(log_value(log, "over a session's rate, ") >=
+		    3); /* "N from a wrong" */
+	srv_start(&srv, NULL);
+}
+
+/* ---- connections ---- */
+
+/* 33 connections that never log in, from one host: the 33rd is told and closed, the 32
+ * stay, another host logs in, and the refusals are logged once. */
+static void test_pending_per_source(void **state)
+{
+	static struct cli idle[40];
+	struct cli honest;
+	const char *log, *at;
+	int logged = 0;
+
+	(void)state;
+	for (int i = 0; i < IC_PENDING_PER_SOURCE_DEFAULT; i++)
+		cli_connect_from(&idle[i], &srv, "127.0.0.2");
+	for (int i = 0; i < IC_PENDING_PER_SOURCE_DEFAULT; i++) { /* all accepted */
+		cli_send(&idle[i], "PING: %d", i);
+		cli_expect_prefix(&idle[i], "PONG: ");
+	}
+	for (int i = IC_PENDING_PER_SOURCE_DEFAULT; i < 40; i++) {
+		cli_connect_from(&idle[i], &srv, "127.0.0.2");
+		cli_expect(&idle[i],
+			   "ERROR SERVER_FULL: too many connections from your address");
+		cli_expect_closed(&idle[i]);
+	}
+	cli_login_from(&honest, &srv, "Honest", "127.0.0.4");
+	cli_send(&idle[0], "PING: still here");
+	cli_expect(&idle[0], "PONG: still here");
+	/* one of them logs in: a place for one more from that host */
+	strcpy(idle[1].nick, "Late");
+	cli_send(&idle[1], "CONNECT: \"Late\" \"\" 1.0.0");
+	cli_expect_prefix(&idle[1], "ACCEPT: ");
+	cli_expect_prefix(&idle[1], "VOICE: ");
+	{
+		const char *l = cli_expect_prefix(&idle[1], "PING: ");
+		char pong[64];
+
+		snprintf(pong, sizeof(pong), "PONG: %s", l + 6);
+		cli_send(&idle[1], "%s", pong);
+	}
+	cli_expect(&idle[1], "JOINED: #Lobby");
+	cli_connect_from(&idle[32], &srv, "127.0.0.2");
+	cli_send(&idle[32], "PING: in");
+	cli_expect(&idle[32], "PONG: in");
+	log = srv_log(&srv);
+	for (at = log; (at = strstr(at, "connections from 127.0.0.2 refused")); at++)
+		logged++;
+	assert_int_equal(logged, 1);
+	for (int i = 0; i < 40; i++)
+		cli_close(&idle[i]);
+	cli_close(&honest);
+}
+
+/* The default bind serves IPv4 and IPv6 on one socket: `localhost` works whichever
+ * address the resolver gives first, and voice crosses between the families. */
+static void test_dual_stack_default(void **state)
+{
+	struct srv any;
+	struct cli a, b;
+	uint8_t buf[2048];
+
+	(void)state;
+	srv_start_any(&any, NULL);
+	if (!cli_connect6(&a, &any)) {
+		srv_stop(&any);
+		skip(); /* no IPv6 loopback on this host */
+	}
+	cli_close(&a);
+	cli_login_from(&a, &any, "Six", "::1");
+	cli_login(&b, &any, "Four");
+	cli_voice_register(&a);
+	cli_voice_register(&b);
+	cli_voice(&a, "from v6", 7, true);
+	assert_int_equal(cli_voice_recv(&b, buf, sizeof(buf), WAIT_MS), 12 + 7);
+	cli_voice(&b, "from v4", 7, true);
+	assert_int_equal(cli_voice_recv(&a, buf, sizeof(buf), WAIT_MS), 12 + 7);
+	assert_memory_equal(buf + 12, "from v4", 7);
+	/* an IPv4 peer is logged as IPv4, not as ::ffff:127.0.0.1 */
+	assert_non_null(strstr(srv_log(&any), "logged in from 127.0.0.1:"));
+	assert_non_null(strstr(srv_log(&any), "logged in from [::1]:"));
+	assert_non_null(strstr(srv_log(&any), "(IPv4 and IPv6)"));
+	cli_close(&a);
+	cli_close(&b);
+	srv_stop(&any);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_login_churn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_voice_flood, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_spoofed_source, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pending_per_source, setup, teardown),
+	    cmocka_unit_test(test_dual_stack_default),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
