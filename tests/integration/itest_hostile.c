@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "hostile.h"
 #include "limits.h"
 
 #define HONEST	  60
@@ -97,58 +98,6 @@ static void reader_take(struct cli *c, struct reader *r, size_t max)
 	}
 }
 
-/* The churner, in a child: log in and out from `from` as fast as the server answers,
- * for ms; writes how many cycles it made to fd. Plain blocking sockets, no asserts (a
- * child must not fail the parent's test runner). */
-static unsigned churn(const struct srv *s, const char *from, uint64_t ms)
-{
-	uint64_t until = now_ms() + ms;
-	unsigned cycles = 0;
-
-	while (now_ms() < until) {
-		struct sockaddr_in a = {.sin_family = AF_INET,
-					.sin_port = htons((uint16_t)s->port)},
-				   b = {.sin_family = AF_INET};
-		char in[8192], line[128];
-		size_t len = 0;
-		bool done = false;
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-		inet_pton(AF_INET, from, &b.sin_addr);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&b, sizeof(b)) ||
-		    connect(fd, (struct sockaddr *)&a, sizeof(a)))
-			break;
-		snprintf(line, sizeof(line), "CONNECT: \"Churn\" \"\" 1.0.0\n");
-		if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0)
-			break;
-		while (!done) { /* PING -> PONG; JOINED's USERLIST -> DISCONNECT */
-			struct pollfd p = {fd, POLLIN, 0};
-			char *nl, *ping;
-			ssize_t n;
-
-			if (poll(&p, 1, 2000) <= 0)
-				break;
-			n = recv(fd, in + len, sizeof(in) - len - 1, 0);
-			if (n <= 0)
-				break;
-			len += (size_t)n;
-			in[len] = '\0';
-			if ((ping = strstr(in, "PING: ")) && (nl = strchr(ping, '\n'))) {
-				*nl = '\0';
-				snprintf(line, sizeof(line), "PONG: %s\nDISCONNECT\n",
-					 ping + 6);
-				done = send(fd, line, strlen(line), MSG_NOSIGNAL) > 0;
-			}
-		}
-		while (done && recv(fd, in, sizeof(in), 0) > 0) /* until it closes */
-			;
-		close(fd);
-		cycles += done;
-	}
-	return cycles;
-}
-
 /* 10 s of login churn from one host: 60 clients, each reading only 64 kB a second, are
  * never dropped and end with the right list. Without coalescing every cycle sent each
  * of them two lists of 60 nicks (about 1.3 kB), far more than they read. */
@@ -176,7 +125,7 @@ static void test_login_churn(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		unsigned n = churn(&srv, "127.0.0.2", 10000);
+		unsigned n = hostile_churn(srv.port, "127.0.0.2", 10000);
 
 		(void)!write(p[1], &n, sizeof(n));
 		_exit(0);
@@ -234,35 +183,6 @@ static void drain(struct cli *c, uint32_t a, unsigned *na, uint32_t b, unsigned 
 	}
 }
 
-/* A burst of n packets of c's in one sendmmsg. */
-static void flood_burst(struct cli *c, unsigned n, size_t payload)
-{
-	static uint8_t pkts[64][IC_RTP_MAX];
-	static const uint8_t zeros[IC_RTP_MAX];
-	struct sockaddr_in to = {.sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)c->uport),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	struct mmsghdr mh[64];
-	struct iovec iov[64];
-
-	assert_true(n <= 64);
-	memset(mh, 0, sizeof(mh));
-	for (unsigned i = 0; i < n; i++) {
-		struct rtp_hdr h = {false, IC_RTP_PT_OPUS, c->seq++, c->ts, c->ssrc};
-		int len =
-		    rtp_pack(pkts[i], sizeof(pkts[i]), &h, c->token, zeros, payload);
-
-		c->ts += 960;
-		iov[i].iov_base = pkts[i];
-		iov[i].iov_len = (size_t)len;
-		mh[i].msg_hdr.msg_iov = &iov[i];
-		mh[i].msg_hdr.msg_iovlen = 1;
-		mh[i].msg_hdr.msg_name = &to;
-		mh[i].msg_hdr.msg_namelen = sizeof(to);
-	}
-	sendmmsg(c->ufd, mh, n, 0); /* what the kernel refuses is the flooder's loss */
-}
-
 /* 5 s of a flood of 5000 packets a second from one logged-in session: 20 listeners get
  * at least 95 % of an honest talker's packets and no more of the flood than the
  * session's bucket allows. */
@@ -271,6 +191,7 @@ static void test_voice_flood(void **state)
 	struct cli *talker = &cl[LISTENERS], *flood = &cl[LISTENERS + 1];
 	unsigned got_t[LISTENERS] = {0}, got_f[LISTENERS] = {0}, sent_t = 0;
 	uint64_t t0, next_t, until, flooded = 0;
+	struct hostile_voice fv;
 	const char *log;
 
 	(void)state;
@@ -285,19 +206,14 @@ static void test_voice_flood(void **state)
 	cli_voice_register(talker);
 	cli_login_from(flood, &srv, "Flood", "127.0.0.2");
 	cli_voice_register(flood);
-	t0 = now_ms();
+	fv = (struct hostile_voice){flood->ufd, flood->uport, flood->ssrc,
+				    {0},	flood->seq,   flood->ts};
+	memcpy(fv.token, flood->token, sizeof(fv.token));
+	t0 = hostile_ms();
 	next_t = t0;
 	until = t0 + 5000;
 	while (now_ms() < until) {
-		/* 5000 a second, whatever the loop's pace */
-		while (flooded < (now_ms() - t0) * 5) {
-			unsigned k = (now_ms() - t0) * 5 - flooded > 64
-					 ? 64
-					 : (unsigned)((now_ms() - t0) * 5 - flooded);
-
-			flood_burst(flood, k, 150);
-			flooded += k;
-		}
+		hostile_flood_step(&fv, t0, &flooded, 5000, 150);
 		if (now_ms() >= next_t) {
 			cli_voice(talker, "honest talker", 13, sent_t == 0);
 			sent_t++;

@@ -96,6 +96,15 @@ static struct peer *conn(int i, const char *ip)
 	return p;
 }
 
+/* Peer i connects from ip: true when it was refused (told and closed at once). */
+static bool refused(int i, const char *ip)
+{
+	struct peer *p = conn(i, ip);
+
+	hub_reap(hub, hubfake_closed, NULL);
+	return p->f.closed;
+}
+
 static void put(struct peer *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void put(struct peer *p, const char *fmt, ...)
@@ -191,27 +200,19 @@ static void test_pending_per_source(void **state)
 	assert_int_equal(st.pending_refused, 1);
 	/* half-logged-in (waiting for the PONG) counts as pending too */
 	put(&peers[0], "CONNECT: \"Idle\" \"\" 1.0.0");
-	p = conn(4, "10.0.0.1");
-	hub_reap(hub, hubfake_closed, NULL);
-	assert_true(p->f.closed);
+	assert_true(refused(4, "10.0.0.1"));
 	/* another host is not affected */
 	login(conn(5, "10.0.0.2"), "Honest");
 	/* one of the three logs in: a place is free */
 	login(conn(6, "10.0.0.3"), "Other");
 	assert_true(hubfake_find(&peers[0].f, "PING: ", line, sizeof(line)));
 	put(&peers[0], "PONG: %s", line + 6);
-	p = conn(7, "10.0.0.1");
-	hub_reap(hub, hubfake_closed, NULL);
-	assert_false(p->f.closed);
+	assert_false(refused(7, "10.0.0.1"));
 	/* a connection that closes frees its place too */
 	hub_hangup(hub, peers[1].f.s, "gone");
 	hub_reap(hub, hubfake_closed, NULL);
-	p = conn(8, "10.0.0.1");
-	hub_reap(hub, hubfake_closed, NULL);
-	assert_false(p->f.closed);
-	p = conn(9, "10.0.0.1");
-	hub_reap(hub, hubfake_closed, NULL);
-	assert_true(p->f.closed);
+	assert_false(refused(8, "10.0.0.1"));
+	assert_true(refused(9, "10.0.0.1"));
 	hub_get_stats(hub, &st);
 	assert_int_equal(st.pending_refused, 3);
 	bye_all();
@@ -221,24 +222,16 @@ static void test_pending_per_source(void **state)
  * an IPv4-mapped address is its IPv4 host. */
 static void test_pending_ipv6_prefix(void **state)
 {
-	struct peer *p;
-
 	(void)state;
 	conn(0, "2001:db8:0:1::a");
 	conn(1, "2001:db8:0:1::b");
 	conn(2, "2001:db8:0:1:ffff::c");
-	p = conn(3, "2001:db8:0:1::d");
-	hub_reap(hub, hubfake_closed, NULL);
-	assert_true(p->f.closed);
-	p = conn(4, "2001:db8:0:2::a"); /* the next /64 */
-	hub_reap(hub, hubfake_closed, NULL);
-	assert_false(p->f.closed);
+	assert_true(refused(3, "2001:db8:0:1::d"));
+	assert_false(refused(4, "2001:db8:0:2::a")); /* the next /64 */
 	conn(5, "10.9.9.9");
 	conn(6, "::ffff:10.9.9.9");
 	conn(7, "10.9.9.9");
-	p = conn(8, "::ffff:10.9.9.9");
-	hub_reap(hub, hubfake_closed, NULL);
-	assert_true(p->f.closed);
+	assert_true(refused(8, "::ffff:10.9.9.9"));
 	bye_all();
 }
 

@@ -1,0 +1,41 @@
+/* hostile.h: the attackers a hostile host on the LAN would run, shared by bench_attack
+ * (which measures what honest clients get through them) and integration_hostile (which
+ * asserts it). Hosts are loopback addresses: on Linux all of 127.0.0.0/8 is loopback,
+ * and the server tells them apart as it would on a LAN. */
+#ifndef IC_HOSTILE_H
+#define IC_HOSTILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limits.h"
+
+/* Log in and out from `from` (IPv4 text) to 127.0.0.1:port as fast as the server
+ * answers, for ms: CONNECT, PONG, DISCONNECT, wait for the close. Plain blocking
+ * sockets, no asserts: runs in a child process. Returns the cycles completed. */
+unsigned hostile_churn(unsigned port, const char *from, uint64_t ms);
+
+/* A session's voice, as the flooder sends it. */
+struct hostile_voice {
+	int fd; /* a UDP socket (bound where the packets should come from) */
+	unsigned port;
+	uint32_t ssrc;
+	uint8_t token[IC_TOKEN_LEN];
+	uint16_t seq;
+	uint32_t ts;
+};
+
+/* n packets (at most 64) of `payload` bytes to 127.0.0.1:port in one sendmmsg. Returns
+ * how many the kernel took (the rest is the flooder's own loss). */
+unsigned hostile_burst(struct hostile_voice *v, unsigned n, size_t payload);
+
+/* Send the packets due by now at pps a second since start_ms (hostile_ms's clock) in
+ * bursts of up to 64; *sent counts those offered so far, returned too. Call it often. */
+uint64_t hostile_flood_step(struct hostile_voice *v, uint64_t start_ms, uint64_t *sent,
+			    unsigned pps, size_t payload);
+
+/* Milliseconds on the monotonic clock. */
+uint64_t hostile_ms(void);
+
+#endif
