@@ -60,6 +60,13 @@
 #define IC_VOICE_PKTS_PER_SEC  120
 #define IC_VOICE_BYTES_PER_SEC 24000
 
+/* Login and leave lines in the log: 200 at once (a server restart's reconnecting boxes
+ * all show), then 20 a second; past that they are counted and the count logged once a
+ * minute. A host logging in and out thousands of times a second would otherwise fill
+ * the journal and trip journald's own rate limit, which drops every line, ours too. */
+#define IC_EVENT_LOG_BURST   200
+#define IC_EVENT_LOG_PER_SEC 20
+
 /* Lists sent to members on a room change go out at most this often per room (the first
  * change at once, later ones coalesced into one list at the end of the window): a host
  * logging in and out in a loop costs each member at most 1000 / 100 lists a second per

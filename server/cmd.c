@@ -187,7 +187,9 @@ static void cmd_pong(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 		s->state = SESS_ONLINE;
 		guard_pending_done(h->guard, s->src); /* logged in: no longer pending */
 		s->src = NULL;
-		log_info("%s (session %u) logged in from %s", s->nick, s->id, s->peer);
+		if (hub_event_log_ok(h))
+			log_info("%s (session %u) logged in from %s", s->nick, s->id,
+				 s->peer);
 		cmd_join_room(h, s, ROOM_LOBBY);
 	}
 }

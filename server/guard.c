@@ -155,35 +155,50 @@ void guard_tick(struct guard *g, uint64_t now)
 	each_src(g, src_expire, now);
 }
 
-#define VOICE_PKT_CAP  ((uint64_t)IC_VOICE_PKTS_PER_SEC * 1000)
-#define VOICE_BYTE_CAP ((uint64_t)IC_VOICE_BYTES_PER_SEC * 1000)
+void guard_bucket_init(struct guard_bucket *b, unsigned cap, uint64_t now)
+{
+	b->milli = (uint64_t)cap * 1000;
+	b->last_ms = now;
+}
+
+/* Add what the time since the last call earned. A long silence adds no more than a full
+ * bucket, so nothing overflows. */
+static void refill(struct guard_bucket *b, unsigned per_s, unsigned cap, uint64_t now)
+{
+	uint64_t ms = now > b->last_ms ? now - b->last_ms : 0;
+	uint64_t full = (uint64_t)cap * 1000;
+
+	b->milli += ms * per_s > full ? full : ms * per_s; /* milli-tokens per ms */
+	if (b->milli > full)
+		b->milli = full;
+	if (now > b->last_ms)
+		b->last_ms = now;
+}
+
+bool guard_bucket_take(struct guard_bucket *b, unsigned per_s, unsigned cap,
+		       unsigned cost, uint64_t now)
+{
+	refill(b, per_s, cap, now);
+	if (b->milli < (uint64_t)cost * 1000)
+		return false;
+	b->milli -= (uint64_t)cost * 1000;
+	return true;
+}
 
 void guard_voice_init(struct guard_voice *v, uint64_t now)
 {
-	v->pkt_milli = VOICE_PKT_CAP;
-	v->byte_milli = VOICE_BYTE_CAP;
-	v->last_ms = now;
+	guard_bucket_init(&v->pkts, IC_VOICE_PKTS_PER_SEC, now);
+	guard_bucket_init(&v->bytes, IC_VOICE_BYTES_PER_SEC, now);
 }
 
 bool guard_voice_take(struct guard_voice *v, size_t bytes, uint64_t now)
 {
-	uint64_t ms = now > v->last_ms ? now - v->last_ms : 0;
-	uint64_t need = (uint64_t)bytes * 1000;
-
-	if (ms > 1000) /* a second refills the bucket: no overflow from a long silence */
-		ms = 1000;
-	/* milli-tokens per ms = tokens per second */
-	v->pkt_milli += ms * IC_VOICE_PKTS_PER_SEC;
-	v->byte_milli += ms * IC_VOICE_BYTES_PER_SEC;
-	if (v->pkt_milli > VOICE_PKT_CAP)
-		v->pkt_milli = VOICE_PKT_CAP;
-	if (v->byte_milli > VOICE_BYTE_CAP)
-		v->byte_milli = VOICE_BYTE_CAP;
-	if (now > v->last_ms)
-		v->last_ms = now;
-	if (v->pkt_milli < 1000 || v->byte_milli < need)
+	refill(&v->pkts, IC_VOICE_PKTS_PER_SEC, IC_VOICE_PKTS_PER_SEC, now);
+	refill(&v->bytes, IC_VOICE_BYTES_PER_SEC, IC_VOICE_BYTES_PER_SEC, now);
+	/* a packet over either bucket takes from neither */
+	if (v->pkts.milli < 1000 || v->bytes.milli < (uint64_t)bytes * 1000)
 		return false;
-	v->pkt_milli -= 1000;
-	v->byte_milli -= need;
+	v->pkts.milli -= 1000;
+	v->bytes.milli -= (uint64_t)bytes * 1000;
 	return true;
 }

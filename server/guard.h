@@ -40,10 +40,22 @@ size_t guard_sources(const struct guard *g);
 /* Forget sources with nothing pending whose refusal log silence has run out. */
 void guard_tick(struct guard *g, uint64_t now);
 
-/* A session's voice allowance. */
-struct guard_voice {
-	uint64_t pkt_milli, byte_milli; /* tokens, in thousandths */
+/* A token bucket: `per_s` tokens a second, at most `cap`, in thousandths. */
+struct guard_bucket {
+	uint64_t milli;
 	uint64_t last_ms;
+};
+
+/* A full bucket of cap tokens at now. */
+void guard_bucket_init(struct guard_bucket *b, unsigned cap, uint64_t now);
+/* Refill for the time since the last call, then take `cost` tokens: true if there were
+ * enough (taken), false (nothing taken) if not. */
+bool guard_bucket_take(struct guard_bucket *b, unsigned per_s, unsigned cap,
+		       unsigned cost, uint64_t now);
+
+/* A session's voice allowance: packets and bytes. */
+struct guard_voice {
+	struct guard_bucket pkts, bytes;
 };
 
 /* A full bucket (a second's worth) at now. */

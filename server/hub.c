@@ -38,6 +38,7 @@ int hub_new(struct hub **hp, const struct hub_conf *conf)
 	err = guard_new(&h->guard, conf->max_pending_per_source);
 	if (err)
 		goto fail_rooms;
+	guard_bucket_init(&h->evlog, IC_EVENT_LOG_BURST, 0);
 	*hp = h;
 	return 0;
 
@@ -236,6 +237,28 @@ void hub_flush(struct hub *h, struct sess *s)
 	}
 }
 
+bool hub_event_log_ok(struct hub *h)
+{
+	if (guard_bucket_take(&h->evlog, IC_EVENT_LOG_PER_SEC, IC_EVENT_LOG_BURST, 1,
+			      h->now))
+		return true;
+	h->evlog_dropped++;
+	h->stats.events_unlogged++;
+	return false;
+}
+
+/* The count of session events left out, once per IC_STATUS_LOG_MS at most. */
+static void event_log_report(struct hub *h, uint64_t now)
+{
+	if (!h->evlog_dropped || now < h->evlog_report_ms)
+		return;
+	log_warn("%llu login and leave lines not logged (more than %d a second: a host "
+		 "logging in and out in a loop?)",
+		 (unsigned long long)h->evlog_dropped, IC_EVENT_LOG_PER_SEC);
+	h->evlog_dropped = 0;
+	h->evlog_report_ms = now + IC_STATUS_LOG_MS;
+}
+
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -281,6 +304,7 @@ uint64_t hub_tick(struct hub *h, uint64_t now)
 	h->now = now;
 	next = min_u64(next, roster_flush(h, now));
 	guard_tick(h->guard, now);
+	event_log_report(h, now);
 	for (unsigned i = 0; i < h->nslots; i++) {
 		struct sess *s = h->slots[i];
 		struct call *c;
@@ -317,7 +341,7 @@ static void sess_finish(struct hub *h, struct sess *s)
 		hub_flush(h, s);
 	if (s->state == SESS_NEW)
 		log_debug("session %u from %s: closed (%s)", s->id, s->peer, s->why);
-	else
+	else if (hub_event_log_ok(h))
 		log_info("%s (session %u) left: %s", s->nick, s->id, s->why);
 }
 

@@ -39,6 +39,7 @@ struct hub_stats {
 	uint64_t voice_wrong_source, voice_over_rate;
 	uint64_t
 	    pending_refused; /* connections refused: too many pending from a source */
+	uint64_t events_unlogged; /* login and leave lines over the log budget */
 	unsigned sessions, logged_in;
 };
 

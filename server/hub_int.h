@@ -78,6 +78,10 @@ struct hub {
 	struct sess *reap; /* sessions leaving */
 	struct hub_stats stats;
 	struct guard *guard;
+	/* login and leave lines: a budget, so a host churning in and out cannot flood
+	 * the log (and with it journald's rate limit, which would drop everything) */
+	struct guard_bucket evlog;
+	uint64_t evlog_dropped, evlog_report_ms;
 	struct room *lists_due;	    /* rooms with a coalesced list to send (roster.c) */
 	uint64_t now;		    /* the latest time any call brought */
 	char line[IC_OUT_LINE_MAX]; /* scratch for formatting one server line */
@@ -99,6 +103,10 @@ void sess_leave(struct sess *s, const char *why, bool out_dead);
 struct sess *sess_by_nick(const struct hub *h, const char *nick);
 struct sess *sess_by_ssrc(const struct hub *h, uint32_t ssrc);
 int sess_rand(const struct hub *h, void *buf, size_t len);
+
+/* hub.c: true if a session event may be logged now (else it is counted, and the count
+ * is logged later) */
+bool hub_event_log_ok(struct hub *h);
 
 /* cmd.c */
 void cmd_dispatch(struct hub *h, struct sess *s, char *line, uint64_t now);

@@ -357,6 +357,15 @@ static void test_login_churn_coalesced(void **state)
 		hub_tick(hub, now);
 	}
 	n = lists(a, last, sizeof(last));
+	/* and the log: the burst, then its rate, for 2000 login and leave lines in 2 s */
+	{
+		struct hub_stats st;
+
+		hub_get_stats(hub, &st);
+		assert_true(st.events_unlogged >=
+			    2000 - IC_EVENT_LOG_BURST - 3 * IC_EVENT_LOG_PER_SEC);
+		assert_true(st.events_unlogged <= 2000 - IC_EVENT_LOG_BURST);
+	}
 	assert_true(n <= 2000 / IC_LIST_COALESCE_MS + 1);
 	assert_true(n >= 2000 / IC_LIST_COALESCE_MS - 1);
 	now += IC_LIST_COALESCE_MS;
