@@ -91,13 +91,18 @@ demo)
 	sox -q "$d/espeak.wav" -r 48000 -c 1 -b 16 -e signed-integer "$d/speech.wav" pad 0.6 0 ||
 		die "sox could not convert the speech sample"
 	len=$(sox --info -D "$d/speech.wav")
-	port=16060
-	while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-	say "starting intercomd on 127.0.0.1:$port and two clients (Door talks, Kitchen listens)"
-	build/demo/intercomd --bind 127.0.0.1 --port "$port" 2>"$d/intercomd.log" &
+	# port 0: intercomd takes a free port and logs it
+	build/demo/intercomd --bind 127.0.0.1 --port 0 2>"$d/intercomd.log" &
 	srv=$!
 	trap 'kill $srv 2>/dev/null || true' EXIT
-	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+	port=
+	for _ in $(seq 100); do
+		port=$(sed -n 's/.*listening on .* port \([0-9]*\) (TCP).*/\1/p' "$d/intercomd.log")
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	[ -n "$port" ] || die "intercomd did not start: see $d/intercomd.log"
+	say "intercomd is on 127.0.0.1:$port; starting two clients (Door talks, Kitchen listens)"
 	talk_end=$(awk "BEGIN { print $len + 1.0 }")
 	build/demo/firmware/intercom --server "127.0.0.1:$port" --nick Kitchen \
 		--playback-file "$d/heard.wav" --exit-after "$(awk "BEGIN { print $len + 2.0 }")" \

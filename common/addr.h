@@ -9,6 +9,16 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
+/* Room for an IPv4 or IPv6 socket address, and no more: a session keeps two (its TCP
+ * peer, its voice address), and sockaddr_storage would be 100 bytes more each. */
+union addr_ip {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 /* A source for per-host limits: an IPv4 address, or an IPv6 /64 (one host can own a whole
  * /64 through privacy addresses, so counting single IPv6 addresses would bound nothing).
  * An IPv4-mapped IPv6 address is its IPv4 address. */

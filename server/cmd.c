@@ -39,7 +39,7 @@ static void sess_room_remove(struct sess *s, unsigned i)
 static void sess_room_to_end(struct sess *s, unsigned i)
 {
 	struct room *r = s->rooms[i];
-	uint64_t seen = s->list_seen[i];
+	uint32_t seen = s->list_seen[i];
 
 	sess_room_remove(s, i);
 	s->rooms[s->nrooms] = r;

@@ -27,8 +27,8 @@ struct sess {
 	unsigned slot; /* index in hub->slots */
 	struct hub *hub;
 	struct transport *tp;
-	char peer[64];			 /* the TCP peer, for logs */
-	struct sockaddr_storage peer_sa; /* the TCP peer: only its IP may send voice */
+	char peer[64];	       /* the TCP peer, for logs */
+	union addr_ip peer_sa; /* the TCP peer: only its IP may send voice */
 	socklen_t peer_len;
 	struct guard_src *src; /* counted as pending at its source until logged in */
 	enum sess_state state;
@@ -50,7 +50,7 @@ struct sess {
 	struct room
 	    *rooms[IC_ROOMS_PER_CLIENT]; /* join order; the last is the voice room */
 	unsigned nrooms;
-	uint64_t list_seen[IC_ROOMS_PER_CLIENT]; /* list version of rooms[i] it has */
+	uint32_t list_seen[IC_ROOMS_PER_CLIENT]; /* list version of rooms[i] it has */
 	struct call *call;
 
 	/* keepalive */
@@ -64,7 +64,7 @@ struct sess {
 	struct hnode ssrc_node;
 	struct seqwin win;
 	struct guard_voice vrate;
-	struct sockaddr_storage vaddr;
+	union addr_ip vaddr;
 	socklen_t vaddr_len; /* 0 until a valid packet has come */
 };
 

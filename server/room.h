@@ -26,7 +26,8 @@ struct room {
 	/* the member list's version, and its coalesced sending (roster.c): due_ms is when
 	 * the members still without the current list get it (0: nothing scheduled);
 	 * last_ms when lists last went out; due_prev/due_next link the hub's due rooms */
-	uint64_t list_gen, list_due_ms, list_last_ms;
+	uint32_t list_gen; /* compared for equality only: wrapping is harmless */
+	uint64_t list_due_ms, list_last_ms;
 	struct room *due_prev, *due_next;
 };
 

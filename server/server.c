@@ -14,6 +14,7 @@
 
 #include "hist.h"
 #include "addr.h"
+#include "fanout.h"
 #include "hub.h"
 #include "listen.h"
 #include "log.h"
@@ -47,15 +48,11 @@ struct server {
 	struct hist delay; /* receive -> last copy sent, per relayed packet */
 	uint64_t trim_due; /* the next look at freed heap (trim_heap) */
 	uint8_t tx[IC_RTP_MAX];
-	/* copies not sent: the send buffer was full (the rest of a copy set), or the
-	 * destination failed */
-	uint64_t tx_full, tx_failed;
 	struct hub_stats last; /* the counters at the last status line */
 	uint64_t last_tx_lost;
 	uint64_t status_due;
 	struct voice_dest *dests;
-	struct mmsghdr smsg[IC_TX_BATCH];
-	struct iovec siov;
+	struct fanout fan;
 };
 
 static ssize_t tcp_recv(struct transport *t, void *buf, size_t len)
@@ -195,38 +192,6 @@ static void listen_event(int fd, int events, void *arg)
 	}
 }
 
-static void voice_send(struct server *srv, size_t len, size_t ndest)
-{
-	srv->siov.iov_base = srv->tx;
-	srv->siov.iov_len = len;
-	for (size_t off = 0; off < ndest;) {
-		size_t k = ndest - off > IC_TX_BATCH ? IC_TX_BATCH : ndest - off;
-		int r;
-
-		for (size_t i = 0; i < k; i++) {
-			struct msghdr *mh = &srv->smsg[i].msg_hdr;
-
-			memset(mh, 0, sizeof(*mh));
-			mh->msg_name = (void *)srv->dests[off + i].addr;
-			mh->msg_namelen = srv->dests[off + i].len;
-			mh->msg_iov = &srv->siov;
-			mh->msg_iovlen = 1;
-		}
-		r = sendmmsg(srv->ufd, srv->smsg, (unsigned)k, MSG_DONTWAIT);
-		if (r > 0) {
-			off += (size_t)r;
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
-			/* voice is lossy by nature: a full send buffer drops the rest of
-			 * this copy set rather than spin on it */
-			srv->tx_full += ndest - off;
-			return;
-		} else if (errno != EINTR) {
-			srv->tx_failed++; /* that destination alone (unreachable, ...) */
-			off++;
-		}
-	}
-}
-
 /* How long a relayed packet spent in the server: from the kernel's receive stamp to
  * now, when its last copy has been handed to the kernel. */
 static void note_delay(struct server *srv, struct msghdr *mh)
@@ -279,7 +244,8 @@ static void udp_event(int fd, int events, void *arg)
 				       (struct sockaddr *)&srv->rfrom[i], mh->msg_namelen,
 				       loop_now(srv->loop), srv->tx, &olen, srv->dests);
 			if (nd) {
-				voice_send(srv, olen, nd);
+				fanout_send(&srv->fan, srv->ufd, srv->tx, olen,
+					    srv->dests, nd);
 				/* relayed voice, not a keepalive's answer (which
 				 * goes back to where it came from) */
 				if (srv->dests[0].addr !=
@@ -354,8 +320,8 @@ static void log_counters(const struct server *srv, const char *what)
 	    (unsigned long long)st.voice_dropped, (unsigned long long)st.voice_over_rate,
 	    (unsigned long long)st.voice_wrong_source, (unsigned long long)st.keepalives,
 	    (unsigned long long)st.voice_copies,
-	    (unsigned long long)(srv->tx_full + srv->tx_failed),
-	    (unsigned long long)srv->tx_full, (unsigned long long)st.pending_refused);
+	    (unsigned long long)(srv->fan.full + srv->fan.failed),
+	    (unsigned long long)srv->fan.full, (unsigned long long)st.pending_refused);
 }
 
 /* Once a minute, when something was refused or dropped since the last one: what the
@@ -371,10 +337,10 @@ static void status_log(struct server *srv, uint64_t now)
 	if (st.voice_over_rate != srv->last.voice_over_rate ||
 	    st.voice_wrong_source != srv->last.voice_wrong_source ||
 	    st.pending_refused != srv->last.pending_refused ||
-	    srv->tx_full + srv->tx_failed != srv->last_tx_lost)
+	    srv->fan.full + srv->fan.failed != srv->last_tx_lost)
 		log_counters(srv, "status");
 	srv->last = st;
-	srv->last_tx_lost = srv->tx_full + srv->tx_failed;
+	srv->last_tx_lost = srv->fan.full + srv->fan.failed;
 }
 
 static void tick(void *arg)

@@ -87,13 +87,18 @@ ok "the shipped configs pass --check-config (the client's as the service user)"
 
 chmod 711 "$tmp"
 install -d -o intercom "$tmp/c"
-port=16160
-while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 # as an unprivileged user, as under DynamicUser (setpriv execs: $srv is intercomd itself)
 setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/sbin/intercomd --config /etc/intercom/intercomd.conf \
-	--bind 127.0.0.1 --port "$port" --name PackageCheck 2>"$tmp/intercomd.log" &
+	--bind 127.0.0.1 --port 0 --name PackageCheck 2>"$tmp/intercomd.log" &
 srv=$!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+# port 0: it takes a free port and logs it, so nothing else can race us for one
+port=
+for _ in $(seq 100); do
+	port=$(sed -n 's/.*listening on .* port \([0-9]*\) (TCP).*/\1/p' "$tmp/intercomd.log")
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+[ -n "$port" ] || fail "the installed intercomd did not start: $(cat "$tmp/intercomd.log")"
 # a real login over TCP: CONNECT, ACCEPT, VOICE, PING -> PONG, JOINED #Lobby
 exec 3<>"/dev/tcp/127.0.0.1/$port"
 printf 'CONNECT: "Installed" "Package Check" 1.0.0\n' >&3

@@ -1,0 +1,28 @@
+/* fanout.h: one voice packet to many destinations on the UDP socket, IC_TX_BATCH copies
+ * per sendmmsg, never blocking and never retrying: voice is lossy by nature, and a
+ * stalled fan-out would delay every room. */
+#ifndef IC_FANOUT_H
+#define IC_FANOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "hub.h"
+#include "limits.h"
+
+struct fanout {
+	struct mmsghdr msgs[IC_TX_BATCH];
+	struct iovec iov;
+	/* copies not sent: the send buffer was full (EAGAIN, ENOBUFS: the rest of that
+	 * packet's copies is dropped), or that destination failed (unreachable, ...) */
+	uint64_t full, failed;
+};
+
+/* Send len bytes of buf to each of dests[0..n) on fd. A full send buffer ends this copy
+ * set (the rest counted in f->full); any other error skips that destination alone
+ * (f->failed). Never blocks. */
+void fanout_send(struct fanout *f, int fd, const void *buf, size_t len,
+		 const struct voice_dest *dests, size_t n);
+
+#endif
