@@ -77,7 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cookie[k][0] = '\0';
 		memset(&addr[k], 0, sizeof(addr[k]));
 		addr[k].sin_family = AF_INET;
-		addr[k].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		/* the two fuzzed clients share a host (its pending limit is 2), the peer
+		 * has its own */
+		addr[k].sin_addr.s_addr = htonl(INADDR_LOOPBACK + (k == 2));
 		addr[k].sin_port = htons((uint16_t)(40000 + k));
 		if (hub_open(h, &fk[k].tp, (struct sockaddr *)&addr[k], sizeof(addr[k]),
 			     now, &fk[k].s))
