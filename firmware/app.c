@@ -1,4 +1,4 @@
-#include "app.h"
+#include "app_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,29 +11,7 @@
 #include "msg.h"
 #include "names.h"
 
-struct app {
-	struct app_cfg cfg;
-	enum app_conn conn;
-	enum app_call call;
-	char peer[IC_NICK_MAX + 1];
-	bool ptt, tx, have_voice;
-	bool ptt_hold_off;    /* a call ended under a held button: wait for its release */
-	bool voice_ok;	      /* the server has answered on the voice path */
-	uint64_t ka_retry_ms; /* keepalive interval until it does (doubling) */
-	/* rooms in join order (the last is the voice room), and what to rejoin after a
-	 * reconnect */
-	char rooms[IC_ROOMS_PER_CLIENT][IC_ROOM_MAX + 1];
-	unsigned nrooms;
-	char want[IC_ROOMS_PER_CLIENT][IC_ROOM_MAX + 1];
-	unsigned nwant;
-	bool lobby_wanted;
-	uint64_t backoff_ms, reconnect_at, keepalive_at;
-	uint32_t rng;
-	struct app_act q[APP_ACT_MAX];
-	unsigned qh, qn;
-};
-
-static struct app_act *push(struct app *a, enum app_act_kind kind)
+struct app_act *app_push(struct app *a, enum app_act_kind kind)
 {
 	struct app_act *act;
 
@@ -45,11 +23,9 @@ static struct app_act *push(struct app *a, enum app_act_kind kind)
 	return act;
 }
 
-static void sendf(struct app *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void sendf(struct app *a, const char *fmt, ...)
+void app_sendf(struct app *a, const char *fmt, ...)
 {
-	struct app_act *act = push(a, ACT_SEND);
+	struct app_act *act = app_push(a, ACT_SEND);
 	va_list ap;
 	size_t n;
 
@@ -61,47 +37,73 @@ static void sendf(struct app *a, const char *fmt, ...)
 	act->line[n + 1] = '\0';
 }
 
-static void tone(struct app *a, enum tone_kind t)
+void app_tone(struct app *a, enum tone_kind t)
 {
-	push(a, ACT_TONE)->tone = t;
+	app_push(a, ACT_TONE)->tone = t;
 }
 
-static void led(struct app *a, enum app_led l, enum led_state s)
+void app_led(struct app *a, enum app_led l, enum led_state s)
 {
-	struct app_act *act = push(a, ACT_LED);
+	struct app_act *act = app_push(a, ACT_LED);
 
 	act->led = l;
 	act->led_state = s;
 }
 
-static void status(struct app *a)
+void app_status_changed(struct app *a)
 {
-	push(a, ACT_STATUS);
+	app_push(a, ACT_STATUS);
 }
 
-static void message(struct app *a, const char *text)
+void app_note(struct app *a, const char *fmt, ...)
 {
-	snprintf(push(a, ACT_MESSAGE)->line, sizeof(a->q[0].line), "%s", text);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->note, sizeof(a->note), fmt, ap);
+	va_end(ap);
+	app_message(a, a->note);
+	app_status_changed(a);
+}
+
+void app_heard(struct app *a, uint64_t now)
+{
+	a->heard_at = now;
+	a->ping_out = false;
+}
+
+/* Start connecting: the liveness deadline covers the connect too. */
+static void connect_now(struct app *a, uint64_t now)
+{
+	a->conn = APP_CONNECTING;
+	a->link = true;
+	a->tcp_up = false;
+	a->heard_at = now;
+	app_push(a, ACT_CONNECT);
+	app_status_changed(a);
+}
+
+void app_message(struct app *a, const char *text)
+{
+	snprintf(app_push(a, ACT_MESSAGE)->line, sizeof(a->q[0].line), "%s", text);
 }
 
 static void ring_led(struct app *a)
 {
-	led(a, LED_RING,
-	    a->call == CALL_IN_CALL ? LED_ON
-	    : a->call == CALL_NONE  ? LED_OFF
-				    : LED_BLINK);
+	app_led(a, LED_RING,
+		a->call == CALL_IN_CALL ? LED_ON
+		: a->call == CALL_NONE	? LED_OFF
+					: LED_BLINK);
 }
 
-static void stop_tx(struct app *a);
-
-static void set_call(struct app *a, enum app_call c, const char *peer)
+void app_set_call(struct app *a, enum app_call c, const char *peer)
 {
 	/* A call that ends (or is lost with the server) while the button is held: what
 	 * was meant for one person must not go on to the whole room. Talking waits for
 	 * the button to be released and pressed again. */
 	if (a->call == CALL_IN_CALL && c != CALL_IN_CALL && a->ptt) {
 		a->ptt_hold_off = true;
-		stop_tx(a);
+		app_stop_tx(a);
 	}
 	a->call = c;
 	if (c == CALL_NONE)
@@ -109,7 +111,7 @@ static void set_call(struct app *a, enum app_call c, const char *peer)
 	else if (peer != a->peer) /* never copy onto itself */
 		snprintf(a->peer, sizeof(a->peer), "%s", peer);
 	ring_led(a);
-	status(a);
+	app_status_changed(a);
 }
 
 int app_new(struct app **ap, const struct app_cfg *cfg, uint32_t rand_seed, uint64_t now)
@@ -124,11 +126,9 @@ int app_new(struct app **ap, const struct app_cfg *cfg, uint32_t rand_seed, uint
 	a->lobby_wanted = true;
 	if (cfg->join[0] && !names_equal(cfg->join, "#Lobby"))
 		snprintf(a->want[a->nwant++], sizeof(a->want[0]), "%s", cfg->join);
-	a->conn = APP_CONNECTING;
 	a->keepalive_at = now + APP_KEEPALIVE_MS;
-	led(a, LED_POWER, LED_BLINK);
-	push(a, ACT_CONNECT);
-	status(a);
+	app_led(a, LED_POWER, LED_BLINK);
+	connect_now(a, now);
 	*ap = a;
 	return 0;
 }
@@ -140,10 +140,11 @@ void app_free(struct app *a)
 
 void app_connected(struct app *a, uint64_t now)
 {
-	(void)now;
+	a->tcp_up = true;
+	app_heard(a, now);
 	a->conn = APP_CONNECTING;
 	a->nrooms = 0;
-	sendf(a, "CONNECT: \"%s\" \"%s\" 1.0.0", a->cfg.nick, a->cfg.realname);
+	app_sendf(a, "CONNECT: \"%s\" \"%s\" 1.0.0", a->cfg.nick, a->cfg.realname);
 }
 
 static uint32_t rnd(struct app *a)
@@ -166,16 +167,18 @@ void app_disconnected(struct app *a, uint64_t now)
 		a->lobby_wanted = false;
 		for (unsigned i = 0; i < a->nrooms; i++)
 			a->lobby_wanted |= names_equal(a->rooms[i], "#Lobby");
-		tone(a, TONE_DISCONNECTED);
+		app_tone(a, TONE_DISCONNECTED);
 	}
 	if (a->tx) {
 		a->tx = false;
-		push(a, ACT_TX_STOP);
-		led(a, LED_TX, LED_OFF);
+		app_push(a, ACT_TX_STOP);
+		app_led(a, LED_TX, LED_OFF);
 	}
 	if (a->call != CALL_NONE)
-		set_call(a, CALL_NONE, "");
+		app_set_call(a, CALL_NONE, "");
 	a->conn = APP_DISCONNECTED;
+	a->link = a->tcp_up = a->ping_out = false;
+	a->ka_unanswered = 0;
 	a->have_voice = false;
 	a->nrooms = 0;
 	/* jittered exponential backoff: [0.75 b, 1.25 b] within [1 s, 30 s] */
@@ -187,165 +190,29 @@ void app_disconnected(struct app *a, uint64_t now)
 	a->reconnect_at = now + b;
 	a->backoff_ms = a->backoff_ms * 2 > APP_BACKOFF_MAX_MS ? APP_BACKOFF_MAX_MS
 							       : a->backoff_ms * 2;
-	led(a, LED_POWER, LED_BLINK);
-	status(a);
+	app_led(a, LED_POWER, LED_BLINK);
+	app_status_changed(a);
 }
 
-static void start_tx(struct app *a)
+void app_start_tx(struct app *a)
 {
 	if (a->tx || a->ptt_hold_off || a->conn != APP_ONLINE || !a->have_voice)
 		return;
 	a->tx = true;
-	push(a, ACT_TX_START);
-	tone(a, TONE_PTT);
-	led(a, LED_TX, LED_ON);
-	status(a);
+	app_push(a, ACT_TX_START);
+	app_tone(a, TONE_PTT);
+	app_led(a, LED_TX, LED_ON);
+	app_status_changed(a);
 }
 
-static void stop_tx(struct app *a)
+void app_stop_tx(struct app *a)
 {
 	if (!a->tx)
 		return;
 	a->tx = false;
-	push(a, ACT_TX_STOP);
-	led(a, LED_TX, LED_OFF);
-	status(a);
-}
-
-static void room_joined(struct app *a, const char *room)
-{
-	unsigned i;
-
-	for (i = 0; i < a->nrooms && !names_equal(a->rooms[i], room); i++)
-		;
-	if (i == a->nrooms) {
-		if (a->nrooms == IC_ROOMS_PER_CLIENT)
-			return;
-		a->nrooms++;
-	}
-	memmove(a->rooms[i], a->rooms[i + 1], (a->nrooms - i - 1) * sizeof(a->rooms[0]));
-	snprintf(a->rooms[a->nrooms - 1], sizeof(a->rooms[0]), "%s", room);
-}
-
-static void room_parted(struct app *a, const char *room)
-{
-	for (unsigned i = 0; i < a->nrooms; i++) {
-		if (names_equal(a->rooms[i], room)) {
-			memmove(a->rooms[i], a->rooms[i + 1],
-				(a->nrooms - i - 1) * sizeof(a->rooms[0]));
-			a->nrooms--;
-			return;
-		}
-	}
-}
-
-static void logged_in(struct app *a)
-{
-	a->conn = APP_ONLINE;
-	a->backoff_ms = APP_BACKOFF_MIN_MS;
-	/* #Lobby is joined by the login; JOIN of it again only makes it the voice room */
-	for (unsigned i = 0; i < a->nwant; i++) {
-		if (i == 0 && names_equal(a->want[i], "#Lobby"))
-			continue;
-		sendf(a, "JOIN: %s", a->want[i]);
-	}
-	if (!a->lobby_wanted)
-		sendf(a, "PART: #Lobby");
-	tone(a, TONE_CONNECTED);
-	led(a, LED_POWER, LED_ON);
-	status(a);
-	if (a->ptt) /* the button was held through the reconnect */
-		start_tx(a);
-}
-
-static void on_voice(struct app *a, const char *args, uint64_t now)
-{
-	uint8_t token[IC_TOKEN_LEN];
-	struct app_act *act;
-	unsigned port;
-	uint32_t ssrc;
-
-	if (msg_parse_voice(args, &port, &ssrc, token))
-		return;
-	act = push(a, ACT_VOICE);
-	act->port = port;
-	act->ssrc = ssrc;
-	memcpy(act->token, token, IC_TOKEN_LEN);
-	a->have_voice = true;
-	/* the keepalive opens the voice path at once; one lost on the way would leave us
-	 * deaf until the next, so it is repeated, soon at first, until the server answers
-	 */
-	a->voice_ok = false;
-	a->ka_retry_ms = APP_KEEPALIVE_RETRY_MS;
-	push(a, ACT_KEEPALIVE);
-	a->keepalive_at = now + a->ka_retry_ms;
-}
-
-static void on_talk(struct app *a, const char *who, const char *what)
-{
-	bool from_peer = a->call != CALL_NONE && names_equal(who, a->peer);
-
-	if (!strcmp(what, "Request")) {
-		if (a->call != CALL_NONE)
-			return; /* the server answers Busy for us; this cannot happen */
-		set_call(a, CALL_RINGING_IN, who);
-		if (a->cfg.auto_accept) {
-			sendf(a, "TALK %s: Accept", who);
-			set_call(a, CALL_IN_CALL, who);
-			tone(a, TONE_CONNECTED);
-		} else {
-			tone(a, TONE_RING);
-		}
-	} else if (!strcmp(what, "Accept") && from_peer && a->call == CALL_RINGING_OUT) {
-		set_call(a, CALL_IN_CALL, who);
-		tone(a, TONE_CONNECTED);
-	} else if ((!strcmp(what, "Deny") || !strcmp(what, "Busy")) && from_peer &&
-		   a->call == CALL_RINGING_OUT) {
-		set_call(a, CALL_NONE, "");
-		tone(a, TONE_BUSY);
-	} else if (!strcmp(what, "End") && from_peer) {
-		set_call(a, CALL_NONE, "");
-		tone(a, TONE_DISCONNECTED);
-	}
-}
-
-void app_line(struct app *a, const char *line, uint64_t now)
-{
-	char buf[IC_OUT_LINE_MAX];
-	struct msg m;
-
-	(void)now;
-	if (!strncmp(line, "PRIVMSG ",
-		     8)) { /* "PRIVMSG #Room nick: text" has two words */
-		message(a, line);
-		return;
-	}
-	snprintf(buf, sizeof(buf), "%s", line);
-	if (msg_parse(buf, &m))
-		return;
-	if (!strcasecmp(m.verb_text, "PING")) {
-		sendf(a, "PONG: %s", m.args ? m.args : "");
-	} else if (!strcasecmp(m.verb_text, "VOICE")) {
-		on_voice(a, m.args, now);
-	} else if (!strcasecmp(m.verb_text, "JOINED") && m.args) {
-		room_joined(a, m.args);
-		if (a->conn != APP_ONLINE)
-			logged_in(a);
-		status(a);
-	} else if (!strcasecmp(m.verb_text, "PARTED") && m.args) {
-		room_parted(a, m.args);
-		status(a);
-	} else if (!strcasecmp(m.verb_text, "TALK") && m.target && m.args) {
-		on_talk(a, m.target, m.args);
-	} else if (!strcasecmp(m.verb_text, "ERROR")) {
-		message(a, line);
-		/* a nick still held by our old session (it times out on the server):
-		 * close and try again after the backoff */
-		if (a->conn != APP_ONLINE && m.target &&
-		    (!strcmp(m.target, "NICK_IN_USE") ||
-		     !strcmp(m.target, "SERVER_FULL")))
-			push(a, ACT_CLOSE);
-	}
+	app_push(a, ACT_TX_STOP);
+	app_led(a, LED_TX, LED_OFF);
+	app_status_changed(a);
 }
 
 void app_button(struct app *a, enum app_btn b, bool down, uint64_t now)
@@ -356,9 +223,9 @@ void app_button(struct app *a, enum app_btn b, bool down, uint64_t now)
 		if (!down)
 			a->ptt_hold_off = false;
 		if (down)
-			start_tx(a);
+			app_start_tx(a);
 		else
-			stop_tx(a);
+			app_stop_tx(a);
 		return;
 	}
 	if (!down || a->conn != APP_ONLINE)
@@ -373,20 +240,20 @@ void app_button(struct app *a, enum app_btn b, bool down, uint64_t now)
 		break;
 	case BTN_ACCEPT:
 		if (a->call == CALL_RINGING_IN) {
-			sendf(a, "TALK %s: Accept", a->peer);
-			set_call(a, CALL_IN_CALL, a->peer);
-			tone(a, TONE_CONNECTED);
+			app_sendf(a, "TALK %s: Accept", a->peer);
+			app_set_call(a, CALL_IN_CALL, a->peer);
+			app_tone(a, TONE_CONNECTED);
 		}
 		break;
 	case BTN_DENY:
 		if (a->call == CALL_RINGING_IN) {
-			sendf(a, "TALK %s: Deny", a->peer);
-			set_call(a, CALL_NONE, "");
-			tone(a, TONE_NONE);
+			app_sendf(a, "TALK %s: Deny", a->peer);
+			app_set_call(a, CALL_NONE, "");
+			app_tone(a, TONE_NONE);
 		} else if (a->call != CALL_NONE) {
-			sendf(a, "TALK %s: End", a->peer);
-			set_call(a, CALL_NONE, "");
-			tone(a, TONE_DISCONNECTED);
+			app_sendf(a, "TALK %s: End", a->peer);
+			app_set_call(a, CALL_NONE, "");
+			app_tone(a, TONE_DISCONNECTED);
 		}
 		break;
 	default:
@@ -396,12 +263,47 @@ void app_button(struct app *a, enum app_btn b, bool down, uint64_t now)
 
 void app_call(struct app *a, const char *nick, uint64_t now)
 {
-	(void)now;
-	if (a->conn != APP_ONLINE || a->call != CALL_NONE || !names_nick_valid(nick))
+	if (a->conn != APP_ONLINE || !names_nick_valid(nick))
 		return;
-	sendf(a, "TALK %s: Request", nick);
-	set_call(a, CALL_RINGING_OUT, nick);
-	tone(a, TONE_RINGBACK);
+	/* calling the nick whose call rings us: that is answering it */
+	if (a->call == CALL_RINGING_IN && names_equal(a->peer, nick)) {
+		app_button(a, BTN_ACCEPT, true, now);
+		return;
+	}
+	if (a->call != CALL_NONE)
+		return;
+	a->note[0] = '\0';
+	app_sendf(a, "TALK %s: Request", nick);
+	app_set_call(a, CALL_RINGING_OUT, nick);
+	app_tone(a, TONE_RINGBACK);
+}
+
+/* The server is gone though nothing closed: close, and reconnect with the backoff. */
+static void lost(struct app *a, const char *why)
+{
+	app_note(a, "%s: reconnecting", why);
+	a->link = false; /* once: the loop closes, then calls app_disconnected */
+	app_push(a, ACT_CLOSE);
+}
+
+static void liveness(struct app *a, uint64_t now, uint64_t *next)
+{
+	uint64_t due;
+
+	if (!a->link)
+		return;
+	if (now >= a->heard_at + APP_DEAD_MS) {
+		lost(a, a->tcp_up ? "the server has been silent for 25 s"
+				  : "the server did not answer the connection for 25 s");
+		return;
+	}
+	if (a->tcp_up && !a->ping_out && now >= a->heard_at + APP_IDLE_PING_MS) {
+		app_sendf(a, "PING: alive");
+		a->ping_out = true;
+	}
+	due = a->heard_at + (a->tcp_up && !a->ping_out ? APP_IDLE_PING_MS : APP_DEAD_MS);
+	if (due < *next)
+		*next = due;
 }
 
 uint64_t app_tick(struct app *a, uint64_t now)
@@ -409,17 +311,19 @@ uint64_t app_tick(struct app *a, uint64_t now)
 	uint64_t next = now + 60000;
 
 	if (a->conn == APP_DISCONNECTED) {
-		if (now >= a->reconnect_at) {
-			a->conn = APP_CONNECTING;
-			push(a, ACT_CONNECT);
-			status(a);
-		} else {
+		if (now >= a->reconnect_at)
+			connect_now(a, now);
+		else
 			next = a->reconnect_at;
-		}
 	}
-	if (a->have_voice && !a->tx) {
+	liveness(a, now, &next);
+	if (a->have_voice && !a->tx && a->link) {
 		if (now >= a->keepalive_at) {
-			push(a, ACT_KEEPALIVE);
+			if (a->voice_ok && ++a->ka_unanswered > APP_VOICE_LOST_KA) {
+				lost(a, "the server stopped answering voice keepalives");
+				return next;
+			}
+			app_push(a, ACT_KEEPALIVE);
 			if (!a->voice_ok) {
 				a->ka_retry_ms = a->ka_retry_ms * 2 > APP_KEEPALIVE_MS
 						     ? APP_KEEPALIVE_MS
@@ -443,6 +347,7 @@ void app_voice_sent(struct app *a, uint64_t now)
 
 void app_voice_heard(struct app *a, uint64_t now)
 {
+	a->ka_unanswered = 0;
 	if (a->voice_ok || !a->have_voice)
 		return;
 	a->voice_ok = true;
@@ -490,6 +395,7 @@ void app_status(const struct app *a, char *buf, size_t len)
 	static const char *const call[] = {"", " | calling ", " | call from ",
 					   " | in call with "};
 
-	snprintf(buf, len, "%s%s%s%s%s%s", conn[a->conn], a->nrooms ? " " : "",
-		 app_room(a), a->tx ? " | TALKING" : "", call[a->call], a->peer);
+	snprintf(buf, len, "%s%s%s%s%s%s%s%s", conn[a->conn], a->nrooms ? " " : "",
+		 app_room(a), a->tx ? " | TALKING" : "", call[a->call], a->peer,
+		 a->note[0] ? " | " : "", a->note);
 }

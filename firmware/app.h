@@ -19,6 +19,14 @@
 #define APP_KEEPALIVE_RETRY_MS                                                           \
 	200 /* until the server answers one: 200 ms, doubling up to APP_KEEPALIVE_MS */
 
+/* Liveness: the server PINGs every 15 s, so a quiet link is asked (PING) after 10 s of
+ * silence, and one silent for 25 s is lost: closed and reconnected with the backoff, so
+ * a frozen server or a link that stopped forwarding is noticed within 30 s. Voice
+ * keepalives unanswered 5 times in a row (25 s) mean the same. */
+#define APP_IDLE_PING_MS  10000
+#define APP_DEAD_MS	  25000
+#define APP_VOICE_LOST_KA 5
+
 enum app_conn { APP_DISCONNECTED, APP_CONNECTING, APP_ONLINE };
 enum app_call { CALL_NONE, CALL_RINGING_OUT, CALL_RINGING_IN, CALL_IN_CALL };
 

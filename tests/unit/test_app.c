@@ -74,6 +74,17 @@ static const char *drain(void)
 			fail_msg("expected\n  %s\ngot\n  %s", want, got_);               \
 	} while (0)
 
+/* The same with the voice keepalives left out (for tests about something else). */
+#define EXPECT_NO_KA(want)                                                               \
+	do {                                                                             \
+		char got_[sizeof(log_)], *k_;                                            \
+		snprintf(got_, sizeof(got_), "%s", drain());                             \
+		while ((k_ = strstr(got_, "KEEPALIVE|")))                                \
+			memmove(k_, k_ + 10, strlen(k_ + 10) + 1);                       \
+		if (strcmp(got_, want))                                                  \
+			fail_msg("expected\n  %s\ngot\n  %s", want, got_);               \
+	} while (0)
+
 static void start(const char *join, const char *target, bool auto_accept)
 {
 	struct app_cfg c;
@@ -179,11 +190,11 @@ static void test_outgoing_call(void **state)
 	app_button(a, BTN_CALL, true, 8);
 	drain();
 	app_line(a, "TALK Kitchen: Busy", 9);
-	EXPECT("LED RING off|TONE busy|");
+	EXPECT("MSG Kitchen is busy|LED RING off|TONE busy|");
 	app_button(a, BTN_CALL, true, 10);
 	drain();
 	app_line(a, "TALK Kitchen: Deny", 11);
-	EXPECT("LED RING off|TONE busy|");
+	EXPECT("MSG Kitchen is not answering|LED RING off|TONE busy|");
 	/* cancel while ringing */
 	app_call(a, "Garage", 12);
 	EXPECT("SEND TALK Garage: Request|LED RING blink|TONE ringback|");
@@ -368,7 +379,8 @@ static void test_keepalive_retried_until_answered(void **state)
 	app_voice_heard(a, 700); /* answered */
 	assert_int_equal(app_tick(a, 1400), 5700);
 	EXPECT("");
-	assert_int_equal(app_tick(a, 5700), 10700);
+	/* next: the liveness PING at 10 s of silence comes before the keepalive */
+	assert_int_equal(app_tick(a, 5700), 10000);
 	EXPECT("KEEPALIVE|");
 }
 
@@ -384,7 +396,9 @@ static void test_keepalive_and_nick_in_use(void **state)
 	EXPECT("KEEPALIVE|");
 	app_voice_sent(a, 6000);
 	app_tick(a, 10000);
-	EXPECT(""); /* restarted by a packet sent at 6 s */
+	/* no keepalive: restarted by a packet sent at 6 s; the server has been silent 10
+	 * s */
+	EXPECT("SEND PING: alive|");
 	app_button(a, BTN_PTT, true, 10500);
 	drain();
 	app_tick(a, 20000);
@@ -397,6 +411,153 @@ static void test_keepalive_and_nick_in_use(void **state)
 	drain();
 	app_line(a, "ERROR NICK_IN_USE: that nick is taken", 1);
 	EXPECT("MSG ERROR NICK_IN_USE: that nick is taken|CLOSE|");
+}
+
+/* A server that goes silent without closing (frozen, or a link that stopped
+ * forwarding) is asked after 10 s and given up after 25 s: closed, POWER blinking, and
+ * reconnected with the usual backoff. */
+static void test_silent_server(void **state)
+{
+	char st[160];
+
+	(void)state;
+	start("", "", false);
+	login(0);
+	drain();
+	assert_int_equal(app_tick(a, 9999), 10000);
+	EXPECT_NO_KA("");
+	app_tick(a, 10000);
+	EXPECT_NO_KA("SEND PING: alive|");
+	app_line(a, "PONG: alive", 10005); /* answered: alive */
+	app_tick(a, 19000);
+	EXPECT_NO_KA("");
+	app_tick(a, 20005);
+	EXPECT_NO_KA("SEND PING: alive|");
+	assert_true(app_tick(a, 20006) <= 35005); /* no answer: the deadline is due */
+	app_tick(a, 35004);
+	EXPECT_NO_KA("");
+	app_tick(a, 35005);
+	EXPECT_NO_KA("MSG the server has been silent for 25 s: reconnecting|CLOSE|");
+	app_status(a, st, sizeof(st));
+	assert_non_null(strstr(st, "silent"));
+	app_tick(a, 40000); /* once: the loop closes it */
+	EXPECT_NO_KA("");
+	app_disconnected(a, 40000);
+	EXPECT_NO_KA("TONE disconnected|LED POWER blink|");
+	assert_int_equal(app_conn_state(a), APP_DISCONNECTED);
+	app_tick(a, 41500); /* the backoff: 1 s, jittered */
+	EXPECT_NO_KA("CONNECT|");
+	/* a connection that never completes is given up after 25 s too */
+	app_tick(a, 41500 + APP_DEAD_MS);
+	EXPECT_NO_KA(
+	    "MSG the server did not answer the connection for 25 s: reconnecting|CLOSE|");
+}
+
+/* Voice keepalives the server stops answering (its UDP side gone) mean it is lost. */
+static void test_voice_keepalives_unanswered(void **state)
+{
+	uint64_t t = 0;
+
+	(void)state;
+	start("", "", false);
+	login(0);
+	for (int i = 1; i <= APP_VOICE_LOST_KA; i++) {
+		t = (uint64_t)i * APP_KEEPALIVE_MS;
+		app_line(a, "PING: 1", t - 1); /* TCP is fine */
+		drain();
+		app_tick(a, t);
+		EXPECT("KEEPALIVE|");
+	}
+	app_voice_heard(a, t + 1); /* one answer resets the count */
+	for (int i = 1; i <= APP_VOICE_LOST_KA; i++) {
+		t += APP_KEEPALIVE_MS;
+		app_line(a, "PING: 1", t - 1);
+		drain();
+		app_tick(a, t);
+		EXPECT("KEEPALIVE|");
+	}
+	t += APP_KEEPALIVE_MS;
+	app_line(a, "PING: 1", t - 1);
+	drain();
+	app_tick(a, t);
+	EXPECT("MSG the server stopped answering voice keepalives: reconnecting|CLOSE|");
+}
+
+/* A call whose Request the server refuses ends at once, with the busy tone and a reason
+ * a person understands, instead of ringing forever. */
+static void test_call_errors(void **state)
+{
+	static const struct {
+		const char *error, *note;
+	} cases[] = {
+	    {"ERROR NO_SUCH_USER: no such user online", "Kitchen is not online"},
+	    {"ERROR BUSY: you are in a call already: end it first",
+	     "cannot call Kitchen: already in a call"},
+	    {"ERROR BAD_ARGS: you cannot call yourself",
+	     "cannot call Kitchen: not a valid nick"},
+	};
+	char st[160], want[512];
+
+	(void)state;
+	start("", "Kitchen", false);
+	login(0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		drain();
+		app_button(a, BTN_CALL, true, 1);
+		EXPECT("SEND TALK Kitchen: Request|LED RING blink|TONE ringback|");
+		app_line(a, cases[i].error, 2);
+		snprintf(want, sizeof(want), "MSG %s|MSG %s|LED RING off|TONE busy|",
+			 cases[i].error, cases[i].note);
+		EXPECT(want);
+		assert_int_equal(app_call_state(a), CALL_NONE);
+		app_status(a, st, sizeof(st));
+		snprintf(want, sizeof(want), "online #Lobby | %s", cases[i].note);
+		assert_string_equal(st, want);
+	}
+	/* an error while not calling is only shown */
+	drain();
+	app_line(a, "ERROR NO_SUCH_USER: no such user online", 3);
+	EXPECT("MSG ERROR NO_SUCH_USER: no such user online|");
+	/* the next call clears the note */
+	app_button(a, BTN_CALL, true, 4);
+	app_status(a, st, sizeof(st));
+	assert_string_equal(st, "online #Lobby | calling Kitchen");
+}
+
+/* Both press CALL at each other (contract §1): whichever way the Requests cross, the
+ * call connects. */
+static void test_glare(void **state)
+{
+	(void)state;
+	start("", "Kitchen", false);
+	login(0);
+	drain();
+	/* our Request went first: theirs arrives while we ring out; wait for the Accept
+	 */
+	app_button(a, BTN_CALL, true, 1);
+	drain();
+	app_line(a, "TALK Kitchen: Request", 2);
+	EXPECT("");
+	assert_int_equal(app_call_state(a), CALL_RINGING_OUT);
+	app_line(a, "TALK Kitchen: Accept", 3);
+	EXPECT("LED RING on|TONE connected|");
+	assert_int_equal(app_call_state(a), CALL_IN_CALL);
+	app_button(a, BTN_DENY, true, 4);
+	drain();
+	/* theirs rang us first: calling them is answering */
+	app_line(a, "TALK Kitchen: Request", 5);
+	drain();
+	app_call(a, "Kitchen", 6);
+	EXPECT("SEND TALK Kitchen: Accept|LED RING on|TONE connected|");
+	assert_int_equal(app_call_state(a), CALL_IN_CALL);
+	app_button(a, BTN_DENY, true, 7);
+	drain();
+	/* the Requests crossed in flight: the server's Accept finds us ringing in */
+	app_line(a, "TALK Kitchen: Request", 8);
+	drain();
+	app_line(a, "TALK Kitchen: Accept", 9);
+	EXPECT("LED RING on|TONE connected|");
+	assert_int_equal(app_call_state(a), CALL_IN_CALL);
 }
 
 int main(void)
@@ -412,6 +573,10 @@ int main(void)
 	    cmocka_unit_test_teardown(test_rejoin_lobby_order_and_part, teardown),
 	    cmocka_unit_test_teardown(test_keepalive_retried_until_answered, teardown),
 	    cmocka_unit_test_teardown(test_keepalive_and_nick_in_use, teardown),
+	    cmocka_unit_test_teardown(test_silent_server, teardown),
+	    cmocka_unit_test_teardown(test_voice_keepalives_unanswered, teardown),
+	    cmocka_unit_test_teardown(test_call_errors, teardown),
+	    cmocka_unit_test_teardown(test_glare, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

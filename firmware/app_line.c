@@ -1,0 +1,222 @@
+/* app_line.c: what each server line does to the client, dispatched through a table. */
+#include <stdio.h>
+#include <string.h>
+
+#include <strings.h>
+
+#include "app_int.h"
+#include "msg.h"
+#include "names.h"
+
+static void room_joined(struct app *a, const char *room)
+{
+	unsigned i;
+
+	for (i = 0; i < a->nrooms && !names_equal(a->rooms[i], room); i++)
+		;
+	if (i == a->nrooms) {
+		if (a->nrooms == IC_ROOMS_PER_CLIENT)
+			return;
+		a->nrooms++;
+	}
+	memmove(a->rooms[i], a->rooms[i + 1], (a->nrooms - i - 1) * sizeof(a->rooms[0]));
+	snprintf(a->rooms[a->nrooms - 1], sizeof(a->rooms[0]), "%s", room);
+}
+
+static void room_parted(struct app *a, const char *room)
+{
+	for (unsigned i = 0; i < a->nrooms; i++) {
+		if (names_equal(a->rooms[i], room)) {
+			memmove(a->rooms[i], a->rooms[i + 1],
+				(a->nrooms - i - 1) * sizeof(a->rooms[0]));
+			a->nrooms--;
+			return;
+		}
+	}
+}
+
+static void logged_in(struct app *a)
+{
+	a->conn = APP_ONLINE;
+	a->note[0] = '\0'; /* a lost server's note: it is back */
+	a->backoff_ms = APP_BACKOFF_MIN_MS;
+	/* #Lobby is joined by the login; JOIN of it again only makes it the voice room */
+	for (unsigned i = 0; i < a->nwant; i++) {
+		if (i == 0 && names_equal(a->want[i], "#Lobby"))
+			continue;
+		app_sendf(a, "JOIN: %s", a->want[i]);
+	}
+	if (!a->lobby_wanted)
+		app_sendf(a, "PART: #Lobby");
+	app_tone(a, TONE_CONNECTED);
+	app_led(a, LED_POWER, LED_ON);
+	app_status_changed(a);
+	if (a->ptt) /* the button was held through the reconnect */
+		app_start_tx(a);
+}
+
+static void on_voice(struct app *a, const char *args, uint64_t now)
+{
+	uint8_t token[IC_TOKEN_LEN];
+	struct app_act *act;
+	unsigned port;
+	uint32_t ssrc;
+
+	if (msg_parse_voice(args, &port, &ssrc, token))
+		return;
+	act = app_push(a, ACT_VOICE);
+	act->port = port;
+	act->ssrc = ssrc;
+	memcpy(act->token, token, IC_TOKEN_LEN);
+	a->have_voice = true;
+	/* the keepalive opens the voice path at once; one lost on the way would leave us
+	 * deaf until the next, so it is repeated, soon at first, until the server answers
+	 */
+	a->voice_ok = false;
+	a->ka_retry_ms = APP_KEEPALIVE_RETRY_MS;
+	app_push(a, ACT_KEEPALIVE);
+	a->keepalive_at = now + a->ka_retry_ms;
+}
+
+static void on_talk(struct app *a, const char *who, const char *what)
+{
+	bool from_peer = a->call != CALL_NONE && names_equal(who, a->peer);
+
+	if (!strcmp(what, "Request")) {
+		/* both pressed CALL at once: the server connects us with the Accept of
+		 * our own Request (contract §1, glare); until then, keep ringing out */
+		if (a->call != CALL_NONE)
+			return;
+		app_set_call(a, CALL_RINGING_IN, who);
+		if (a->cfg.auto_accept) {
+			app_sendf(a, "TALK %s: Accept", who);
+			app_set_call(a, CALL_IN_CALL, who);
+			app_tone(a, TONE_CONNECTED);
+		} else {
+			app_tone(a, TONE_RING);
+		}
+	} else if (!strcmp(what, "Accept") && from_peer && a->call == CALL_RINGING_OUT) {
+		app_set_call(a, CALL_IN_CALL, who);
+		app_tone(a, TONE_CONNECTED);
+	} else if (!strcmp(what, "Accept") && from_peer && a->call == CALL_RINGING_IN) {
+		/* glare from this side: our Request crossed theirs and accepted it */
+		app_set_call(a, CALL_IN_CALL, who);
+		app_tone(a, TONE_CONNECTED);
+	} else if ((!strcmp(what, "Deny") || !strcmp(what, "Busy")) && from_peer &&
+		   a->call == CALL_RINGING_OUT) {
+		app_note(a, "%s is %s", who,
+			 !strcmp(what, "Busy") ? "busy" : "not answering");
+		app_set_call(a, CALL_NONE, "");
+		app_tone(a, TONE_BUSY);
+	} else if (!strcmp(what, "End") && from_peer) {
+		app_set_call(a, CALL_NONE, "");
+		app_tone(a, TONE_DISCONNECTED);
+	}
+}
+
+/* An error answering our call Request ends it: the person hears busy and reads why. */
+static bool call_failed(struct app *a, const char *code)
+{
+	static const struct {
+		const char *code, *why;
+	} reasons[] = {
+	    {"NO_SUCH_USER", "%s is not online"},
+	    {"BUSY", "cannot call %s: already in a call"},
+	    {"BAD_ARGS", "cannot call %s: not a valid nick"},
+	};
+
+	if (a->call != CALL_RINGING_OUT)
+		return false;
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (strcmp(code, reasons[i].code))
+			continue;
+		app_note(a, reasons[i].why, a->peer);
+		app_set_call(a, CALL_NONE, "");
+		app_tone(a, TONE_BUSY);
+		return true;
+	}
+	return false;
+}
+
+static void do_ping(struct app *a, const struct msg *m, const char *line, uint64_t now)
+{
+	(void)line, (void)now;
+	app_sendf(a, "PONG: %s", m->args ? m->args : "");
+}
+
+static void do_voice(struct app *a, const struct msg *m, const char *line, uint64_t now)
+{
+	(void)line;
+	on_voice(a, m->args, now);
+}
+
+static void do_joined(struct app *a, const struct msg *m, const char *line, uint64_t now)
+{
+	(void)line, (void)now;
+	if (!m->args)
+		return;
+	room_joined(a, m->args);
+	if (a->conn != APP_ONLINE)
+		logged_in(a);
+	app_status_changed(a);
+}
+
+static void do_parted(struct app *a, const struct msg *m, const char *line, uint64_t now)
+{
+	(void)line, (void)now;
+	if (!m->args)
+		return;
+	room_parted(a, m->args);
+	app_status_changed(a);
+}
+
+static void do_talk(struct app *a, const struct msg *m, const char *line, uint64_t now)
+{
+	(void)line, (void)now;
+	if (m->target && m->args)
+		on_talk(a, m->target, m->args);
+}
+
+static void do_error(struct app *a, const struct msg *m, const char *line, uint64_t now)
+{
+	(void)now;
+	app_message(a, line);
+	if (m->target && call_failed(a, m->target))
+		return;
+	/* a nick still held by our old session (it times out on the server): close and
+	 * try again after the backoff */
+	if (a->conn != APP_ONLINE && m->target &&
+	    (!strcmp(m->target, "NICK_IN_USE") || !strcmp(m->target, "SERVER_FULL")))
+		app_push(a, ACT_CLOSE);
+}
+
+static const struct {
+	const char *verb;
+	void (*h)(struct app *a, const struct msg *m, const char *line, uint64_t now);
+} verbs[] = {
+    {"PING", do_ping},	   {"VOICE", do_voice}, {"JOINED", do_joined},
+    {"PARTED", do_parted}, {"TALK", do_talk},	{"ERROR", do_error},
+};
+
+void app_line(struct app *a, const char *line, uint64_t now)
+{
+	char buf[IC_OUT_LINE_MAX];
+	struct msg m;
+
+	app_heard(a, now); /* any line: the server is alive */
+	/* "PRIVMSG #Room nick: text" has two words before the colon */
+	if (!strncmp(line, "PRIVMSG ", 8)) {
+		app_message(a, line);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s", line);
+	if (msg_parse(buf, &m))
+		return;
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (!strcasecmp(m.verb_text, verbs[i].verb)) {
+			verbs[i].h(a, &m, line, now);
+			return;
+		}
+	}
+	/* ACCEPT, USERLIST, PONG: nothing to do */
+}
