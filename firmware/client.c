@@ -114,7 +114,16 @@ static void on_connected(void *arg)
 {
 	struct client *c = arg;
 
-	log_info("connected to %s:%u", c->cfg->server, c->cfg->port);
+	char plain[300], bracketed[300];
+	const char *at = net_peer(c->net);
+
+	/* the address too when a name (or several addresses) stood for it */
+	snprintf(plain, sizeof(plain), "%s:%u", c->cfg->server, c->cfg->port);
+	snprintf(bracketed, sizeof(bracketed), "[%s]:%u", c->cfg->server, c->cfg->port);
+	if (!strcmp(at, plain) || !strcmp(at, bracketed))
+		log_info("connected to %s", at);
+	else
+		log_info("connected to %s:%u at %s", c->cfg->server, c->cfg->port, at);
 	app_connected(c->app, loop_now(c->loop));
 	actions(c);
 }

@@ -11,9 +11,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "limits.h"
 
 #define NET_OUT_MAX (64 * 1024)
+/* A connection attempt that has not completed by then gives way to the next address: a
+ * LAN answers in milliseconds, and an address that does not answer at all (a stale AAAA
+ * record, IPv6 not routed) must not hold the box for the kernel's two minutes. */
+#define NET_ATTEMPT_MS 2000
 
 struct net {
 	struct loop *loop;
@@ -21,8 +26,13 @@ struct net {
 	void *arg;
 	int fd, ufd;
 	bool connecting;
-	struct sockaddr_storage addr;
+	struct sockaddr_storage addr; /* the address connected (or being tried) */
 	socklen_t addrlen;
+	struct sockaddr_storage addrs[NET_ADDRS_MAX]; /* all to try, in order */
+	socklen_t lens[NET_ADDRS_MAX];
+	unsigned naddrs, next_addr;
+	struct tmr attempt;
+	char peer[64]; /* addr as text */
 	char in[IC_OUT_LINE_MAX + 1];
 	size_t in_len;
 	bool in_discard;
@@ -48,6 +58,7 @@ int net_new(struct net **np, struct loop *l, const struct net_handlers *h, void 
 
 void net_close(struct net *n)
 {
+	tmr_cancel(n->loop, &n->attempt);
 	if (n->fd >= 0) {
 		loop_fd(n->loop, n->fd, 0, NULL, NULL);
 		close(n->fd);
@@ -75,6 +86,21 @@ static void fail(struct net *n, const char *why)
 	n->h.closed(n->arg, why);
 }
 
+/* TCP keepalive and a user timeout: the kernel too gives up on a peer that stopped
+ * answering (probes after 10 s idle, every 5 s, 3 of them; unacknowledged data for 20
+ * s), under the client's own 25 s deadline. */
+static void keepalive(int fd)
+{
+	int one = 1, idle = 10, intvl = 5, cnt = 3;
+	unsigned timeout_ms = 20000;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof(timeout_ms));
+}
+
 static void watch(struct net *n)
 {
 	loop_fd(n->loop, n->fd,
@@ -94,11 +120,98 @@ const char *net_strerror(int e)
 	}
 }
 
+unsigned net_addr_order(const struct addrinfo *res, struct sockaddr_storage *out,
+			socklen_t *lens, unsigned max)
+{
+	const struct addrinfo *fam[2][NET_ADDRS_MAX];
+	unsigned nf[2] = {0, 0}, n = 0, k[2] = {0, 0};
+	int first = -1;
+
+	/* RFC 8305 section 4: keep the resolver's order within each family, start with
+	 * the family of its first answer, then alternate */
+	for (const struct addrinfo *r = res; r; r = r->ai_next) {
+		int f;
+
+		if ((r->ai_family != AF_INET && r->ai_family != AF_INET6) ||
+		    r->ai_addrlen > sizeof(*out))
+			continue;
+		f = r->ai_family == AF_INET6;
+		if (first < 0)
+			first = f;
+		if (nf[f] < NET_ADDRS_MAX)
+			fam[f][nf[f]++] = r;
+	}
+	for (int f = first; n < max && (k[0] < nf[0] || k[1] < nf[1]); f = !f) {
+		if (f < 0 || k[f] >= nf[f])
+			continue;
+		memcpy(&out[n], fam[f][k[f]]->ai_addr, fam[f][k[f]]->ai_addrlen);
+		lens[n++] = fam[f][k[f]]->ai_addrlen;
+		k[f]++;
+	}
+	return n;
+}
+
+static void attempt_timeout(void *arg);
+
+/* Connect to the next address; 0 when an attempt is under way, else the last error
+ * (every address failed at once). */
+static int try_next(struct net *n)
+{
+	int one = 1, e = -EHOSTUNREACH;
+
+	while (n->next_addr < n->naddrs) {
+		unsigned i = n->next_addr++;
+
+		if (n->fd >= 0) {
+			loop_fd(n->loop, n->fd, 0, NULL, NULL);
+			close(n->fd);
+		}
+		n->fd = socket(n->addrs[i].ss_family,
+			       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (n->fd < 0) {
+			e = -errno;
+			continue;
+		}
+		memcpy(&n->addr, &n->addrs[i], n->lens[i]);
+		n->addrlen = n->lens[i];
+		addr_text((struct sockaddr *)&n->addr, n->addrlen, n->peer,
+			  sizeof(n->peer));
+		setsockopt(n->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		keepalive(n->fd);
+		if (connect(n->fd, (struct sockaddr *)&n->addr, n->addrlen) &&
+		    errno != EINPROGRESS) {
+			e = -errno;
+			close(n->fd);
+			n->fd = -1;
+			continue;
+		}
+		n->connecting = true;
+		watch(n);
+		tmr_start(n->loop, &n->attempt, NET_ATTEMPT_MS, attempt_timeout, n);
+		return 0;
+	}
+	return e;
+}
+
+/* The attempt failed (refused, unreachable, timed out): the next address, or give up. */
+static void attempt_failed(struct net *n, int err)
+{
+	tmr_cancel(n->loop, &n->attempt);
+	if (n->next_addr < n->naddrs && try_next(n) == 0)
+		return;
+	fail(n, strerror(err));
+}
+
+static void attempt_timeout(void *arg)
+{
+	attempt_failed(arg, ETIMEDOUT);
+}
+
 int net_connect(struct net *n, const char *host, unsigned port)
 {
 	struct addrinfo hints, *res = NULL;
 	char ps[8];
-	int one = 1, e;
+	int e;
 
 	net_close(n);
 	memset(&hints, 0, sizeof(hints));
@@ -109,26 +222,15 @@ int net_connect(struct net *n, const char *host, unsigned port)
 		return e == EAI_NONAME	? -ENOENT
 		       : e == EAI_AGAIN ? -EAGAIN
 					: -EHOSTUNREACH;
-	n->fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (n->fd < 0) {
-		e = -errno;
-		freeaddrinfo(res);
-		return e;
-	}
-	memcpy(&n->addr, res->ai_addr, res->ai_addrlen);
-	n->addrlen = res->ai_addrlen;
+	n->naddrs = net_addr_order(res, n->addrs, n->lens, NET_ADDRS_MAX);
+	n->next_addr = 0;
 	freeaddrinfo(res);
-	setsockopt(n->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(n->fd, (struct sockaddr *)&n->addr, n->addrlen) &&
-	    errno != EINPROGRESS) {
-		e = -errno;
-		close(n->fd);
-		n->fd = -1;
-		return e;
-	}
-	n->connecting = true;
-	watch(n);
-	return 0;
+	return try_next(n);
+}
+
+const char *net_peer(const struct net *n)
+{
+	return n->peer;
 }
 
 static void flush(struct net *n)
@@ -208,9 +310,10 @@ static void tcp_event(int fd, int events, void *arg)
 		socklen_t l = sizeof(err);
 
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) || err) {
-			fail(n, strerror(err ? err : errno));
+			attempt_failed(n, err ? err : errno);
 			return;
 		}
+		tmr_cancel(n->loop, &n->attempt);
 		n->connecting = false;
 		watch(n);
 		n->h.connected(n->arg);

@@ -3,10 +3,14 @@
 #ifndef IC_NET_H
 #define IC_NET_H
 
+#include <netdb.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "loop.h"
+
+#define NET_ADDRS_MAX 8 /* addresses of one name tried, at most */
 
 struct net;
 
@@ -21,9 +25,18 @@ int net_new(struct net **np, struct loop *l, const struct net_handlers *h, void 
 void net_free(struct net *n);
 
 /* Start connecting (non-blocking; the name is resolved first, which may block on DNS:
- * use an address or /etc/hosts on a LAN). The outcome arrives through connected or
- * closed. Returns 0 or -errno (then closed is not called). */
+ * use an address or /etc/hosts on a LAN). Every address the name has is tried in turn
+ * (net_addr_order), each for at most 2 s; the outcome arrives through connected or
+ * closed (after the last address failed). Returns 0, or -errno when no attempt could
+ * even start (then closed is not called). */
 int net_connect(struct net *n, const char *host, unsigned port);
+/* The address being tried or connected, as text ("127.0.0.1:6060", "[::1]:6060"). */
+const char *net_peer(const struct net *n);
+/* Put the resolver's answers in the order to try them (RFC 8305 section 4): the family
+ * of its first answer first, then alternating IPv6 and IPv4, each family in the
+ * resolver's order; other families dropped. Writes at most max; returns how many. */
+unsigned net_addr_order(const struct addrinfo *res, struct sockaddr_storage *out,
+			socklen_t *lens, unsigned max);
 /* What a net_connect error means to a person (-ENOENT: an unknown host name, -EAGAIN:
  * no name service yet); a static string. */
 const char *net_strerror(int e);
