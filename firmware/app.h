@@ -27,6 +27,11 @@
 #define APP_DEAD_MS	  25000
 #define APP_VOICE_LOST_KA 5
 
+/* NICK_IN_USE this many times in a row: not our own old session (the server drops that
+ * within its 45 s ping timeout, and the backoff's 1+2+4+8+16+30 s are past it by then)
+ * but another box with the same nick, which the person must be told. */
+#define APP_NICK_TAKEN_TRIES 6
+
 enum app_conn { APP_DISCONNECTED, APP_CONNECTING, APP_ONLINE };
 enum app_call { CALL_NONE, CALL_RINGING_OUT, CALL_RINGING_IN, CALL_IN_CALL };
 

@@ -28,7 +28,8 @@ struct app {
 	bool link, tcp_up, ping_out;
 	uint64_t heard_at;
 	unsigned ka_unanswered; /* voice keepalives sent since the server last answered */
-	char note[96];		/* what the person should read in the status ("" none) */
+	char note[128];		/* what the person should read in the status ("" none) */
+	unsigned nick_taken;	/* NICK_IN_USE answers in a row */
 	struct app_act q[APP_ACT_MAX];
 	unsigned qh, qn;
 };

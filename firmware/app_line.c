@@ -39,6 +39,7 @@ static void logged_in(struct app *a)
 {
 	a->conn = APP_ONLINE;
 	a->note[0] = '\0'; /* a lost server's note: it is back */
+	a->nick_taken = 0;
 	a->backoff_ms = APP_BACKOFF_MIN_MS;
 	/* #Lobby is joined by the login; JOIN of it again only makes it the voice room */
 	for (unsigned i = 0; i < a->nwant; i++) {
@@ -183,11 +184,25 @@ static void do_error(struct app *a, const struct msg *m, const char *line, uint6
 	app_message(a, line);
 	if (m->target && call_failed(a, m->target))
 		return;
+	if (a->conn == APP_ONLINE || !m->target)
+		return;
 	/* a nick still held by our old session (it times out on the server): close and
-	 * try again after the backoff */
-	if (a->conn != APP_ONLINE && m->target &&
-	    (!strcmp(m->target, "NICK_IN_USE") || !strcmp(m->target, "SERVER_FULL")))
+	 * try again after the backoff; held that long, it is another box's */
+	if (!strcmp(m->target, "NICK_IN_USE")) {
+		if (++a->nick_taken >= APP_NICK_TAKEN_TRIES)
+			app_note(
+			    a,
+			    "nick '%s' is taken by another box: set nick in the config",
+			    a->cfg.nick);
+		else
+			app_note(a,
+				 "nick '%s' is in use (our old session until the server "
+				 "drops it?): retrying",
+				 a->cfg.nick);
 		app_push(a, ACT_CLOSE);
+	} else if (!strcmp(m->target, "SERVER_FULL")) {
+		app_push(a, ACT_CLOSE);
+	}
 }
 
 static const struct {

@@ -30,6 +30,28 @@ void cfg_defaults(struct cfg *c)
 	c->talk_after = c->talk_for = c->talk_every = c->exit_after = -1;
 }
 
+bool cfg_nick_warning(const char *nick, const char *host, char *buf, size_t len)
+{
+	if (!names_nick_valid(host) && !strcmp(nick, "intercom")) {
+		snprintf(
+		    buf, len,
+		    "the host name '%.64s' cannot be a nick (1-32 of A-Z a-z 0-9 _ - .): "
+		    "using 'intercom'; set nick in the config, or every such box is "
+		    "'intercom'",
+		    host);
+		return true;
+	}
+	if (!strcmp(nick, host) && !strcmp(host, "raspberrypi")) {
+		snprintf(
+		    buf, len,
+		    "the nick is the host name 'raspberrypi', Raspberry Pi OS's default: "
+		    "two boxes left at it take each other's nick; set nick in the "
+		    "config");
+		return true;
+	}
+	return false;
+}
+
 static int copy(char *dst, size_t size, const char *v)
 {
 	if (strlen(v) >= size)

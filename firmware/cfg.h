@@ -75,4 +75,11 @@ int cfg_from_args(struct cfg *c, int argc, char **argv, char *err, size_t errlen
 
 const char *cfg_usage(void);
 
+/* A warning for the log when nick came from the host name and that will not serve: the
+ * host name cannot be a nick (too long, other characters: the default 'intercom' then
+ * stands for every such box), or it is the Raspberry Pi OS default 'raspberrypi' (two
+ * boxes left at it take each other's nick). Writes it into buf and returns true; false
+ * when there is nothing to say. host: this machine's name. */
+bool cfg_nick_warning(const char *nick, const char *host, char *buf, size_t len);
+
 #endif

@@ -26,6 +26,13 @@ int main(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	log_setup("intercom", c.std.verbose ? LOG_DEBUG : LOG_INFO);
+	{
+		char host[256] = "", why[256];
+
+		if (!gethostname(host, sizeof(host) - 1) &&
+		    cfg_nick_warning(c.nick, host, why, sizeof(why)))
+			log_warn("%s", why);
+	}
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	quit = cli_signals(&block);
 	return client_run(&c, quit, &block);

@@ -410,7 +410,27 @@ static void test_keepalive_and_nick_in_use(void **state)
 	app_connected(a, 0);
 	drain();
 	app_line(a, "ERROR NICK_IN_USE: that nick is taken", 1);
-	EXPECT("MSG ERROR NICK_IN_USE: that nick is taken|CLOSE|");
+	EXPECT("MSG ERROR NICK_IN_USE: that nick is taken|MSG nick 'Door' is in use (our "
+	       "old session until the server drops it?): retrying|CLOSE|");
+	/* held past the server's timeout: another box has it, and the person is told */
+	for (int i = 2; i <= APP_NICK_TAKEN_TRIES; i++) {
+		char st[200];
+
+		app_disconnected(a, (uint64_t)i * 100000);
+		app_tick(a, (uint64_t)i * 100000 + 60000);
+		app_connected(a, (uint64_t)i * 100000 + 60000);
+		drain();
+		app_line(a, "ERROR NICK_IN_USE: that nick is taken",
+			 (uint64_t)i * 100000 + 60001);
+		app_status(a, st, sizeof(st));
+		if (i < APP_NICK_TAKEN_TRIES)
+			assert_non_null(strstr(st, "retrying"));
+		else
+			assert_string_equal(
+			    st,
+			    "connecting | nick 'Door' is taken by another box: set nick "
+			    "in the config");
+	}
 }
 
 /* A server that goes silent without closing (frozen, or a link that stopped

@@ -213,9 +213,29 @@ static void test_board_file(void **state)
 	assert_non_null(strstr(err, IC_BOARD_DIR "/no-such-board.conf: cannot open"));
 }
 
+/* A nick that came from a host name that will not serve is said so at start. */
+static void test_nick_warning(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	assert_true(cfg_nick_warning(
+	    "intercom", "a-very-long-host-name-for-a-box-at-the-door", buf, sizeof(buf)));
+	assert_non_null(strstr(buf, "cannot be a nick"));
+	assert_non_null(strstr(buf, "a-very-long-host-name-for-a-box-at-the-door"));
+	assert_true(cfg_nick_warning("raspberrypi", "raspberrypi", buf, sizeof(buf)));
+	assert_non_null(strstr(buf, "set nick in the config"));
+	/* a nick set on purpose, or a host name that serves: nothing to say */
+	assert_false(cfg_nick_warning("FrontDoor", "raspberrypi", buf, sizeof(buf)));
+	assert_false(cfg_nick_warning("frontdoor", "frontdoor", buf, sizeof(buf)));
+	assert_false(cfg_nick_warning(
+	    "Door", "a-very-long-host-name-for-a-box-at-the-door", buf, sizeof(buf)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_nick_warning),
 	    cmocka_unit_test_setup_teardown(test_file_and_flags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_server_forms, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_broken, setup, teardown),
