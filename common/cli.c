@@ -40,7 +40,8 @@ int cli_flag(int argc, char **argv, int *i, const char *flag, const char **val)
 	return 1;
 }
 
-int cli_std_exit(const struct cli_std *s, const char *prog, const char *usage)
+int cli_std_exit(const struct cli_std *s, const char *prog, const char *usage,
+		 const char *config_read)
 {
 	if (s->help) {
 		fputs(usage, stdout);
@@ -51,7 +52,13 @@ int cli_std_exit(const struct cli_std *s, const char *prog, const char *usage)
 		return 0;
 	}
 	if (s->check_only) {
-		printf("%s: configuration OK\n", prog);
+		if (config_read)
+			printf("%s: %s: configuration OK\n", prog, config_read);
+		else
+			printf(
+			    "%s: configuration OK (no configuration file read: the flags "
+			    "and defaults alone)\n",
+			    prog);
 		return 0;
 	}
 	return -1;

@@ -19,9 +19,11 @@ bool cli_std_flag(const char *arg, struct cli_std *s);
 int cli_flag(int argc, char **argv, int *i, const char *flag, const char **val);
 
 /* After parsing: --help prints usage, --version "prog VERSION (protocol 1)",
- * --check-config "prog: configuration OK". Returns the exit status for those (0), or -1
- * to run. */
-int cli_std_exit(const struct cli_std *s, const char *prog, const char *usage);
+ * --check-config "prog: FILE: configuration OK", naming the file read (config_read, or
+ * NULL when none was: then it says the flags and defaults alone were checked). Returns
+ * the exit status for those (0), or -1 to run. */
+int cli_std_exit(const struct cli_std *s, const char *prog, const char *usage,
+		 const char *config_read);
 
 /* SIGINT and SIGTERM set the returned flag (for loop_run); SIGPIPE is ignored; block gets
  * the two signals, which loop_run delivers only while it sleeps. */

@@ -22,7 +22,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "intercom: %s\n(see intercom --help)\n", err);
 		return 2;
 	}
-	r = cli_std_exit(&c.std, "intercom", cfg_usage());
+	r = cli_std_exit(&c.std, "intercom", cfg_usage(),
+			 c.config[0]			       ? c.config
+			 : access(CFG_DEFAULT_PATH, F_OK) == 0 ? CFG_DEFAULT_PATH
+							       : NULL);
 	if (r >= 0)
 		return r;
 	log_setup("intercom", c.std.verbose ? LOG_DEBUG : LOG_INFO);

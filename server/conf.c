@@ -170,6 +170,9 @@ int conf_from_args(struct srv_conf *c, int argc, char **argv, char *err, size_t 
 
 	if (r || c->std.help || c->std.version)
 		return r;
+	/* the packaged file is read without --config too, when it is there */
+	if (!c->config[0] && access(CONF_DEFAULT_PATH, F_OK) == 0)
+		snprintf(c->config, sizeof(c->config), "%s", CONF_DEFAULT_PATH);
 	if (c->config[0]) {
 		r = conf_load(c, c->config, err, errlen);
 		if (r)

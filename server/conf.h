@@ -9,6 +9,9 @@
 #include "cli.h"
 #include "limits.h"
 
+/* read when no --config is given and it exists (what the package installs) */
+#define CONF_DEFAULT_PATH "/etc/intercom/intercomd.conf"
+
 struct srv_conf {
 	unsigned port;	   /* TCP, and UDP unless udp_port is set; 0: any free port */
 	unsigned udp_port; /* LISTEN_UDP_SAME: the TCP port's number; 0: any free port */

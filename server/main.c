@@ -24,7 +24,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "intercomd: %s\n(see intercomd --help)\n", err);
 		return 2;
 	}
-	r = cli_std_exit(&conf.std, "intercomd", conf_usage());
+	r = cli_std_exit(&conf.std, "intercomd", conf_usage(),
+			 conf.config[0] ? conf.config : NULL);
 	if (r >= 0)
 		return r;
 	log_setup("intercomd", conf.std.verbose ? LOG_DEBUG : LOG_INFO);

@@ -83,6 +83,18 @@ static void test_config_file(void **state)
 	path = write_conf("name = FromFile\n  max_clients = 1   \nverbose = no\n");
 	assert_int_equal(
 	    srv_run(out, sizeof(out), "--config", path, "--check-config", NULL), 0);
+	{ /* it names what it checked, and says so when no file was read */
+		char want[300];
+
+		snprintf(want, sizeof(want), "intercomd: %s: configuration OK", path);
+		assert_non_null(strstr(out, want));
+		assert_int_equal(srv_run(out, sizeof(out), "--check-config", NULL), 0);
+		if (access("/etc/intercom/intercomd.conf", F_OK) == 0)
+			assert_non_null(strstr(
+			    out, "/etc/intercom/intercomd.conf: configuration OK"));
+		else
+			assert_non_null(strstr(out, "no configuration file read"));
+	}
 
 	/* the file applies (max_clients = 1); flags win over it (--name) */
 	srv_start(&srv, "--config", path, "--name", "FromFlag", NULL);
