@@ -159,6 +159,38 @@ v=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$tmp/arm64/usr/bin/intercom" --versi
 [[ $v == "intercom $version"* ]] || fail "arm64 intercom --version says '$v'"
 ok "the arm64 packages' programs run under qemu-aarch64"
 
+# 6b. the client's maintainer scripts on a first install, an upgrade and a remove. No
+# systemd runs here, so they are read by running them: extracted from the package and
+# run with fakes of the service tools first on PATH, which log each call (systemctl
+# answers that the service is enabled); what they asked for is then checked.
+ctl=$tmp/ctl
+fake=$tmp/fake
+mkdir -p "$ctl" "$fake"
+dpkg-deb -e "$dir/intercom_${version}_$host.deb" "$ctl"
+for t in deb-systemd-invoke deb-systemd-helper systemctl adduser addgroup udevadm; do
+	printf '#!/bin/sh\necho "%s $*" >>"%s/calls"\nexit 0\n' "$t" "$tmp" >"$fake/$t"
+	chmod +x "$fake/$t"
+done
+made_run=
+[ -d /run/systemd/system ] || { mkdir -p /run/systemd/system && made_run=yes; }
+maint() { # SCRIPT ARGS...: run it, return what it asked of systemd
+	: >"$tmp/calls"
+	PATH="$fake:$PATH" DPKG_MAINTSCRIPT_PACKAGE=intercom sh "$ctl/$1" "${@:2}" ||
+		fail "intercom's $1 $* failed"
+	grep -E 'deb-systemd-invoke|systemctl' "$tmp/calls" || true
+}
+first=$(maint postinst configure)
+upgrade=$(maint postinst configure 0.0.1)
+remove=$(maint prerm remove)
+[ -n "$made_run" ] && rmdir /run/systemd/system
+[[ $first != *"deb-systemd-invoke start"* && $first != *"deb-systemd-invoke restart"* ]] ||
+	fail "a first install starts intercom.service before its config names a server: $first"
+[[ $upgrade == *"deb-systemd-invoke restart intercom.service"* ]] ||
+	fail "an upgrade does not start the enabled intercom.service again: $upgrade"
+[[ $remove == *"deb-systemd-invoke stop intercom.service"* ]] ||
+	fail "a remove leaves intercom.service running: $remove"
+ok "intercom's maintainer scripts (run with fake service tools): not started on a first install, restarted on an upgrade when enabled, stopped on remove"
+
 # 7. purge leaves no configuration behind
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq intercom intercomd >"$tmp/apt.log" 2>&1 ||
 	fail "apt-get purge failed"
