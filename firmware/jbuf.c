@@ -28,8 +28,12 @@ struct jbuf {
 
 	/* transit = arrival (in samples) - timestamp, as a wrapping 32-bit difference.
 	 * The sender's timestamp runs on through silence, so the transits of one talker
-	 * stay comparable across talk spurts: the window spans them. */
-	int32_t hist[JBUF_WINDOW]; /* the last transits */
+	 * stay comparable across talk spurts: the window spans them. They are kept
+	 * relative to the window's first (base), so a talker whose transits happen to
+	 * lie around 2^31 apart from ours does not see them wrap from the largest to the
+	 * smallest int32 and the spread jump to the maximum. */
+	uint32_t base;
+	int32_t hist[JBUF_WINDOW]; /* the last transits, minus base */
 	unsigned nhist, hpos;
 	uint64_t last_ms; /* arrival of the last packet */
 
@@ -93,10 +97,18 @@ static unsigned frames_of(const struct jbuf *jb, unsigned ms)
 	return (ms + jb->frame_ms - 1) / jb->frame_ms;
 }
 
-static void note_transit(struct jbuf *jb, int32_t transit, uint64_t now_ms)
+/* A raw transit relative to the window's base. */
+static int32_t rel(const struct jbuf *jb, uint32_t raw)
+{
+	return (int32_t)(raw - jb->base);
+}
+
+static void note_transit(struct jbuf *jb, uint32_t raw, uint64_t now_ms)
 {
 	jb->last_ms = now_ms;
-	jb->hist[jb->hpos] = transit;
+	if (!jb->nhist)
+		jb->base = raw;
+	jb->hist[jb->hpos] = rel(jb, raw);
 	jb->hpos = (jb->hpos + 1) % JBUF_WINDOW;
 	if (jb->nhist < JBUF_WINDOW)
 		jb->nhist++;
@@ -108,10 +120,10 @@ static void note_transit(struct jbuf *jb, int32_t transit, uint64_t now_ms)
  * spurt. That needs the same timebase as the window: same talker, not long silent
  * (clock drift), transit within JBUF_MAX_MS of the window. Otherwise the window is
  * forgotten and playout starts target ms after arrival. */
-static void start_spurt(struct jbuf *jb, uint32_t ssrc, uint16_t seq, int32_t transit,
+static void start_spurt(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_t raw,
 			uint64_t now_ms)
 {
-	int64_t lo, hi, late = 0;
+	int64_t lo, hi, late = 0, transit = rel(jb, raw);
 	unsigned target;
 
 	window(jb, &lo, &hi);
@@ -139,7 +151,7 @@ enum jbuf_put_res jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_
 			   bool marker, const uint8_t *payload, size_t len,
 			   uint64_t now_ms)
 {
-	int32_t transit = (int32_t)(uint32_t)((uint32_t)(now_ms * 48) - ts);
+	uint32_t transit = (uint32_t)(now_ms * 48) - ts;
 	enum jbuf_put_res res = JBUF_OK;
 	struct slot *s;
 	int16_t ahead;

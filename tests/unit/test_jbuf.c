@@ -364,9 +364,38 @@ static void test_hostile_timestamps(void **state)
 	assert_true(st.target_ms <= JBUF_MAX_MS);
 }
 
+/* A talker whose transits (arrival minus timestamp, in samples) lie around 2^31: a few
+ * ms of jitter must stay a few ms, not wrap from INT32_MAX to INT32_MIN and make the
+ * target the 200 ms maximum. */
+static void test_transit_near_2_31(void **state)
+{
+	struct jbuf_stats st;
+	uint8_t p[2] = {0, 0};
+	uint64_t t = 100000;
+
+	(void)state;
+	for (uint16_t k = 0; k < 60; k++) {
+		uint64_t at = t + 20u * k + (k % 2 ? 3 : 0); /* 0 or 3 ms late */
+		/* transit = at*48 - ts = 2^31 - 48 + 0 or 144: both sides of 2^31 */
+		uint32_t ts = (uint32_t)((t + 20u * k) * 48u) - 0x80000000u + 48u;
+		const uint8_t *d;
+		size_t len;
+
+		jbuf_put(jb, 1, k, ts, k == 0, p, sizeof(p), at);
+		jbuf_get(jb, at, &d, &len);
+	}
+	/* a new talk spurt after a second of silence takes the window's spread */
+	t += 20u * 60 + 1000;
+	jbuf_put(jb, 1, 60, (uint32_t)(t * 48u) - 0x80000000u + 48u, true, p, sizeof(p),
+		 t);
+	jbuf_get_stats(jb, &st);
+	assert_true(st.target_ms >= 3 && st.target_ms <= 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_transit_near_2_31, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_in_order_clean, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reorder_dup_late, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_loss_fec_and_plc, setup, teardown),
