@@ -22,6 +22,7 @@ struct jbuf {
 	uint32_t ssrc;
 	uint16_t pseq;	   /* next sequence number to play */
 	uint16_t top;	   /* highest sequence number stored in this spurt */
+	uint32_t top_ts;   /* its timestamp */
 	uint64_t start_ms; /* when playout starts */
 	unsigned tail;	   /* frames concealed with nothing ahead */
 	unsigned lead;	   /* frames of delay held in this spurt (start wait + stalls) */
@@ -147,6 +148,15 @@ static void start_spurt(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_t r
 	jb->st.spurts++;
 }
 
+/* A marked packet right after the highest one, in sequence and in time (at most one
+ * packet's duration later, 60 ms being Opus's longest): some senders (ffmpeg) mark every
+ * packet, and that is no new talk spurt, so nothing buffered is dropped. A real new
+ * spurt comes after silence: its timestamp jumps. */
+static bool continues(const struct jbuf *jb, uint16_t seq, uint32_t ts)
+{
+	return seq_diff(seq, jb->top) == 1 && ts - jb->top_ts <= JBUF_PKT_SAMPLES_MAX;
+}
+
 enum jbuf_put_res jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_t ts,
 			   bool marker, const uint8_t *payload, size_t len,
 			   uint64_t now_ms)
@@ -160,9 +170,10 @@ enum jbuf_put_res jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_
 		return JBUF_BAD;
 	ahead = seq_diff(seq, jb->active ? jb->pseq : seq);
 	if (!jb->active || ssrc != jb->ssrc || ahead >= JBUF_SLOTS ||
-	    (marker && seq_diff(seq, jb->top) > 0) ||
+	    (marker && seq_diff(seq, jb->top) > 0 && !continues(jb, seq, ts)) ||
 	    (!jb->playing && ahead <= -JBUF_SLOTS)) {
 		start_spurt(jb, ssrc, seq, transit, now_ms);
+		jb->top_ts = ts;
 		res = JBUF_START;
 		ahead = 0;
 	} else if (ahead < 0) {
@@ -189,8 +200,10 @@ enum jbuf_put_res jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_
 	s->len = (uint16_t)len;
 	s->arrival_ms = now_ms;
 	memcpy(s->data, payload, len);
-	if (seq_diff(seq, jb->top) > 0)
+	if (seq_diff(seq, jb->top) > 0) {
 		jb->top = seq;
+		jb->top_ts = ts;
+	}
 	note_transit(jb, transit, now_ms);
 	jb->tail = 0;
 	jb->st.packets++;

@@ -12,11 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JBUF_SLOTS   64	  /* packets held: 1.28 s of 20 ms frames */
-#define JBUF_PKT_MAX 1276 /* the largest Opus packet */
-#define JBUF_WINDOW  100  /* packets of transit history: 2 s at 20 ms */
-#define JBUF_MAX_MS  200  /* the most delay it will add */
-#define JBUF_TAIL    2	  /* frames concealed after a spurt's last packet, then idle */
+#define JBUF_SLOTS	     64	  /* packets held: 1.28 s of 20 ms frames */
+#define JBUF_PKT_MAX	     1276 /* the largest Opus packet */
+#define JBUF_WINDOW	     100  /* packets of transit history: 2 s at 20 ms */
+#define JBUF_MAX_MS	     200  /* the most delay it will add */
+#define JBUF_PKT_SAMPLES_MAX 2880 /* the longest Opus packet: 60 ms at 48 kHz */
+#define JBUF_TAIL	     2 /* frames concealed after a spurt's last packet, then idle */
 /* A talker silent longer than this starts afresh: two clocks 100 ppm apart drift 3 ms
  * in 30 s, which would be taken for jitter. */
 #define JBUF_STALE_MS 30000

@@ -141,7 +141,8 @@ bool voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now
 	struct remote *r;
 	int res;
 
-	if (rtp_parse(pkt, len, &p) || p.hdr.pt != IC_RTP_PT_OPUS) {
+	/* padding (P=1, GStreamer and ffmpeg may send it) is not Opus: removed first */
+	if (rtp_parse(pkt, len, &p) || rtp_unpad(pkt, &p) || p.hdr.pt != IC_RTP_PT_OPUS) {
 		v->st.bad++;
 		return false;
 	}

@@ -108,6 +108,21 @@ int rtp_strip_ext(const uint8_t *buf, const struct rtp_pkt *pkt, uint8_t *out,
 	return (int)len;
 }
 
+int rtp_unpad(const uint8_t *buf, struct rtp_pkt *pkt)
+{
+	uint8_t n;
+
+	if (!(buf[0] & 0x20))
+		return 0;
+	if (!pkt->payload_len)
+		return -EBADMSG;
+	n = pkt->payload[pkt->payload_len - 1];
+	if (n == 0 || n > pkt->payload_len)
+		return -EBADMSG;
+	pkt->payload_len -= n;
+	return 0;
+}
+
 bool rtp_token_equal(const uint8_t *a, const uint8_t *b)
 {
 	volatile uint8_t diff = 0;

@@ -34,6 +34,12 @@ struct rtp_pkt {
  * tells. */
 int rtp_parse(const uint8_t *buf, size_t len, struct rtp_pkt *pkt);
 
+/* Remove RTP padding (P=1: the last byte counts the padding bytes, itself included)
+ * from pkt's payload, as a receiver must before decoding. Returns 0 (nothing to do when
+ * P=0), or -EBADMSG when the count is 0 or more than the payload. buf: the packet pkt
+ * was parsed from. */
+int rtp_unpad(const uint8_t *buf, struct rtp_pkt *pkt);
+
 /* Write a version-2 header, the token extension when token is non-NULL, and the payload.
  * Returns the packet length, or -ENOSPC if buf is too small. */
 int rtp_pack(uint8_t *buf, size_t size, const struct rtp_hdr *hdr, const uint8_t *token,

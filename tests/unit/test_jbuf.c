@@ -392,9 +392,39 @@ static void test_transit_near_2_31(void **state)
 	assert_true(st.target_ms >= 3 && st.target_ms <= 5);
 }
 
+/* A sender that marks every packet (ffmpeg does): a marked packet that continues the
+ * sequence and the timestamps is no new spurt, and nothing buffered is dropped; after
+ * a silence (the timestamp jumps) the marker starts a spurt again. */
+static void test_marker_on_every_packet(void **state)
+{
+	static const struct ev e[] = {
+	    PM(0, 10, JBUF_START),
+	    G(5, JBUF_FRAME, 10),
+	    PM(20, 11, JBUF_OK),
+	    PM(21, 12, JBUF_OK), /* held while 11 is due */
+	    G(25, JBUF_FRAME, 11),
+	    G(45, JBUF_FRAME, 12),
+	    PM(60, 13, JBUF_OK),
+	    PM(61, 14, JBUF_OK),
+	    G(65, JBUF_FRAME, 13),
+	    G(85, JBUF_FRAME, 14),
+	    /* the button released and pressed again: seq 15, a second later in time */
+	    {PUT, 1100, 15, JBUF_START, true, 0, 15 * 960 + 48000},
+	    G(1105, JBUF_FRAME, 15),
+	};
+	struct jbuf_stats st;
+
+	(void)state;
+	run(jb, e, sizeof(e) / sizeof(e[0]));
+	jbuf_get_stats(jb, &st);
+	assert_int_equal(st.spurts, 2);
+	assert_int_equal(st.plc + st.fec + st.late, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_marker_on_every_packet, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transit_near_2_31, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_in_order_clean, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reorder_dup_late, setup, teardown),

@@ -134,6 +134,34 @@ static void test_token_equal(void **state)
 	}
 }
 
+/* RTP padding (P=1) is removed before decoding: the last byte counts it. */
+static void test_unpad(void **state)
+{
+	/* V=2 P=1, PT 111, seq 1, ts 0, ssrc 1, payload "op" + 3 padding bytes (0 0 3) */
+	static const uint8_t padded[] = {0xa0, 111, 0, 1,   0,	 0, 0, 0, 0,
+					 0,    0,   1, 'o', 'p', 0, 0, 3};
+	static const uint8_t plain[] = {0x80, 111, 0, 1, 0, 0,	 0,
+					0,    0,   0, 0, 1, 'o', 'p'};
+	uint8_t bad[sizeof(padded)];
+	struct rtp_pkt p;
+
+	(void)state;
+	assert_int_equal(rtp_parse(padded, sizeof(padded), &p), 0);
+	assert_int_equal(rtp_unpad(padded, &p), 0);
+	assert_int_equal(p.payload_len, 2);
+	assert_memory_equal(p.payload, "op", 2);
+	assert_int_equal(rtp_parse(plain, sizeof(plain), &p), 0);
+	assert_int_equal(rtp_unpad(plain, &p), 0); /* P=0: untouched */
+	assert_int_equal(p.payload_len, 2);
+	memcpy(bad, padded, sizeof(bad));
+	bad[sizeof(bad) - 1] = 6; /* more than the payload */
+	assert_int_equal(rtp_parse(bad, sizeof(bad), &p), 0);
+	assert_int_equal(rtp_unpad(bad, &p), -EBADMSG);
+	bad[sizeof(bad) - 1] = 0; /* a count of zero */
+	assert_int_equal(rtp_parse(bad, sizeof(bad), &p), 0);
+	assert_int_equal(rtp_unpad(bad, &p), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +171,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_version_and_csrc),
 	    cmocka_unit_test(test_wrong_extension),
 	    cmocka_unit_test(test_token_equal),
+	    cmocka_unit_test(test_unpad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
