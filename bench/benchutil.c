@@ -31,6 +31,16 @@ struct sockaddr_in bench_lo(unsigned port)
 	return a;
 }
 
+bool bench_log_ports(const char *log, unsigned *tcp, unsigned *udp)
+{
+	const char *at = strstr(log, "listening on ");
+
+	at = at ? strstr(at, " port ") : NULL;
+	/* the whole line: a log read while it is being written may hold half of it */
+	return at && strstr(at, "(UDP voice)") &&
+	       sscanf(at, " port %u (TCP) and %u (UDP voice)", tcp, udp) == 2;
+}
+
 pid_t bench_start_server(const char *path, unsigned max, const char *logpath,
 			 const char *const *extra, unsigned *port)
 {
@@ -60,16 +70,12 @@ pid_t bench_start_server(const char *path, unsigned max, const char *logpath,
 	for (int tries = 0; tries < 1000; tries++) { /* wait until it logs its ports */
 		FILE *f = fopen(logpath, "r");
 		size_t len = f ? fread(log, 1, sizeof(log) - 1, f) : 0;
-		const char *at;
 		unsigned udp;
 
 		if (f)
 			fclose(f);
 		log[len] = '\0';
-		at = strstr(log, "listening on ");
-		at = at ? strstr(at, " port ") : NULL;
-		if (at &&
-		    sscanf(at, " port %u (TCP) and %u (UDP voice)", port, &udp) == 2)
+		if (bench_log_ports(log, port, &udp))
 			return pid;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return -1;

@@ -4,12 +4,16 @@
 #define IC_BENCHUTIL_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* Seconds on the monotonic clock. */
 double bench_mono(void);
 /* 127.0.0.1:port. */
 struct sockaddr_in bench_lo(unsigned port);
+/* The ports intercomd logged it bound ("listening on ADDR port P (TCP) and U (UDP
+ * voice)") in log: true when the whole line is there. */
+bool bench_log_ports(const char *log, unsigned *tcp, unsigned *udp);
 /* Start intercomd (path) on 127.0.0.1 with --max-clients max, the extra flags
  * (NULL-terminated, or NULL) and its stderr in logpath, on *port (0: the server picks a
  * free one, so no two benches race for a port); waits until it logs its ports and sets

@@ -128,14 +128,8 @@ static bool launch(struct srv *s, const char *const *args)
 		_exit(127);
 	}
 	while (now_ms() < until) {
-		const char *at;
-
 		read_log(s->log, log, sizeof(log));
-		at = strstr(log, "listening on ");
-		at = at ? strstr(at, " port ") : NULL;
-		if (at && strstr(at, "(UDP voice)") &&
-		    sscanf(at, " port %u (TCP) and %u (UDP voice)", &s->port,
-			   &s->udp_port) == 2)
+		if (bench_log_ports(log, &s->port, &s->udp_port))
 			return true;
 		if (waitpid(s->pid, &status, WNOHANG) == s->pid)
 			break;
