@@ -274,7 +274,7 @@ static int bench_jitter(void)
 			    (uint64_t)i * 20 +
 			    (cd->jitter ? (uint64_t)(urand() * (cd->jitter + 1)) : 0);
 		}
-		if (jbuf_new(&jb, 960) || codec_dec_new(&d))
+		if (jbuf_new(&jb) || codec_dec_new(&d))
 			return 1;
 		t_end = (uint64_t)N * 20 + 500;
 		/* millisecond by millisecond: arrivals, then a playback tick every 20 ms
@@ -283,22 +283,28 @@ static int bench_jitter(void)
 			for (int i = (int)(t / 20) - 5; i <= (int)(t / 20); i++) {
 				if (i < 0 || i >= N || lost[i] || arrive[i] != t)
 					continue;
-				jbuf_put(jb, 1, (uint16_t)i, (uint32_t)i * 960u,
-					 i % 500 == 0, pkts[i], (size_t)lens[i], t);
+				struct jbuf_pkt jp = {1,
+						      (uint16_t)i,
+						      (uint32_t)i * 960u,
+						      960,
+						      i % 500 == 0,
+						      pkts[i],
+						      (size_t)lens[i]};
+
+				jbuf_put(jb, &jp, t);
 			}
 			if (t % 20 == 7) {
-				const uint8_t *data;
-				size_t len;
+				struct jbuf_out_frame f;
 				struct jbuf_stats s1;
 
-				switch (jbuf_get(jb, t, &data, &len)) {
+				switch (jbuf_get(jb, t, &f)) {
 				case JBUF_FRAME:
-					codec_decode(d, data, len, pcm, 960);
+					codec_decode(d, f.data, f.len, pcm, 960);
 					jbuf_get_stats(jb, &s1);
 					hold[played++] = s1.delay_ms;
 					break;
 				case JBUF_FEC:
-					codec_decode_fec(d, data, len, pcm, 960);
+					codec_decode_fec(d, f.data, f.len, pcm, 960);
 					break;
 				case JBUF_PLC:
 					codec_conceal(d, pcm, 960);

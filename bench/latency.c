@@ -1,8 +1,11 @@
 /* bench_latency: mouth-to-ear delay and push-to-talk access time through the real
  * intercomd and two real intercom clients in files mode, over many presses.
  *
- *   bench_latency [-r RUNS] [-p PRESSES] [-f 20|10]     (default 5 runs x 10 presses,
- *                                                         both frame sizes)
+ *   bench_latency [-r RUNS] [-p PRESSES] [-f 20|10|10:20|20:10]
+ *
+ * (default 5 runs x 10 presses of each: 20 ms, 10 ms, a 10 ms talker heard by a 20 ms
+ * listener and the other way round; TALK:EAR names the talker's and the listener's
+ * frame sizes.)
  *
  * Each run starts a listener and a talker. The talker's capture WAV is silence with one
  * click per press, 150 ms after it and at a different place in the frame each time; its
@@ -143,7 +146,12 @@ static int wait_ok(pid_t pid)
 	       WEXITSTATUS(st) == 0;
 }
 
-/* Results of every press of one frame size. */
+/* The talker's and the listener's frame sizes. */
+struct pair {
+	unsigned talk_ms, ear_ms;
+};
+
+/* Results of every press of one pair. */
 struct series {
 	unsigned n;
 	double total[MAX_PRESSES * 20], access[MAX_PRESSES * 20], net[MAX_PRESSES * 20],
@@ -185,9 +193,10 @@ static int write_clicks(const char *path, unsigned presses, unsigned frame_ms,
 static bool verbose;
 
 static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
-		   unsigned presses, unsigned frame_ms, struct series *s)
+		   unsigned presses, struct pair fp, struct series *s)
 {
-	char in[300], out[300], mlog[300], elog[300], portarg[32], fm[8], ex_m[16],
+	unsigned frame_ms = fp.talk_ms;
+	char in[300], out[300], mlog[300], elog[300], portarg[32], fm[8], fe[8], ex_m[16],
 	    ex_e[16], every[16], after[16], hold_for[16], nick_m[16], nick_e[16];
 	double secs = TALK_AFTER + presses * TALK_EVERY + 0.5;
 	struct run_log m, e;
@@ -201,7 +210,8 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 	snprintf(mlog, sizeof(mlog), "%s/mouth.log", dir);
 	snprintf(elog, sizeof(elog), "%s/ear.log", dir);
 	snprintf(portarg, sizeof(portarg), "127.0.0.1:%u", port);
-	snprintf(fm, sizeof(fm), "%u", frame_ms);
+	snprintf(fm, sizeof(fm), "%u", fp.talk_ms);
+	snprintf(fe, sizeof(fe), "%u", fp.ear_ms);
 	snprintf(ex_m, sizeof(ex_m), "%.3f", secs);
 	snprintf(ex_e, sizeof(ex_e), "%.3f", secs + 0.6);
 	snprintf(every, sizeof(every), "%.3f", TALK_EVERY);
@@ -214,7 +224,7 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 	{
 		char *ev[] = {
 		    INTERCOM_PATH, "--server",	   "127.0.0.1", "--nick",
-		    nick_e,	   "--frame-ms",   fm,		"--playback-file",
+		    nick_e,	   "--frame-ms",   fe,		"--playback-file",
 		    out,	   "--exit-after", ex_e,	"--verbose",
 		    NULL};
 		char *mv[] = {INTERCOM_PATH,
@@ -242,7 +252,7 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 		/* the listener logs in and opens its voice path first; the gap moves on
 		 * by 1/runs of a frame each run, so the runs sample every phase between
 		 * the two clients' frame clocks */
-		usleep(300000 + run * frame_ms * 1000 / runs);
+		usleep(300000 + run * fp.ear_ms * 1000 / runs);
 		mouth = spawn(mv, mlog);
 		if (!wait_ok(mouth) || !wait_ok(ear)) {
 			fprintf(stderr, "bench_latency: a client failed; see %s and %s\n",
@@ -278,7 +288,7 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 			continue;
 		}
 		t_in = (double)m.t0 + (double)i / RATE;
-		t_out = (double)e.t0 + (double)j / RATE + frame_ms;
+		t_out = (double)e.t0 + (double)j / RATE + fp.ear_ms;
 		s->total[s->n] = t_out - t_in;
 		s->access[s->n] = (double)(e.ev[EV_ARRIVED][k] - m.ev[EV_PRESS][k]);
 		s->net[s->n] = (double)(e.ev[EV_ARRIVED][k] - m.ev[EV_SENT][k]);
@@ -325,9 +335,16 @@ static double pct(const double *v, unsigned n, double p)
 	return r + 0.0; /* not "-0.0" */
 }
 
-static void report(unsigned frame_ms, const struct series *s)
+static void report(struct pair fp, const struct series *s)
 {
-	printf("%2u ms frames, %u presses (%u missed):\n", frame_ms, s->n, s->missed);
+	unsigned frame_ms = fp.talk_ms;
+
+	if (fp.talk_ms == fp.ear_ms)
+		printf("%2u ms frames, %u presses (%u missed):\n", frame_ms, s->n,
+		       s->missed);
+	else
+		printf("%2u ms talker, %2u ms listener, %u presses (%u missed):\n",
+		       fp.talk_ms, fp.ear_ms, s->n, s->missed);
 	printf("  %-34s %8s %8s\n", "", "p50", "p95");
 	printf("  %-34s %5.1f ms %5.1f ms\n", "mouth to ear (from the audio)",
 	       pct(s->total, s->n, 50), pct(s->total, s->n, 95));
@@ -347,12 +364,28 @@ static void report(unsigned frame_ms, const struct series *s)
 	    "  with a sound card add its playback queue, one period (%u ms: one frame\n"
 	    "  of silence is written ahead), and 0-4 ms of capture polling: p50 about "
 	    "%.0f ms\n",
-	    frame_ms, pct(s->total, s->n, 50) + frame_ms + 2);
+	    fp.ear_ms, pct(s->total, s->n, 50) + fp.ear_ms + 2);
+}
+
+/* "20", "10", or "TALK:EAR" of those. Returns 0 or -EINVAL. */
+static int frame_pair(const char *arg, struct pair *fp)
+{
+	char *end;
+	unsigned long t = strtoul(arg, &end, 10), e = t;
+
+	if (*end == ':')
+		e = strtoul(end + 1, &end, 10);
+	if (*end || (t != 10 && t != 20) || (e != 10 && e != 20))
+		return -EINVAL;
+	fp->talk_ms = (unsigned)t;
+	fp->ear_ms = (unsigned)e;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	unsigned runs = 5, presses = 10, frames[2] = {20, 10}, nframes = 2, port;
+	struct pair frames[4] = {{20, 20}, {10, 10}, {10, 20}, {20, 10}};
+	unsigned runs = 5, presses = 10, nframes = 4, port;
 	static struct series s;
 	char dir[] = "/tmp/bench_latency.XXXXXX", slog[300];
 	pid_t srv;
@@ -365,12 +398,11 @@ int main(int argc, char **argv)
 			runs = (unsigned)atoi(optarg);
 		else if (opt == 'p')
 			presses = (unsigned)atoi(optarg);
-		else if (opt == 'f' && (atoi(optarg) == 20 || atoi(optarg) == 10)) {
-			frames[0] = (unsigned)atoi(optarg);
+		else if (opt == 'f' && frame_pair(optarg, &frames[0]) == 0) {
 			nframes = 1;
 		} else {
 			fprintf(stderr, "usage: bench_latency [-r RUNS] [-p PRESSES] "
-					"[-f 20|10] [-v]\n");
+					"[-f 20|10|10:20|20:10] [-v]\n");
 			return 2;
 		}
 	}
@@ -391,8 +423,10 @@ int main(int argc, char **argv)
 	for (unsigned f = 0; f < nframes; f++) {
 		memset(&s, 0, sizeof(s));
 		for (unsigned r = 0; r < runs; r++) {
-			fprintf(stderr, "bench_latency: %u ms frames, run %u of %u\n",
-				frames[f], r + 1, runs);
+			fprintf(
+			    stderr,
+			    "bench_latency: %u ms talker, %u ms listener, run %u of %u\n",
+			    frames[f].talk_ms, frames[f].ear_ms, r + 1, runs);
 			if (one_run(dir, port, r, runs, presses, frames[f], &s))
 				goto out;
 		}

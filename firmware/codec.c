@@ -77,6 +77,16 @@ int codec_lookahead(struct codec_enc *e)
 									    : -EIO;
 }
 
+int codec_packet_samples(const uint8_t *pkt, size_t len)
+{
+	int n;
+
+	if (len == 0)
+		return -EINVAL;
+	n = opus_packet_get_nb_samples(pkt, (opus_int32)len, CODEC_RATE);
+	return n > 0 ? n : -EINVAL;
+}
+
 int codec_dec_new(struct codec_dec **dp)
 {
 	struct codec_dec *d = calloc(1, sizeof(*d));

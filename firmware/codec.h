@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define CODEC_RATE	48000
-#define CODEC_MAX_FRAME 960  /* 20 ms */
+#define CODEC_MAX_FRAME 960  /* 20 ms: the longest frame this box captures and plays */
 #define CODEC_MAX_PKT	1000 /* bytes: far above 24 kbit/s at 20 ms (60 bytes) */
 
 struct codec_enc;
@@ -32,17 +32,22 @@ int codec_encode(struct codec_enc *e, const int16_t *pcm, uint8_t *pkt, size_t s
 /* The encoder's look-ahead in samples (part of the mouth-to-ear delay). */
 int codec_lookahead(struct codec_enc *e);
 
+/* The duration of an Opus packet at 48 kHz, from its TOC byte (and frame count): samples,
+ * or -EINVAL for a packet that is not Opus. */
+int codec_packet_samples(const uint8_t *pkt, size_t len);
+
 /* A decoder. Returns 0 or -ENOMEM. */
 int codec_dec_new(struct codec_dec **dp);
 void codec_dec_free(struct codec_dec *d);
-/* Decode a packet into n samples (the frame size). Returns samples or -EIO. */
+/* Decode a packet into n samples (its duration: codec_packet_samples). Returns n or
+ * -EIO. */
 int codec_decode(struct codec_dec *d, const uint8_t *pkt, size_t len, int16_t *pcm,
 		 size_t n);
-/* Rebuild the lost frame before `next` from its in-band FEC (plain concealment when next
- * carries none). Returns samples or -EIO. */
+/* Rebuild n samples lost before `next` from its in-band FEC (plain concealment when next
+ * carries none). Returns n or -EIO. */
 int codec_decode_fec(struct codec_dec *d, const uint8_t *next, size_t len, int16_t *pcm,
 		     size_t n);
-/* Conceal a lost frame with no packet after it (PLC). Returns samples or -EIO. */
+/* Conceal n lost samples with no packet after them (PLC). Returns n or -EIO. */
 int codec_conceal(struct codec_dec *d, int16_t *pcm, size_t n);
 
 #endif

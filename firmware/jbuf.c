@@ -8,24 +8,26 @@ struct slot {
 	bool used;
 	uint16_t seq;
 	uint16_t len;
+	uint16_t samples;
+	uint32_t ts;
 	uint64_t arrival_ms;
 	uint8_t data[JBUF_PKT_MAX];
 };
 
 struct jbuf {
-	unsigned frame; /* samples */
-	unsigned frame_ms;
 	struct slot slots[JBUF_SLOTS];
 
 	bool active;  /* a spurt is buffered or playing */
 	bool playing; /* playout has started */
 	uint32_t ssrc;
-	uint16_t pseq;	   /* next sequence number to play */
-	uint16_t top;	   /* highest sequence number stored in this spurt */
-	uint32_t top_ts;   /* its timestamp */
-	uint64_t start_ms; /* when playout starts */
-	unsigned tail;	   /* frames concealed with nothing ahead */
-	unsigned lead;	   /* frames of delay held in this spurt (start wait + stalls) */
+	uint16_t pseq;		/* next sequence number to play */
+	uint32_t pts;		/* the timestamp it should have */
+	unsigned last;		/* samples: the duration of the last packet played */
+	uint16_t top;		/* highest sequence number stored in this spurt */
+	uint32_t top_ts;	/* its timestamp */
+	uint64_t start_ms;	/* when playout starts */
+	unsigned tail, tail_ms; /* pieces and ms concealed with nothing ahead */
+	unsigned lead_ms;	/* delay held in this spurt (start wait + stalls) */
 
 	/* transit = arrival (in samples) - timestamp, as a wrapping 32-bit difference.
 	 * The sender's timestamp runs on through silence, so the transits of one talker
@@ -41,17 +43,12 @@ struct jbuf {
 	struct jbuf_stats st;
 };
 
-int jbuf_new(struct jbuf **jp, unsigned frame_samples)
+int jbuf_new(struct jbuf **jp)
 {
-	struct jbuf *jb;
+	struct jbuf *jb = calloc(1, sizeof(*jb));
 
-	if (frame_samples != 960 && frame_samples != 480)
-		return -EINVAL;
-	jb = calloc(1, sizeof(*jb));
 	if (!jb)
 		return -ENOMEM;
-	jb->frame = frame_samples;
-	jb->frame_ms = frame_samples / 48;
 	*jp = jb;
 	return 0;
 }
@@ -93,11 +90,6 @@ static unsigned target_ms(const struct jbuf *jb)
 	return spread_ms(lo, hi);
 }
 
-static unsigned frames_of(const struct jbuf *jb, unsigned ms)
-{
-	return (ms + jb->frame_ms - 1) / jb->frame_ms;
-}
-
 /* A raw transit relative to the window's base. */
 static int32_t rel(const struct jbuf *jb, uint32_t raw)
 {
@@ -121,7 +113,7 @@ static void note_transit(struct jbuf *jb, uint32_t raw, uint64_t now_ms)
  * spurt. That needs the same timebase as the window: same talker, not long silent
  * (clock drift), transit within JBUF_MAX_MS of the window. Otherwise the window is
  * forgotten and playout starts target ms after arrival. */
-static void start_spurt(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_t raw,
+static void start_spurt(struct jbuf *jb, const struct jbuf_pkt *p, uint32_t raw,
 			uint64_t now_ms)
 {
 	int64_t lo, hi, late = 0, transit = rel(jb, raw);
@@ -129,7 +121,7 @@ static void start_spurt(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_t r
 
 	window(jb, &lo, &hi);
 	target = spread_ms(lo, hi);
-	if (jb->nhist && ssrc == jb->ssrc && now_ms - jb->last_ms <= JBUF_STALE_MS &&
+	if (jb->nhist && p->ssrc == jb->ssrc && now_ms - jb->last_ms <= JBUF_STALE_MS &&
 	    transit >= lo - JBUF_MAX_MS * 48 && transit <= hi + JBUF_MAX_MS * 48)
 		late = transit > lo ? (transit - lo) / 48 : 0;
 	else
@@ -138,13 +130,16 @@ static void start_spurt(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_t r
 		jb->slots[i].used = false;
 	jb->active = true;
 	jb->playing = false;
-	jb->ssrc = ssrc;
-	jb->pseq = seq;
-	jb->top = seq;
-	jb->tail = 0;
+	jb->ssrc = p->ssrc;
+	jb->pseq = p->seq;
+	jb->pts = p->ts;
+	jb->last = p->samples;
+	jb->top = p->seq;
+	jb->top_ts = p->ts;
+	jb->tail = jb->tail_ms = 0;
 	jb->st.target_ms = target;
 	jb->start_ms = late >= target ? now_ms : now_ms + target - (uint64_t)late;
-	jb->lead = frames_of(jb, target);
+	jb->lead_ms = target;
 	jb->st.spurts++;
 }
 
@@ -157,25 +152,43 @@ static bool continues(const struct jbuf *jb, uint16_t seq, uint32_t ts)
 	return seq_diff(seq, jb->top) == 1 && ts - jb->top_ts <= JBUF_PKT_SAMPLES_MAX;
 }
 
-enum jbuf_put_res jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_t ts,
-			   bool marker, const uint8_t *payload, size_t len,
-			   uint64_t now_ms)
+/* An earlier packet while still buffering: it plays first, and playout starts as much
+ * earlier as its timestamp says (bounded: a hostile timestamp cannot move it further
+ * than the packets between could last). */
+static void play_earlier(struct jbuf *jb, const struct jbuf_pkt *p, int16_t ahead)
 {
-	uint32_t transit = (uint32_t)(now_ms * 48) - ts;
+	int64_t back = (int32_t)(jb->pts - p->ts);
+	int64_t most = (int64_t)-ahead * JBUF_PKT_SAMPLES_MAX;
+	uint64_t ms = (uint64_t)(back < 0 ? 0 : back > most ? most : back) / 48;
+
+	jb->start_ms = jb->start_ms > ms ? jb->start_ms - ms : 0;
+	jb->pseq = p->seq;
+	jb->pts = p->ts;
+	jb->last = p->samples;
+}
+
+static bool restarts(const struct jbuf *jb, const struct jbuf_pkt *p, int16_t ahead)
+{
+	return !jb->active || p->ssrc != jb->ssrc || ahead >= JBUF_SLOTS ||
+	       (p->marker && seq_diff(p->seq, jb->top) > 0 &&
+		!continues(jb, p->seq, p->ts)) ||
+	       (!jb->playing && ahead <= -JBUF_SLOTS);
+}
+
+enum jbuf_put_res jbuf_put(struct jbuf *jb, const struct jbuf_pkt *p, uint64_t now_ms)
+{
+	uint32_t transit = (uint32_t)(now_ms * 48) - p->ts;
 	enum jbuf_put_res res = JBUF_OK;
 	struct slot *s;
 	int16_t ahead;
 
-	if (len == 0 || len > JBUF_PKT_MAX)
+	if (p->len == 0 || p->len > JBUF_PKT_MAX || p->samples < JBUF_PKT_SAMPLES_MIN ||
+	    p->samples > JBUF_PKT_SAMPLES_MAX)
 		return JBUF_BAD;
-	ahead = seq_diff(seq, jb->active ? jb->pseq : seq);
-	if (!jb->active || ssrc != jb->ssrc || ahead >= JBUF_SLOTS ||
-	    (marker && seq_diff(seq, jb->top) > 0 && !continues(jb, seq, ts)) ||
-	    (!jb->playing && ahead <= -JBUF_SLOTS)) {
-		start_spurt(jb, ssrc, seq, transit, now_ms);
-		jb->top_ts = ts;
+	ahead = seq_diff(p->seq, jb->active ? jb->pseq : p->seq);
+	if (restarts(jb, p, ahead)) {
+		start_spurt(jb, p, transit, now_ms);
 		res = JBUF_START;
-		ahead = 0;
 	} else if (ahead < 0) {
 		if (jb->playing) {
 			jb->st.late++;
@@ -183,29 +196,26 @@ enum jbuf_put_res jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_
 			note_transit(jb, transit, now_ms);
 			return JBUF_LATE;
 		}
-		/* an earlier packet while still buffering: play it first, and as much
-		 * earlier as its timestamp says */
-		uint64_t back = (uint64_t)-ahead * jb->frame_ms;
-
-		jb->start_ms = jb->start_ms > back ? jb->start_ms - back : 0;
-		jb->pseq = seq;
+		play_earlier(jb, p, ahead);
 	}
-	s = &jb->slots[seq % JBUF_SLOTS];
-	if (s->used && s->seq == seq) {
+	s = &jb->slots[p->seq % JBUF_SLOTS];
+	if (s->used && s->seq == p->seq) {
 		jb->st.dups++;
 		return JBUF_DUP;
 	}
 	s->used = true;
-	s->seq = seq;
-	s->len = (uint16_t)len;
+	s->seq = p->seq;
+	s->ts = p->ts;
+	s->len = (uint16_t)p->len;
+	s->samples = (uint16_t)p->samples;
 	s->arrival_ms = now_ms;
-	memcpy(s->data, payload, len);
-	if (seq_diff(seq, jb->top) > 0) {
-		jb->top = seq;
-		jb->top_ts = ts;
+	memcpy(s->data, p->data, p->len);
+	if (seq_diff(p->seq, jb->top) > 0) {
+		jb->top = p->seq;
+		jb->top_ts = p->ts;
 	}
 	note_transit(jb, transit, now_ms);
-	jb->tail = 0;
+	jb->tail = jb->tail_ms = 0;
 	jb->st.packets++;
 	return res;
 }
@@ -217,8 +227,38 @@ static struct slot *find(struct jbuf *jb, uint16_t seq)
 	return s->used && s->seq == seq ? s : NULL;
 }
 
-enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, const uint8_t **data,
-		       size_t *len)
+/* The duration of the lost packet before next: the gap in timestamps when it is one a
+ * packet could have (a multiple of 2.5 ms up to 60 ms), else the last packet's. */
+static unsigned lost_samples(const struct jbuf *jb, const struct slot *next)
+{
+	uint32_t gap = next ? next->ts - jb->pts : 0;
+
+	if (gap >= JBUF_PKT_SAMPLES_MIN && gap <= JBUF_PKT_SAMPLES_MAX &&
+	    gap % JBUF_PKT_SAMPLES_MIN == 0)
+		return gap;
+	return jb->last;
+}
+
+static enum jbuf_out play(struct jbuf *jb, struct slot *s, uint64_t now_ms,
+			  struct jbuf_out_frame *f)
+{
+	unsigned d = (unsigned)(now_ms - s->arrival_ms);
+
+	s->used = false;
+	jb->pseq++;
+	jb->pts = s->ts + s->samples;
+	jb->last = s->samples;
+	f->data = s->data;
+	f->len = s->len;
+	f->samples = s->samples;
+	jb->st.frames++;
+	jb->st.delay_ms = d;
+	if (d > jb->st.max_delay_ms)
+		jb->st.max_delay_ms = d;
+	return JBUF_FRAME;
+}
+
+enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, struct jbuf_out_frame *f)
 {
 	struct slot *s, *next;
 	unsigned cap;
@@ -231,44 +271,41 @@ enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, const uint8_t **data,
 		jb->playing = true;
 	}
 	s = find(jb, jb->pseq);
-	if (s) {
-		unsigned d = (unsigned)(now_ms - s->arrival_ms);
-
-		s->used = false;
-		jb->pseq++;
-		*data = s->data;
-		*len = s->len;
-		jb->st.frames++;
-		jb->st.delay_ms = d;
-		if (d > jb->st.max_delay_ms)
-			jb->st.max_delay_ms = d;
-		return JBUF_FRAME;
-	}
-	/* lost (or not here yet): the frame after it may carry it as FEC */
+	if (s)
+		return play(jb, s, now_ms, f);
+	/* lost (or not here yet): the packet after it may carry it as FEC */
 	next = find(jb, (uint16_t)(jb->pseq + 1));
+	f->samples = lost_samples(jb, next);
 	if (next) {
 		jb->pseq++;
-		*data = next->data;
-		*len = next->len;
+		jb->pts += f->samples;
+		f->data = next->data;
+		f->len = next->len;
 		jb->st.fec++;
 		return JBUF_FEC;
 	}
 	jb->st.plc++;
-	cap = frames_of(jb, target_ms(jb));
+	cap = target_ms(jb);
 	/* Neither is here. The first time in a spurt (or while the target asks for more),
-	 * conceal without moving on: the buffer grows by a frame, so a late packet is on
-	 * time after all, and a lost one can be rebuilt from its successor's FEC. */
-	if (jb->lead < (cap > 1 ? cap : 1)) {
-		jb->lead++;
+	 * conceal without moving on: the buffer grows by that much, so a late packet is
+	 * on time after all, and a lost one can be rebuilt from its successor's FEC. */
+	if (jb->lead_ms < (cap > 1 ? cap : 1)) {
+		jb->lead_ms += f->samples / 48;
 		jb->tail++;
+		jb->tail_ms += f->samples / 48;
 		jb->st.stalls++;
 		return JBUF_PLC;
 	}
 	jb->pseq++;
-	if (seq_diff(jb->top, jb->pseq) < 0 && ++jb->tail > JBUF_TAIL) {
-		jb->st.plc--; /* not a concealed frame: the spurt is over */
-		jb->active = false;
-		return JBUF_IDLE;
+	jb->pts += f->samples;
+	if (seq_diff(jb->top, jb->pseq) < 0) {
+		jb->tail++;
+		jb->tail_ms += f->samples / 48;
+		if (jb->tail > JBUF_TAIL && jb->tail_ms > JBUF_TAIL_MS) {
+			jb->st.plc--; /* not a concealed piece: the spurt is over */
+			jb->active = false;
+			return JBUF_IDLE;
+		}
 	}
 	return JBUF_PLC;
 }

@@ -1,9 +1,11 @@
 /* jbuf.h: an adaptive jitter buffer for one remote talker (one SSRC).
  *
- * Packets go in with their arrival time; once per frame period the playback clock takes
- * the next frame out: a packet to decode, the next packet to rebuild a lost frame from
- * (Opus in-band FEC), or "conceal" (Opus PLC). The target delay follows measured jitter:
- * the spread of transit times over the last JBUF_WINDOW packets, at most JBUF_MAX_MS.
+ * Packets go in with their arrival time and their own duration (each talker chooses its
+ * frame size: 2.5 to 60 ms). Whenever the listener has played what it decoded, it takes
+ * the next piece out: a packet to decode, the next packet to rebuild a lost one from
+ * (Opus in-band FEC), or "conceal" (Opus PLC), each with the duration to produce. It
+ * works in time, not in packets: the target delay is the spread of transit times over
+ * the last JBUF_WINDOW packets, at most JBUF_MAX_MS, whatever the packets' sizes.
  * docs/JITTER.md describes the algorithm and its bounds. */
 #ifndef IC_JBUF_H
 #define IC_JBUF_H
@@ -15,9 +17,15 @@
 #define JBUF_SLOTS	     64	  /* packets held: 1.28 s of 20 ms frames */
 #define JBUF_PKT_MAX	     1276 /* the largest Opus packet */
 #define JBUF_WINDOW	     100  /* packets of transit history: 2 s at 20 ms */
+#define JBUF_PKT_SAMPLES_MIN 120  /* the shortest Opus packet: 2.5 ms at 48 kHz */
 #define JBUF_MAX_MS	     200  /* the most delay it will add */
-#define JBUF_PKT_SAMPLES_MAX 2880 /* the longest Opus packet: 60 ms at 48 kHz */
-#define JBUF_TAIL	     2 /* frames concealed after a spurt's last packet, then idle */
+/* The longest packet taken: 60 ms at 48 kHz, the longest frame the contract lets a talker
+ * choose (Opus itself packs up to 120 ms; nobody sends that for voice). */
+#define JBUF_PKT_SAMPLES_MAX 2880
+/* After a spurt's last packet, at least this many pieces and this long are concealed
+ * (a late packet may still come), then the spurt is over. */
+#define JBUF_TAIL    2
+#define JBUF_TAIL_MS 40
 /* A talker silent longer than this starts afresh: two clocks 100 ppm apart drift 3 ms
  * in 30 s, which would be taken for jitter. */
 #define JBUF_STALE_MS 30000
@@ -27,14 +35,35 @@ enum jbuf_put_res {
 	JBUF_START, /* stored, and it starts a new talk spurt (the buffer was reset) */
 	JBUF_DUP,   /* a repeat: dropped */
 	JBUF_LATE,  /* its frame was already played: dropped */
-	JBUF_BAD,   /* empty or over JBUF_PKT_MAX: dropped */
+	JBUF_BAD,   /* empty, over JBUF_PKT_MAX, or a duration out of range: dropped */
 };
 
 enum jbuf_out {
 	JBUF_IDLE,  /* nothing to play (no spurt, or still buffering): silence */
-	JBUF_FRAME, /* decode *data */
-	JBUF_FEC,   /* the frame is lost: decode the FEC in *data (the next packet) */
-	JBUF_PLC,   /* the frame is lost and nothing follows it yet: conceal */
+	JBUF_FRAME, /* decode data */
+	JBUF_FEC,   /* a packet is lost: decode the FEC in data (the next packet) */
+	JBUF_PLC,   /* a packet is lost and nothing follows it yet: conceal */
+};
+
+/* A packet as it arrived (RTP header fields and the Opus payload). */
+struct jbuf_pkt {
+	uint32_t ssrc;
+	uint16_t seq;
+	uint32_t ts;
+	unsigned samples; /* its duration at 48 kHz (opus_packet_get_nb_samples) */
+	bool marker;
+	const uint8_t *data;
+	size_t len;
+};
+
+/* What to play next: data and len (JBUF_FRAME, JBUF_FEC) stay valid until the next
+ * jbuf_put or jbuf_get; samples is the duration to produce (every output but JBUF_IDLE):
+ * the packet's own, for a lost one the gap in timestamps to the next packet, else the
+ * last packet's. */
+struct jbuf_out_frame {
+	const uint8_t *data;
+	size_t len;
+	unsigned samples;
 };
 
 struct jbuf_stats {
@@ -47,19 +76,17 @@ struct jbuf_stats {
 
 struct jbuf;
 
-/* frame_samples: 960 (20 ms) or 480 (10 ms) at 48 kHz. Returns 0, -EINVAL or -ENOMEM. */
-int jbuf_new(struct jbuf **jp, unsigned frame_samples);
+/* Returns 0 or -ENOMEM. */
+int jbuf_new(struct jbuf **jp);
 void jbuf_free(struct jbuf *jb);
 
 /* A packet arrived at now_ms (the payload is copied). */
-enum jbuf_put_res jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_t ts,
-			   bool marker, const uint8_t *payload, size_t len,
-			   uint64_t now_ms);
+enum jbuf_put_res jbuf_put(struct jbuf *jb, const struct jbuf_pkt *p, uint64_t now_ms);
 
-/* The next frame, once per frame period. *data and *len (JBUF_FRAME, JBUF_FEC) stay
- * valid until the next jbuf_put or jbuf_get. */
-enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, const uint8_t **data,
-		       size_t *len);
+/* The next piece to play, asked for when the listener has played all it decoded (a
+ * listener with 10 ms frames asks once per 20 ms packet, one with 20 ms frames twice per
+ * 10 ms packet). */
+enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, struct jbuf_out_frame *f);
 
 void jbuf_get_stats(const struct jbuf *jb, struct jbuf_stats *st);
 

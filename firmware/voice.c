@@ -8,12 +8,20 @@
 #include "mixer.h"
 #include "rtp.h"
 
+/* Decoded and not yet played: less than one local frame, plus the longest packet. */
+#define VOICE_QUEUE (CODEC_MAX_FRAME + JBUF_PKT_SAMPLES_MAX)
+
 struct remote {
 	bool used;
 	uint32_t ssrc;
 	struct jbuf *jb;
 	struct codec_dec *dec;
 	uint64_t last_ms;
+	/* Each packet is decoded for its own duration and played out in our frame size:
+	 * a 20 ms packet lasts two of a 10 ms box's frames, two 10 ms packets make one of
+	 * a 20 ms box's. */
+	int16_t q[VOICE_QUEUE];
+	size_t qlen;
 };
 
 struct voice {
@@ -124,8 +132,7 @@ static struct remote *remote_for(struct voice *v, uint32_t ssrc, uint64_t now)
 		remote_free(oldest);
 		free_slot = oldest;
 	}
-	if (jbuf_new(&free_slot->jb, (unsigned)v->frame) ||
-	    codec_dec_new(&free_slot->dec)) {
+	if (jbuf_new(&free_slot->jb) || codec_dec_new(&free_slot->dec)) {
 		remote_free(free_slot);
 		return NULL;
 	}
@@ -139,7 +146,8 @@ bool voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now
 {
 	struct rtp_pkt p;
 	struct remote *r;
-	int res;
+	struct jbuf_pkt jp;
+	int res, samples;
 
 	/* padding (P=1, GStreamer and ffmpeg may send it) is not Opus: removed first */
 	if (rtp_parse(pkt, len, &p) || rtp_unpad(pkt, &p) || p.hdr.pt != IC_RTP_PT_OPUS) {
@@ -148,18 +156,82 @@ bool voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now
 	}
 	if (p.payload_len == 0 || p.hdr.ssrc == v->ssrc)
 		return false; /* the answer to our keepalive */
+	samples = codec_packet_samples(p.payload, p.payload_len);
+	if (samples < JBUF_PKT_SAMPLES_MIN || samples > JBUF_PKT_SAMPLES_MAX) {
+		v->st.bad++; /* not Opus, or longer than a talker may choose */
+		return false;
+	}
 	r = remote_for(v, p.hdr.ssrc, now_ms);
 	if (!r)
 		return false;
 	r->last_ms = now_ms;
 	v->st.received++;
-	res = jbuf_put(r->jb, p.hdr.ssrc, p.hdr.seq, p.hdr.ts, p.hdr.marker, p.payload,
-		       p.payload_len, now_ms);
-	if (res == JBUF_LATE)
+	jp = (struct jbuf_pkt){p.hdr.ssrc,   p.hdr.seq, p.hdr.ts,     (unsigned)samples,
+			       p.hdr.marker, p.payload, p.payload_len};
+	res = jbuf_put(r->jb, &jp, now_ms);
+	if (res == JBUF_BAD)
+		v->st.bad++;
+	else if (res == JBUF_LATE)
 		v->st.late++;
 	else if (res == JBUF_DUP)
 		v->st.dups++;
 	return res == JBUF_START;
+}
+
+/* Decode one piece from the jitter buffer onto the remote's queue. Returns false when
+ * there is nothing to play. A decoder error leaves silence of the piece's length, so
+ * the talker's timing holds. */
+static bool decode_next(struct voice *v, struct remote *r, uint64_t now_ms)
+{
+	struct jbuf_out_frame f;
+	int16_t *at = r->q + r->qlen;
+	int n = -1;
+
+	switch (jbuf_get(r->jb, now_ms, &f)) {
+	case JBUF_IDLE:
+		return false;
+	case JBUF_FRAME: {
+		struct jbuf_stats js;
+
+		n = codec_decode(r->dec, f.data, f.len, at, f.samples);
+		v->st.frames++;
+		jbuf_get_stats(r->jb, &js);
+		v->st.hold_ms_sum += js.delay_ms;
+		break;
+	}
+	case JBUF_FEC:
+		n = codec_decode_fec(r->dec, f.data, f.len, at, f.samples);
+		v->st.fec++;
+		break;
+	case JBUF_PLC:
+		n = codec_conceal(r->dec, at, f.samples);
+		v->st.plc++;
+		break;
+	}
+	if (n < 0) {
+		memset(at, 0, f.samples * sizeof(*at));
+		v->st.bad++;
+	}
+	r->qlen += f.samples;
+	return true;
+}
+
+/* The remote's next local frame into pcm (zero-padded at a spurt's end). Returns false
+ * when it has nothing to play. */
+static bool remote_frame(struct voice *v, struct remote *r, uint64_t now_ms, int16_t *pcm)
+{
+	size_t take;
+
+	while (r->qlen < v->frame && decode_next(v, r, now_ms))
+		;
+	if (!r->qlen)
+		return false;
+	take = r->qlen < v->frame ? r->qlen : v->frame;
+	memcpy(pcm, r->q, take * sizeof(*pcm));
+	memset(pcm + take, 0, (v->frame - take) * sizeof(*pcm));
+	r->qlen -= take;
+	memmove(r->q, r->q + take, r->qlen * sizeof(*pcm));
+	return true;
 }
 
 bool voice_play(struct voice *v, uint64_t now_ms, int16_t *out)
@@ -170,38 +242,14 @@ bool voice_play(struct voice *v, uint64_t now_ms, int16_t *out)
 	mixer_begin(&v->mix, v->frame);
 	for (int i = 0; i < VOICE_REMOTES; i++) {
 		struct remote *r = &v->rem[i];
-		const uint8_t *data = NULL;
-		size_t len = 0;
-		int n = -1;
 
 		if (!r->used)
 			continue;
-		switch (jbuf_get(r->jb, now_ms, &data, &len)) {
-		case JBUF_FRAME: {
-			struct jbuf_stats js;
-
-			n = codec_decode(r->dec, data, len, pcm, v->frame);
-			v->st.frames++;
-			jbuf_get_stats(r->jb, &js);
-			v->st.hold_ms_sum += js.delay_ms;
-			break;
-		}
-		case JBUF_FEC:
-			n = codec_decode_fec(r->dec, data, len, pcm, v->frame);
-			v->st.fec++;
-			break;
-		case JBUF_PLC:
-			n = codec_conceal(r->dec, pcm, v->frame);
-			v->st.plc++;
-			break;
-		case JBUF_IDLE:
-			if (now_ms - r->last_ms > VOICE_IDLE_MS)
-				remote_free(r);
-			break;
-		}
-		if (n > 0) {
+		if (remote_frame(v, r, now_ms, pcm)) {
 			mixer_add(&v->mix, pcm);
 			heard = true;
+		} else if (now_ms - r->last_ms > VOICE_IDLE_MS) {
+			remote_free(r);
 		}
 	}
 	mixer_end(&v->mix, out);

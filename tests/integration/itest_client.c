@@ -18,25 +18,22 @@
 
 static char in_wav[64];
 
-static void test_room_speech(void **state)
+/* Mouth talks 3 s into #Lobby with frames of talk_ms, Ear listens with frames of
+ * ear_ms: every packet arrives and the speech comes out the same, syllable by syllable
+ * and waveform by waveform, with a mouth-to-ear delay of a few frames. */
+static void room_speech(const char *talk_ms, const char *ear_ms)
 {
 	struct srv srv;
 	struct proc talk, ear;
-	const char *t_args[] = {"--capture-file",
-				in_wav,
-				"--talk-after",
-				"0.6",
-				"--talk-for",
-				"3",
-				"--exit-after",
-				"4.2",
-				NULL};
+	const char *t_args[] = {
+	    "--capture-file", in_wav, "--talk-after", "0.6",   "--talk-for", "3",
+	    "--exit-after",   "4.2",  "--frame-ms",   talk_ms, NULL};
 	char out[64];
-	const char *e_args[] = {"--playback-file", out, "--exit-after", "4.6", NULL};
-	unsigned long long sent, got;
+	const char *e_args[] = {
+	    "--playback-file", out, "--exit-after", "4.6", "--frame-ms", ear_ms, NULL};
+	unsigned long long sent, got, want = 3000 / strtoul(talk_ms, NULL, 10);
 	double c, delay = 0, env = 0;
 
-	(void)state;
 	speech_make(in_wav, sizeof(in_wav), 4);
 	snprintf(out, sizeof(out), "/tmp/itest-out-%d.wav", (int)getpid());
 	srv_start(&srv, NULL);
@@ -46,19 +43,36 @@ static void test_room_speech(void **state)
 	assert_int_equal(proc_wait(&talk, 15000), 0);
 	assert_int_equal(proc_wait(&ear, 15000), 0);
 	sent = log_value(proc_log(&talk), "voice: sent ");
-	got = log_value(proc_log(&ear), "frames ");
-	print_message("room: sent %llu, played %llu\n", sent, got);
-	assert_true(sent >= 140 && sent <= 152); /* 3 s of 20 ms frames */
-	assert_true(got * 100 >= sent * 95);	 /* >= 95 % of the frames arrived */
+	got = log_value(proc_log(&ear), "frames "); /* packets decoded */
+	print_message("%s ms into %s ms: sent %llu, decoded %llu\n", talk_ms, ear_ms,
+		      sent, got);
+	assert_true(sent * 100 >= want * 95 &&
+		    sent * 100 <= want * 102); /* 3 s of talk */
+	assert_true(got * 100 >= sent * 95);   /* >= 95 % of the packets arrived */
 	c = speech_similarity(in_wav, out, &talk, &ear, "0.7", "3.5", &delay, &env);
-	print_message(
-	    "room: waveform correlation %.3f, envelope %.3f, mouth-to-ear %.1f ms\n", c,
-	    env, delay);
+	print_message("%s ms into %s ms: waveform correlation %.3f, envelope %.3f, "
+		      "mouth-to-ear %.1f ms\n",
+		      talk_ms, ear_ms, c, env, delay);
 	assert_true(env > 0.9); /* the same talk, syllable by syllable */
 	assert_true(c > 0.7);	/* and the same waveform, through the codec */
 	assert_true(delay > 6 && delay < 200); /* at least Opus's 6.5 ms look-ahead */
 	srv_stop(&srv);
 	unlink(out);
+}
+
+static void test_room_speech(void **state)
+{
+	(void)state;
+	room_speech("20", "20");
+}
+
+/* A 10 ms box and a 20 ms box hear each other, both ways (each plays every packet for
+ * the packet's own duration). */
+static void test_mixed_frame_sizes(void **state)
+{
+	(void)state;
+	room_speech("10", "20");
+	room_speech("20", "10");
 }
 
 static void test_private_call(void **state)
@@ -317,6 +331,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_room_speech),
+	    cmocka_unit_test(test_mixed_frame_sizes),
 	    cmocka_unit_test(test_private_call),
 	    cmocka_unit_test(test_server_crash_and_restart),
 	    cmocka_unit_test(test_crash_during_room_talk),

@@ -23,30 +23,58 @@ struct ev {
 	bool marker;
 	uint32_t ssrc; /* 0: 1 */
 	uint32_t ts;   /* 0: seq * 960 */
+	unsigned
+	    samples; /* PUT: the packet's duration; GET: the duration expected (0: 960) */
 };
+
+/* A packet of 20 ms: what most tables send. */
+static enum jbuf_put_res put(struct jbuf *j, uint32_t ssrc, uint16_t seq, uint32_t ts,
+			     bool marker, const uint8_t *data, size_t len, uint64_t t)
+{
+	struct jbuf_pkt p = {ssrc, seq, ts, 960, marker, data, len};
+
+	return jbuf_put(j, &p, t);
+}
+
+static enum jbuf_out get(struct jbuf *j, uint64_t t)
+{
+	struct jbuf_out_frame f;
+
+	return jbuf_get(j, t, &f);
+}
 
 static void run(struct jbuf *jb, const struct ev *e, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].kind == PUT) {
 			uint8_t p[2] = {(uint8_t)(e[i].seq >> 8), (uint8_t)e[i].seq};
-			uint32_t ts = e[i].ts ? e[i].ts : (uint32_t)e[i].seq * 960u;
-			int r = jbuf_put(jb, e[i].ssrc ? e[i].ssrc : 1, e[i].seq, ts,
-					 e[i].marker, p, 2, e[i].t);
+			struct jbuf_pkt pk = {e[i].ssrc ? e[i].ssrc : 1,
+					      e[i].seq,
+					      e[i].ts ? e[i].ts
+						      : (uint32_t)e[i].seq * 960u,
+					      e[i].samples ? e[i].samples : 960,
+					      e[i].marker,
+					      p,
+					      2};
+			int r = jbuf_put(jb, &pk, e[i].t);
 
 			if (r != e[i].out_or_res)
 				fail_msg("event %zu: put %u gave %d, expected %d", i,
 					 e[i].seq, r, e[i].out_or_res);
 		} else {
-			const uint8_t *d = NULL;
-			size_t len = 0;
-			int o = jbuf_get(jb, e[i].t, &d, &len);
+			struct jbuf_out_frame f = {NULL, 0, 0};
+			int o = jbuf_get(jb, e[i].t, &f);
+			const uint8_t *d = f.data;
 
 			if (o != e[i].out_or_res)
 				fail_msg("event %zu: get at %llu gave %d, expected %d", i,
 					 (unsigned long long)e[i].t, o, e[i].out_or_res);
+			if (o != JBUF_IDLE &&
+			    f.samples != (e[i].samples ? e[i].samples : 960))
+				fail_msg("event %zu: %u samples to play, expected %u", i,
+					 f.samples, e[i].samples ? e[i].samples : 960);
 			if (o == JBUF_FRAME || o == JBUF_FEC) {
-				assert_int_equal(len, 2);
+				assert_int_equal(f.len, 2);
 				if (((d[0] << 8) | d[1]) != e[i].seq)
 					fail_msg("event %zu: got packet %u, expected %u",
 						 i, (d[0] << 8) | d[1], e[i].seq);
@@ -57,15 +85,15 @@ static void run(struct jbuf *jb, const struct ev *e, size_t n)
 
 #define P(t, s, r)                                                                       \
 	{                                                                                \
-		PUT, t, s, r, false, 0, 0                                                \
+		PUT, t, s, r, false, 0, 0, 0                                             \
 	}
 #define PM(t, s, r)                                                                      \
 	{                                                                                \
-		PUT, t, s, r, true, 0, 0                                                 \
+		PUT, t, s, r, true, 0, 0, 0                                              \
 	}
 #define G(t, o, s)                                                                       \
 	{                                                                                \
-		GET, t, s, o, false, 0, 0                                                \
+		GET, t, s, o, false, 0, 0, 0                                             \
 	}
 
 static struct jbuf *jb;
@@ -73,7 +101,7 @@ static struct jbuf *jb;
 static int setup(void **state)
 {
 	(void)state;
-	return jbuf_new(&jb, 960);
+	return jbuf_new(&jb);
 }
 
 static int teardown(void **state)
@@ -169,14 +197,14 @@ static void test_wrap(void **state)
 {
 	/* sequence numbers and timestamps both wrap */
 	static const struct ev e[] = {
-	    {PUT, 0, 65534, JBUF_START, true, 0, 0xfffff100u},
-	    {GET, 5, 65534, JBUF_FRAME, false, 0, 0},
-	    {PUT, 20, 65535, JBUF_OK, false, 0, 0xfffff100u + 960},
-	    {GET, 25, 65535, JBUF_FRAME, false, 0, 0},
-	    {PUT, 40, 0, JBUF_OK, false, 0, 0xfffff100u + 2 * 960},
-	    {GET, 45, 0, JBUF_FRAME, false, 0, 0},
-	    {PUT, 60, 1, JBUF_OK, false, 0, 0xfffff100u + 3 * 960},
-	    {GET, 65, 1, JBUF_FRAME, false, 0, 0},
+	    {PUT, 0, 65534, JBUF_START, true, 0, 0xfffff100u, 0},
+	    {GET, 5, 65534, JBUF_FRAME, false, 0, 0, 0},
+	    {PUT, 20, 65535, JBUF_OK, false, 0, 0xfffff100u + 960, 0},
+	    {GET, 25, 65535, JBUF_FRAME, false, 0, 0, 0},
+	    {PUT, 40, 0, JBUF_OK, false, 0, 0xfffff100u + 2 * 960, 0},
+	    {GET, 45, 0, JBUF_FRAME, false, 0, 0, 0},
+	    {PUT, 60, 1, JBUF_OK, false, 0, 0xfffff100u + 3 * 960, 0},
+	    {GET, 65, 1, JBUF_FRAME, false, 0, 0, 0},
 	};
 	struct jbuf_stats st;
 
@@ -197,13 +225,13 @@ static void test_new_spurt_and_ssrc_reset(void **state)
 	    PM(30, 900, JBUF_START),
 	    G(45, JBUF_FRAME, 900),
 	    /* another SSRC on the same buffer: reset */
-	    {PUT, 50, 7, JBUF_START, false, 2, 0},
+	    {PUT, 50, 7, JBUF_START, false, 2, 0, 0},
 	    G(65, JBUF_FRAME, 7),
 	    /* a packet after a long silence with no marker starts a spurt too */
 	    G(85, JBUF_PLC, 0),
 	    G(105, JBUF_PLC, 0),
 	    G(125, JBUF_IDLE, 0),
-	    {PUT, 2000, 60, JBUF_START, false, 2, 0},
+	    {PUT, 2000, 60, JBUF_START, false, 2, 0, 0},
 	    G(2005, JBUF_FRAME, 60),
 	};
 	struct jbuf_stats st;
@@ -240,15 +268,13 @@ static void run_spurt(const uint64_t *arrivals, unsigned n, uint64_t base, uint1
 			if (arrivals[i] + base == t) {
 				uint8_t p[2] = {0, 1};
 
-				jbuf_put(jb, 1, (uint16_t)(seq0 + i),
-					 (uint32_t)(seq0 + i) * 960u, i == 0, p, 2, t);
+				put(jb, 1, (uint16_t)(seq0 + i),
+				    (uint32_t)(seq0 + i) * 960u, i == 0, p, 2, t);
 			}
 		}
 		if (t % 20 == 5) {
-			const uint8_t *d;
-			size_t l;
 
-			jbuf_get(jb, t, &d, &l);
+			get(jb, t);
 		}
 	}
 }
@@ -289,13 +315,11 @@ static void test_target_grows_and_shrinks(void **state)
 	/* a calm stretch: 3 s of packets exactly on time: the target returns to 0 */
 	for (int i = 0; i < 150; i++) {
 		uint8_t p[2] = {0, 1};
-		const uint8_t *d;
-		size_t l;
 		uint64_t t = 100000 + (uint64_t)i * 20;
 
-		jbuf_put(jb, 1, (uint16_t)(3000 + i), (uint32_t)(3000 + i) * 960u, i == 0,
-			 p, 2, t);
-		jbuf_get(jb, t + 5, &d, &l);
+		put(jb, 1, (uint16_t)(3000 + i), (uint32_t)(3000 + i) * 960u, i == 0, p,
+		    2, t);
+		get(jb, t + 5);
 	}
 	jbuf_get_stats(jb, &s3);
 	assert_int_equal(s3.target_ms, 0);
@@ -335,15 +359,18 @@ static void test_late_first_packet(void **state)
 static void test_bad_input(void **state)
 {
 	uint8_t big[JBUF_PKT_MAX + 1] = {0};
-	struct jbuf *j2;
 
 	(void)state;
-	assert_int_equal(jbuf_put(jb, 1, 1, 960, true, big, 0, 0), JBUF_BAD);
-	assert_int_equal(jbuf_put(jb, 1, 1, 960, true, big, sizeof(big), 0), JBUF_BAD);
-	assert_int_equal(jbuf_new(&j2, 441), -EINVAL);
+	assert_int_equal(put(jb, 1, 1, 960, true, big, 0, 0), JBUF_BAD);
+	assert_int_equal(put(jb, 1, 1, 960, true, big, sizeof(big), 0), JBUF_BAD);
+	/* a duration no Opus packet has, or longer than a talker may choose */
+	assert_int_equal(jbuf_put(jb, &(struct jbuf_pkt){1, 1, 960, 60, true, big, 2}, 0),
+			 JBUF_BAD);
+	assert_int_equal(
+	    jbuf_put(jb, &(struct jbuf_pkt){1, 1, 960, 5760, true, big, 2}, 0), JBUF_BAD);
 	/* a far jump (another stream reusing the ssrc) restarts rather than waits */
-	assert_int_equal(jbuf_put(jb, 1, 1, 960, true, big, 2, 0), JBUF_START);
-	assert_int_equal(jbuf_put(jb, 1, 30000, 960, false, big, 2, 1), JBUF_START);
+	assert_int_equal(put(jb, 1, 1, 960, true, big, 2, 0), JBUF_START);
+	assert_int_equal(put(jb, 1, 30000, 960, false, big, 2, 1), JBUF_START);
 }
 
 /* Hostile timestamps half the 32-bit range apart in one spurt (found by fuzzing: the
@@ -352,14 +379,12 @@ static void test_hostile_timestamps(void **state)
 {
 	const uint8_t p[2] = {1, 2};
 	struct jbuf_stats st;
-	const uint8_t *d;
-	size_t l;
 
 	(void)state;
-	assert_int_equal(jbuf_put(jb, 1, 1, 0x7f000000u, true, p, 2, 0), JBUF_START);
-	assert_int_equal(jbuf_put(jb, 1, 2, 0x80f00000u, false, p, 2, 20), JBUF_OK);
-	assert_int_equal(jbuf_put(jb, 1, 3, 0x00000000u, false, p, 2, 40), JBUF_OK);
-	jbuf_get(jb, 60, &d, &l);
+	assert_int_equal(put(jb, 1, 1, 0x7f000000u, true, p, 2, 0), JBUF_START);
+	assert_int_equal(put(jb, 1, 2, 0x80f00000u, false, p, 2, 20), JBUF_OK);
+	assert_int_equal(put(jb, 1, 3, 0x00000000u, false, p, 2, 40), JBUF_OK);
+	get(jb, 60);
 	jbuf_get_stats(jb, &st);
 	assert_true(st.target_ms <= JBUF_MAX_MS);
 }
@@ -378,16 +403,13 @@ static void test_transit_near_2_31(void **state)
 		uint64_t at = t + 20u * k + (k % 2 ? 3 : 0); /* 0 or 3 ms late */
 		/* transit = at*48 - ts = 2^31 - 48 + 0 or 144: both sides of 2^31 */
 		uint32_t ts = (uint32_t)((t + 20u * k) * 48u) - 0x80000000u + 48u;
-		const uint8_t *d;
-		size_t len;
 
-		jbuf_put(jb, 1, k, ts, k == 0, p, sizeof(p), at);
-		jbuf_get(jb, at, &d, &len);
+		put(jb, 1, k, ts, k == 0, p, sizeof(p), at);
+		get(jb, at);
 	}
 	/* a new talk spurt after a second of silence takes the window's spread */
 	t += 20u * 60 + 1000;
-	jbuf_put(jb, 1, 60, (uint32_t)(t * 48u) - 0x80000000u + 48u, true, p, sizeof(p),
-		 t);
+	put(jb, 1, 60, (uint32_t)(t * 48u) - 0x80000000u + 48u, true, p, sizeof(p), t);
 	jbuf_get_stats(jb, &st);
 	assert_true(st.target_ms >= 3 && st.target_ms <= 5);
 }
@@ -409,7 +431,7 @@ static void test_marker_on_every_packet(void **state)
 	    G(65, JBUF_FRAME, 13),
 	    G(85, JBUF_FRAME, 14),
 	    /* the button released and pressed again: seq 15, a second later in time */
-	    {PUT, 1100, 15, JBUF_START, true, 0, 15 * 960 + 48000},
+	    {PUT, 1100, 15, JBUF_START, true, 0, 15 * 960 + 48000, 0},
 	    G(1105, JBUF_FRAME, 15),
 	};
 	struct jbuf_stats st;
@@ -421,9 +443,72 @@ static void test_marker_on_every_packet(void **state)
 	assert_int_equal(st.plc + st.fec + st.late, 0);
 }
 
+/* Packets of other durations than ours: each comes out with its own, a lost one with
+ * the gap in timestamps to the next (the talker changed its frame size), and with
+ * nothing after it the last packet's. The listener asks whenever it has played what it
+ * decoded, so a 10 ms talker is asked for twice per 20 ms. */
+static void test_durations(void **state)
+{
+	static const struct ev e[] = {
+	    /* 10 ms packets */
+	    {PUT, 0, 1, JBUF_START, true, 0, 480, 480},
+	    {PUT, 10, 2, JBUF_OK, false, 0, 960, 480},
+	    {GET, 11, 1, JBUF_FRAME, false, 0, 0, 480},
+	    {GET, 11, 2, JBUF_FRAME, false, 0, 0, 480},
+	    /* 3 is lost, 4 is 60 ms long: FEC for 3's 10 ms, then 4's 60 ms */
+	    {PUT, 30, 4, JBUF_OK, false, 0, 1920, 2880},
+	    {GET, 31, 4, JBUF_FEC, false, 0, 0, 480},
+	    {GET, 31, 4, JBUF_FRAME, false, 0, 0, 2880},
+	    /* 5 (60 ms) is lost, 6 is 20 ms: FEC for 5 lasts the 60 ms gap */
+	    {PUT, 150, 6, JBUF_OK, false, 0, 1920 + 2 * 2880, 960},
+	    {GET, 151, 6, JBUF_FEC, false, 0, 0, 2880},
+	    {GET, 151, 6, JBUF_FRAME, false, 0, 0, 960},
+	    /* 7 is late and nothing follows: conceal 20 ms (6's length), hold */
+	    {GET, 171, 0, JBUF_PLC, false, 0, 0, 960},
+	    {PUT, 175, 7, JBUF_OK, false, 0, 1920 + 2 * 2880 + 960, 960},
+	    {GET, 191, 7, JBUF_FRAME, false, 0, 0, 960},
+	};
+	struct jbuf_stats st;
+
+	(void)state;
+	run(jb, e, sizeof(e) / sizeof(e[0]));
+	jbuf_get_stats(jb, &st);
+	assert_int_equal(st.frames, 5);
+	assert_int_equal(st.fec, 2);
+	assert_int_equal(st.stalls, 1);
+}
+
+/* The spurt's tail is timed, not counted: after a 60 ms talker's last packet two pieces
+ * (120 ms) are concealed; after a 10 ms talker's, 40 ms (four pieces). */
+static void test_tail_by_duration(void **state)
+{
+	static const struct ev e60[] = {
+	    {PUT, 0, 1, JBUF_START, true, 0, 2880, 2880},
+	    {GET, 1, 1, JBUF_FRAME, false, 0, 0, 2880},
+	    {GET, 61, 0, JBUF_PLC, false, 0, 0, 2880},
+	    {GET, 121, 0, JBUF_PLC, false, 0, 0, 2880},
+	    {GET, 181, 0, JBUF_IDLE, false, 0, 0, 0},
+	};
+	static const struct ev e10[] = {
+	    {PUT, 1000, 50, JBUF_START, true, 2, 48000, 480}, /* another talker */
+	    {GET, 1001, 50, JBUF_FRAME, false, 0, 0, 480},
+	    {GET, 1011, 0, JBUF_PLC, false, 0, 0, 480},
+	    {GET, 1021, 0, JBUF_PLC, false, 0, 0, 480},
+	    {GET, 1031, 0, JBUF_PLC, false, 0, 0, 480},
+	    {GET, 1041, 0, JBUF_PLC, false, 0, 0, 480},
+	    {GET, 1051, 0, JBUF_IDLE, false, 0, 0, 0},
+	};
+
+	(void)state;
+	run(jb, e60, sizeof(e60) / sizeof(e60[0]));
+	run(jb, e10, sizeof(e10) / sizeof(e10[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_durations, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tail_by_duration, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marker_on_every_packet, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transit_near_2_31, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_in_order_clean, setup, teardown),
