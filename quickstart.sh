@@ -142,6 +142,7 @@ server)
 	;;
 test)
 	need cmake make gcc libc6-dev pkg-config libcmocka-dev libopus-dev libasound2-dev libgpiod-dev valgrind cppcheck iproute2 \
+		pulseaudio pulseaudio-utils libasound2-plugins \
 		clang-format
 	say "checking format (clang-format) and static analysis (cppcheck)"
 	files=$(git ls-files '*.c' '*.h' 2>/dev/null ||

@@ -8,6 +8,16 @@ static const char *log_prog = "intercom";
 static enum log_level log_max = LOG_INFO;
 static int log_journal = -1; /* under journald, prefix each line with its priority */
 
+static void (*log_before)(void *), (*log_after)(void *);
+static void *log_hook_arg;
+
+void log_set_hooks(void (*before)(void *arg), void (*after)(void *arg), void *arg)
+{
+	log_before = before;
+	log_after = after;
+	log_hook_arg = arg;
+}
+
 void log_setup(const char *prog, enum log_level max)
 {
 	log_prog = prog;
@@ -28,5 +38,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 	if (log_journal < 0)
 		log_journal = getenv("JOURNAL_STREAM") != NULL;
+	if (log_before)
+		log_before(log_hook_arg);
 	fprintf(stderr, "%s%s: %s\n", log_journal ? prio[lvl] : "", log_prog, line);
+	if (log_after)
+		log_after(log_hook_arg);
 }

@@ -7,6 +7,10 @@ enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 /* Set the program name that prefixes each line and the most verbose level printed. */
 void log_setup(const char *prog, enum log_level max);
 
+/* Called before and after each line printed (NULL: none): a terminal's status line is
+ * cleared before a log line and drawn again after it, so the two never run together. */
+void log_set_hooks(void (*before)(void *arg), void (*after)(void *arg), void *arg);
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -1,5 +1,7 @@
 /* audio.h: where microphone frames come from and speaker frames go: WAV files (files
- * mode, paced by the event loop's clock) or ALSA devices (paced by the sound card). */
+ * mode, paced by the event loop's clock) or ALSA devices (paced by the sound card: the
+ * loop waits on the devices' poll descriptors; capture paces what is sent, playback
+ * asks for what is played, each on its own clock). */
 #ifndef IC_AUDIO_H
 #define IC_AUDIO_H
 
@@ -8,10 +10,20 @@
 
 struct audio;
 
+/* Called with a descriptor to wait on (events: LOOP_READ | LOOP_WRITE) when a device is
+ * opened, and with events 0 before it is closed. */
+typedef void(audio_watch_h)(void *arg, int fd, int events);
+
 struct audio_ops {
 	/* Whole frames ready to read now, or -1 when the loop's clock paces frames (files
-	 * mode, or a sound card that is gone). */
+	 * mode, a device with no clock, or a sound card that is gone). */
 	int (*avail)(struct audio *a, uint64_t now_ms);
+	/* Frames to write now to keep the playback headroom (0 when the loop's clock
+	 * paces frames: then one is written per frame read). */
+	int (*room)(struct audio *a, uint64_t now_ms);
+	/* One of the watched descriptors is ready (events as watched). */
+	void (*ready)(struct audio *a, int fd, int events);
+	void (*set_watch)(struct audio *a, audio_watch_h *h, void *arg);
 	void (*read)(struct audio *a, int16_t *pcm); /* one frame; silence if none */
 	int (*write)(struct audio *a, const int16_t *pcm);
 	int (*close)(struct audio *a);
@@ -20,7 +32,8 @@ struct audio_ops {
 struct audio {
 	const struct audio_ops *ops;
 	size_t frame;
-	uint64_t captured; /* samples that came from the microphone or file */
+	uint64_t captured;	      /* samples that came from the microphone or file */
+	uint64_t underruns, overruns; /* xruns, each recovered (and playback refilled) */
 };
 
 /* Files mode. capture/playback may be NULL (silence in, output discarded). Returns 0, or
@@ -28,14 +41,28 @@ struct audio {
 int audio_open_files(struct audio **ap, const char *capture, const char *playback,
 		     size_t frame, char *err, size_t errlen);
 
-/* ALSA: 48 kHz mono S16, one period per frame, small buffers. Returns 0, or -errno with
- * "DEVICE: what (what to try)" in err. */
+/* ALSA: 48 kHz mono S16, one period per frame, small buffers; playback starts with
+ * ALSA_HEADROOM periods of silence queued and is kept at least that full. Returns 0, or
+ * -errno with "DEVICE: what (what to try)" in err. */
 int audio_open_alsa(struct audio **ap, const char *capture, const char *playback,
 		    size_t frame, char *err, size_t errlen);
 
 static inline int audio_avail(struct audio *a, uint64_t now_ms)
 {
 	return a->ops->avail(a, now_ms);
+}
+static inline int audio_room(struct audio *a, uint64_t now_ms)
+{
+	return a->ops->room(a, now_ms);
+}
+static inline void audio_ready(struct audio *a, int fd, int events)
+{
+	a->ops->ready(a, fd, events);
+}
+/* Watch the devices' descriptors through h (at once for those already open). */
+static inline void audio_set_watch(struct audio *a, audio_watch_h *h, void *arg)
+{
+	a->ops->set_watch(a, h, arg);
 }
 static inline void audio_read(struct audio *a, int16_t *pcm)
 {

@@ -1,6 +1,7 @@
 /* audio_alsa.c: the sound-card backend (ALSA). */
 #include <alsa/asoundlib.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,29 +9,48 @@
 
 #include "audio.h"
 #include "log.h"
+#include "loop.h"
 
-#define ALSA_RATE	  48000
-#define ALSA_CAP_PERIODS  4 /* capture buffer: room for a late loop */
-#define ALSA_PLAY_PERIODS 3 /* playback buffer: small, for low delay */
+#define ALSA_RATE	 48000
+#define ALSA_CAP_PERIODS 4 /* capture buffer: room for a late loop */
+/* Playback: this many periods queued at least (what plays while the loop is late, or
+ * while a frame is being made), one more written when the card asks, and one spare. */
+#define ALSA_HEADROOM	  2
+#define ALSA_PLAY_PERIODS (ALSA_HEADROOM + 2)
 #define ALSA_RETRY_MS	  1000
+#define ALSA_MAX_FDS	  4 /* poll descriptors per device (hw: 1; plugins: 1-2) */
+
+struct alsa_dev {
+	snd_pcm_t *pcm;
+	struct pollfd fds[ALSA_MAX_FDS];
+	int nfds;
+	snd_pcm_uframes_t buffer;
+};
 
 struct audio_alsa {
 	struct audio base;
 	char cap_name[128], play_name[128];
-	snd_pcm_t *cap, *play;
+	struct alsa_dev cap, play;
 	uint64_t retry_at;
 	bool gone_logged;
 	bool clockless; /* e.g. the null plugin: always ready, so the loop's clock paces
 			   it */
+	audio_watch_h *watch;
+	void *warg;
 };
 
-static int setup(snd_pcm_t *pcm, size_t frame, unsigned periods, char *why, size_t whylen)
+/* 48 kHz mono S16 with frame-sized periods. Capture wakes per period; playback starts
+ * once it has ALSA_HEADROOM periods queued. */
+static int setup(struct alsa_dev *d, size_t frame, unsigned periods, char *why,
+		 size_t whylen)
 {
+	snd_pcm_t *pcm = d->pcm;
+	bool playback = snd_pcm_stream(pcm) == SND_PCM_STREAM_PLAYBACK;
 	snd_pcm_hw_params_t *hw;
 	snd_pcm_sw_params_t *sw;
 	snd_pcm_uframes_t period = frame, buffer = frame * periods;
 	unsigned rate = ALSA_RATE;
-	int e;
+	int e, n;
 
 	snd_pcm_hw_params_alloca(&hw);
 	snd_pcm_sw_params_alloca(&sw);
@@ -53,70 +73,116 @@ static int setup(snd_pcm_t *pcm, size_t frame, unsigned periods, char *why, size
 		snprintf(why, whylen, "runs at %u Hz, not 48000 (try plughw:N,0)", rate);
 		return -EINVAL;
 	}
+	snd_pcm_hw_params_get_buffer_size(hw, &d->buffer);
+	if (playback && d->buffer < frame * (ALSA_HEADROOM + 1)) {
+		snprintf(why, whylen, "a buffer of %lu samples is too small",
+			 (unsigned long)d->buffer);
+		return -EINVAL;
+	}
 	if ((e = snd_pcm_sw_params_current(pcm, sw)) < 0 ||
 	    (e = snd_pcm_sw_params_set_avail_min(pcm, sw, frame)) < 0 ||
-	    (e = snd_pcm_sw_params_set_start_threshold(pcm, sw, frame)) < 0 ||
+	    (e = snd_pcm_sw_params_set_start_threshold(
+		 pcm, sw, playback ? frame * ALSA_HEADROOM : frame)) < 0 ||
 	    (e = snd_pcm_sw_params(pcm, sw)) < 0) {
 		snprintf(why, whylen, "cannot set software parameters: %s",
 			 snd_strerror(e));
 		return e;
 	}
-	return 0;
+	n = snd_pcm_poll_descriptors_count(pcm);
+	if (n < 0 || n > ALSA_MAX_FDS) {
+		snprintf(why, whylen, "%d poll descriptors (at most %d)", n,
+			 ALSA_MAX_FDS);
+		return -EINVAL;
+	}
+	d->nfds = snd_pcm_poll_descriptors(pcm, d->fds, (unsigned)n);
+	return d->nfds < 0 ? d->nfds : 0;
+}
+
+static void watch_dev(struct audio_alsa *a, const struct alsa_dev *d, bool on)
+{
+	for (int i = 0; a->watch && i < d->nfds; i++) {
+		int ev = (d->fds[i].events & POLLIN ? LOOP_READ : 0) |
+			 (d->fds[i].events & POLLOUT ? LOOP_WRITE : 0);
+
+		a->watch(a->warg, d->fds[i].fd, on ? ev : 0);
+	}
+}
+
+/* A clocked capture device's descriptors, to wait on; a clockless one is paced by the
+ * loop. Playback's are not waited on: plugins (pulse) report POLLOUT whenever a period
+ * is free, whatever avail_min says, which would spin the loop; capture paces playback
+ * instead (alsa_room), and an underrun is caught on the next write or room check. */
+static void watch_all(struct audio_alsa *a, bool on)
+{
+	if (a->clockless || !a->cap.pcm || !a->play.pcm)
+		return;
+	watch_dev(a, &a->cap, on);
+}
+
+/* ALSA_HEADROOM periods of silence: at the start, and after every underrun, so that
+ * playback runs that far ahead of the loop from then on. */
+static void prefill(struct audio_alsa *a)
+{
+	static const int16_t silence[960 * ALSA_HEADROOM];
+	size_t n = a->base.frame * ALSA_HEADROOM;
+
+	if (n <= sizeof(silence) / sizeof(silence[0]))
+		snd_pcm_writei(a->play.pcm, silence, n);
 }
 
 static void alsa_shut(struct audio_alsa *a)
 {
-	if (a->cap)
-		snd_pcm_close(a->cap);
-	if (a->play)
-		snd_pcm_close(a->play);
-	a->cap = a->play = NULL;
+	watch_all(a, false); /* before the descriptors close */
+	if (a->cap.pcm)
+		snd_pcm_close(a->cap.pcm);
+	if (a->play.pcm)
+		snd_pcm_close(a->play.pcm);
+	a->cap.pcm = a->play.pcm = NULL;
+	a->cap.nfds = a->play.nfds = 0;
+}
+
+static int open_dev(struct audio_alsa *a, struct alsa_dev *d, bool playback, char *err,
+		    size_t errlen)
+{
+	const char *name = playback ? a->play_name : a->cap_name;
+	char why[200];
+	int e;
+
+	e = snd_pcm_open(&d->pcm, name,
+			 playback ? SND_PCM_STREAM_PLAYBACK : SND_PCM_STREAM_CAPTURE,
+			 SND_PCM_NONBLOCK);
+	if (e < 0) {
+		snprintf(err, errlen, "%s device '%s': %s (see %s -l; set %s_device)",
+			 playback ? "playback" : "capture", name, snd_strerror(e),
+			 playback ? "aplay" : "arecord",
+			 playback ? "playback" : "capture");
+		d->pcm = NULL;
+		return e;
+	}
+	e = setup(d, a->base.frame, playback ? ALSA_PLAY_PERIODS : ALSA_CAP_PERIODS, why,
+		  sizeof(why));
+	if (e < 0)
+		snprintf(err, errlen, "%s device '%s': %s",
+			 playback ? "playback" : "capture", name, why);
+	return e;
 }
 
 static int alsa_try_open(struct audio_alsa *a, char *err, size_t errlen)
 {
-	char why[200];
-	int16_t silence[960] = {0};
 	int e;
 
-	if ((e = snd_pcm_open(&a->cap, a->cap_name, SND_PCM_STREAM_CAPTURE,
-			      SND_PCM_NONBLOCK)) < 0) {
-		snprintf(err, errlen,
-			 "capture device '%s': %s (see arecord -l; set "
-			 "capture_device)",
-			 a->cap_name, snd_strerror(e));
-		a->cap = NULL;
-		return e;
-	}
-	if ((e = setup(a->cap, a->base.frame, ALSA_CAP_PERIODS, why, sizeof(why))) < 0) {
-		snprintf(err, errlen, "capture device '%s': %s", a->cap_name, why);
+	if ((e = open_dev(a, &a->cap, false, err, errlen)) < 0 ||
+	    (e = open_dev(a, &a->play, true, err, errlen)) < 0) {
 		alsa_shut(a);
 		return e;
 	}
-	if ((e = snd_pcm_open(&a->play, a->play_name, SND_PCM_STREAM_PLAYBACK,
-			      SND_PCM_NONBLOCK)) < 0) {
-		snprintf(err, errlen,
-			 "playback device '%s': %s (see aplay -l; set "
-			 "playback_device)",
-			 a->play_name, snd_strerror(e));
-		a->play = NULL;
-		alsa_shut(a);
-		return e;
-	}
-	if ((e = setup(a->play, a->base.frame, ALSA_PLAY_PERIODS, why, sizeof(why))) <
-	    0) {
-		snprintf(err, errlen, "playback device '%s': %s", a->play_name, why);
-		alsa_shut(a);
-		return e;
-	}
-	/* one frame of silence ahead of the first real one, so playback starts without an
-	 * underrun; capture starts now */
-	snd_pcm_writei(a->play, silence, a->base.frame);
-	snd_pcm_start(a->cap);
+	prefill(a); /* playback starts at once, ALSA_HEADROOM periods ahead */
+	snd_pcm_start(a->cap.pcm);
 	/* a real card just started has nothing captured yet; a clock-less plugin is full
 	 */
-	a->clockless = snd_pcm_avail_update(a->cap) >=
+	a->clockless = snd_pcm_avail_update(a->cap.pcm) >=
 		       (snd_pcm_sframes_t)(a->base.frame * ALSA_CAP_PERIODS);
+	watch_all(a, true);
 	return 0;
 }
 
@@ -126,10 +192,18 @@ static void alsa_error(struct audio_alsa *a, snd_pcm_t *pcm, int e, const char *
 {
 	if (e == -EPIPE || e == -ESTRPIPE) {
 		if (snd_pcm_recover(pcm, e, 1) == 0) {
-			if (pcm == a->cap)
+			if (pcm == a->cap.pcm) {
 				snd_pcm_start(pcm);
-			log_warn("sound card: %s %s, recovered", what,
-				 pcm == a->cap ? "overrun" : "underrun");
+				a->base.overruns++;
+			} else {
+				prefill(a);
+				a->base.underruns++;
+			}
+			/* one line per xrun would flood the log when a loop is starved:
+			 * the first few, then the count at exit */
+			if (a->base.overruns + a->base.underruns <= 5)
+				log_warn("sound card: %s %s, recovered", what,
+					 pcm == a->cap.pcm ? "overrun" : "underrun");
 			return;
 		}
 	}
@@ -145,7 +219,7 @@ static int alsa_avail(struct audio *base, uint64_t now_ms)
 	struct audio_alsa *a = (struct audio_alsa *)base;
 	snd_pcm_sframes_t n;
 
-	if (!a->cap) {
+	if (!a->cap.pcm) {
 		char err[256];
 
 		if (now_ms < a->retry_at)
@@ -159,10 +233,10 @@ static int alsa_avail(struct audio *base, uint64_t now_ms)
 	}
 	if (a->clockless)
 		return -1;
-	n = snd_pcm_avail_update(a->cap);
+	n = snd_pcm_avail_update(a->cap.pcm);
 	if (n < 0) {
-		alsa_error(a, a->cap, (int)n, "capture", now_ms);
-		return a->cap ? 0 : -1;
+		alsa_error(a, a->cap.pcm, (int)n, "capture", now_ms);
+		return a->cap.pcm ? 0 : -1;
 	}
 	return (int)(n / (snd_pcm_sframes_t)base->frame);
 }
@@ -170,10 +244,11 @@ static int alsa_avail(struct audio *base, uint64_t now_ms)
 static void alsa_read(struct audio *base, int16_t *pcm)
 {
 	struct audio_alsa *a = (struct audio_alsa *)base;
-	snd_pcm_sframes_t n = a->cap ? snd_pcm_readi(a->cap, pcm, base->frame) : 0;
+	snd_pcm_sframes_t n =
+	    a->cap.pcm ? snd_pcm_readi(a->cap.pcm, pcm, base->frame) : 0;
 
 	if (n < 0) {
-		alsa_error(a, a->cap, (int)n, "capture", 0);
+		alsa_error(a, a->cap.pcm, (int)n, "capture", 0);
 		n = 0;
 	}
 	base->captured += (uint64_t)n;
@@ -186,31 +261,103 @@ static int alsa_write(struct audio *base, const int16_t *pcm)
 	struct audio_alsa *a = (struct audio_alsa *)base;
 	snd_pcm_sframes_t n;
 
-	if (!a->play)
+	if (!a->play.pcm)
 		return 0; /* gone: the frame is dropped, the client keeps running */
-	n = snd_pcm_writei(a->play, pcm, base->frame);
+	n = snd_pcm_writei(a->play.pcm, pcm, base->frame);
 	if (n == -EAGAIN)
 		return 0; /* the buffer is full: drop this frame rather than block */
 	if (n < 0) {
-		alsa_error(a, a->play, (int)n, "playback", 0);
-		if (a->play) /* after an underrun: this frame still goes out */
-			snd_pcm_writei(a->play, pcm, base->frame);
+		alsa_error(a, a->play.pcm, (int)n, "playback", 0);
+		if (a->play.pcm) /* after an underrun: this frame still goes out */
+			snd_pcm_writei(a->play.pcm, pcm, base->frame);
 	}
 	return 0;
+}
+
+/* How many frames to write now, after capture delivered some: enough that
+ * ALSA_HEADROOM + 1 periods are queued to play (snd_pcm_delay: what a plugin such as
+ * pulse reports truly, where avail does not), at most what fits. Normally one per frame
+ * captured; two when playback ran ahead of capture (two devices, two clocks), none when
+ * it lags: the jitter buffer then simply plays a frame later. */
+static int alsa_room(struct audio *base, uint64_t now_ms)
+{
+	struct audio_alsa *a = (struct audio_alsa *)base;
+	snd_pcm_sframes_t avail, delay = 0, want, frame = (snd_pcm_sframes_t)base->frame;
+
+	if (!a->play.pcm || a->clockless)
+		return 0;
+	avail = snd_pcm_avail_update(a->play.pcm);
+	if (avail >= 0 && snd_pcm_delay(a->play.pcm, &delay) < 0)
+		avail = -EPIPE;
+	if (avail < 0) { /* an underrun: recovered and refilled, or the card is gone */
+		alsa_error(a, a->play.pcm, (int)avail, "playback", now_ms);
+		return a->play.pcm ? 1 : 0;
+	}
+	want =
+	    (frame * (ALSA_HEADROOM + 1) - (delay > 0 ? delay : 0) + frame - 1) / frame;
+	if (want > avail / frame)
+		want = avail / frame;
+	return want > 0 ? (int)want : 0;
+}
+
+/* What poll says, translated by the device (a plugin may need to clear its own
+ * descriptor). The level itself is read by alsa_avail and alsa_room. */
+static void dev_ready(struct alsa_dev *d, int fd, int events)
+{
+	struct pollfd p[ALSA_MAX_FDS];
+	unsigned short rev;
+	bool mine = false;
+
+	for (int i = 0; i < d->nfds; i++) {
+		p[i] = d->fds[i];
+		p[i].revents = 0;
+		if (p[i].fd == fd) {
+			p[i].revents = (short)((events & LOOP_READ ? POLLIN : 0) |
+					       (events & LOOP_WRITE ? POLLOUT : 0));
+			mine = true;
+		}
+	}
+	if (mine)
+		snd_pcm_poll_descriptors_revents(d->pcm, p, (unsigned)d->nfds, &rev);
+}
+
+static void alsa_ready(struct audio *base, int fd, int events)
+{
+	struct audio_alsa *a = (struct audio_alsa *)base;
+
+	if (a->cap.pcm)
+		dev_ready(&a->cap, fd, events);
+	if (a->play.pcm)
+		dev_ready(&a->play, fd, events);
+}
+
+static void alsa_set_watch(struct audio *base, audio_watch_h *h, void *arg)
+{
+	struct audio_alsa *a = (struct audio_alsa *)base;
+
+	watch_all(a, false);
+	a->watch = h;
+	a->warg = arg;
+	watch_all(a, true);
 }
 
 static int alsa_close(struct audio *base)
 {
 	struct audio_alsa *a = (struct audio_alsa *)base;
 
-	if (a->play)
-		snd_pcm_drop(a->play);
+	if (a->play.pcm)
+		snd_pcm_drop(a->play.pcm);
+	if (base->underruns + base->overruns)
+		log_info("sound card: %llu underruns, %llu overruns, each recovered",
+			 (unsigned long long)base->underruns,
+			 (unsigned long long)base->overruns);
 	alsa_shut(a);
 	free(a);
 	return 0;
 }
 
-static const struct audio_ops alsa_ops = {alsa_avail, alsa_read, alsa_write, alsa_close};
+static const struct audio_ops alsa_ops = {
+    alsa_avail, alsa_room, alsa_ready, alsa_set_watch, alsa_read, alsa_write, alsa_close};
 
 int audio_open_alsa(struct audio **ap, const char *capture, const char *playback,
 		    size_t frame, char *err, size_t errlen)

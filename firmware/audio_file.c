@@ -48,7 +48,30 @@ static int file_close(struct audio *a)
 	return r;
 }
 
-static const struct audio_ops file_ops = {file_avail, file_read, file_write, file_close};
+/* Paced by the loop's clock: nothing to wait on, one frame written per frame read. */
+static int file_room(struct audio *a, uint64_t now_ms)
+{
+	(void)a;
+	(void)now_ms;
+	return 0;
+}
+
+static void file_ready(struct audio *a, int fd, int events)
+{
+	(void)a;
+	(void)fd;
+	(void)events;
+}
+
+static void file_set_watch(struct audio *a, audio_watch_h *h, void *arg)
+{
+	(void)a;
+	(void)h;
+	(void)arg;
+}
+
+static const struct audio_ops file_ops = {
+    file_avail, file_room, file_ready, file_set_watch, file_read, file_write, file_close};
 
 int audio_open_files(struct audio **ap, const char *capture, const char *playback,
 		     size_t frame, char *err, size_t errlen)

@@ -321,6 +321,26 @@ static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *er
 	return 0;
 }
 
+/* A board's file: a path as given; a name in the installed board directory, else (run
+ * from a source build that was not installed) in the source tree's board/. */
+static void board_path(const char *board, char *path, size_t size)
+{
+	if (strchr(board, '/')) {
+		snprintf(path, size, "%s", board);
+		return;
+	}
+	snprintf(path, size, "%s/%s.conf", IC_BOARD_DIR, board);
+#ifdef IC_BOARD_SRC_DIR
+	if (access(path, R_OK)) {
+		char src[512];
+
+		snprintf(src, sizeof(src), "%s/%s.conf", IC_BOARD_SRC_DIR, board);
+		if (!access(src, R_OK))
+			snprintf(path, size, "%s", src);
+	}
+#endif
+}
+
 int cfg_from_args(struct cfg *c, int argc, char **argv, char *err, size_t errlen)
 {
 	int r = apply(c, argc, argv, true, err, errlen);
@@ -337,11 +357,7 @@ int cfg_from_args(struct cfg *c, int argc, char **argv, char *err, size_t errlen
 	if (!r && strcmp(c->board, "none") && strcmp(c->board, "keyboard")) {
 		char path[512];
 
-		if (strchr(c->board, '/'))
-			snprintf(path, sizeof(path), "%s", c->board);
-		else
-			snprintf(path, sizeof(path), "%s/%s.conf", IC_BOARD_DIR,
-				 c->board);
+		board_path(c->board, path, sizeof(path));
 		c->in_board_file = true;
 		r = cfg_load(c, path, false, err, errlen);
 		c->in_board_file = false;

@@ -16,7 +16,9 @@
 #include "tones.h"
 #include "voice.h"
 
-#define CLIENT_POLL_MS 4 /* how often a sound card's capture is checked for a frame */
+/* A sound card wakes the loop through its poll descriptors; this timer only notices a
+ * card that went quiet or away (then the loop's clock paces frames). */
+#define CLIENT_CARD_CHECK_MS 50
 
 struct client {
 	const struct cfg *cfg;
@@ -28,6 +30,7 @@ struct client {
 	struct tone tone;
 	struct tmr frame_tmr, house_tmr;
 	uint64_t t0, frames;
+	uint64_t captured_ms; /* when the card last delivered a frame */
 	unsigned frame_ms;
 	size_t frame;
 	bool called, ptt_down, rx, failed;
@@ -48,6 +51,18 @@ static void redraw(struct client *c)
 		return;
 	app_status(c->app, st, sizeof(st));
 	kbd_draw(STDOUT_FILENO, st, c->leds);
+}
+
+/* Log lines and the status line share the terminal: clear it, print, draw it again. */
+static void log_before(void *arg)
+{
+	(void)arg;
+	kbd_clear(STDOUT_FILENO);
+}
+
+static void log_after(void *arg)
+{
+	redraw(arg);
 }
 
 static void set_led(struct client *c, enum app_led led, enum led_state s)
@@ -229,13 +244,11 @@ static void actions(struct client *c)
 	}
 }
 
-/* One frame period: capture -> (talking) encode and send; receive side -> mix + tones ->
- * playback. */
-static void frame(struct client *c, uint64_t now)
+/* One captured frame: (talking) encode and send. */
+static void capture_frame(struct client *c, uint64_t now)
 {
 	int16_t pcm[CODEC_MAX_FRAME];
 	uint8_t pkt[IC_RTP_MAX];
-	bool heard;
 	int n;
 
 	audio_read(c->audio, pcm);
@@ -248,7 +261,14 @@ static void frame(struct client *c, uint64_t now)
 				  (unsigned long long)now);
 	}
 	c->tx = n > 0;
-	heard = voice_play(c->voice, now, pcm);
+}
+
+/* One frame to play: everybody else mixed, tones on top. */
+static void play_frame(struct client *c, uint64_t now)
+{
+	int16_t pcm[CODEC_MAX_FRAME];
+	bool heard = voice_play(c->voice, now, pcm);
+
 	if (heard && !c->spurt_heard) {
 		c->spurt_heard = true;
 		log_debug("voice: its first frame played at %llu ms",
@@ -266,18 +286,56 @@ static void frame(struct client *c, uint64_t now)
 	}
 }
 
-/* The frame clock: a sound card's capture paces frames (polled every few ms); files
- * mode, or a card that is gone or has no clock, is paced by the loop's clock. */
+/* A clocked sound card: capture paces what is sent, playback asks for what it plays
+ * (each on its own clock: two devices may drift apart). Returns false when the loop's
+ * clock paces frames instead (files mode, a card with no clock, or none). */
+static bool card_service(struct client *c, uint64_t now)
+{
+	int avail = audio_avail(c->audio, now), room;
+
+	if (avail < 0)
+		return false;
+	if (avail > 0)
+		c->captured_ms = now;
+	for (int i = 0; i < avail; i++, c->frames++)
+		capture_frame(c, now);
+	room = audio_room(c->audio, now);
+	for (int i = 0; i < room; i++)
+		play_frame(c, now);
+	return true;
+}
+
+static void card_ready(int fd, int events, void *arg)
+{
+	struct client *c = arg;
+
+	audio_ready(c->audio, fd, events);
+	card_service(c, loop_now(c->loop));
+}
+
+static void card_watch(void *arg, int fd, int events)
+{
+	struct client *c = arg;
+
+	loop_fd(c->loop, fd, events, card_ready, c);
+}
+
+/* The frame clock: a sound card paces frames through its descriptors (this timer only
+ * looks in now and then); files mode, or a card that is gone or has no clock, is paced
+ * by the loop's clock, a frame captured and one played each period. */
 static void frame_timer(void *arg)
 {
 	struct client *c = arg;
 	uint64_t now = loop_now(c->loop);
-	int avail = audio_avail(c->audio, now);
 
-	if (avail >= 0) {
-		for (int i = 0; i < avail; i++, c->frames++)
-			frame(c, now);
-		tmr_start(c->loop, &c->frame_tmr, CLIENT_POLL_MS, frame_timer, c);
+	if (card_service(c, now)) {
+		/* while capture delivers nothing (a device still starting: PulseAudio
+		 * takes hundreds of ms; or one that stalled), this timer keeps playback
+		 * fed, each period */
+		bool quiet = now - c->captured_ms > 2 * c->frame_ms;
+
+		tmr_start(c->loop, &c->frame_tmr,
+			  quiet ? c->frame_ms : CLIENT_CARD_CHECK_MS, frame_timer, c);
 		return;
 	}
 	/* frame k is complete at t0 + (k + 1) * frame_ms: catch up if the loop was late,
@@ -285,7 +343,8 @@ static void frame_timer(void *arg)
 	if (c->t0 + (c->frames + 50) * c->frame_ms < now)
 		c->frames = (now - c->t0) / c->frame_ms - 1;
 	while (c->t0 + (c->frames + 1) * c->frame_ms <= now) {
-		frame(c, now);
+		capture_frame(c, now);
+		play_frame(c, now);
 		c->frames++;
 	}
 	tmr_start(c->loop, &c->frame_tmr, c->t0 + (c->frames + 1) * c->frame_ms - now,
@@ -375,6 +434,7 @@ int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t 
 			goto out;
 		}
 		c.kbd = true;
+		log_set_hooks(log_before, log_after, &c);
 		loop_fd(c.loop, STDIN_FILENO, LOOP_READ, kbd_event, &c);
 	} else if (strcmp(f->board, "none")) {
 		int fds[BOARD_BUTTONS], n;
@@ -397,6 +457,7 @@ int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t 
 				    board_btn_name((enum app_btn)i), f->pins[i]);
 		}
 	}
+	audio_set_watch(c.audio, card_watch, &c);
 	c.spurt_heard = true; /* none yet */
 	c.t0 = loop_now(c.loop);
 	log_info("audio clock started at %llu ms (monotonic); %u ms frames",
@@ -420,10 +481,13 @@ int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t 
 	    vs.frames ? (double)vs.hold_ms_sum / (double)vs.frames : 0.0);
 out:
 	if (c.kbd) {
+		log_set_hooks(NULL, NULL, NULL);
 		kbd_restore();
 		(void)!write(STDOUT_FILENO, "\n", 1);
 	}
 	board_close(c.board);
+	if (c.audio)
+		audio_set_watch(c.audio, NULL, NULL);
 	if (audio_close(c.audio)) {
 		log_err("cannot finish the playback file");
 		ret = 1;

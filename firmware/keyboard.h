@@ -17,7 +17,17 @@ enum kbd_key kbd_map(char c);
 int kbd_raw(int fd);
 void kbd_restore(void);
 
-/* Draw the status line with LED lamps: "[PWR* TX. RX. RING~] online #Lobby". */
+/* The status line with LED lamps for a terminal cols wide, into out (size >= 64):
+ * "\r\033[K[PWR* TX. RX. RING~] online #Lobby   (space talk, ...)". It never wraps:
+ * the key help goes first, then the status is cut (at a character, not inside one) to
+ * cols - 1 characters. Returns its length in bytes. */
+size_t kbd_line(char *out, size_t size, const char *status,
+		const enum led_state leds[LED_COUNT], unsigned cols);
+
+/* Draw it on the terminal fd (its width from TIOCGWINSZ, else 80). */
 void kbd_draw(int fd, const char *status, const enum led_state leds[LED_COUNT]);
+
+/* Clear the terminal's current line (before a log line is printed over it). */
+void kbd_clear(int fd);
 
 #endif

@@ -296,3 +296,18 @@ int wav_load(const char *path, int16_t **pcm, size_t *n, char *err, size_t errle
 	wav_close(w);
 	return e;
 }
+
+int wav_save(const char *path, const int16_t *pcm, size_t n, char *err, size_t errlen)
+{
+	struct wav *w;
+	int e = wav_open_write(&w, path, err, errlen);
+
+	if (e)
+		return e;
+	e = wav_write(w, pcm, n);
+	if (wav_close(w) && !e)
+		e = -EIO;
+	if (e)
+		snprintf(err, errlen, "%s: cannot write (disk full?)", path);
+	return e;
+}

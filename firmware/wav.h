@@ -33,4 +33,8 @@ int wav_close(struct wav *w);
  * what wav_open_read and wav_read return (with "PATH: what" in err), or -ENOMEM. */
 int wav_load(const char *path, int16_t **pcm, size_t *n, char *err, size_t errlen);
 
+/* Write n samples to a new file at path. Returns 0, or what wav_open_write, wav_write
+ * and wav_close return (with "PATH: what" in err). */
+int wav_save(const char *path, const int16_t *pcm, size_t n, char *err, size_t errlen);
+
 #endif

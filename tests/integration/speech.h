@@ -20,4 +20,8 @@ double speech_similarity(const char *in, const char *out, const struct proc *tal
 			 const struct proc *ear, const char *from, const char *to,
 			 double *delay, double *env);
 
+/* The same for two files whose clocks are offset_ms apart (OUT's start minus IN's). */
+double speech_compare(const char *in, const char *out, long long offset_ms,
+		      const char *from, const char *to, double *delay, double *env);
+
 #endif

@@ -1,7 +1,8 @@
 /* The ALSA backend's recovery, through the real ALSA library on its `null` device, with
  * faults injected at the seam (--wrap of snd_pcm_open, snd_pcm_readi, snd_pcm_writei):
- * an overrun and an underrun are recovered in place; a card that vanishes is reopened
- * once it is back, and the client keeps running in between. */
+ * an overrun and an underrun are recovered in place, counted, and playback is refilled
+ * with its headroom; a card that vanishes is reopened once it is back, and the client
+ * keeps running in between. */
 #include <alsa/asoundlib.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -88,12 +89,17 @@ static void test_xruns_recovered_in_place(void **state)
 	read_fault = -EPIPE; /* overrun */
 	audio_read(a, pcm);
 	assert_int_equal(a->captured, 960); /* that frame was lost: silence */
+	assert_int_equal(a->overruns, 1);
 	audio_read(a, pcm);
 	assert_int_equal(a->captured, 1920); /* and the device goes on, not reopened */
-	write_fault = -EPIPE; /* underrun: recovered, and the frame still goes out */
+	/* underrun: recovered, the headroom refilled with silence, and the frame still
+	 * goes out after it */
+	write_fault = -EPIPE;
 	writes_ok = 0;
 	assert_int_equal(audio_write(a, pcm), 0);
-	assert_int_equal(writes_ok, 1);
+	assert_int_equal(writes_ok, 2);
+	assert_int_equal(a->underruns, 1);
+	assert_int_equal(a->overruns, 1);
 	assert_int_equal(opens, 2);
 	assert_int_equal(audio_close(a), 0);
 }

@@ -211,6 +211,12 @@ static void test_board_file(void **state)
 	write_to(path, "board = no-such-board\n");
 	assert_int_equal(args(&c, argv), -EINVAL);
 	assert_non_null(strstr(err, IC_BOARD_DIR "/no-such-board.conf: cannot open"));
+	/* and, from a build that was not installed, in the source tree's board/ */
+	write_to(path, "board = rpi4\n");
+	cfg_defaults(&c);
+	assert_int_equal(args(&c, argv), 0);
+	assert_string_equal(c.gpio_chip, "pinctrl-bcm2711");
+	assert_int_equal(c.pins[PIN_PTT], 17);
 }
 
 /* A nick that came from a host name that will not serve is said so at start. */

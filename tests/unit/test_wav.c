@@ -49,16 +49,13 @@ static void test_load_whole_file(void **state)
 	enum { N = WAV_RATE * 3 + 17 };
 	static int16_t in[N];
 	int16_t *out = NULL;
-	struct wav *w;
 	size_t n = 0;
 
 	(void)state;
 	for (size_t i = 0; i < N; i++)
 		in[i] = (int16_t)(i * 7919);
 	snprintf(path, sizeof(path), "/tmp/test-wav-%d.wav", (int)getpid());
-	assert_int_equal(wav_open_write(&w, path, err, sizeof(err)), 0);
-	assert_int_equal(wav_write(w, in, N), 0);
-	assert_int_equal(wav_close(w), 0);
+	assert_int_equal(wav_save(path, in, N, err, sizeof(err)), 0);
 	assert_int_equal(wav_load(path, &out, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, N);
 	assert_memory_equal(out, in, sizeof(in));
@@ -66,6 +63,9 @@ static void test_load_whole_file(void **state)
 	unlink(path);
 	assert_int_equal(wav_load(path, &out, &n, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, path));
+	/* nowhere to write: the path is named */
+	assert_true(wav_save("/nonexistent-dir/x.wav", in, N, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/nonexistent-dir/x.wav"));
 }
 
 static void test_write_then_read(void **state)

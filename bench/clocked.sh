@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# clocked.sh: mouth to ear and xruns through sound devices with a real clock: the real
+# intercomd and two real intercom boxes on PulseAudio null sinks, reached through the
+# ALSA pulse plugin (tests/support/pulse_air.sh: one stereo recording holds what the
+# talker's microphone heard and what the listener's speaker played, on one clock).
+#
+#   bench/clocked.sh [BUILD_DIR] [RUNS] [MINUTES]     (default build/default, 5, 1)
+#
+# For 20 ms and 10 ms frames: RUNS runs of 10 s, a click every 487 ms said into the
+# talker's microphone while it holds push-to-talk; each click's delay to the listener's
+# speaker (p50 and p95 over every click of every run; the runs start the boxes at other
+# phases). Then MINUTES of talk at each frame size, the underruns and overruns of both
+# boxes counted per minute, and the delay over the whole stretch (drift would grow it). Needs pulseaudio, pulseaudio-utils and libasound2-plugins.
+set -euo pipefail
+b=${1:-build/default}
+runs=${2:-5}
+minutes=${3:-1}
+here=$(cd "$(dirname "$0")/.." && pwd)
+d=$(mktemp -d /tmp/clocked.XXXXXX)
+"$here/tests/support/pulse_air.sh" start "$d" || exit $?
+export HOME="$d" XDG_RUNTIME_DIR="$d" PULSE_SERVER="unix:$d/native"
+trap 'kill $(jobs -p) 2>/dev/null || true; "$here/tests/support/pulse_air.sh" stop "$d"; rm -rf "$d"' EXIT
+
+"$b/intercomd" --bind 127.0.0.1 --port 0 2>"$d/srv.log" &
+for _ in $(seq 50); do
+	port=$(sed -n 's/.*port \([0-9]*\) (TCP).*/\1/p' "$d/srv.log")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+[ -n "$port" ] || { echo "clocked: intercomd did not start; see $d/srv.log" >&2; exit 1; }
+
+# one session: FRAME SECONDS CLICK_TRACK -> rec.wav, ear.log, mouth.log
+session() {
+	local fm=$1 secs=$2 track=$3 gap=$4
+	parec --device=air.monitor --format=s16le --rate=48000 --channels=2 \
+		--file-format=wav "$d/rec.wav" &
+	local rec=$!
+	"$b/firmware/intercom" --server "127.0.0.1:$port" --nick Ear --frame-ms "$fm" \
+		--capture-device ear_mic --playback-device ear_spk \
+		--exit-after "$(awk "BEGIN{print $secs + 2.5}")" 2>"$d/ear.log" &
+	local ear=$!
+	sleep "$gap"
+	"$b/firmware/intercom" --server "127.0.0.1:$port" --nick Mouth --frame-ms "$fm" \
+		--capture-device mouth_mic --playback-device mouth_spk --talk-after 0.8 \
+		--talk-for "$secs" --exit-after "$(awk "BEGIN{print $secs + 1.5}")" 2>"$d/mouth.log" &
+	local mouth=$!
+	sleep 1
+	paplay --device=mouthin "$track"
+	wait "$mouth" "$ear"
+	kill -INT "$rec"
+	wait "$rec" || true
+}
+
+xruns() { # underruns+overruns in a box's log
+	sed -n 's/.*sound card: \([0-9]*\) underruns, \([0-9]*\) overruns.*/\1 \2/p' "$1" |
+		awk '{n += $1 + $2} END {print n + 0}'
+}
+
+"$b/bench/clickdelay" --make "$d/clicks.wav" 9 487
+printf '%-7s %6s %7s %9s %9s %7s\n' frames runs clicks "p50" "p95" xruns
+for fm in 20 10; do
+	all=()
+	x=0
+	for r in $(seq "$runs"); do
+		session "$fm" 10 "$d/clicks.wav" "$(awk "BEGIN{print 0.3 + $r * $fm / 1000 / $runs}")"
+		mv "$d/rec.wav" "$d/rec-$fm-$r.wav"
+		all+=("$d/rec-$fm-$r.wav")
+		x=$((x + $(xruns "$d/ear.log") + $(xruns "$d/mouth.log")))
+	done
+	r=$("$b/bench/clickdelay" "${all[@]}")
+	v() { echo "$r" | sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+	printf '%3s ms %6s %7s %6s ms %6s ms %7s\n' "$fm" "$runs" "$(v clicks) ($(v missed) missed)" \
+		"$(v p50_ms)" "$(v p95_ms)" "$x"
+done
+
+secs=$((minutes * 60))
+"$b/bench/clickdelay" --make "$d/long.wav" "$((secs - 1))" 487
+for fm in 20 10; do
+	session "$fm" "$secs" "$d/long.wav" 0.3
+	x=$(($(xruns "$d/ear.log") + $(xruns "$d/mouth.log")))
+	r=$("$b/bench/clickdelay" "$d/rec.wav")
+	echo "$fm ms frames, $minutes min of talk: xruns in both boxes $x ($(awk "BEGIN{printf \"%.2f\", $x / $minutes / 2}") per box per minute); clicks ${r#clicks=}"
+	grep -h "sound card:.*run" "$d/ear.log" "$d/mouth.log" || true
+done

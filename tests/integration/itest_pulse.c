@@ -1,0 +1,214 @@
+/* Two real boxes on sound devices with a real clock: PulseAudio null sinks (paced by the
+ * system clock, as a card is by its crystal) reached through the ALSA pulse plugin
+ * (tests/support/pulse_air.sh). Speech is played into the talker's microphone; the
+ * listener's speaker and that microphone are one stereo recording, on one clock, so what
+ * was said and what was heard are compared sample for sample, at 20 and 10 ms frames,
+ * and the boxes count every underrun and overrun. Skipped (77) where PulseAudio or the
+ * plugin is not installed. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "speech.h"
+#include "wav.h"
+
+static char dir[64], in_wav[64];
+static bool no_pulse;
+
+static int pulse(const char *cmd)
+{
+	char line[256];
+	int st;
+
+	snprintf(line, sizeof(line), "%s %s %s", getenv("PULSE_AIR"), cmd, dir);
+	st = system(line);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int setup(void **state)
+{
+	char v[128];
+	int rc;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/itest-pulse-%d", (int)getpid());
+	rc = pulse("start");
+	if (rc == 77) {
+		no_pulse = true;
+		return 0;
+	}
+	assert_int_equal(rc, 0);
+	/* the clients find the devices in $HOME/.asoundrc; paplay and parec the server */
+	setenv("HOME", dir, 1);
+	setenv("XDG_RUNTIME_DIR", dir, 1);
+	snprintf(v, sizeof(v), "unix:%s/native", dir);
+	setenv("PULSE_SERVER", v, 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	if (!no_pulse)
+		pulse("stop");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The recording's two channels as mono WAVs: what the talker's microphone heard (left),
+ * what the listener's speaker played (right). Returns the talk's onset in seconds. */
+static double split(const char *rec, const char *said, const char *heard)
+{
+	static int16_t lr[2 * 48000 * 12], l[48000 * 12], r[48000 * 12];
+	char err[128], hdr[44];
+	FILE *f = fopen(rec, "rb");
+	size_t n;
+	double onset = -1;
+
+	assert_non_null(f);
+	assert_int_equal(fread(hdr, 1, sizeof(hdr), f), sizeof(hdr));
+	assert_memory_equal(hdr + 36, "data", 4);
+	n = fread(lr, 4, sizeof(lr) / 4, f);
+	fclose(f);
+	for (size_t i = 0; i < n; i++) {
+		l[i] = lr[2 * i];
+		r[i] = lr[2 * i + 1];
+		if (onset < 0 && abs(l[i]) > 2000)
+			onset = (double)i / 48000;
+	}
+	assert_int_equal(wav_save(said, l, n, err, sizeof(err)), 0);
+	assert_int_equal(wav_save(heard, r, n, err, sizeof(err)), 0);
+	assert_true(onset > 0);
+	return onset;
+}
+
+/* The box's exit line "sound card: U underruns, O overruns, each recovered" (none when
+ * there were none). */
+static void xruns(const char *log, unsigned long long *u, unsigned long long *o)
+{
+	const char *p = strstr(log, "sound card: ");
+
+	for (; p; p = strstr(p + 1, "sound card: ")) {
+		unsigned long long a, b;
+
+		if (sscanf(p, "sound card: %llu underruns, %llu overruns", &a, &b) == 2) {
+			*u += a;
+			*o += b;
+		}
+	}
+}
+
+static void clocked_speech(const char *fm)
+{
+	struct srv srv;
+	struct proc ear, mouth, rec, play;
+	char said[96], heard[96], recf[96], from[16], to[16];
+	const char *e_args[] = {"--capture-device", "ear_mic",	  "--playback-device",
+				"ear_spk",	    "--frame-ms", fm,
+				"--exit-after",	    "6.5",	  NULL};
+	const char *m_args[] = {"--capture-device",
+				"mouth_mic",
+				"--playback-device",
+				"mouth_spk",
+				"--frame-ms",
+				fm,
+				"--talk-after",
+				"0.8",
+				"--talk-for",
+				"4.6",
+				"--exit-after",
+				"5.8",
+				NULL};
+	double onset, c, delay = 0, env = 0;
+	unsigned long long u = 0, o = 0;
+
+	if (no_pulse)
+		skip();
+	speech_make(in_wav, sizeof(in_wav), 4);
+	snprintf(recf, sizeof(recf), "%s/rec.wav", dir);
+	snprintf(said, sizeof(said), "%s/said.wav", dir);
+	snprintf(heard, sizeof(heard), "%s/heard.wav", dir);
+	{
+		char *rv[] = {"parec",
+			      "--device=air.monitor",
+			      "--format=s16le",
+			      "--rate=48000",
+			      "--channels=2",
+			      "--file-format=wav",
+			      recf,
+			      NULL};
+
+		proc_start(&rec, rv);
+	}
+	srv_start(&srv, NULL);
+	client_start(&ear, &srv, "Ear", e_args);
+	usleep(300000);
+	client_start(&mouth, &srv, "Mouth", m_args);
+	usleep(1100000);
+	{
+		char *pv[] = {"paplay", "--device=mouthin", in_wav, NULL};
+
+		proc_start(&play, pv);
+	}
+	assert_int_equal(proc_wait(&mouth, 20000), 0);
+	assert_int_equal(proc_wait(&ear, 20000), 0);
+	assert_int_equal(proc_wait(&play, 20000), 0);
+	kill(rec.pid, SIGINT); /* parec finishes the WAV header */
+	assert_int_equal(proc_wait(&rec, 10000), 0);
+	srv_stop(&srv);
+	assert_non_null(strstr(proc_log(&ear), "sound card: capture 'ear_mic'"));
+	assert_non_null(strstr(proc_log(&mouth), "sound card: capture 'mouth_mic'"));
+	onset = split(recf, said, heard);
+	snprintf(from, sizeof(from), "%.2f", onset + 0.2);
+	snprintf(to, sizeof(to), "%.2f", onset + 3.6);
+	c = speech_compare(said, heard, 0, from, to, &delay, &env);
+	xruns(proc_log(&ear), &u, &o);
+	xruns(proc_log(&mouth), &u, &o);
+	print_message(
+	    "%s ms frames on a clocked device: waveform correlation %.3f, "
+	    "envelope %.3f, mouth to ear %.1f ms; %llu underruns, %llu overruns\n",
+	    fm, c, env, delay, u, o);
+	assert_true(env > 0.9); /* the same talk, syllable by syllable */
+	assert_true(c > 0.6);	/* and the same waveform, through the codec */
+	/* at least the frame, Opus's look-ahead and the playback headroom; far below what
+	 * a growing backlog (a clock not followed) would give */
+	assert_true(delay > strtod(fm, NULL) + 6 && delay < 250);
+	/* the devices' clocks are followed: no xrun in a quiet run */
+	assert_int_equal(u, 0);
+	assert_int_equal(o, 0);
+	unlink(in_wav);
+}
+
+static void test_clocked_20(void **state)
+{
+	(void)state;
+	clocked_speech("20");
+}
+
+static void test_clocked_10(void **state)
+{
+	(void)state;
+	clocked_speech("10");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_clocked_20),
+	    cmocka_unit_test(test_clocked_10),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
