@@ -142,7 +142,7 @@ server)
 	;;
 test)
 	need cmake make gcc libc6-dev pkg-config libcmocka-dev libopus-dev libasound2-dev libgpiod-dev valgrind cppcheck iproute2 \
-		pulseaudio pulseaudio-utils libasound2-plugins \
+		pulseaudio pulseaudio-utils libasound2-plugins libssl-dev \
 		clang-format
 	say "checking format (clang-format) and static analysis (cppcheck)"
 	files=$(git ls-files '*.c' '*.h' 2>/dev/null ||
@@ -161,7 +161,7 @@ test)
 		ctest --preset "$preset" -j"$jobs"
 	done
 	say "cross-building for arm64; its unit tests run under qemu"
-	need_target arm64 libcmocka-dev
+	need_target arm64 libcmocka-dev libssl-dev
 	need qemu-user
 	cmake --preset arm64 >/dev/null
 	cmake --build --preset arm64 -j"$jobs" >/dev/null || cmake --build --preset arm64 -j1

@@ -81,6 +81,8 @@
 #define IC_RTP_EXT_WORDS   3 /* one-byte element: ID 1, 8 token bytes, 3 padding bytes */
 #define IC_TOKEN_LEN	   8
 #define IC_SEQ_WINDOW	   64 /* replay window: sequence numbers remembered */
+/* encrypted voice (section 3): counters accepted below the highest, the contract's */
+#define IC_CTR_WINDOW 64
 
 /* Voice packets read (recvmmsg) and copies sent (sendmmsg) per system call. */
 #define IC_RX_BATCH 32

@@ -1,0 +1,184 @@
+#include "vcrypt.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct vc {
+	EVP_CIPHER_CTX *ctx;
+	uint8_t salt[VC_SALT_LEN];
+	bool seal;
+};
+
+int vc_key_random(struct vc_key *k)
+{
+	return RAND_bytes((unsigned char *)k, (int)sizeof(*k)) == 1 ? 0 : -EIO;
+}
+
+static int nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int vc_key_parse(struct vc_key *k, const char *hex, size_t len)
+{
+	uint8_t raw[VC_KEY_LEN + VC_SALT_LEN];
+
+	if (len != VC_KEY_HEX)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			OPENSSL_cleanse(raw, sizeof(raw));
+			return -EINVAL;
+		}
+		raw[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(k->key, raw, VC_KEY_LEN);
+	memcpy(k->salt, raw + VC_KEY_LEN, VC_SALT_LEN);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return 0;
+}
+
+void vc_key_format(const struct vc_key *k, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *o = out;
+
+	for (size_t i = 0; i < VC_KEY_LEN; i++) {
+		*o++ = digits[k->key[i] >> 4];
+		*o++ = digits[k->key[i] & 15];
+	}
+	for (size_t i = 0; i < VC_SALT_LEN; i++) {
+		*o++ = digits[k->salt[i] >> 4];
+		*o++ = digits[k->salt[i] & 15];
+	}
+	*o = '\0';
+}
+
+void vc_key_wipe(struct vc_key *k)
+{
+	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+int vc_new(struct vc **vp, const struct vc_key *k, bool seal)
+{
+	struct vc *v = calloc(1, sizeof(*v));
+	int ok;
+
+	if (!v)
+		return -ENOMEM;
+	v->ctx = EVP_CIPHER_CTX_new();
+	if (!v->ctx) {
+		free(v);
+		return -ENOMEM;
+	}
+	/* the key is set once; each packet sets only its nonce */
+	ok =
+	    seal
+		? EVP_EncryptInit_ex(v->ctx, EVP_chacha20_poly1305(), NULL, k->key, NULL)
+		: EVP_DecryptInit_ex(v->ctx, EVP_chacha20_poly1305(), NULL, k->key, NULL);
+	if (ok != 1) {
+		vc_free(v);
+		return -EIO;
+	}
+	memcpy(v->salt, k->salt, VC_SALT_LEN);
+	v->seal = seal;
+	*vp = v;
+	return 0;
+}
+
+void vc_free(struct vc *v)
+{
+	if (!v)
+		return;
+	EVP_CIPHER_CTX_free(v->ctx); /* cleanses the key schedule */
+	OPENSSL_cleanse(v->salt, sizeof(v->salt));
+	free(v);
+}
+
+/* salt XOR (4 zero bytes | counter, big-endian) */
+static void nonce(const struct vc *v, uint64_t ctr, uint8_t n[VC_SALT_LEN])
+{
+	memcpy(n, v->salt, VC_SALT_LEN);
+	for (int i = 0; i < 8; i++)
+		n[4 + i] ^= (uint8_t)(ctr >> (56 - 8 * i));
+}
+
+static void put_ctr(uint8_t *p, uint64_t ctr)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(ctr >> (56 - 8 * i));
+}
+
+static uint64_t get_ctr(const uint8_t *p)
+{
+	uint64_t c = 0;
+
+	for (int i = 0; i < 8; i++)
+		c = c << 8 | p[i];
+	return c;
+}
+
+int vc_seal(struct vc *v, uint64_t ctr, const uint8_t *rtp, size_t len, uint8_t *out,
+	    size_t size)
+{
+	size_t plen = len - VC_HDR_LEN;
+	uint8_t n[VC_SALT_LEN];
+	int m, ok;
+
+	if (!v->seal || len < VC_HDR_LEN || rtp[0] != 0x80 || len > INT32_MAX)
+		return -EINVAL;
+	if (size < len + VC_OVERHEAD)
+		return -ENOSPC;
+	memcpy(out, rtp, VC_HDR_LEN);
+	put_ctr(out + VC_HDR_LEN, ctr);
+	nonce(v, ctr, n);
+	ok = EVP_EncryptInit_ex(v->ctx, NULL, NULL, NULL, n) == 1 &&
+	     EVP_EncryptUpdate(v->ctx, NULL, &m, out, VC_HDR_LEN + VC_CTR_LEN) == 1 &&
+	     (plen == 0 || EVP_EncryptUpdate(v->ctx, out + VC_HDR_LEN + VC_CTR_LEN, &m,
+					     rtp + VC_HDR_LEN, (int)plen) == 1) &&
+	     EVP_EncryptFinal_ex(v->ctx, out + len + VC_CTR_LEN, &m) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(v->ctx, EVP_CTRL_AEAD_GET_TAG, VC_TAG_LEN,
+				 out + len + VC_CTR_LEN) == 1;
+	return ok ? (int)(len + VC_OVERHEAD) : -EIO;
+}
+
+int vc_open(struct vc *v, const uint8_t *pkt, size_t len, size_t max, uint8_t *out,
+	    size_t size, uint64_t *ctr)
+{
+	uint8_t n[VC_SALT_LEN], tag[VC_TAG_LEN];
+	size_t plen;
+	int m, ok;
+
+	if (v->seal || len < VC_MIN_LEN || len > max || len > INT32_MAX || pkt[0] != 0x80)
+		return -EINVAL;
+	plen = len - VC_MIN_LEN;
+	if (size < VC_HDR_LEN + plen)
+		return -ENOSPC;
+	*ctr = get_ctr(pkt + VC_HDR_LEN);
+	memcpy(tag, pkt + len - VC_TAG_LEN, VC_TAG_LEN);
+	nonce(v, *ctr, n);
+	ok = EVP_DecryptInit_ex(v->ctx, NULL, NULL, NULL, n) == 1 &&
+	     EVP_DecryptUpdate(v->ctx, NULL, &m, pkt, VC_HDR_LEN + VC_CTR_LEN) == 1 &&
+	     (plen == 0 ||
+	      EVP_DecryptUpdate(v->ctx, out + VC_HDR_LEN, &m,
+				pkt + VC_HDR_LEN + VC_CTR_LEN, (int)plen) == 1) &&
+	     EVP_CIPHER_CTX_ctrl(v->ctx, EVP_CTRL_AEAD_SET_TAG, VC_TAG_LEN, tag) == 1 &&
+	     EVP_DecryptFinal_ex(v->ctx, out + VC_HDR_LEN + plen, &m) == 1;
+	if (!ok) {
+		OPENSSL_cleanse(out,
+				VC_HDR_LEN + plen); /* nothing unverified is handed on */
+		return -EBADMSG;
+	}
+	memcpy(out, pkt, VC_HDR_LEN);
+	return (int)(VC_HDR_LEN + plen);
+}

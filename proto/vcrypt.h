@@ -1,0 +1,65 @@
+/* vcrypt.h: encrypted voice (protocol 1.1, section 3): ChaCha20-Poly1305 (RFC 8439,
+ * OpenSSL's EVP) over RTP. A sealed packet is
+ *
+ *   RTP header (12 bytes, in clear) | counter (8, big-endian, in clear) |
+ *   encrypted Opus payload (its own length) | tag (16)
+ *
+ * with the nonce salt XOR (4 zero bytes | counter) and the 20 bytes of header and counter
+ * as additional data. Pure functions over buffers: no sockets, no clock. The counter
+ * window that goes with it is ctrwin (seqwin.h). */
+#ifndef IC_VCRYPT_H
+#define IC_VCRYPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VC_KEY_LEN  32
+#define VC_SALT_LEN 12
+#define VC_HDR_LEN  12 /* the RTP fixed header: V=2, P=0, X=0, CC=0 */
+#define VC_CTR_LEN  8
+#define VC_TAG_LEN  16
+#define VC_OVERHEAD (VC_CTR_LEN + VC_TAG_LEN)
+#define VC_MIN_LEN  (VC_HDR_LEN + VC_OVERHEAD)	     /* a keepalive: no payload */
+#define VC_KEY_HEX  (2 * (VC_KEY_LEN + VC_SALT_LEN)) /* as the VOICE line writes it */
+
+/* One direction's key material (c2s or s2c). Secret: never logged; vc_key_wipe it. */
+struct vc_key {
+	uint8_t key[VC_KEY_LEN];
+	uint8_t salt[VC_SALT_LEN];
+};
+
+/* Fresh random keys (OpenSSL's RAND_bytes). Returns 0 or -EIO. */
+int vc_key_random(struct vc_key *k);
+
+/* From / to the VOICE line's 88 lower-case hex digits (key, then salt). parse returns 0
+ * or -EINVAL (another length, upper case, not hex); out has VC_KEY_HEX + 1 bytes. */
+int vc_key_parse(struct vc_key *k, const char *hex, size_t len);
+void vc_key_format(const struct vc_key *k, char *out);
+
+/* Overwrite it (OPENSSL_cleanse: not optimised away). */
+void vc_key_wipe(struct vc_key *k);
+
+/* An AEAD context bound to one key, for sealing or for opening; the owner frees it (the
+ * key is wiped from it). Returns 0, -ENOMEM or -EIO. */
+struct vc;
+int vc_new(struct vc **vp, const struct vc_key *k, bool seal);
+void vc_free(struct vc *v);
+
+/* Seal the RTP packet rtp (its 12-byte header, first byte 0x80, then the Opus payload;
+ * len >= 12) under counter ctr into out (not overlapping rtp). Returns the sealed
+ * length (len + VC_OVERHEAD), -EINVAL (not such a packet), -ENOSPC (size too small) or
+ * -EIO. */
+int vc_seal(struct vc *v, uint64_t ctr, const uint8_t *rtp, size_t len, uint8_t *out,
+	    size_t size);
+
+/* Open a sealed packet of len bytes (at most max, the datagram limit): verify its tag and
+ * write the RTP packet (header and plain payload) to out (size >= len - VC_OVERHEAD, not
+ * overlapping pkt), its counter to *ctr. Returns the RTP length, -EINVAL (too short,
+ * over max, or a first byte other than 0x80: nothing was computed) or -EBADMSG (the tag
+ * does not verify: out holds nothing). The counter window is the caller's: check it
+ * before, mark it only after this succeeds. */
+int vc_open(struct vc *v, const uint8_t *pkt, size_t len, size_t max, uint8_t *out,
+	    size_t size, uint64_t *ctr);
+
+#endif
