@@ -1,0 +1,266 @@
+#include "ident.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct ident {
+	EVP_PKEY *key;
+	X509 *cert;
+	char fp[IDENT_FP_LEN + 1];
+};
+
+/* mkdir -p, the last one (the state directory) 0700. */
+static int make_dirs(const char *dir, char *err, size_t errlen)
+{
+	char path[512];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path)) {
+		snprintf(err, errlen, "state directory '%s': empty or too long", dir);
+		return -EINVAL;
+	}
+	memcpy(path, dir, n + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST)
+			goto fail;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) && errno != EEXIST)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: cannot create the state directory: %s (set state_dir)",
+		 path, strerror(errno));
+	return -errno;
+}
+
+/* -ENOENT when there is no file; any other failure is an error naming it. */
+static int load_key(const char *path, EVP_PKEY **kp, char *err, size_t errlen)
+{
+	struct stat st;
+	FILE *f = fopen(path, "r");
+	EVP_PKEY *k = NULL;
+
+	if (!f) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fileno(f), &st) == 0 && st.st_size <= IDENT_KEY_FILE_MAX)
+		k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!k) {
+		snprintf(
+		    err, errlen,
+		    "%s: not a private key in PEM form (it is never replaced: fix or "
+		    "remove it, and boxes that pinned it must forget this server)",
+		    path);
+		return -EINVAL;
+	}
+	if (EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(k);
+		snprintf(err, errlen,
+			 "%s: not an Ed25519 key (the identity must be Ed25519: "
+			 "openssl genpkey -algorithm ed25519)",
+			 path);
+		return -EINVAL;
+	}
+	*kp = k;
+	return 0;
+}
+
+/* Write to a fresh temporary file (mode 0600) in dir; its path goes to tmp. */
+static FILE *temp_file(const char *dir, char *tmp, size_t size)
+{
+	int fd;
+
+	snprintf(tmp, size, "%s/.tmp.%d.%u", dir, (int)getpid(), (unsigned)rand());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	return fd < 0 ? NULL : fdopen(fd, "w");
+}
+
+static int write_done(FILE *f)
+{
+	int bad = fflush(f) || fsync(fileno(f));
+
+	return fclose(f) || bad ? -EIO : 0;
+}
+
+/* A new key, linked into place: if another process made one first, that one is used. */
+static int make_key(const char *dir, const char *path, EVP_PKEY **kp, bool *made,
+		    char *err, size_t errlen)
+{
+	char tmp[600];
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	FILE *f;
+	int e = -EIO;
+
+	if (!k) {
+		snprintf(err, errlen, "cannot make an Ed25519 key (OpenSSL)");
+		return -EIO;
+	}
+	f = temp_file(dir, tmp, sizeof(tmp));
+	if (!f || !PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL)) {
+		if (f)
+			fclose(f);
+		goto out;
+	}
+	if (write_done(f))
+		goto out;
+	if (link(tmp, path) == 0) {
+		*kp = k;
+		k = NULL;
+		*made = true;
+		e = 0;
+	} else if (errno == EEXIST) {
+		e = load_key(path, kp, err, errlen); /* the other process's */
+	}
+out:
+	if (e == -EIO)
+		snprintf(err, errlen, "%s: cannot write a new key: %s (check state_dir)",
+			 path, strerror(errno));
+	unlink(tmp);
+	EVP_PKEY_free(k);
+	return e;
+}
+
+static X509 *new_cert(EVP_PKEY *k, const char *cn)
+{
+	X509 *x = X509_new();
+	X509_NAME *name;
+	uint64_t serial;
+
+	if (!x || RAND_bytes((unsigned char *)&serial, sizeof(serial)) != 1)
+		goto fail;
+	name = X509_get_subject_name(x);
+	if (!X509_set_version(x, 2) ||
+	    !ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), serial >> 1) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), 0) ||
+	    !X509_time_adj_ex(X509_getm_notAfter(x), IDENT_CERT_DAYS, 0, NULL) ||
+	    !X509_set_pubkey(x, k) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+					(const unsigned char *)cn, -1, -1, 0) ||
+	    !X509_set_issuer_name(x, name) || !X509_sign(x, k, NULL))
+		goto fail;
+	return x;
+fail:
+	X509_free(x);
+	return NULL;
+}
+
+/* The certificate in path if it is this key's; else a new one, put in place. */
+static int load_cert(const char *dir, const char *path, EVP_PKEY *k, const char *cn,
+		     X509 **xp, char *err, size_t errlen)
+{
+	char tmp[600];
+	FILE *f = fopen(path, "r");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+
+	if (f)
+		fclose(f);
+	if (x && X509_check_private_key(x, k) == 1) {
+		*xp = x;
+		return 0;
+	}
+	X509_free(x);
+	x = new_cert(k, cn);
+	f = x ? temp_file(dir, tmp, sizeof(tmp)) : NULL;
+	if (!f || !PEM_write_X509(f, x) || write_done(f) || rename(tmp, path)) {
+		snprintf(err, errlen,
+			 "%s: cannot write the certificate (check state_dir)", path);
+		if (f)
+			unlink(tmp);
+		X509_free(x);
+		return -EIO;
+	}
+	*xp = x;
+	return 0;
+}
+
+int ident_fingerprint_of(void *pkey, char *out)
+{
+	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	int n = i2d_PUBKEY(pkey, &der);
+
+	if (n <= 0)
+		return -EINVAL;
+	if (!EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+		OPENSSL_free(der);
+		return -EINVAL;
+	}
+	OPENSSL_free(der);
+	memcpy(out, "sha256:", 7);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int ident_load(struct ident **ip, const char *dir, const char *key_path, const char *cn,
+	       bool *made, char *err, size_t errlen)
+{
+	char kpath[512], cpath[512];
+	struct ident *id = calloc(1, sizeof(*id));
+	int e;
+
+	*made = false;
+	if (!id)
+		return -ENOMEM;
+	if ((e = make_dirs(dir, err, errlen)))
+		goto out;
+	snprintf(kpath, sizeof(kpath), "%s/%s", dir, IDENT_KEY_FILE);
+	snprintf(cpath, sizeof(cpath), "%s/%s", dir, IDENT_CERT_FILE);
+	e = load_key(key_path ? key_path : kpath, &id->key, err, errlen);
+	if (e == -ENOENT && key_path)
+		snprintf(err, errlen, "%s: no such key file (tls_key)", key_path);
+	else if (e == -ENOENT)
+		e = make_key(dir, kpath, &id->key, made, err, errlen);
+	if (!e)
+		e = load_cert(dir, cpath, id->key, cn, &id->cert, err, errlen);
+	if (!e)
+		e = ident_fingerprint_of(id->key, id->fp);
+out:
+	if (e) {
+		ident_free(id);
+		return e;
+	}
+	*ip = id;
+	return 0;
+}
+
+void ident_free(struct ident *id)
+{
+	if (!id)
+		return;
+	EVP_PKEY_free(id->key);
+	X509_free(id->cert);
+	free(id);
+}
+
+const char *ident_fingerprint(const struct ident *id)
+{
+	return id->fp;
+}
+
+void *ident_pkey(const struct ident *id)
+{
+	return id->key;
+}
+
+void *ident_cert(const struct ident *id)
+{
+	return id->cert;
+}

@@ -1,0 +1,41 @@
+/* ident.h: a server's or a box's identity (protocol 1.1, section 3): an Ed25519 key and
+ * a self-signed certificate in a state directory, made on first use, named by its
+ * fingerprint: "sha256:" and the 64 lower-case hex digits of the SHA-256 of the key's DER
+ * SubjectPublicKeyInfo. OpenSSL 3's libcrypto. */
+#ifndef IC_IDENT_H
+#define IC_IDENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define IDENT_FP_LEN	   (7 + 64) /* "sha256:" + 64 hex digits */
+#define IDENT_KEY_FILE	   "key.pem"
+#define IDENT_CERT_FILE	   "cert.pem"
+#define IDENT_CERT_DAYS	   36525 /* 100 years: boxes are not re-issued certificates */
+#define IDENT_KEY_FILE_MAX 16384 /* a PEM key file larger than this is not ours */
+
+struct ident;
+
+/* The identity in dir: its key (key_path when one is configured, else dir/key.pem, made
+ * when missing: mode 0600, the directory 0700, created when missing) and its certificate
+ * (dir/cert.pem, remade from the key when missing; subject CN = cn). A key is written to
+ * a temporary file and linked into place, so two processes starting at once end with one
+ * key. *made tells whether a key was made. A key file that exists but does not load or
+ * is not Ed25519 is an error naming it, and is never replaced. Returns 0, -EINVAL or
+ * -errno with "PATH: what (what to do)" in err. */
+int ident_load(struct ident **ip, const char *dir, const char *key_path, const char *cn,
+	       bool *made, char *err, size_t errlen);
+void ident_free(struct ident *id);
+
+/* Its fingerprint, IDENT_FP_LEN characters. */
+const char *ident_fingerprint(const struct ident *id);
+
+/* The key and certificate, for TLS (EVP_PKEY *, X509 *; owned by id). */
+void *ident_pkey(const struct ident *id);
+void *ident_cert(const struct ident *id);
+
+/* The fingerprint of any public key (EVP_PKEY *: a peer's, from its certificate) into
+ * out (IDENT_FP_LEN + 1 bytes). Returns 0 or -EINVAL. */
+int ident_fingerprint_of(void *pkey, char *out);
+
+#endif
