@@ -43,14 +43,14 @@ need_target() {
 	local arch=$1 triplet
 	shift
 	if [ "$arch" = "$(dpkg --print-architecture)" ]; then
-		need gcc libc6-dev pkg-config libopus-dev libasound2-dev libgpiod-dev "$@"
+		need gcc libc6-dev pkg-config libssl-dev libopus-dev libasound2-dev libgpiod-dev "$@"
 		return
 	fi
 	add_arch "$arch"
 	need dpkg-dev
 	triplet=$(dpkg-architecture -a"$arch" -qDEB_HOST_GNU_TYPE 2>/dev/null) ||
 		die "unknown architecture $arch (try arm64 or armhf)"
-	local pkgs=(gcc-"$triplet" libc6-dev:"$arch" pkg-config:"$arch" libopus-dev:"$arch"
+	local pkgs=(gcc-"$triplet" libc6-dev:"$arch" pkg-config:"$arch" libssl-dev:"$arch" libopus-dev:"$arch"
 		libasound2-dev:"$arch" libgpiod-dev:"$arch")
 	for p in "$@"; do pkgs+=("$p:$arch"); done
 	need "${pkgs[@]}"
@@ -78,7 +78,7 @@ cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
 demo)
-	need cmake make gcc libc6-dev pkg-config libopus-dev libasound2-dev libgpiod-dev espeak-ng sox
+	need cmake make gcc libc6-dev pkg-config libssl-dev libopus-dev libasound2-dev libgpiod-dev espeak-ng sox
 	say "configuring and building (server and client)"
 	cmake --preset demo >/dev/null
 	cmake --build --preset demo -j"$jobs" >/dev/null || cmake --build --preset demo -j1
@@ -131,8 +131,8 @@ demo)
 	echo "  logs:           $d/intercomd.log $d/door.log $d/kitchen.log"
 	;;
 server)
-	# The server needs nothing but libc and a C compiler.
-	need cmake make gcc libc6-dev
+	# The server needs libc, OpenSSL 3 and a C compiler.
+	need cmake make gcc libc6-dev pkg-config libssl-dev
 	say "configuring (server only)"
 	cmake --preset server-only >/dev/null
 	say "building intercomd"

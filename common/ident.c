@@ -224,9 +224,10 @@ int ident_load(struct ident **ip, const char *dir, const char *key_path, const c
 	snprintf(kpath, sizeof(kpath), "%s/%s", dir, IDENT_KEY_FILE);
 	snprintf(cpath, sizeof(cpath), "%s/%s", dir, IDENT_CERT_FILE);
 	e = load_key(key_path ? key_path : kpath, &id->key, err, errlen);
-	if (e == -ENOENT && key_path)
+	if (e == -ENOENT && key_path) {
 		snprintf(err, errlen, "%s: no such key file (tls_key)", key_path);
-	else if (e == -ENOENT)
+		e = -EINVAL; /* a configuration error, like a bad key */
+	} else if (e == -ENOENT)
 		e = make_key(dir, kpath, &id->key, made, err, errlen);
 	if (!e)
 		e = load_cert(dir, cpath, id->key, cn, &id->cert, err, errlen);
@@ -263,4 +264,18 @@ void *ident_pkey(const struct ident *id)
 void *ident_cert(const struct ident *id)
 {
 	return id->cert;
+}
+
+void ident_state_dir(char *out, size_t size, const char *built_in, const char *name)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (built_in && *built_in)
+		snprintf(out, size, "%s", built_in);
+	else if (xdg && *xdg == '/')
+		snprintf(out, size, "%s/%s", xdg, name);
+	else if (home && *home == '/')
+		snprintf(out, size, "%s/.local/state/%s", home, name);
+	else
+		snprintf(out, size, "/var/lib/%s", name);
 }

@@ -21,8 +21,9 @@ struct ident;
  * (dir/cert.pem, remade from the key when missing; subject CN = cn). A key is written to
  * a temporary file and linked into place, so two processes starting at once end with one
  * key. *made tells whether a key was made. A key file that exists but does not load or
- * is not Ed25519 is an error naming it, and is never replaced. Returns 0, -EINVAL or
- * -errno with "PATH: what (what to do)" in err. */
+ * is not Ed25519, or a configured key_path that is missing, is an error naming it
+ * (-EINVAL), and is never replaced. Returns 0, -EINVAL, or -errno (the directory or a
+ * file cannot be made) with "PATH: what (what to do)" in err. */
 int ident_load(struct ident **ip, const char *dir, const char *key_path, const char *cn,
 	       bool *made, char *err, size_t errlen);
 void ident_free(struct ident *id);
@@ -33,6 +34,11 @@ const char *ident_fingerprint(const struct ident *id);
 /* The key and certificate, for TLS (EVP_PKEY *, X509 *; owned by id). */
 void *ident_pkey(const struct ident *id);
 void *ident_cert(const struct ident *id);
+
+/* The state directory to use when none is configured: built_in when not empty (what the
+ * packages set: /var/lib/intercomd, /var/lib/intercom), else a per-user one for a source
+ * build: $XDG_STATE_HOME/name, or ~/.local/state/name. */
+void ident_state_dir(char *out, size_t size, const char *built_in, const char *name);
 
 /* The fingerprint of any public key (EVP_PKEY *: a peer's, from its certificate) into
  * out (IDENT_FP_LEN + 1 bytes). Returns 0 or -EINVAL. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ident.h"
 #include "kv.h"
 #include "names.h"
 
@@ -19,6 +20,8 @@ void cfg_defaults(struct cfg *c)
 	if (gethostname(c->nick, sizeof(c->nick) - 1) || !names_nick_valid(c->nick))
 		strcpy(c->nick, "intercom");
 	strcpy(c->capture_device, "default");
+	ident_state_dir(c->state_dir, sizeof(c->state_dir), IC_CLIENT_STATE_DIR,
+			"intercom");
 	strcpy(c->playback_device, "default");
 	c->frame_ms = 20;
 	c->bitrate = 24000;
@@ -140,6 +143,10 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 		if (!*v || copy(c->playback_device, sizeof(c->playback_device), v))
 			FAIL("playback_device: an ALSA device name such as default or "
 			     "plughw:1,0");
+	} else if (!strcmp(key, "state_dir")) {
+		if (!*v || copy(c->state_dir, sizeof(c->state_dir), v))
+			FAIL("state_dir: a path of 1-%zu bytes",
+			     sizeof(c->state_dir) - 1);
 	} else if (!strcmp(key, "frame_ms")) {
 		if (kv_uint(v, 10, 20, &u) || (u != 10 && u != 20))
 			FAIL("frame_ms: 10 or 20");
@@ -258,6 +265,7 @@ static const struct {
     {"--capture-device", "capture_device"},
     {"--playback-device", "playback_device"},
     {"--call-target", "call_target"},
+    {"--state-dir", "state_dir"},
 };
 
 static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *err,
@@ -270,6 +278,10 @@ static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *er
 
 		if (!strcmp(a, "--auto-accept")) {
 			c->auto_accept = true;
+			continue;
+		}
+		if (!strcmp(a, "--fingerprint")) {
+			c->fingerprint = true;
 			continue;
 		}
 		if (cli_std_flag(a, &c->std))
@@ -417,6 +429,12 @@ const char *cfg_usage(void)
 	       "  --talk-every S         and again every S seconds (S > --talk-for)\n"
 	       "  --call NICK            request a call once logged in\n"
 	       "  --auto-accept          accept an incoming call\n"
+	       "  --state-dir DIR        where the box's identity (key, certificate) is "
+	       "kept\n"
+	       "  --fingerprint          print the box's fingerprint (making its key "
+	       "first "
+	       "when\n"
+	       "                         there is none) and exit\n"
 	       "  --exit-after S         exit cleanly after S seconds\n"
 	       "  --verbose, -v; --help, -h; --version\n";
 }

@@ -39,6 +39,8 @@ struct cfg {
 	char call_target[IC_NICK_MAX + 1];
 	char join[IC_ROOM_MAX + 1];
 	bool auto_accept;
+	char state_dir[256]; /* the box's identity (docs/SECURITY.md) */
+	bool fingerprint;    /* --fingerprint: print the box's and exit */
 	/* files mode and scripting (flags only) */
 	char capture_file[256], playback_file[256], call[IC_NICK_MAX + 1];
 	double talk_after, talk_for, talk_every, exit_after; /* seconds; < 0 = unset */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ident.h"
 #include "kv.h"
 #include "listen.h"
 #include "names.h"
@@ -25,6 +26,20 @@ void conf_defaults(struct srv_conf *c)
 	c->ping_interval = IC_PING_INTERVAL_DEFAULT;
 	c->ping_timeout = IC_PING_TIMEOUT_DEFAULT;
 	c->ring_timeout = IC_RING_TIMEOUT_DEFAULT;
+	ident_state_dir(c->state_dir, sizeof(c->state_dir), IC_SERVER_STATE_DIR,
+			"intercomd");
+}
+
+/* A path key: state_dir, tls_key. */
+static int set_path(char *dst, size_t size, const char *key, const char *val, char *err,
+		    size_t errlen)
+{
+	if (!val || !*val || strlen(val) >= size) {
+		snprintf(err, errlen, "%s: a path of 1-%zu bytes", key, size - 1);
+		return -EINVAL;
+	}
+	strcpy(dst, val);
+	return 0;
 }
 
 static const struct {
@@ -81,6 +96,11 @@ int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 		strcpy(c->name, val);
 		return 0;
 	}
+	if (!strcmp(key, "state_dir"))
+		return set_path(c->state_dir, sizeof(c->state_dir), key, val, err,
+				errlen);
+	if (!strcmp(key, "tls_key"))
+		return set_path(c->tls_key, sizeof(c->tls_key), key, val, err, errlen);
 	if (!strcmp(key, "verbose")) {
 		if (!val || kv_bool(val, &c->std.verbose)) {
 			snprintf(err, errlen,
@@ -117,6 +137,8 @@ static const struct {
     {"--ping-timeout", "ping_timeout"},
     {"--ring-timeout", "ring_timeout"},
     {"--max-pending-per-source", "max_pending_per_source"},
+    {"--state-dir", "state_dir"},
+    {"--tls-key", "tls_key"},
 };
 
 static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pass,
@@ -129,6 +151,10 @@ static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pas
 
 		if (cli_std_flag(a, &c->std))
 			continue;
+		if (!strcmp(a, "--fingerprint")) {
+			c->fingerprint = true;
+			continue;
+		}
 		r = cli_flag(argc, argv, &i, "--config", &val);
 		if (r < 0)
 			goto missing;
@@ -200,6 +226,13 @@ const char *conf_usage(void)
 	       "                      connections not logged in yet per address (IPv6: "
 	       "/64),\n"
 	       "                      default 32; 0: no limit\n"
+	       "  --state-dir DIR     where the server's identity (key, certificate) is "
+	       "kept\n"
+	       "  --tls-key FILE      an Ed25519 key to use instead of the state "
+	       "directory's\n"
+	       "  --fingerprint       print the identity's fingerprint (making the key "
+	       "first\n"
+	       "                      when there is none) and exit\n"
 	       "  --config FILE       key = value file (keys as above with _); flags "
 	       "win\n"
 	       "  --check-config      check the configuration and exit (0 good, 2 bad)\n"

@@ -21,6 +21,9 @@ struct srv_conf {
 	unsigned max_clients;
 	unsigned ping_interval, ping_timeout, ring_timeout; /* seconds */
 	char config[256];				    /* --config path, or "" */
+	char state_dir[256]; /* the identity's directory (docs/SECURITY.md) */
+	char tls_key[256];   /* a configured identity key, or "": the state directory's */
+	bool fingerprint;    /* --fingerprint: print the identity's and exit */
 	struct cli_std
 	    std; /* --verbose (also a file key), --help, --version, --check-config */
 };
@@ -30,8 +33,8 @@ struct srv_conf {
 void conf_defaults(struct srv_conf *c);
 
 /* Set one key (file spelling: port, udp_port, bind, name, max_clients, ping_interval,
- * ping_timeout, ring_timeout, max_pending_per_source, verbose). Returns 0, or -EINVAL
- * with a message in err. */
+ * ping_timeout, ring_timeout, max_pending_per_source, state_dir, tls_key, verbose).
+ * Returns 0, or -EINVAL with a message in err. */
 int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 	     size_t errlen);
 

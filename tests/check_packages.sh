@@ -37,10 +37,11 @@ for arch in "$host" arm64; do
 	for lib in libopus0 libasound2 libgpiod2 adduser; do
 		[[ $d == *"$lib"* ]] || fail "intercom ($arch) does not depend on $lib: $d"
 	done
-	[[ $(dpkg-deb -f "$dir/intercomd_${version}_$arch.deb" Depends) == libc6* ]] ||
-		fail "intercomd ($arch) should need libc alone"
+	d=$(dpkg-deb -f "$dir/intercomd_${version}_$arch.deb" Depends)
+	[[ $(printf '%s' "$d" | sed 's/ ([^)]*)//g') == "libc6, libssl3" ]] ||
+		fail "intercomd ($arch) should need libc and OpenSSL alone: $d"
 done
-ok "runtime dependencies: intercomd needs libc alone; intercom libopus0, libasound2, libgpiod2"
+ok "runtime dependencies: intercomd needs libc and libssl3 alone; intercom libopus0, libasound2, libgpiod2"
 
 # 3. install with apt, as a user would; never over a real installation on a person's box
 for p in intercom intercomd; do
@@ -87,9 +88,12 @@ ok "the shipped configs pass --check-config (the client's as the service user)"
 
 chmod 711 "$tmp"
 install -d -o intercom "$tmp/c"
+install -d -o nobody -m 0700 "$tmp/srv-state"
+[ "$(stat -c '%U %a' /var/lib/intercom)" = "intercom 700" ] ||
+	fail "/var/lib/intercom should be the intercom user's, mode 700: $(stat -c '%U %a' /var/lib/intercom)"
 # as an unprivileged user, as under DynamicUser (setpriv execs: $srv is intercomd itself)
 setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/sbin/intercomd --config /etc/intercom/intercomd.conf \
-	--bind 127.0.0.1 --port 0 --name PackageCheck 2>"$tmp/intercomd.log" &
+	--bind 127.0.0.1 --port 0 --name PackageCheck --state-dir "$tmp/srv-state" 2>"$tmp/intercomd.log" &
 srv=$!
 # port 0: it takes a free port and logs it, so nothing else can race us for one
 port=
@@ -127,6 +131,17 @@ grep -q 'status: online' "$tmp/client.log" || {
 	fail "the installed client did not get online"
 }
 ok "the installed client logs in to the installed server as the intercom user"
+# each made its identity on first start: the fingerprints they logged are the ones
+# --fingerprint prints, and the box's key is in its state directory, the user's alone
+fp=$(setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/sbin/intercomd \
+	--config /etc/intercom/intercomd.conf --state-dir "$tmp/srv-state" --fingerprint)
+grep -q "identity $fp " "$tmp/intercomd.log" || fail "intercomd logged another identity than $fp"
+fp=$(runuser -u intercom -- /usr/bin/intercom --config /etc/intercom/intercom.conf --fingerprint)
+grep -q "identity $fp (/var/lib/intercom/key.pem" "$tmp/client.log" ||
+	fail "the client logged another identity than $fp: $(cat "$tmp/client.log")"
+[ "$(stat -c '%U %a' /var/lib/intercom/key.pem)" = "intercom 600" ] ||
+	fail "the box's key should be the intercom user's, mode 600"
+ok "identities: made on first start, the same from --fingerprint, the box's in /var/lib/intercom (600)"
 kill "$srv"
 wait "$srv" || fail "intercomd did not exit cleanly on SIGTERM"
 srv=
@@ -196,7 +211,8 @@ DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq intercom intercomd >"$tmp/ap
 	fail "apt-get purge failed"
 [ ! -e /etc/intercom ] || fail "/etc/intercom is left after purge"
 [ ! -e /usr/sbin/intercomd ] || fail "/usr/sbin/intercomd is left after purge"
-ok "apt-get purge removes programs and configuration"
+[ ! -e /var/lib/intercom ] || fail "/var/lib/intercom (the box's identity) is left after purge"
+ok "apt-get purge removes programs, configuration and the box's identity"
 
 echo "package sizes:"
 for f in "${debs[@]}"; do

@@ -1,5 +1,6 @@
 /* intercomd's command line and config file: help, version, bad flags and files (exit 2
- * naming the problem), flags winning over the file, clean shutdown on SIGTERM. */
+ * naming the problem), flags winning over the file, clean shutdown on SIGTERM; the
+ * identities of intercomd and intercom (--fingerprint, made on first start). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -197,10 +198,98 @@ static void test_tells_the_service_manager(void **state)
 	unlink(sa.sun_path);
 }
 
+/* One line, "sha256:" and 64 lower-case hex digits. */
+static void assert_fingerprint_line(const char *text, char *fp)
+{
+	assert_int_equal(strlen(text), 7 + 64 + 1);
+	assert_memory_equal(text, "sha256:", 7);
+	for (int i = 7; i < 71; i++)
+		assert_non_null(strchr("0123456789abcdef", text[i]));
+	assert_int_equal(text[71], '\n');
+	memcpy(fp, text, 71);
+	fp[71] = '\0';
+}
+
+static void test_server_identity(void **state)
+{
+	char dir[64], bad[96], fp[72], line[200];
+	struct srv srv;
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/itest-ident-%d/srv", (int)getpid());
+	/* --fingerprint makes the key when there is none, prints it alone, and starts no
+	 * server; the next run prints the same */
+	assert_int_equal(
+	    srv_run(out, sizeof(out), "--state-dir", dir, "--fingerprint", NULL), 0);
+	assert_fingerprint_line(out, fp);
+	assert_int_equal(
+	    srv_run(out, sizeof(out), "--state-dir", dir, "--fingerprint", NULL), 0);
+	assert_string_equal(strtok(out, "\n"), fp);
+	/* a server started on that directory logs the same identity */
+	srv_start(&srv, "--state-dir", dir, NULL);
+	snprintf(line, sizeof(line), "identity %s (%s/key.pem)", fp, dir);
+	assert_non_null(strstr(srv_log(&srv), line));
+	srv_stop(&srv);
+	/* a key file that is not an Ed25519 key: exit 2 naming it, and it is left alone
+	 */
+	snprintf(bad, sizeof(bad), "%s/not-a-key.pem", dir);
+	f = fopen(bad, "w");
+	fputs("-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n", f);
+	fclose(f);
+	assert_int_equal(srv_run(out, sizeof(out), "--state-dir", dir, "--tls-key", bad,
+				 "--fingerprint", NULL),
+			 2);
+	assert_non_null(strstr(out, bad));
+	assert_int_equal(srv_run(out, sizeof(out), "--bind", "127.0.0.1", "--port", "0",
+				 "--state-dir", dir, "--tls-key", bad, NULL),
+			 2);
+	assert_non_null(strstr(out, "never replaced"));
+	/* a state directory it cannot make: exit 1, the directory named */
+	assert_int_equal(srv_run(out, sizeof(out), "--state-dir", "/proc/no/such",
+				 "--fingerprint", NULL),
+			 1);
+	assert_non_null(strstr(out, "/proc/no"));
+	snprintf(line, sizeof(line), "rm -rf /tmp/itest-ident-%d", (int)getpid());
+	assert_int_equal(system(line), 0);
+}
+
+/* The box: its own key on first start, --fingerprint prints it, another box another. */
+static void test_box_identity(void **state)
+{
+	char dir[64], fp[72], fp2[72], cmd[256];
+	FILE *p;
+
+	(void)state;
+	if (!getenv("INTERCOM"))
+		skip(); /* a server-only build */
+	for (int box = 0; box < 2; box++) {
+		snprintf(dir, sizeof(dir), "/tmp/itest-box-%d/%d", (int)getpid(), box);
+		for (int run = 0; run < 2; run++) {
+			snprintf(cmd, sizeof(cmd), "%s --state-dir %s --fingerprint",
+				 getenv("INTERCOM"), dir);
+			p = popen(cmd, "r");
+			assert_non_null(p);
+			assert_non_null(fgets(out, sizeof(out), p));
+			assert_int_equal(pclose(p), 0);
+			assert_fingerprint_line(out, run ? fp2 : fp);
+		}
+		assert_string_equal(fp, fp2); /* kept */
+		if (box == 0)
+			strcpy(out + 4096, fp);
+		else
+			assert_string_not_equal(fp, out + 4096); /* each box its own */
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf /tmp/itest-box-%d", (int)getpid());
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_help_version),
+	    cmocka_unit_test(test_server_identity),
+	    cmocka_unit_test(test_box_identity),
 	    cmocka_unit_test(test_bad_flags),
 	    cmocka_unit_test(test_config_file),
 	    cmocka_unit_test(test_port_in_use),
