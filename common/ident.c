@@ -82,12 +82,14 @@ static int load_key(const char *path, EVP_PKEY **kp, char *err, size_t errlen)
 	return 0;
 }
 
-/* Write to a fresh temporary file (mode 0600) in dir; its path goes to tmp. */
+/* Write to a fresh temporary file (mode 0600) in dir; its path goes to tmp. The name is
+ * the process's and a count of its own, so neither processes nor threads meet. */
 static FILE *temp_file(const char *dir, char *tmp, size_t size)
 {
+	static _Atomic unsigned count;
 	int fd;
 
-	snprintf(tmp, size, "%s/.tmp.%d.%u", dir, (int)getpid(), (unsigned)rand());
+	snprintf(tmp, size, "%s/.tmp.%d.%u", dir, (int)getpid(), count++);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	return fd < 0 ? NULL : fdopen(fd, "w");
 }
