@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hex.h"
+#include "log.h"
+
 struct ident {
 	EVP_PKEY *key;
 	X509 *cert;
@@ -206,8 +209,7 @@ int ident_fingerprint_of(void *pkey, char *out)
 	}
 	OPENSSL_free(der);
 	memcpy(out, "sha256:", 7);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, 32, out + 7);
 	return 0;
 }
 
@@ -280,4 +282,24 @@ void ident_state_dir(char *out, size_t size, const char *built_in, const char *n
 		snprintf(out, size, "%s/.local/state/%s", home, name);
 	else
 		snprintf(out, size, "/var/lib/%s", name);
+}
+
+int ident_start(struct ident **ip, const char *dir, const char *key_path, const char *cn,
+		bool print)
+{
+	char err[600];
+	bool made = false;
+	int e = ident_load(ip, dir, key_path, cn, &made, err, sizeof(err));
+
+	if (e) {
+		log_err("%s", err);
+		return e == -EINVAL ? 2 : 1;
+	}
+	if (print)
+		printf("%s\n", ident_fingerprint(*ip));
+	else
+		log_info("identity %s (%s%s%s%s)", ident_fingerprint(*ip),
+			 key_path ? key_path : dir, key_path ? "" : "/",
+			 key_path ? "" : IDENT_KEY_FILE, made ? ": made now" : "");
+	return 0;
 }

@@ -28,6 +28,14 @@ int ident_load(struct ident **ip, const char *dir, const char *key_path, const c
 	       bool *made, char *err, size_t errlen);
 void ident_free(struct ident *id);
 
+/* What intercomd and intercom do at start: ident_load, then with print the fingerprint
+ * alone on standard output (--fingerprint), else a log line "identity FP (KEY FILE)",
+ * ": made now" added on first start. Returns 0, or the exit status after logging why:
+ * 2 for a key file that is not ours or a missing configured one (-EINVAL: a
+ * configuration error), 1 for anything else. */
+int ident_start(struct ident **ip, const char *dir, const char *key_path, const char *cn,
+		bool print);
+
 /* Its fingerprint, IDENT_FP_LEN characters. */
 const char *ident_fingerprint(const struct ident *id);
 

@@ -22,7 +22,7 @@
 
 struct alsa_dev {
 	snd_pcm_t *pcm;
-	struct pollfd fds[ALSA_MAX_FDS];
+	struct pollfd fds[ALSA_MAX_FDS]; /* capture's, to wait on */
 	int nfds;
 	snd_pcm_uframes_t buffer;
 };
@@ -39,8 +39,8 @@ struct audio_alsa {
 	void *warg;
 };
 
-/* 48 kHz mono S16 with frame-sized periods. Capture wakes per period; playback starts
- * once it has ALSA_HEADROOM periods queued. */
+/* 48 kHz mono S16 with frame-sized periods. Capture wakes per period (its poll
+ * descriptors kept); playback starts once it has ALSA_HEADROOM periods queued. */
 static int setup(struct alsa_dev *d, size_t frame, unsigned periods, char *why,
 		 size_t whylen)
 {
@@ -88,6 +88,8 @@ static int setup(struct alsa_dev *d, size_t frame, unsigned periods, char *why,
 			 snd_strerror(e));
 		return e;
 	}
+	if (playback)
+		return 0; /* its descriptors are not waited on (watch_all) */
 	n = snd_pcm_poll_descriptors_count(pcm);
 	if (n < 0 || n > ALSA_MAX_FDS) {
 		snprintf(why, whylen, "%d poll descriptors (at most %d)", n,
@@ -327,8 +329,6 @@ static void alsa_ready(struct audio *base, int fd, int events)
 
 	if (a->cap.pcm)
 		dev_ready(&a->cap, fd, events);
-	if (a->play.pcm)
-		dev_ready(&a->play, fd, events);
 }
 
 static void alsa_set_watch(struct audio *base, audio_watch_h *h, void *arg)

@@ -286,9 +286,10 @@ static void play_frame(struct client *c, uint64_t now)
 	}
 }
 
-/* A clocked sound card: capture paces what is sent, playback asks for what it plays
- * (each on its own clock: two devices may drift apart). Returns false when the loop's
- * clock paces frames instead (files mode, a card with no clock, or none). */
+/* A clocked sound card: capture paces what is sent, and after it playback is topped up
+ * to its headroom (a frame more or less when two devices drift apart). Returns false
+ * when the loop's clock paces frames instead (files mode, a card with no clock, or
+ * none). */
 static bool card_service(struct client *c, uint64_t now)
 {
 	int avail = audio_avail(c->audio, now), room;

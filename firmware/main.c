@@ -1,5 +1,4 @@
 /* intercom: the board client. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -10,28 +9,6 @@
 #include "client.h"
 #include "ident.h"
 #include "log.h"
-
-/* The box's identity, made on first start; --fingerprint prints it. Returns 0, or the
- * exit status: 2 for a key file that is not ours (never replaced), 1 otherwise. */
-static int identity(const struct cfg *c)
-{
-	struct ident *id = NULL;
-	char err[600];
-	bool made = false;
-	int e = ident_load(&id, c->state_dir, NULL, c->nick, &made, err, sizeof(err));
-
-	if (e) {
-		log_err("%s", err);
-		return e == -EINVAL ? 2 : 1;
-	}
-	if (c->fingerprint)
-		printf("%s\n", ident_fingerprint(id));
-	else
-		log_info("identity %s (%s/%s%s)", ident_fingerprint(id), c->state_dir,
-			 IDENT_KEY_FILE, made ? ": made now" : "");
-	ident_free(id); /* presented over TLS once the client speaks it */
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -53,9 +30,14 @@ int main(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	log_setup("intercom", c.std.verbose ? LOG_DEBUG : LOG_INFO);
-	r = identity(&c);
-	if (r || c.fingerprint)
-		return r;
+	{
+		struct ident *id = NULL;
+
+		r = ident_start(&id, c.state_dir, NULL, c.nick, c.fingerprint);
+		ident_free(id); /* presented over TLS once the client speaks it */
+		if (r || c.fingerprint)
+			return r;
+	}
 	{
 		char host[256] = "", why[256];
 

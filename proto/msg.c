@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
 #include "limits.h"
 #include "names.h"
 
@@ -208,8 +209,7 @@ int msg_fmt_voice(char *buf, size_t size, unsigned port, uint32_t ssrc,
 	char args[64];
 	int n = snprintf(args, sizeof(args), "%u %u ", port, (unsigned)ssrc);
 
-	for (int i = 0; i < IC_TOKEN_LEN; i++)
-		n += snprintf(args + n, sizeof(args) - (size_t)n, "%02x", token[i]);
+	hex_encode(token, IC_TOKEN_LEN, args + n);
 	return msg_fmt(buf, size, "VOICE", NULL, args);
 }
 
@@ -232,34 +232,17 @@ static int parse_u32_span(const char *s, const char *end, uint32_t *out)
 	return 0;
 }
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int msg_parse_voice(const char *args, unsigned *port, uint32_t *ssrc,
 		    uint8_t token[IC_TOKEN_LEN])
 {
 	const char *sp1, *sp2;
-	uint8_t tok[IC_TOKEN_LEN];
 	uint32_t p, s;
 
 	if (!args || !(sp1 = strchr(args, ' ')) || !(sp2 = strchr(sp1 + 1, ' ')) ||
 	    parse_u32_span(args, sp1, &p) || p == 0 || p > 65535 ||
-	    parse_u32_span(sp1 + 1, sp2, &s) || strlen(sp2 + 1) != 2 * IC_TOKEN_LEN)
+	    parse_u32_span(sp1 + 1, sp2, &s) || strlen(sp2 + 1) != 2 * IC_TOKEN_LEN ||
+	    hex_decode(sp2 + 1, IC_TOKEN_LEN, token))
 		return -EINVAL;
-	for (int i = 0; i < IC_TOKEN_LEN; i++) {
-		int hi = hex_nibble(sp2[1 + 2 * i]), lo = hex_nibble(sp2[2 + 2 * i]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		tok[i] = (uint8_t)(hi << 4 | lo);
-	}
-	memcpy(token, tok, sizeof(tok));
 	*port = p;
 	*ssrc = s;
 	return 0;

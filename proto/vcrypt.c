@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 struct vc {
 	EVP_CIPHER_CTX *ctx;
 	uint8_t salt[VC_SALT_LEN];
@@ -18,30 +20,12 @@ int vc_key_random(struct vc_key *k)
 	return RAND_bytes((unsigned char *)k, (int)sizeof(*k)) == 1 ? 0 : -EIO;
 }
 
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int vc_key_parse(struct vc_key *k, const char *hex, size_t len)
 {
 	uint8_t raw[VC_KEY_LEN + VC_SALT_LEN];
 
-	if (len != VC_KEY_HEX)
+	if (len != VC_KEY_HEX || hex_decode(hex, sizeof(raw), raw))
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			OPENSSL_cleanse(raw, sizeof(raw));
-			return -EINVAL;
-		}
-		raw[i] = (uint8_t)(hi << 4 | lo);
-	}
 	memcpy(k->key, raw, VC_KEY_LEN);
 	memcpy(k->salt, raw + VC_KEY_LEN, VC_SALT_LEN);
 	OPENSSL_cleanse(raw, sizeof(raw));
@@ -50,18 +34,8 @@ int vc_key_parse(struct vc_key *k, const char *hex, size_t len)
 
 void vc_key_format(const struct vc_key *k, char *out)
 {
-	static const char digits[] = "0123456789abcdef";
-	char *o = out;
-
-	for (size_t i = 0; i < VC_KEY_LEN; i++) {
-		*o++ = digits[k->key[i] >> 4];
-		*o++ = digits[k->key[i] & 15];
-	}
-	for (size_t i = 0; i < VC_SALT_LEN; i++) {
-		*o++ = digits[k->salt[i] >> 4];
-		*o++ = digits[k->salt[i] & 15];
-	}
-	*o = '\0';
+	hex_encode(k->key, VC_KEY_LEN, out);
+	hex_encode(k->salt, VC_SALT_LEN, out + 2 * VC_KEY_LEN);
 }
 
 void vc_key_wipe(struct vc_key *k)

@@ -1,5 +1,4 @@
 /* intercomd: the intercom server. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,29 +9,6 @@
 #include "loop.h"
 #include "notify.h"
 #include "server.h"
-
-/* The server's identity, made on first start. Returns 0, or the exit status: 2 for a key
- * file that is not ours (never replaced), 1 for any other failure. */
-static int identity(const struct srv_conf *c, struct ident **id)
-{
-	char err[600];
-	bool made = false;
-	int e = ident_load(id, c->state_dir, c->tls_key[0] ? c->tls_key : NULL, c->name,
-			   &made, err, sizeof(err));
-
-	if (e) {
-		log_err("%s", err);
-		return e == -EINVAL ? 2 : 1;
-	}
-	if (c->fingerprint) {
-		printf("%s\n", ident_fingerprint(*id));
-		return 0;
-	}
-	log_info("identity %s (%s%s%s)", ident_fingerprint(*id),
-		 c->tls_key[0] ? c->tls_key : c->state_dir,
-		 c->tls_key[0] ? "" : "/" IDENT_KEY_FILE, made ? ": made now" : "");
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -55,7 +31,8 @@ int main(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	log_setup("intercomd", conf.std.verbose ? LOG_DEBUG : LOG_INFO);
-	r = identity(&conf, &id);
+	r = ident_start(&id, conf.state_dir, conf.tls_key[0] ? conf.tls_key : NULL,
+			conf.name, conf.fingerprint);
 	if (r || conf.fingerprint) {
 		ident_free(id);
 		return r;
