@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "ic_limits.h"
 
 /* Log in and out from `from` (IPv4 text) to 127.0.0.1:port as fast as the server
  * answers, for ms: CONNECT, PONG, DISCONNECT, wait for the close. Plain blocking

@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 #include "benchutil.h"
-#include "limits.h"
+#include "ic_limits.h"
 #include "msg.h"
 #include "rtp.h"
 

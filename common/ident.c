@@ -142,8 +142,9 @@ out:
 	return e;
 }
 
-static X509 *new_cert(EVP_PKEY *k, const char *cn)
+void *ident_new_cert(void *pkey, const char *cn)
 {
+	EVP_PKEY *k = pkey;
 	X509 *x = X509_new();
 	X509_NAME *name;
 	uint64_t serial;
@@ -181,7 +182,7 @@ static int load_cert(const char *dir, const char *path, EVP_PKEY *k, const char 
 		return 0;
 	}
 	X509_free(x);
-	x = new_cert(k, cn);
+	x = ident_new_cert(k, cn);
 	f = x ? temp_file(dir, tmp, sizeof(tmp)) : NULL;
 	if (!f || !PEM_write_X509(f, x) || write_done(f) || rename(tmp, path)) {
 		snprintf(err, errlen,

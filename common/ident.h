@@ -48,6 +48,10 @@ void *ident_cert(const struct ident *id);
  * build: $XDG_STATE_HOME/name, or ~/.local/state/name. */
 void ident_state_dir(char *out, size_t size, const char *built_in, const char *name);
 
+/* A new self-signed certificate (X509 *, the caller's to free) for key pkey (EVP_PKEY *)
+ * with subject CN = cn, valid IDENT_CERT_DAYS; NULL when OpenSSL fails. */
+void *ident_new_cert(void *pkey, const char *cn);
+
 /* The fingerprint of any public key (EVP_PKEY *: a peer's, from its certificate) into
  * out (IDENT_FP_LEN + 1 bytes). Returns 0 or -EINVAL. */
 int ident_fingerprint_of(void *pkey, char *out);

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "ic_limits.h"
 #include "tones.h"
 
 #define APP_ACT_MAX	   64	/* actions queued between two drains */

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "cli.h"
-#include "limits.h"
+#include "ic_limits.h"
 
 #define CFG_DEFAULT_PATH "/etc/intercom/intercom.conf"
 #define CFG_PINS	 8

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "limits.h"
+#include "ic_limits.h"
 
 #define NET_OUT_MAX (64 * 1024)
 /* A connection attempt that has not completed by then gives way to the next address: a

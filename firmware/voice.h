@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "codec.h"
-#include "limits.h"
+#include "ic_limits.h"
 
 #define VOICE_REMOTES 8	    /* talkers mixed at once */
 #define VOICE_IDLE_MS 30000 /* a silent remote's decoder is freed after this */

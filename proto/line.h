@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "limits.h"
+#include "ic_limits.h"
 
 /* One connection's partial input. Embed it; line_init() before use. */
 struct linebuf {

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "hex.h"
-#include "limits.h"
+#include "ic_limits.h"
 #include "names.h"
 
 static const struct {
@@ -40,6 +40,13 @@ static const char *const err_names[ERR_COUNT] = {
     [ERR_BUSY] = "BUSY",
     [ERR_NO_CALL] = "NO_CALL",
     [ERR_FLOOD] = "FLOOD",
+    [ERR_TLS_REQUIRED] = "TLS_REQUIRED",
+    [ERR_NO_IDENTITY] = "NO_IDENTITY",
+    [ERR_NICK_REGISTERED] = "NICK_REGISTERED",
+    [ERR_NOT_REGISTERED] = "NOT_REGISTERED",
+    [ERR_BAD_PASSWORD] = "BAD_PASSWORD",
+    [ERR_BLOCKED] = "BLOCKED",
+    [ERR_REPLACED] = "REPLACED",
 };
 
 static const char *const talk_names[] = {"Request", "Accept", "Deny", "End", "Busy"};
@@ -125,9 +132,9 @@ static char *next_token(char **cursor, bool *ok)
 	return tok;
 }
 
-enum msg_err msg_parse_connect(char *args, const char **nick, const char **realname)
+enum msg_err msg_parse_connect(char *args, struct msg_connect *c)
 {
-	char *cur = args, *n, *r, *v;
+	char *cur = args, *n, *r, *v, *pw = NULL;
 	int major, minor, patch;
 	bool ok;
 
@@ -144,16 +151,26 @@ enum msg_err msg_parse_connect(char *args, const char **nick, const char **realn
 		return ERR_BAD_ARGS;
 	while (*cur == ' ')
 		cur++;
-	if (*cur)
-		return ERR_BAD_ARGS;
+	if (*cur) { /* 1.1: the server password */
+		pw = next_token(&cur, &ok);
+		if (!ok || !pw)
+			return ERR_BAD_ARGS;
+		while (*cur == ' ')
+			cur++;
+		if (*cur || !names_password_valid(pw))
+			return ERR_BAD_ARGS;
+	}
 	if (!names_nick_valid(n))
 		return ERR_BAD_NICK;
 	if (!names_realname_valid(r))
 		return ERR_BAD_ARGS;
 	if (names_version_parse(v, &major, &minor, &patch) || major != IC_PROTO_MAJOR)
 		return ERR_BAD_VERSION;
-	*nick = n;
-	*realname = r;
+	c->nick = n;
+	c->realname = r;
+	c->password = pw;
+	c->minor = minor;
+	c->patch = patch;
 	return ERR_NONE;
 }
 
@@ -246,4 +263,52 @@ int msg_parse_voice(const char *args, unsigned *port, uint32_t *ssrc,
 	*port = p;
 	*ssrc = s;
 	return 0;
+}
+
+#define VOICE_CIPHER "chacha20-poly1305"
+
+int msg_fmt_voice_tls(char *buf, size_t size, unsigned port, uint32_t ssrc,
+		      const struct vc_key *c2s, const struct vc_key *s2c)
+{
+	char args[48 + 2 * VC_KEY_HEX];
+	int n = snprintf(args, sizeof(args), "%u %u " VOICE_CIPHER " ", port,
+			 (unsigned)ssrc),
+	    r;
+
+	vc_key_format(c2s, args + n);
+	args[n + VC_KEY_HEX] = ' ';
+	vc_key_format(s2c, args + n + VC_KEY_HEX + 1);
+	args[n + 2 * VC_KEY_HEX + 1] = '\0';
+	r = msg_fmt(buf, size, "VOICE", NULL, args);
+	explicit_bzero(args, sizeof(args));
+	return r;
+}
+
+int msg_parse_voice_tls(const char *args, unsigned *port, uint32_t *ssrc,
+			struct vc_key *c2s, struct vc_key *s2c)
+{
+	const char *sp1, *sp2, *keys;
+	struct vc_key a, b;
+	uint32_t p, s;
+	int e = -EINVAL;
+
+	if (!args || !(sp1 = strchr(args, ' ')) || !(sp2 = strchr(sp1 + 1, ' ')) ||
+	    parse_u32_span(args, sp1, &p) || p == 0 || p > 65535 ||
+	    parse_u32_span(sp1 + 1, sp2, &s) ||
+	    strncmp(sp2 + 1, VOICE_CIPHER " ", strlen(VOICE_CIPHER) + 1))
+		return -EINVAL;
+	keys = sp2 + 1 + strlen(VOICE_CIPHER) + 1;
+	if (strlen(keys) != 2 * VC_KEY_HEX + 1 || keys[VC_KEY_HEX] != ' ' ||
+	    vc_key_parse(&a, keys, VC_KEY_HEX) ||
+	    vc_key_parse(&b, keys + VC_KEY_HEX + 1, VC_KEY_HEX))
+		goto out;
+	*port = p;
+	*ssrc = s;
+	*c2s = a;
+	*s2c = b;
+	e = 0;
+out:
+	vc_key_wipe(&a);
+	vc_key_wipe(&b);
+	return e;
 }

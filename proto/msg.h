@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "ic_limits.h"
+#include "vcrypt.h"
 
 enum msg_verb {
 	MSG_UNKNOWN = 0,
@@ -41,6 +42,14 @@ enum msg_err {
 	ERR_BUSY,
 	ERR_NO_CALL,
 	ERR_FLOOD,
+	/* 1.1, section 3 */
+	ERR_TLS_REQUIRED,
+	ERR_NO_IDENTITY,
+	ERR_NICK_REGISTERED,
+	ERR_NOT_REGISTERED,
+	ERR_BAD_PASSWORD,
+	ERR_BLOCKED,
+	ERR_REPLACED,
 	ERR_COUNT,
 };
 
@@ -59,10 +68,18 @@ struct msg {
  * not an error here: m->verb is MSG_UNKNOWN. */
 enum msg_err msg_parse(char *line, struct msg *m);
 
-/* CONNECT arguments: `"nick" "real name" MAJOR.MINOR.PATCH` (quotes optional around a
- * word without spaces). Modifies args in place. Returns ERR_NONE, ERR_BAD_ARGS,
- * ERR_BAD_NICK or ERR_BAD_VERSION (malformed, or a major other than 1). */
-enum msg_err msg_parse_connect(char *args, const char **nick, const char **realname);
+/* A CONNECT line's arguments; pointers into the parsed buffer. */
+struct msg_connect {
+	const char *nick, *realname;
+	const char *password; /* the 1.1 optional 4th field, or NULL */
+	int minor, patch;     /* of the version (the major is always 1) */
+};
+
+/* CONNECT arguments: `"nick" "real name" MAJOR.MINOR.PATCH ["password"]` (quotes
+ * optional around a word without spaces). Modifies args in place. Returns ERR_NONE,
+ * ERR_BAD_ARGS (also a password of other than 1-64 bytes of text without control bytes
+ * or quotes), ERR_BAD_NICK or ERR_BAD_VERSION (malformed, or a major other than 1). */
+enum msg_err msg_parse_connect(char *args, struct msg_connect *c);
 
 /* TALK argument: Request/Accept/Deny/End (any case). Returns 0 or -EINVAL. */
 int msg_parse_talk(const char *args, enum talk_action *out);
@@ -91,5 +108,13 @@ int msg_parse_voice(const char *args, unsigned *port, uint32_t *ssrc,
 /* `VOICE: port ssrc token\n` with the token in 16 lower-case hex digits. */
 int msg_fmt_voice(char *buf, size_t size, unsigned port, uint32_t ssrc,
 		  const uint8_t token[8]);
+
+/* The 1.1 VOICE line over TLS: `port ssrc chacha20-poly1305 <c2s> <s2c>`, each key 88
+ * lower-case hex digits (VC_KEY_HEX: 32 bytes of key, then 12 of salt). parse: exactly
+ * that, nothing after; returns 0 or -EINVAL (nothing written). */
+int msg_parse_voice_tls(const char *args, unsigned *port, uint32_t *ssrc,
+			struct vc_key *c2s, struct vc_key *s2c);
+int msg_fmt_voice_tls(char *buf, size_t size, unsigned port, uint32_t ssrc,
+		      const struct vc_key *c2s, const struct vc_key *s2c);
 
 #endif

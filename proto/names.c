@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "limits.h"
+#include "ic_limits.h"
 
 bool names_utf8_valid(const char *str, size_t len)
 {
@@ -85,16 +85,27 @@ bool names_room_valid(const char *s)
 	return s && s[0] == '#' && name_body_valid(s + 1);
 }
 
-bool names_realname_valid(const char *s)
+/* A quoted field: up to max bytes of UTF-8 without '"', tabs or other control bytes. */
+static bool quoted_valid(const char *s, size_t min, size_t max)
 {
 	size_t len;
 
 	if (!s)
 		return false;
 	len = strlen(s);
-	if (len > IC_REALNAME_MAX || memchr(s, '"', len))
+	if (len < min || len > max || memchr(s, '"', len))
 		return false;
 	return names_text_valid(s, len) && !memchr(s, '\t', len);
+}
+
+bool names_realname_valid(const char *s)
+{
+	return quoted_valid(s, 0, IC_REALNAME_MAX);
+}
+
+bool names_password_valid(const char *s)
+{
+	return quoted_valid(s, 1, IC_PASSWORD_MAX);
 }
 
 static const char *parse_part(const char *s, int *out)

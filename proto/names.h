@@ -20,6 +20,10 @@ bool names_room_valid(const char *s);
 /* Real name: 0..IC_REALNAME_MAX bytes of UTF-8 without '"' or control bytes. */
 bool names_realname_valid(const char *s);
 
+/* Server password (1.1): 1..IC_PASSWORD_MAX bytes of UTF-8 without '"' or control bytes.
+ */
+bool names_password_valid(const char *s);
+
 /* Parse "MAJOR.MINOR.PATCH" (each 1..9 digits). Returns 0, or -EINVAL if malformed. */
 int names_version_parse(const char *s, int *major, int *minor, int *patch);
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "ic_limits.h"
 
 struct rtp_hdr {
 	bool marker;

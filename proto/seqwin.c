@@ -1,6 +1,6 @@
 #include "seqwin.h"
 
-#include "limits.h"
+#include "ic_limits.h"
 
 /* The rule both windows follow, on a distance from the highest: ahead by dist (1 or
  * more) advances; dist == 0 is the highest again; behind by 1..width is accepted once.

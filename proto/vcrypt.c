@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hex.h"
-
 struct vc {
 	EVP_CIPHER_CTX *ctx;
 	uint8_t salt[VC_SALT_LEN];
@@ -18,29 +16,6 @@ struct vc {
 int vc_key_random(struct vc_key *k)
 {
 	return RAND_bytes((unsigned char *)k, (int)sizeof(*k)) == 1 ? 0 : -EIO;
-}
-
-int vc_key_parse(struct vc_key *k, const char *hex, size_t len)
-{
-	uint8_t raw[VC_KEY_LEN + VC_SALT_LEN];
-
-	if (len != VC_KEY_HEX || hex_decode(hex, sizeof(raw), raw))
-		return -EINVAL;
-	memcpy(k->key, raw, VC_KEY_LEN);
-	memcpy(k->salt, raw + VC_KEY_LEN, VC_SALT_LEN);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	return 0;
-}
-
-void vc_key_format(const struct vc_key *k, char *out)
-{
-	hex_encode(k->key, VC_KEY_LEN, out);
-	hex_encode(k->salt, VC_SALT_LEN, out + 2 * VC_KEY_LEN);
-}
-
-void vc_key_wipe(struct vc_key *k)
-{
-	OPENSSL_cleanse(k, sizeof(*k));
 }
 
 int vc_new(struct vc **vp, const struct vc_key *k, bool seal)

@@ -37,7 +37,8 @@ int vc_key_random(struct vc_key *k);
 int vc_key_parse(struct vc_key *k, const char *hex, size_t len);
 void vc_key_format(const struct vc_key *k, char *out);
 
-/* Overwrite it (OPENSSL_cleanse: not optimised away). */
+/* Overwrite it (explicit_bzero: not optimised away). parse, format and wipe live in
+ * vkey.c, free of OpenSSL. */
 void vc_key_wipe(struct vc_key *k);
 
 /* An AEAD context bound to one key, for sealing or for opening; the owner frees it (the

@@ -114,9 +114,64 @@ void cmd_end_call(struct hub *h, struct call *c, struct sess *ender)
 
 /* ---- handlers ---- */
 
+/* The 1.1 checks after the parse (section 3, in its order), and then the nick's old
+ * session; the first failure is answered. True when CONNECT may go on. */
+static bool connect_allowed(struct hub *h, struct sess *s, const struct msg_connect *c)
+{
+	if (s->tls && c->minor < 1) {
+		sess_error(h, s, ERR_BAD_VERSION,
+			   "over TLS this server speaks protocol 1.1.0 or later");
+		return false;
+	}
+	if (s->tls && !s->fp[0] && !h->conf.guests) {
+		sess_error(h, s, ERR_NO_IDENTITY,
+			   "this server needs a box identity: reconnect with a client "
+			   "certificate");
+		return false;
+	}
+	if (sess_by_nick(h, c->nick)) {
+		sess_error(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another");
+		return false;
+	}
+	return true;
+}
+
+/* The session's voice credentials: 1.0's token, or over TLS two fresh keys (the
+ * contexts kept, the keys themselves only until VOICE is written). */
+static int voice_creds(struct hub *h, struct sess *s, struct vc_key *c2s,
+		       struct vc_key *s2c)
+{
+	int e;
+
+	if (!s->tls)
+		return sess_rand(h, s->token, sizeof(s->token));
+	e = vc_key_random(c2s) || vc_key_random(s2c) ? -EIO : 0;
+	if (!e)
+		e = vc_new(&s->c2s, c2s, false);
+	if (!e)
+		e = vc_new(&s->s2c, s2c, true);
+	ctrwin_init(&s->cwin);
+	return e;
+}
+
+static void send_voice(struct hub *h, struct sess *s, const struct vc_key *c2s,
+		       const struct vc_key *s2c)
+{
+	int n = s->tls ? msg_fmt_voice_tls(h->line, sizeof(h->line), h->conf.udp_port,
+					   s->ssrc, c2s, s2c)
+		       : msg_fmt_voice(h->line, sizeof(h->line), h->conf.udp_port,
+				       s->ssrc, s->token);
+
+	if (n > 0)
+		sess_send(s, h->line, (size_t)n);
+	if (n > 0 && s->tls)
+		explicit_bzero(h->line, (size_t)n); /* keys: not left in scratch */
+}
+
 static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 {
-	const char *nick, *real;
+	struct msg_connect c;
+	struct vc_key c2s, s2c;
 	char cookie[16];
 	enum msg_err e;
 	uint32_t v;
@@ -131,33 +186,31 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 		sess_leave(s, "server full", false);
 		return;
 	}
-	e = msg_parse_connect((char *)m->args, &nick, &real);
+	e = msg_parse_connect((char *)m->args, &c);
 	if (e) {
 		static const char *const why[ERR_COUNT] = {
-		    [ERR_BAD_ARGS] = "expected: CONNECT: \"Nick\" \"Real Name\" 1.0.0",
+		    [ERR_BAD_ARGS] = "expected: CONNECT: \"Nick\" \"Real Name\" 1.1.0",
 		    [ERR_BAD_NICK] = "nick: 1-32 of A-Z a-z 0-9 _ - .",
 		    [ERR_BAD_VERSION] = "this server speaks protocol 1.x.y",
 		};
 		sess_error(h, s, e, why[e]);
 		return;
 	}
-	if (sess_by_nick(h, nick)) {
-		sess_error(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another");
+	if (!connect_allowed(h, s, &c))
 		return;
-	}
-	if (sess_rand(h, s->token, sizeof(s->token)) || sess_rand(h, &v, sizeof(v))) {
+	if (voice_creds(h, s, &c2s, &s2c) || sess_rand(h, &v, sizeof(v))) {
 		sess_error(h, s, ERR_SERVER_FULL,
 			   "no randomness available, try again later");
-		sess_leave(s, "getrandom failed", false);
-		return;
+		sess_leave(s, "no randomness or no memory for voice keys", false);
+		goto out;
 	}
 	do { /* a unique ssrc: retry on the rare clash */
 		if (sess_rand(h, &s->ssrc, sizeof(s->ssrc)))
 			s->ssrc++;
 	} while (sess_by_ssrc(h, s->ssrc));
-	strcpy(s->nick, nick);
-	strcpy(s->realname, real);
-	hmap_add(&h->nicks, &s->nick_node, hmap_hash_icase(nick));
+	strcpy(s->nick, c.nick);
+	strcpy(s->realname, c.realname);
+	hmap_add(&h->nicks, &s->nick_node, hmap_hash_icase(c.nick));
 	hmap_add(&h->ssrcs, &s->ssrc_node, hmap_hash_u32(s->ssrc));
 	h->nlogin++;
 	s->state = SESS_AWAIT_PONG;
@@ -165,14 +218,12 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 	s->ping_out = true;
 	s->ping_sent_ms = now;
 	sess_line(h, s, "ACCEPT", NULL, h->name);
-	{
-		int n = msg_fmt_voice(h->line, sizeof(h->line), h->conf.udp_port, s->ssrc,
-				      s->token);
-		if (n > 0)
-			sess_send(s, h->line, (size_t)n);
-	}
+	send_voice(h, s, &c2s, &s2c);
 	snprintf(cookie, sizeof(cookie), "%u", (unsigned)v);
 	sess_line(h, s, "PING", NULL, cookie);
+out:
+	vc_key_wipe(&c2s);
+	vc_key_wipe(&s2c);
 }
 
 static void cmd_pong(struct hub *h, struct sess *s, struct msg *m, uint64_t now)

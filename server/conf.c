@@ -26,6 +26,8 @@ void conf_defaults(struct srv_conf *c)
 	c->ping_interval = IC_PING_INTERVAL_DEFAULT;
 	c->ping_timeout = IC_PING_TIMEOUT_DEFAULT;
 	c->ring_timeout = IC_RING_TIMEOUT_DEFAULT;
+	/* off until the box (firmware/) speaks TLS too; the contract's default is on */
+	c->tls = false;
 	ident_state_dir(c->state_dir, sizeof(c->state_dir), IC_SERVER_STATE_DIR,
 			"intercomd");
 }
@@ -55,6 +57,14 @@ static const struct {
     {"ping_interval", offsetof(struct srv_conf, ping_interval), 1, IC_TIMER_MAX_S},
     {"ping_timeout", offsetof(struct srv_conf, ping_timeout), 1, IC_TIMER_MAX_S},
     {"ring_timeout", offsetof(struct srv_conf, ring_timeout), 1, IC_TIMER_MAX_S},
+};
+
+static const struct {
+	const char *key;
+	size_t off;
+} bool_keys[] = {
+    {"tls", offsetof(struct srv_conf, tls)},
+    {"verbose", offsetof(struct srv_conf, std.verbose)},
 };
 
 int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
@@ -101,10 +111,13 @@ int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 				errlen);
 	if (!strcmp(key, "tls_key"))
 		return set_path(c->tls_key, sizeof(c->tls_key), key, val, err, errlen);
-	if (!strcmp(key, "verbose")) {
-		if (!val || kv_bool(val, &c->std.verbose)) {
+	for (size_t i = 0; i < sizeof(bool_keys) / sizeof(bool_keys[0]); i++) {
+		if (strcmp(key, bool_keys[i].key))
+			continue;
+		if (!val ||
+		    kv_bool(val, (bool *)(void *)((char *)c + bool_keys[i].off))) {
 			snprintf(err, errlen,
-				 "verbose: '%s' is not yes/no/true/false/1/0",
+				 "%s: '%s' is not on/off/yes/no/true/false/1/0", key,
 				 val ? val : "");
 			return -EINVAL;
 		}
@@ -139,6 +152,7 @@ static const struct {
     {"--max-pending-per-source", "max_pending_per_source"},
     {"--state-dir", "state_dir"},
     {"--tls-key", "tls_key"},
+    {"--tls", "tls"},
 };
 
 static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pass,
@@ -226,6 +240,10 @@ const char *conf_usage(void)
 	       "                      connections not logged in yet per address (IPv6: "
 	       "/64),\n"
 	       "                      default 32; 0: no limit\n"
+	       "  --tls on|off        on: TLS 1.3 only, encrypted voice; off (for now "
+	       "the "
+	       "default):\n"
+	       "                      protocol 1.0 in the clear, as nc speaks it\n"
 	       "  --state-dir DIR     where the server's identity (key, certificate) is "
 	       "kept\n"
 	       "  --tls-key FILE      an Ed25519 key to use instead of the state "

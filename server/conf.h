@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "cli.h"
-#include "limits.h"
+#include "ic_limits.h"
 
 /* read when no --config is given and it exists (what the package installs) */
 #define CONF_DEFAULT_PATH "/etc/intercom/intercomd.conf"
@@ -23,6 +23,7 @@ struct srv_conf {
 	char config[256];				    /* --config path, or "" */
 	char state_dir[256]; /* the identity's directory (docs/SECURITY.md) */
 	char tls_key[256];   /* a configured identity key, or "": the state directory's */
+	bool tls;	     /* on: TLS 1.3 only (section 3); off: protocol 1.0 */
 	bool fingerprint;    /* --fingerprint: print the identity's and exit */
 	struct cli_std
 	    std; /* --verbose (also a file key), --help, --version, --check-config */
@@ -33,7 +34,8 @@ struct srv_conf {
 void conf_defaults(struct srv_conf *c);
 
 /* Set one key (file spelling: port, udp_port, bind, name, max_clients, ping_interval,
- * ping_timeout, ring_timeout, max_pending_per_source, state_dir, tls_key, verbose).
+ * ping_timeout, ring_timeout, max_pending_per_source, tls, state_dir, tls_key,
+ * verbose).
  * Returns 0, or -EINVAL with a message in err. */
 int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 	     size_t errlen);

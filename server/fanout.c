@@ -1,36 +1,97 @@
 #include "fanout.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
+
+/* One sendmmsg per chunk of k prepared messages; returns how many were dealt with
+ * (sent, or skipped after an error), or 0 when the send buffer is full. */
+static size_t send_chunk(struct fanout *f, int fd, size_t k)
+{
+	/* a short count means the next message failed: the next call says why */
+	int r = sendmmsg(fd, f->msgs, (unsigned)k, MSG_DONTWAIT);
+
+	if (r > 0)
+		return (size_t)r;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+		return 0;
+	if (errno != EINTR)
+		f->failed++;
+	return errno == EINTR ? SIZE_MAX : 1;
+}
+
+static void set_msg(struct fanout *f, size_t i, const struct voice_dest *d,
+		    struct iovec *iov)
+{
+	struct msghdr *mh = &f->msgs[i].msg_hdr;
+
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = (void *)d->addr;
+	mh->msg_namelen = d->len;
+	mh->msg_iov = iov;
+	mh->msg_iovlen = 1;
+}
+
+/* Seal dests[off..off+k) into the chunk's buffers; returns how many messages were made
+ * (a copy that fails to seal is left out and counted). */
+static size_t seal_chunk(struct fanout *f, const void *buf, size_t len,
+			 const struct voice_dest *dests, size_t k)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		const struct voice_dest *d = &dests[i];
+		struct iovec *iov = &f->iov;
+
+		if (d->seal) {
+			int sl = vc_seal(d->seal, d->ctr, buf, len, f->sealed[m],
+					 sizeof(f->sealed[m]));
+
+			if (sl < 0) {
+				f->failed++;
+				continue;
+			}
+			f->siov[m].iov_base = f->sealed[m];
+			f->siov[m].iov_len = (size_t)sl;
+			iov = &f->siov[m];
+		}
+		set_msg(f, m++, d, iov);
+	}
+	return m;
+}
 
 void fanout_send(struct fanout *f, int fd, const void *buf, size_t len,
 		 const struct voice_dest *dests, size_t n)
 {
+	bool sealed = n && dests[0].seal;
+	size_t batch = sealed ? IC_SEAL_BATCH : IC_TX_BATCH;
+
 	f->iov.iov_base = (void *)buf;
 	f->iov.iov_len = len;
 	for (size_t off = 0; off < n;) {
-		size_t k = n - off > IC_TX_BATCH ? IC_TX_BATCH : n - off;
-		int r;
+		size_t k = n - off > batch ? batch : n - off, m, done = 0;
 
-		for (size_t i = 0; i < k; i++) {
-			struct msghdr *mh = &f->msgs[i].msg_hdr;
+		if (sealed) {
+			m = seal_chunk(f, buf, len, dests + off, k);
+		} else {
+			for (size_t i = 0; i < k; i++)
+				set_msg(f, i, &dests[off + i], &f->iov);
+			m = k;
+		}
+		while (done < m) {
+			size_t r = send_chunk(f, fd, m - done);
 
-			memset(mh, 0, sizeof(*mh));
-			mh->msg_name = (void *)dests[off + i].addr;
-			mh->msg_namelen = dests[off + i].len;
-			mh->msg_iov = &f->iov;
-			mh->msg_iovlen = 1;
+			if (r == 0) { /* retrying per destination would only spin */
+				f->full += m - done + (n - off - k);
+				return;
+			}
+			if (r != SIZE_MAX) {
+				done += r;
+				memmove(f->msgs, f->msgs + r,
+					(m - done) * sizeof(f->msgs[0]));
+			}
 		}
-		/* a short count means the next message failed: the next call says why */
-		r = sendmmsg(fd, f->msgs, (unsigned)k, MSG_DONTWAIT);
-		if (r > 0) {
-			off += (size_t)r;
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
-			f->full += n - off; /* retrying per destination would only spin */
-			return;
-		} else if (errno != EINTR) {
-			f->failed++;
-			off++;
-		}
+		off += k;
 	}
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hmap.h"
-#include "limits.h"
+#include "ic_limits.h"
 
 /* 64 buckets: sources are few (a LAN's hosts), and chains stay short at a thousand. */
 #define GUARD_HASH_BITS 6

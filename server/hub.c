@@ -56,6 +56,8 @@ fail:
 
 static void sess_free(struct sess *s)
 {
+	vc_free(s->c2s);
+	vc_free(s->s2c);
 	free(s->out);
 	free(s);
 }
@@ -156,6 +158,21 @@ int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
 	log_debug("session %u from %s: connected", s->id, s->peer);
 	*sp = s;
 	return 0;
+}
+
+void hub_secure(struct hub *h, struct sess *s, const char *fp)
+{
+	(void)h;
+	s->tls = true;
+	snprintf(s->fp, sizeof(s->fp), "%s", fp ? fp : "");
+	log_debug("session %u from %s: TLS up, %s", s->id, s->peer,
+		  fp ? fp : "no client certificate");
+}
+
+void hub_tls_required(struct hub *h, struct sess *s)
+{
+	sess_error(h, s, ERR_TLS_REQUIRED, "this server accepts TLS only");
+	sess_leave(s, "plaintext to a TLS server", false);
 }
 
 void hub_input(struct hub *h, struct sess *s, const char *data, size_t len, uint64_t now)

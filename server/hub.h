@@ -25,18 +25,26 @@ struct hub_conf {
 	int (*rand)(void *buf, size_t len);
 	/* connections not logged in yet per source (IPv4, IPv6 /64); 0 = no limit */
 	unsigned max_pending_per_source;
+	bool guests; /* TLS sessions without a client certificate may log in */
 };
 
-/* A voice copy to send: where, built by hub_voice. */
+struct vc;
+
+/* A voice copy to send: where, built by hub_voice; over TLS sealed with the hearer's
+ * key (seal) under the counter given to this copy (ctr), else sent as it is. */
 struct voice_dest {
 	const struct sockaddr *addr;
 	socklen_t len;
+	struct vc *seal;
+	uint64_t ctr;
 };
 
 struct hub_stats {
 	uint64_t voice_in, voice_dropped, voice_copies, keepalives;
-	/* of voice_dropped: from an IP not the session's TCP peer's; over its rate */
-	uint64_t voice_wrong_source, voice_over_rate;
+	/* of voice_dropped: from an IP not the session's TCP peer's; over its rate; over
+	 * TLS, a tag that does not verify (forged, another key, damaged) or a counter
+	 * already seen or below the window (replayed) */
+	uint64_t voice_wrong_source, voice_over_rate, voice_bad_tag, voice_replayed;
 	uint64_t
 	    pending_refused; /* connections refused: too many pending from a source */
 	uint64_t events_unlogged; /* login and leave lines over the log budget */
@@ -55,6 +63,14 @@ void hub_free(struct hub *h);
  * already leaving (hub_reap sends the line and closes it). */
 int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
 	     socklen_t peerlen, uint64_t now, struct sess **sp);
+
+/* s's TLS handshake is done: from now on it logs in by the 1.1 rules (section 3) and its
+ * voice is encrypted. fp: its client certificate's key fingerprint, or NULL without
+ * one. */
+void hub_secure(struct hub *h, struct sess *s, const char *fp);
+
+/* s spoke plaintext to a TLS server: it is told TLS_REQUIRED and leaves. */
+void hub_tls_required(struct hub *h, struct sess *s);
 
 /* Bytes that arrived from s. */
 void hub_input(struct hub *h, struct sess *s, const char *data, size_t len, uint64_t now);
@@ -84,11 +100,12 @@ void hub_reap(struct hub *h, void (*closed)(void *arg, struct transport *tp, boo
 	      void *arg);
 
 /* A voice packet from `from` at now. Fills out (at least IC_RTP_MAX bytes) with the
- * packet to send and dests (room for max_clients entries) with where; returns how many
- * copies, 0 when it is dropped or goes nowhere. Dropped: malformed, unknown ssrc, from
- * an IP other than the session's TCP peer's, wrong token, replayed, or over the
- * session's voice rate. A keepalive is answered to its sender: one copy,
- * dests[0].addr == from (relayed voice never points at from). */
+ * packet to send (over TLS: opened, to be sealed per copy as dests say) and dests (room
+ * for max_clients entries) with where; returns how many copies, 0 when it is dropped or
+ * goes nowhere. Dropped: malformed, unknown ssrc, from an IP other than the session's
+ * TCP peer's, wrong token or (TLS) tag, replayed, or over the session's voice rate. A
+ * keepalive is answered to its sender: one copy, dests[0].addr == from (relayed voice
+ * never points at from). */
 size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
 		 const struct sockaddr *from, socklen_t fromlen, uint64_t now,
 		 uint8_t *out, size_t *out_len, struct voice_dest *dests);

@@ -9,12 +9,14 @@
 #include "guard.h"
 #include "hmap.h"
 #include "hub.h"
-#include "limits.h"
+#include "ident.h"
+#include "ic_limits.h"
 #include "line.h"
 #include "msg.h"
 #include "rate.h"
 #include "room.h"
 #include "seqwin.h"
+#include "vcrypt.h"
 
 enum sess_state {
 	SESS_NEW,	 /* connected, no CONNECT accepted yet */
@@ -66,6 +68,13 @@ struct sess {
 	struct guard_voice vrate;
 	union addr_ip vaddr;
 	socklen_t vaddr_len; /* 0 until a valid packet has come */
+
+	/* over TLS (section 3) */
+	bool tls;
+	char fp[IDENT_FP_LEN + 1]; /* its client certificate's key; "" without one */
+	struct vc *c2s, *s2c;	   /* from VOICE on: open its packets, seal its copies */
+	struct ctrwin cwin;	   /* counters accepted under c2s */
+	uint64_t s2c_ctr;	   /* the next counter under s2c: each used once */
 };
 
 struct hub {

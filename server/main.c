@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 		ident_free(id);
 		return 1;
 	}
-	r = server_new(&srv, &conf, loop, err, sizeof(err));
+	r = server_new(&srv, &conf, id, loop, err, sizeof(err));
 	if (r) {
 		log_err("%s", err);
 		loop_free(loop);

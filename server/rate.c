@@ -1,6 +1,6 @@
 #include "rate.h"
 
-#include "limits.h"
+#include "ic_limits.h"
 
 #define MILLI 1000u
 

@@ -4,11 +4,75 @@
 #include "hub_int.h"
 #include "rtp.h"
 
-static void add_dest(struct voice_dest *d, size_t *n, const struct sess *s)
+static void set_dest(struct voice_dest *d, const struct sockaddr *addr, socklen_t len,
+		     struct sess *hearer)
 {
-	d[*n].addr = (const struct sockaddr *)&s->vaddr;
-	d[*n].len = s->vaddr_len;
-	(*n)++;
+	d->addr = addr;
+	d->len = len;
+	d->seal = hearer->tls ? hearer->s2c : NULL;
+	d->ctr = hearer->tls ? hearer->s2c_ctr++ : 0; /* never reused under its key */
+}
+
+static void add_dest(struct voice_dest *d, size_t *n, struct sess *s)
+{
+	set_dest(&d[(*n)++], (const struct sockaddr *)&s->vaddr, s->vaddr_len, s);
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* 1.0: the token, then the sequence window; the packet without its extension into out.
+ * Returns the payload's length, or -1 to drop. */
+static int open_token(struct hub *h, struct sess *s, const uint8_t *pkt, size_t len,
+		      uint8_t *out, size_t *out_len, enum seqwin_res *sr)
+{
+	struct rtp_pkt p;
+	int olen;
+
+	(void)h;
+	if (rtp_parse(pkt, len, &p) || !p.has_token ||
+	    !rtp_token_equal(s->token, p.token))
+		return -1;
+	*sr = seqwin_accept(&s->win, p.hdr.seq);
+	if (*sr == SEQ_REJECT)
+		return -1;
+	olen = rtp_strip_ext(pkt, &p, out, IC_RTP_MAX);
+	if (olen < 0)
+		return -1;
+	*out_len = (size_t)olen;
+	return (int)p.payload_len;
+}
+
+/* Over TLS (section 3): the counter window, then the tag, once, with the sender's c2s;
+ * the counter is recorded only after the tag verified. The opened packet into out.
+ * Returns the payload's length, or -1 to drop. */
+static int open_sealed(struct hub *h, struct sess *s, const uint8_t *pkt, size_t len,
+		       uint8_t *out, size_t *out_len, enum seqwin_res *sr)
+{
+	uint64_t ctr;
+	int n;
+
+	if (len < VC_MIN_LEN || pkt[0] != 0x80)
+		return -1;
+	*sr = ctrwin_check(&s->cwin, be64(pkt + VC_HDR_LEN));
+	if (*sr == SEQ_REJECT) {
+		h->stats.voice_replayed++;
+		return -1;
+	}
+	n = vc_open(s->c2s, pkt, len, IC_RTP_MAX, out, IC_RTP_MAX, &ctr);
+	if (n < 0) {
+		h->stats.voice_bad_tag++;
+		return -1;
+	}
+	ctrwin_mark(&s->cwin, ctr);
+	*out_len = (size_t)n;
+	return n - VC_HDR_LEN;
 }
 
 static bool hears_room(const struct sess *r, const struct room *room)
@@ -21,30 +85,30 @@ size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
 		 const struct sockaddr *from, socklen_t fromlen, uint64_t now,
 		 uint8_t *out, size_t *out_len, struct voice_dest *dests)
 {
-	struct rtp_pkt p;
 	struct sess *s;
-	enum seqwin_res sr;
+	enum seqwin_res sr = SEQ_REJECT;
 	size_t n = 0;
-	int olen;
+	int plen;
 
 	h->now = now;
 	h->stats.voice_in++;
-	if (len > IC_RTP_MAX || rtp_parse(pkt, len, &p) || !p.has_token)
+	if (len > IC_RTP_MAX || len < VC_HDR_LEN)
 		goto drop;
-	s = sess_by_ssrc(h, p.hdr.ssrc);
+	s = sess_by_ssrc(h, (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 |
+				(uint32_t)pkt[10] << 8 | pkt[11]);
 	if (!s || s->leaving)
 		goto drop;
-	/* only the session's own host: a sniffed token cannot point its voice elsewhere
-	 * nor spend its rate */
+	/* only the session's own host, before anything is computed: a sniffed token, or
+	 * a flood of forgeries, can neither point its voice elsewhere nor spend its rate
+	 */
 	if (!addr_same_ip(from, fromlen, (const struct sockaddr *)&s->peer_sa,
 			  s->peer_len)) {
 		h->stats.voice_wrong_source++;
 		goto drop;
 	}
-	if (!rtp_token_equal(s->token, p.token))
-		goto drop;
-	sr = seqwin_accept(&s->win, p.hdr.seq);
-	if (sr == SEQ_REJECT)
+	plen = s->tls ? open_sealed(h, s, pkt, len, out, out_len, &sr)
+		      : open_token(h, s, pkt, len, out, out_len, &sr);
+	if (plen < 0)
 		goto drop;
 	if (!guard_voice_take(&s->vrate, len, now)) {
 		h->stats.voice_over_rate++; /* before any fan-out: a flood is not
@@ -57,14 +121,9 @@ size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
 		s->vaddr_len = fromlen;
 		h->gen++;
 	}
-	olen = rtp_strip_ext(pkt, &p, out, IC_RTP_MAX);
-	if (olen < 0)
-		goto drop;
-	*out_len = (size_t)olen;
-	if (p.payload_len == 0) { /* keepalive: answer the sender only */
+	if (plen == 0) { /* keepalive: answer the sender only */
 		h->stats.keepalives++;
-		dests[0].addr = from;
-		dests[0].len = fromlen;
+		set_dest(&dests[0], from, fromlen, s);
 		return 1;
 	}
 	if (s->call && call_active(s->call)) {

@@ -93,7 +93,7 @@ int rooms_join(struct rooms *rs, const char *name, struct sess *m, struct room *
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 4;
 		struct sess **mem = realloc(r->members, cap * sizeof(*mem));
-		const struct sess **hear;
+		struct sess **hear;
 
 		if (mem)
 			r->members = mem;

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "hmap.h"
-#include "limits.h"
+#include "ic_limits.h"
 
 struct sess;
 
@@ -20,7 +20,7 @@ struct room {
 	/* who hears the room's voice, built from the members when the hub's generation
 	 * has moved on (not per packet); the same capacity as members, so building it
 	 * never allocates */
-	const struct sess **hear;
+	struct sess **hear;
 	size_t nhear;
 	uint64_t hear_gen;
 	/* the member list's version, and its coalesced sending (roster.c): due_ms is when

@@ -14,25 +14,18 @@
 
 #include "hist.h"
 #include "addr.h"
+#include "conn.h"
 #include "fanout.h"
 #include "hub.h"
 #include "listen.h"
 #include "log.h"
-
-/* A client's TCP connection: the transport the hub writes through. */
-struct conn {
-	struct transport tp;
-	int fd;
-	struct sess *s;
-	struct server *srv;
-};
+#include "tlsctx.h"
 
 struct server {
 	struct loop *loop;
 	struct hub *hub;
 	int lfd, ufd;
-	struct conn *conns[FD_SETSIZE];
-	int maxfd;
+	struct conns conns; /* the clients' connections */
 	struct tmr tick;
 	struct tmr accept_pause; /* out of descriptors: stop accepting for a while */
 	/* voice: a batch of received packets, the copy to send, its destinations */
@@ -49,107 +42,11 @@ struct server {
 	uint64_t trim_due; /* the next look at freed heap (trim_heap) */
 	uint8_t tx[IC_RTP_MAX];
 	struct hub_stats last; /* the counters at the last status line */
-	uint64_t last_tx_lost;
+	uint64_t last_tx_lost, last_tls_failed;
 	uint64_t status_due;
 	struct voice_dest *dests;
 	struct fanout fan;
 };
-
-static ssize_t tcp_recv(struct transport *t, void *buf, size_t len)
-{
-	struct conn *c = (struct conn *)t;
-	ssize_t n = recv(c->fd, buf, len, 0);
-
-	return n < 0 ? -errno : n;
-}
-
-static ssize_t tcp_send(struct transport *t, const void *buf, size_t len)
-{
-	struct conn *c = (struct conn *)t;
-	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	return n;
-}
-
-static void tcp_close(struct transport *t, bool abort)
-{
-	struct conn *c = (struct conn *)t;
-
-	if (abort) { /* reset: the kernel discards what the client never read */
-		struct linger lg = {1, 0};
-
-		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	}
-	if (c->srv) {
-		loop_fd(c->srv->loop, c->fd, 0, NULL, NULL);
-		c->srv->conns[c->fd] = NULL;
-	}
-	close(c->fd);
-	free(c);
-}
-
-static const struct transport_ops tcp_ops = {tcp_recv, tcp_send, tcp_close};
-
-static void conn_event(int fd, int events, void *arg)
-{
-	struct conn *c = arg;
-	struct server *srv = c->srv;
-	uint64_t now = loop_now(srv->loop);
-
-	(void)fd;
-	if (events & LOOP_WRITE)
-		hub_flush(srv->hub, c->s);
-	if (events & LOOP_READ) {
-		char buf[4096];
-		ssize_t n = c->tp.ops->recv(&c->tp, buf, sizeof(buf));
-
-		if (n > 0)
-			hub_input(srv->hub, c->s, buf, (size_t)n, now);
-		else if (n == 0)
-			hub_hangup(srv->hub, c->s, "connection closed by client");
-		else if (n != -EAGAIN && n != -EINTR)
-			hub_hangup(srv->hub, c->s, "read error");
-	}
-}
-
-static void accept_one(struct server *srv, int fd, const struct sockaddr_storage *from,
-		       socklen_t fromlen)
-{
-	struct conn *c;
-	int one = 1, sndbuf = IC_SOCK_SNDBUF;
-
-	if (fd >= FD_SETSIZE) {
-		log_warn("connection refused: descriptor %d beyond select()'s limit", fd);
-		close(fd);
-		return;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(fd);
-		return;
-	}
-	c->tp.ops = &tcp_ops;
-	c->fd = fd;
-	c->srv = srv;
-	if (hub_open(srv->hub, &c->tp, (const struct sockaddr *)from, fromlen,
-		     loop_now(srv->loop), &c->s)) {
-		char peer[64];
-
-		addr_text((const struct sockaddr *)from, fromlen, peer, sizeof(peer));
-		log_warn("connection from %s refused: too many connections", peer);
-		close(fd);
-		free(c);
-		return;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	srv->conns[fd] = c;
-	if (fd > srv->maxfd)
-		srv->maxfd = fd;
-	loop_fd(srv->loop, fd, LOOP_READ, conn_event, c);
-}
 
 static void listen_event(int fd, int events, void *arg);
 
@@ -188,7 +85,7 @@ static void listen_event(int fd, int events, void *arg)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
-		accept_one(srv, cfd, &from, fl);
+		conns_accept(&srv->conns, cfd, &from, fl);
 	}
 }
 
@@ -281,16 +178,7 @@ static void before_sleep(void *arg)
 	struct server *srv = arg;
 
 	hub_reap(srv->hub, closed_cb, srv);
-	for (int fd = 0; fd <= srv->maxfd; fd++) {
-		struct conn *c = srv->conns[fd];
-
-		if (c)
-			loop_fd(srv->loop, fd,
-				LOOP_READ | (hub_pending(c->s) ? LOOP_WRITE : 0),
-				conn_event, c);
-	}
-	while (srv->maxfd >= 0 && !srv->conns[srv->maxfd])
-		srv->maxfd--;
+	conns_before_sleep(&srv->conns);
 	rearm_tick(srv);
 }
 
@@ -313,15 +201,24 @@ static void log_counters(const struct server *srv, const char *what)
 	hub_get_stats(srv->hub, &st);
 	log_info(
 	    "%s: %u sessions (%u logged in); voice %llu packets in, %llu dropped "
-	    "(%llu over a session's rate, %llu from a wrong address), %llu "
+	    "(%llu over a session's rate, %llu from a wrong address, %llu failed their "
+	    "tag, %llu replayed), %llu "
 	    "keepalives, %llu copies out, %llu not sent (%llu send buffer full); "
-	    "%llu connections refused (too many pending from one address)",
+	    "%llu connections refused (too many pending from one address); TLS: %llu "
+	    "handshakes, %llu failed, %llu refused (too many at once), %llu plaintext "
+	    "refused, %llu silent closed",
 	    what, st.sessions, st.logged_in, (unsigned long long)st.voice_in,
 	    (unsigned long long)st.voice_dropped, (unsigned long long)st.voice_over_rate,
-	    (unsigned long long)st.voice_wrong_source, (unsigned long long)st.keepalives,
-	    (unsigned long long)st.voice_copies,
+	    (unsigned long long)st.voice_wrong_source,
+	    (unsigned long long)st.voice_bad_tag, (unsigned long long)st.voice_replayed,
+	    (unsigned long long)st.keepalives, (unsigned long long)st.voice_copies,
 	    (unsigned long long)(srv->fan.full + srv->fan.failed),
-	    (unsigned long long)srv->fan.full, (unsigned long long)st.pending_refused);
+	    (unsigned long long)srv->fan.full, (unsigned long long)st.pending_refused,
+	    (unsigned long long)srv->conns.st.handshakes,
+	    (unsigned long long)srv->conns.st.handshake_failed,
+	    (unsigned long long)srv->conns.st.handshake_refused,
+	    (unsigned long long)srv->conns.st.plain_refused,
+	    (unsigned long long)srv->conns.st.silent_closed);
 }
 
 /* Once a minute, when something was refused or dropped since the last one: what the
@@ -336,11 +233,14 @@ static void status_log(struct server *srv, uint64_t now)
 	hub_get_stats(srv->hub, &st);
 	if (st.voice_over_rate != srv->last.voice_over_rate ||
 	    st.voice_wrong_source != srv->last.voice_wrong_source ||
+	    st.voice_bad_tag != srv->last.voice_bad_tag ||
 	    st.pending_refused != srv->last.pending_refused ||
+	    srv->conns.st.handshake_failed != srv->last_tls_failed ||
 	    srv->fan.full + srv->fan.failed != srv->last_tx_lost)
 		log_counters(srv, "status");
 	srv->last = st;
 	srv->last_tx_lost = srv->fan.full + srv->fan.failed;
+	srv->last_tls_failed = srv->conns.st.handshake_failed;
 }
 
 static void tick(void *arg)
@@ -360,8 +260,8 @@ static void tick(void *arg)
 	tmr_start(srv->loop, &srv->tick, wait > 1000 ? 1000 : wait, tick, srv);
 }
 
-int server_new(struct server **sp, const struct srv_conf *c, struct loop *l, char *err,
-	       size_t errlen)
+int server_new(struct server **sp, const struct srv_conf *c, const struct ident *id,
+	       struct loop *l, char *err, size_t errlen)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 	struct listen_socks ls;
@@ -380,7 +280,13 @@ int server_new(struct server **sp, const struct srv_conf *c, struct loop *l, cha
 		return -ENOMEM;
 	}
 	srv->loop = l;
-	srv->lfd = srv->ufd = srv->maxfd = -1;
+	srv->lfd = srv->ufd = srv->conns.maxfd = -1;
+	srv->conns.loop = l;
+	if (c->tls) {
+		e = tlsctx_new(&srv->conns.tls, id, true, err, errlen);
+		if (e)
+			goto fail;
+	}
 	e = listen_open(c->bind, c->port, c->udp_port, &ls, err, errlen);
 	if (e)
 		goto fail;
@@ -389,6 +295,7 @@ int server_new(struct server **sp, const struct srv_conf *c, struct loop *l, cha
 	hc.udp_port = ls.udp_port; /* VOICE names the port bound (port 0: the kernel's) */
 	srv->dests = calloc(c->max_clients, sizeof(*srv->dests));
 	e = srv->dests ? hub_new(&srv->hub, &hc) : -ENOMEM;
+	srv->conns.hub = srv->hub;
 	if (e) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -400,8 +307,11 @@ int server_new(struct server **sp, const struct srv_conf *c, struct loop *l, cha
 	loop_set_before_sleep(l, before_sleep, srv);
 	tmr_start(l, &srv->tick, 1000, tick, srv);
 	srv->status_due = loop_now(l) + IC_STATUS_LOG_MS;
-	log_info("listening on %s port %u (TCP) and %u (UDP voice) as '%s'", ls.where,
-		 ls.tcp_port, ls.udp_port, c->name);
+	log_info("listening on %s port %u (TCP) and %u (UDP voice) as '%s'%s", ls.where,
+		 ls.tcp_port, ls.udp_port, c->name, c->tls ? ", TLS 1.3 only" : "");
+	if (!c->tls)
+		log_warn("tls = off: signalling and voice are in the clear and nicks are "
+			 "first come, first served (protocol 1.0, for debugging only)");
 	*sp = srv;
 	return 0;
 fail:
@@ -432,11 +342,7 @@ void server_free(struct server *srv)
 			    (unsigned long long)hist_pct(&srv->delay, 0.99),
 			    (unsigned long long)hist_pct(&srv->delay, 1.0),
 			    (unsigned long long)srv->delay.n);
-		for (int fd = 0; fd <= srv->maxfd; fd++) {
-			if (srv->conns[fd])
-				srv->conns[fd]->srv =
-				    NULL; /* the hub closes them; no loop updates */
-		}
+		conns_detach(&srv->conns); /* the hub closes them; no loop updates */
 		hub_free(srv->hub);
 	}
 	tmr_cancel(srv->loop, &srv->tick);
@@ -450,6 +356,7 @@ void server_free(struct server *srv)
 		loop_fd(srv->loop, srv->ufd, 0, NULL, NULL);
 		close(srv->ufd);
 	}
+	tlsctx_free(srv->conns.tls);
 	free(srv->dests);
 	free(srv);
 }

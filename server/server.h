@@ -4,14 +4,16 @@
 #define IC_SERVER_H
 
 #include "conf.h"
+#include "ident.h"
 #include "loop.h"
 
 struct server;
 
-/* Bind and listen as c says, on loop l. Returns 0, or -errno with a message in err
- * (e.g. the port is in use). The caller frees with server_free. */
-int server_new(struct server **sp, const struct srv_conf *c, struct loop *l, char *err,
-	       size_t errlen);
+/* Bind and listen as c says, on loop l, presenting identity id over TLS (c->tls; id
+ * is not used otherwise, and must outlive the server). Returns 0, or -errno with a
+ * message in err (e.g. the port is in use). The caller frees with server_free. */
+int server_new(struct server **sp, const struct srv_conf *c, const struct ident *id,
+	       struct loop *l, char *err, size_t errlen);
 
 /* Close every connection and socket. */
 void server_free(struct server *srv);

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void parse_line(const char *line, size_t len)
 {
 	char copy[IC_LINE_MAX + 1], out[IC_LINE_MAX * 2];
-	const char *nick, *realname;
+	struct msg_connect mc;
 	enum talk_action ta;
 	struct msg m;
 	uint32_t u;
@@ -35,9 +35,10 @@ static void parse_line(const char *line, size_t len)
 		char args[IC_LINE_MAX + 1];
 
 		strcpy(args, m.args);
-		if (msg_parse_connect(args, &nick, &realname) == ERR_NONE &&
-		    (strlen(nick) > IC_NICK_MAX || !names_nick_valid(nick)))
-			abort(); /* an accepted nick obeys the rules */
+		if (msg_parse_connect(args, &mc) == ERR_NONE &&
+		    (strlen(mc.nick) > IC_NICK_MAX || !names_nick_valid(mc.nick) ||
+		     (mc.password && !names_password_valid(mc.password))))
+			abort(); /* an accepted nick and password obey the rules */
 		break;
 	}
 	case MSG_TALK:

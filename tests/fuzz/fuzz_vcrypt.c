@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "ic_limits.h"
 #include "seqwin.h"
 #include "vcrypt.h"
 

@@ -21,9 +21,47 @@
 #include <cmocka.h>
 
 #include "benchutil.h"
+#include "harness_tls.h"
+#include "ident.h"
 #include "msg.h"
 
 int harness_rcvbuf;
+void *harness_key;
+bool harness_anon;
+
+static char state_dir[64]; /* this program's servers' identity */
+
+static void state_dir_remove(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/" IDENT_KEY_FILE, state_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/" IDENT_CERT_FILE, state_dir);
+	unlink(path);
+	rmdir(state_dir);
+}
+
+static const char *own_state_dir(void)
+{
+	if (!state_dir[0]) {
+		snprintf(state_dir, sizeof(state_dir), "/tmp/itest-state-%d",
+			 (int)getpid());
+		atexit(state_dir_remove);
+	}
+	return state_dir;
+}
+
+/* Does the NULL-terminated args hold flag (followed by val, when val is given)? */
+static bool has_flag(const char *const *args, const char *flag, const char *val)
+{
+	for (int i = 0; args[i]; i++) {
+		if (!strcmp(args[i], flag) &&
+		    (!val || (args[i + 1] && !strcmp(args[i + 1], val))))
+			return true;
+	}
+	return false;
+}
 
 uint64_t now_ms(void)
 {
@@ -157,6 +195,17 @@ static void start_with(struct srv *s, bool loopback, const char *first, va_list 
 		args[1] = s->portstr;
 	}
 	collect(args, 48, skip, first, ap);
+	if (!has_flag(args, "--state-dir", NULL)) {
+		int n = 0;
+
+		while (args[n])
+			n++;
+		assert_true(n + 2 < 48);
+		args[n++] = "--state-dir";
+		args[n++] = own_state_dir();
+		args[n] = NULL;
+	}
+	s->plain = !has_flag(args, "--tls", "on");
 	memcpy(s->args, args, sizeof(s->args));
 	if (!launch(s, args))
 		fail_msg("intercomd did not start (its log is above)");
@@ -256,6 +305,20 @@ static struct sockaddr_in ip4(const char *ip, unsigned port)
 	return a;
 }
 
+/* Over TLS, the handshake at once: every line after it is encrypted. */
+static void tls_up(struct cli *c, const struct srv *s)
+{
+	void *key = harness_anon ? NULL : harness_key ? harness_key : htls_key_new();
+
+	if (s->plain)
+		return;
+	c->ssl = htls_connect(c->fd, key, c->server_fp, WAIT_MS);
+	if (key && key != harness_key)
+		htls_key_free(key);
+	if (!c->ssl)
+		fail_msg("TLS handshake with the server failed");
+}
+
 bool cli_connect6(struct cli *c, const struct srv *s)
 {
 	struct sockaddr_in6 a = {.sin6_family = AF_INET6,
@@ -276,6 +339,7 @@ bool cli_connect6(struct cli *c, const struct srv *s)
 	c->uport = s->udp_port;
 	c->tokens = 18.0;
 	c->tokens_ms = now_ms();
+	tls_up(c, s);
 	return true;
 }
 
@@ -300,10 +364,18 @@ void cli_connect_from(struct cli *c, const struct srv *s, const char *from)
 	c->uport = s->udp_port;
 	c->tokens = 18.0;
 	c->tokens_ms = now_ms();
+	tls_up(c, s);
 }
 
 void cli_close(struct cli *c)
 {
+	htls_free(c->ssl);
+	vc_free(c->c2s);
+	vc_free(c->s2c);
+	vc_key_wipe(&c->c2s_key);
+	vc_key_wipe(&c->s2c_key);
+	c->ssl = NULL;
+	c->c2s = c->s2c = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->ufd >= 0)
@@ -343,8 +415,17 @@ void cli_send_raw(struct cli *c, const void *data, size_t len)
 
 void cli_send_unpaced(struct cli *c, const void *data, size_t len)
 {
+	cli_send_records(c, data, len, 0);
+}
+
+void cli_send_records(struct cli *c, const void *data, size_t len, size_t record)
+{
 	const char *p = data;
 
+	if (c->ssl) {
+		htls_write(c->ssl, c->fd, data, len, record);
+		return;
+	}
 	while (len > 0) {
 		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
 
@@ -389,10 +470,15 @@ static int recv_line(struct cli *c, int ms)
 			return 1;
 		}
 		now = now_ms();
-		if (poll(&pfd, 1, now >= until ? 0 : (int)(until - now)) <= 0)
+		if (!(c->ssl && htls_pending(c->ssl)) &&
+		    poll(&pfd, 1, now >= until ? 0 : (int)(until - now)) <= 0)
 			return -1;
 		assert_true(c->in_len < sizeof(c->in));
-		n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+		n = c->ssl
+			? htls_read(c->ssl, c->in + c->in_len, sizeof(c->in) - c->in_len)
+			: recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+		if (n == -EAGAIN) /* a record that was not all there, or not data */
+			continue;
 		if (n <= 0)
 			return 0;
 		c->in_len += (size_t)n;
@@ -469,7 +555,16 @@ static void parse_voice(struct cli *c, const char *line)
 	unsigned port;
 
 	assert_int_equal(strncmp(line, "VOICE: ", 7), 0);
-	assert_int_equal(msg_parse_voice(line + 7, &port, &c->ssrc, c->token), 0);
+	if (c->ssl) {
+		assert_int_equal(msg_parse_voice_tls(line + 7, &port, &c->ssrc,
+						     &c->c2s_key, &c->s2c_key),
+				 0);
+		assert_int_equal(vc_new(&c->c2s, &c->c2s_key, true), 0);
+		assert_int_equal(vc_new(&c->s2c, &c->s2c_key, false), 0);
+		ctrwin_init(&c->win);
+	} else {
+		assert_int_equal(msg_parse_voice(line + 7, &port, &c->ssrc, c->token), 0);
+	}
 	c->uport = port;
 }
 
@@ -489,7 +584,8 @@ void cli_login_from(struct cli *c, const struct srv *s, const char *nick,
 	else
 		cli_connect_from(c, s, from);
 	snprintf(c->nick, sizeof(c->nick), "%s", nick);
-	cli_send(c, "CONNECT: \"%s\" \"Test %s\" 1.0.0", nick, nick);
+	cli_send(c, "CONNECT: \"%s\" \"Test %s\" %s", nick, nick,
+		 c->ssl ? "1.1.0" : "1.0.0");
 	cli_expect_prefix(c, "ACCEPT: ");
 	parse_voice(c, cli_expect_prefix(c, "VOICE: "));
 	l = cli_expect_prefix(c, "PING: ");
@@ -539,22 +635,56 @@ void cli_voice_raw(struct cli *c, const void *pkt, size_t len)
 
 void cli_voice(struct cli *c, const void *payload, size_t len, bool marker)
 {
-	uint8_t pkt[2048];
+	uint8_t pkt[2048], sealed[2048];
 	struct rtp_hdr h = {marker, IC_RTP_PT_OPUS, c->seq++, c->ts, c->ssrc};
-	int n = rtp_pack(pkt, sizeof(pkt), &h, c->token, payload, len);
+	int n = rtp_pack(pkt, sizeof(pkt), &h, c->ssl ? NULL : c->token, payload, len);
 
 	assert_true(n > 0);
 	c->ts += 960;
+	if (c->ssl) {
+		n = vc_seal(c->c2s, c->ctr++, pkt, (size_t)n, sealed, sizeof(sealed));
+		assert_true(n > 0);
+		cli_voice_raw(c, sealed, (size_t)n);
+		return;
+	}
 	cli_voice_raw(c, pkt, (size_t)n);
 }
 
-int cli_voice_recv(struct cli *c, uint8_t *buf, size_t size, int ms)
+int cli_voice_recv_raw(struct cli *c, uint8_t *buf, size_t size, int ms)
 {
 	struct pollfd pfd = {c->ufd, POLLIN, 0};
 
 	if (poll(&pfd, 1, ms) <= 0)
 		return -1;
 	return (int)recv(c->ufd, buf, size, 0);
+}
+
+int cli_voice_recv(struct cli *c, uint8_t *buf, size_t size, int ms)
+{
+	uint8_t raw[2048];
+	uint64_t ctr = 0;
+	int n;
+
+	if (!c->ssl)
+		return cli_voice_recv_raw(c, buf, size, ms);
+	n = cli_voice_recv_raw(c, raw, sizeof(raw), ms);
+	if (n < 0)
+		return -1;
+	if (n >= VC_MIN_LEN) {
+		ctr = (uint64_t)raw[12] << 56 | (uint64_t)raw[13] << 48 |
+		      (uint64_t)raw[14] << 40 | (uint64_t)raw[15] << 32 |
+		      (uint64_t)raw[16] << 24 | (uint64_t)raw[17] << 16 |
+		      (uint64_t)raw[18] << 8 | raw[19];
+		if (ctrwin_check(&c->win, ctr) == SEQ_REJECT)
+			fail_msg("%s: the server reused counter %llu under this key",
+				 c->nick, (unsigned long long)ctr);
+	}
+	n = vc_open(c->s2c, raw, (size_t)n, IC_RTP_MAX, buf, size, &ctr);
+	if (n < 0)
+		fail_msg("%s: a voice packet from the server failed its tag (%d)",
+			 c->nick, n);
+	ctrwin_mark(&c->win, ctr);
+	return n;
 }
 
 void cli_voice_register(struct cli *c)

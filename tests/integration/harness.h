@@ -9,6 +9,8 @@
 #include <sys/types.h>
 
 #include "rtp.h"
+#include "seqwin.h"
+#include "vcrypt.h"
 
 /* Generous: the same tests run under valgrind. Never a timing assertion. */
 #define WAIT_MS 5000
@@ -19,10 +21,13 @@ struct srv {
 	char portstr[16];
 	const char *args[48]; /* as started, for srv_restart */
 	char log[128];	      /* its stderr and stdout, copied to ours when it stops */
+	bool plain;	      /* not started with --tls on: clients speak protocol 1.0 */
 };
 
 struct cli {
 	int fd;
+	void *ssl;	    /* the TLS session (SSL *); NULL over --tls off */
+	char server_fp[80]; /* the server's key, as the handshake showed it */
 	char from[16]; /* the loopback address it connects from (127.0.0.0/8: a host) */
 	bool v6;       /* connected over IPv6 (::1), its voice too */
 	char in[1 << 17];
@@ -38,10 +43,23 @@ struct cli {
 	uint8_t token[IC_TOKEN_LEN];
 	uint16_t seq;
 	uint32_t ts;
+	/* encrypted voice (TLS): this session's keys, the next counter, the window */
+	struct vc *c2s, *s2c;
+	uint64_t ctr;
+	struct ctrwin win;
+	struct vc_key c2s_key, s2c_key; /* kept for tests that seal by hand */
 };
 
+/* The client identity cli_connect presents over TLS: NULL (the default) makes a fresh
+ * Ed25519 key for each connection (each a box of its own); set it (an EVP_PKEY * from
+ * htls_key_new) for connections of one box. harness_anon: no client certificate. */
+extern void *harness_key;
+extern bool harness_anon;
+
 /* Start $INTERCOMD (under $INTERCOMD_WRAP, if set) on loopback with --port 0 and the
- * extra flags (NULL-terminated), and wait until it logs the ports it bound. */
+ * extra flags (NULL-terminated), and wait until it logs the ports it bound. Unless the
+ * flags name one, its --state-dir is this test program's own (one identity for all its
+ * servers, removed at exit). Its clients speak TLS when the flags say --tls on. */
 void srv_start(struct srv *s, ...);
 /* The same without --bind: the server's default, every address of both families. */
 void srv_start_any(struct srv *s, ...);
@@ -64,7 +82,9 @@ void cli_send(struct cli *c, const char *fmt, ...) __attribute__((format(printf,
 /* Raw bytes, no terminator added. Paced, like cli_send, to stay under the server's
  * line rate limit (each LF counts). */
 void cli_send_raw(struct cli *c, const void *data, size_t len);
-/* Raw bytes, not paced (for flood tests). */
+/* Raw bytes, not paced (for flood tests); over TLS in records of at most `record`
+ * bytes (cli_send_records; 0: as large as TLS allows). */
+void cli_send_records(struct cli *c, const void *data, size_t len, size_t record);
 void cli_send_unpaced(struct cli *c, const void *data, size_t len);
 /* The next line without LF, or NULL when none arrives within ms (or on close). */
 const char *cli_recv(struct cli *c, int ms);
@@ -79,7 +99,8 @@ void cli_expect_silence(struct cli *c, int ms);
 void cli_expect_closed(struct cli *c);
 /* True if the server closed the connection within ms (lines before it are skipped). */
 bool cli_closed(struct cli *c, int ms);
-/* CONNECT, check ACCEPT/VOICE/PING, PONG, and take JOINED #Lobby and its USERLIST. */
+/* CONNECT (1.1.0 over TLS, 1.0.0 otherwise), check ACCEPT/VOICE/PING, PONG, and take
+ * JOINED #Lobby and its USERLIST. */
 void cli_login(struct cli *c, const struct srv *s, const char *nick);
 /* The same from another address (see cli_connect_from; "::1": over IPv6). */
 void cli_login_from(struct cli *c, const struct srv *s, const char *nick,
@@ -91,10 +112,14 @@ void cli_wait_for(struct cli *c, const char *line);
  */
 void cli_udp_open(struct cli *c);
 void cli_udp_reopen(struct cli *c);
-/* Send an RTP packet with the client's ssrc and token (or the given token/ssrc). */
+/* Send an RTP packet with the client's ssrc and token, or over TLS sealed with its c2s
+ * key under its next counter. */
 void cli_voice(struct cli *c, const void *payload, size_t len, bool marker);
 void cli_voice_raw(struct cli *c, const void *pkt, size_t len);
-/* Receive one datagram into buf within ms; returns its length, or -1 if none. */
+/* Receive one datagram into buf within ms; returns its length, or -1 if none. Over TLS
+ * it is opened (buf: the RTP packet in clear) and must pass the tag and the counter
+ * window (a failure fails the test); cli_voice_recv_raw returns it as it came. */
+int cli_voice_recv_raw(struct cli *c, uint8_t *buf, size_t size, int ms);
 int cli_voice_recv(struct cli *c, uint8_t *buf, size_t size, int ms);
 /* Register the voice address: a keepalive, and assert its answer. */
 void cli_voice_register(struct cli *c);

@@ -21,7 +21,7 @@
 
 #include "harness.h"
 #include "hostile.h"
-#include "limits.h"
+#include "ic_limits.h"
 
 #define HONEST	  60
 #define LISTENERS 20

@@ -19,7 +19,7 @@
 
 #include "hub.h"
 #include "hubfake.h"
-#include "limits.h"
+#include "ic_limits.h"
 #include "log.h"
 
 #define N IC_CLIENTS_MAX
@@ -49,7 +49,8 @@ static void put(struct hub *h, int i, const char *text, uint64_t now)
 static void test_every_limit_at_once(void **state)
 {
 	/* pings far apart: stalled clients must not time out while their queues fill */
-	struct hub_conf c = {"Bounds", 6060, N, 3600000, 3600000, 30000, hubfake_rand, 0};
+	struct hub_conf c = {"Bounds", 6060,	     N, 3600000, 3600000,
+			     30000,    hubfake_rand, 0, false};
 	struct hub *h = NULL;
 	struct hub_stats st;
 	char line[IC_LINE_MAX + 64], text[IC_LINE_MAX], real[IC_REALNAME_MAX + 1];

@@ -13,7 +13,7 @@
 
 #include "addr.h"
 #include "guard.h"
-#include "limits.h"
+#include "ic_limits.h"
 
 static struct sockaddr_in v4(const char *ip, unsigned port)
 {

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -67,14 +68,87 @@ static void connect_case(const char *args, enum msg_err want, const char *nick,
 			 const char *real)
 {
 	char buf[600];
-	const char *n = NULL, *r = NULL;
+	struct msg_connect c;
 
 	strcpy(buf, args);
-	assert_int_equal(msg_parse_connect(buf, &n, &r), want);
+	assert_int_equal(msg_parse_connect(buf, &c), want);
 	if (want == ERR_NONE) {
-		assert_string_equal(n, nick);
-		assert_string_equal(r, real);
+		assert_string_equal(c.nick, nick);
+		assert_string_equal(c.realname, real);
 	}
+}
+
+/* 1.1: the optional password, and the minor version the server judges TLS logins by */
+static void test_connect_password(void **state)
+{
+	char buf[600];
+	struct msg_connect c;
+
+	(void)state;
+	strcpy(buf, "\"N\" \"R\" 1.1.0 \"open sesame\"");
+	assert_int_equal(msg_parse_connect(buf, &c), ERR_NONE);
+	assert_string_equal(c.password, "open sesame");
+	assert_int_equal(c.minor, 1);
+	assert_int_equal(c.patch, 0);
+	strcpy(buf, "\"N\" \"R\" 1.0.7");
+	assert_int_equal(msg_parse_connect(buf, &c), ERR_NONE);
+	assert_null(c.password);
+	assert_int_equal(c.minor, 0);
+	assert_int_equal(c.patch, 7);
+	connect_case("\"N\" \"R\" 1.1.0 pw", ERR_NONE, "N", "R");
+	connect_case("\"N\" \"R\" 1.1.0 \"\"", ERR_BAD_ARGS, NULL, NULL);
+	connect_case("\"N\" \"R\" 1.1.0 \"p\" extra", ERR_BAD_ARGS, NULL, NULL);
+	connect_case("\"N\" \"R\" 1.1.0 \"tab\there\"", ERR_BAD_ARGS, NULL, NULL);
+	connect_case(
+	    "\"N\" \"R\" 1.1.0 "
+	    "\"12345678901234567890123456789012345678901234567890123456789012345\"",
+	    ERR_BAD_ARGS, NULL, NULL);
+	connect_case(
+	    "\"N\" \"R\" 1.1.0 "
+	    "\"1234567890123456789012345678901234567890123456789012345678901234\"",
+	    ERR_NONE, "N", "R");
+}
+
+static void test_voice_tls(void **state)
+{
+	struct vc_key a, b, ga, gb;
+	char buf[512], bad[512];
+	unsigned port;
+	uint32_t ssrc;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(a); i++) {
+		((uint8_t *)&a)[i] = (uint8_t)i;
+		((uint8_t *)&b)[i] = (uint8_t)(255 - i);
+	}
+	assert_true(msg_fmt_voice_tls(buf, sizeof(buf), 6060, 4000000000u, &a, &b) > 0);
+	assert_int_equal(
+	    strncmp(buf, "VOICE: 6060 4000000000 chacha20-poly1305 000102", 47), 0);
+	assert_int_equal(strlen(buf),
+			 strlen("VOICE: 6060 4000000000 chacha20-poly1305 ") +
+			     2 * VC_KEY_HEX + 2);
+	buf[strlen(buf) - 1] = '\0'; /* the LF */
+	assert_int_equal(msg_parse_voice_tls(buf + 7, &port, &ssrc, &ga, &gb), 0);
+	assert_int_equal(port, 6060);
+	assert_int_equal(ssrc, 4000000000u);
+	assert_memory_equal(&ga, &a, sizeof(a));
+	assert_memory_equal(&gb, &b, sizeof(b));
+	/* a 1.0 line, another cipher, a short key, upper case, a trailing field */
+	assert_int_equal(
+	    msg_parse_voice_tls("6060 1 0123456789abcdef", &port, &ssrc, &ga, &gb),
+	    -EINVAL);
+	strcpy(bad, buf + 7);
+	memcpy(strstr(bad, "chacha20"), "chacha21", 8);
+	assert_int_equal(msg_parse_voice_tls(bad, &port, &ssrc, &ga, &gb), -EINVAL);
+	strcpy(bad, buf + 7);
+	bad[strlen(bad) - 1] = '\0';
+	assert_int_equal(msg_parse_voice_tls(bad, &port, &ssrc, &ga, &gb), -EINVAL);
+	strcpy(bad, buf + 7);
+	*strstr(bad, "0001") = 'A';
+	assert_int_equal(msg_parse_voice_tls(bad, &port, &ssrc, &ga, &gb), -EINVAL);
+	snprintf(bad, sizeof(bad), "%s x", buf + 7);
+	assert_int_equal(msg_parse_voice_tls(bad, &port, &ssrc, &ga, &gb), -EINVAL);
+	assert_int_equal(msg_parse_voice_tls(NULL, &port, &ssrc, &ga, &gb), -EINVAL);
 }
 
 static void test_connect(void **state)
@@ -94,11 +168,11 @@ static void test_connect(void **state)
 	connect_case("\"N\" \"R\"", ERR_BAD_ARGS, NULL, NULL);
 	connect_case("\"N\"", ERR_BAD_ARGS, NULL, NULL);
 	connect_case("", ERR_BAD_ARGS, NULL, NULL);
-	connect_case("\"N\" \"R\" 1.0.0 extra", ERR_BAD_ARGS, NULL, NULL);
+	connect_case("\"N\" \"R\" 1.0.0 \"pw\" extra", ERR_BAD_ARGS, NULL, NULL);
 	connect_case("\"N\" \"unterminated 1.0.0", ERR_BAD_ARGS, NULL, NULL);
 	connect_case("\"N\" \"a\"b\" 1.0.0", ERR_BAD_ARGS, NULL, NULL);
 	connect_case("\"N\" \"tab\there\" 1.0.0", ERR_BAD_ARGS, NULL, NULL);
-	assert_int_equal(msg_parse_connect(NULL, NULL, NULL), ERR_BAD_ARGS);
+	assert_int_equal(msg_parse_connect(NULL, NULL), ERR_BAD_ARGS);
 }
 
 static void test_talk_and_u32(void **state)
@@ -217,17 +291,22 @@ static void test_voice_args(void **state)
 
 static void test_error_names(void **state)
 {
-	static const char *const all[] = {"BAD_LINE",	   "LINE_TOO_LONG",
-					  "BAD_ENCODING",  "UNKNOWN_COMMAND",
-					  "NOT_LOGGED_IN", "ALREADY_LOGGED_IN",
-					  "BAD_ARGS",	   "BAD_NICK",
-					  "NICK_IN_USE",   "BAD_VERSION",
-					  "SERVER_FULL",   "BAD_ROOM",
-					  "NOT_IN_ROOM",   "TOO_MANY_ROOMS",
-					  "NO_SUCH_USER",  "BUSY",
-					  "NO_CALL",	   "FLOOD"};
+	static const char *const all[] = {"BAD_LINE",	     "LINE_TOO_LONG",
+					  "BAD_ENCODING",    "UNKNOWN_COMMAND",
+					  "NOT_LOGGED_IN",   "ALREADY_LOGGED_IN",
+					  "BAD_ARGS",	     "BAD_NICK",
+					  "NICK_IN_USE",     "BAD_VERSION",
+					  "SERVER_FULL",     "BAD_ROOM",
+					  "NOT_IN_ROOM",     "TOO_MANY_ROOMS",
+					  "NO_SUCH_USER",    "BUSY",
+					  "NO_CALL",	     "FLOOD",
+					  "TLS_REQUIRED",    "NO_IDENTITY",
+					  "NICK_REGISTERED", "NOT_REGISTERED",
+					  "BAD_PASSWORD",    "BLOCKED",
+					  "REPLACED"};
 
 	(void)state;
+	assert_int_equal(sizeof(all) / sizeof(all[0]), ERR_COUNT - 1);
 	for (int e = ERR_BAD_LINE; e < ERR_COUNT; e++)
 		assert_string_equal(msg_err_name((enum msg_err)e), all[e - 1]);
 }
@@ -235,9 +314,10 @@ static void test_error_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_shapes), cmocka_unit_test(test_connect),
-	    cmocka_unit_test(test_talk_and_u32), cmocka_unit_test(test_format),
-	    cmocka_unit_test(test_error_names),	 cmocka_unit_test(test_voice_args),
+	    cmocka_unit_test(test_parse_shapes),     cmocka_unit_test(test_connect),
+	    cmocka_unit_test(test_connect_password), cmocka_unit_test(test_voice_tls),
+	    cmocka_unit_test(test_talk_and_u32),     cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_error_names),	     cmocka_unit_test(test_voice_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,7 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
+#include "ic_limits.h"
 #include "rate.h"
 
 static void test_burst_then_refill(void **state)

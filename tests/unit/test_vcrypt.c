@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
+#include "ic_limits.h"
 #include "vcrypt.h"
 
 static const struct vc_key k1 = {

@@ -1,5 +1,5 @@
-/* limits.h: every fixed-size limit of the protocol and the server, each with its reason.
- */
+/* ic_limits.h: every fixed-size limit of the protocol and the server, each with its
+ * reason. (Not limits.h: OpenSSL's headers include the system's under that name.) */
 #ifndef IC_LIMITS_H
 #define IC_LIMITS_H
 
@@ -14,6 +14,7 @@
 #define IC_NICK_MAX	       32 /* bytes of [A-Za-z0-9_.-] */
 #define IC_ROOM_MAX	       33 /* '#' and up to 32 name bytes */
 #define IC_REALNAME_MAX	       64 /* bytes of UTF-8 */
+#define IC_PASSWORD_MAX	       64 /* bytes of UTF-8: the server password (1.1) */
 #define IC_VERSION_PART_DIGITS 9  /* each of MAJOR.MINOR.PATCH fits an int32 */
 #define IC_PROTO_MAJOR	       1  /* the only major version this server serves */
 
@@ -84,9 +85,31 @@
 /* encrypted voice (section 3): counters accepted below the highest, the contract's */
 #define IC_CTR_WINDOW 64
 
+/* TLS signalling (section 3). A handshake must finish within IC_TLS_HANDSHAKE_MS of the
+ * accept (a connection that sends nothing is closed then too); at most
+ * IC_TLS_HANDSHAKES_MAX at once and IC_TLS_HANDSHAKES_PER_SOURCE from one source: each
+ * costs the server a signature and a key exchange, and a storm must not delay voice. */
+#define IC_TLS_HANDSHAKE_MS	     10000
+#define IC_TLS_HANDSHAKES_MAX	     32
+#define IC_TLS_HANDSHAKES_PER_SOURCE 4
+/* a plaintext client's first line is awaited this long (or up to LF, or IC_LINE_MAX
+ * bytes) before the TLS_REQUIRED answer, so that nc shows it after the user's line */
+#define IC_TLS_PLAIN_WAIT_MS 1000
+/* Reads from one TLS connection per loop pass: records OpenSSL has already decrypted
+ * are invisible to select(), so they are drained here, but in bounded bites, so one
+ * client sending 16 KiB records cannot hold the loop while others wait. */
+#define IC_TLS_READS_PER_PASS 4
+/* Handshake steps (each a key exchange or a signature check, about 0.1 ms on x86) per
+ * loop pass: voice is read between passes, so a storm of reconnecting boxes adds at most
+ * this many steps of delay to relayed voice (the 1 ms bound of section 3). */
+#define IC_TLS_STEPS_PER_PASS 4
+
 /* Voice packets read (recvmmsg) and copies sent (sendmmsg) per system call. */
 #define IC_RX_BATCH 32
 #define IC_TX_BATCH 1024
+/* Sealed copies (TLS) per sendmmsg: each has its own buffer of IC_RTP_MAX bytes, so 64
+ * of them (77 KB) stay in the cache between sealing and sending. */
+#define IC_SEAL_BATCH 64
 /* Free heap over which the server hands memory back to the system, checked once a second:
  * after a burst of logins, megabytes of freed output queues would stay resident */
 #define IC_TRIM_FREE (1024 * 1024)
