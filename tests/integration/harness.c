@@ -308,10 +308,11 @@ static struct sockaddr_in ip4(const char *ip, unsigned port)
 /* Over TLS, the handshake at once: every line after it is encrypted. */
 static void tls_up(struct cli *c, const struct srv *s)
 {
-	void *key = harness_anon ? NULL : harness_key ? harness_key : htls_key_new();
+	void *key;
 
 	if (s->plain)
 		return;
+	key = harness_anon ? NULL : harness_key ? harness_key : htls_key_new();
 	c->ssl = htls_connect(c->fd, key, c->server_fp, WAIT_MS);
 	if (key && key != harness_key)
 		htls_key_free(key);
