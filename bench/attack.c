@@ -202,8 +202,7 @@ static void voice_drain(uint64_t *other)
 		ssize_t n;
 
 		while ((n = recv(mem[i].ufd, buf, sizeof(buf), MSG_DONTWAIT)) >= 12) {
-			uint32_t ssrc = (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 |
-					(uint32_t)buf[10] << 8 | buf[11];
+			uint32_t ssrc = rtp_get_ssrc(buf);
 			double at;
 
 			if (ssrc != mem[0].v.ssrc || n < 12 + (ssize_t)sizeof(at)) {

@@ -14,6 +14,11 @@ static uint32_t get32(const uint8_t *p)
 	       p[3];
 }
 
+uint32_t rtp_get_ssrc(const uint8_t *pkt)
+{
+	return get32(pkt + 8);
+}
+
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);

@@ -40,6 +40,10 @@ int rtp_parse(const uint8_t *buf, size_t len, struct rtp_pkt *pkt);
  * was parsed from. */
 int rtp_unpad(const uint8_t *buf, struct rtp_pkt *pkt);
 
+/* The SSRC of a packet of at least RTP_FIXED_LEN bytes, before any other check: whose
+ * session's rules judge the rest. */
+uint32_t rtp_get_ssrc(const uint8_t *pkt);
+
 /* Write a version-2 header, the token extension when token is non-NULL, and the payload.
  * Returns the packet length, or -ENOSPC if buf is too small. */
 int rtp_pack(uint8_t *buf, size_t size, const struct rtp_hdr *hdr, const uint8_t *token,

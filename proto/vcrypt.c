@@ -77,6 +77,11 @@ static uint64_t get_ctr(const uint8_t *p)
 	return c;
 }
 
+uint64_t vc_packet_ctr(const uint8_t *pkt)
+{
+	return get_ctr(pkt + VC_HDR_LEN);
+}
+
 int vc_seal(struct vc *v, uint64_t ctr, const uint8_t *rtp, size_t len, uint8_t *out,
 	    size_t size)
 {

@@ -54,6 +54,10 @@ void vc_free(struct vc *v);
 int vc_seal(struct vc *v, uint64_t ctr, const uint8_t *rtp, size_t len, uint8_t *out,
 	    size_t size);
 
+/* The counter of a sealed packet (at least VC_MIN_LEN bytes), read before its tag is
+ * checked: for the caller's counter window. */
+uint64_t vc_packet_ctr(const uint8_t *pkt);
+
 /* Open a sealed packet of len bytes (at most max, the datagram limit): verify its tag and
  * write the RTP packet (header and plain payload) to out (size >= len - VC_OVERHEAD, not
  * overlapping pkt), its counter to *ctr. Returns the RTP length, -EINVAL (too short,

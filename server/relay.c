@@ -18,24 +18,14 @@ static void add_dest(struct voice_dest *d, size_t *n, struct sess *s)
 	set_dest(&d[(*n)++], (const struct sockaddr *)&s->vaddr, s->vaddr_len, s);
 }
 
-static uint64_t be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* 1.0: the token, then the sequence window; the packet without its extension into out.
  * Returns the payload's length, or -1 to drop. */
-static int open_token(struct hub *h, struct sess *s, const uint8_t *pkt, size_t len,
-		      uint8_t *out, size_t *out_len, enum seqwin_res *sr)
+static int open_token(struct sess *s, const uint8_t *pkt, size_t len, uint8_t *out,
+		      size_t *out_len, enum seqwin_res *sr)
 {
 	struct rtp_pkt p;
 	int olen;
 
-	(void)h;
 	if (rtp_parse(pkt, len, &p) || !p.has_token ||
 	    !rtp_token_equal(s->token, p.token))
 		return -1;
@@ -60,7 +50,7 @@ static int open_sealed(struct hub *h, struct sess *s, const uint8_t *pkt, size_t
 
 	if (len < VC_MIN_LEN || pkt[0] != 0x80)
 		return -1;
-	*sr = ctrwin_check(&s->cwin, be64(pkt + VC_HDR_LEN));
+	*sr = ctrwin_check(&s->cwin, vc_packet_ctr(pkt));
 	if (*sr == SEQ_REJECT) {
 		h->stats.voice_replayed++;
 		return -1;
@@ -92,10 +82,9 @@ size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
 
 	h->now = now;
 	h->stats.voice_in++;
-	if (len > IC_RTP_MAX || len < VC_HDR_LEN)
+	if (len > IC_RTP_MAX || len < RTP_FIXED_LEN)
 		goto drop;
-	s = sess_by_ssrc(h, (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 |
-				(uint32_t)pkt[10] << 8 | pkt[11]);
+	s = sess_by_ssrc(h, rtp_get_ssrc(pkt));
 	if (!s || s->leaving)
 		goto drop;
 	/* only the session's own host, before anything is computed: a sniffed token, or
@@ -107,7 +96,7 @@ size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
 		goto drop;
 	}
 	plen = s->tls ? open_sealed(h, s, pkt, len, out, out_len, &sr)
-		      : open_token(h, s, pkt, len, out, out_len, &sr);
+		      : open_token(s, pkt, len, out, out_len, &sr);
 	if (plen < 0)
 		goto drop;
 	if (!guard_voice_take(&s->vrate, len, now)) {

@@ -672,10 +672,7 @@ int cli_voice_recv(struct cli *c, uint8_t *buf, size_t size, int ms)
 	if (n < 0)
 		return -1;
 	if (n >= VC_MIN_LEN) {
-		ctr = (uint64_t)raw[12] << 56 | (uint64_t)raw[13] << 48 |
-		      (uint64_t)raw[14] << 40 | (uint64_t)raw[15] << 32 |
-		      (uint64_t)raw[16] << 24 | (uint64_t)raw[17] << 16 |
-		      (uint64_t)raw[18] << 8 | raw[19];
+		ctr = vc_packet_ctr(raw);
 		if (ctrwin_check(&c->win, ctr) == SEQ_REJECT)
 			fail_msg("%s: the server reused counter %llu under this key",
 				 c->nick, (unsigned long long)ctr);
