@@ -31,15 +31,20 @@ bool harness_anon;
 
 static char state_dir[64]; /* this program's servers' identity */
 
-static void state_dir_remove(void)
+void state_dir_remove(const char *dir)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), "%s/" IDENT_KEY_FILE, state_dir);
+	snprintf(path, sizeof(path), "%s/" IDENT_KEY_FILE, dir);
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/" IDENT_CERT_FILE, state_dir);
+	snprintf(path, sizeof(path), "%s/" IDENT_CERT_FILE, dir);
 	unlink(path);
-	rmdir(state_dir);
+	rmdir(dir);
+}
+
+static void own_state_dir_remove(void)
+{
+	state_dir_remove(state_dir);
 }
 
 static const char *own_state_dir(void)
@@ -47,7 +52,7 @@ static const char *own_state_dir(void)
 	if (!state_dir[0]) {
 		snprintf(state_dir, sizeof(state_dir), "/tmp/itest-state-%d",
 			 (int)getpid());
-		atexit(state_dir_remove);
+		atexit(own_state_dir_remove);
 	}
 	return state_dir;
 }

@@ -63,6 +63,8 @@ extern bool harness_anon;
 void srv_start(struct srv *s, ...);
 /* The same without --bind: the server's default, every address of both families. */
 void srv_start_any(struct srv *s, ...);
+/* Remove a server's state directory (its key and certificate, then the directory). */
+void state_dir_remove(const char *dir);
 /* SIGTERM, wait; asserts a clean exit (status 0). */
 void srv_stop(struct srv *s);
 /* Run intercomd with args (NULL-terminated) to completion; returns its exit status and

@@ -32,15 +32,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char path[128];
-
 	(void)state;
 	srv_stop(&srv);
-	snprintf(path, sizeof(path), "%s/key.pem", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/cert.pem", dir);
-	unlink(path);
-	rmdir(dir);
+	state_dir_remove(dir);
 	return 0;
 }
 
