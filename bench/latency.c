@@ -185,7 +185,22 @@ static int write_clicks(const char *path, unsigned presses, unsigned frame_ms,
 	return e;
 }
 
+/* A run's log to stderr, to see why a press was missed where only the output
+ * survives (a CI log). */
+static void dump_log(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+
+	fprintf(stderr, "---- %s\n", path);
+	while (f && fgets(line, sizeof(line), f))
+		fputs(line, stderr);
+	if (f)
+		fclose(f);
+}
+
 static bool verbose;
+static bool keep; /* a press was missed: the files stay for a look */
 
 static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 		   unsigned presses, struct pair fp, struct series *s)
@@ -198,6 +213,7 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 	int16_t *a = NULL, *b = NULL;
 	size_t na = 0, nb = 0;
 	pid_t ear, mouth;
+	unsigned missed_before = s->missed;
 	int err = -1;
 
 	snprintf(in, sizeof(in), "%s/in.wav", dir);
@@ -277,9 +293,14 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 		j = onset(b, nb, j0, j0 + SEARCH_MS * RATE);
 		if (j < 0 || k >= (unsigned)e.nev[EV_ARRIVED] ||
 		    k >= (unsigned)e.nev[EV_PLAYED] || k >= (unsigned)m.nev[EV_SENT]) {
-			if (verbose)
-				fprintf(stderr, "  press %u: no click heard\n", k);
+			/* always said: a miss is what the test fails on */
+			fprintf(stderr,
+				"  press %u missed: click %s in the playback; %d sent, "
+				"%d arrived, %d played so far\n",
+				k, j < 0 ? "not found" : "found", m.nev[EV_SENT],
+				e.nev[EV_ARRIVED], e.nev[EV_PLAYED]);
 			s->missed++;
+			keep = true;
 			continue;
 		}
 		t_in = (double)m.t0 + (double)i / RATE;
@@ -300,6 +321,10 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 		s->n++;
 	}
 	err = 0;
+	if (missed_before != s->missed) {
+		dump_log(mlog);
+		dump_log(elog);
+	}
 out:
 	if (err)
 		fprintf(stderr, "bench_latency: no click found in %s\n", in);
@@ -430,7 +455,7 @@ int main(int argc, char **argv)
 out:
 	kill(srv, SIGTERM);
 	waitpid(srv, NULL, 0);
-	if (!ret) {
+	if (!ret && !keep) {
 		static const char *const files[] = {"in.wav", "out.wav", "mouth.log",
 						    "ear.log", "server.log"};
 
