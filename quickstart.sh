@@ -83,6 +83,7 @@ demo)
 	cmake --preset demo >/dev/null
 	cmake --build --preset demo -j"$jobs" >/dev/null || cmake --build --preset demo -j1
 	d=build/demo/run
+	rm -rf "$d"/*-state # a fresh server key and first contact each run
 	mkdir -p "$d"
 	say "synthesising speech with espeak-ng (48 kHz mono 16-bit)"
 	espeak-ng -s 150 -w "$d/espeak.wav" \
@@ -92,7 +93,10 @@ demo)
 		die "sox could not convert the speech sample"
 	len=$(sox --info -D "$d/speech.wav")
 	# port 0: intercomd takes a free port and logs it
-	build/demo/intercomd --bind 127.0.0.1 --port 0 2>"$d/intercomd.log" &
+	# each program its own identity (and the boxes their known_servers) in the run's
+	# directory: TLS 1.3 and encrypted voice, as installed
+	build/demo/intercomd --bind 127.0.0.1 --port 0 --state-dir "$d/intercomd-state" \
+		2>"$d/intercomd.log" &
 	srv=$!
 	trap 'kill $srv 2>/dev/null || true' EXIT
 	port=
@@ -105,12 +109,12 @@ demo)
 	say "intercomd is on 127.0.0.1:$port; starting two clients (Door talks, Kitchen listens)"
 	talk_end=$(awk "BEGIN { print $len + 1.0 }")
 	build/demo/firmware/intercom --server "127.0.0.1:$port" --nick Kitchen \
-		--playback-file "$d/heard.wav" --exit-after "$(awk "BEGIN { print $len + 2.0 }")" \
+		--state-dir "$d/kitchen-state" --playback-file "$d/heard.wav" --exit-after "$(awk "BEGIN { print $len + 2.0 }")" \
 		2>"$d/kitchen.log" &
 	ear=$!
 	sleep 0.3
 	build/demo/firmware/intercom --server "127.0.0.1:$port" --nick Door \
-		--capture-file "$d/speech.wav" --talk-after 0.5 --talk-for "$(awk "BEGIN { print $len + 0.3 }")" \
+		--state-dir "$d/door-state" --capture-file "$d/speech.wav" --talk-after 0.5 --talk-for "$(awk "BEGIN { print $len + 0.3 }")" \
 		--exit-after "$talk_end" 2>"$d/door.log" || die "the talking client failed: see $d/door.log"
 	wait $ear || die "the listening client failed: see $d/kitchen.log"
 	kill $srv 2>/dev/null; wait $srv 2>/dev/null || true
@@ -128,6 +132,10 @@ demo)
 	echo "  mouth to ear:   $(echo "$cmp" | sed 's/delay_ms=\([0-9.]*\).*/\1/') ms" \
 		"(capture sample -> playback sample; add your sound card's buffer on a real box)"
 	echo "  similarity:     $(echo "$cmp" | sed 's/.*correlation=\([0-9.]*\) envelope=\([0-9.]*\) windowed=\([0-9.]*\)/waveform \1 (per 250 ms window \3), envelope \2/')"
+	grep -q 'TLS 1.3 only' "$d/intercomd.log" && grep -q 'trusted on first use' "$d/kitchen.log" ||
+		die "the demo did not run encrypted: see $d/*.log"
+	echo "  encrypted:      TLS 1.3 signalling, ChaCha20-Poly1305 voice; each box trusted" \
+		"the server's key $(sed -n 's/.*identity \(sha256:[0-9a-f]\{8\}\).*/\1.../p' "$d/intercomd.log") on first use"
 	echo "  logs:           $d/intercomd.log $d/door.log $d/kitchen.log"
 	;;
 server)
@@ -173,7 +181,7 @@ test)
 	ctest --preset fuzz -j"$jobs"
 	cat build/fuzz/tests/fuzz/work/*/summary
 	say "packages: build (amd64/host and arm64), lintian, install, check"
-	need lintian systemd adduser
+	need lintian systemd adduser openssl
 	rm -f build/deb/*.deb
 	build_debs
 	build_debs arm64

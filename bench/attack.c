@@ -285,9 +285,12 @@ static double pct(double p)
 
 static int start_server(void)
 {
+	/* its clients speak protocol 1.0 (token voice in the clear) */
+	static const char *const plain[] = {"--tls", "off", NULL};
+
 	snprintf(srv_log, sizeof(srv_log), "/tmp/bench_attack-%d.log", (int)getpid());
 	port = fixed_port;
-	srv_pid = bench_start_server(server, 256, srv_log, NULL, &port);
+	srv_pid = bench_start_server(server, 256, srv_log, plain, &port);
 	if (srv_pid < 0)
 		fprintf(stderr, "bench_attack: %s did not start (see %s)\n", server,
 			srv_log);

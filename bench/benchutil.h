@@ -22,6 +22,9 @@ pid_t bench_start_server(const char *path, unsigned max, const char *logpath,
 			 const char *const *extra, unsigned *port);
 /* CPU seconds pid has used (/proc/PID/schedstat, else utime + stime). */
 double bench_proc_cpu(pid_t pid);
+/* Remove dir and everything in it (a run's files and state directories); what cannot
+ * be removed stays. */
+void bench_rmtree(const char *dir);
 /* A /proc/PID/status field in kB ("VmRSS:", "VmHWM:"), or 0. */
 double bench_proc_kb(pid_t pid, const char *field);
 

@@ -206,8 +206,9 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 		   unsigned presses, struct pair fp, struct series *s)
 {
 	unsigned frame_ms = fp.talk_ms;
-	char in[300], out[300], mlog[300], elog[300], portarg[32], fm[8], fe[8], ex_m[16],
-	    ex_e[16], every[16], after[16], hold_for[16], nick_m[16], nick_e[16];
+	char in[300], out[300], mlog[300], elog[300], sd_m[300], sd_e[300], portarg[32],
+	    fm[8], fe[8], ex_m[16], ex_e[16], every[16], after[16], hold_for[16],
+	    nick_m[16], nick_e[16];
 	double secs = TALK_AFTER + presses * TALK_EVERY + 0.5;
 	struct run_log m, e;
 	int16_t *a = NULL, *b = NULL;
@@ -220,6 +221,10 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 	snprintf(out, sizeof(out), "%s/out.wav", dir);
 	snprintf(mlog, sizeof(mlog), "%s/mouth.log", dir);
 	snprintf(elog, sizeof(elog), "%s/ear.log", dir);
+	/* each box its identity and known_servers (the server's key, trusted on first
+	 * use) in the run's directory */
+	snprintf(sd_m, sizeof(sd_m), "%s/mouth-state", dir);
+	snprintf(sd_e, sizeof(sd_e), "%s/ear-state", dir);
 	snprintf(portarg, sizeof(portarg), "127.0.0.1:%u", port);
 	snprintf(fm, sizeof(fm), "%u", fp.talk_ms);
 	snprintf(fe, sizeof(fe), "%u", fp.ear_ms);
@@ -237,7 +242,7 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 		    INTERCOM_PATH, "--server",	   "127.0.0.1", "--nick",
 		    nick_e,	   "--frame-ms",   fe,		"--playback-file",
 		    out,	   "--exit-after", ex_e,	"--verbose",
-		    NULL};
+		    "--state-dir", sd_e,	   NULL};
 		char *mv[] = {INTERCOM_PATH,
 			      "--server",
 			      "127.0.0.1",
@@ -256,6 +261,8 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 			      "--exit-after",
 			      ex_m,
 			      "--verbose",
+			      "--state-dir",
+			      sd_m,
 			      NULL};
 
 		ev[2] = mv[2] = portarg;
@@ -406,7 +413,8 @@ int main(int argc, char **argv)
 	struct pair frames[4] = {{20, 20}, {10, 10}, {10, 20}, {20, 10}};
 	unsigned runs = 5, presses = 10, nframes = 4, port;
 	static struct series s;
-	char dir[] = "/tmp/bench_latency.XXXXXX", slog[300];
+	char dir[] = "/tmp/bench_latency.XXXXXX", slog[300], sstate[300];
+	const char *const srv_args[] = {"--state-dir", sstate, NULL};
 	pid_t srv;
 	int opt, ret = 1;
 
@@ -433,8 +441,9 @@ int main(int argc, char **argv)
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(slog, sizeof(slog), "%s/server.log", dir);
+	snprintf(sstate, sizeof(sstate), "%s/server-state", dir);
 	port = 0;
-	srv = bench_start_server(INTERCOMD_PATH, 16, slog, NULL, &port);
+	srv = bench_start_server(INTERCOMD_PATH, 16, slog, srv_args, &port);
 	if (srv < 0) {
 		fprintf(stderr, "bench_latency: intercomd did not start; see %s\n", slog);
 		return 1;
@@ -456,14 +465,7 @@ out:
 	kill(srv, SIGTERM);
 	waitpid(srv, NULL, 0);
 	if (!ret && !keep) {
-		static const char *const files[] = {"in.wav", "out.wav", "mouth.log",
-						    "ear.log", "server.log"};
-
-		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-			snprintf(slog, sizeof(slog), "%s/%s", dir, files[i]);
-			unlink(slog);
-		}
-		rmdir(dir);
+		bench_rmtree(dir);
 	} else {
 		fprintf(stderr, "bench_latency: the files are in %s\n", dir);
 	}

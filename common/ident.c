@@ -87,7 +87,7 @@ static int load_key(const char *path, EVP_PKEY **kp, char *err, size_t errlen)
 
 /* Write to a fresh temporary file (mode 0600) in dir; its path goes to tmp. The name is
  * the process's and a count of its own, so neither processes nor threads meet. */
-static FILE *temp_file(const char *dir, char *tmp, size_t size)
+FILE *ident_temp_file(const char *dir, char *tmp, size_t size)
 {
 	static _Atomic unsigned count;
 	int fd;
@@ -97,7 +97,7 @@ static FILE *temp_file(const char *dir, char *tmp, size_t size)
 	return fd < 0 ? NULL : fdopen(fd, "w");
 }
 
-static int write_done(FILE *f)
+int ident_write_done(FILE *f)
 {
 	int bad = fflush(f) || fsync(fileno(f));
 
@@ -117,13 +117,13 @@ static int make_key(const char *dir, const char *path, EVP_PKEY **kp, bool *made
 		snprintf(err, errlen, "cannot make an Ed25519 key (OpenSSL)");
 		return -EIO;
 	}
-	f = temp_file(dir, tmp, sizeof(tmp));
+	f = ident_temp_file(dir, tmp, sizeof(tmp));
 	if (!f || !PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL)) {
 		if (f)
 			fclose(f);
 		goto out;
 	}
-	if (write_done(f))
+	if (ident_write_done(f))
 		goto out;
 	if (link(tmp, path) == 0) {
 		*kp = k;
@@ -183,8 +183,8 @@ static int load_cert(const char *dir, const char *path, EVP_PKEY *k, const char 
 	}
 	X509_free(x);
 	x = ident_new_cert(k, cn);
-	f = x ? temp_file(dir, tmp, sizeof(tmp)) : NULL;
-	if (!f || !PEM_write_X509(f, x) || write_done(f) || rename(tmp, path)) {
+	f = x ? ident_temp_file(dir, tmp, sizeof(tmp)) : NULL;
+	if (!f || !PEM_write_X509(f, x) || ident_write_done(f) || rename(tmp, path)) {
 		snprintf(err, errlen,
 			 "%s: cannot write the certificate (check state_dir)", path);
 		if (f)

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define IDENT_FP_LEN	   (7 + 64) /* "sha256:" + 64 hex digits */
 #define IDENT_KEY_FILE	   "key.pem"
@@ -55,5 +56,13 @@ void *ident_new_cert(void *pkey, const char *cn);
 /* The fingerprint of any public key (EVP_PKEY *: a peer's, from its certificate) into
  * out (IDENT_FP_LEN + 1 bytes). Returns 0 or -EINVAL. */
 int ident_fingerprint_of(void *pkey, char *out);
+
+/* The state directory's other files (known_servers, the registry) are replaced whole:
+ * written to a fresh temporary file in dir (mode 0600; its path into tmp, the name the
+ * process's own) and renamed into place once ident_write_done said it is on disk.
+ * temp_file returns NULL (errno set) when it cannot be made; write_done flushes, syncs
+ * and closes f and returns 0 or -EIO. */
+FILE *ident_temp_file(const char *dir, char *tmp, size_t size);
+int ident_write_done(FILE *f);
 
 #endif

@@ -144,7 +144,13 @@ void app_connected(struct app *a, uint64_t now)
 	app_heard(a, now);
 	a->conn = APP_CONNECTING;
 	a->nrooms = 0;
-	app_sendf(a, "CONNECT: \"%s\" \"%s\" 1.0.0", a->cfg.nick, a->cfg.realname);
+	if (a->cfg.password[0])
+		app_sendf(a, "CONNECT: \"%s\" \"%s\" %s \"%s\"", a->cfg.nick,
+			  a->cfg.realname, a->cfg.tls ? "1.1.0" : "1.0.0",
+			  a->cfg.password);
+	else
+		app_sendf(a, "CONNECT: \"%s\" \"%s\" %s", a->cfg.nick, a->cfg.realname,
+			  a->cfg.tls ? "1.1.0" : "1.0.0");
 }
 
 static uint32_t rnd(struct app *a)
@@ -187,11 +193,21 @@ void app_disconnected(struct app *a, uint64_t now)
 		b = APP_BACKOFF_MIN_MS;
 	if (b > APP_BACKOFF_MAX_MS)
 		b = APP_BACKOFF_MAX_MS;
+	if (a->security) /* a person must act: no fast retries */
+		b = a->backoff_ms = APP_BACKOFF_MAX_MS;
 	a->reconnect_at = now + b;
 	a->backoff_ms = a->backoff_ms * 2 > APP_BACKOFF_MAX_MS ? APP_BACKOFF_MAX_MS
 							       : a->backoff_ms * 2;
 	app_led(a, LED_POWER, LED_BLINK);
+	if (a->security)
+		app_led(a, LED_RING, LED_ALT);
 	app_status_changed(a);
+}
+
+void app_security(struct app *a, const char *why)
+{
+	a->security = true;
+	app_note(a, "%s", why);
 }
 
 void app_start_tx(struct app *a)
@@ -359,6 +375,8 @@ bool app_next(struct app *a, struct app_act *out)
 	if (!a->qn)
 		return false;
 	*out = a->q[a->qh];
+	/* keys and a password's CONNECT live on in out alone */
+	explicit_bzero(&a->q[a->qh], sizeof(a->q[0]));
 	a->qh = (a->qh + 1) % APP_ACT_MAX;
 	a->qn--;
 	return true;

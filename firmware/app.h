@@ -10,6 +10,7 @@
 
 #include "ic_limits.h"
 #include "tones.h"
+#include "vcrypt.h"
 
 #define APP_ACT_MAX	   64	/* actions queued between two drains */
 #define APP_BACKOFF_MIN_MS 1000 /* reconnect backoff: 1 s ... */
@@ -37,14 +38,17 @@ enum app_call { CALL_NONE, CALL_RINGING_OUT, CALL_RINGING_IN, CALL_IN_CALL };
 
 enum app_btn { BTN_PTT, BTN_CALL, BTN_ACCEPT, BTN_DENY };
 
-enum led_state { LED_OFF, LED_ON, LED_BLINK };
+/* LED_ALT blinks in turn with LED_BLINK: POWER and RING taking turns is the security
+ * error, a pattern no other state makes (docs/CLIENT.md) */
+enum led_state { LED_OFF, LED_ON, LED_BLINK, LED_ALT };
 enum app_led { LED_POWER, LED_TX, LED_RX, LED_RING, LED_COUNT };
 
 enum app_act_kind {
 	ACT_CONNECT,   /* open the TCP connection to the server */
 	ACT_CLOSE,     /* close it; the loop then calls app_disconnected() */
 	ACT_SEND,      /* send .line (with its LF) */
-	ACT_VOICE,     /* voice parameters: .ssrc, .token, .port */
+	ACT_VOICE,     /* voice parameters: .ssrc, .port, and .token (1.0) or .keyed with
+			  .c2s and .s2c (over TLS; secret: wiped once used) */
 	ACT_TX_START,  /* start sending voice; the first packet carries the marker */
 	ACT_TX_STOP,   /* stop sending voice */
 	ACT_KEEPALIVE, /* send an empty RTP packet */
@@ -59,6 +63,8 @@ struct app_act {
 	char line[IC_LINE_MAX + 64];
 	uint32_t ssrc;
 	uint8_t token[IC_TOKEN_LEN];
+	bool keyed;
+	struct vc_key c2s, s2c;
 	unsigned port;
 	enum tone_kind tone;
 	enum app_led led;
@@ -68,9 +74,11 @@ struct app_act {
 struct app_cfg {
 	char nick[IC_NICK_MAX + 1];
 	char realname[IC_REALNAME_MAX + 1];
-	char call_target[IC_NICK_MAX + 1]; /* who CALL rings ("" = nobody) */
-	char join[IC_ROOM_MAX + 1];	   /* voice room after login ("" = #Lobby) */
-	bool auto_accept;		   /* accept an incoming call at once */
+	char call_target[IC_NICK_MAX + 1];  /* who CALL rings ("" = nobody) */
+	char join[IC_ROOM_MAX + 1];	    /* voice room after login ("" = #Lobby) */
+	bool auto_accept;		    /* accept an incoming call at once */
+	bool tls;			    /* CONNECT 1.1.0, VOICE with keys */
+	char password[IC_PASSWORD_MAX + 1]; /* CONNECT's 4th field ("" = none) */
 };
 
 struct app;
@@ -80,8 +88,14 @@ struct app;
 int app_new(struct app **ap, const struct app_cfg *cfg, uint32_t rand_seed, uint64_t now);
 void app_free(struct app *a);
 
-void app_connected(struct app *a, uint64_t now);	      /* TCP is up: log in */
-void app_disconnected(struct app *a, uint64_t now);	      /* TCP closed or failed */
+void app_connected(struct app *a, uint64_t now);    /* TCP is up: log in */
+void app_disconnected(struct app *a, uint64_t now); /* TCP closed or failed */
+/* A security error, said before the connection closes: the server's key is not the one
+ * pinned (or it has none), or the server refused this box's credentials. why becomes
+ * the status note; until a login succeeds the LEDs show the security pattern and
+ * reconnects wait APP_BACKOFF_MAX_MS (a person must act; retrying faster would only
+ * count toward the server's BLOCKED). */
+void app_security(struct app *a, const char *why);
 void app_line(struct app *a, const char *line, uint64_t now); /* one server line, no LF */
 void app_button(struct app *a, enum app_btn b, bool down, uint64_t now);
 /* Ask for a call to nick (the scripting --call), as if CALL were pressed for it. */

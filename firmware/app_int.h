@@ -30,6 +30,7 @@ struct app {
 	unsigned ka_unanswered; /* voice keepalives sent since the server last answered */
 	char note[128];		/* what the person should read in the status ("" none) */
 	unsigned nick_taken;	/* NICK_IN_USE answers in a row */
+	bool security;		/* app_security since the last login */
 	struct app_act q[APP_ACT_MAX];
 	unsigned qh, qn;
 };

@@ -41,6 +41,10 @@ static void logged_in(struct app *a)
 	a->note[0] = '\0'; /* a lost server's note: it is back */
 	a->nick_taken = 0;
 	a->backoff_ms = APP_BACKOFF_MIN_MS;
+	if (a->security) {
+		a->security = false;
+		app_led(a, LED_RING, LED_OFF);
+	}
 	/* #Lobby is joined by the login; JOIN of it again only makes it the voice room */
 	for (unsigned i = 0; i < a->nwant; i++) {
 		if (i == 0 && names_equal(a->want[i], "#Lobby"))
@@ -59,16 +63,30 @@ static void logged_in(struct app *a)
 static void on_voice(struct app *a, const char *args, uint64_t now)
 {
 	uint8_t token[IC_TOKEN_LEN];
+	struct vc_key c2s, s2c;
 	struct app_act *act;
 	unsigned port;
 	uint32_t ssrc;
+	int e;
 
-	if (msg_parse_voice(args, &port, &ssrc, token))
+	/* over TLS only the keyed form: a token line there would mean voice in the clear
+	 */
+	e = a->cfg.tls ? msg_parse_voice_tls(args, &port, &ssrc, &c2s, &s2c)
+		       : msg_parse_voice(args, &port, &ssrc, token);
+	if (e)
 		return;
 	act = app_push(a, ACT_VOICE);
 	act->port = port;
 	act->ssrc = ssrc;
-	memcpy(act->token, token, IC_TOKEN_LEN);
+	if (a->cfg.tls) {
+		act->keyed = true;
+		act->c2s = c2s;
+		act->s2c = s2c;
+		vc_key_wipe(&c2s);
+		vc_key_wipe(&s2c);
+	} else {
+		memcpy(act->token, token, IC_TOKEN_LEN);
+	}
 	a->have_voice = true;
 	/* the keepalive opens the voice path at once; one lost on the way would leave us
 	 * deaf until the next, so it is repeated, soon at first, until the server answers
@@ -178,6 +196,36 @@ static void do_talk(struct app *a, const struct msg *m, const char *line, uint64
 		on_talk(a, m->target, m->args);
 }
 
+/* Login errors a person must fix (section 3): said, and retried only slowly. */
+static void refused(struct app *a, const char *code)
+{
+	static const struct {
+		const char *code, *why;
+	} reasons[] = {
+	    {"BAD_PASSWORD", "the server wants another password: set password"},
+	    {"NICK_REGISTERED", "nick '%s' belongs to another box (or this box has 4 "
+				"nicks): set nick, or release it on the server"},
+	    {"NOT_REGISTERED", "registration is closed: the server must add nick '%s'"},
+	    {"NO_IDENTITY", "the server wants a box identity (certificate)"},
+	    {"BLOCKED", "too many failed logins from here: the server waits 5 minutes"},
+	    {"BAD_VERSION", "the server wants another protocol version: upgrade"},
+	    {"TLS_REQUIRED", "the server accepts TLS only: set tls = on"},
+	    {"REPLACED", "logged in again from the same box (a second intercom with "
+			 "this state directory?)"},
+	};
+
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		char why[160];
+
+		if (strcmp(code, reasons[i].code))
+			continue;
+		snprintf(why, sizeof(why), reasons[i].why, a->cfg.nick);
+		app_security(a, why);
+		app_push(a, ACT_CLOSE);
+		return;
+	}
+}
+
 static void do_error(struct app *a, const struct msg *m, const char *line, uint64_t now)
 {
 	(void)now;
@@ -202,6 +250,8 @@ static void do_error(struct app *a, const struct msg *m, const char *line, uint6
 		app_push(a, ACT_CLOSE);
 	} else if (!strcmp(m->target, "SERVER_FULL")) {
 		app_push(a, ACT_CLOSE);
+	} else {
+		refused(a, m->target);
 	}
 }
 

@@ -165,7 +165,8 @@ void board_input(struct board *b, int fd, uint64_t now)
 
 static void led_apply(struct led *l, bool blink_on)
 {
-	bool lit = l->state == LED_ON || (l->state == LED_BLINK && blink_on);
+	bool lit = l->state == LED_ON || (l->state == LED_BLINK && blink_on) ||
+		   (l->state == LED_ALT && !blink_on);
 
 	if (l->line && lit != l->lit) {
 		gpiod_line_set_value(l->line, lit);

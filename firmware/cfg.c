@@ -1,10 +1,12 @@
 #include "cfg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -24,12 +26,15 @@ void cfg_defaults(struct cfg *c)
 			"intercom");
 	strcpy(c->playback_device, "default");
 	c->frame_ms = 20;
-	c->bitrate = 24000;
+	/* 32 kbit/s: constant bitrate (what encrypted voice needs, RFC 6562) sounds at 32
+	 * as variable does at 24 */
+	c->bitrate = 32000;
 	c->complexity = 5;
 	strcpy(c->board, "none");
 	for (int i = 0; i < CFG_PINS; i++)
 		c->pins[i] = -1;
 	c->active_low = true;
+	c->tls = true;
 	c->talk_after = c->talk_for = c->talk_every = c->exit_after = -1;
 }
 
@@ -90,6 +95,51 @@ static int board_key_bit(const char *key)
 	return -1;
 }
 
+static int set_tls(struct cfg *c, const char *v, char *err, size_t errlen)
+{
+	if (kv_bool(v, &c->tls))
+		FAIL("tls: on (TLS 1.3, encrypted voice) or off (protocol 1.0, for "
+		     "debugging with a --tls off server)");
+	return 0;
+}
+
+static int set_server_fp(struct cfg *c, const char *v, char *err, size_t errlen)
+{
+	size_t n = strlen(v);
+
+	if (!n) { /* none: trust on first use */
+		c->server_fp[0] = '\0';
+		return 0;
+	}
+	/* what intercomd --fingerprint printed; hex digits in either case */
+	if (n != IDENT_FP_LEN || strncasecmp(v, "sha256:", 7) ||
+	    strspn(v + 7, "0123456789abcdefABCDEF") != n - 7)
+		FAIL("server_fingerprint: sha256: and 64 hex digits, as intercomd "
+		     "--fingerprint prints it");
+	for (size_t i = 0; i <= n; i++)
+		c->server_fp[i] = (char)tolower((unsigned char)v[i]);
+	return 0;
+}
+
+static int set_password(struct cfg *c, const char *v, char *err, size_t errlen)
+{
+	if (*v && !names_password_valid(v))
+		FAIL("password: 1-%d bytes of text without '\"' or control characters",
+		     IC_PASSWORD_MAX);
+	strcpy(c->password, v);
+	return 0;
+}
+
+/* The keys of section 3, through a table. */
+static const struct {
+	const char *key;
+	int (*set)(struct cfg *c, const char *v, char *err, size_t errlen);
+} sec_keys[] = {
+    {"tls", set_tls},
+    {"server_fingerprint", set_server_fp},
+    {"password", set_password},
+};
+
 int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t errlen)
 {
 	int bit = board_key_bit(key);
@@ -97,6 +147,10 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 
 	if (!v)
 		v = "";
+	for (size_t i = 0; i < sizeof(sec_keys) / sizeof(sec_keys[0]); i++) {
+		if (!strcmp(key, sec_keys[i].key) && !c->in_board_file)
+			return sec_keys[i].set(c, v, err, errlen);
+	}
 	if (c->in_board_file) {
 		if (bit < 0)
 			FAIL(
@@ -266,6 +320,10 @@ static const struct {
     {"--playback-device", "playback_device"},
     {"--call-target", "call_target"},
     {"--state-dir", "state_dir"},
+    {"--tls", "tls"},
+    {"--server-fingerprint", "server_fingerprint"},
+    {"--password", "password"},
+    {"--forget-server", NULL},
 };
 
 static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *err,
@@ -316,6 +374,10 @@ static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *er
 		} else if (!strcmp(flags[k].flag, "--playback-file")) {
 			if (!*v || copy(c->playback_file, sizeof(c->playback_file), v))
 				FAIL("--playback-file: a path to write a WAV file to");
+		} else if (!strcmp(flags[k].flag, "--forget-server")) {
+			if (!*v || copy(c->forget, sizeof(c->forget), v))
+				FAIL("--forget-server: HOST or HOST:PORT, as in "
+				     "known_servers");
 		} else if (!strcmp(flags[k].flag, "--call")) {
 			if (!names_nick_valid(v))
 				FAIL("--call: a nick (1-32 of A-Z a-z 0-9 _ - .)");
@@ -416,7 +478,7 @@ const char *cfg_usage(void)
 	       "  --capture-device DEV   ALSA capture device (default: default)\n"
 	       "  --playback-device DEV  ALSA playback device (default: default)\n"
 	       "  --frame-ms 10|20       codec frame (default 20)\n"
-	       "  --bitrate N, --complexity N   Opus settings (24000, 5)\n"
+	       "  --bitrate N, --complexity N   Opus settings (32000, 5)\n"
 	       "  --config FILE          key = value file (default " CFG_DEFAULT_PATH
 	       ")\n"
 	       "  --check-config         check the configuration and exit (0 good, 2 "
@@ -429,8 +491,17 @@ const char *cfg_usage(void)
 	       "  --talk-every S         and again every S seconds (S > --talk-for)\n"
 	       "  --call NICK            request a call once logged in\n"
 	       "  --auto-accept          accept an incoming call\n"
-	       "  --state-dir DIR        where the box's identity (key, certificate) is "
-	       "kept\n"
+	       "  --state-dir DIR        where the box's identity (key, certificate) and "
+	       "known_servers are kept\n"
+	       "  --tls on|off           on (default): TLS 1.3, the server's key pinned, "
+	       "voice encrypted;\n"
+	       "                         off: protocol 1.0 in the clear, for a --tls off "
+	       "server\n"
+	       "  --server-fingerprint FP  trust only the server with this key "
+	       "(intercomd --fingerprint)\n"
+	       "  --password TEXT        the server password, if it has one\n"
+	       "  --forget-server HOST[:PORT]  drop the key remembered for it (after "
+	       "the server was re-keyed) and exit\n"
 	       "  --fingerprint          print the box's fingerprint (making its key "
 	       "first "
 	       "when\n"

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "ic_limits.h"
+#include "ident.h"
 
 #define CFG_DEFAULT_PATH "/etc/intercom/intercom.conf"
 #define CFG_PINS	 8
@@ -41,6 +42,11 @@ struct cfg {
 	bool auto_accept;
 	char state_dir[256]; /* the box's identity (docs/SECURITY.md) */
 	bool fingerprint;    /* --fingerprint: print the box's and exit */
+	/* transport security (protocol 1.1, section 3; docs/SECURITY.md) */
+	bool tls;			    /* on: TLS 1.3 and encrypted voice */
+	char server_fp[IDENT_FP_LEN + 1];   /* server_fingerprint ("" = TOFU) */
+	char password[IC_PASSWORD_MAX + 1]; /* the server password ("" = none) */
+	char forget[256];		    /* --forget-server HOST[:PORT] */
 	/* files mode and scripting (flags only) */
 	char capture_file[256], playback_file[256], call[IC_NICK_MAX + 1];
 	double talk_after, talk_for, talk_every, exit_after; /* seconds; < 0 = unset */

@@ -12,7 +12,10 @@
 #include "keyboard.h"
 #include "log.h"
 #include "loop.h"
+#include "msg.h"
 #include "net.h"
+#include "pin.h"
+#include "tlsctx.h"
 #include "tones.h"
 #include "voice.h"
 
@@ -146,10 +149,57 @@ static void on_connected(void *arg)
 static void on_line(void *arg, const char *line)
 {
 	struct client *c = arg;
+	char shown[IC_OUT_LINE_MAX];
 
-	log_debug("< %s", line);
+	msg_redact(line, shown, sizeof(shown));
+	log_debug("< %s", shown);
 	app_line(c->app, line, loop_now(c->loop));
 	actions(c);
+}
+
+/* The server's key against the pin (docs/SECURITY.md): nothing is sent before this. */
+static int on_verify(void *arg, const char *fp, char *why, size_t whylen)
+{
+	struct client *c = arg;
+	const struct cfg *f = c->cfg;
+	char want[IDENT_FP_LEN + 1], err[700];
+	bool added;
+	int e = pin_check(f->state_dir, f->server, f->port, f->server_fp, fp, &added,
+			  want, err, sizeof(err));
+
+	if (!e) {
+		if (added)
+			log_info("server %s:%u: key %s trusted on first use (kept in "
+				 "%s/" PIN_FILE ")",
+				 f->server, f->port, fp, f->state_dir);
+		else
+			log_debug("server %s:%u: key %s as pinned", f->server, f->port,
+				  fp);
+		return 0;
+	}
+	if (e == -EPERM && f->server_fp[0])
+		log_err("server %s:%u presented key %s, but server_fingerprint is %s: "
+			"refused before sending anything. If the server was re-keyed on "
+			"purpose, set server_fingerprint to what intercomd "
+			"--fingerprint prints there",
+			f->server, f->port, fp, want);
+	else if (e == -EPERM)
+		log_err("server %s:%u presented key %s, but it was %s when first "
+			"trusted (%s/known_servers): refused before sending anything "
+			"(another machine on its address, or something between us). If "
+			"the server was re-keyed on purpose, run: intercom "
+			"--forget-server %s",
+			f->server, f->port, fp, want, f->state_dir, f->server);
+	else
+		log_err("%s", err);
+	snprintf(why, whylen, "%s",
+		 e == -EPERM ? "the server's key is not the one trusted"
+			     : "known_servers cannot be used");
+	app_security(c->app, e == -EPERM
+				 ? "security: the server's key changed (see "
+				   "the log); not connecting"
+				 : "security: known_servers unusable (see the log)");
+	return -1;
 }
 
 static void on_closed(void *arg, const char *why)
@@ -165,13 +215,17 @@ static void on_voice(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct client *c = arg;
 
-	if (voice_receive(c->voice, pkt, len, loop_now(c->loop))) {
+	int r = voice_receive(c->voice, pkt, len, loop_now(c->loop));
+
+	if (r == VOICE_RX_DROP)
+		return; /* proves nothing about the voice path */
+	if (r == VOICE_RX_START) {
 		/* the times, for bench/latency: its parts at the listener */
 		log_debug("voice: a talk spurt's first packet arrived at %llu ms",
 			  (unsigned long long)loop_now(c->loop));
 		c->spurt_heard = false;
 	}
-	/* the socket is connected: whatever arrives is the server's */
+	/* the socket is connected, and over TLS the tag says it is the server's */
 	app_voice_heard(c->app, loop_now(c->loop));
 }
 
@@ -183,6 +237,21 @@ static void send_keepalive(struct client *c)
 	if (n > 0)
 		net_voice_send(c->net, pkt, (size_t)n);
 	app_voice_sent(c->app, loop_now(c->loop));
+}
+
+/* A line to the server (with its LF), logged without its secrets. */
+static void send_line(struct client *c, char *line)
+{
+	size_t len = strcspn(line, "\n");
+	char shown[sizeof(((struct app_act *)0)->line)];
+
+	line[len] = '\0';
+	msg_redact(line, shown, sizeof(shown));
+	log_debug("> %s", shown);
+	line[len] = '\n';
+	if (net_send(c->net, line, len + 1))
+		log_warn("line not sent (not connected)");
+	explicit_bzero(line, len); /* a password's CONNECT */
 }
 
 static void actions(struct client *c)
@@ -207,12 +276,19 @@ static void actions(struct client *c)
 			app_disconnected(c->app, now);
 			break;
 		case ACT_SEND:
-			log_debug("> %.*s", (int)strcspn(a.line, "\n"), a.line);
-			if (net_send(c->net, a.line, strlen(a.line)))
-				log_warn("line not sent (not connected)");
+			send_line(c, a.line);
 			break;
 		case ACT_VOICE:
-			voice_set_ids(c->voice, a.ssrc, a.token);
+			if (a.keyed) {
+				e = voice_set_keys(c->voice, a.ssrc, &a.c2s, &a.s2c);
+				vc_key_wipe(&a.c2s);
+				vc_key_wipe(&a.s2c);
+				if (e)
+					log_err("cannot set up encrypted voice: %s",
+						strerror(-e));
+			} else {
+				voice_set_ids(c->voice, a.ssrc, a.token);
+			}
 			e = net_voice_open(c->net, a.port);
 			if (e)
 				log_warn("cannot open the voice socket: %s",
@@ -378,12 +454,14 @@ static void housekeeping(void *arg)
 	tmr_start(c->loop, &c->house_tmr, 10, housekeeping, c);
 }
 
-int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t *block)
+int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_t *quit,
+	       const sigset_t *block)
 {
 	struct client c;
 	struct app_cfg ac;
 	struct codec_cfg cc;
-	struct net_handlers nh = {on_connected, on_line, on_closed, on_voice};
+	struct net_handlers nh = {on_connected, on_line, on_closed, on_voice, on_verify};
+	void *tls = NULL;
 	struct voice_stats vs;
 	char err[512];
 	int ret = 1, e;
@@ -396,6 +474,7 @@ int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t 
 	cc.frame_ms = f->frame_ms;
 	cc.bitrate = f->bitrate;
 	cc.complexity = f->complexity;
+	cc.cbr = f->tls; /* packet sizes would tell what is said (RFC 6562) */
 	if (f->capture_file[0] || f->playback_file[0]) {
 		e = audio_open_files(&c.audio,
 				     f->capture_file[0] ? f->capture_file : NULL,
@@ -421,12 +500,24 @@ int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t 
 	strcpy(ac.call_target, f->call_target);
 	strcpy(ac.join, f->join);
 	ac.auto_accept = f->auto_accept;
+	ac.tls = f->tls;
+	strcpy(ac.password, f->password);
 	if (loop_new(&c.loop) || voice_new(&c.voice, &cc) ||
 	    net_new(&c.net, c.loop, &nh, &c) ||
 	    app_new(&c.app, &ac, (uint32_t)getpid() ^ (uint32_t)loop_now(c.loop),
 		    loop_now(c.loop))) {
 		log_err("out of memory");
 		goto out;
+	}
+	if (f->tls) {
+		if (tlsctx_new(&tls, id, false, err, sizeof(err))) {
+			log_err("%s", err);
+			goto out;
+		}
+		net_set_tls(c.net, tls);
+	} else {
+		log_warn("tls = off: signalling and voice in the clear, the server not "
+			 "checked (protocol 1.0, for debugging with a --tls off server)");
 	}
 	if (!strcmp(f->board, "keyboard")) {
 		if (kbd_raw(STDIN_FILENO)) {
@@ -471,11 +562,12 @@ int client_run(const struct cfg *f, volatile sig_atomic_t *quit, const sigset_t 
 	voice_get_stats(c.voice, &vs);
 	log_info(
 	    "voice: sent %llu, received %llu, frames %llu, fec %llu, concealed %llu, "
-	    "late %llu, keepalives %llu",
+	    "late %llu, keepalives %llu, replayed %llu, forged %llu",
 	    (unsigned long long)vs.sent, (unsigned long long)vs.received,
 	    (unsigned long long)vs.frames, (unsigned long long)vs.fec,
 	    (unsigned long long)vs.plc, (unsigned long long)vs.late,
-	    (unsigned long long)vs.keepalives);
+	    (unsigned long long)vs.keepalives, (unsigned long long)vs.replayed,
+	    (unsigned long long)vs.forged);
 	log_info(
 	    "delay parts: opus look-ahead %.1f ms, jitter buffer hold %.1f ms on average",
 	    vs.lookahead_samples / 48.0,
@@ -495,6 +587,7 @@ out:
 	}
 	app_free(c.app);
 	net_free(c.net);
+	tlsctx_free(tls);
 	voice_free(c.voice);
 	loop_free(c.loop);
 	return ret;

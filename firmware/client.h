@@ -5,9 +5,12 @@
 #include <signal.h>
 
 #include "cfg.h"
+#include "ident.h"
 
-/* Run until *quit is set, --exit-after passes, or a fatal error. Returns the process exit
- * status: 0 on a clean exit, 1 on a runtime failure, 2 on a bad file or setting. */
-int client_run(const struct cfg *c, volatile sig_atomic_t *quit, const sigset_t *block);
+/* Run until *quit is set, --exit-after passes, or a fatal error, presenting identity id
+ * over TLS (the caller's). Returns the process exit status: 0 on a clean exit, 1 on a
+ * runtime failure, 2 on a bad file or setting. */
+int client_run(const struct cfg *c, const struct ident *id, volatile sig_atomic_t *quit,
+	       const sigset_t *block);
 
 #endif

@@ -20,6 +20,7 @@ void codec_cfg_default(struct codec_cfg *c)
 	c->complexity = 5;
 	c->loss_pct = 10;
 	c->fec = 1;
+	c->cbr = false;
 }
 
 int codec_enc_new(struct codec_enc **ep, const struct codec_cfg *c)
@@ -46,7 +47,8 @@ int codec_enc_new(struct codec_enc **ep, const struct codec_cfg *c)
 	    opus_encoder_ctl(e->enc, OPUS_SET_INBAND_FEC(c->fec ? 1 : 0)) != OPUS_OK ||
 	    opus_encoder_ctl(
 		e->enc, OPUS_SET_PACKET_LOSS_PERC((opus_int32)c->loss_pct)) != OPUS_OK ||
-	    opus_encoder_ctl(e->enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE)) != OPUS_OK) {
+	    opus_encoder_ctl(e->enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE)) != OPUS_OK ||
+	    opus_encoder_ctl(e->enc, OPUS_SET_VBR(c->cbr ? 0 : 1)) != OPUS_OK) {
 		codec_enc_free(e);
 		return -EINVAL;
 	}

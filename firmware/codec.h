@@ -3,6 +3,7 @@
 #ifndef IC_CODEC_H
 #define IC_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,9 @@ struct codec_cfg {
 	unsigned complexity; /* 0..10: lower for slower boards */
 	unsigned loss_pct;   /* expected loss, tunes in-band FEC (10) */
 	int fec;	     /* in-band FEC on (1) or off (0) */
+	/* constant bitrate: every packet of a frame size the same length, so encryption
+	 * does not leak what is said through packet sizes (RFC 6562); on over TLS */
+	bool cbr;
 };
 
 void codec_cfg_default(struct codec_cfg *c);

@@ -85,7 +85,7 @@ size_t kbd_line(char *out, size_t size, const char *status,
 		const enum led_state leds[LED_COUNT], unsigned cols)
 {
 	static const char *const names[LED_COUNT] = {"PWR", "TX", "RX", "RING"};
-	static const char lamp[] = {'.', '*', '~'};
+	static const char lamp[] = {'.', '*', '~', '!'};
 	char text[256];
 	size_t width = cols > 1 ? cols - 1 : 1, lamps;
 	int n = snprintf(text, sizeof(text), "[");

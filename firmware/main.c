@@ -1,6 +1,7 @@
 /* intercom: the board client. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -9,10 +10,46 @@
 #include "client.h"
 #include "ident.h"
 #include "log.h"
+#include "pin.h"
+
+/* --forget-server HOST[:PORT] (an IPv6 address in brackets when a port follows). */
+static int forget(const struct cfg *c)
+{
+	char host[256], err[700];
+	const char *port = NULL, *v = c->forget;
+	int n;
+
+	snprintf(host, sizeof(host), "%s", v[0] == '[' ? v + 1 : v);
+	if (v[0] == '[') {
+		char *rb = strchr(host, ']');
+
+		if (rb && rb[1] == ':')
+			port = rb + 2;
+		if (rb)
+			*rb = '\0';
+	} else if (strchr(host, ':') == strrchr(host, ':') && strchr(host, ':')) {
+		*strchr(host, ':') = '\0';
+		port = host + strlen(host) + 1;
+	}
+	n = pin_forget(c->state_dir, host, port, err, sizeof(err));
+	if (n < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (n)
+		printf("forgot %d key(s) of %s in %s/" PIN_FILE
+		       "; the next connection trusts the key it is shown\n",
+		       n, c->forget, c->state_dir);
+	else
+		printf("no key of %s was kept in %s/" PIN_FILE "\n", c->forget,
+		       c->state_dir);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
 	struct cfg c;
+	struct ident *id = NULL;
 	volatile sig_atomic_t *quit;
 	sigset_t block;
 	char err[512];
@@ -30,13 +67,12 @@ int main(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	log_setup("intercom", c.std.verbose ? LOG_DEBUG : LOG_INFO);
-	{
-		struct ident *id = NULL;
-
-		r = ident_start(&id, c.state_dir, NULL, c.nick, c.fingerprint);
-		ident_free(id); /* presented over TLS once the client speaks it */
-		if (r || c.fingerprint)
-			return r;
+	if (c.forget[0])
+		return forget(&c);
+	r = ident_start(&id, c.state_dir, NULL, c.nick, c.fingerprint);
+	if (r || c.fingerprint) {
+		ident_free(id);
+		return r;
 	}
 	{
 		char host[256] = "", why[256];
@@ -47,5 +83,7 @@ int main(int argc, char **argv)
 	}
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	quit = cli_signals(&block);
-	return client_run(&c, quit, &block);
+	r = client_run(&c, id, quit, &block);
+	ident_free(id);
+	return r;
 }

@@ -11,8 +11,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "addr.h"
 #include "ic_limits.h"
+#include "ident.h"
+#include "tlsctx.h"
 
 #define NET_OUT_MAX (64 * 1024)
 /* A connection attempt that has not completed by then gives way to the next address: a
@@ -26,6 +30,10 @@ struct net {
 	void *arg;
 	int fd, ufd;
 	bool connecting;
+	SSL_CTX *ctx; /* TLS when set (net_set_tls) */
+	SSL *ssl;
+	bool handshaking;
+	bool want_write;	      /* OpenSSL waits for the socket to take bytes */
 	struct sockaddr_storage addr; /* the address connected (or being tried) */
 	socklen_t addrlen;
 	struct sockaddr_storage addrs[NET_ADDRS_MAX]; /* all to try, in order */
@@ -56,9 +64,21 @@ int net_new(struct net **np, struct loop *l, const struct net_handlers *h, void 
 	return 0;
 }
 
+void net_set_tls(struct net *n, void *ctx)
+{
+	n->ctx = ctx;
+}
+
 void net_close(struct net *n)
 {
 	tmr_cancel(n->loop, &n->attempt);
+	if (n->ssl) {
+		if (!n->handshaking)
+			(void)SSL_shutdown(n->ssl); /* close_notify, if it fits */
+		SSL_free(n->ssl);
+		n->ssl = NULL;
+	}
+	n->handshaking = n->want_write = false;
 	if (n->fd >= 0) {
 		loop_fd(n->loop, n->fd, 0, NULL, NULL);
 		close(n->fd);
@@ -103,8 +123,9 @@ static void keepalive(int fd)
 
 static void watch(struct net *n)
 {
-	loop_fd(n->loop, n->fd,
-		LOOP_READ | (n->out_len || n->connecting ? LOOP_WRITE : 0), tcp_event, n);
+	bool w = n->connecting || n->want_write || (n->out_len && !n->handshaking);
+
+	loop_fd(n->loop, n->fd, LOOP_READ | (w ? LOOP_WRITE : 0), tcp_event, n);
 }
 
 const char *net_strerror(int e)
@@ -233,26 +254,51 @@ const char *net_peer(const struct net *n)
 	return n->peer;
 }
 
+/* Write from out: > 0 bytes taken, 0 when the socket (or OpenSSL) must wait, or -1 after
+ * the connection failed. */
+static ssize_t out_write(struct net *n)
+{
+	ssize_t w;
+	int r, e;
+
+	if (!n->ssl) {
+		w = send(n->fd, n->out, n->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w >= 0 || errno == EAGAIN || errno == EWOULDBLOCK)
+			return w < 0 ? 0 : w;
+		fail(n, strerror(errno));
+		return -1;
+	}
+	/* one record per call (partial writes on): a queue of lines is a few records */
+	r = SSL_write(n->ssl, n->out, (int)n->out_len);
+	if (r > 0)
+		return r;
+	e = SSL_get_error(n->ssl, r);
+	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+		n->want_write = e == SSL_ERROR_WANT_WRITE;
+		return 0;
+	}
+	fail(n, e == SSL_ERROR_SYSCALL ? strerror(errno) : "TLS write failed");
+	return -1;
+}
+
 static void flush(struct net *n)
 {
+	n->want_write = false;
 	while (n->out_len) {
-		ssize_t w = send(n->fd, n->out, n->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t w = out_write(n);
 
-		if (w < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			fail(n, strerror(errno));
+		if (w < 0)
 			return;
-		}
+		if (w == 0)
+			break;
 		memmove(n->out, n->out + w, n->out_len - (size_t)w);
 		n->out_len -= (size_t)w;
 	}
 	watch(n);
 }
-
 int net_send(struct net *n, const char *line, size_t len)
 {
-	if (n->fd < 0 || n->connecting)
+	if (n->fd < 0 || n->connecting || n->handshaking)
 		return -ENOTCONN;
 	if (n->out_len + len > sizeof(n->out))
 		return -ENOBUFS;
@@ -262,22 +308,48 @@ int net_send(struct net *n, const char *line, size_t len)
 	return 0;
 }
 
+/* Read into in: > 0 bytes, 0 when nothing more is there now, -1 after the connection
+ * ended. Over TLS it reads until OpenSSL needs the socket again, so no record already
+ * decrypted is left where select() cannot see it. */
+static ssize_t in_read(struct net *n, size_t room)
+{
+	ssize_t r;
+	int e;
+
+	if (!n->ssl) {
+		r = recv(n->fd, n->in + n->in_len, room, 0);
+		if (r > 0)
+			return r;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		fail(n, r == 0 ? "the server closed the connection" : strerror(errno));
+		return -1;
+	}
+	r = SSL_read(n->ssl, n->in + n->in_len, (int)room);
+	if (r > 0)
+		return r;
+	e = SSL_get_error(n->ssl, (int)r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		n->want_write = e == SSL_ERROR_WANT_WRITE; /* a KeyUpdate's answer */
+		if (n->want_write)
+			watch(n);
+		return 0;
+	}
+	fail(n, e == SSL_ERROR_ZERO_RETURN	  ? "the server closed the connection"
+		: e == SSL_ERROR_SYSCALL && errno ? strerror(errno)
+						  : "TLS record refused (not from the "
+						    "server whose key we checked?)");
+	return -1;
+}
+
 static void read_lines(struct net *n)
 {
 	for (;;) {
-		ssize_t r =
-		    recv(n->fd, n->in + n->in_len, sizeof(n->in) - 1 - n->in_len, 0);
+		ssize_t r = in_read(n, sizeof(n->in) - 1 - n->in_len);
 		char *start, *nl;
 
-		if (r == 0) {
-			fail(n, "the server closed the connection");
+		if (r <= 0)
 			return;
-		}
-		if (r < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				fail(n, strerror(errno));
-			return;
-		}
 		n->in_len += (size_t)r;
 		start = n->in;
 		while ((nl = memchr(start, '\n', n->in_len - (size_t)(start - n->in)))) {
@@ -301,6 +373,74 @@ static void read_lines(struct net *n)
 	}
 }
 
+static void up(struct net *n)
+{
+	watch(n);
+	n->h.connected(n->arg);
+}
+
+static void handshake_timeout(void *arg)
+{
+	fail(arg, "no TLS handshake within 10 s (is this an intercomd?)");
+}
+
+/* The handshake done: the server's key is checked before anything is sent. */
+static void handshake_done(struct net *n)
+{
+	char fp[IDENT_FP_LEN + 1], why[600];
+
+	tmr_cancel(n->loop, &n->attempt);
+	n->handshaking = false;
+	if (tlsctx_peer(n->ssl, fp)) {
+		fail(n, "the server presented no Ed25519 key: not an intercomd, or "
+			"something between us");
+		return;
+	}
+	why[0] = '\0';
+	if (n->h.verify && n->h.verify(n->arg, fp, why, sizeof(why))) {
+		fail(n, why[0] ? why : "the server's key is not trusted");
+		return;
+	}
+	up(n);
+}
+
+static void handshake(struct net *n)
+{
+	int r = SSL_connect(n->ssl), e;
+
+	if (r == 1) {
+		handshake_done(n);
+		return;
+	}
+	e = SSL_get_error(n->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		n->want_write = e == SSL_ERROR_WANT_WRITE;
+		watch(n);
+		return;
+	}
+	{
+		char why[300];
+
+		snprintf(why, sizeof(why),
+			 "TLS handshake failed (%s): a server with --tls off? then set "
+			 "tls = off here too",
+			 e == SSL_ERROR_SYSCALL ? "connection closed" : tlsctx_error());
+		fail(n, why);
+	}
+}
+
+static void start_tls(struct net *n)
+{
+	n->ssl = SSL_new(n->ctx);
+	if (!n->ssl || !SSL_set_fd(n->ssl, n->fd)) {
+		fail(n, "out of memory for TLS");
+		return;
+	}
+	n->handshaking = true;
+	tmr_start(n->loop, &n->attempt, IC_TLS_CLIENT_HANDSHAKE_MS, handshake_timeout, n);
+	handshake(n);
+}
+
 static void tcp_event(int fd, int events, void *arg)
 {
 	struct net *n = arg;
@@ -315,14 +455,22 @@ static void tcp_event(int fd, int events, void *arg)
 		}
 		tmr_cancel(n->loop, &n->attempt);
 		n->connecting = false;
-		watch(n);
-		n->h.connected(n->arg);
+		if (n->ctx)
+			start_tls(n);
+		else
+			up(n);
 		return;
 	}
-	if (events & LOOP_WRITE)
+	if (n->handshaking) {
+		handshake(n);
+		return;
+	}
+	if ((events & LOOP_WRITE) || n->want_write)
 		flush(n);
 	if (n->fd >= 0 && (events & LOOP_READ))
 		read_lines(n);
+	if (n->fd >= 0 && n->out_len && !n->want_write)
+		flush(n); /* a write that waited for a read (a KeyUpdate) */
 }
 
 static void udp_event(int fd, int events, void *arg)

@@ -19,10 +19,20 @@ struct net_handlers {
 	void (*line)(void *arg, const char *line); /* without LF */
 	void (*closed)(void *arg, const char *why);
 	void (*voice)(void *arg, const uint8_t *pkt, size_t len);
+	/* Over TLS, once the handshake is done and before anything is sent: the server's
+	 * key fingerprint. Nonzero refuses it: the connection is closed and closed is
+	 * called with why (written by verify) or a general reason. NULL: any key. */
+	int (*verify)(void *arg, const char *fp, char *why, size_t whylen);
 };
 
 int net_new(struct net **np, struct loop *l, const struct net_handlers *h, void *arg);
 void net_free(struct net *n);
+
+/* Speak TLS on every connection from now on: ctx (SSL_CTX *, tlsctx_new; the caller's,
+ * outliving n), or NULL for plaintext (protocol 1.0). The handshake follows the TCP
+ * connect without blocking, bounded by IC_TLS_CLIENT_HANDSHAKE_MS; connected is called
+ * only after verify accepted the server's key. */
+void net_set_tls(struct net *n, void *ctx);
 
 /* Start connecting (non-blocking; the name is resolved first, which may block on DNS:
  * use an address or /etc/hosts on a LAN). Every address the name has is tried in turn

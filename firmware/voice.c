@@ -7,6 +7,8 @@
 #include "jbuf.h"
 #include "mixer.h"
 #include "rtp.h"
+#include "seqwin.h"
+#include "vcrypt.h"
 
 /* Decoded and not yet played: less than one local frame, plus the longest packet. */
 #define VOICE_QUEUE (CODEC_MAX_FRAME + JBUF_PKT_SAMPLES_MAX)
@@ -29,6 +31,12 @@ struct voice {
 	size_t frame;
 	uint32_t ssrc;
 	uint8_t token[IC_TOKEN_LEN];
+	/* encrypted voice (section 3): both contexts, or keyed with none (their making
+	 * failed: nothing is sent or heard rather than anything in the clear) */
+	bool keyed;
+	struct vc *seal, *open;
+	uint64_t ctr; /* the next counter under c2s */
+	struct ctrwin win;
 	uint16_t seq;
 	uint32_t ts;
 	bool was_talking;
@@ -56,6 +64,16 @@ int voice_new(struct voice **vp, const struct codec_cfg *c)
 	return 0;
 }
 
+static void unkey(struct voice *v)
+{
+	vc_free(v->seal);
+	vc_free(v->open);
+	v->seal = v->open = NULL;
+	v->keyed = false;
+	v->ctr = 0; /* new keys: counters start again */
+	ctrwin_init(&v->win);
+}
+
 static void remote_free(struct remote *r)
 {
 	jbuf_free(r->jb);
@@ -71,22 +89,53 @@ void voice_free(struct voice *v)
 		if (v->rem[i].used)
 			remote_free(&v->rem[i]);
 	}
+	unkey(v);
 	codec_enc_free(v->enc);
 	free(v);
 }
 
 void voice_set_ids(struct voice *v, uint32_t ssrc, const uint8_t token[IC_TOKEN_LEN])
 {
+	unkey(v);
 	v->ssrc = ssrc;
 	memcpy(v->token, token, IC_TOKEN_LEN);
+}
+
+int voice_set_keys(struct voice *v, uint32_t ssrc, const struct vc_key *c2s,
+		   const struct vc_key *s2c)
+{
+	int e;
+
+	unkey(v);
+	v->keyed = true;
+	v->ssrc = ssrc;
+	memset(v->token, 0, sizeof(v->token));
+	e = vc_new(&v->seal, c2s, true);
+	if (!e)
+		e = vc_new(&v->open, s2c, false);
+	if (e) {
+		unkey(v);
+		v->keyed = true; /* mute, not in the clear */
+	}
+	return e;
 }
 
 static int pack(struct voice *v, bool marker, const uint8_t *payload, size_t len,
 		uint8_t *pkt)
 {
 	struct rtp_hdr h = {marker, IC_RTP_PT_OPUS, v->seq++, v->ts, v->ssrc};
+	uint8_t plain[IC_RTP_MAX];
+	int n;
 
-	return rtp_pack(pkt, IC_RTP_MAX, &h, v->token, payload, len);
+	if (!v->keyed)
+		return rtp_pack(pkt, IC_RTP_MAX, &h, v->token, payload, len);
+	if (!v->seal)
+		return -EIO;
+	/* over TLS the datagram limit covers the counter and the tag too */
+	n = rtp_pack(plain, IC_RTP_MAX - VC_OVERHEAD, &h, NULL, payload, len);
+	if (n < 0)
+		return n;
+	return vc_seal(v->seal, v->ctr++, plain, (size_t)n, pkt, IC_RTP_MAX);
 }
 
 int voice_capture(struct voice *v, const int16_t *pcm, bool talking, uint8_t *pkt)
@@ -142,28 +191,61 @@ static struct remote *remote_for(struct voice *v, uint32_t ssrc, uint64_t now)
 	return free_slot;
 }
 
-bool voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now_ms)
+/* A sealed packet opened into plain (IC_RTP_MAX bytes) under s2c and the counter
+ * window, marked only once its tag verified. Returns the RTP length or -EBADMSG. */
+static int unseal(struct voice *v, const uint8_t *pkt, size_t len, uint8_t *plain)
 {
+	uint64_t ctr;
+	int n;
+
+	if (!v->open || len < VC_MIN_LEN || len > IC_RTP_MAX) {
+		v->st.bad++;
+		return -EBADMSG;
+	}
+	if (ctrwin_check(&v->win, vc_packet_ctr(pkt)) == SEQ_REJECT) {
+		v->st.replayed++; /* a duplicate on the way, or a replay */
+		return -EBADMSG;
+	}
+	n = vc_open(v->open, pkt, len, IC_RTP_MAX, plain, IC_RTP_MAX, &ctr);
+	if (n < 0) {
+		v->st.forged++;
+		return -EBADMSG;
+	}
+	ctrwin_mark(&v->win, ctr);
+	return n;
+}
+
+int voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now_ms)
+{
+	uint8_t plain[IC_RTP_MAX];
 	struct rtp_pkt p;
 	struct remote *r;
 	struct jbuf_pkt jp;
 	int res, samples;
 
+	if (v->keyed) {
+		int n = unseal(v, pkt, len, plain);
+
+		if (n < 0)
+			return VOICE_RX_DROP;
+		pkt = plain;
+		len = (size_t)n;
+	}
 	/* padding (P=1, GStreamer and ffmpeg may send it) is not Opus: removed first */
 	if (rtp_parse(pkt, len, &p) || rtp_unpad(pkt, &p) || p.hdr.pt != IC_RTP_PT_OPUS) {
 		v->st.bad++;
-		return false;
+		return VOICE_RX_DROP;
 	}
 	if (p.payload_len == 0 || p.hdr.ssrc == v->ssrc)
-		return false; /* the answer to our keepalive */
+		return VOICE_RX_OK; /* the answer to our keepalive */
 	samples = codec_packet_samples(p.payload, p.payload_len);
 	if (samples < JBUF_PKT_SAMPLES_MIN || samples > JBUF_PKT_SAMPLES_MAX) {
 		v->st.bad++; /* not Opus, or longer than a talker may choose */
-		return false;
+		return VOICE_RX_DROP;
 	}
 	r = remote_for(v, p.hdr.ssrc, now_ms);
 	if (!r)
-		return false;
+		return VOICE_RX_OK;
 	r->last_ms = now_ms;
 	v->st.received++;
 	jp = (struct jbuf_pkt){p.hdr.ssrc,   p.hdr.seq, p.hdr.ts,     (unsigned)samples,
@@ -175,7 +257,7 @@ bool voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now
 		v->st.late++;
 	else if (res == JBUF_DUP)
 		v->st.dups++;
-	return res == JBUF_START;
+	return res == JBUF_START ? VOICE_RX_START : VOICE_RX_OK;
 }
 
 /* Decode one piece from the jitter buffer onto the remote's queue. Returns false when

@@ -123,6 +123,13 @@
 #define IC_RING_TIMEOUT_DEFAULT	 30
 #define IC_TIMER_MAX_S		 86400 /* longest accepted timer setting: a day */
 
+/* known_servers on a box: a file larger than this is not ours (a box knows a handful of
+ * servers; each line is under 350 bytes) */
+#define IC_KNOWN_SERVERS_MAX (256 * 1024)
+/* the client's TLS handshake: a LAN server answers in milliseconds; one that stalls is
+ * given up like an unanswered connect, within the server's own 10 s bound */
+#define IC_TLS_CLIENT_HANDSHAKE_MS 10000
+
 #define IC_PORT_DEFAULT	   6060
 #define IC_SERVER_NAME_MAX 64 /* --name: printed in ACCEPT */
 

@@ -312,3 +312,32 @@ out:
 	vc_key_wipe(&b);
 	return e;
 }
+
+void msg_redact(const char *line, char *out, size_t size)
+{
+	const char *cut = NULL, *p, *mark = NULL;
+	int quotes = 0;
+
+	if (!strncasecmp(line, "VOICE", 5) && (p = strstr(line, "chacha20-poly1305"))) {
+		cut = p + strlen("chacha20-poly1305");
+		mark = " <keys>";
+	} else if (!strncasecmp(line, "CONNECT", 7)) {
+		/* nick and real name are quoted and hold no '"': the version follows
+		 * the fourth, and anything after the version is the password */
+		for (p = line; *p && quotes < 4; p++)
+			quotes += *p == '"';
+		while (quotes == 4 && *p == ' ')
+			p++;
+		while (quotes == 4 && *p && *p != ' ')
+			p++;
+		if (quotes == 4 && *p) {
+			cut = p;
+			mark = " \"<password>\"";
+		}
+	}
+	if (!cut) {
+		snprintf(out, size, "%s", line);
+		return;
+	}
+	snprintf(out, size, "%.*s%s", (int)(cut - line), line, mark);
+}

@@ -114,6 +114,11 @@ int msg_fmt_voice(char *buf, size_t size, unsigned port, uint32_t ssrc,
  * that, nothing after; returns 0 or -EINVAL (nothing written). */
 int msg_parse_voice_tls(const char *args, unsigned *port, uint32_t *ssrc,
 			struct vc_key *c2s, struct vc_key *s2c);
+/* A line (without LF) as a log may show it: the VOICE line's keys and CONNECT's password
+ * replaced by "<keys>" and "<password>", anything else as it is (cut to size). Keys
+ * and passwords never reach a log (section 3). */
+void msg_redact(const char *line, char *out, size_t size);
+
 int msg_fmt_voice_tls(char *buf, size_t size, unsigned port, uint32_t ssrc,
 		      const struct vc_key *c2s, const struct vc_key *s2c);
 

@@ -26,8 +26,7 @@ void conf_defaults(struct srv_conf *c)
 	c->ping_interval = IC_PING_INTERVAL_DEFAULT;
 	c->ping_timeout = IC_PING_TIMEOUT_DEFAULT;
 	c->ring_timeout = IC_RING_TIMEOUT_DEFAULT;
-	/* off until the box (firmware/) speaks TLS too; the contract's default is on */
-	c->tls = false;
+	c->tls = true; /* secure by default (protocol 1.1, section 3) */
 	ident_state_dir(c->state_dir, sizeof(c->state_dir), IC_SERVER_STATE_DIR,
 			"intercomd");
 }
@@ -240,10 +239,10 @@ const char *conf_usage(void)
 	       "                      connections not logged in yet per address (IPv6: "
 	       "/64),\n"
 	       "                      default 32; 0: no limit\n"
-	       "  --tls on|off        on: TLS 1.3 only, encrypted voice; off (for now "
-	       "the "
-	       "default):\n"
-	       "                      protocol 1.0 in the clear, as nc speaks it\n"
+	       "  --tls on|off        on (default): TLS 1.3 only, encrypted voice; "
+	       "off:\n"
+	       "                      protocol 1.0 in the clear, as nc speaks it (for "
+	       "debugging)\n"
 	       "  --state-dir DIR     where the server's identity (key, certificate) is "
 	       "kept\n"
 	       "  --tls-key FILE      an Ed25519 key to use instead of the state "

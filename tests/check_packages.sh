@@ -103,24 +103,36 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 [ -n "$port" ] || fail "the installed intercomd did not start: $(cat "$tmp/intercomd.log")"
-# a real login over TCP: CONNECT, ACCEPT, VOICE, PING -> PONG, JOINED #Lobby
+# TLS by default: a plaintext line gets TLS_REQUIRED in the clear
 exec 3<>"/dev/tcp/127.0.0.1/$port"
 printf 'CONNECT: "Installed" "Package Check" 1.0.0\n' >&3
+IFS= read -r -t 5 line <&3 || true
+exec 3>&-
+[[ $line == "ERROR TLS_REQUIRED: this server accepts TLS only"* ]] ||
+	fail "a plaintext login to the installed intercomd got '$line', not TLS_REQUIRED"
+# a real login over TLS with a box key of our own (the README's by-hand session):
+# CONNECT, ACCEPT, VOICE with keys, PING -> PONG, JOINED #Lobby
+openssl genpkey -algorithm ed25519 -out "$tmp/me.pem" 2>/dev/null
+openssl req -new -x509 -key "$tmp/me.pem" -subj /CN=check -days 1 -out "$tmp/me.crt" 2>/dev/null
+coproc TLS { openssl s_client -quiet -connect "127.0.0.1:$port" -cert "$tmp/me.crt" \
+	-key "$tmp/me.pem" 2>/dev/null; }
+printf 'CONNECT: "Installed" "Package Check" 1.1.0\n' >&"${TLS[1]}"
 got=
-while IFS= read -r -t 5 line <&3; do
+while IFS= read -r -t 5 line <&"${TLS[0]}"; do
 	line=${line%$'\r'}
 	got+="$line"$'\n'
 	case "$line" in
-	PING:*) printf 'PONG: %s\n' "${line#PING: }" >&3 ;;
+	PING:*) printf 'PONG: %s\n' "${line#PING: }" >&"${TLS[1]}" ;;
 	"JOINED: #Lobby") break ;;
 	ERROR*) break ;;
 	esac
 done
-printf 'DISCONNECT\n' >&3
-exec 3>&-
+printf 'DISCONNECT\n' >&"${TLS[1]}"
+kill "$TLS_PID" 2>/dev/null || true
 [[ $got == *"ACCEPT: PackageCheck"* ]] || fail "no ACCEPT from the installed intercomd: $got"
+[[ $got == *" chacha20-poly1305 "* ]] || fail "no keyed VOICE line over TLS: $got"
 [[ $got == *"JOINED: #Lobby"* ]] || fail "the login did not reach #Lobby: $got"
-ok "a real login against the installed intercomd (ACCEPT, PING/PONG, JOINED #Lobby)"
+ok "plaintext refused; a real login over TLS 1.3 against the installed intercomd (ACCEPT, VOICE with keys, PING/PONG, JOINED #Lobby)"
 
 # the installed client, as the service's user, logs in and hears the connected tone
 runuser -u intercom -- /usr/bin/intercom --config /etc/intercom/intercom.conf \
@@ -130,7 +142,11 @@ grep -q 'status: online' "$tmp/client.log" || {
 	cat "$tmp/client.log"
 	fail "the installed client did not get online"
 }
-ok "the installed client logs in to the installed server as the intercom user"
+grep -q 'trusted on first use (kept in /var/lib/intercom/known_servers)' "$tmp/client.log" ||
+	fail "the installed client did not pin the server's key: $(cat "$tmp/client.log")"
+[ "$(stat -c '%U' /var/lib/intercom/known_servers)" = "intercom" ] ||
+	fail "known_servers should be the intercom user's"
+ok "the installed client logs in over TLS as the intercom user and pins the server's key"
 # each made its identity on first start: the fingerprints they logged are the ones
 # --fingerprint prints, and the box's key is in its state directory, the user's alone
 fp=$(setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/sbin/intercomd \

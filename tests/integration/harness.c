@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -31,15 +32,17 @@ bool harness_anon;
 
 static char state_dir[64]; /* this program's servers' identity */
 
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st, (void)type, (void)f;
+	(void)remove(path); /* what cannot go stays: never a test failure */
+	return 0;
+}
+
 void state_dir_remove(const char *dir)
 {
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/" IDENT_KEY_FILE, dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/" IDENT_CERT_FILE, dir);
-	unlink(path);
-	rmdir(dir);
+	/* keys, certificates, known_servers and the boxes' own directories in it */
+	nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 static void own_state_dir_remove(void)
@@ -210,7 +213,7 @@ static void start_with(struct srv *s, bool loopback, const char *first, va_list 
 		args[n++] = own_state_dir();
 		args[n] = NULL;
 	}
-	s->plain = !has_flag(args, "--tls", "on");
+	s->plain = has_flag(args, "--tls", "off");
 	memcpy(s->args, args, sizeof(s->args));
 	if (!launch(s, args))
 		fail_msg("intercomd did not start (its log is above)");
@@ -310,12 +313,14 @@ static struct sockaddr_in ip4(const char *ip, unsigned port)
 	return a;
 }
 
+bool harness_raw;
+
 /* Over TLS, the handshake at once: every line after it is encrypted. */
 static void tls_up(struct cli *c, const struct srv *s)
 {
 	void *key;
 
-	if (s->plain)
+	if (s->plain || harness_raw)
 		return;
 	key = harness_anon ? NULL : harness_key ? harness_key : htls_key_new();
 	c->ssl = htls_connect(c->fd, key, c->server_fp, WAIT_MS);
@@ -791,11 +796,15 @@ void client_start(struct proc *p, const struct srv *s, const char *nick,
 void client_start_in(struct proc *p, const char *const *prefix, const char *host,
 		     unsigned port, const char *nick, const char *const *extra)
 {
-	static char server[64];
+	static char server[64], box_dir[16][128];
+	static unsigned next_box;
 	char *argv[48];
 	int n = 0;
+	bool own_dir = false;
 
 	snprintf(server, sizeof(server), "%s:%u", host, port);
+	for (int i = 0; extra[i]; i++)
+		own_dir |= !strcmp(extra[i], "--state-dir");
 	for (int i = 0; prefix && prefix[i] && n < 8; i++)
 		argv[n++] = (char *)prefix[i];
 	argv[n++] = getenv("INTERCOM");
@@ -804,6 +813,16 @@ void client_start_in(struct proc *p, const char *const *prefix, const char *host
 	argv[n++] = server;
 	argv[n++] = "--nick";
 	argv[n++] = (char *)nick;
+	if (!own_dir) {
+		/* each box its own identity and known_servers, under this program's state
+		 * directory: a pin from another test's server on a reused port never
+		 * meets it (one box per nick, so a restarted box is the same box) */
+		char *d = box_dir[next_box++ % 16];
+
+		snprintf(d, sizeof(box_dir[0]), "%s/box-%s", own_state_dir(), nick);
+		argv[n++] = "--state-dir";
+		argv[n++] = d;
+	}
 	for (int i = 0; extra[i] && n < 47; i++)
 		argv[n++] = (char *)extra[i];
 	argv[n] = NULL;

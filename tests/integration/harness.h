@@ -72,6 +72,9 @@ void srv_stop(struct srv *s);
 int srv_run(char *out, size_t outlen, ...);
 
 void cli_connect(struct cli *c, const struct srv *s);
+/* While set, cli_connect opens the TCP connection alone, without a TLS handshake: for
+ * tests of what happens before any byte (accept-time limits). */
+extern bool harness_raw;
 /* The same from another loopback address (another host, as the server sees it: any of
  * 127.0.0.0/8); its voice socket (cli_udp_open) is bound to that address too. */
 void cli_connect_from(struct cli *c, const struct srv *s, const char *from);

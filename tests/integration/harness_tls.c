@@ -6,12 +6,16 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -138,4 +142,57 @@ void htls_free(void *ssl)
 {
 	SSL_free(ssl);
 	ERR_clear_error();
+}
+
+/* The stand-in's side: one connection, one handshake, then count what arrives. */
+static int stand_in_serve(int lfd, int ms)
+{
+	struct pollfd p = {lfd, POLLIN, 0};
+	EVP_PKEY *key = htls_key_new();
+	X509 *cert = ident_new_cert(key, "not the server");
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	void *ctx = NULL;
+	char err[256], buf[4096];
+	int fd, got = 0, r;
+	SSL *ssl;
+
+	if (poll(&p, 1, 10000) != 1 || (fd = accept(lfd, NULL, NULL)) < 0 ||
+	    tlsctx_new_keys(&ctx, key, cert, true, err, sizeof(err)))
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	if (SSL_accept(ssl) != 1)
+		return -1;
+	while ((r = SSL_read(ssl, buf, sizeof(buf))) > 0)
+		got += r;
+	return got;
+}
+
+pid_t htls_stand_in(unsigned *port, int *result_fd, int ms)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), pfd[2];
+	pid_t pid;
+
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &al), 0);
+	*port = ntohs(a.sin_port);
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int got = stand_in_serve(lfd, ms);
+
+		(void)!write(pfd[1], &got, sizeof(got));
+		_exit(0);
+	}
+	close(lfd);
+	close(pfd[1]);
+	*result_fd = pfd[0];
+	return pid;
 }

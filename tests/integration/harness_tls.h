@@ -29,4 +29,11 @@ void htls_write(void *ssl, int fd, const void *buf, size_t len, size_t record);
 void htls_key_update(void *ssl, int fd);
 void htls_free(void *ssl);
 
+/* A stand-in for the server (another machine on its address, or a TLS proxy): a child
+ * process that takes one connection on 127.0.0.1:*port (a free port, chosen here),
+ * makes the TLS handshake with a key and certificate of its own, and counts the bytes
+ * of application data that arrive until the peer closes or ms pass; that count (an int;
+ * -1 when no handshake completed) is written to *result_fd. Returns the child's pid. */
+pid_t htls_stand_in(unsigned *port, int *result_fd, int ms);
+
 #endif

@@ -170,7 +170,7 @@ static void test_login_timeout(void **state)
 	strcpy(idle.nick, "idle");
 	cli_connect(&half, &srv);
 	strcpy(half.nick, "half");
-	cli_send(&half, "CONNECT: \"Half\" \"\" 1.0.0");
+	cli_send(&half, "CONNECT: \"Half\" \"\" 1.1.0");
 	cli_expect_prefix(&half, "ACCEPT: ");
 	cli_expect_closed(&idle); /* never logged in */
 	cli_expect_closed(&half); /* never sent its PONG */

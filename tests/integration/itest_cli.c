@@ -100,7 +100,7 @@ static void test_config_file(void **state)
 	/* the file applies (max_clients = 1); flags win over it (--name) */
 	srv_start(&srv, "--config", path, "--name", "FromFlag", NULL);
 	cli_connect(&c, &srv);
-	cli_send(&c, "CONNECT: \"A\" \"\" 1.0.0");
+	cli_send(&c, "CONNECT: \"A\" \"\" 1.1.0");
 	cli_expect(&c, "ACCEPT: FromFlag");
 	cli_close(&c);
 	srv_stop(&srv);
@@ -110,7 +110,7 @@ static void test_config_file(void **state)
 		struct cli d;
 
 		cli_connect(&d, &srv);
-		cli_send(&d, "CONNECT: \"B\" \"\" 1.0.0");
+		cli_send(&d, "CONNECT: \"B\" \"\" 1.1.0");
 		cli_expect_prefix(&d, "ERROR SERVER_FULL: ");
 		cli_close(&d);
 	}

@@ -52,14 +52,14 @@ static void test_before_login(void **state)
 	cli_expect_silence(&c, 100);
 
 	/* bad CONNECTs: the client may try again on the same connection */
-	cli_send(&c, "CONNECT: \"bad nick\" \"x\" 1.0.0");
+	cli_send(&c, "CONNECT: \"bad nick\" \"x\" 1.1.0");
 	cli_expect_prefix(&c, "ERROR BAD_NICK: ");
-	cli_send(&c, "CONNECT: \"\" \"x\" 1.0.0");
+	cli_send(&c, "CONNECT: \"\" \"x\" 1.1.0");
 	cli_expect_prefix(&c, "ERROR BAD_NICK: ");
-	cli_send(&c, "CONNECT: \"a#b\" \"x\" 1.0.0");
+	cli_send(&c, "CONNECT: \"a#b\" \"x\" 1.1.0");
 	cli_expect_prefix(&c, "ERROR BAD_NICK: ");
 	cli_send(&c,
-		 "CONNECT: \"abcdefghijklmnopqrstuvwxyz0123456\" \"x\" 1.0.0"); /* 33 */
+		 "CONNECT: \"abcdefghijklmnopqrstuvwxyz0123456\" \"x\" 1.1.0"); /* 33 */
 	cli_expect_prefix(&c, "ERROR BAD_NICK: ");
 	cli_send(&c, "CONNECT: \"Ann\" \"x\" 2.0.0");
 	cli_expect_prefix(&c, "ERROR BAD_VERSION: ");
@@ -67,14 +67,14 @@ static void test_before_login(void **state)
 	cli_expect_prefix(&c, "ERROR BAD_VERSION: ");
 	cli_send(&c, "CONNECT: \"Ann\" \"x\" one");
 	cli_expect_prefix(&c, "ERROR BAD_VERSION: ");
-	cli_send(&c, "CONNECT: \"Ann\" \"x\\\"y\" 1.0.0");
+	cli_send(&c, "CONNECT: \"Ann\" \"x\\\"y\" 1.1.0");
 	cli_expect_prefix(&c, "ERROR BAD_ARGS: ");
 	cli_send(&c, "CONNECT: \"Ann\"");
 	cli_expect_prefix(&c, "ERROR BAD_ARGS: ");
 	cli_send(&c, "CONNECT");
 	cli_expect_prefix(&c, "ERROR BAD_ARGS: ");
 	cli_send(
-	    &c, "CONNECT: \"Ann\" \"%s\" 1.0.0",
+	    &c, "CONNECT: \"Ann\" \"%s\" 1.1.0",
 	    "0123456789012345678901234567890123456789012345678901234567890123456789");
 	cli_expect_prefix(&c, "ERROR BAD_ARGS: "); /* real name over 64 bytes */
 
@@ -91,13 +91,13 @@ static void test_before_login(void **state)
 		cli_expect_silence(&c, 200);
 		cli_send(&c, "JOIN: #Room");
 		cli_expect_prefix(&c, "ERROR NOT_LOGGED_IN: ");
-		cli_send(&c, "CONNECT: \"Other\" \"x\" 1.0.0");
+		cli_send(&c, "CONNECT: \"Other\" \"x\" 1.1.0");
 		cli_expect_prefix(&c, "ERROR ALREADY_LOGGED_IN: ");
 		cli_send(&c, "PONG: %s", cookie);
 	}
 	cli_expect(&c, "JOINED: #Lobby");
 	cli_expect(&c, "USERLIST #Lobby: Ann");
-	cli_send(&c, "CONNECT: \"Ann\" \"x\" 1.0.0");
+	cli_send(&c, "CONNECT: \"Ann\" \"x\" 1.1.0");
 	cli_expect_prefix(&c, "ERROR ALREADY_LOGGED_IN: ");
 	cli_close(&c);
 }
@@ -109,15 +109,15 @@ static void test_nick_in_use(void **state)
 	(void)state;
 	cli_login(&a, &srv, "Alice");
 	cli_connect(&b, &srv);
-	cli_send(&b, "CONNECT: \"alice\" \"x\" 1.0.0");
+	cli_send(&b, "CONNECT: \"alice\" \"x\" 1.1.0");
 	cli_expect_prefix(&b, "ERROR NICK_IN_USE: ");
 	/* a nick awaiting its PONG is reserved too */
 	cli_connect(&waiting, &srv);
-	cli_send(&waiting, "CONNECT: \"Bob\" \"x\" 1.0.0");
+	cli_send(&waiting, "CONNECT: \"Bob\" \"x\" 1.1.0");
 	cli_expect_prefix(&waiting, "ACCEPT: ");
-	cli_send(&b, "CONNECT: \"BOB\" \"x\" 1.0.0");
+	cli_send(&b, "CONNECT: \"BOB\" \"x\" 1.1.0");
 	cli_expect_prefix(&b, "ERROR NICK_IN_USE: ");
-	cli_send(&b, "CONNECT: Carol \"\" 1.0.0"); /* quotes are optional for one word */
+	cli_send(&b, "CONNECT: Carol \"\" 1.1.0"); /* quotes are optional for one word */
 	cli_expect_prefix(&b, "ACCEPT: ");
 	cli_close(&a);
 	cli_close(&b);
@@ -302,7 +302,7 @@ static void test_disconnect_before_login(void **state)
 	cli_close(&c);
 	/* and while awaiting the PONG: the reserved nick is freed */
 	cli_connect(&c, &srv);
-	cli_send(&c, "CONNECT: \"Early\" \"\" 1.0.0");
+	cli_send(&c, "CONNECT: \"Early\" \"\" 1.1.0");
 	cli_expect_prefix(&c, "ACCEPT: ");
 	cli_send(&c, "disconnect");
 	cli_expect_closed(&c);

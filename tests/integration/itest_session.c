@@ -31,7 +31,7 @@ static void test_login_lines(void **state)
 	struct cli john, michael, willy, me;
 	const char *l;
 	unsigned port, ssrc;
-	char token[32];
+	char token[32], c2s[96], s2c[96];
 
 	(void)state;
 	cli_login(&john, &srv, "John");
@@ -43,13 +43,19 @@ static void test_login_lines(void **state)
 
 	cli_connect(&me, &srv);
 	strcpy(me.nick, "Nickname");
-	cli_send(&me, "CONNECT: \"Nickname\" \"Real Name\" 1.0.0");
+	cli_send(&me, "CONNECT: \"Nickname\" \"Real Name\" 1.1.0");
 	cli_expect(&me, "ACCEPT: TestServer");
 	l = cli_expect_prefix(&me, "VOICE: ");
-	assert_int_equal(sscanf(l, "VOICE: %u %u %31s", &port, &ssrc, token), 3);
+	/* over TLS: the cipher and two fresh keys of 88 hex digits, one each way */
+	assert_int_equal(
+	    sscanf(l, "VOICE: %u %u %31s %95s %95s", &port, &ssrc, token, c2s, s2c), 5);
 	assert_int_equal(port, srv.port);
-	assert_int_equal(strlen(token), 16);
-	assert_int_equal(strspn(token, "0123456789abcdef"), 16);
+	assert_string_equal(token, "chacha20-poly1305");
+	assert_int_equal(strlen(c2s), 88);
+	assert_int_equal(strspn(c2s, "0123456789abcdef"), 88);
+	assert_int_equal(strspn(s2c, "0123456789abcdef"), 88);
+	assert_int_equal(strlen(s2c), 88);
+	assert_string_not_equal(c2s, s2c);
 	l = cli_expect_prefix(&me, "PING: ");
 	assert_true(strspn(l + 6, "0123456789") == strlen(l + 6));
 	/* nothing is joined before the PONG */

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "app.h"
+#include "app_int.h" /* the action queue, to see that no secret stays in it */
 
 static struct app *a;
 static char log_[8192];
@@ -17,7 +18,7 @@ static char log_[8192];
 static const char *drain(void)
 {
 	static const char *const led_names[] = {"POWER", "TX", "RX", "RING"};
-	static const char *const led_states[] = {"off", "on", "blink"};
+	static const char *const led_states[] = {"off", "on", "blink", "alt"};
 	struct app_act act;
 
 	log_[0] = '\0';
@@ -36,8 +37,14 @@ static const char *drain(void)
 			snprintf(one, sizeof(one), "SEND %s|", act.line);
 			break;
 		case ACT_VOICE:
-			snprintf(one, sizeof(one), "VOICE %u %u %02x..%02x|", act.port,
-				 (unsigned)act.ssrc, act.token[0], act.token[7]);
+			if (act.keyed)
+				snprintf(one, sizeof(one), "VOICE %u %u keys %02x %02x|",
+					 act.port, (unsigned)act.ssrc, act.c2s.key[0],
+					 act.s2c.salt[11]);
+			else
+				snprintf(one, sizeof(one), "VOICE %u %u %02x..%02x|",
+					 act.port, (unsigned)act.ssrc, act.token[0],
+					 act.token[7]);
 			break;
 		case ACT_TX_START:
 			snprintf(one, sizeof(one), "TX_START|");
@@ -580,10 +587,99 @@ static void test_glare(void **state)
 	assert_int_equal(app_call_state(a), CALL_IN_CALL);
 }
 
+/* Over TLS: CONNECT names 1.1.0 (with the password when there is one), VOICE must carry
+ * keys (a token line there is ignored: never voice in the clear), and the queue keeps no
+ * copy of the keys once they are taken. */
+static void test_tls_login(void **state)
+{
+	struct app_cfg c;
+	char voice[300], hex[89];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	strcpy(c.nick, "Door");
+	c.tls = true;
+	strcpy(c.password, "open sesame");
+	assert_int_equal(app_new(&a, &c, 42, 0), 0);
+	drain();
+	app_connected(a, 1);
+	EXPECT("SEND CONNECT: \"Door\" \"\" 1.1.0 \"open sesame\"|");
+	app_line(a, "ACCEPT: srv", 2);
+	app_line(a, "VOICE: 6060 1234 0102030405060708", 2); /* 1.0's form */
+	EXPECT("");
+	for (int i = 0; i < 88; i++)
+		hex[i] = "0123456789abcdef"[i % 16];
+	hex[88] = '\0';
+	hex[0] = 'a';
+	snprintf(voice, sizeof(voice), "VOICE: 6060 1234 chacha20-poly1305 %s %s", hex,
+		 hex);
+	app_line(a, voice, 3);
+	EXPECT("VOICE 6060 1234 keys a1 67|KEEPALIVE|");
+	/* app_next wiped its copy: the key's first bytes are nowhere in the queue */
+	assert_null(memmem(a->q, sizeof(a->q), "\xa1\x23\x45\x67\x89\xab\xcd\xef", 8));
+	assert_null(memmem(a->q, sizeof(a->q), "open sesame", 11));
+}
+
+/* A login refused for what a person must fix: said, the security pattern on the LEDs
+ * (POWER and RING in turn), a slow retry; a good login clears it. */
+static void test_refused_login(void **state)
+{
+	static const char *const codes[] = {
+	    "ERROR BAD_PASSWORD: wrong password",
+	    "ERROR NICK_REGISTERED: this nick belongs to another box",
+	    "ERROR BLOCKED: too many failed logins",
+	};
+	char st[200];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		uint64_t due;
+
+		start("", "", false);
+		drain();
+		app_connected(a, 10);
+		drain();
+		app_line(a, codes[i], 11);
+		{
+			const char *got = drain();
+
+			assert_non_null(strstr(got, "CLOSE|"));
+		}
+		app_disconnected(a, 12);
+		{
+			const char *got = drain();
+
+			assert_non_null(strstr(got, "LED POWER blink|LED RING alt|"));
+		}
+		app_status(a, st, sizeof(st));
+		assert_non_null(strstr(st, i == 0   ? "password"
+					   : i == 1 ? "nick"
+						    : "5 minutes"));
+		due = app_tick(a, 13);
+		assert_true(due >= 12 + APP_BACKOFF_MAX_MS * 3 / 4); /* not 1 s */
+		app_free(a);
+	}
+	/* the server's key refused by the box: the same, and a login clears it */
+	start("", "", false);
+	app_security(a, "security: the server's key changed");
+	app_disconnected(a, 5);
+	assert_non_null(strstr(drain(), "LED RING alt|"));
+	app_tick(a, 5 + APP_BACKOFF_MAX_MS * 5 / 4);
+	app_connected(a, 5 + APP_BACKOFF_MAX_MS * 5 / 4);
+	drain();
+	app_line(a, "ACCEPT: srv", 40000);
+	app_line(a, "VOICE: 6060 1234 0102030405060708", 40000);
+	app_line(a, "PING: 1", 40000);
+	app_line(a, "JOINED: #Lobby", 40001);
+	assert_non_null(strstr(drain(), "LED RING off|"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_login_and_join, teardown),
+	    cmocka_unit_test_teardown(test_tls_login, teardown),
+	    cmocka_unit_test_teardown(test_refused_login, teardown),
 	    cmocka_unit_test_teardown(test_ptt, teardown),
 	    cmocka_unit_test_teardown(test_outgoing_call, teardown),
 	    cmocka_unit_test_teardown(test_call_end_under_held_ptt, teardown),

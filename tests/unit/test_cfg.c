@@ -238,6 +238,46 @@ static void test_nick_warning(void **state)
 	    "Door", "a-very-long-host-name-for-a-box-at-the-door", buf, sizeof(buf)));
 }
 
+/* Section 3's keys: TLS on unless said, a pin in either case kept in lower case, a
+ * password by the names rule, --forget-server taken as given. */
+static void test_security_keys(void **state)
+{
+	struct cfg c;
+	const char *none[] = {"intercom", "--config", path, NULL};
+	const char *flags[] = {"intercom",	  "--config",	    path, "--tls", "off",
+			       "--forget-server", "[fd00::1]:6060", NULL};
+	char text[300];
+
+	(void)state;
+	write_to(path, "");
+	assert_int_equal(args(&c, none), 0);
+	assert_true(c.tls);
+	assert_string_equal(c.server_fp, "");
+	assert_string_equal(c.password, "");
+	assert_int_equal(c.bitrate, 32000); /* constant bitrate while encrypted */
+	snprintf(text, sizeof(text),
+		 "server_fingerprint = SHA256:%064d\npassword = a b\n", 0);
+	text[strlen("server_fingerprint = SHA256:")] = 'A';
+	write_to(path, text);
+	assert_int_equal(args(&c, none), 0);
+	assert_int_equal(strlen(c.server_fp), IDENT_FP_LEN);
+	assert_int_equal(strncmp(c.server_fp, "sha256:a000", 11), 0);
+	assert_string_equal(c.password, "a b");
+	assert_int_equal(args(&c, flags), 0);
+	assert_false(c.tls);
+	assert_string_equal(c.forget, "[fd00::1]:6060");
+	/* refused, each naming the key */
+	write_to(path, "server_fingerprint = sha256:1234\n");
+	assert_int_equal(args(&c, none), -EINVAL);
+	assert_non_null(strstr(err, "server_fingerprint: sha256: and 64 hex digits"));
+	write_to(path, "password = a\"b\n");
+	assert_int_equal(args(&c, none), -EINVAL);
+	assert_non_null(strstr(err, "password: "));
+	write_to(path, "tls = maybe\n");
+	assert_int_equal(args(&c, none), -EINVAL);
+	assert_non_null(strstr(err, "tls: on"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +287,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_broken, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_script_ptt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_board_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_security_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -311,13 +311,45 @@ static void test_error_names(void **state)
 		assert_string_equal(msg_err_name((enum msg_err)e), all[e - 1]);
 }
 
+/* What a log may show of a line: never the voice keys or the password. */
+static void test_redact(void **state)
+{
+	char line[400], out[400], small[24];
+	const char *k1 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeef"
+			 "f0011223344556677"
+			 "8899aabb";
+
+	(void)state;
+	snprintf(line, sizeof(line), "VOICE: 6060 42 chacha20-poly1305 %s %s", k1, k1);
+	msg_redact(line, out, sizeof(out));
+	assert_string_equal(out, "VOICE: 6060 42 chacha20-poly1305 <keys>");
+	msg_redact("CONNECT: \"Door\" \"Front Door\" 1.1.0 \"s3cret pass\"", out,
+		   sizeof(out));
+	assert_string_equal(out, "CONNECT: \"Door\" \"Front Door\" 1.1.0 \"<password>\"");
+	assert_null(strstr(out, "s3cret"));
+	msg_redact("connect: \"D\" \"\" 1.1.0 x", out, sizeof(out)); /* any case */
+	assert_null(strstr(out, " x"));
+	/* nothing secret: as it is */
+	msg_redact("CONNECT: \"Door\" \"Front Door\" 1.1.0", out, sizeof(out));
+	assert_string_equal(out, "CONNECT: \"Door\" \"Front Door\" 1.1.0");
+	msg_redact("VOICE: 6060 42 efb4ebc3676760fc", out, sizeof(out)); /* 1.0's token */
+	assert_string_equal(out, "VOICE: 6060 42 efb4ebc3676760fc");
+	msg_redact("PRIVMSG #Lobby Ann: chacha20-poly1305", out, sizeof(out));
+	assert_string_equal(out, "PRIVMSG #Lobby Ann: chacha20-poly1305");
+	/* cut to size, and still nothing of the keys */
+	msg_redact(line, small, sizeof(small));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_null(strstr(small, "0011"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_shapes),     cmocka_unit_test(test_connect),
 	    cmocka_unit_test(test_connect_password), cmocka_unit_test(test_voice_tls),
 	    cmocka_unit_test(test_talk_and_u32),     cmocka_unit_test(test_format),
-	    cmocka_unit_test(test_error_names),	     cmocka_unit_test(test_voice_args),
+	    cmocka_unit_test(test_error_names),	     cmocka_unit_test(test_redact),
+	    cmocka_unit_test(test_voice_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

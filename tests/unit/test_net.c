@@ -40,7 +40,7 @@ static void on_voice(void *arg, const uint8_t *pkt, size_t len)
 
 static void test_unknown_host_is_named(void **state)
 {
-	struct net_handlers h = {on_connected, on_line, on_closed, on_voice};
+	struct net_handlers h = {on_connected, on_line, on_closed, on_voice, NULL};
 	struct loop *l = NULL;
 	struct net *n = NULL;
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "rtp.h"
+#include "vcrypt.h"
 #include "voice.h"
 
 #define RATE	  48000
@@ -278,11 +279,177 @@ static void test_bad_durations(void **state)
 	voice_free(v);
 }
 
+/* ---- encrypted voice (protocol 1.1, section 3) ---- */
+
+static struct vc_key key_of(uint8_t seed)
+{
+	struct vc_key k;
+
+	for (size_t i = 0; i < sizeof(k.key); i++)
+		k.key[i] = (uint8_t)(seed * 31 + i);
+	for (size_t i = 0; i < sizeof(k.salt); i++)
+		k.salt[i] = (uint8_t)(seed * 7 + i);
+	return k;
+}
+
+/* A voiced frame that changes every time. */
+static void frame_pcm(int16_t *pcm, size_t n, unsigned k)
+{
+	for (size_t i = 0; i < n; i++)
+		pcm[i] = (int16_t)(8000 * sin(2 * M_PI * (200 + 37 * (k % 9)) *
+					      (double)(k * n + i) / RATE));
+}
+
+/* What the server does with a talker's packet: open it under the talker's c2s, seal it
+ * for the hearer under the hearer's s2c and counter. */
+static int relay(const struct vc_key *c2s, const struct vc_key *s2c, uint64_t ctr,
+		 const uint8_t *pkt, size_t len, uint8_t *sealed)
+{
+	struct vc *o, *s;
+	uint8_t plain[IC_RTP_MAX];
+	uint64_t c;
+	int n;
+
+	assert_int_equal(vc_new(&o, c2s, false), 0);
+	assert_int_equal(vc_new(&s, s2c, true), 0);
+	n = vc_open(o, pkt, len, IC_RTP_MAX, plain, sizeof(plain), &c);
+	if (n > 0)
+		n = vc_seal(s, ctr, plain, (size_t)n, sealed, IC_RTP_MAX);
+	vc_free(o);
+	vc_free(s);
+	return n;
+}
+
+static void test_sealed_both_ways(void **state)
+{
+	const struct vc_key t_c2s = key_of(1), t_s2c = key_of(2), l_c2s = key_of(3),
+			    l_s2c = key_of(4), x_s2c = key_of(5);
+	struct codec_cfg cfg;
+	struct voice *t, *l;
+	struct voice_stats st, before;
+	int16_t pcm[960];
+	uint8_t pkt[IC_RTP_MAX], fwd[IC_RTP_MAX], bad[IC_RTP_MAX];
+	int n, m, flipped, starts = 0;
+
+	(void)state;
+	codec_cfg_default(&cfg);
+	cfg.cbr = true;
+	assert_int_equal(voice_new(&t, &cfg), 0);
+	assert_int_equal(voice_new(&l, &cfg), 0);
+	assert_int_equal(voice_set_keys(t, 100, &t_c2s, &t_s2c), 0);
+	assert_int_equal(voice_set_keys(l, 200, &l_c2s, &l_s2c), 0);
+	/* the keepalive is sealed too, and numbers the first counter */
+	n = voice_keepalive(t, pkt);
+	assert_int_equal(n, VC_MIN_LEN);
+	assert_int_equal(vc_packet_ctr(pkt), 0);
+	for (unsigned k = 0; k < 10; k++) {
+		int last = n;
+
+		frame_pcm(pcm, 960, k);
+		n = voice_capture(t, pcm, true, pkt);
+		assert_true(n > VC_MIN_LEN);
+		assert_int_equal(pkt[0], 0x80);		     /* no extension, no token */
+		assert_int_equal(vc_packet_ctr(pkt), k + 1); /* one counter per packet */
+		if (k > 1)
+			assert_int_equal(n, last); /* constant bitrate: one size */
+		/* the server opens and reseals it; the listener takes it */
+		m = relay(&t_c2s, &l_s2c, 50 + k, pkt, (size_t)n, fwd);
+		assert_int_equal(m, n);
+		assert_memory_not_equal(fwd + 20, pkt + 20, (size_t)n - 20);
+		starts += voice_receive(l, fwd, (size_t)m, 20 * k) == VOICE_RX_START;
+	}
+	voice_get_stats(l, &st);
+	assert_int_equal(st.received, 10);
+	assert_int_equal(starts, 1);
+	assert_int_equal(st.forged, 0);
+	/* the same copy again: a replay */
+	assert_int_equal(voice_receive(l, fwd, (size_t)m, 300), VOICE_RX_DROP);
+	/* every single-bit flip of a fresh copy: header, counter, ciphertext and tag;
+	 * none marks the window, so the copy itself is taken after them */
+	frame_pcm(pcm, 960, 10);
+	n = voice_capture(t, pcm, true, pkt);
+	m = relay(&t_c2s, &l_s2c, 60, pkt, (size_t)n, fwd);
+	voice_get_stats(l, &st);
+	before = st;
+	flipped = m;
+	for (int i = 0; i < m * 8; i++) {
+		memcpy(bad, fwd, (size_t)m);
+		bad[i / 8] ^= (uint8_t)(1u << (i % 8));
+		if (voice_receive(l, bad, (size_t)m, 300) != VOICE_RX_DROP)
+			fail_msg("bit %d flipped was taken", i);
+	}
+	voice_get_stats(l, &st);
+	/* each dropped as malformed or for a counter already seen (some counter bits),
+	 * or for its tag (all the rest) */
+	assert_int_equal(st.forged + st.bad + st.replayed - before.forged - before.bad -
+			     before.replayed,
+			 (uint64_t)flipped * 8);
+	assert_true(st.forged - before.forged >= (uint64_t)flipped * 8 - 8);
+	assert_int_equal(voice_receive(l, fwd, (size_t)m, 310), VOICE_RX_OK);
+	/* sealed under another member's key, or the talker's own c2s: nothing */
+	frame_pcm(pcm, 960, 11);
+	n = voice_capture(t, pcm, true, pkt);
+	assert_true(relay(&t_c2s, &x_s2c, 90, pkt, (size_t)n, bad) > 0);
+	assert_int_equal(voice_receive(l, bad, (size_t)n, 320), VOICE_RX_DROP);
+	assert_int_equal(voice_receive(l, pkt, (size_t)n, 320), VOICE_RX_DROP);
+	/* a 1.0 token packet to a keyed box: not in the clear, ever */
+	{
+		const uint8_t token[IC_TOKEN_LEN] = {1, 2, 3, 4, 5, 6, 7, 8};
+		struct rtp_hdr h = {false, IC_RTP_PT_OPUS, 9, 9, 300};
+
+		m = rtp_pack(bad, sizeof(bad), &h, token, (const uint8_t *)"\x08\x01", 2);
+		assert_int_equal(voice_receive(l, bad, (size_t)m, 330), VOICE_RX_DROP);
+	}
+	voice_get_stats(l, &st);
+	assert_int_equal(st.received, 11); /* nothing of the above was heard */
+	/* an older copy inside the window is taken once (the window's edges:
+	 * test_seqwin) */
+	m = relay(&t_c2s, &l_s2c, 40, pkt, (size_t)n, fwd);
+	assert_int_equal(voice_receive(l, fwd, (size_t)m, 340), VOICE_RX_OK);
+	assert_int_equal(voice_receive(l, fwd, (size_t)m, 341), VOICE_RX_DROP);
+	/* new keys (a reconnect): counters start again, under the new key only */
+	{
+		const struct vc_key t2 = key_of(9), t2s = key_of(10);
+
+		assert_int_equal(voice_set_keys(t, 101, &t2, &t2s), 0);
+		n = voice_keepalive(t, pkt);
+		assert_int_equal(vc_packet_ctr(pkt), 0);
+		assert_true(relay(&t_c2s, &l_s2c, 70, pkt, (size_t)n, fwd) < 0);
+		assert_true(relay(&t2, &l_s2c, 70, pkt, (size_t)n, fwd) > 0);
+	}
+	voice_free(t);
+	voice_free(l);
+}
+
+/* The server's answer to the box's own keepalive (its SSRC, no payload) shows the voice
+ * path is open; forged, it shows nothing. */
+static void test_keepalive_answer(void **state)
+{
+	const struct vc_key c2s = key_of(1), s2c = key_of(2);
+	struct codec_cfg cfg;
+	struct voice *v;
+	uint8_t pkt[IC_RTP_MAX], ans[IC_RTP_MAX];
+	int n;
+
+	(void)state;
+	codec_cfg_default(&cfg);
+	assert_int_equal(voice_new(&v, &cfg), 0);
+	assert_int_equal(voice_set_keys(v, 77, &c2s, &s2c), 0);
+	n = voice_keepalive(v, pkt);
+	assert_int_equal(relay(&c2s, &s2c, 0, pkt, (size_t)n, ans), n);
+	assert_int_equal(voice_receive(v, ans, (size_t)n, 10), VOICE_RX_OK);
+	ans[n - 1] ^= 1;
+	assert_int_equal(voice_receive(v, ans, (size_t)n, 11), VOICE_RX_DROP);
+	voice_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mixed_durations),
 	    cmocka_unit_test(test_bad_durations),
+	    cmocka_unit_test(test_sealed_both_ways),
+	    cmocka_unit_test(test_keepalive_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
