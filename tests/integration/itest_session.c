@@ -211,6 +211,7 @@ static void test_talk_and_disconnect(void **state)
 	cli_expect_closed(&me);
 	cli_expect(&john, "USERLIST #Lobby: John, Willy");
 	cli_expect(&willy, "USERLIST #Lobby: John, Willy");
+	cli_close(&me);
 	/* the nick is free again */
 	cli_login(&me, &srv, "nickname");
 	cli_expect(&john, "USERLIST #Lobby: John, Willy, nickname");
