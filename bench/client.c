@@ -7,7 +7,8 @@
  *                            real jitter buffer and Opus decoder: frames played,
  *                            rebuilt by FEC, concealed, late, and how long frames held
  *   bench_client jobs CX     5 s of talking, of hearing one and of hearing four
- *                            talkers, as functions for callgrind to count
+ *                            talkers, and of sealing and opening those packets
+ *                            (encrypted voice), as functions for callgrind to count
  *                            (bench/client_cpu.sh)
  *
  * Times are thread CPU time (CLOCK_THREAD_CPUTIME_ID); for repeatable instruction counts
@@ -21,6 +22,8 @@
 #include "codec.h"
 #include "jbuf.h"
 #include "mixer.h"
+#include "rtp.h"
+#include "vcrypt.h"
 
 #define SECS 10
 
@@ -161,6 +164,38 @@ __attribute__((noinline)) static void job_hear4(struct codec_dec **d)
 	job_hear(d, 4);
 }
 
+/* Encrypted voice (protocol 1.1): what talking adds (each packet sealed) and what hearing
+ * one talker adds (each packet opened), on the talk job's packets. */
+static uint8_t cg_sealed[50 * CG_SECS][IC_RTP_MAX];
+static int cg_slens[50 * CG_SECS];
+
+__attribute__((noinline)) static void job_seal(struct vc *v)
+{
+	uint8_t rtp[IC_RTP_MAX];
+
+	for (int i = 0; i < 50 * CG_SECS; i++) {
+		struct rtp_hdr h = {false, IC_RTP_PT_OPUS, (uint16_t)i,
+				    960u * (unsigned)i, 7};
+		int n =
+		    rtp_pack(rtp, sizeof(rtp), &h, NULL, cg_pkts[i], (size_t)cg_lens[i]);
+
+		cg_slens[i] =
+		    vc_seal(v, (uint64_t)i, rtp, (size_t)n, cg_sealed[i], IC_RTP_MAX);
+	}
+}
+
+__attribute__((noinline)) static int job_open(struct vc *v)
+{
+	uint8_t rtp[IC_RTP_MAX];
+	uint64_t ctr;
+	int ok = 0;
+
+	for (int i = 0; i < 50 * CG_SECS; i++)
+		ok += vc_open(v, cg_sealed[i], (size_t)cg_slens[i], IC_RTP_MAX, rtp,
+			      sizeof(rtp), &ctr) > 0;
+	return ok;
+}
+
 /* bench_client jobs CX: each job once, for bench/client_cpu.sh to count under callgrind
  * (the signal generation, counted in job_talk, is reported apart as voice()). */
 static int bench_jobs(unsigned cx)
@@ -181,7 +216,23 @@ static int bench_jobs(unsigned cx)
 	job_talk(e);
 	job_hear1(d);
 	job_hear4(d);
-	printf("%d s of talking, of hearing 1 and of hearing 4 at complexity %u\n",
+	{
+		struct vc_key k;
+		struct vc *s = NULL, *o = NULL;
+
+		memset(&k, 0x5a, sizeof(k));
+		if (vc_new(&s, &k, true) || vc_new(&o, &k, false)) {
+			vc_free(s);
+			goto out;
+		}
+		job_seal(s);
+		if (job_open(o) != 50 * CG_SECS)
+			fprintf(stderr, "bench_client: a sealed packet did not open\n");
+		vc_free(s);
+		vc_free(o);
+	}
+	printf("%d s of talking, of hearing 1 and of hearing 4 at complexity %u; each "
+	       "packet sealed and opened\n",
 	       CG_SECS, cx);
 	ret = 0;
 out:

@@ -12,8 +12,8 @@ trap 'rm -rf "$d"' EXIT
 secs=5 # what one job covers (CG_SECS in bench/client.c)
 # inclusive count of a function in the annotated callgrind output
 count() { awk -v f=":$1 " '{ gsub(/,/, "", $1) } index($0, f) { print $1; exit }' "$d/annotated"; }
-printf '%-10s %14s %14s %14s   (instructions per second of audio, 20 ms frames)\n' \
-	complexity talking "hearing 1" "hearing 4"
+printf '%-10s %14s %14s %14s %12s %12s   (instructions per second of audio, 20 ms frames)\n' \
+	complexity talking "hearing 1" "hearing 4" "+ sealing" "+ opening"
 for cx in $cxs; do
 	echo "client_cpu.sh: complexity $cx under callgrind" >&2
 	valgrind --tool=callgrind --callgrind-out-file="$d/cg" "$b/bench/bench_client" jobs "$cx" >/dev/null 2>&1
@@ -22,6 +22,8 @@ for cx in $cxs; do
 	sig=$(count voice)
 	h1=$(count job_hear1)
 	h4=$(count job_hear4)
-	awk -v cx="$cx" -v t="$talk" -v s="$sig" -v h1="$h1" -v h4="$h4" -v n="$secs" \
-		'BEGIN { printf "%-10s %12.1f M %12.1f M %12.1f M\n", cx, (t - s) / n / 1e6, h1 / n / 1e6, h4 / n / 1e6 }'
+	seal=$(count job_seal)
+	open=$(count job_open)
+	awk -v cx="$cx" -v t="$talk" -v s="$sig" -v h1="$h1" -v h4="$h4" -v se="$seal" -v op="$open" -v n="$secs" \
+		'BEGIN { printf "%-10s %12.1f M %12.1f M %12.1f M %10.2f M %10.2f M\n", cx, (t - s) / n / 1e6, h1 / n / 1e6, h4 / n / 1e6, se / n / 1e6, op / n / 1e6 }'
 done
