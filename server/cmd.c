@@ -1,5 +1,7 @@
 /* cmd.c: one handler per client verb, dispatched through a table. */
 #include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -114,6 +116,23 @@ void cmd_end_call(struct hub *h, struct call *c, struct sess *ender)
 
 /* ---- handlers ---- */
 
+/* given (NULL: none sent) against want, in time that tells nothing of either: both
+ * hashed, the digests compared with CRYPTO_memcmp. */
+static bool password_ok(const char *given, const char *want)
+{
+	unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+	bool ok;
+
+	if (!given)
+		return false;
+	SHA256((const unsigned char *)given, strlen(given), a);
+	SHA256((const unsigned char *)want, strlen(want), b);
+	ok = CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+	OPENSSL_cleanse(a, sizeof(a));
+	OPENSSL_cleanse(b, sizeof(b));
+	return ok;
+}
+
 /* The 1.1 checks after the parse (section 3, in its order), and then the nick's old
  * session; the first failure is answered. True when CONNECT may go on. */
 static bool connect_allowed(struct hub *h, struct sess *s, const struct msg_connect *c)
@@ -127,6 +146,13 @@ static bool connect_allowed(struct hub *h, struct sess *s, const struct msg_conn
 		sess_error(h, s, ERR_NO_IDENTITY,
 			   "this server needs a box identity: reconnect with a client "
 			   "certificate");
+		return false;
+	}
+	if (s->tls && h->conf.password && h->conf.password[0] &&
+	    !password_ok(c->password, h->conf.password)) {
+		sess_error(h, s, ERR_BAD_PASSWORD,
+			   c->password ? "wrong password"
+				       : "this server needs a password");
 		return false;
 	}
 	if (sess_by_nick(h, c->nick)) {

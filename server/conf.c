@@ -63,6 +63,7 @@ static const struct {
 	size_t off;
 } bool_keys[] = {
     {"tls", offsetof(struct srv_conf, tls)},
+    {"guests", offsetof(struct srv_conf, guests)},
     {"verbose", offsetof(struct srv_conf, std.verbose)},
 };
 
@@ -110,6 +111,18 @@ int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 				errlen);
 	if (!strcmp(key, "tls_key"))
 		return set_path(c->tls_key, sizeof(c->tls_key), key, val, err, errlen);
+	if (!strcmp(key, "server_password")) {
+		if (val && *val && !names_password_valid(val)) {
+			/* the value is a secret: not echoed */
+			snprintf(err, errlen,
+				 "server_password: 1-%d bytes of text without '\"' or "
+				 "control characters",
+				 IC_PASSWORD_MAX);
+			return -EINVAL;
+		}
+		snprintf(c->password, sizeof(c->password), "%s", val ? val : "");
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(bool_keys) / sizeof(bool_keys[0]); i++) {
 		if (strcmp(key, bool_keys[i].key))
 			continue;
@@ -152,6 +165,8 @@ static const struct {
     {"--state-dir", "state_dir"},
     {"--tls-key", "tls_key"},
     {"--tls", "tls"},
+    {"--server-password", "server_password"},
+    {"--guests", "guests"},
 };
 
 static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pass,
@@ -217,7 +232,15 @@ int conf_from_args(struct srv_conf *c, int argc, char **argv, char *err, size_t 
 		if (r)
 			return -EINVAL;
 	}
-	return apply_args(c, argc, argv, false, err, errlen);
+	r = apply_args(c, argc, argv, false, err, errlen);
+	if (!r && !c->tls && c->password[0]) {
+		snprintf(
+		    err, errlen,
+		    "server_password needs tls = on: over --tls off it would cross the "
+		    "network in the clear");
+		return -EINVAL;
+	}
+	return r;
 }
 
 const char *conf_usage(void)
@@ -247,6 +270,9 @@ const char *conf_usage(void)
 	       "kept\n"
 	       "  --tls-key FILE      an Ed25519 key to use instead of the state "
 	       "directory's\n"
+	       "  --server-password TEXT  boxes must send it to log in (TLS only)\n"
+	       "  --guests yes|no     TLS sessions without a box identity may log in "
+	       "(default no)\n"
 	       "  --fingerprint       print the identity's fingerprint (making the key "
 	       "first\n"
 	       "                      when there is none) and exit\n"

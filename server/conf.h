@@ -24,7 +24,9 @@ struct srv_conf {
 	char state_dir[256]; /* the identity's directory (docs/SECURITY.md) */
 	char tls_key[256];   /* a configured identity key, or "": the state directory's */
 	bool tls;	     /* on: TLS 1.3 only (section 3); off: protocol 1.0 */
-	bool fingerprint;    /* --fingerprint: print the identity's and exit */
+	char password[IC_PASSWORD_MAX + 1]; /* server_password: "" = none; never logged */
+	bool guests;	  /* TLS sessions without a client certificate may log in */
+	bool fingerprint; /* --fingerprint: print the identity's and exit */
 	struct cli_std
 	    std; /* --verbose (also a file key), --help, --version, --check-config */
 };
@@ -35,7 +37,7 @@ void conf_defaults(struct srv_conf *c);
 
 /* Set one key (file spelling: port, udp_port, bind, name, max_clients, ping_interval,
  * ping_timeout, ring_timeout, max_pending_per_source, tls, state_dir, tls_key,
- * verbose).
+ * server_password, guests, verbose).
  * Returns 0, or -EINVAL with a message in err. */
 int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 	     size_t errlen);
@@ -43,7 +45,8 @@ int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 /* Read a config file. Returns 0, or -EINVAL/-errno with "PATH:LINE: what" in err. */
 int conf_load(struct srv_conf *c, const char *path, char *err, size_t errlen);
 
-/* Apply argv: finds --config first, loads it, then applies every flag over it.
+/* Apply argv: finds --config first, loads it, then applies every flag over it, then
+ * checks the settings together (server_password needs tls = on).
  * Returns 0, or -EINVAL with a message in err (the caller exits with status 2). */
 int conf_from_args(struct srv_conf *c, int argc, char **argv, char *err, size_t errlen);
 

@@ -26,6 +26,8 @@ struct hub_conf {
 	/* connections not logged in yet per source (IPv4, IPv6 /64); 0 = no limit */
 	unsigned max_pending_per_source;
 	bool guests; /* TLS sessions without a client certificate may log in */
+	/* the server password over TLS (NULL or "": none); the caller's, never logged */
+	const char *password;
 };
 
 struct vc;

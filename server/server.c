@@ -272,6 +272,8 @@ int server_new(struct server **sp, const struct srv_conf *c, const struct ident 
 	    .ping_timeout_ms = c->ping_timeout * 1000ull,
 	    .ring_timeout_ms = c->ring_timeout * 1000ull,
 	    .max_pending_per_source = c->max_pending_per_source,
+	    .guests = c->guests,
+	    .password = c->password,
 	};
 	int e;
 

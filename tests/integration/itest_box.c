@@ -280,6 +280,26 @@ static void test_no_secrets_in_logs(void **state)
 	unlink(out);
 }
 
+/* The server password: a box with the wrong one is told and shows the security
+ * pattern; with the right one it logs in. */
+static void test_password(void **state)
+{
+	const char *wrong[] = {"--password", "door kode", NULL};
+	const char *right[] = {"--password", "door code", NULL};
+	const char *log;
+	struct srv a;
+
+	(void)state;
+	srv_start(&a, "--state-dir", dir_a, "--server-password", "door code", NULL);
+	log = run_box(a.port, "Door", "1.5", wrong);
+	assert_non_null(strstr(log, "the server wants another password: set password"));
+	assert_null(strstr(log, "status: online"));
+	log = run_box(a.port, "Door", "1.5", right);
+	assert_non_null(strstr(log, "status: online #Lobby"));
+	srv_stop(&a);
+	assert_null(strstr(srv_log(&a), "door code"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +307,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_other_server_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_proxy_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_secrets_in_logs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_password, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

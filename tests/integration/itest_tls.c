@@ -290,6 +290,60 @@ static void test_voice_forgeries(void **state)
 	srv_start(&srv, "--tls", "on", "--state-dir", dir, NULL); /* for the teardown */
 }
 
+/* server_password: missing or wrong is BAD_PASSWORD (the session stays, and may try
+ * again), the right one logs in; the password is in no log; with --tls off it is a
+ * configuration error. */
+static void test_server_password(void **state)
+{
+	struct srv p;
+	struct cli c;
+	char out[512];
+
+	(void)state;
+	srv_start(&p, "--server-password", "open sesame", "--verbose", NULL);
+	cli_connect(&c, &p);
+	snprintf(c.nick, sizeof(c.nick), "Door");
+	cli_send(&c, "CONNECT: \"Door\" \"\" 1.1.0");
+	cli_expect(&c, "ERROR BAD_PASSWORD: this server needs a password");
+	cli_send(&c, "CONNECT: \"Door\" \"\" 1.1.0 \"open sesamE\"");
+	cli_expect(&c, "ERROR BAD_PASSWORD: wrong password");
+	cli_send(&c, "CONNECT: \"Door\" \"\" 1.1.0 \"open sesame\"");
+	cli_expect_prefix(&c, "ACCEPT: ");
+	cli_expect_prefix(&c, "VOICE: ");
+	cli_close(&c);
+	srv_stop(&p);
+	assert_null(strstr(srv_log(&p), "open sesame"));
+	assert_null(strstr(srv_log(&p), "sesamE"));
+	/* a box's own password to a server without one is ignored */
+	cli_login(&c, &srv, "NoPassword");
+	cli_close(&c);
+	assert_int_equal(srv_run(out, sizeof(out), "--tls", "off", "--server-password",
+				 "x", "--check-config", NULL),
+			 2);
+	assert_non_null(strstr(out, "server_password needs tls = on"));
+	assert_int_equal(srv_run(out, sizeof(out), "--server-password", "a\"b",
+				 "--check-config", NULL),
+			 2);
+	assert_null(strstr(out, "a\"b")); /* a refused secret is not echoed */
+}
+
+/* guests = yes: a session without a box identity may log in. */
+static void test_guests(void **state)
+{
+	struct srv g;
+	struct cli c;
+
+	(void)state;
+	srv_start(&g, "--guests", "yes", NULL);
+	harness_anon = true;
+	cli_login(&c, &g, "Guest");
+	harness_anon = false;
+	cli_send(&c, "PING: 9");
+	cli_expect(&c, "PONG: 9");
+	cli_close(&c);
+	srv_stop(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +356,8 @@ int main(void)
 	    cmocka_unit_test(test_half_hello),
 	    cmocka_unit_test(test_voice_heard_and_sealed),
 	    cmocka_unit_test(test_voice_forgeries),
+	    cmocka_unit_test(test_server_password),
+	    cmocka_unit_test(test_guests),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -155,7 +155,7 @@ static size_t voice(struct hub *h, int k, uint16_t seq, size_t payload)
 static bool scenario(void)
 {
 	struct hub_conf c = {"Sweep", 6060,	    8, 15000, 45000,
-			     30000,   hubfake_rand, 0, false};
+			     30000,   hubfake_rand, 0, false, NULL};
 	bool clean = fail_at <= 0;
 	struct hub *h = NULL;
 	char line[1024];
