@@ -53,6 +53,13 @@
 /* A refused source is logged at most once in this many ms: a flood of refusals must not
  * become a flood of log lines. */
 #define IC_GUARD_LOG_MS 60000
+/* failed logins per source over TLS (the contract, section 3): the failure that takes
+ * the count past IC_LOGIN_FAILS_MAX within IC_LOGIN_FAILS_MS blocks the source for
+ * IC_LOGIN_BLOCK_MS; guessing a password or a registered nick costs minutes, a room of
+ * boxes reconnecting after a restart (successful logins) costs nothing */
+#define IC_LOGIN_FAILS_MAX 10
+#define IC_LOGIN_FAILS_MS  120000
+#define IC_LOGIN_BLOCK_MS  300000
 
 /* Voice per session (the contract's bound, keepalives included): Opus at 10 ms frames is
  * 100 packets a second, at its highest useful rate for speech about 10 kB a second; the

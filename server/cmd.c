@@ -135,26 +135,31 @@ static bool password_ok(const char *given, const char *want)
 
 /* The 1.1 checks after the parse (section 3, in its order), and then the nick's old
  * session; the first failure is answered. True when CONNECT may go on. */
-static bool connect_allowed(struct hub *h, struct sess *s, const struct msg_connect *c)
+/* A failed login by section 3's list: answered, and counted at its source. */
+static bool refuse(struct hub *h, struct sess *s, enum msg_err code, const char *text,
+		   uint64_t now)
 {
-	if (s->tls && c->minor < 1) {
-		sess_error(h, s, ERR_BAD_VERSION,
-			   "over TLS this server speaks protocol 1.1.0 or later");
-		return false;
-	}
-	if (s->tls && !s->fp[0] && !h->conf.guests) {
-		sess_error(h, s, ERR_NO_IDENTITY,
-			   "this server needs a box identity: reconnect with a client "
-			   "certificate");
-		return false;
-	}
+	sess_error(h, s, code, text);
+	sess_login_failed(h, s, now);
+	return false;
+}
+
+static bool connect_allowed(struct hub *h, struct sess *s, const struct msg_connect *c,
+			    uint64_t now)
+{
+	if (s->tls && c->minor < 1)
+		return refuse(h, s, ERR_BAD_VERSION,
+			      "over TLS this server speaks protocol 1.1.0 or later", now);
+	if (s->tls && !s->fp[0] && !h->conf.guests)
+		return refuse(h, s, ERR_NO_IDENTITY,
+			      "this server needs a box identity: reconnect with a client "
+			      "certificate",
+			      now);
 	if (s->tls && h->conf.password && h->conf.password[0] &&
-	    !password_ok(c->password, h->conf.password)) {
-		sess_error(h, s, ERR_BAD_PASSWORD,
-			   c->password ? "wrong password"
-				       : "this server needs a password");
-		return false;
-	}
+	    !password_ok(c->password, h->conf.password))
+		return refuse(
+		    h, s, ERR_BAD_PASSWORD,
+		    c->password ? "wrong password" : "this server needs a password", now);
 	if (sess_by_nick(h, c->nick)) {
 		sess_error(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another");
 		return false;
@@ -212,6 +217,8 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 		sess_leave(s, "server full", false);
 		return;
 	}
+	if (sess_blocked(h, s, now)) /* first of section 3's checks */
+		return;
 	e = msg_parse_connect((char *)m->args, &c);
 	if (e) {
 		static const char *const why[ERR_COUNT] = {
@@ -220,9 +227,11 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 		    [ERR_BAD_VERSION] = "this server speaks protocol 1.x.y",
 		};
 		sess_error(h, s, e, why[e]);
+		if (e == ERR_BAD_VERSION)
+			sess_login_failed(h, s, now);
 		return;
 	}
-	if (!connect_allowed(h, s, &c))
+	if (!connect_allowed(h, s, &c, now))
 		return;
 	if (voice_creds(h, s, &c2s, &s2c) || sess_rand(h, &v, sizeof(v))) {
 		sess_error(h, s, ERR_SERVER_FULL,

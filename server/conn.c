@@ -210,12 +210,14 @@ static void handshake_step(struct conn *c)
 			return;
 		c->cs->st.handshake_failed++;
 		log_debug("TLS handshake failed: %s", tlsctx_error());
+		hub_handshake_failed(c->cs->hub, c->s, loop_now(c->cs->loop));
 		done(c, "TLS handshake failed");
 		return;
 	}
 	e = tlsctx_peer(c->ssl, fp);
 	if (e == -EINVAL) { /* a certificate, but not a key that can be an identity */
 		c->cs->st.handshake_failed++;
+		hub_handshake_failed(c->cs->hub, c->s, loop_now(c->cs->loop));
 		done(c, "client certificate key is not Ed25519");
 		return;
 	}
@@ -224,7 +226,7 @@ static void handshake_step(struct conn *c)
 	tmr_cancel(c->cs->loop, &c->deadline);
 	c->wants_write = false;
 	c->st = C_TLS;
-	hub_secure(c->cs->hub, c->s, e ? NULL : fp);
+	hub_secure(c->cs->hub, c->s, e ? NULL : fp, loop_now(c->cs->loop));
 	tls_read(c); /* CONNECT may have come with the client's Finished */
 }
 
@@ -344,6 +346,7 @@ static void deadline(void *arg)
 		done(c, "sent nothing within 10 s");
 	} else {
 		c->cs->st.handshake_failed++;
+		hub_handshake_failed(c->cs->hub, c->s, loop_now(c->cs->loop));
 		done(c, "TLS handshake not finished within 10 s");
 	}
 }

@@ -16,6 +16,11 @@ struct guard_src {
 	unsigned pending;
 	bool refused;	     /* a refusal was logged ... */
 	uint64_t refused_ms; /* ... then */
+	/* the times of its last failed logins, a ring (nfail of them, the oldest at
+	 * fail_at), and the end of its block (0: none) */
+	uint64_t fails[IC_LOGIN_FAILS_MAX];
+	unsigned nfail, fail_at;
+	uint64_t blocked_until;
 };
 
 struct guard {
@@ -120,13 +125,20 @@ int guard_pending_open(struct guard *g, const struct addr_src *key, uint64_t now
 	return 0;
 }
 
+/* Whether s must stay: pending connections, a refusal log silence, a block or failed
+ * logins still counting (those two until guard_tick says they are over). */
+static bool src_held(const struct guard_src *s)
+{
+	return s->pending || s->refused || s->blocked_until || s->nfail;
+}
+
 void guard_pending_done(struct guard *g, struct guard_src *s)
 {
 	if (!s)
 		return;
 	if (s->pending)
 		s->pending--;
-	if (!s->pending && !s->refused)
+	if (!src_held(s))
 		src_free(g, s, 0);
 }
 
@@ -146,8 +158,50 @@ static void src_expire(struct guard *g, struct guard_src *s, uint64_t now)
 {
 	if (s->refused && now >= s->refused_ms + IC_GUARD_LOG_MS)
 		s->refused = false;
-	if (!s->pending && !s->refused)
+	if (s->blocked_until && now >= s->blocked_until)
+		s->blocked_until = 0;
+	if (s->nfail &&
+	    now >= s->fails[(s->fail_at + s->nfail - 1) % IC_LOGIN_FAILS_MAX] +
+		       IC_LOGIN_FAILS_MS)
+		s->nfail = 0; /* even the newest is too old to count */
+	if (!src_held(s))
 		src_free(g, s, now);
+}
+
+bool guard_blocked(const struct guard *g, const struct addr_src *key, uint64_t now)
+{
+	const struct guard_src *s = src_find(g, key, src_hash(key));
+
+	return s && s->blocked_until > now;
+}
+
+int guard_login_failed(struct guard *g, const struct addr_src *key, uint64_t now)
+{
+	uint32_t hash = src_hash(key);
+	struct guard_src *s = src_find(g, key, hash);
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		s->key = *key;
+		hmap_add(&g->srcs, &s->node, hash);
+	}
+	if (s->blocked_until > now)
+		return 0; /* neither counts nor extends */
+	/* the ring full and its oldest within the window: this one is past the limit */
+	if (s->nfail == IC_LOGIN_FAILS_MAX &&
+	    now < s->fails[s->fail_at] + IC_LOGIN_FAILS_MS) {
+		s->blocked_until = now + IC_LOGIN_BLOCK_MS;
+		s->nfail = s->fail_at = 0;
+		return 1;
+	}
+	if (s->nfail == IC_LOGIN_FAILS_MAX) { /* drop the oldest */
+		s->fail_at = (s->fail_at + 1) % IC_LOGIN_FAILS_MAX;
+		s->nfail--;
+	}
+	s->fails[(s->fail_at + s->nfail++) % IC_LOGIN_FAILS_MAX] = now;
+	return 0;
 }
 
 void guard_tick(struct guard *g, uint64_t now)

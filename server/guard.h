@@ -3,6 +3,8 @@
  *
  *  - pending connections (not logged in yet) per source address (IPv4, or IPv6 /64):
  *    at most max_pending at once, so one host cannot fill every connection slot;
+ *  - failed logins per source over TLS: past IC_LOGIN_FAILS_MAX within
+ *    IC_LOGIN_FAILS_MS, the source is blocked for IC_LOGIN_BLOCK_MS;
  *  - voice per session: a token bucket of IC_VOICE_PKTS_PER_SEC packets and
  *    IC_VOICE_BYTES_PER_SEC bytes a second, one second deep, so one session cannot jam
  *    the relay for everyone else. */
@@ -37,8 +39,18 @@ unsigned guard_pending(const struct guard *g, const struct addr_src *key);
 /* Source entries held (for tests and bounds: at most the open connections plus the
  * sources refused within IC_GUARD_LOG_MS). */
 size_t guard_sources(const struct guard *g);
-/* Forget sources with nothing pending whose refusal log silence has run out. */
+/* Forget sources with nothing pending whose refusal log silence has run out, whose block
+ * is over and whose failed logins are older than IC_LOGIN_FAILS_MS. */
 void guard_tick(struct guard *g, uint64_t now);
+
+/* A failed login from key at now (section 3's list: a bad password or version, no
+ * identity, a registered nick, a failed handshake). While key is blocked it neither
+ * counts nor extends the block. Returns 1 when this failure took the count past
+ * IC_LOGIN_FAILS_MAX within IC_LOGIN_FAILS_MS and the block starts (the caller logs
+ * it), 0 when it was counted (or not, being blocked), -ENOMEM (not counted). */
+int guard_login_failed(struct guard *g, const struct addr_src *key, uint64_t now);
+/* Whether key is blocked at now. */
+bool guard_blocked(const struct guard *g, const struct addr_src *key, uint64_t now);
 
 /* A token bucket: `per_s` tokens a second, at most `cap`, in thousandths. */
 struct guard_bucket {

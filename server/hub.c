@@ -120,6 +120,37 @@ static int open_guarded(struct hub *h, struct sess *s, uint64_t now)
 	return 0;
 }
 
+bool sess_blocked(struct hub *h, struct sess *s, uint64_t now)
+{
+	struct addr_src key;
+
+	if (!s->tls ||
+	    addr_source((const struct sockaddr *)&s->peer_sa, s->peer_len, &key) ||
+	    !guard_blocked(h->guard, &key, now))
+		return false;
+	h->stats.login_blocked++;
+	sess_error(h, s, ERR_BLOCKED,
+		   "too many failed logins from your address: try again in 5 minutes");
+	sess_leave(s, "its address is blocked (failed logins)", false);
+	return true;
+}
+
+void sess_login_failed(struct hub *h, struct sess *s, uint64_t now)
+{
+	struct addr_src key;
+	char src[64];
+
+	if (!s->tls ||
+	    addr_source((const struct sockaddr *)&s->peer_sa, s->peer_len, &key))
+		return; /* --tls off is protocol 1.0: nothing is counted */
+	h->stats.login_failed++;
+	if (guard_login_failed(h->guard, &key, now) != 1)
+		return;
+	addr_source_text(&key, src, sizeof(src));
+	log_warn("logins from %s blocked for %d s: more than %d failed within %d s", src,
+		 IC_LOGIN_BLOCK_MS / 1000, IC_LOGIN_FAILS_MAX, IC_LOGIN_FAILS_MS / 1000);
+}
+
 int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
 	     socklen_t peerlen, uint64_t now, struct sess **sp)
 {
@@ -160,13 +191,19 @@ int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
 	return 0;
 }
 
-void hub_secure(struct hub *h, struct sess *s, const char *fp)
+void hub_secure(struct hub *h, struct sess *s, const char *fp, uint64_t now)
 {
-	(void)h;
 	s->tls = true;
 	snprintf(s->fp, sizeof(s->fp), "%s", fp ? fp : "");
 	log_debug("session %u from %s: TLS up, %s", s->id, s->peer,
 		  fp ? fp : "no client certificate");
+	(void)sess_blocked(h, s, now); /* its handshake, then BLOCKED at once */
+}
+
+void hub_handshake_failed(struct hub *h, struct sess *s, uint64_t now)
+{
+	s->tls = true; /* it began as TLS: counted as section 3 says */
+	sess_login_failed(h, s, now);
 }
 
 void hub_tls_required(struct hub *h, struct sess *s)

@@ -50,6 +50,8 @@ struct hub_stats {
 	uint64_t
 	    pending_refused; /* connections refused: too many pending from a source */
 	uint64_t events_unlogged; /* login and leave lines over the log budget */
+	/* over TLS: failed logins counted at their source, and logins refused BLOCKED */
+	uint64_t login_failed, login_blocked;
 	unsigned sessions, logged_in;
 };
 
@@ -69,7 +71,10 @@ int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
 /* s's TLS handshake is done: from now on it logs in by the 1.1 rules (section 3) and its
  * voice is encrypted. fp: its client certificate's key fingerprint, or NULL without
  * one. */
-void hub_secure(struct hub *h, struct sess *s, const char *fp);
+void hub_secure(struct hub *h, struct sess *s, const char *fp, uint64_t now);
+/* s's handshake (its first byte was 0x16) failed: a failed login at its source. The
+ * caller closes it. */
+void hub_handshake_failed(struct hub *h, struct sess *s, uint64_t now);
 
 /* s spoke plaintext to a TLS server: it is told TLS_REQUIRED and leaves. */
 void hub_tls_required(struct hub *h, struct sess *s);

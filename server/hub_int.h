@@ -111,6 +111,12 @@ void sess_error(struct hub *h, struct sess *s, enum msg_err code, const char *te
 void sess_leave(struct sess *s, const char *why, bool out_dead);
 struct sess *sess_by_nick(const struct hub *h, const char *nick);
 struct sess *sess_by_ssrc(const struct hub *h, uint32_t ssrc);
+/* Over TLS, s's source is blocked (failed logins): s is told BLOCKED and leaves; true.
+ * False (nothing done) otherwise, and always over --tls off. */
+bool sess_blocked(struct hub *h, struct sess *s, uint64_t now);
+/* A failed login of s counted at its source (TLS only); the block it may start is
+ * logged once. */
+void sess_login_failed(struct hub *h, struct sess *s, uint64_t now);
 int sess_rand(const struct hub *h, void *buf, size_t len);
 
 /* hub.c: true if a session event may be logged now (else it is counted, and the count

@@ -206,7 +206,7 @@ static void log_counters(const struct server *srv, const char *what)
 	    "keepalives, %llu copies out, %llu not sent (%llu send buffer full); "
 	    "%llu connections refused (too many pending from one address); TLS: %llu "
 	    "handshakes, %llu failed, %llu refused (too many at once), %llu plaintext "
-	    "refused, %llu silent closed",
+	    "refused, %llu silent closed; logins: %llu failed, %llu blocked",
 	    what, st.sessions, st.logged_in, (unsigned long long)st.voice_in,
 	    (unsigned long long)st.voice_dropped, (unsigned long long)st.voice_over_rate,
 	    (unsigned long long)st.voice_wrong_source,
@@ -218,7 +218,8 @@ static void log_counters(const struct server *srv, const char *what)
 	    (unsigned long long)srv->conns.st.handshake_failed,
 	    (unsigned long long)srv->conns.st.handshake_refused,
 	    (unsigned long long)srv->conns.st.plain_refused,
-	    (unsigned long long)srv->conns.st.silent_closed);
+	    (unsigned long long)srv->conns.st.silent_closed,
+	    (unsigned long long)st.login_failed, (unsigned long long)st.login_blocked);
 }
 
 /* Once a minute, when something was refused or dropped since the last one: what the

@@ -51,7 +51,7 @@ static void login(struct hub *h, int i, uint64_t now)
 	unsigned port;
 	int n;
 
-	hub_secure(h, fk[i].s, fps[i]);
+	hub_secure(h, fk[i].s, fps[i], 0);
 	n = snprintf(line, sizeof(line), "CONNECT: \"N%d\" \"R\" 1.1.0\n", i);
 	hub_input(h, fk[i].s, line, (size_t)n, now);
 	if (!hubfake_find(&fk[i], "VOICE: ", line, sizeof(line)) ||

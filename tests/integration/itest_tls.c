@@ -344,6 +344,44 @@ static void test_guests(void **state)
 	srv_stop(&g);
 }
 
+/* Failed logins from one host: the eleventh within 120 s is answered with its own code
+ * and blocks the host; its next CONNECT and its next connection get BLOCKED (after the
+ * handshake) and are closed; another host logs in meanwhile. */
+static void test_blocked(void **state)
+{
+	struct srv p;
+	struct cli c, d, other;
+
+	(void)state;
+	srv_start(&p, "--server-password", "right", NULL);
+	cli_connect_from(&c, &p, "127.0.0.7");
+	snprintf(c.nick, sizeof(c.nick), "Guess");
+	for (int i = 0; i < 11; i++) {
+		cli_send(&c, "CONNECT: \"Guess\" \"\" 1.1.0 \"wrong%d\"", i);
+		cli_expect(&c, "ERROR BAD_PASSWORD: wrong password");
+	}
+	cli_send(&c, "CONNECT: \"Guess\" \"\" 1.1.0 \"right\"");
+	cli_expect(&c, "ERROR BLOCKED: too many failed logins from your address: try "
+		       "again in 5 minutes");
+	cli_expect_closed(&c);
+	cli_close(&c);
+	cli_connect_from(&d, &p, "127.0.0.7"); /* the handshake, then BLOCKED */
+	snprintf(d.nick, sizeof(d.nick), "Again");
+	cli_expect(&d, "ERROR BLOCKED: too many failed logins from your address: try "
+		       "again in 5 minutes");
+	cli_expect_closed(&d);
+	cli_close(&d);
+	/* another host is not touched */
+	cli_connect_from(&other, &p, "127.0.0.8");
+	snprintf(other.nick, sizeof(other.nick), "Honest");
+	cli_send(&other, "CONNECT: \"Honest\" \"\" 1.1.0 \"right\"");
+	cli_expect_prefix(&other, "ACCEPT: ");
+	cli_close(&other);
+	srv_stop(&p);
+	assert_non_null(strstr(srv_log(&p), "logins from 127.0.0.7 blocked for 300 s"));
+	assert_non_null(strstr(srv_log(&p), "logins: 11 failed, 2 blocked"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +396,7 @@ int main(void)
 	    cmocka_unit_test(test_voice_forgeries),
 	    cmocka_unit_test(test_server_password),
 	    cmocka_unit_test(test_guests),
+	    cmocka_unit_test(test_blocked),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

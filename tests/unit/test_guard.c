@@ -212,6 +212,46 @@ static void test_voice_bucket(void **state)
 	assert_false(guard_voice_take(&v, 10, now));
 }
 
+/* Failed logins: the failure past IC_LOGIN_FAILS_MAX within IC_LOGIN_FAILS_MS starts a
+ * block of IC_LOGIN_BLOCK_MS; failures while blocked neither count nor extend it; slow
+ * failures never block; another source is never touched; all is forgotten after. */
+static void test_login_fails(void **state)
+{
+	struct sockaddr_in a = v4("10.0.0.9", 1), b = v4("10.0.0.10", 1);
+	struct addr_src ka, kb;
+	struct guard *g;
+	uint64_t t = 5000;
+
+	(void)state;
+	addr_source(SA(a), &ka);
+	addr_source(SA(b), &kb);
+	assert_int_equal(guard_new(&g, 32), 0);
+	for (int i = 0; i < IC_LOGIN_FAILS_MAX; i++)
+		assert_int_equal(guard_login_failed(g, &ka, t + (uint64_t)i * 1000), 0);
+	assert_false(guard_blocked(g, &ka, t + 10000));
+	/* the eleventh within 120 s: the block starts */
+	assert_int_equal(guard_login_failed(g, &ka, t + 119000), 1);
+	assert_true(guard_blocked(g, &ka, t + 119000));
+	assert_false(guard_blocked(g, &kb, t + 119000));
+	/* while blocked: not counted, not extended */
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(guard_login_failed(g, &ka, t + 200000 + (uint64_t)i), 0);
+	assert_true(guard_blocked(g, &ka, t + 119000 + IC_LOGIN_BLOCK_MS - 1));
+	assert_false(guard_blocked(g, &ka, t + 119000 + IC_LOGIN_BLOCK_MS));
+	/* after it, the count starts afresh: ten more do not block */
+	t += 119000 + IC_LOGIN_BLOCK_MS;
+	for (int i = 0; i < IC_LOGIN_FAILS_MAX; i++)
+		assert_int_equal(guard_login_failed(g, &ka, t + (uint64_t)i), 0);
+	/* slow failures (one every 13 s: 10 within 120 s at most) never block */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(guard_login_failed(g, &kb, t + (uint64_t)i * 13000), 0);
+	assert_false(guard_blocked(g, &kb, t + 100 * 13000));
+	/* nothing pending, no block, failures too old: forgotten */
+	guard_tick(g, t + 101 * 13000 + IC_LOGIN_FAILS_MS);
+	assert_int_equal(guard_sources(g), 0);
+	guard_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +260,7 @@ int main(void)
 	    cmocka_unit_test(test_pending_limit),
 	    cmocka_unit_test(test_pending_no_limit),
 	    cmocka_unit_test(test_voice_bucket),
+	    cmocka_unit_test(test_login_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
