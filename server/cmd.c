@@ -135,6 +135,31 @@ static bool password_ok(const char *given, const char *want)
 
 /* The 1.1 checks after the parse (section 3, in its order), and then the nick's old
  * session; the first failure is answered. True when CONNECT may go on. */
+/* The nick's old session: none, or one leaving, lets the login go on; one of the same
+ * box (the same key over TLS: back from a Wi-Fi drop before its old session timed out)
+ * is replaced, told REPLACED and closed (its rooms and call told as for any leave);
+ * any other is NICK_IN_USE. */
+static bool nick_free(struct hub *h, struct sess *s, const char *nick)
+{
+	struct sess *old = sess_by_nick(h, nick);
+
+	if (!old || old->leaving)
+		return true;
+	if (s->tls && old->tls && s->fp[0] && !strcmp(old->fp, s->fp)) {
+		sess_error(h, old, ERR_REPLACED, "logged in again from the same box");
+		sess_leave(old, "replaced by a new login from the same box", false);
+		/* out of its call and rooms now, not at the reap: the new login's PONG
+		 * may be read in this same pass, and the rooms must never hold the box
+		 * twice */
+		if (old->call)
+			cmd_end_call(h, old->call, old);
+		cmd_part_all(h, old);
+		return true;
+	}
+	sess_error(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another");
+	return false;
+}
+
 /* A failed login by section 3's list: answered, and counted at its source. */
 static bool refuse(struct hub *h, struct sess *s, enum msg_err code, const char *text,
 		   uint64_t now)
@@ -160,11 +185,7 @@ static bool connect_allowed(struct hub *h, struct sess *s, const struct msg_conn
 		return refuse(
 		    h, s, ERR_BAD_PASSWORD,
 		    c->password ? "wrong password" : "this server needs a password", now);
-	if (sess_by_nick(h, c->nick)) {
-		sess_error(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another");
-		return false;
-	}
-	return true;
+	return nick_free(h, s, c->nick);
 }
 
 /* The session's voice credentials: 1.0's token, or over TLS two fresh keys (the

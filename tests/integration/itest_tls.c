@@ -382,6 +382,48 @@ static void test_blocked(void **state)
 	assert_non_null(strstr(srv_log(&p), "logins: 11 failed, 2 blocked"));
 }
 
+/* The same box logs in again under its nick while its old session is still there (a
+ * Wi-Fi drop): the old one is told REPLACED and closed, the room sees one of it; the same
+ * nick from another key is NICK_IN_USE. */
+static void test_replaced(void **state)
+{
+	struct cli old, again, other, watcher;
+	void *box = htls_key_new();
+
+	(void)state;
+	cli_login(&watcher, &srv, "Watcher");
+	harness_key = box;
+	cli_login(&old, &srv, "Door");
+	cli_expect(&watcher, "USERLIST #Lobby: Watcher, Door");
+	harness_key = NULL; /* a key of its own */
+	cli_connect(&other, &srv);
+	snprintf(other.nick, sizeof(other.nick), "Door");
+	cli_send(&other, "CONNECT: \"door\" \"\" 1.1.0");
+	cli_expect(&other, "ERROR NICK_IN_USE: that nick is taken, choose another");
+	cli_close(&other);
+	harness_key = box;
+	cli_login(&again, &srv, "Door");
+	harness_key = NULL;
+	cli_expect(&old, "ERROR REPLACED: logged in again from the same box");
+	cli_expect_closed(&old);
+	{ /* never two of it; in the end one */
+		const char *l;
+		char last[128] = "";
+
+		while ((l = cli_recv(&watcher, 400))) {
+			assert_null(strstr(l, "Door, Door"));
+			snprintf(last, sizeof(last), "%s", l);
+		}
+		assert_string_equal(last, "USERLIST #Lobby: Watcher, Door");
+	}
+	cli_send(&again, "PING: still");
+	cli_expect(&again, "PONG: still");
+	cli_close(&old);
+	cli_close(&again);
+	cli_close(&watcher);
+	htls_key_free(box);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +439,7 @@ int main(void)
 	    cmocka_unit_test(test_server_password),
 	    cmocka_unit_test(test_guests),
 	    cmocka_unit_test(test_blocked),
+	    cmocka_unit_test(test_replaced),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
