@@ -101,14 +101,18 @@ void sess_leave(struct sess *s, const char *why, bool out_dead)
 struct sess *sess_by_nick(const struct hub *h, const char *nick)
 {
 	uint32_t hash = hmap_hash_icase(nick);
+	struct sess *leaving = NULL;
 
 	for (struct hnode *n = hmap_bucket(&h->nicks, hash); n; n = n->next) {
 		struct sess *s = hmap_entry(n, struct sess, nick_node);
 
-		if (n->hash == hash && names_equal(s->nick, nick))
+		if (n->hash != hash || !names_equal(s->nick, nick))
+			continue;
+		if (!s->leaving)
 			return s;
+		leaving = s; /* replaced, until the reap: its successor comes first */
 	}
-	return NULL;
+	return leaving;
 }
 
 struct sess *sess_by_ssrc(const struct hub *h, uint32_t ssrc)
