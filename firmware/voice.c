@@ -7,7 +7,6 @@
 #include "jbuf.h"
 #include "mixer.h"
 #include "rtp.h"
-#include "seqwin.h"
 #include "vcrypt.h"
 
 /* Decoded and not yet played: less than one local frame, plus the longest packet. */
@@ -195,24 +194,17 @@ static struct remote *remote_for(struct voice *v, uint32_t ssrc, uint64_t now)
  * window, marked only once its tag verified. Returns the RTP length or -EBADMSG. */
 static int unseal(struct voice *v, const uint8_t *pkt, size_t len, uint8_t *plain)
 {
-	uint64_t ctr;
-	int n;
+	int n = v->open ? vc_open_window(v->open, &v->win, pkt, len, IC_RTP_MAX, plain,
+					 IC_RTP_MAX, NULL)
+			: -EMSGSIZE;
 
-	if (!v->open || len < VC_MIN_LEN || len > IC_RTP_MAX) {
+	if (n == -EMSGSIZE)
 		v->st.bad++;
-		return -EBADMSG;
-	}
-	if (ctrwin_check(&v->win, vc_packet_ctr(pkt)) == SEQ_REJECT) {
+	else if (n == -EALREADY)
 		v->st.replayed++; /* a duplicate on the way, or a replay */
-		return -EBADMSG;
-	}
-	n = vc_open(v->open, pkt, len, IC_RTP_MAX, plain, IC_RTP_MAX, &ctr);
-	if (n < 0) {
+	else if (n < 0)
 		v->st.forged++;
-		return -EBADMSG;
-	}
-	ctrwin_mark(&v->win, ctr);
-	return n;
+	return n < 0 ? -EBADMSG : n;
 }
 
 int voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now_ms)

@@ -136,3 +136,24 @@ int vc_open(struct vc *v, const uint8_t *pkt, size_t len, size_t max, uint8_t *o
 	memcpy(out, pkt, VC_HDR_LEN);
 	return (int)(VC_HDR_LEN + plen);
 }
+
+int vc_open_window(struct vc *v, struct ctrwin *w, const uint8_t *pkt, size_t len,
+		   size_t max, uint8_t *out, size_t size, enum seqwin_res *sr)
+{
+	enum seqwin_res r;
+	uint64_t ctr;
+	int n;
+
+	if (len < VC_MIN_LEN || len > max)
+		return -EMSGSIZE;
+	r = ctrwin_check(w, vc_packet_ctr(pkt));
+	if (r == SEQ_REJECT)
+		return -EALREADY;
+	n = vc_open(v, pkt, len, max, out, size, &ctr);
+	if (n < 0)
+		return n;
+	ctrwin_mark(w, ctr);
+	if (sr)
+		*sr = r;
+	return n;
+}

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "seqwin.h"
+
 #define VC_KEY_LEN  32
 #define VC_SALT_LEN 12
 #define VC_HDR_LEN  12 /* the RTP fixed header: V=2, P=0, X=0, CC=0 */
@@ -66,5 +68,15 @@ uint64_t vc_packet_ctr(const uint8_t *pkt);
  * before, mark it only after this succeeds. */
 int vc_open(struct vc *v, const uint8_t *pkt, size_t len, size_t max, uint8_t *out,
 	    size_t size, uint64_t *ctr);
+
+/* The receiving side of section 3 in one step, for every receiver: a packet of len
+ * bytes (at most max) opened under v only if its counter is fresh in window w (checked
+ * before the tag is computed), and its counter recorded in w only after the tag
+ * verified. Returns the RTP length (out as vc_open; *sr, when not NULL, the window's
+ * verdict: SEQ_ADVANCE or SEQ_OLD_OK), -EMSGSIZE (shorter than VC_MIN_LEN or over max:
+ * nothing read), -EALREADY (a counter seen before or below the window: nothing
+ * computed), or vc_open's error. */
+int vc_open_window(struct vc *v, struct ctrwin *w, const uint8_t *pkt, size_t len,
+		   size_t max, uint8_t *out, size_t size, enum seqwin_res *sr);
 
 #endif

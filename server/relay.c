@@ -1,4 +1,5 @@
 /* relay.c: voice packets: check, learn the sender's address, pick who hears it. */
+#include <errno.h>
 #include <string.h>
 
 #include "hub_int.h"
@@ -45,22 +46,19 @@ static int open_token(struct sess *s, const uint8_t *pkt, size_t len, uint8_t *o
 static int open_sealed(struct hub *h, struct sess *s, const uint8_t *pkt, size_t len,
 		       uint8_t *out, size_t *out_len, enum seqwin_res *sr)
 {
-	uint64_t ctr;
 	int n;
 
 	if (len < VC_MIN_LEN || pkt[0] != 0x80)
 		return -1;
-	*sr = ctrwin_check(&s->cwin, vc_packet_ctr(pkt));
-	if (*sr == SEQ_REJECT) {
+	n = vc_open_window(s->c2s, &s->cwin, pkt, len, IC_RTP_MAX, out, IC_RTP_MAX, sr);
+	if (n == -EALREADY) {
 		h->stats.voice_replayed++;
 		return -1;
 	}
-	n = vc_open(s->c2s, pkt, len, IC_RTP_MAX, out, IC_RTP_MAX, &ctr);
 	if (n < 0) {
 		h->stats.voice_bad_tag++;
 		return -1;
 	}
-	ctrwin_mark(&s->cwin, ctr);
 	*out_len = (size_t)n;
 	return n - VC_HDR_LEN;
 }

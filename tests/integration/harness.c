@@ -673,7 +673,6 @@ int cli_voice_recv_raw(struct cli *c, uint8_t *buf, size_t size, int ms)
 int cli_voice_recv(struct cli *c, uint8_t *buf, size_t size, int ms)
 {
 	uint8_t raw[2048];
-	uint64_t ctr = 0;
 	int n;
 
 	if (!c->ssl)
@@ -681,17 +680,13 @@ int cli_voice_recv(struct cli *c, uint8_t *buf, size_t size, int ms)
 	n = cli_voice_recv_raw(c, raw, sizeof(raw), ms);
 	if (n < 0)
 		return -1;
-	if (n >= VC_MIN_LEN) {
-		ctr = vc_packet_ctr(raw);
-		if (ctrwin_check(&c->win, ctr) == SEQ_REJECT)
-			fail_msg("%s: the server reused counter %llu under this key",
-				 c->nick, (unsigned long long)ctr);
-	}
-	n = vc_open(c->s2c, raw, (size_t)n, IC_RTP_MAX, buf, size, &ctr);
+	n = vc_open_window(c->s2c, &c->win, raw, (size_t)n, IC_RTP_MAX, buf, size, NULL);
+	if (n == -EALREADY)
+		fail_msg("%s: the server reused counter %llu under this key", c->nick,
+			 (unsigned long long)vc_packet_ctr(raw));
 	if (n < 0)
 		fail_msg("%s: a voice packet from the server failed its tag (%d)",
 			 c->nick, n);
-	ctrwin_mark(&c->win, ctr);
 	return n;
 }
 
