@@ -133,8 +133,6 @@ static bool password_ok(const char *given, const char *want)
 	return ok;
 }
 
-/* The 1.1 checks after the parse (section 3, in its order), and then the nick's old
- * session; the first failure is answered. True when CONNECT may go on. */
 /* The nick's old session: none, or one leaving, lets the login go on; one of the same
  * box (the same key over TLS: back from a Wi-Fi drop before its old session timed out)
  * is replaced, told REPLACED and closed (its rooms and call told as for any leave);
@@ -169,6 +167,8 @@ static bool refuse(struct hub *h, struct sess *s, enum msg_err code, const char 
 	return false;
 }
 
+/* The 1.1 checks after the parse (section 3, in its order), and then the nick's old
+ * session; the first failure is answered. True when CONNECT may go on. */
 static bool connect_allowed(struct hub *h, struct sess *s, const struct msg_connect *c,
 			    uint64_t now)
 {

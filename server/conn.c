@@ -193,6 +193,15 @@ static void refuse_event(struct conn *c, int events)
 
 static void tls_read(struct conn *c);
 
+/* A handshake that began (0x16) and did not complete: counted, a failed login at its
+ * source (section 3), closed. */
+static void handshake_failed(struct conn *c, const char *why)
+{
+	c->cs->st.handshake_failed++;
+	hub_handshake_failed(c->cs->hub, c->s, loop_now(c->cs->loop));
+	done(c, why);
+}
+
 static void handshake_step(struct conn *c)
 {
 	char fp[IDENT_FP_LEN + 1];
@@ -208,17 +217,13 @@ static void handshake_step(struct conn *c)
 		c->wants_write = e == SSL_ERROR_WANT_WRITE;
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 			return;
-		c->cs->st.handshake_failed++;
 		log_debug("TLS handshake failed: %s", tlsctx_error());
-		hub_handshake_failed(c->cs->hub, c->s, loop_now(c->cs->loop));
-		done(c, "TLS handshake failed");
+		handshake_failed(c, "TLS handshake failed");
 		return;
 	}
 	e = tlsctx_peer(c->ssl, fp);
 	if (e == -EINVAL) { /* a certificate, but not a key that can be an identity */
-		c->cs->st.handshake_failed++;
-		hub_handshake_failed(c->cs->hub, c->s, loop_now(c->cs->loop));
-		done(c, "client certificate key is not Ed25519");
+		handshake_failed(c, "client certificate key is not Ed25519");
 		return;
 	}
 	c->cs->st.handshakes++;
@@ -345,9 +350,7 @@ static void deadline(void *arg)
 		c->cs->st.silent_closed++;
 		done(c, "sent nothing within 10 s");
 	} else {
-		c->cs->st.handshake_failed++;
-		hub_handshake_failed(c->cs->hub, c->s, loop_now(c->cs->loop));
-		done(c, "TLS handshake not finished within 10 s");
+		handshake_failed(c, "TLS handshake not finished within 10 s");
 	}
 }
 

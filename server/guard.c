@@ -97,6 +97,19 @@ static struct guard_src *src_find(const struct guard *g, const struct addr_src *
 	return NULL;
 }
 
+/* A new, empty entry for key (NULL when out of memory). */
+static struct guard_src *src_add(struct guard *g, const struct addr_src *key,
+				 uint32_t hash)
+{
+	struct guard_src *s = calloc(1, sizeof(*s));
+
+	if (s) {
+		s->key = *key;
+		hmap_add(&g->srcs, &s->node, hash);
+	}
+	return s;
+}
+
 int guard_pending_open(struct guard *g, const struct addr_src *key, uint64_t now,
 		       struct guard_src **srcp, bool *log_it)
 {
@@ -113,13 +126,8 @@ int guard_pending_open(struct guard *g, const struct addr_src *key, uint64_t now
 		}
 		return -EUSERS;
 	}
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		s->key = *key;
-		hmap_add(&g->srcs, &s->node, hash);
-	}
+	if (!s && !(s = src_add(g, key, hash)))
+		return -ENOMEM;
 	s->pending++;
 	*srcp = s;
 	return 0;
@@ -180,13 +188,8 @@ int guard_login_failed(struct guard *g, const struct addr_src *key, uint64_t now
 	uint32_t hash = src_hash(key);
 	struct guard_src *s = src_find(g, key, hash);
 
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		s->key = *key;
-		hmap_add(&g->srcs, &s->node, hash);
-	}
+	if (!s && !(s = src_add(g, key, hash)))
+		return -ENOMEM;
 	if (s->blocked_until > now)
 		return 0; /* neither counts nor extends */
 	/* the ring full and its oldest within the window: this one is past the limit */

@@ -94,6 +94,13 @@ void hub_free(struct hub *h)
 	free(h);
 }
 
+/* s's source address for the per-source guards (IPv4, or its IPv6 /64); -EINVAL for a
+ * peer that is not IP (a test's fake: nothing to count). */
+static int sess_source(const struct sess *s, struct addr_src *key)
+{
+	return addr_source((const struct sockaddr *)&s->peer_sa, s->peer_len, key);
+}
+
 /* Count s as pending at its source; over the limit it is told and leaves. */
 static int open_guarded(struct hub *h, struct sess *s, uint64_t now)
 {
@@ -101,7 +108,7 @@ static int open_guarded(struct hub *h, struct sess *s, uint64_t now)
 	bool log_it;
 	int err;
 
-	if (addr_source((const struct sockaddr *)&s->peer_sa, s->peer_len, &key))
+	if (sess_source(s, &key))
 		return 0; /* not IP (a test's fake): no source to count */
 	err = guard_pending_open(h->guard, &key, now, &s->src, &log_it);
 	if (err != -EUSERS)
@@ -124,9 +131,7 @@ bool sess_blocked(struct hub *h, struct sess *s, uint64_t now)
 {
 	struct addr_src key;
 
-	if (!s->tls ||
-	    addr_source((const struct sockaddr *)&s->peer_sa, s->peer_len, &key) ||
-	    !guard_blocked(h->guard, &key, now))
+	if (!s->tls || sess_source(s, &key) || !guard_blocked(h->guard, &key, now))
 		return false;
 	h->stats.login_blocked++;
 	sess_error(h, s, ERR_BLOCKED,
@@ -140,8 +145,7 @@ void sess_login_failed(struct hub *h, struct sess *s, uint64_t now)
 	struct addr_src key;
 	char src[64];
 
-	if (!s->tls ||
-	    addr_source((const struct sockaddr *)&s->peer_sa, s->peer_len, &key))
+	if (!s->tls || sess_source(s, &key))
 		return; /* --tls off is protocol 1.0: nothing is counted */
 	h->stats.login_failed++;
 	if (guard_login_failed(h->guard, &key, now) != 1)
