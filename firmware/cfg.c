@@ -265,18 +265,19 @@ static int parse_secs(const char *flag, const char *v, double *out, char *err,
 	return 0;
 }
 
-/* --server HOST[:PORT]; an IPv6 address goes in brackets: [::1]:6060 */
-static int parse_server(struct cfg *c, const char *v, char *err, size_t errlen)
+/* HOST[:PORT] for flag into host (size bytes) and *port (only when one is given); an
+ * IPv6 address goes in brackets when a port follows: [::1]:6060 */
+static int split_server(const char *flag, const char *v, char *host, size_t size,
+			unsigned *port, char *err, size_t errlen)
 {
 	const char *colon = strrchr(v, ':');
-	char host[256];
 	size_t hl;
 
 	if (v[0] == '[') {
 		const char *rb = strchr(v, ']');
 
 		if (!rb || (rb[1] && rb[1] != ':'))
-			FAIL("--server: expected HOST[:PORT] or [IPv6]:PORT");
+			FAIL("%s: expected HOST[:PORT] or [IPv6]:PORT", flag);
 		colon = rb[1] ? rb + 1 : NULL;
 		hl = (size_t)(rb - v - 1);
 		v++;
@@ -286,13 +287,12 @@ static int parse_server(struct cfg *c, const char *v, char *err, size_t errlen)
 	} else {
 		hl = colon ? (size_t)(colon - v) : strlen(v);
 	}
-	if (hl == 0 || hl >= sizeof(host))
-		FAIL("--server: expected HOST[:PORT]");
+	if (hl == 0 || hl >= size)
+		FAIL("%s: expected HOST[:PORT]", flag);
 	memcpy(host, v, hl);
 	host[hl] = '\0';
-	strcpy(c->server, host);
-	if (colon && kv_uint(colon + 1, 1, 65535, &c->port))
-		FAIL("--server: port '%s' is not 1-65535", colon + 1);
+	if (colon && kv_uint(colon + 1, 1, 65535, port))
+		FAIL("%s: port '%s' is not 1-65535", flag, colon + 1);
 	return 0;
 }
 
@@ -365,7 +365,12 @@ static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *er
 			if (cfg_set(c, flags[k].key, v, msg, sizeof(msg)))
 				FAIL("%s: %s", flags[k].flag, msg);
 		} else if (!strcmp(flags[k].flag, "--server")) {
-			if (parse_server(c, v, err, errlen))
+			if (split_server(flags[k].flag, v, c->server, sizeof(c->server),
+					 &c->port, err, errlen))
+				return -EINVAL;
+		} else if (!strcmp(flags[k].flag, "--forget-server")) {
+			if (split_server(flags[k].flag, v, c->forget, sizeof(c->forget),
+					 &c->forget_port, err, errlen))
 				return -EINVAL;
 		} else if (!strcmp(flags[k].flag, "--capture-file")) {
 			if (!*v || copy(c->capture_file, sizeof(c->capture_file), v))
@@ -374,10 +379,6 @@ static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *er
 		} else if (!strcmp(flags[k].flag, "--playback-file")) {
 			if (!*v || copy(c->playback_file, sizeof(c->playback_file), v))
 				FAIL("--playback-file: a path to write a WAV file to");
-		} else if (!strcmp(flags[k].flag, "--forget-server")) {
-			if (!*v || copy(c->forget, sizeof(c->forget), v))
-				FAIL("--forget-server: HOST or HOST:PORT, as in "
-				     "known_servers");
 		} else if (!strcmp(flags[k].flag, "--call")) {
 			if (!names_nick_valid(v))
 				FAIL("--call: a nick (1-32 of A-Z a-z 0-9 _ - .)");

@@ -46,7 +46,8 @@ struct cfg {
 	bool tls;			    /* on: TLS 1.3 and encrypted voice */
 	char server_fp[IDENT_FP_LEN + 1];   /* server_fingerprint ("" = TOFU) */
 	char password[IC_PASSWORD_MAX + 1]; /* the server password ("" = none) */
-	char forget[256];		    /* --forget-server HOST[:PORT] */
+	char forget[256];     /* --forget-server HOST[:PORT]: the host ... */
+	unsigned forget_port; /* ... and the port (0: every port) */
 	/* files mode and scripting (flags only) */
 	char capture_file[256], playback_file[256], call[IC_NICK_MAX + 1];
 	double talk_after, talk_for, talk_every, exit_after; /* seconds; < 0 = unset */

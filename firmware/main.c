@@ -12,37 +12,26 @@
 #include "log.h"
 #include "pin.h"
 
-/* --forget-server HOST[:PORT] (an IPv6 address in brackets when a port follows). */
+/* --forget-server HOST[:PORT] */
 static int forget(const struct cfg *c)
 {
-	char host[256], err[700];
-	const char *port = NULL, *v = c->forget;
-	int n;
+	char err[700], what[300];
+	int n = pin_forget(c->state_dir, c->forget, c->forget_port, err, sizeof(err));
 
-	snprintf(host, sizeof(host), "%s", v[0] == '[' ? v + 1 : v);
-	if (v[0] == '[') {
-		char *rb = strchr(host, ']');
-
-		if (rb && rb[1] == ':')
-			port = rb + 2;
-		if (rb)
-			*rb = '\0';
-	} else if (strchr(host, ':') == strrchr(host, ':') && strchr(host, ':')) {
-		*strchr(host, ':') = '\0';
-		port = host + strlen(host) + 1;
-	}
-	n = pin_forget(c->state_dir, host, port, err, sizeof(err));
 	if (n < 0) {
 		log_err("%s", err);
 		return 1;
 	}
+	snprintf(what, sizeof(what), "%s", c->forget);
+	if (c->forget_port)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), " port %u",
+			 c->forget_port);
 	if (n)
 		printf("forgot %d key(s) of %s in %s/" PIN_FILE
 		       "; the next connection trusts the key it is shown\n",
-		       n, c->forget, c->state_dir);
+		       n, what, c->state_dir);
 	else
-		printf("no key of %s was kept in %s/" PIN_FILE "\n", c->forget,
-		       c->state_dir);
+		printf("no key of %s was kept in %s/" PIN_FILE "\n", what, c->state_dir);
 	return 0;
 }
 

@@ -208,29 +208,25 @@ int pin_check(const char *dir, const char *host, unsigned port, const char *pinn
 }
 
 struct forget {
-	const char *host, *port;
-	char *out; /* the lines kept */
+	const char *host;
+	unsigned port; /* 0: every port */
+	char *out;     /* the lines kept */
 	size_t len;
 	int removed;
 };
 
-static bool forget_match(const char *key, const char *host, const char *port)
+/* key is host:port, or host at any port (port 0): the file's spelling of it, pin_key's,
+ * up to its last ':', then a port */
+static bool forget_match(const char *key, const char *host, unsigned port)
 {
-	char plain[PIN_KEY_MAX + 1], bracketed[PIN_KEY_MAX + 1];
+	char want[PIN_KEY_MAX + 1];
 	size_t hl;
 
-	snprintf(plain, sizeof(plain), "%s", host);
-	snprintf(bracketed, sizeof(bracketed), "[%s]", host);
-	for (int i = 0; i < 2; i++) {
-		const char *h = i ? bracketed : plain;
-
-		hl = strlen(h);
-		if (strncmp(key, h, hl) || key[hl] != ':')
-			continue;
-		if (!port || !strcmp(key + hl + 1, port))
-			return true;
-	}
-	return false;
+	pin_key(want, sizeof(want), host, port);
+	if (port)
+		return !strcmp(key, want);
+	hl = (size_t)(strrchr(want, ':') - want) + 1;
+	return !strncmp(key, want, hl) && key[hl] && !strchr(key + hl, ':');
 }
 
 static int forget_one(const char *line, size_t n, const char *key, const char *fp,
@@ -249,8 +245,7 @@ static int forget_one(const char *line, size_t n, const char *key, const char *f
 	return 0;
 }
 
-int pin_forget(const char *dir, const char *host, const char *port, char *err,
-	       size_t errlen)
+int pin_forget(const char *dir, const char *host, unsigned port, char *err, size_t errlen)
 {
 	char path[512];
 	struct forget fg = {host, port, NULL, 0, 0};

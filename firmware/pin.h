@@ -20,10 +20,10 @@
 int pin_check(const char *dir, const char *host, unsigned port, const char *pinned,
 	      const char *fp, bool *added, char *want, char *err, size_t errlen);
 
-/* intercom --forget-server HOST[:PORT]: remove the entries of HOST (every port), or of
- * HOST:PORT, from known_servers. Returns how many were removed (0 or more), or -errno
- * with a message in err. */
-int pin_forget(const char *dir, const char *host, const char *port, char *err,
+/* intercom --forget-server HOST[:PORT]: remove the entries of HOST (port 0: every
+ * port), or of HOST:PORT, from known_servers. Returns how many were removed (0 or more),
+ * or -errno with a message in err. */
+int pin_forget(const char *dir, const char *host, unsigned port, char *err,
 	       size_t errlen);
 
 #endif

@@ -265,7 +265,8 @@ static void test_security_keys(void **state)
 	assert_string_equal(c.password, "a b");
 	assert_int_equal(args(&c, flags), 0);
 	assert_false(c.tls);
-	assert_string_equal(c.forget, "[fd00::1]:6060");
+	assert_string_equal(c.forget, "fd00::1"); /* the host, and its port */
+	assert_int_equal(c.forget_port, 6060);
 	/* refused, each naming the key */
 	write_to(path, "server_fingerprint = sha256:1234\n");
 	assert_int_equal(args(&c, none), -EINVAL);

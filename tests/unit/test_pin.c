@@ -129,25 +129,24 @@ static void test_forget(void **state)
 	bool added;
 
 	(void)state;
-	assert_int_equal(pin_forget(dir, "door", NULL, err, sizeof(err)),
-			 0); /* no file */
+	assert_int_equal(pin_forget(dir, "door", 0, err, sizeof(err)), 0); /* no file */
 	put("# kept by hand\n");
 	assert_int_equal(check("door", 6060, "", fp('a'), &added, want), 0);
 	assert_int_equal(check("door", 7000, "", fp('b'), &added, want), 0);
 	assert_int_equal(check("doorbell", 6060, "", fp('c'), &added, want), 0);
 	assert_int_equal(check("::1", 6060, "", fp('d'), &added, want), 0);
 	/* HOST:PORT: that one only */
-	assert_int_equal(pin_forget(dir, "door", "7000", err, sizeof(err)), 1);
+	assert_int_equal(pin_forget(dir, "door", 7000, err, sizeof(err)), 1);
 	assert_null(strstr(file(), "door:7000"));
 	assert_non_null(strstr(file(), "door:6060"));
 	/* HOST: every port of it, and not a longer name that starts with it */
 	assert_int_equal(check("door", 7000, "", fp('b'), &added, want), 0);
-	assert_int_equal(pin_forget(dir, "door", NULL, err, sizeof(err)), 2);
+	assert_int_equal(pin_forget(dir, "door", 0, err, sizeof(err)), 2);
 	assert_null(strstr(file(), "door:"));
 	assert_non_null(strstr(file(), "doorbell:6060"));
 	assert_non_null(strstr(file(), "# kept by hand\n")); /* comments stay */
-	assert_int_equal(pin_forget(dir, "::1", NULL, err, sizeof(err)), 1);
-	assert_int_equal(pin_forget(dir, "door", NULL, err, sizeof(err)), 0);
+	assert_int_equal(pin_forget(dir, "::1", 0, err, sizeof(err)), 1);
+	assert_int_equal(pin_forget(dir, "door", 0, err, sizeof(err)), 0);
 	/* forgotten: the next key is trusted on first use again */
 	assert_int_equal(check("door", 6060, "", fp('f'), &added, want), 0);
 	assert_true(added);
@@ -173,8 +172,7 @@ static void test_damaged_file(void **state)
 		assert_false(added);
 		assert_non_null(strstr(err, PIN_FILE ":2: ")); /* the line is named */
 		assert_string_equal(file(), text);	       /* never rewritten */
-		assert_int_equal(pin_forget(dir, "door", NULL, err, sizeof(err)),
-				 -EINVAL);
+		assert_int_equal(pin_forget(dir, "door", 0, err, sizeof(err)), -EINVAL);
 		assert_string_equal(file(), text);
 	}
 	/* upper-case hex is not what we write: refused too */
