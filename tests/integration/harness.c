@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -32,17 +31,10 @@ bool harness_anon;
 
 static char state_dir[64]; /* this program's servers' identity */
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	(void)st, (void)type, (void)f;
-	(void)remove(path); /* what cannot go stays: never a test failure */
-	return 0;
-}
-
 void state_dir_remove(const char *dir)
 {
 	/* keys, certificates, known_servers and the boxes' own directories in it */
-	nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	bench_rmtree(dir);
 }
 
 static void own_state_dir_remove(void)
