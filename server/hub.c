@@ -140,19 +140,27 @@ bool sess_blocked(struct hub *h, struct sess *s, uint64_t now)
 	return true;
 }
 
-void sess_login_failed(struct hub *h, struct sess *s, uint64_t now)
+/* A failed login at s's source, whatever s speaks yet: the block it may start is logged
+ * once. */
+static void login_failed(struct hub *h, struct sess *s, uint64_t now)
 {
 	struct addr_src key;
 	char src[64];
 
-	if (!s->tls || sess_source(s, &key))
-		return; /* --tls off is protocol 1.0: nothing is counted */
+	if (sess_source(s, &key))
+		return;
 	h->stats.login_failed++;
 	if (guard_login_failed(h->guard, &key, now) != 1)
 		return;
 	addr_source_text(&key, src, sizeof(src));
 	log_warn("logins from %s blocked for %d s: more than %d failed within %d s", src,
 		 IC_LOGIN_BLOCK_MS / 1000, IC_LOGIN_FAILS_MAX, IC_LOGIN_FAILS_MS / 1000);
+}
+
+void sess_login_failed(struct hub *h, struct sess *s, uint64_t now)
+{
+	if (s->tls) /* --tls off is protocol 1.0: nothing is counted */
+		login_failed(h, s, now);
 }
 
 int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
@@ -206,8 +214,7 @@ void hub_secure(struct hub *h, struct sess *s, const char *fp, uint64_t now)
 
 void hub_handshake_failed(struct hub *h, struct sess *s, uint64_t now)
 {
-	s->tls = true; /* it began as TLS: counted as section 3 says */
-	sess_login_failed(h, s, now);
+	login_failed(h, s, now); /* it began as TLS (0x16): counted, section 3 says */
 }
 
 void hub_tls_required(struct hub *h, struct sess *s)
