@@ -87,7 +87,11 @@ int main(int argc, char **argv)
 				best_lag = lag;
 			}
 		}
-		for (long lag = best_lag - 8; lag <= best_lag + 8; lag++) {
+		/* the bounds fixed first: best_lag moves inside the loop (all of a silent
+		 * OUT correlates 0, each lag as good as the last) */
+		long lo = best_lag - 8, hi = best_lag + 8;
+
+		for (long lag = lo; lag <= hi; lag++) {
 			double c = corr(in + i0, i1 - i0, out, out_n, base + lag, 1);
 
 			if (lag >= 0 && c >= best) {
