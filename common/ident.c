@@ -85,6 +85,17 @@ static int load_key(const char *path, EVP_PKEY **kp, char *err, size_t errlen)
 	return 0;
 }
 
+bool ident_fp_valid(const char *fp, size_t len)
+{
+	if (len != IDENT_FP_LEN || strncmp(fp, "sha256:", 7))
+		return false;
+	for (size_t i = 7; i < len; i++) {
+		if (!strchr("0123456789abcdef", fp[i]))
+			return false;
+	}
+	return true;
+}
+
 /* Write to a fresh temporary file (mode 0600) in dir; its path goes to tmp. The name is
  * the process's and a count of its own, so neither processes nor threads meet. */
 FILE *ident_temp_file(const char *dir, char *tmp, size_t size)

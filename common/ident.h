@@ -57,6 +57,9 @@ void *ident_new_cert(void *pkey, const char *cn);
  * out (IDENT_FP_LEN + 1 bytes). Returns 0 or -EINVAL. */
 int ident_fingerprint_of(void *pkey, char *out);
 
+/* True if fp[0..len) is a fingerprint as written: "sha256:" and 64 lower-case hex. */
+bool ident_fp_valid(const char *fp, size_t len);
+
 /* The state directory's other files (known_servers, the registry) are replaced whole:
  * written to a fresh temporary file in dir (mode 0600; its path into tmp, the name the
  * process's own) and renamed into place once ident_write_done said it is on disk.

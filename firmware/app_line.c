@@ -255,12 +255,26 @@ static void do_error(struct app *a, const struct msg *m, const char *line, uint6
 	}
 }
 
+/* "REGISTERED: NICK FINGERPRINT" (1.1): the server bound the nick to this box's key on
+ * its first login; from now on no other box may use it. */
+static void do_registered(struct app *a, const struct msg *m, const char *line,
+			  uint64_t now)
+{
+	char nick[IC_NICK_MAX + 1];
+
+	(void)line, (void)now;
+	if (!m->args || sscanf(m->args, "%32s", nick) != 1)
+		return;
+	app_note(a, "nick '%s' is now registered to this box on this server", nick);
+}
+
 static const struct {
 	const char *verb;
 	void (*h)(struct app *a, const struct msg *m, const char *line, uint64_t now);
 } verbs[] = {
-    {"PING", do_ping},	   {"VOICE", do_voice}, {"JOINED", do_joined},
-    {"PARTED", do_parted}, {"TALK", do_talk},	{"ERROR", do_error},
+    {"REGISTERED", do_registered}, {"PING", do_ping},	  {"VOICE", do_voice},
+    {"JOINED", do_joined},	   {"PARTED", do_parted}, {"TALK", do_talk},
+    {"ERROR", do_error},
 };
 
 void app_line(struct app *a, const char *line, uint64_t now)

@@ -18,17 +18,6 @@ static void pin_key(char *out, size_t size, const char *host, unsigned port)
 	snprintf(out, size, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
 }
 
-static bool fp_valid(const char *fp, size_t len)
-{
-	if (len != IDENT_FP_LEN || strncmp(fp, "sha256:", 7))
-		return false;
-	for (size_t i = 7; i < len; i++) {
-		if (!strchr("0123456789abcdef", fp[i]))
-			return false;
-	}
-	return true;
-}
-
 /* The whole file into *buf (NUL-terminated; NULL and 0 when there is none). */
 static int load(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 {
@@ -87,7 +76,7 @@ static int parse_line(const char *line, size_t len, char *key, char *fp)
 		return 0;
 	sp = memchr(line, ' ', len);
 	if (!sp || sp == line || (kl = (size_t)(sp - line)) > PIN_KEY_MAX ||
-	    !fp_valid(sp + 1, len - kl - 1))
+	    !ident_fp_valid(sp + 1, len - kl - 1))
 		return -EINVAL;
 	memcpy(key, line, kl);
 	key[kl] = '\0';

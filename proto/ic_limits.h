@@ -137,6 +137,21 @@
  * given up like an unanswered connect, within the server's own 10 s bound */
 #define IC_TLS_CLIENT_HANDSHAKE_MS 10000
 
+/* The server's nick registry (section 3): a box may own this many nicks (the contract's
+ * 4: a box with a second persona, not a host hoarding names) */
+#define IC_NICKS_PER_KEY 4
+/* nicks in the registry: every box of a full server (IC_CLIENTS_MAX) with all of its
+ * nicks, rounded up; bounds the file (each line under 160 bytes: about 650 KB) and the
+ * time to write it. A full registry binds no new nick: the login goes on unbound. */
+#define IC_REGISTRY_MAX 4096
+/* registry changes (bindings, removals, last-seen times) are written at most this often:
+ * a room of boxes logging in after a restart is one write, not one per box, inside the
+ * event loop; a crash loses at most this much (a lost binding is made again at the box's
+ * next login) */
+#define IC_REGISTRY_SAVE_MS 5000
+/* after a failed write, the next try and the next log line wait this long */
+#define IC_REGISTRY_RETRY_MS 60000
+
 #define IC_PORT_DEFAULT	   6060
 #define IC_SERVER_NAME_MAX 64 /* --name: printed in ACCEPT */
 

@@ -185,7 +185,9 @@ static bool connect_allowed(struct hub *h, struct sess *s, const struct msg_conn
 		return refuse(
 		    h, s, ERR_BAD_PASSWORD,
 		    c->password ? "wrong password" : "this server needs a password", now);
-	return nick_free(h, s, c->nick);
+	if (!nickreg_check(h, s, c->nick, now))
+		return false;
+	return nick_free(h, s, c->nick) && nickreg_bind(h, s, c->nick);
 }
 
 /* The session's voice credentials: 1.0's token, or over TLS two fresh keys (the
@@ -274,6 +276,7 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 	s->ping_out = true;
 	s->ping_sent_ms = now;
 	sess_line(h, s, "ACCEPT", NULL, h->name);
+	nickreg_accepted(h, s);
 	send_voice(h, s, &c2s, &s2c);
 	snprintf(cookie, sizeof(cookie), "%u", (unsigned)v);
 	sess_line(h, s, "PING", NULL, cookie);
@@ -297,6 +300,7 @@ static void cmd_pong(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 		if (hub_event_log_ok(h))
 			log_info("%s (session %u) logged in from %s", s->nick, s->id,
 				 s->peer);
+		nickreg_login(h, s);
 		cmd_join_room(h, s, ROOM_LOBBY);
 	}
 }

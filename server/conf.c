@@ -123,6 +123,15 @@ int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 		snprintf(c->password, sizeof(c->password), "%s", val ? val : "");
 		return 0;
 	}
+	if (!strcmp(key, "registration")) {
+		if (!val || (strcmp(val, "open") && strcmp(val, "closed"))) {
+			snprintf(err, errlen, "registration: '%s' is not open or closed",
+				 val ? val : "");
+			return -EINVAL;
+		}
+		c->registration_closed = !strcmp(val, "closed");
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(bool_keys) / sizeof(bool_keys[0]); i++) {
 		if (strcmp(key, bool_keys[i].key))
 			continue;
@@ -167,7 +176,32 @@ static const struct {
     {"--tls", "tls"},
     {"--server-password", "server_password"},
     {"--guests", "guests"},
+    {"--registration", "registration"},
 };
+
+/* --registry list | add NICK FP | remove NICK: its words from argv[*i + 1] on. */
+static int registry_args(struct srv_conf *c, int argc, char **argv, int *i, char *err,
+			 size_t errlen)
+{
+	static const struct {
+		const char *cmd;
+		int words;
+	} cmds[] = {{"list", 0}, {"add", 2}, {"remove", 1}};
+
+	for (size_t k = 0; *i + 1 < argc && k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+		if (strcmp(argv[*i + 1], cmds[k].cmd))
+			continue;
+		if (*i + 1 + cmds[k].words >= argc)
+			break;
+		memset(c->registry, 0, sizeof(c->registry));
+		for (int w = 0; w <= cmds[k].words; w++)
+			c->registry[w] = argv[++*i];
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "--registry: expected list, add NICK FINGERPRINT or remove NICK");
+	return -EINVAL;
+}
 
 static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pass,
 		      char *err, size_t errlen)
@@ -181,6 +215,11 @@ static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pas
 			continue;
 		if (!strcmp(a, "--fingerprint")) {
 			c->fingerprint = true;
+			continue;
+		}
+		if (!strcmp(a, "--registry")) {
+			if (registry_args(c, argc, argv, &i, err, errlen))
+				return -EINVAL;
 			continue;
 		}
 		r = cli_flag(argc, argv, &i, "--config", &val);
@@ -273,6 +312,13 @@ const char *conf_usage(void)
 	       "  --server-password TEXT  boxes must send it to log in (TLS only)\n"
 	       "  --guests yes|no     TLS sessions without a box identity may log in "
 	       "(default no)\n"
+	       "  --registration open|closed\n"
+	       "                      open (default): a box's first login binds its nick "
+	       "to\n"
+	       "                      its key; closed: registered nicks only\n"
+	       "  --registry list | add NICK FINGERPRINT | remove NICK\n"
+	       "                      show or change the nick registry (intercomd "
+	       "stopped) and exit\n"
 	       "  --fingerprint       print the identity's fingerprint (making the key "
 	       "first\n"
 	       "                      when there is none) and exit\n"

@@ -25,8 +25,12 @@ struct srv_conf {
 	char tls_key[256];   /* a configured identity key, or "": the state directory's */
 	bool tls;	     /* on: TLS 1.3 only (section 3); off: protocol 1.0 */
 	char password[IC_PASSWORD_MAX + 1]; /* server_password: "" = none; never logged */
-	bool guests;	  /* TLS sessions without a client certificate may log in */
-	bool fingerprint; /* --fingerprint: print the identity's and exit */
+	bool guests; /* TLS sessions without a client certificate may log in */
+	bool registration_closed; /* registration = closed: registered nicks only */
+	bool fingerprint;	  /* --fingerprint: print the identity's and exit */
+	/* intercomd --registry list | add NICK FP | remove NICK: change the registry and
+	 * exit (argv's words, kept) */
+	const char *registry[3];
 	struct cli_std
 	    std; /* --verbose (also a file key), --help, --version, --check-config */
 };
@@ -37,7 +41,7 @@ void conf_defaults(struct srv_conf *c);
 
 /* Set one key (file spelling: port, udp_port, bind, name, max_clients, ping_interval,
  * ping_timeout, ring_timeout, max_pending_per_source, tls, state_dir, tls_key,
- * server_password, guests, verbose).
+ * server_password, guests, registration, verbose).
  * Returns 0, or -EINVAL with a message in err. */
 int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 	     size_t errlen);

@@ -83,6 +83,8 @@ void hub_free(struct hub *h)
 
 		if (!s)
 			continue;
+		if (s->state == SESS_ONLINE) /* shutting down: last seen now */
+			nickreg_leave(h, s);
 		s->tp->ops->close(s->tp, false);
 		sess_free(s);
 	}
@@ -178,6 +180,8 @@ int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
 	if (!s)
 		return -ENOMEM;
 	s->id = ++h->next_id;
+	if (!s->id) /* 0 is no session (a registry binding pending on none) */
+		s->id = ++h->next_id;
 	s->slot = slot;
 	s->hub = h;
 	s->tp = tp;
@@ -398,6 +402,7 @@ static void sess_finish(struct hub *h, struct sess *s)
 	guard_pending_done(h->guard, s->src);
 	s->src = NULL;
 	if (s->state != SESS_NEW) {
+		nickreg_leave(h, s);
 		hmap_del(&h->nicks, &s->nick_node);
 		hmap_del(&h->ssrcs, &s->ssrc_node);
 		h->nlogin--;

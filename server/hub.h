@@ -13,6 +13,7 @@
 
 struct hub;
 struct sess;
+struct reg;
 
 struct hub_conf {
 	const char *name;     /* server name sent in ACCEPT */
@@ -28,6 +29,12 @@ struct hub_conf {
 	bool guests; /* TLS sessions without a client certificate may log in */
 	/* the server password over TLS (NULL or "": none); the caller's, never logged */
 	const char *password;
+	/* the nick registry over TLS (the caller's, outliving the hub; NULL: none, nicks
+	 * first come first served), and whether only its nicks may log in */
+	struct reg *reg;
+	bool registration_closed;
+	/* Unix seconds for the registry's first and last seen; NULL uses time() */
+	int64_t (*wall)(void);
 };
 
 struct vc;

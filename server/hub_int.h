@@ -14,6 +14,7 @@
 #include "line.h"
 #include "msg.h"
 #include "rate.h"
+#include "registry.h"
 #include "room.h"
 #include "seqwin.h"
 #include "vcrypt.h"
@@ -75,6 +76,7 @@ struct sess {
 	struct vc *c2s, *s2c;	   /* from VOICE on: open its packets, seal its copies */
 	struct ctrwin cwin;	   /* counters accepted under c2s */
 	uint64_t s2c_ctr;	   /* the next counter under s2c: each used once */
+	bool binding; /* this login binds its nick (nickreg.c): kept at its PONG */
 };
 
 struct hub {
@@ -87,6 +89,7 @@ struct hub {
 	struct sess *reap; /* sessions leaving */
 	struct hub_stats stats;
 	struct guard *guard;
+	bool reg_full_logged; /* the registry could not bind a nick: logged once */
 	/* login and leave lines: a budget, so a host churning in and out cannot flood
 	 * the log (and with it journald's rate limit, which would drop everything) */
 	struct guard_bucket evlog;
@@ -128,6 +131,20 @@ void cmd_dispatch(struct hub *h, struct sess *s, char *line, uint64_t now);
 void cmd_join_room(struct hub *h, struct sess *s, const char *name);
 void cmd_part_all(struct hub *h, struct sess *s);
 void cmd_end_call(struct hub *h, struct call *c, struct sess *ender);
+
+/* nickreg.c: the nick registry's part in a login (section 3; TLS with conf.reg only) */
+/* CONNECT's nick against the registry: true when the login may go on; else answered
+ * (NICK_REGISTERED, NOT_REGISTERED) and, but for the fifth-nick case, counted. */
+bool nickreg_check(struct hub *h, struct sess *s, const char *nick, uint64_t now);
+/* Every check passed: a nick nobody owns is bound to s's key, pending its PONG. False
+ * when another box's login took it a moment ago (NICK_IN_USE sent). */
+bool nickreg_bind(struct hub *h, struct sess *s, const char *nick);
+/* After ACCEPT: REGISTERED, when this login binds its nick. */
+void nickreg_accepted(struct hub *h, struct sess *s);
+/* s logged in (its PONG): its binding kept, or its last seen time. */
+void nickreg_login(struct hub *h, struct sess *s);
+/* s leaves: a binding without PONG undone, or its last seen time. */
+void nickreg_leave(struct hub *h, struct sess *s);
 
 /* roster.c: room lists, coalesced (see there) */
 /* Send s the current list of r at once, and note it has it. */

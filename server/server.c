@@ -19,6 +19,7 @@
 #include "hub.h"
 #include "listen.h"
 #include "log.h"
+#include "registry.h"
 #include "tlsctx.h"
 
 struct server {
@@ -46,6 +47,8 @@ struct server {
 	uint64_t status_due;
 	struct voice_dest *dests;
 	struct fanout fan;
+	struct reg *reg;  /* the nick registry, over TLS */
+	uint64_t reg_due; /* its next write, when it has changes */
 };
 
 static void listen_event(int fd, int events, void *arg);
@@ -244,6 +247,20 @@ static void status_log(struct server *srv, uint64_t now)
 	srv->last_tls_failed = srv->conns.st.handshake_failed;
 }
 
+/* The registry's changes written, at most every IC_REGISTRY_SAVE_MS (force: now). */
+static void reg_write(struct server *srv, uint64_t now, bool force)
+{
+	char err[400];
+
+	if (!srv->reg || !reg_dirty(srv->reg) || (!force && now < srv->reg_due))
+		return;
+	srv->reg_due = now + IC_REGISTRY_SAVE_MS;
+	if (reg_save(srv->reg, err, sizeof(err)) == 0)
+		return;
+	log_err("nick registry not saved: %s (tried again in a minute)", err);
+	srv->reg_due = now + IC_REGISTRY_RETRY_MS;
+}
+
 static void tick(void *arg)
 {
 	struct server *srv = arg;
@@ -255,6 +272,7 @@ static void tick(void *arg)
 		srv->trim_due = now + 1000;
 	}
 	status_log(srv, now);
+	reg_write(srv, now, false);
 
 	/* at least once a second: new deadlines (a login, a ring) are never nearer than 1
 	 * s */
@@ -287,8 +305,12 @@ int server_new(struct server **sp, const struct srv_conf *c, const struct ident 
 	srv->conns.loop = l;
 	if (c->tls) {
 		e = tlsctx_new(&srv->conns.tls, id, true, err, errlen);
+		if (!e)
+			e = reg_open(&srv->reg, c->state_dir, REG_SHARED, err, errlen);
 		if (e)
 			goto fail;
+		hc.reg = srv->reg;
+		hc.registration_closed = c->registration_closed;
 	}
 	e = listen_open(c->bind, c->port, c->udp_port, &ls, err, errlen);
 	if (e)
@@ -347,7 +369,9 @@ void server_free(struct server *srv)
 			    (unsigned long long)srv->delay.n);
 		conns_detach(&srv->conns); /* the hub closes them; no loop updates */
 		hub_free(srv->hub);
+		reg_write(srv, 0, true); /* with the last seen times hub_free set */
 	}
+	reg_free(srv->reg);
 	tmr_cancel(srv->loop, &srv->tick);
 	tmr_cancel(srv->loop, &srv->accept_pause);
 	loop_set_before_sleep(srv->loop, NULL, NULL);

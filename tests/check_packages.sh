@@ -132,6 +132,7 @@ kill "$TLS_PID" 2>/dev/null || true
 [[ $got == *"ACCEPT: PackageCheck"* ]] || fail "no ACCEPT from the installed intercomd: $got"
 [[ $got == *" chacha20-poly1305 "* ]] || fail "no keyed VOICE line over TLS: $got"
 [[ $got == *"JOINED: #Lobby"* ]] || fail "the login did not reach #Lobby: $got"
+[[ $got == *"REGISTERED: Installed sha256:"* ]] || fail "the nick's first login was not REGISTERED: $got"
 ok "plaintext refused; a real login over TLS 1.3 against the installed intercomd (ACCEPT, VOICE with keys, PING/PONG, JOINED #Lobby)"
 
 # the installed client, as the service's user, logs in and hears the connected tone
@@ -161,6 +162,14 @@ ok "identities: made on first start, the same from --fingerprint, the box's in /
 kill "$srv"
 wait "$srv" || fail "intercomd did not exit cleanly on SIGTERM"
 srv=
+# the registry it kept, read and changed offline by root: the file stays the service's
+reg=$(/usr/sbin/intercomd --config /etc/intercom/intercomd.conf --state-dir "$tmp/srv-state" --registry list)
+[[ $reg == *"InstalledClient $fp 20"* ]] || fail "the box's nick is not in the registry: $reg"
+/usr/sbin/intercomd --config /etc/intercom/intercomd.conf --state-dir "$tmp/srv-state" \
+	--registry add Spare "$fp" >/dev/null || fail "intercomd --registry add failed"
+[ "$(stat -c '%U %a' "$tmp/srv-state/registry")" = "nobody 600" ] ||
+	fail "after root's --registry add the registry should stay the service user's: $(stat -c '%U %a' "$tmp/srv-state/registry")"
+ok "the nick registry: both logins bound, listed and changed offline, still the service user's"
 
 # 5. the units: systemd's own checks, with the programs installed
 out=$(systemd-analyze verify /lib/systemd/system/intercomd.service \

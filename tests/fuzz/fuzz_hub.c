@@ -59,8 +59,8 @@ static void scan(int i)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct hub_conf c = {"FuzzHub", 6060,	      4, 15000, 45000,
-			     30000,	hubfake_rand, 2, false, NULL};
+	struct hub_conf c = {"FuzzHub", 6060,  4,    15000, 45000, 30000, hubfake_rand,
+			     2,		false, NULL, NULL,  false, NULL};
 	const char *peer_login = "CONNECT: \"Peer\" \"P\" 1.0.0\n";
 	struct hub *h = NULL;
 	uint64_t now = 1000;

@@ -115,8 +115,8 @@ static void check(const uint8_t *pkt, size_t len, size_t nd, size_t olen,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct hub_conf c = {"FuzzRelay", 6060,		4, 15000, 45000,
-			     30000,	  hubfake_rand, 0, false, NULL};
+	struct hub_conf c = {"FuzzRelay", 6060,	 4,    15000, 45000, 30000, hubfake_rand,
+			     0,		  false, NULL, NULL,  false, NULL};
 	struct hub *h = NULL;
 	struct vc *a_open = NULL;
 	struct ctrwin model;

@@ -28,6 +28,36 @@
 int harness_rcvbuf;
 void *harness_key;
 bool harness_anon;
+bool harness_registered;
+
+static struct {
+	char nick[40];
+	void *key;
+} nick_keys[512];
+
+static void nick_keys_free(void)
+{
+	for (size_t i = 0; i < sizeof(nick_keys) / sizeof(nick_keys[0]); i++)
+		htls_key_free(nick_keys[i].key);
+}
+
+void *harness_nick_key(const char *nick)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(nick_keys) / sizeof(nick_keys[0]) && nick_keys[i].key;
+	     i++) {
+		if (!strcasecmp(nick_keys[i].nick, nick))
+			return nick_keys[i].key;
+	}
+	assert_true(i < sizeof(nick_keys) / sizeof(nick_keys[0]));
+	if (i == 0)
+		atexit(nick_keys_free);
+	snprintf(nick_keys[i].nick, sizeof(nick_keys[i].nick), "%s", nick);
+	nick_keys[i].key = htls_key_new();
+	assert_non_null(nick_keys[i].key);
+	return nick_keys[i].key;
+}
 
 static char state_dir[64]; /* this program's servers' identity */
 
@@ -42,7 +72,7 @@ static void own_state_dir_remove(void)
 	state_dir_remove(state_dir);
 }
 
-static const char *own_state_dir(void)
+const char *harness_state_dir(void)
 {
 	if (!state_dir[0]) {
 		snprintf(state_dir, sizeof(state_dir), "/tmp/itest-state-%d",
@@ -202,7 +232,7 @@ static void start_with(struct srv *s, bool loopback, const char *first, va_list 
 			n++;
 		assert_true(n + 2 < 48);
 		args[n++] = "--state-dir";
-		args[n++] = own_state_dir();
+		args[n++] = harness_state_dir();
 		args[n] = NULL;
 	}
 	s->plain = has_flag(args, "--tls", "off");
@@ -470,6 +500,12 @@ static int recv_line(struct cli *c, int ms)
 			c->line[l] = '\0';
 			memmove(c->in, nl + 1, c->in_len - l - 1);
 			c->in_len -= l + 1;
+			if (!harness_registered &&
+			    !strncmp(c->line, "REGISTERED: ", 12)) {
+				snprintf(c->registered, sizeof(c->registered), "%.150s",
+					 c->line);
+				continue;
+			}
 			return 1;
 		}
 		now = now_ms();
@@ -576,17 +612,28 @@ void cli_login(struct cli *c, const struct srv *s, const char *nick)
 	cli_login_from(c, s, nick, NULL);
 }
 
+void cli_connect_as(struct cli *c, const struct srv *s, const char *nick,
+		    const char *from)
+{
+	void *key = harness_key;
+
+	if (!harness_key && !harness_anon)
+		harness_key = harness_nick_key(nick);
+	if (from && !strcmp(from, "::1"))
+		cli_connect6(c, s);
+	else
+		cli_connect_from(c, s, from);
+	harness_key = key;
+	snprintf(c->nick, sizeof(c->nick), "%s", nick);
+}
+
 void cli_login_from(struct cli *c, const struct srv *s, const char *nick,
 		    const char *from)
 {
 	char want[128];
 	const char *l;
 
-	if (from && !strcmp(from, "::1"))
-		cli_connect6(c, s);
-	else
-		cli_connect_from(c, s, from);
-	snprintf(c->nick, sizeof(c->nick), "%s", nick);
+	cli_connect_as(c, s, nick, from);
 	cli_send(c, "CONNECT: \"%s\" \"Test %s\" %s", nick, nick,
 		 c->ssl ? "1.1.0" : "1.0.0");
 	cli_expect_prefix(c, "ACCEPT: ");
@@ -806,7 +853,7 @@ void client_start_in(struct proc *p, const char *const *prefix, const char *host
 		 * meets it (one box per nick, so a restarted box is the same box) */
 		char *d = box_dir[next_box++ % 16];
 
-		snprintf(d, sizeof(box_dir[0]), "%s/box-%s", own_state_dir(), nick);
+		snprintf(d, sizeof(box_dir[0]), "%s/box-%s", harness_state_dir(), nick);
 		argv[n++] = "--state-dir";
 		argv[n++] = d;
 	}

@@ -48,6 +48,9 @@ struct cli {
 	uint64_t ctr;
 	struct ctrwin win;
 	struct vc_key c2s_key, s2c_key; /* kept for tests that seal by hand */
+	/* the last "REGISTERED: ..." line (the nick bound to this key), which cli_recv
+	 * takes out of the stream unless harness_registered is set; "" for none */
+	char registered[160];
 };
 
 /* The client identity cli_connect presents over TLS: NULL (the default) makes a fresh
@@ -55,6 +58,12 @@ struct cli {
  * htls_key_new) for connections of one box. harness_anon: no client certificate. */
 extern void *harness_key;
 extern bool harness_anon;
+/* cli_recv hands REGISTERED lines to the test too (default: kept in c->registered) */
+extern bool harness_registered;
+/* The key cli_login presents for nick when harness_key is NULL: one per nick (any
+ * case) for this process, as a box keeps its own, so a registered nick logs in again
+ * (an EVP_PKEY *, the harness's). */
+void *harness_nick_key(const char *nick);
 
 /* Start $INTERCOMD (under $INTERCOMD_WRAP, if set) on loopback with --port 0 and the
  * extra flags (NULL-terminated), and wait until it logs the ports it bound. Unless the
@@ -63,6 +72,10 @@ extern bool harness_anon;
 void srv_start(struct srv *s, ...);
 /* The same without --bind: the server's default, every address of both families. */
 void srv_start_any(struct srv *s, ...);
+/* This test program's state directory (made on first use, removed at exit): its
+ * servers' identity and registry, and a box-NICK directory per box it starts. A server
+ * started by hand must be given it (or one of its own), never the user's default. */
+const char *harness_state_dir(void);
 /* Remove a server's state directory (its key and certificate, then the directory). */
 void state_dir_remove(const char *dir);
 /* SIGTERM, wait; asserts a clean exit (status 0). */
@@ -106,6 +119,11 @@ void cli_expect_closed(struct cli *c);
 bool cli_closed(struct cli *c, int ms);
 /* CONNECT (1.1.0 over TLS, 1.0.0 otherwise), check ACCEPT/VOICE/PING, PONG, and take
  * JOINED #Lobby and its USERLIST. */
+/* cli_connect_from (from NULL: 127.0.0.1; "::1": IPv6) presenting nick's key
+ * (harness_nick_key, unless harness_key or harness_anon says otherwise), for a test that
+ * sends its own CONNECT for nick. */
+void cli_connect_as(struct cli *c, const struct srv *s, const char *nick,
+		    const char *from);
 void cli_login(struct cli *c, const struct srv *s, const char *nick);
 /* The same from another address (see cli_connect_from; "::1": over IPv6). */
 void cli_login_from(struct cli *c, const struct srv *s, const char *nick,

@@ -151,7 +151,8 @@ static void run(const char *const *impair_args, const char *talk_for,
 	struct proc srv, imp, talk, ear;
 	char out[64];
 	const char *srv_argv[] = {
-	    getenv("INTERCOMD"), "--bind", SRV_ADDR, "--port", PORT, NULL};
+	    getenv("INTERCOMD"), "--bind", SRV_ADDR, "--port", PORT, "--state-dir",
+	    harness_state_dir(), NULL};
 	const char *imp_argv[24] = {getenv("IMPAIR"), "--listen", "127.0.0.1:" PORT,
 				    "--to", SRV_ADDR ":" PORT};
 	const char *t_args[] = {

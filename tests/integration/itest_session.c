@@ -41,8 +41,7 @@ static void test_login_lines(void **state)
 	cli_expect(&john, "USERLIST #Lobby: John, Michael, Willy");
 	cli_expect(&michael, "USERLIST #Lobby: John, Michael, Willy");
 
-	cli_connect(&me, &srv);
-	strcpy(me.nick, "Nickname");
+	cli_connect_as(&me, &srv, "Nickname", NULL);
 	cli_send(&me, "CONNECT: \"Nickname\" \"Real Name\" 1.1.0");
 	cli_expect(&me, "ACCEPT: TestServer");
 	l = cli_expect_prefix(&me, "VOICE: ");

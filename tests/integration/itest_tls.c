@@ -384,7 +384,7 @@ static void test_blocked(void **state)
 
 /* The same box logs in again under its nick while its old session is still there (a
  * Wi-Fi drop): the old one is told REPLACED and closed, the room sees one of it; the same
- * nick from another key is NICK_IN_USE. */
+ * nick from another key is NICK_REGISTERED. */
 static void test_replaced(void **state)
 {
 	struct cli old, again, other, watcher;
@@ -399,7 +399,9 @@ static void test_replaced(void **state)
 	cli_connect(&other, &srv);
 	snprintf(other.nick, sizeof(other.nick), "Door");
 	cli_send(&other, "CONNECT: \"door\" \"\" 1.1.0");
-	cli_expect(&other, "ERROR NICK_IN_USE: that nick is taken, choose another");
+	/* Door's first login bound the nick to its box */
+	cli_expect(&other, "ERROR NICK_REGISTERED: this nick belongs to another box: "
+			   "choose another");
 	cli_close(&other);
 	harness_key = box;
 	cli_login(&again, &srv, "Door");

@@ -154,8 +154,8 @@ static size_t voice(struct hub *h, int k, uint16_t seq, size_t payload)
  * allocation failing, it asserts that each step did what it should. */
 static bool scenario(void)
 {
-	struct hub_conf c = {"Sweep", 6060,	    8, 15000, 45000,
-			     30000,   hubfake_rand, 0, false, NULL};
+	struct hub_conf c = {"Sweep", 6060,  8,	   15000, 45000, 30000, hubfake_rand,
+			     0,	      false, NULL, NULL,  false, NULL};
 	bool clean = fail_at <= 0;
 	struct hub *h = NULL;
 	char line[1024];

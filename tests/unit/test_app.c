@@ -510,6 +510,25 @@ static void test_voice_keepalives_unanswered(void **state)
 	EXPECT("MSG the server stopped answering voice keepalives: reconnecting|CLOSE|");
 }
 
+/* REGISTERED after a first login is told to the person (the nick is the box's now). */
+static void test_registered(void **state)
+{
+	char st[200];
+
+	(void)state;
+	start("", "Door", false);
+	login(0);
+	drain();
+	app_line(a, "REGISTERED: Door sha256:00", 1);
+	EXPECT("MSG nick 'Door' is now registered to this box on this server|");
+	app_status(a, st, sizeof(st));
+	assert_string_equal(
+	    st,
+	    "online #Lobby | nick 'Door' is now registered to this box on this server");
+	app_line(a, "REGISTERED:", 2); /* nothing to tell */
+	EXPECT("");
+}
+
 /* A call whose Request the server refuses ends at once, with the busy tone and a reason
  * a person understands, instead of ringing forever. */
 static void test_call_errors(void **state)
@@ -692,6 +711,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_silent_server, teardown),
 	    cmocka_unit_test_teardown(test_voice_keepalives_unanswered, teardown),
 	    cmocka_unit_test_teardown(test_call_errors, teardown),
+	    cmocka_unit_test_teardown(test_registered, teardown),
 	    cmocka_unit_test_teardown(test_glare, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,8 +49,8 @@ static void put(struct hub *h, int i, const char *text, uint64_t now)
 static void test_every_limit_at_once(void **state)
 {
 	/* pings far apart: stalled clients must not time out while their queues fill */
-	struct hub_conf c = {"Bounds", 6060,	     N, 3600000, 3600000,
-			     30000,    hubfake_rand, 0, false,	 NULL};
+	struct hub_conf c = {"Bounds", 6060,  N,    3600000, 3600000, 30000, hubfake_rand,
+			     0,	       false, NULL, NULL,    false,   NULL};
 	struct hub *h = NULL;
 	struct hub_stats st;
 	char line[IC_LINE_MAX + 64], text[IC_LINE_MAX], real[IC_REALNAME_MAX + 1];

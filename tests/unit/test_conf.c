@@ -142,13 +142,53 @@ static void test_args_flags_win(void **state)
 	unlink(path);
 }
 
+/* registration = open|closed, and the --registry words (an offline command, kept for
+ * main). */
+static void test_registration(void **state)
+{
+	struct srv_conf c;
+	char *list[] = {"intercomd", "--registry", "list", "--state-dir", "/tmp/x", NULL};
+	char *add[] = {"intercomd", "--registry", "add", "Gate", "sha256:00", NULL};
+	char *rm_short[] = {"intercomd", "--registry", "remove", NULL};
+	char *odd[] = {"intercomd", "--registry", "drop", "Gate", NULL};
+	char *flag[] = {"intercomd", "--registration", "closed", NULL};
+
+	(void)state;
+	conf_defaults(&c);
+	assert_false(c.registration_closed); /* open by default */
+	assert_null(c.registry[0]);
+	assert_int_equal(conf_set(&c, "registration", "closed", err, sizeof(err)), 0);
+	assert_true(c.registration_closed);
+	assert_int_equal(conf_set(&c, "registration", "open", err, sizeof(err)), 0);
+	assert_false(c.registration_closed);
+	assert_int_equal(conf_set(&c, "registration", "off", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "registration: 'off' is not open or closed");
+	assert_int_equal(conf_from_args(&c, 3, flag, err, sizeof(err)), 0);
+	assert_true(c.registration_closed);
+	conf_defaults(&c);
+	assert_int_equal(conf_from_args(&c, 5, list, err, sizeof(err)), 0);
+	assert_string_equal(c.registry[0], "list");
+	assert_null(c.registry[1]);
+	assert_string_equal(c.state_dir, "/tmp/x"); /* flags after it still apply */
+	conf_defaults(&c);
+	assert_int_equal(conf_from_args(&c, 5, add, err, sizeof(err)), 0);
+	assert_string_equal(c.registry[0], "add");
+	assert_string_equal(c.registry[1], "Gate");
+	assert_string_equal(c.registry[2], "sha256:00"); /* checked by main */
+	conf_defaults(&c);
+	assert_int_equal(conf_from_args(&c, 3, rm_short, err, sizeof(err)), -EINVAL);
+	assert_non_null(
+	    strstr(err, "expected list, add NICK FINGERPRINT or remove NICK"));
+	conf_defaults(&c);
+	assert_int_equal(conf_from_args(&c, 4, odd, err, sizeof(err)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_set),
-	    cmocka_unit_test(test_file),
-	    cmocka_unit_test(test_args_flags_win),
+	    cmocka_unit_test(test_defaults),	 cmocka_unit_test(test_set),
+	    cmocka_unit_test(test_file),	 cmocka_unit_test(test_args_flags_win),
+	    cmocka_unit_test(test_registration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,8 +81,8 @@ static uint64_t now;
 
 static int setup(void **state)
 {
-	struct hub_conf c = {"UnitHub", 6060,	   4, 15000, 45000,
-			     30000,	fake_rand, 0, false, NULL};
+	struct hub_conf c = {"UnitHub", 6060,  4,    15000, 45000, 30000, fake_rand,
+			     0,		false, NULL, NULL,  false, NULL};
 
 	(void)state;
 	now = 1000;

@@ -39,8 +39,8 @@ static char line[1 << 16];
 
 static int setup_limit(unsigned max_pending)
 {
-	struct hub_conf c = {"Guard", 6060,	    8,		 15000, 45000,
-			     30000,   hubfake_rand, max_pending, false, NULL};
+	struct hub_conf c = {"Guard",	  6060,	 8,    15000, 45000, 30000, hubfake_rand,
+			     max_pending, false, NULL, NULL,  false, NULL};
 
 	now = 1000;
 	hubfake_seed(7);

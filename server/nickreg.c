@@ -1,0 +1,115 @@
+/* nickreg.c: the hub's side of the nick registry (section 3): CONNECT's owner check, a
+ * new binding pending on the login's PONG, last-seen times. Over TLS with a registry
+ * only: --tls off is protocol 1.0, first come first served. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "hub_int.h"
+#include "log.h"
+
+static bool applies(const struct hub *h, const struct sess *s)
+{
+	return s->tls && h->conf.reg;
+}
+
+static int64_t wall(const struct hub *h)
+{
+	return h->conf.wall ? h->conf.wall() : (int64_t)time(NULL);
+}
+
+bool nickreg_check(struct hub *h, struct sess *s, const char *nick, uint64_t now)
+{
+	const struct reg_entry *e;
+
+	if (!applies(h, s))
+		return true;
+	e = reg_find(h->conf.reg, nick);
+	if (e && e->pending)
+		return true; /* being bound by a login now: its session holds the nick */
+	if (e && !(s->fp[0] && !strcmp(e->fp, s->fp))) {
+		sess_error(h, s, ERR_NICK_REGISTERED,
+			   "this nick belongs to another box: choose another");
+		sess_login_failed(h, s, now);
+		return false;
+	}
+	if (e)
+		return true;
+	if (h->conf.registration_closed) {
+		sess_error(h, s, ERR_NOT_REGISTERED,
+			   "this server lets registered nicks in only: ask its admin "
+			   "(intercomd --registry add)");
+		sess_login_failed(h, s, now);
+		return false;
+	}
+	if (s->fp[0] && reg_count(h->conf.reg, s->fp) >= IC_NICKS_PER_KEY) {
+		/* not a failed login: the box is who it says, it just has enough nicks */
+		sess_error(h, s, ERR_NICK_REGISTERED, "this box has 4 nicks already");
+		return false;
+	}
+	return true;
+}
+
+bool nickreg_bind(struct hub *h, struct sess *s, const char *nick)
+{
+	const struct reg_entry *e;
+	int r;
+
+	if (!applies(h, s) || !s->fp[0]) /* a guest registers nothing */
+		return true;
+	e = reg_find(h->conf.reg, nick);
+	if (e && !e->pending)
+		return true; /* its own already */
+	r = reg_bind(h->conf.reg, nick, s->fp, s->id);
+	if (r == 0) {
+		s->binding = true;
+		return true;
+	}
+	if (r == -EEXIST) { /* bound by another box's login, still leaving */
+		sess_error(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another");
+		return false;
+	}
+	if (!h->reg_full_logged) { /* full, or out of memory: logged in unbound */
+		log_warn("nick registry: %s: %s logs in without being registered (see "
+			 "intercomd --registry list)",
+			 r == -ENOSPC ? "full" : "out of memory", nick);
+		h->reg_full_logged = true;
+	}
+	return true;
+}
+
+void nickreg_accepted(struct hub *h, struct sess *s)
+{
+	char args[IC_NICK_MAX + IDENT_FP_LEN + 2];
+
+	if (!s->binding)
+		return;
+	snprintf(args, sizeof(args), "%s %s", s->nick, s->fp);
+	sess_line(h, s, "REGISTERED", NULL, args);
+}
+
+void nickreg_login(struct hub *h, struct sess *s)
+{
+	if (!applies(h, s) || !s->fp[0])
+		return;
+	if (s->binding) {
+		reg_confirm(h->conf.reg, s->nick, s->id, wall(h));
+		s->binding = false;
+		if (hub_event_log_ok(h))
+			log_info("%s is registered to %s", s->nick, s->fp);
+		return;
+	}
+	reg_seen(h->conf.reg, s->nick, wall(h));
+}
+
+void nickreg_leave(struct hub *h, struct sess *s)
+{
+	if (!applies(h, s) || !s->fp[0])
+		return;
+	if (s->binding) /* no PONG came: the binding is undone */
+		reg_abandon(h->conf.reg, s->nick, s->id);
+	else if (s->state == SESS_ONLINE)
+		reg_seen(h->conf.reg, s->nick, wall(h));
+	s->binding = false;
+}

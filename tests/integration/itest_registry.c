@@ -1,0 +1,322 @@
+/* Nick registration (protocol 1.1, section 3) against the real intercomd: REGISTERED on
+ * a nick's first login, NICK_REGISTERED for another key, a binding kept only once its
+ * PONG came, four nicks a box, registration = closed, guests, --tls off, and the registry
+ * managed offline with intercomd --registry, its file surviving restarts. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "harness_tls.h"
+#include "ident.h"
+
+static char dir[64];
+static struct srv srv;
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/itest-reg-%d", (int)getpid());
+	srv_start(&srv, "--tls", "on", "--state-dir", dir, "--name", "Reg", NULL);
+	return 0;
+}
+
+/* Each test starts as the harness does (a failed one may leave a setting behind). */
+static int reset(void **state)
+{
+	(void)state;
+	harness_key = NULL;
+	harness_anon = harness_registered = false;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	srv_stop(&srv);
+	state_dir_remove(dir);
+	return 0;
+}
+
+static const char *fp_of(void *key, char *out)
+{
+	assert_int_equal(ident_fingerprint_of(key, out), 0);
+	return out;
+}
+
+/* CONNECT as nick over c, up to ACCEPT and the line after it. */
+static const char *connect_line(struct cli *c, const char *nick)
+{
+	cli_send(c, "CONNECT: \"%s\" \"\" 1.1.0", nick);
+	return cli_expect_prefix(c, "");
+}
+
+/* intercomd --registry ... on d: its exit status, what it printed into out. */
+static int registry(char *out, size_t size, const char *d, const char *a, const char *b,
+		    const char *c)
+{
+	return srv_run(out, size, "--state-dir", d, "--registry", a, b, c, NULL);
+}
+
+/* The first login binds the nick (REGISTERED after ACCEPT, naming the key); the same key
+ * logs in again without it, in any case; another key is refused in any case. */
+static void test_first_login_binds(void **state)
+{
+	struct cli a, b;
+	char fp[IDENT_FP_LEN + 1], want[160];
+
+	(void)state;
+	cli_login(&a, &srv, "Gate");
+	snprintf(want, sizeof(want), "REGISTERED: Gate %s",
+		 fp_of(harness_nick_key("Gate"), fp));
+	assert_string_equal(a.registered, want);
+	cli_close(&a);
+	cli_login(&a, &srv, "gate");
+	assert_string_equal(a.registered, ""); /* bound already: nothing new */
+	cli_connect(&b, &srv);		       /* another box */
+	snprintf(b.nick, sizeof(b.nick), "GATE");
+	assert_string_equal(connect_line(&b, "GATE"),
+			    "ERROR NICK_REGISTERED: this nick belongs to another box: "
+			    "choose another");
+	cli_close(&a);
+	cli_close(&b);
+}
+
+/* A login that never sends its PONG binds nothing: another box may take the nick; a cut
+ * off first login of the same box is completed by its next. */
+static void test_binding_needs_pong(void **state)
+{
+	struct cli a, b;
+	void *k1 = htls_key_new(), *k2 = htls_key_new();
+	char fp[IDENT_FP_LEN + 1], want[160];
+
+	(void)state;
+	harness_key = k1;
+	harness_registered = true;
+	cli_connect(&a, &srv);
+	snprintf(a.nick, sizeof(a.nick), "Porch");
+	assert_string_equal(connect_line(&a, "Porch"), "ACCEPT: Reg");
+	snprintf(want, sizeof(want), "REGISTERED: Porch %s", fp_of(k1, fp));
+	cli_expect(&a, want);
+	cli_close(&a); /* no PONG */
+	harness_key = k2;
+	harness_registered = false;
+	cli_login(&b, &srv, "Porch");
+	snprintf(want, sizeof(want), "REGISTERED: Porch %s", fp_of(k2, fp));
+	assert_string_equal(b.registered, want);
+	cli_close(&b);
+	/* the same box cut off and back before its first session went: completed */
+	harness_key = k1;
+	cli_connect(&a, &srv);
+	snprintf(a.nick, sizeof(a.nick), "Shed");
+	assert_string_equal(connect_line(&a, "Shed"), "ACCEPT: Reg");
+	cli_login(&b, &srv, "Shed");
+	snprintf(want, sizeof(want), "REGISTERED: Shed %s", fp_of(k1, fp));
+	assert_string_equal(b.registered, want);
+	cli_expect_prefix(&a, "VOICE: ");
+	cli_expect_prefix(&a, "PING: ");
+	cli_expect(&a, "ERROR REPLACED: logged in again from the same box");
+	harness_key = k2;
+	cli_close(&a);
+	cli_connect(&a, &srv);
+	snprintf(a.nick, sizeof(a.nick), "Shed");
+	assert_string_equal(connect_line(&a, "Shed"),
+			    "ERROR NICK_REGISTERED: this nick belongs to another box: "
+			    "choose another");
+	harness_key = NULL;
+	cli_close(&a);
+	cli_close(&b);
+	htls_key_free(k1);
+	htls_key_free(k2);
+}
+
+/* Four nicks a box; the fifth is refused and, asked for again and again, never blocks
+ * the box's address (not a failed login). */
+static void test_four_nicks(void **state)
+{
+	struct cli c[4], d;
+	void *k = htls_key_new();
+	char nick[16];
+
+	(void)state;
+	harness_key = k;
+	for (int i = 0; i < 4; i++) {
+		snprintf(nick, sizeof(nick), "Persona%d", i);
+		cli_login_from(&c[i], &srv, nick, "127.0.0.9");
+		assert_non_null(strstr(c[i].registered, nick));
+	}
+	cli_connect_from(&d, &srv, "127.0.0.9");
+	snprintf(d.nick, sizeof(d.nick), "Persona4");
+	for (int i = 0; i < 12; i++)
+		assert_string_equal(
+		    connect_line(&d, "Persona4"),
+		    "ERROR NICK_REGISTERED: this box has 4 nicks already");
+	cli_close(&c[0]);
+	cli_login_from(&c[0], &srv, "Persona0", "127.0.0.9"); /* not blocked */
+	harness_key = NULL;
+	for (int i = 0; i < 4; i++)
+		cli_close(&c[i]);
+	cli_close(&d);
+	htls_key_free(k);
+}
+
+/* A guest may use a nick nobody owns and binds none; a registered one is refused. */
+static void test_guests(void **state)
+{
+	struct srv g;
+	struct cli c, d;
+	char gdir[80];
+
+	(void)state;
+	snprintf(gdir, sizeof(gdir), "%s-guests", dir);
+	srv_start(&g, "--guests", "yes", "--state-dir", gdir, NULL);
+	cli_login(&d, &g, "Owner");
+	harness_anon = true;
+	cli_login(&c, &g, "Visitor");
+	assert_string_equal(c.registered, "");
+	cli_close(&c);
+	cli_connect(&c, &g);
+	snprintf(c.nick, sizeof(c.nick), "Owner");
+	assert_string_equal(connect_line(&c, "owner"),
+			    "ERROR NICK_REGISTERED: this nick belongs to another box: "
+			    "choose another");
+	harness_anon = false;
+	cli_close(&c);
+	cli_login(&c, &g, "Visitor"); /* a box may take what the guest used */
+	assert_non_null(strstr(c.registered, "REGISTERED: Visitor sha256:"));
+	cli_close(&c);
+	cli_close(&d);
+	srv_stop(&g);
+	state_dir_remove(gdir);
+}
+
+/* The offline commands: add, list, remove, their refusals, and none while a server
+ * holds the directory. */
+static void test_registry_commands(void **state)
+{
+	char odir[80], out[2048], fp[IDENT_FP_LEN + 1], line[200];
+	void *k = htls_key_new();
+	struct srv p;
+
+	(void)state;
+	fp_of(k, fp);
+	snprintf(odir, sizeof(odir), "%s-offline", dir);
+	assert_int_equal(registry(out, sizeof(out), odir, "list", NULL, NULL), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(registry(out, sizeof(out), odir, "add", "Kitchen", fp), 0);
+	snprintf(line, sizeof(line), "registered Kitchen (%s)\n", fp);
+	assert_string_equal(out, line);
+	assert_int_equal(registry(out, sizeof(out), odir, "list", NULL, NULL), 0);
+	snprintf(line, sizeof(line), "Kitchen %s - -\n", fp);
+	assert_string_equal(out, line);
+	/* refusals: exit 2, the file untouched */
+	assert_int_equal(registry(out, sizeof(out), odir, "add", "kitchen", fp), 2);
+	assert_non_null(strstr(out, "is registered already"));
+	assert_int_equal(registry(out, sizeof(out), odir, "add", "bad nick", fp), 2);
+	assert_int_equal(registry(out, sizeof(out), odir, "add", "Hall", "sha256:12"), 2);
+	assert_non_null(strstr(out, "is not a fingerprint"));
+	assert_int_equal(registry(out, sizeof(out), odir, "remove", "Nobody", NULL), 2);
+	assert_non_null(strstr(out, "Nobody is not in the registry"));
+	assert_int_equal(registry(out, sizeof(out), odir, "frobnicate", NULL, NULL), 2);
+	/* while a server runs on it */
+	srv_start(&p, "--state-dir", odir, NULL);
+	assert_int_equal(registry(out, sizeof(out), odir, "remove", "Kitchen", NULL), 2);
+	assert_non_null(strstr(out, "stop intercomd first"));
+	srv_stop(&p);
+	assert_int_equal(registry(out, sizeof(out), odir, "remove", "KITCHEN", NULL), 0);
+	snprintf(line, sizeof(line), "removed Kitchen (%s)\n", fp);
+	assert_string_equal(out, line);
+	assert_int_equal(registry(out, sizeof(out), odir, "list", NULL, NULL), 0);
+	assert_string_equal(out, "");
+	state_dir_remove(odir);
+	htls_key_free(k);
+}
+
+/* registration = closed: only nicks already in the registry (added offline) log in;
+ * others are NOT_REGISTERED and count as failed logins. The file keeps the bindings,
+ * their first and last seen times, across a restart; a damaged file stops the server. */
+static void test_closed_and_file(void **state)
+{
+	char cdir[80], out[2048], fp[IDENT_FP_LEN + 1], path[120];
+	struct srv p;
+	struct cli c;
+	FILE *f;
+
+	(void)state;
+	snprintf(cdir, sizeof(cdir), "%s-closed", dir);
+	fp_of(harness_nick_key("Lift"), fp);
+	assert_int_equal(registry(out, sizeof(out), cdir, "add", "Lift", fp), 0);
+	srv_start(&p, "--state-dir", cdir, "--registration", "closed", NULL);
+	cli_login(&c, &p, "lift");
+	assert_string_equal(c.registered, ""); /* bound offline already */
+	cli_close(&c);
+	cli_connect(&c, &p);
+	snprintf(c.nick, sizeof(c.nick), "Stranger");
+	assert_string_equal(connect_line(&c, "Stranger"),
+			    "ERROR NOT_REGISTERED: this server lets registered nicks in "
+			    "only: ask its admin (intercomd --registry add)");
+	cli_close(&c);
+	srv_stop(&p);
+	assert_non_null(strstr(srv_log(&p), "logins: 1 failed, 0 blocked"));
+	/* the login's times are in the file (written at the latest when it stopped) */
+	assert_int_equal(registry(out, sizeof(out), cdir, "list", NULL, NULL), 0);
+	assert_true(!strncmp(out, "Lift ", 5) && strlen(out) == 5 + IDENT_FP_LEN + 43);
+	assert_non_null(strstr(out, "Z 20"));
+	assert_null(strstr(out, " -"));
+	/* open again: the binding survived the restart */
+	srv_start(&p, "--state-dir", cdir, NULL);
+	cli_connect(&c, &p);
+	snprintf(c.nick, sizeof(c.nick), "Lift");
+	assert_string_equal(connect_line(&c, "Lift"),
+			    "ERROR NICK_REGISTERED: this nick belongs to another box: "
+			    "choose another");
+	cli_close(&c);
+	srv_stop(&p);
+	snprintf(path, sizeof(path), "%s/registry", cdir);
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("Broken line\n", f);
+	fclose(f);
+	assert_int_equal(srv_run(out, sizeof(out), "--state-dir", cdir, "--port", "0",
+				 "--bind", "127.0.0.1", NULL),
+			 2);
+	assert_non_null(strstr(out, "registry:4: not \"NICK sha256:... FIRST LAST\""));
+	state_dir_remove(cdir);
+}
+
+/* --tls off is protocol 1.0: the registry is ignored, nicks first come first served. */
+static void test_tls_off_ignores(void **state)
+{
+	struct srv p;
+	struct cli c;
+
+	(void)state;
+	srv_start(&p, "--tls", "off", "--state-dir", dir, NULL);
+	cli_login(&c, &p, "Gate"); /* registered to a key over TLS */
+	assert_string_equal(c.registered, "");
+	cli_close(&c);
+	srv_stop(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_first_login_binds, reset),
+	    cmocka_unit_test_setup(test_binding_needs_pong, reset),
+	    cmocka_unit_test_setup(test_four_nicks, reset),
+	    cmocka_unit_test_setup(test_guests, reset),
+	    cmocka_unit_test_setup(test_registry_commands, reset),
+	    cmocka_unit_test_setup(test_closed_and_file, reset),
+	    cmocka_unit_test_setup(test_tls_off_ignores, reset),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
