@@ -62,8 +62,6 @@ static void done(struct conn *c, const char *why)
 		hub_hangup(c->cs->hub, c->s, why);
 }
 
-/* ---- the transport ---- */
-
 static ssize_t plain_send(struct conn *c, const void *buf, size_t len)
 {
 	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -81,25 +79,96 @@ static ssize_t conn_recv(struct transport *t, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
+/* ---- the TLS steps, on any SSL (conn.h) ---- */
+
+ssize_t conn_tls_write(void *ssl, const void *buf, size_t len)
+{
+	/* one record at a time: a retry after WANT_WRITE then never asks for less than
+	 * the last try did (the queue only grows), as OpenSSL requires */
+	int n = SSL_write(ssl, buf, (int)(len > TLS_RECORD_MAX ? TLS_RECORD_MAX : len)),
+	    e;
+
+	if (n > 0)
+		return n;
+	e = SSL_get_error(ssl, n);
+	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+		return -EAGAIN;
+	log_debug("TLS write failed: %s", tlsctx_error());
+	return -EPIPE;
+}
+
+/* What SSL_get_error says of a failed call: the socket it waits for, or a failure. */
+static enum conn_io io_wait(void *ssl, int r)
+{
+	int e = SSL_get_error(ssl, r);
+
+	return e == SSL_ERROR_WANT_READ	   ? CONN_IO_WANT_READ
+	       : e == SSL_ERROR_WANT_WRITE ? CONN_IO_WANT_WRITE
+					   : CONN_IO_FAILED;
+}
+
+enum conn_io conn_tls_handshake(void *ssl, char *fp, const char **why)
+{
+	int r = SSL_do_handshake(ssl);
+	enum conn_io io;
+
+	if (r != 1) {
+		io = io_wait(ssl, r);
+		if (io == CONN_IO_FAILED) {
+			log_debug("TLS handshake failed: %s", tlsctx_error());
+			*why = "TLS handshake failed";
+		}
+		return io;
+	}
+	r = tlsctx_peer(ssl, fp);
+	if (r == -EINVAL) { /* a certificate, but not a key that can be an identity */
+		*why = "client certificate key is not Ed25519";
+		return CONN_IO_FAILED;
+	}
+	if (r)
+		fp[0] = '\0';
+	return CONN_IO_DONE;
+}
+
+enum conn_io conn_tls_read(void *ssl, struct hub *h, struct sess *s, uint64_t now,
+			   const char **why)
+{
+	for (int i = 0; i < IC_TLS_READS_PER_PASS; i++) {
+		char buf[4096];
+		int n = SSL_read(ssl, buf, sizeof(buf)), e;
+
+		if (n > 0) {
+			hub_input(h, s, buf, (size_t)n, now);
+			continue;
+		}
+		if (io_wait(ssl, n) != CONN_IO_FAILED)
+			return io_wait(ssl, n);
+		e = SSL_get_error(ssl, n);
+		if (e == SSL_ERROR_ZERO_RETURN) {
+			*why = "connection closed by client";
+		} else if (e == SSL_ERROR_SYSCALL && n == 0) {
+			ERR_clear_error();
+			*why = "connection closed by client (without TLS close)";
+		} else {
+			log_debug("TLS read failed: %s", tlsctx_error());
+			*why = "TLS error";
+		}
+		return CONN_IO_FAILED;
+	}
+	return CONN_IO_DONE;
+}
+
+/* ---- the transport ---- */
+
 static ssize_t conn_send(struct transport *t, const void *buf, size_t len)
 {
 	struct conn *c = (struct conn *)t;
-	int n, e;
 
 	if (c->plain_out)
 		return plain_send(c, buf, len);
 	if (c->st != C_TLS) /* nothing goes out in the clear once TLS is expected */
 		return c->st == C_DONE ? -EPIPE : -ENOTCONN;
-	/* one record at a time: a retry after WANT_WRITE then never asks for less than
-	 * the last try did (the queue only grows), as OpenSSL requires */
-	n = SSL_write(c->ssl, buf, (int)(len > TLS_RECORD_MAX ? TLS_RECORD_MAX : len));
-	if (n > 0)
-		return n;
-	e = SSL_get_error(c->ssl, n);
-	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
-		return -EAGAIN;
-	log_debug("TLS write failed: %s", tlsctx_error());
-	return -EPIPE;
+	return conn_tls_write(c->ssl, buf, len);
 }
 
 static void conn_close(struct transport *t, bool abort)
@@ -205,33 +274,24 @@ static void handshake_failed(struct conn *c, const char *why)
 static void handshake_step(struct conn *c)
 {
 	char fp[IDENT_FP_LEN + 1];
-	int r, e;
+	const char *why = NULL;
+	enum conn_io io;
 
 	if (c->cs->steps ==
 	    0) /* the next pass: voice first (the socket stays readable) */
 		return;
 	c->cs->steps--;
-	r = SSL_do_handshake(c->ssl);
-	if (r != 1) {
-		e = SSL_get_error(c->ssl, r);
-		c->wants_write = e == SSL_ERROR_WANT_WRITE;
-		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-			return;
-		log_debug("TLS handshake failed: %s", tlsctx_error());
-		handshake_failed(c, "TLS handshake failed");
+	io = conn_tls_handshake(c->ssl, fp, &why);
+	c->wants_write = io == CONN_IO_WANT_WRITE;
+	if (io == CONN_IO_FAILED)
+		handshake_failed(c, why);
+	if (io != CONN_IO_DONE)
 		return;
-	}
-	e = tlsctx_peer(c->ssl, fp);
-	if (e == -EINVAL) { /* a certificate, but not a key that can be an identity */
-		handshake_failed(c, "client certificate key is not Ed25519");
-		return;
-	}
 	c->cs->st.handshakes++;
 	uncount(c);
 	tmr_cancel(c->cs->loop, &c->deadline);
-	c->wants_write = false;
 	c->st = C_TLS;
-	hub_secure(c->cs->hub, c->s, e ? NULL : fp, loop_now(c->cs->loop));
+	hub_secure(c->cs->hub, c->s, fp[0] ? fp : NULL, loop_now(c->cs->loop));
 	tls_read(c); /* CONNECT may have come with the client's Finished */
 }
 
@@ -279,32 +339,16 @@ static void again(void *arg)
 /* Bounded bites: records already inside OpenSSL are read on the next pass. */
 static void tls_read(struct conn *c)
 {
-	struct hub *h = c->cs->hub;
+	const char *why = NULL;
+	enum conn_io io;
 
-	for (int i = 0; i < IC_TLS_READS_PER_PASS && c->st == C_TLS; i++) {
-		char buf[4096];
-		int n = SSL_read(c->ssl, buf, sizeof(buf)), e;
-
-		if (n > 0) {
-			hub_input(h, c->s, buf, (size_t)n, loop_now(c->cs->loop));
-			continue;
-		}
-		e = SSL_get_error(c->ssl, n);
-		c->wants_write = e == SSL_ERROR_WANT_WRITE; /* a KeyUpdate's answer */
-		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-			return;
-		if (e == SSL_ERROR_ZERO_RETURN) {
-			done(c, "connection closed by client");
-		} else if (e == SSL_ERROR_SYSCALL && n == 0) {
-			ERR_clear_error();
-			done(c, "connection closed by client (without TLS close)");
-		} else {
-			log_debug("TLS read failed: %s", tlsctx_error());
-			done(c, "TLS error");
-		}
+	if (c->st != C_TLS)
 		return;
-	}
-	if (c->st == C_TLS && SSL_has_pending(c->ssl))
+	io = conn_tls_read(c->ssl, c->cs->hub, c->s, loop_now(c->cs->loop), &why);
+	c->wants_write = io == CONN_IO_WANT_WRITE; /* a KeyUpdate's answer */
+	if (io == CONN_IO_FAILED)
+		done(c, why);
+	else if (io == CONN_IO_DONE && SSL_has_pending(c->ssl))
 		tmr_start(c->cs->loop, &c->again, 0, again, c);
 }
 

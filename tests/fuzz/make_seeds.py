@@ -93,3 +93,17 @@ save("wav", "8bit", wav(width=1))
 save("wav", "truncated", wav()[:60])
 g = wav()
 save("wav", "extra-chunk", g[:36] + b"LIST" + struct.pack("<I", 4) + b"INFO" + g[36:])
+
+# tls: what a box does over an established TLS session (fuzz_tls.c): records (op 0, a
+# 2-byte length), raw wire bytes (op 1), a KeyUpdate (op 2), time (op 3)
+def rec(text):
+    b = text.encode() if isinstance(text, str) else text
+    return bytes([0, len(b) >> 8, len(b) & 0xff]) + b
+login = 'CONNECT: "Gate" "Front Gate" 1.1.0\n'
+save("tls", "login", rec(login) + rec("JOIN #Yard\nPRIVMSG #Yard: hi\n"))
+save("tls", "one-record-many-lines", rec(login + "PING: 1\n" * 30))
+save("tls", "split-line", rec('CONNECT: "Ga') + rec('te" "G" 1.') + rec("1.0\nPING: 2\n"))
+save("tls", "key-update", rec(login) + bytes([2]) + rec("USERLIST #Lobby\n") + bytes([2]))
+save("tls", "time", rec(login) + bytes([3, 200]) + bytes([3, 250]) + rec("PING: 3\n"))
+save("tls", "garbage", rec(login) + bytes([1, 8]) + b"\x17\x03\x03\x00\x10abc" + rec("PING: 4\n"))
+save("tls", "password-and-bad", rec('CONNECT: "Gate" "" 1.0.0\nCONNECT: "x y" "" 1.1.0 "pw"\n'))
