@@ -357,7 +357,8 @@ static int write_entries(const struct reg *r, FILE *out)
 
 	if (!v)
 		return -ENOMEM;
-	memcpy(v, r->items, r->n * sizeof(*v));
+	if (r->n) /* items is NULL until the first */
+		memcpy(v, r->items, r->n * sizeof(*v));
 	qsort(v, r->n, sizeof(*v), by_nick);
 	for (size_t i = 0; i < r->n; i++) {
 		char first[REG_TIME_LEN + 1], last[REG_TIME_LEN + 1];
