@@ -1,11 +1,11 @@
 /* bench_relay: voice relay cost of the real intercomd on loopback.
  *
- * Starts intercomd, logs in N real clients over TCP, registers their UDP voice addresses,
- * has K of them send one 20 ms voice packet (72-byte payload) every 20 ms for D seconds,
- * and prints packets in, copies out (the server's own count), copies delivered/expected
- * at the receivers, server CPU per forwarded copy (/proc/PID/schedstat, else
- * utime+stime from /proc/PID/stat) and
- * the server's peak RSS (VmHWM).
+ * Starts intercomd, logs in N real clients over TCP (or TLS), registers their UDP voice
+ * addresses, has K of them send one 20 ms voice packet (72-byte payload) every 20 ms for
+ * D seconds, and prints packets in, copies out (the server's own count), copies
+ * delivered/expected at the receivers, server CPU per forwarded copy
+ * (/proc/PID/schedstat, else utime+stime from /proc/PID/stat) and the server's peak RSS
+ * (VmHWM).
  *
  *   bench_relay [-n N] [-k K] [-d SECONDS] [--server PATH]
  *   bench_relay --matrix          N = 10, 100, 500 with K = 1 and 5, 10 s each
@@ -15,7 +15,13 @@
  *       when it is installed (shared/peers/mumble_load.py, Mumble's TCP voice path);
  *       prints CPU per copy for each, delivered/expected, peak RSS and the ratios
  *   --rooms R: K talkers in each of R rooms; --pin: the server on CPU 0, this load
- *   generator on CPU 1
+ *   generator on CPU 1; the clients speak TLS 1.3 and seal their voice (1.1), or with
+ *   --plain protocol 1.0 to a --tls off server (--compare runs both); --storm: then
+ *   the server restarts and every client
+ *   reconnects at once: the time until all are back and talking, and the restarted
+ *   server's added delay over it.
+ * Each client logs in from a loopback address of its own (127.1.x.y), as boxes are
+ * hosts of their own; the server's state directory is a fresh one per run.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,6 +42,8 @@
 #include <unistd.h>
 
 #include "benchutil.h"
+#include "tlsctx.h"
+#include "vclient.h"
 #include "msg.h"
 #include "peers.h"
 #include "rtp.h"
@@ -52,20 +60,6 @@
 
 #define PAYLOAD 72
 
-struct client {
-	int fd, ufd;
-	char in[1 << 16];
-	size_t in_len;
-	uint32_t ssrc;
-	uint8_t token[IC_TOKEN_LEN];
-	bool voice, joined, registered;
-	unsigned joins; /* JOINED lines: #Lobby, then its room */
-	int room;	/* with --rooms: its room, joined (and #Lobby left) at login */
-	uint16_t seq;
-	uint32_t ts;
-	uint64_t got;
-};
-
 struct result {
 	unsigned n, k, rooms;
 	double secs;
@@ -73,82 +67,20 @@ struct result {
 	double cpu_s, rss_mb,
 	    rss_talk_mb; /* peak (VmHWM); at the end of the talk (VmRSS) */
 	unsigned long long delay_p50, delay_p99; /* the server's own, in µs */
+	uint64_t bad;		 /* received copies that did not open (TLS) */
+	double login_s, storm_s; /* all logged in and ready: at first; after restart */
+	uint64_t storm_delivered, storm_expected; /* the talk right after the storm */
+	unsigned long long storm_p50, storm_p99;  /* the restarted server's delay */
 };
-
-static void send_line(struct client *c, const char *s)
-{
-	size_t len = strlen(s);
-
-	if (send(c->fd, s, len, MSG_NOSIGNAL) != (ssize_t)len)
-		fprintf(stderr, "bench_relay: short send\n");
-}
-
-/* Read what a client's TCP socket has; answer PINGs, note VOICE and JOINED. */
-static void tcp_drain(struct client *c)
-{
-	for (;;) {
-		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
-				 MSG_DONTWAIT);
-		char *start = c->in, *nl;
-
-		if (n <= 0)
-			return;
-		c->in_len += (size_t)n;
-		while ((nl = memchr(start, '\n', c->in_len - (size_t)(start - c->in)))) {
-			*nl = '\0';
-			if (!strncmp(start, "PING: ", 6)) {
-				char pong[64];
-
-				snprintf(pong, sizeof(pong), "PONG: %s\n", start + 6);
-				send_line(c, pong);
-			} else if (!strncmp(start, "VOICE: ", 7)) {
-				unsigned port;
-
-				c->voice = !msg_parse_voice(start + 7, &port, &c->ssrc,
-							    c->token);
-			} else if (!strncmp(start, "JOINED: ", 8)) {
-				c->joined = true;
-				c->joins++;
-				if (c->room >= 0 && !strcmp(start, "JOINED: #Lobby")) {
-					/* straight on to its room: a #Lobby of 1000 would
-					 * cost every login a USERLIST to everyone */
-					char line[64];
-
-					snprintf(line, sizeof(line),
-						 "JOIN: #r%d\nPART: #Lobby\n", c->room);
-					send_line(c, line);
-				}
-			} else if (!strncmp(start, "ERROR ", 6)) {
-				fprintf(stderr, "bench_relay: server said: %s\n", start);
-			}
-			start = nl + 1;
-		}
-		c->in_len -= (size_t)(start - c->in);
-		memmove(c->in, start, c->in_len);
-	}
-}
-
-static void voice_send(struct client *c, unsigned port, size_t len, bool marker)
-{
-	uint8_t pkt[256], payload[PAYLOAD];
-	struct rtp_hdr h = {marker, IC_RTP_PT_OPUS, c->seq++, c->ts, c->ssrc};
-	struct sockaddr_in a = bench_lo(port);
-	int n;
-
-	memset(payload, 0xa5, sizeof(payload));
-	n = rtp_pack(pkt, sizeof(pkt), &h, c->token, payload, len);
-	c->ts += 960;
-	sendto(c->ufd, pkt, (size_t)n, 0, (struct sockaddr *)&a, sizeof(a));
-}
 
 /* Poll every socket for up to ms: TCP lines, UDP packets counted. Returns how many
  * sockets had something. */
-static int pump(struct client *cl, unsigned n, struct pollfd *pfd, int ms)
+static int pump(struct vcli *cl, unsigned n, struct pollfd *pfd, int ms)
 {
 	int r;
 
 	for (unsigned i = 0; i < n; i++) {
-		pfd[2 * i] = (struct pollfd){cl[i].fd, POLLIN, 0};
+		pfd[2 * i] = (struct pollfd){cl[i].fd, vcli_events(&cl[i]), 0};
 		pfd[2 * i + 1] = (struct pollfd){cl[i].ufd, POLLIN, 0};
 	}
 	r = poll(pfd, 2 * n, ms);
@@ -156,19 +88,9 @@ static int pump(struct client *cl, unsigned n, struct pollfd *pfd, int ms)
 		return 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (pfd[2 * i].revents)
-			tcp_drain(&cl[i]);
-		if (pfd[2 * i + 1].revents) {
-			uint8_t buf[2048];
-			ssize_t got;
-
-			while ((got = recv(cl[i].ufd, buf, sizeof(buf), MSG_DONTWAIT)) >=
-			       0) {
-				if (got > RTP_FIXED_LEN)
-					cl[i].got++;
-				else
-					cl[i].registered = true; /* keepalive answer */
-			}
-		}
+			vcli_event(&cl[i], pfd[2 * i].revents);
+		if (pfd[2 * i + 1].revents)
+			vcli_udp(&cl[i]);
 	}
 	return r;
 }
@@ -193,163 +115,234 @@ static int pin_cpus(pid_t server)
 		   : 0;
 }
 
-static int run(const char *server, unsigned n, unsigned k, unsigned rooms, double secs,
-	       struct result *res)
-{
-	unsigned talkers = rooms ? k * rooms : k;
-	struct client *cl = calloc(n, sizeof(*cl));
-	struct pollfd *pfd = calloc(2 * n, sizeof(*pfd));
-	/* 1000 clients log in from this one address, which a real LAN never sees; they
-	 * speak protocol 1.0 (token voice in the clear) */
-	static const char *const extra[] = {"--max-pending-per-source", "0", "--tls",
-					    "off", NULL};
-	unsigned port = 0, ready;
-	char logpath[64];
-	double t0, cpu0, next, interval;
-	uint64_t sent = 0;
-	pid_t pid;
-	int status;
+/* the clients speak 1.1 (TLS, sealed voice); --plain: protocol 1.0, --tls off */
+static bool tls = true;
+/* --storm: after the talk, the server restarts and every client reconnects at once */
+static bool storm;
 
-	snprintf(logpath, sizeof(logpath), "/tmp/bench_relay-%d.log", (int)getpid());
-	pid = bench_start_server(server, n < 1000 ? n : 1000, logpath, extra, &port);
-	if (pid < 0) {
-		fprintf(stderr, "bench_relay: %s did not start (see %s)\n", server,
-			logpath);
+struct srvrun {
+	const char *path;
+	unsigned max, port;
+	char logpath[64], state[64];
+	pid_t pid;
+};
+
+static int srv_up(struct srvrun *sv)
+{
+	char portstr[16];
+	/* each client logs in from a loopback address of its own (a host of its own, as
+	 * boxes are), so the per-source limits see what a LAN shows them */
+	const char *extra[] = {"--tls",	  tls ? "on" : "off", "--state-dir",
+			       sv->state, "--port",	      portstr,
+			       NULL};
+
+	snprintf(portstr, sizeof(portstr), "%u", sv->port);
+	sv->pid = bench_start_server(sv->path, sv->max, sv->logpath, extra, &sv->port);
+	if (sv->pid < 0) {
+		fprintf(stderr, "bench_relay: %s did not start (see %s)\n", sv->path,
+			sv->logpath);
 		return -1;
 	}
-	if (pin && pin_cpus(pid))
+	if (pin && pin_cpus(sv->pid))
 		fprintf(stderr, "bench_relay: --pin: %s\n", strerror(errno));
-	/* log in, 50 at a time, draining every socket as we go (each login sends every
-	 * #Lobby member a USERLIST) */
-	for (unsigned i = 0; i < n; i++) {
-		struct sockaddr_in a = bench_lo(port), u = bench_lo(0);
-		char line[96];
+	return 0;
+}
 
-		cl[i].fd = socket(AF_INET, SOCK_STREAM, 0);
-		cl[i].ufd = socket(AF_INET, SOCK_DGRAM, 0);
-		if (cl[i].fd < 0 || cl[i].ufd < 0 ||
-		    connect(cl[i].fd, (struct sockaddr *)&a, sizeof(a)) ||
-		    bind(cl[i].ufd, (struct sockaddr *)&u, sizeof(u))) {
-			fprintf(stderr, "bench_relay: socket %u: %s (raise ulimit -n?)\n",
-				i, strerror(errno));
-			return -1;
-		}
-		cl[i].room = rooms ? (int)(i % rooms) : -1;
-		snprintf(line, sizeof(line), "CONNECT: \"b%u\" \"bench\" 1.0.0\n", i);
-		send_line(&cl[i], line);
-		if (i % 50 == 49)
-			pump(cl, i + 1, pfd, 1);
+/* The server's own figures from its log at exit: copies out, added delay. */
+static void srv_down(struct srvrun *sv, struct result *res)
+{
+	FILE *f;
+	char line[512];
+	unsigned long long a, b, c, d;
+	int status;
+
+	kill(sv->pid, SIGTERM);
+	waitpid(sv->pid, &status, 0);
+	f = fopen(sv->logpath, "r");
+	res->copies_out = 0;
+	res->delay_p50 = res->delay_p99 = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *v = strstr(line, "voice: "),
+			   *dl = strstr(line, "added delay");
+
+		if (dl && strstr(dl, " p50 "))
+			sscanf(strstr(dl, " p50 "), " p50 %llu us, p99 %llu us",
+			       &res->delay_p50, &res->delay_p99);
+		if (v && sscanf(v,
+				"voice: %llu packets in, %llu dropped, %llu keepalives, "
+				"%llu copies out",
+				&a, &b, &c, &d) == 4)
+			res->copies_out = d;
 	}
-	t0 = bench_mono();
-	do {
-		pump(cl, n, pfd, 10);
-		ready = 0;
-		for (unsigned i = 0; i < n; i++) {
-			if (cl[i].joined && !cl[i].registered && cl[i].seq == 0)
-				voice_send(&cl[i], port, 0,
-					   false); /* keepalive: voice address */
-			ready += cl[i].registered;
+	if (f)
+		fclose(f);
+}
+
+/* Connect every closed client (50 at a time, draining as we go: each login sends the
+ * room's members a list) and wait until all are in their rooms with their voice address
+ * known. Returns the seconds it took, or -1. */
+static double login_all(struct vcli *cl, unsigned n, unsigned port, void *ctx,
+			unsigned batch, struct pollfd *pfd)
+{
+	double t0 = bench_mono();
+	unsigned ready = 0, opened = 0;
+
+	while (ready < n && bench_mono() - t0 < 60) {
+		for (unsigned i = 0; i < n && opened < batch; i++) {
+			if (cl[i].st != VCLI_CLOSED || bench_mono() < cl[i].retry_at)
+				continue;
+			/* refused (too many handshakes at once): again after 200-450 ms,
+			 * as a box retries */
+			cl[i].retry_at = bench_mono() + 0.2 + (i % 6) * 0.05;
+			if (vcli_open(&cl[i], ctx, port)) {
+				fprintf(stderr,
+					"bench_relay: socket %u: %s (ulimit -n?)\n", i,
+					strerror(errno));
+				return -1;
+			}
+			opened++;
 		}
-	} while (ready < n && bench_mono() - t0 < 60);
+		pump(cl, n, pfd, 10);
+		ready = opened = 0;
+		for (unsigned i = 0; i < n; i++) {
+			if (cl[i].st == VCLI_ONLINE && !cl[i].registered &&
+			    (cl[i].seq == 0 || bench_mono() - t0 > 1))
+				vcli_voice(&cl[i], port, 0,
+					   false); /* the voice address */
+			ready += cl[i].st == VCLI_ONLINE && cl[i].registered;
+			opened += cl[i].st == VCLI_CONNECTING || cl[i].st == VCLI_LOGIN;
+		}
+	}
 	if (ready < n) {
 		fprintf(stderr, "bench_relay: only %u of %u clients ready\n", ready, n);
 		return -1;
 	}
-	if (rooms) { /* each went into its room at login */
-		t0 = bench_mono();
-		do {
-			pump(cl, n, pfd, 10);
-			ready = 0;
-			for (unsigned i = 0; i < n; i++)
-				ready += cl[i].joins >= 2;
-		} while (ready < n && bench_mono() - t0 < 60);
-		if (ready < n) {
-			fprintf(stderr,
-				"bench_relay: only %u of %u clients in their rooms\n",
-				ready, n);
-			return -1;
-		}
-	}
-	/* the logins' lines (every JOINED and PART to the rooms' members) still queued
-	 * in the server would be flushed during the talk, delaying voice: wait until the
-	 * server has been quiet for half a second */
+	return bench_mono() - t0;
+}
+
+/* The logins' lines still queued in the server would be flushed during the talk,
+ * delaying voice: wait until it has been quiet for half a second. */
+static void settle(struct vcli *cl, unsigned n, struct pollfd *pfd)
+{
 	for (double quiet = bench_mono(), until = quiet + 30;
 	     bench_mono() - quiet < 0.5 && bench_mono() < until;) {
 		if (pump(cl, n, pfd, 50) > 0)
 			quiet = bench_mono();
 	}
+}
+
+/* The talkers, staggered across the 20 ms frame, for secs. */
+static void talk(struct vcli *cl, unsigned n, unsigned k, unsigned rooms, unsigned port,
+		 double secs, struct pollfd *pfd, struct result *res)
+{
+	unsigned talkers = rooms ? k * rooms : k;
+	double interval = 0.020 / talkers, t0 = bench_mono(), next = t0;
+
 	for (unsigned i = 0; i < n; i++)
 		cl[i].got = 0;
-	/* talk: the talkers, staggered across the 20 ms frame */
-	cpu0 = bench_proc_cpu(pid);
-	interval = 0.020 / talkers;
-	t0 = bench_mono();
-	next = t0;
-	res->expected = 0;
+	res->expected = res->in = 0;
 	while (bench_mono() - t0 < secs) {
 		double now = bench_mono();
 
 		while (now >= next) {
-			unsigned t = (unsigned)(sent % talkers);
-			struct client *c = &cl[t];
+			unsigned t = (unsigned)(res->in % talkers);
+			struct vcli *c = &cl[t];
 
-			voice_send(c, port, PAYLOAD, c->seq <= 1);
+			vcli_voice(c, port, PAYLOAD, c->seq <= 1);
 			/* copies due: everyone else in its room */
 			res->expected +=
 			    rooms ? (n / rooms + (t % rooms < n % rooms) - 1) : n - 1;
-			sent++;
+			res->in++;
 			next += interval;
 		}
 		pump(cl, n, pfd, (int)((next - now) * 1000) + 1);
 	}
 	for (double until = bench_mono() + 0.3; bench_mono() < until;)
 		pump(cl, n, pfd, 20);
-	res->cpu_s = bench_proc_cpu(pid) - cpu0;
-	res->rss_mb = bench_proc_kb(pid, "VmHWM:") / 1024.0;
-	res->rss_talk_mb = bench_proc_kb(pid, "VmRSS:") / 1024.0;
+	res->delivered = 0;
+	for (unsigned i = 0; i < n; i++)
+		res->delivered += cl[i].got;
+}
+
+/* --storm: the server stops and starts again on its port and state directory; every
+ * client finds its connection closed and reconnects at once. */
+static int restart_storm(struct srvrun *sv, struct vcli *cl, unsigned n, void *ctx,
+			 struct pollfd *pfd, struct result *res)
+{
+	srv_down(sv, res); /* the talk's own figures */
+	for (unsigned i = 0; i < n; i++)
+		vcli_close(&cl[i]);
+	if (srv_up(sv))
+		return -1;
+	res->storm_s = login_all(cl, n, sv->port, ctx, n, pfd); /* all at once */
+	return res->storm_s < 0 ? -1 : 0;
+}
+
+static int run(const char *server, unsigned n, unsigned k, unsigned rooms, double secs,
+	       struct result *res)
+{
+	struct vcli *cl = calloc(n, sizeof(*cl));
+	struct pollfd *pfd = calloc(2 * n, sizeof(*pfd));
+	struct srvrun sv = {.path = server, .max = n < 1000 ? n : 1000};
+	void *ctx = tls ? vcli_tls_ctx() : NULL;
+	double cpu0;
+	int e = -1;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(sv.logpath, sizeof(sv.logpath), "/tmp/bench_relay-%d.log",
+		 (int)getpid());
+	snprintf(sv.state, sizeof(sv.state), "/tmp/bench_relay-%d-state", (int)getpid());
+	for (unsigned i = 0; cl && i < n; i++) {
+		char nick[16], src[32];
+
+		snprintf(nick, sizeof(nick), "b%u", i);
+		snprintf(src, sizeof(src), "127.1.%u.%u", i / 250, i % 250 + 1);
+		if (vcli_init(&cl[i], nick, src, rooms ? (int)(i % rooms) : -1, tls))
+			goto out;
+	}
+	if (!cl || !pfd || (tls && !ctx) || srv_up(&sv))
+		goto out;
+	res->login_s = login_all(cl, n, sv.port, ctx, 50, pfd);
+	if (res->login_s < 0)
+		goto out;
+	settle(cl, n, pfd);
+	cpu0 = bench_proc_cpu(sv.pid);
+	talk(cl, n, k, rooms, sv.port, secs, pfd, res);
+	res->cpu_s = bench_proc_cpu(sv.pid) - cpu0;
+	res->rss_mb = bench_proc_kb(sv.pid, "VmHWM:") / 1024.0;
+	res->rss_talk_mb = bench_proc_kb(sv.pid, "VmRSS:") / 1024.0;
+	for (unsigned i = 0; i < n; i++)
+		res->bad += cl[i].bad;
+	if (storm && restart_storm(&sv, cl, n, ctx, pfd, res))
+		goto out;
+	if (storm) { /* talking again: the new server's delay covers the storm too */
+		struct result after;
+
+		talk(cl, n, k, rooms, sv.port, 2, pfd, &after);
+		srv_down(&sv, &after);
+		res->storm_delivered = after.delivered;
+		res->storm_expected = after.expected;
+		res->storm_p50 = after.delay_p50;
+		res->storm_p99 = after.delay_p99;
+	} else {
+		srv_down(&sv, res);
+	}
+	e = 0;
 	res->n = n;
 	res->k = k;
 	res->rooms = rooms;
 	res->secs = secs;
-	res->in = sent;
-	res->delivered = 0;
-	for (unsigned i = 0; i < n; i++)
-		res->delivered += cl[i].got;
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
-	{
-		FILE *f = fopen(logpath, "r");
-		char line[512];
-		unsigned long long a, b, c, d;
-
-		res->copies_out = 0;
-		res->delay_p50 = res->delay_p99 = 0;
-		while (f && fgets(line, sizeof(line), f)) {
-			const char *v = strstr(line, "voice: ");
-			const char *dl = strstr(line, "added delay");
-
-			if (dl && strstr(dl, " p50 "))
-				sscanf(strstr(dl, " p50 "), " p50 %llu us, p99 %llu us",
-				       &res->delay_p50, &res->delay_p99);
-			if (v &&
-			    sscanf(
-				v,
-				"voice: %llu packets in, %llu dropped, %llu keepalives, "
-				"%llu copies out",
-				&a, &b, &c, &d) == 4)
-				res->copies_out = d;
-		}
-		if (f)
-			fclose(f);
-		unlink(logpath);
-	}
-	for (unsigned i = 0; i < n; i++) {
-		close(cl[i].fd);
-		close(cl[i].ufd);
-	}
+out:
+	if (e && sv.pid > 0)
+		kill(sv.pid, SIGTERM);
+	for (unsigned i = 0; cl && i < n; i++)
+		vcli_free(&cl[i]);
+	unlink(sv.logpath);
+	bench_rmtree(sv.state);
+	tlsctx_free(ctx);
 	free(cl);
 	free(pfd);
-	return 0;
+	return e;
 }
 
 static void print_header(void)
@@ -373,6 +366,21 @@ static void print_result(const struct result *r)
 	       r->copies_out ? r->cpu_s * 1e6 / (double)r->copies_out : 0.0,
 	       100.0 * r->cpu_s / r->secs, r->delay_p50, r->delay_p99, r->rss_talk_mb,
 	       r->rss_mb);
+	if (r->storm_s > 0)
+		printf(
+		    "storm: %u %s clients logged in, in their rooms and with voice again "
+		    "%.2f s after the server's restart (first login, 50 at a time: "
+		    "%.2f s); the restarted server's added delay over the storm and 2 s "
+		    "of talk after it: p50 %llu us, p99 %llu us; delivered after it "
+		    "%.2f%%\n",
+		    r->n, tls ? "TLS" : "plaintext", r->storm_s, r->login_s, r->storm_p50,
+		    r->storm_p99,
+		    r->storm_expected
+			? 100.0 * (double)r->storm_delivered / (double)r->storm_expected
+			: 0.0);
+	if (tls && r->bad)
+		printf("warning: %llu received copies did not open\n",
+		       (unsigned long long)r->bad);
 	fflush(stdout);
 }
 
@@ -384,7 +392,7 @@ static void compare_line(const char *name, double us, double delivered, double e
 	if (rss_mb > 0)
 		printf("  %-34s peak RSS %.2f MB\n", "", rss_mb);
 	if (ours > 0 && us > 0)
-		printf("  %-34s intercomd / this = %.2f\n", "", ours / us);
+		printf("  %-34s intercomd encrypted / this = %.2f\n", "", ours / us);
 }
 
 /* intercomd, the floor and murmurd under one load, side by side. */
@@ -392,23 +400,30 @@ static int compare(const char *server, unsigned n, unsigned k, unsigned rooms,
 		   double secs)
 {
 	struct peer_result fb, fp, mm;
-	struct result r;
-	double ours;
+	struct result r, e;
+	double ours, plain;
 	const char *murmurd =
 	    access("/usr/sbin/murmurd", X_OK) ? NULL : "/usr/sbin/murmurd";
 
+	tls = false;
 	if (run(server, n, k, rooms, secs, &r))
 		return 1;
-	ours = r.copies_out ? r.cpu_s * 1e6 / (double)r.copies_out : 0;
+	tls = true;
+	if (run(server, n, k, rooms, secs, &e))
+		return 1;
+	plain = r.copies_out ? r.cpu_s * 1e6 / (double)r.copies_out : 0;
+	ours = e.copies_out ? e.cpu_s * 1e6 / (double)e.copies_out : 0;
 	printf(
 	    "\ncompare: N = %u clients, K = %u talkers, 20 ms frames, %d-byte payloads, "
 	    "%.0f s\n",
 	    n, k, PAYLOAD, secs);
 	printf("  %-34s %9s %25s %8s\n", "", "us/copy", "delivered / expected", "");
-	printf("  %-34s %9.3f %11llu / %-11llu %7.2f%%\n", "intercomd (UDP)", ours,
-	       (unsigned long long)r.delivered, (unsigned long long)r.expected,
-	       r.expected ? 100.0 * (double)r.delivered / (double)r.expected : 0.0);
-	printf("  %-34s peak RSS %.2f MB\n", "", r.rss_mb);
+	compare_line("intercomd, plaintext (--tls off)", plain, (double)r.delivered,
+		     (double)r.expected, r.rss_mb, 0);
+	compare_line("intercomd, encrypted (TLS)", ours, (double)e.delivered,
+		     (double)e.expected, e.rss_mb, 0);
+	if (plain > 0)
+		printf("  %-34s encrypted / plaintext = %.2f\n", "", ours / plain);
 	if (!FWDBENCH_PATH[0]) {
 		printf(
 		    "  floor: shared/perf/fwdbench.c was not found when configuring\n");
@@ -431,7 +446,7 @@ static int compare(const char *server, unsigned n, unsigned k, unsigned rooms,
 		compare_line("murmurd (TCP voice path, TLS)", mm.us_per_copy,
 			     mm.delivered, mm.expected, mm.rss_mb, 0);
 		if (ours > 0)
-			printf("  %-34s murmurd / intercomd = %.1f\n", "",
+			printf("  %-34s murmurd / intercomd encrypted = %.1f\n", "",
 			       mm.us_per_copy / ours);
 	}
 	return 0;
@@ -462,12 +477,18 @@ int main(int argc, char **argv)
 			cmp = true;
 		else if (!strcmp(argv[i], "--pin"))
 			pin = true;
+		else if (!strcmp(argv[i], "--plain"))
+			tls = false;
+		else if (!strcmp(argv[i], "--storm"))
+			storm = true;
 		else if (!strcmp(argv[i], "--rooms") && i + 1 < argc)
 			rooms = (unsigned)atoi(argv[++i]);
 		else {
-			fprintf(stderr,
-				"usage: bench_relay [-n N] [-k K] [-d SECONDS] [--server "
-				"PATH] [--rooms R] [--pin] [--matrix | --compare]\n");
+			fprintf(
+			    stderr,
+			    "usage: bench_relay [-n N] [-k K] [-d SECONDS] [--server "
+			    "PATH] [--rooms R] [--pin] [--plain] [--storm] [--matrix | "
+			    "--compare]\n");
 			return 2;
 		}
 	}
