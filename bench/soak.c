@@ -12,15 +12,18 @@
  *     docs/ROBUSTNESS.md documents (RSS_MARGIN_KB of where it started).
  *
  *   soak [-n CLIENTS] [-k TALKERS] [-d SECONDS] [-s SEED] [--rss-margin KB]
- *        [--server PATH]
+ *        [--server PATH] [--plain]
  *
- * Prints progress every 10 s and a summary. A short run is a ctest entry; the long one
- * (1000 clients, 10 minutes) is in docs/ROBUSTNESS.md. */
+ * The clients speak TLS 1.3 with identities of their own and seal their voice (1.1),
+ * and every copy the server seals for one must open under its key, once; --plain runs
+ * protocol 1.0 against --tls off. Prints progress every 10 s and a summary. A short run
+ * is a ctest entry; the long one (1000 clients, 10 minutes) is in docs/ROBUSTNESS.md. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -38,6 +41,8 @@
 #include "ic_limits.h"
 #include "msg.h"
 #include "rtp.h"
+#include "tlsctx.h"
+#include "vclient.h"
 
 #ifndef INTERCOMD_PATH
 #define INTERCOMD_PATH "intercomd"
@@ -80,16 +85,23 @@ struct client {
 	int iv_talker;
 	double iv_start;
 	uint8_t seen[65536 / 8];
+	/* over TLS (the default): its session, its identity (kept across its logins, so
+	 * its registered nick stays its own), its voice keys and counters */
+	void *ssl, *key, *cert;
+	struct vc *c2s, *s2c;
+	struct ctrwin win;
+	uint64_t ctr;
 };
 
 static struct client *cl;
 static struct pollfd *pfd;
 static int n_clients, n_talkers;
 static unsigned port;
-/* a hundred clients log in from this one address at once, which a real LAN never sees;
- * its clients speak protocol 1.0 (token voice in the clear) */
-static const char *const soak_extra[] = {"--max-pending-per-source", "0", "--tls", "off",
-					 NULL};
+/* a hundred clients log in from this one address, which a real LAN never sees; they
+ * speak TLS (1.1) unless --plain (protocol 1.0, token voice in the clear) */
+static bool plain;
+static void *tls_ctx;
+static char state_dir[64];
 static double *sent_at[256]; /* per talker: send time of each sequence number */
 static uint64_t rng = 88172645463325252ull;
 static bool tearing_down; /* everyone is leaving: the last End lines are not judged */
@@ -166,7 +178,8 @@ static void send_line(struct client *c, const char *fmt, ...)
 	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
 	va_end(ap);
 	buf[n++] = '\n';
-	if (send(c->fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+	if (c->ssl ? vcli_tls_write(c->ssl, c->fd, buf, (size_t)n) != 0
+		   : send(c->fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
 		fail("%s: send failed: %s", c->nick, strerror(errno));
 }
 
@@ -276,8 +289,11 @@ static void on_line(struct client *c, char *line)
 	if (!strncmp(line, "VOICE: ", 7)) {
 		unsigned p;
 
-		if (msg_parse_voice(line + 7, &p, &c->ssrc, c->token))
+		if (c->ssl ? vcli_voice_keys(line + 7, &c->ssrc, &c->c2s, &c->s2c)
+			   : msg_parse_voice(line + 7, &p, &c->ssrc, c->token))
 			fail("%s: bad VOICE line: %s", c->nick, line);
+		ctrwin_init(&c->win);
+		c->ctr = 0;
 		return;
 	}
 	if (!strncmp(line, "JOINED: ", 8)) {
@@ -309,6 +325,12 @@ static void on_line(struct client *c, char *line)
 
 static void close_client(struct client *c)
 {
+	if (c->ssl)
+		SSL_free(c->ssl);
+	c->ssl = NULL;
+	vc_free(c->c2s);
+	vc_free(c->s2c);
+	c->c2s = c->s2c = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->ufd >= 0)
@@ -322,9 +344,28 @@ static void close_client(struct client *c)
 	expect_clear(c);
 }
 
+/* What c's connection has: recv's answer, or over TLS SSL_read's as recv would give it
+ * (-1 with EAGAIN when it needs the socket). */
+static ssize_t recv_some(struct client *c, size_t room)
+{
+	int n, e;
+
+	if (!c->ssl)
+		return recv(c->fd, c->in + c->in_len, room, 0);
+	n = SSL_read(c->ssl, c->in + c->in_len, (int)room);
+	if (n > 0)
+		return n;
+	e = SSL_get_error(c->ssl, n);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL ? 0 : -1;
+}
+
 static void read_tcp(struct client *c)
 {
-	ssize_t r = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len - 1, 0);
+	ssize_t r = recv_some(c, sizeof(c->in) - c->in_len - 1);
 	char *start, *lf;
 
 	if (r <= 0) {
@@ -350,16 +391,31 @@ static void read_tcp(struct client *c)
 	}
 	c->in_len -= (size_t)(start - c->in);
 	memmove(c->in, start, c->in_len);
+	if (c->ssl && SSL_pending(c->ssl) > 0)
+		read_tcp(c); /* decrypted already: poll() would never say so */
 }
 
 static void drain_voice(struct client *c)
 {
-	uint8_t buf[2048];
+	uint8_t buf[2048], open[2048];
 	struct rtp_pkt p;
 	ssize_t r;
 
 	while (c->ufd >= 0 && (r = recv(c->ufd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-		if (rtp_parse(buf, (size_t)r, &p))
+		const uint8_t *pkt = buf;
+
+		if (c->s2c) { /* every copy the server seals for us must open, once */
+			int n = vc_open_window(c->s2c, &c->win, buf, (size_t)r,
+					       sizeof(buf), open, sizeof(open), NULL);
+
+			if (n < 0) {
+				fail("%s: a voice copy did not open (%d)", c->nick, n);
+				continue;
+			}
+			pkt = open;
+			r = n;
+		}
+		if (rtp_parse(pkt, (size_t)r, &p))
 			continue;
 		if (p.hdr.ssrc == c->ssrc && p.payload_len == 0) {
 			c->registered = true; /* the answer to our keepalive */
@@ -383,11 +439,20 @@ static void send_voice(struct client *c, bool keepalive)
 	    .pt = IC_RTP_PT_OPUS, .seq = c->seq, .ts = c->ts, .ssrc = c->ssrc};
 	int n;
 
+	uint8_t sealed[192];
+	const uint8_t *out = pkt;
+
 	memset(pl, 0x78, sizeof(pl));
-	n = rtp_pack(pkt, sizeof(pkt), &h, c->token, pl, keepalive ? 0 : sizeof(pl));
+	n = rtp_pack(pkt, sizeof(pkt), &h, c->c2s ? NULL : c->token, pl,
+		     keepalive ? 0 : sizeof(pl));
+	if (c->c2s) {
+		n = vc_seal(c->c2s, c->ctr++, pkt, (size_t)n, sealed, sizeof(sealed));
+		out = sealed;
+	}
 	if (c->talker && !keepalive)
 		sent_at[c->idx][c->seq] = bench_mono();
-	send(c->ufd, pkt, (size_t)n, 0);
+	if (n > 0)
+		send(c->ufd, out, (size_t)n, 0);
 	c->seq++;
 	c->ts += 960;
 	if (!keepalive)
@@ -480,13 +545,19 @@ static bool login(struct client *c)
 		return false;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!plain && !(c->ssl = vcli_tls_handshake(tls_ctx, c->fd, c->key, c->cert))) {
+		fail("%s: TLS handshake failed", c->nick);
+		close_client(c);
+		return false;
+	}
 	fcntl(c->fd, F_SETFL, O_NONBLOCK);
 	c->st = ON;
 	c->peer = -1;
 	c->ssrc = 0;
 	c->joined_seen = false;
 	take_tokens(c, 2);
-	send_line(c, "CONNECT: \"%s\" \"Soak %d\" 1.0.0", c->nick, c->idx);
+	send_line(c, "CONNECT: \"%s\" \"Soak %d\" %s", c->nick, c->idx,
+		  plain ? "1.0.0" : "1.1.0");
 	while (!c->joined_seen && c->fd >= 0 && bench_mono() < until)
 		pump(50);
 	if (!c->joined_seen || !c->ssrc) {
@@ -667,10 +738,12 @@ int main(int argc, char **argv)
 			rss_margin = atof(v), i++;
 		else if (!strcmp(argv[i], "--server"))
 			server = v, i++;
+		else if (!strcmp(argv[i], "--plain"))
+			plain = true;
 		else {
 			fprintf(stderr,
 				"usage: soak [-n CLIENTS] [-k TALKERS] [-d SECONDS] "
-				"[-s SEED] [--server PATH]\n");
+				"[-s SEED] [--server PATH] [--plain]\n");
 			return 2;
 		}
 	}
@@ -697,7 +770,18 @@ int main(int argc, char **argv)
 		return 1;
 	port = 0;
 	snprintf(logpath, sizeof(logpath), "/tmp/soak-%d.log", (int)getpid());
-	pid = bench_start_server(server, (unsigned)n_clients, logpath, soak_extra, &port);
+	snprintf(state_dir, sizeof(state_dir), "/tmp/soak-%d-state", (int)getpid());
+	{
+		const char *extra[] = {
+		    "--max-pending-per-source", "0", "--state-dir", state_dir, "--tls",
+		    plain ? "off" : "on",	NULL};
+
+		tls_ctx = plain ? NULL : vcli_tls_ctx();
+		if (!plain && !tls_ctx)
+			return 1;
+		pid = bench_start_server(server, (unsigned)n_clients, logpath, extra,
+					 &port);
+	}
 	if (pid < 0) {
 		fprintf(stderr, "soak: %s did not start (see %s)\n", server, logpath);
 		return 1;
@@ -712,6 +796,8 @@ int main(int argc, char **argv)
 		cl[i].talker = i < n_talkers;
 		snprintf(cl[i].nick, sizeof(cl[i].nick), "%s%d",
 			 cl[i].talker ? "talker" : "s", i);
+		if (!plain && vcli_identity(&cl[i].key, &cl[i].cert, cl[i].nick))
+			return 1;
 	}
 	printf("soak: %s, %d clients (%d talking without a pause), %.0f s, seed %llu\n",
 	       server, n_clients, n_talkers, secs, (unsigned long long)seed);
@@ -788,6 +874,10 @@ int main(int argc, char **argv)
 		rss_peak = bench_proc_kb(pid, "VmHWM:");
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
+	bench_rmtree(state_dir);
+	for (int i = 0; i < n_clients; i++)
+		vcli_identity_free(cl[i].key, cl[i].cert);
+	tlsctx_free(tls_ctx);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		fail("intercomd did not exit cleanly (status 0x%x; log %s)", status,
 		     logpath);

@@ -41,11 +41,62 @@ int vcli_init(struct vcli *c, const char *nick, const char *src, int room, bool 
 	c->room = room;
 	snprintf(c->nick, sizeof(c->nick), "%s", nick);
 	snprintf(c->src, sizeof(c->src), "%s", src ? src : "");
-	if (!tls)
-		return 0;
-	c->key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	c->cert = c->key ? ident_new_cert(c->key, nick) : NULL;
-	return c->cert ? 0 : -1;
+	return tls ? vcli_identity(&c->key, &c->cert, nick) : 0;
+}
+
+int vcli_identity(void **key, void **cert, const char *cn)
+{
+	*key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	*cert = *key ? ident_new_cert(*key, cn) : NULL;
+	return *cert ? 0 : -1;
+}
+
+void vcli_identity_free(void *key, void *cert)
+{
+	X509_free(cert);
+	EVP_PKEY_free(key);
+}
+
+void *vcli_tls_handshake(void *ctx, int fd, void *key, void *cert)
+{
+	SSL *ssl = SSL_new(ctx);
+
+	if (!ssl || !SSL_set_fd(ssl, fd) || SSL_use_certificate(ssl, cert) != 1 ||
+	    SSL_use_PrivateKey(ssl, key) != 1 || SSL_connect(ssl) != 1) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return NULL;
+	}
+	return ssl;
+}
+
+int vcli_tls_write(void *ssl, int fd, const void *buf, size_t len)
+{
+	for (int i = 0; i < 100; i++) {
+		int n = SSL_write(ssl, buf, (int)len), e;
+		struct pollfd p = {fd, POLLOUT, 0};
+
+		if (n > 0)
+			return 0;
+		e = SSL_get_error(ssl, n);
+		if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ)
+			break;
+		poll(&p, 1, 10);
+	}
+	ERR_clear_error();
+	return -1;
+}
+
+int vcli_voice_keys(const char *args, uint32_t *ssrc, struct vc **c2s, struct vc **s2c)
+{
+	struct vc_key k1, k2;
+	unsigned port;
+	int e = msg_parse_voice_tls(args, &port, ssrc, &k1, &k2) ||
+		vc_new(c2s, &k1, true) || vc_new(s2c, &k2, false);
+
+	vc_key_wipe(&k1);
+	vc_key_wipe(&k2);
+	return e ? -1 : 0;
 }
 
 static struct sockaddr_in addr_of(const struct vcli *c, unsigned port)
@@ -111,8 +162,7 @@ void vcli_close(struct vcli *c)
 void vcli_free(struct vcli *c)
 {
 	vcli_close(c);
-	X509_free(c->cert);
-	EVP_PKEY_free(c->key);
+	vcli_identity_free(c->key, c->cert);
 	c->cert = c->key = NULL;
 }
 
@@ -127,17 +177,8 @@ static void send_line(struct vcli *c, const char *s)
 			fprintf(stderr, "vclient: %s: short send\n", c->nick);
 		return;
 	}
-	for (int i = 0; i < 100; i++) {
-		int n = SSL_write(c->ssl, s, (int)len), e;
-		struct pollfd p = {c->fd, POLLOUT, 0};
-
-		if (n > 0)
-			return;
-		e = SSL_get_error(c->ssl, n);
-		if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ)
-			break;
-		poll(&p, 1, 10);
-	}
+	if (!vcli_tls_write(c->ssl, c->fd, s, len))
+		return;
 	fprintf(stderr, "vclient: %s: TLS write failed\n", c->nick);
 }
 
@@ -153,13 +194,8 @@ static void logged_in_line(struct vcli *c, char *line)
 	} else if (!strncmp(line, "VOICE: ", 7) && !c->ssl) {
 		c->voice = !msg_parse_voice(line + 7, &port, &c->ssrc, c->token);
 	} else if (!strncmp(line, "VOICE: ", 7)) {
-		struct vc_key k1, k2;
-
-		c->voice = !msg_parse_voice_tls(line + 7, &port, &c->ssrc, &k1, &k2) &&
-			   !vc_new(&c->c2s, &k1, true) && !vc_new(&c->s2c, &k2, false);
+		c->voice = !vcli_voice_keys(line + 7, &c->ssrc, &c->c2s, &c->s2c);
 		ctrwin_init(&c->win);
-		vc_key_wipe(&k1);
-		vc_key_wipe(&k2);
 	} else if (!strncmp(line, "JOINED: ", 8)) {
 		c->joins++;
 		if (c->room >= 0 && !strcmp(line, "JOINED: #Lobby")) {

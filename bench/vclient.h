@@ -69,6 +69,21 @@ void vcli_udp(struct vcli *c);
  * sealed over TLS. */
 void vcli_voice(struct vcli *c, unsigned port, size_t len, bool marker);
 
+/* The pieces, for a bench with a client of its own (soak). */
+/* A fresh Ed25519 key and self-signed certificate (EVP_PKEY *, X509 *; free both with
+ * vcli_identity_free). Returns 0 or -1. */
+int vcli_identity(void **key, void **cert, const char *cn);
+void vcli_identity_free(void *key, void *cert);
+/* The TLS handshake on fd (connected, blocking until it is done) presenting key and
+ * cert: the SSL *, or NULL. */
+void *vcli_tls_handshake(void *ctx, int fd, void *key, void *cert);
+/* All of buf over ssl (its socket may be non-blocking: a write that must wait, waits).
+ * Returns 0 or -1. */
+int vcli_tls_write(void *ssl, int fd, const void *buf, size_t len);
+/* A 1.1 VOICE line's arguments: ssrc, and the two AEAD contexts (c2s seals, s2c
+ * opens; the keys are wiped). Returns 0 or -1. */
+int vcli_voice_keys(const char *args, uint32_t *ssrc, struct vc **c2s, struct vc **s2c);
+
 /* Close its sockets (back to VCLI_CLOSED, identity kept); vcli_free also frees that. */
 void vcli_close(struct vcli *c);
 void vcli_free(struct vcli *c);
