@@ -16,6 +16,10 @@
  * sockets, no asserts: runs in a child process. Returns the cycles completed. */
 unsigned hostile_churn(unsigned port, const char *from, uint64_t ms);
 
+/* The same over TLS 1.3 (protocol 1.1): a handshake with one identity of the
+ * churner's each cycle, CONNECT 1.1.0 (hostile_tls.c, in ic_benchtls: OpenSSL). */
+unsigned hostile_churn_tls(unsigned port, const char *from, uint64_t ms);
+
 /* A session's voice, as the flooder sends it. */
 struct hostile_voice {
 	int fd; /* a UDP socket (bound where the packets should come from) */

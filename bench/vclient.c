@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -122,6 +123,7 @@ int vcli_open(struct vcli *c, void *ctx, unsigned port)
 		vcli_close(c);
 		return -1;
 	}
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	if (ctx) {
 		c->ssl = SSL_new(ctx);
 		if (!c->ssl || !SSL_set_fd(c->ssl, c->fd) ||

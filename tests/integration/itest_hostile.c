@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "harness_tls.h"
 #include "hostile.h"
 #include "ic_limits.h"
 
@@ -33,9 +34,19 @@ static int setup(void **state)
 {
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	/* the hostile tools (bench/hostile.c) speak protocol 1.0: token voice, plaintext
-	 * logins; what a hostile host can do to encrypted voice is itest_tls's */
+	/* the voice flooder and spoofer (bench/hostile.c) speak protocol 1.0: token
+	 * voice, about what a sniffed token could do; what a hostile host can do to
+	 * encrypted voice is itest_tls's; login churn runs both ways */
 	srv_start(&srv, "--tls", "off", NULL);
+	return 0;
+}
+
+/* The default server: TLS (the churn over it). */
+static int setup_tls(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	srv_start(&srv, NULL);
 	return 0;
 }
 
@@ -90,7 +101,15 @@ static void reader_take(struct cli *c, struct reader *r, size_t max)
 
 	if (max && max < room)
 		room = max;
-	n = recv(c->fd, r->buf + r->len, room, MSG_DONTWAIT);
+	if (c->ssl) { /* over TLS: at most room bytes of lines, whole records below */
+		n = htls_read(c->ssl, r->buf + r->len, room);
+		if (n == -EAGAIN) {
+			n = -1;
+			errno = EAGAIN;
+		}
+	} else {
+		n = recv(c->fd, r->buf + r->len, room, MSG_DONTWAIT);
+	}
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
 		r->closed = true;
 	if (n > 0) {
@@ -102,8 +121,9 @@ static void reader_take(struct cli *c, struct reader *r, size_t max)
 
 /* 10 s of login churn from one host: 60 clients, each reading only 64 kB a second, are
  * never dropped and end with the right list. Without coalescing every cycle sent each
- * of them two lists of 60 nicks (about 1.3 kB), far more than they read. */
-static void test_login_churn(void **state)
+ * of them two lists of 60 nicks (about 1.3 kB), far more than they read. Over TLS each
+ * cycle is a handshake too. */
+static void churn(bool tls)
 {
 	char want[2048] = "USERLIST #Lobby: ";
 	uint64_t t0, t1, until;
@@ -111,7 +131,6 @@ static void test_login_churn(void **state)
 	int p[2];
 	pid_t pid;
 
-	(void)state;
 	harness_rcvbuf = 4096; /* a slow link: the kernel does not hide the backlog */
 	for (int i = 0; i < HONEST; i++) {
 		char nick[16];
@@ -127,7 +146,8 @@ static void test_login_churn(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		unsigned n = hostile_churn(srv.port, "127.0.0.2", 10000);
+		unsigned n = tls ? hostile_churn_tls(srv.port, "127.0.0.2", 10000)
+				 : hostile_churn(srv.port, "127.0.0.2", 10000);
 
 		(void)!write(p[1], &n, sizeof(n));
 		_exit(0);
@@ -146,7 +166,8 @@ static void test_login_churn(void **state)
 	waitpid(pid, NULL, 0);
 	t1 = now_ms();
 	/* the churn was real: a few hundred cycles natively, fewer under valgrind */
-	print_message("login churn: %u cycles in 10 s from one host\n", cycles);
+	print_message("login churn%s: %u cycles in 10 s from one host\n",
+		      tls ? " over TLS" : "", cycles);
 	assert_true(cycles >= 50);
 	/* then everyone catches up (250 ms at most after the last change) */
 	until = now_ms() + 1500;
@@ -166,6 +187,18 @@ static void test_login_churn(void **state)
 		      (double)rd[0].bytes / (double)(t1 - t0));
 	for (int i = 0; i < HONEST; i++)
 		cli_close(&cl[i]);
+}
+
+static void test_login_churn(void **state)
+{
+	(void)state;
+	churn(false);
+}
+
+static void test_login_churn_tls(void **state)
+{
+	(void)state;
+	churn(true);
 }
 
 /* ---- voice ---- */
@@ -387,6 +420,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_login_churn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_churn_tls, setup_tls, teardown),
 	    cmocka_unit_test_setup_teardown(test_voice_flood, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_spoofed_source, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pending_per_source, setup, teardown),
