@@ -91,8 +91,15 @@ unsigned hostile_burst(struct hostile_voice *v, unsigned n, size_t payload)
 	memset(mh, 0, sizeof(mh));
 	for (unsigned i = 0; i < n; i++) {
 		struct rtp_hdr h = {false, IC_RTP_PT_OPUS, v->seq++, v->ts, v->ssrc};
-		int len =
-		    rtp_pack(pkts[i], sizeof(pkts[i]), &h, v->token, zeros, payload);
+		uint8_t plain[IC_RTP_MAX];
+		int len = v->seal ? rtp_pack(plain, sizeof(plain) - 32, &h, NULL, zeros,
+					     payload)
+				  : rtp_pack(pkts[i], sizeof(pkts[i]), &h, v->token,
+					     zeros, payload);
+
+		if (v->seal && len > 0)
+			len = v->seal(v->seal_arg, plain, (size_t)len, pkts[i],
+				      sizeof(pkts[i]));
 
 		v->ts += 960;
 		iov[i].iov_base = pkts[i];

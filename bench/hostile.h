@@ -28,6 +28,10 @@ struct hostile_voice {
 	uint8_t token[IC_TOKEN_LEN];
 	uint16_t seq;
 	uint32_t ts;
+	/* over TLS: seals an RTP packet (no token) into out, returning its length or < 0
+	 * (a member's own key, as a flooding member has it); NULL: token voice */
+	int (*seal)(void *arg, const uint8_t *rtp, size_t len, uint8_t *out, size_t size);
+	void *seal_arg;
 };
 
 /* n packets (at most 64) of `payload` bytes to 127.0.0.1:port in one sendmmsg. Returns

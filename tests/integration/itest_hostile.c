@@ -34,9 +34,9 @@ static int setup(void **state)
 {
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	/* the voice flooder and spoofer (bench/hostile.c) speak protocol 1.0: token
-	 * voice, about what a sniffed token could do; what a hostile host can do to
-	 * encrypted voice is itest_tls's; login churn runs both ways */
+	/* the spoofer speaks protocol 1.0: what a sniffed token could do (over TLS a
+	 * packet from another host is itest_tls's); login churn and the voice flood run
+	 * both ways */
 	srv_start(&srv, "--tls", "off", NULL);
 	return 0;
 }
@@ -203,13 +203,14 @@ static void test_login_churn_tls(void **state)
 
 /* ---- voice ---- */
 
-/* Count the datagrams waiting on c's voice socket by SSRC: a's into *na, b's into *nb. */
+/* Count the datagrams waiting on c's voice socket by SSRC: a's into *na, b's into *nb.
+ * Over TLS each is opened first (cli_voice_recv fails the test if one does not open). */
 static void drain(struct cli *c, uint32_t a, unsigned *na, uint32_t b, unsigned *nb)
 {
 	uint8_t buf[2048];
-	ssize_t n;
+	int n;
 
-	while ((n = recv(c->ufd, buf, sizeof(buf), MSG_DONTWAIT)) >= 12) {
+	while ((n = cli_voice_recv(c, buf, sizeof(buf), 0)) >= 12) {
 		uint32_t ssrc = (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 |
 				(uint32_t)buf[10] << 8 | buf[11];
 
@@ -218,10 +219,18 @@ static void drain(struct cli *c, uint32_t a, unsigned *na, uint32_t b, unsigned 
 	}
 }
 
+/* The flooder's packets sealed with its own session's key, as a member floods. */
+static int seal_as(void *arg, const uint8_t *rtp, size_t len, uint8_t *out, size_t size)
+{
+	struct cli *c = arg;
+
+	return vc_seal(c->c2s, c->ctr++, rtp, len, out, size);
+}
+
 /* 5 s of a flood of 5000 packets a second from one logged-in session: 20 listeners get
  * at least 95 % of an honest talker's packets and no more of the flood than the
  * session's bucket allows. */
-static void test_voice_flood(void **state)
+static void voice_flood(bool tls)
 {
 	struct cli *talker = &cl[LISTENERS], *flood = &cl[LISTENERS + 1];
 	unsigned got_t[LISTENERS] = {0}, got_f[LISTENERS] = {0}, sent_t = 0;
@@ -229,7 +238,6 @@ static void test_voice_flood(void **state)
 	struct hostile_voice fv;
 	const char *log;
 
-	(void)state;
 	for (int i = 0; i < LISTENERS; i++) {
 		char nick[8];
 
@@ -241,8 +249,13 @@ static void test_voice_flood(void **state)
 	cli_voice_register(talker);
 	cli_login_from(flood, &srv, "Flood", "127.0.0.2");
 	cli_voice_register(flood);
-	fv = (struct hostile_voice){flood->ufd, flood->uport, flood->ssrc,
-				    {0},	flood->seq,   flood->ts};
+	fv = (struct hostile_voice){.fd = flood->ufd,
+				    .port = flood->uport,
+				    .ssrc = flood->ssrc,
+				    .seq = flood->seq,
+				    .ts = flood->ts,
+				    .seal = tls ? seal_as : NULL,
+				    .seal_arg = flood};
 	memcpy(fv.token, flood->token, sizeof(fv.token));
 	t0 = hostile_ms();
 	next_t = t0;
@@ -268,15 +281,33 @@ static void test_voice_flood(void **state)
 		assert_true(got_f[i] <= IC_VOICE_PKTS_PER_SEC *
 					    (unsigned)((now_ms() - t0) / 1000 + 2));
 	}
-	print_message("voice flood: a listener heard %u of %u honest packets and %u of "
+	print_message("voice flood%s: a listener heard %u of %u honest packets and %u of "
 		      "the flood's %llu\n",
-		      got_t[0], sent_t, got_f[0], (unsigned long long)flooded);
+		      tls ? " (sealed)" : "", got_t[0], sent_t, got_f[0],
+		      (unsigned long long)flooded);
 	for (int i = 0; i < LISTENERS + 2; i++)
 		cli_close(&cl[i]);
 	srv_stop(&srv);
 	log = srv_log(&srv);
 	assert_true(log_value(log, "dropped (") > 10000); /* "(N over a session's rate" */
-	srv_start(&srv, "--tls", "off", NULL);		  /* for teardown */
+	if (tls)
+		srv_start(&srv, NULL); /* for teardown */
+	else
+		srv_start(&srv, "--tls", "off", NULL);
+}
+
+static void test_voice_flood(void **state)
+{
+	(void)state;
+	voice_flood(false);
+}
+
+/* The same flood sealed with the flooding member's own key: every packet valid, still
+ * held to the session's bucket before any fan-out. */
+static void test_voice_flood_tls(void **state)
+{
+	(void)state;
+	voice_flood(true);
 }
 
 /* A packet with a session's token and a newer sequence number, from another host: its
@@ -422,6 +453,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_login_churn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_churn_tls, setup_tls, teardown),
 	    cmocka_unit_test_setup_teardown(test_voice_flood, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_voice_flood_tls, setup_tls, teardown),
 	    cmocka_unit_test_setup_teardown(test_spoofed_source, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pending_per_source, setup, teardown),
 	    cmocka_unit_test(test_dual_stack_default),
