@@ -558,6 +558,8 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 	tmr_start(c.loop, &c.frame_tmr, c.frame_ms, frame_timer, &c);
 	tmr_start(c.loop, &c.house_tmr, 10, housekeeping, &c);
 	e = loop_run(c.loop, quit, block);
+	if (e)
+		log_err("event loop failed: %s", strerror(-e));
 	ret = e || c.failed ? 1 : 0;
 	voice_get_stats(c.voice, &vs);
 	log_info(

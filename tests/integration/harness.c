@@ -793,6 +793,14 @@ const char *proc_log(const struct proc *p)
 	return buf;
 }
 
+void proc_wait_ok(struct proc *p, int ms)
+{
+	int st = proc_wait(p, ms);
+
+	if (st)
+		fail_msg("%s exited %d; its log:\n%s", p->log, st, proc_log(p));
+}
+
 void srv_kill9(struct srv *s)
 {
 	int status;

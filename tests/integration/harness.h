@@ -160,6 +160,8 @@ void proc_start(struct proc *p, char *const argv[]);
 int proc_wait(struct proc *p, int ms);
 /* Its log so far, in a static buffer. */
 const char *proc_log(const struct proc *p);
+/* proc_wait that fails the test, printing the child's log, unless it exited 0. */
+void proc_wait_ok(struct proc *p, int ms);
 /* Start $INTERCOM --server 127.0.0.1:PORT --nick NICK extra... (NULL-terminated). */
 void client_start(struct proc *p, const struct srv *s, const char *nick,
 		  const char *const *extra);

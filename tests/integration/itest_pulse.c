@@ -162,9 +162,9 @@ static void clocked_speech(const char *fm)
 
 		proc_start(&play, pv);
 	}
-	assert_int_equal(proc_wait(&mouth, 20000), 0);
-	assert_int_equal(proc_wait(&ear, 20000), 0);
-	assert_int_equal(proc_wait(&play, 20000), 0);
+	proc_wait_ok(&mouth, 20000);
+	proc_wait_ok(&ear, 20000);
+	proc_wait_ok(&play, 20000);
 	kill(rec.pid, SIGINT); /* parec finishes the WAV header */
 	assert_int_equal(proc_wait(&rec, 10000), 0);
 	srv_stop(&srv);
