@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,15 +131,116 @@ static int set_password(struct cfg *c, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* The keys of section 3, through a table. */
-static const struct {
+static int set_frame_ms(struct cfg *c, const char *v, char *err, size_t errlen)
+{
+	unsigned u;
+
+	if (kv_uint(v, 10, 20, &u) || (u != 10 && u != 20))
+		FAIL("frame_ms: 10 or 20");
+	c->frame_ms = u;
+	return 0;
+}
+
+/* The other keys, by kind: text (checked by valid, or only its length), a whole
+ * number in [lo, hi], yes/no, or a setter of its own. */
+enum key_kind { K_TEXT, K_UINT, K_BOOL, K_OWN };
+struct key {
 	const char *key;
-	int (*set)(struct cfg *c, const char *v, char *err, size_t errlen);
-} sec_keys[] = {
-    {"tls", set_tls},
-    {"server_fingerprint", set_server_fp},
-    {"password", set_password},
+	enum key_kind kind;
+	size_t off, size;
+	bool (*valid)(const char *v); /* K_TEXT: NULL = any non-empty text that fits */
+	unsigned lo, hi;	      /* K_UINT */
+	const char *what;	      /* K_TEXT, K_BOOL: the error, after "key: " */
+	int (*set)(struct cfg *c, const char *v, char *err, size_t errlen); /* K_OWN */
 };
+
+static bool opt_nick(const char *v)
+{
+	return !*v || names_nick_valid(v);
+}
+
+static bool opt_room(const char *v)
+{
+	return !*v || names_room_valid(v);
+}
+
+static bool any_text(const char *v)
+{
+	(void)v;
+	return true;
+}
+
+#define TEXT(k, f, ok, msg)                                                              \
+	{                                                                                \
+		k, K_TEXT, offsetof(struct cfg, f), sizeof(((struct cfg *)0)->f), ok, 0, \
+		    0, msg, NULL                                                         \
+	}
+#define UINT(k, f, l, h)                                                                 \
+	{                                                                                \
+		k, K_UINT, offsetof(struct cfg, f), 0, NULL, l, h, NULL, NULL            \
+	}
+#define BOOL(k, f, msg)                                                                  \
+	{                                                                                \
+		k, K_BOOL, offsetof(struct cfg, f), 0, NULL, 0, 0, msg, NULL             \
+	}
+#define OWN(k, fn)                                                                       \
+	{                                                                                \
+		k, K_OWN, 0, 0, NULL, 0, 0, NULL, fn                                     \
+	}
+#define ALSA_DEV "an ALSA device name such as default or plughw:1,0"
+static const struct key keys[] = {
+    TEXT("server", server, NULL, "a host name or address"),
+    UINT("port", port, 1, 65535),
+    TEXT("nick", nick, names_nick_valid, "1-32 of A-Z a-z 0-9 _ - ."),
+    TEXT("real_name", realname, names_realname_valid,
+	 "up to 64 bytes of text without '\"'"),
+    TEXT("capture_device", capture_device, NULL, ALSA_DEV),
+    TEXT("playback_device", playback_device, NULL, ALSA_DEV),
+    TEXT("state_dir", state_dir, NULL, "a path of 1-255 bytes"),
+    OWN("frame_ms", set_frame_ms),
+    UINT("bitrate", bitrate, 6000, 128000),
+    UINT("complexity", complexity, 0, 10),
+    TEXT("board", board, NULL,
+	 "none, keyboard, rpi3, rpi4, rpi5, rpizero2w, or a path (up to 255 bytes) to "
+	 "a board file"),
+    TEXT("gpio_chip", gpio_chip, any_text, "a name such as gpiochip0"),
+    BOOL("active_low", active_low, "yes or no"),
+    TEXT("call_target", call_target, opt_nick, "a nick (1-32 of A-Z a-z 0-9 _ - .)"),
+    TEXT("join", join, opt_room, "a room such as #Kitchen"),
+    BOOL("auto_accept", auto_accept, "yes or no"),
+    BOOL("verbose", std.verbose, "yes or no"),
+    /* section 3: transport security */
+    OWN("tls", set_tls),
+    OWN("server_fingerprint", set_server_fp),
+    OWN("password", set_password),
+};
+
+static int key_set(struct cfg *c, const struct key *k, const char *v, char *err,
+		   size_t errlen)
+{
+	char *field = (char *)c + k->off;
+
+	switch (k->kind) {
+	case K_TEXT:
+		if (k->valid ? !k->valid(v) : !*v)
+			FAIL("%s: %s", k->key, k->what);
+		if (copy(field, k->size, v))
+			FAIL("%s: %s (at most %zu bytes)", k->key, k->what, k->size - 1);
+		return 0;
+	case K_UINT:
+		if (kv_uint(v, k->lo, k->hi, (unsigned *)(void *)field))
+			FAIL("%s: '%s' is not a whole number from %u to %u", k->key, v,
+			     k->lo, k->hi);
+		return 0;
+	case K_BOOL:
+		if (kv_bool(v, (bool *)(void *)field))
+			FAIL("%s: %s", k->key, k->what);
+		return 0;
+	case K_OWN:
+		return k->set(c, v, err, errlen);
+	}
+	return -EINVAL;
+}
 
 int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t errlen)
 {
@@ -147,10 +249,6 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 
 	if (!v)
 		v = "";
-	for (size_t i = 0; i < sizeof(sec_keys) / sizeof(sec_keys[0]); i++) {
-		if (!strcmp(key, sec_keys[i].key) && !c->in_board_file)
-			return sec_keys[i].set(c, v, err, errlen);
-	}
 	if (c->in_board_file) {
 		if (bit < 0)
 			FAIL(
@@ -175,71 +273,11 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 		c->pins[i] = (int)u;
 		return 0;
 	}
-	if (!strcmp(key, "server")) {
-		if (!*v || copy(c->server, sizeof(c->server), v))
-			FAIL("server: a host name or address");
-	} else if (!strcmp(key, "port")) {
-		if (kv_uint(v, 1, 65535, &c->port))
-			FAIL("port: '%s' is not a whole number from 1 to 65535", v);
-	} else if (!strcmp(key, "nick")) {
-		if (!names_nick_valid(v))
-			FAIL("nick: 1-32 of A-Z a-z 0-9 _ - .");
-		strcpy(c->nick, v);
-	} else if (!strcmp(key, "real_name")) {
-		if (!names_realname_valid(v))
-			FAIL("real_name: up to 64 bytes of text without '\"'");
-		strcpy(c->realname, v);
-	} else if (!strcmp(key, "capture_device")) {
-		if (!*v || copy(c->capture_device, sizeof(c->capture_device), v))
-			FAIL("capture_device: an ALSA device name such as default or "
-			     "plughw:1,0");
-	} else if (!strcmp(key, "playback_device")) {
-		if (!*v || copy(c->playback_device, sizeof(c->playback_device), v))
-			FAIL("playback_device: an ALSA device name such as default or "
-			     "plughw:1,0");
-	} else if (!strcmp(key, "state_dir")) {
-		if (!*v || copy(c->state_dir, sizeof(c->state_dir), v))
-			FAIL("state_dir: a path of 1-%zu bytes",
-			     sizeof(c->state_dir) - 1);
-	} else if (!strcmp(key, "frame_ms")) {
-		if (kv_uint(v, 10, 20, &u) || (u != 10 && u != 20))
-			FAIL("frame_ms: 10 or 20");
-		c->frame_ms = u;
-	} else if (!strcmp(key, "bitrate")) {
-		if (kv_uint(v, 6000, 128000, &c->bitrate))
-			FAIL("bitrate: 6000 to 128000 bit/s");
-	} else if (!strcmp(key, "complexity")) {
-		if (kv_uint(v, 0, 10, &c->complexity))
-			FAIL("complexity: 0 to 10");
-	} else if (!strcmp(key, "board")) {
-		if (!*v || copy(c->board, sizeof(c->board), v))
-			FAIL("board: none, keyboard, rpi3, rpi4, rpi5, rpizero2w, or a "
-			     "path "
-			     "(up to 255 bytes) to a board file");
-	} else if (!strcmp(key, "gpio_chip")) {
-		if (copy(c->gpio_chip, sizeof(c->gpio_chip), v))
-			FAIL("gpio_chip: a name such as gpiochip0");
-	} else if (!strcmp(key, "active_low")) {
-		if (kv_bool(v, &c->active_low))
-			FAIL("active_low: yes or no");
-	} else if (!strcmp(key, "call_target")) {
-		if (*v && !names_nick_valid(v))
-			FAIL("call_target: a nick (1-32 of A-Z a-z 0-9 _ - .)");
-		strcpy(c->call_target, v);
-	} else if (!strcmp(key, "join")) {
-		if (*v && !names_room_valid(v))
-			FAIL("join: a room such as #Kitchen");
-		strcpy(c->join, v);
-	} else if (!strcmp(key, "auto_accept")) {
-		if (kv_bool(v, &c->auto_accept))
-			FAIL("auto_accept: yes or no");
-	} else if (!strcmp(key, "verbose")) {
-		if (kv_bool(v, &c->std.verbose))
-			FAIL("verbose: yes or no");
-	} else {
-		FAIL("unknown key '%s'", key);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!strcmp(key, keys[i].key))
+			return key_set(c, &keys[i], v, err, errlen);
 	}
-	return 0;
+	FAIL("unknown key '%s'", key);
 }
 
 static int cfg_set_cb(void *arg, const char *key, const char *val, char *err,

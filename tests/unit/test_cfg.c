@@ -279,6 +279,80 @@ static void test_security_keys(void **state)
 	assert_non_null(strstr(err, "tls: on"));
 }
 
+/* Every key a config file takes, each with a value it accepts (and where it lands)
+ * and one it refuses with the key named and why. */
+static void test_every_key(void **state)
+{
+	static const struct {
+		const char *key, *good, *bad, *why;
+	} k[] = {
+	    {"server", "door.lan", "", "server: a host name"},
+	    {"port", "7000", "0", "port: '0' is not a whole number from 1 to 65535"},
+	    {"nick", "Door", "a b", "nick: 1-32"},
+	    {"real_name", "Front Door", "a\"b", "real_name: up to 64 bytes"},
+	    {"capture_device", "plughw:1,0", "", "capture_device: an ALSA device"},
+	    {"playback_device", "hw:0", "", "playback_device: an ALSA device"},
+	    {"state_dir", "/tmp/x", "", "state_dir: a path"},
+	    {"frame_ms", "10", "30", "frame_ms: 10 or 20"},
+	    {"bitrate", "24000", "5999",
+	     "bitrate: '5999' is not a whole number from 6000"},
+	    {"complexity", "3", "11",
+	     "complexity: '11' is not a whole number from 0 to 10"},
+	    {"board", "rpi4", "", "board: none, keyboard"},
+	    {"active_low", "no", "maybe", "active_low: yes or no"},
+	    {"call_target", "Kitchen", "a b", "call_target: a nick"},
+	    {"join", "#Hall", "Hall", "join: a room"},
+	    {"auto_accept", "yes", "sometimes", "auto_accept: yes or no"},
+	    {"verbose", "yes", "loud", "verbose: yes or no"},
+	    {"tls", "off", "maybe", "tls: on"},
+	    {"password", "s3cret", "a\"b", "password: "},
+	};
+	char longv[300];
+	struct cfg c;
+
+	(void)state;
+	cfg_defaults(&c);
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		assert_int_equal(cfg_set(&c, k[i].key, k[i].good, err, sizeof(err)), 0);
+		assert_int_equal(cfg_set(&c, k[i].key, k[i].bad, err, sizeof(err)),
+				 -EINVAL);
+		if (!strstr(err, k[i].why))
+			fail_msg("%s = '%s': '%s' does not say '%s'", k[i].key, k[i].bad,
+				 err, k[i].why);
+	}
+	/* each good value landed in its own field */
+	assert_string_equal(c.server, "door.lan");
+	assert_int_equal(c.port, 7000);
+	assert_string_equal(c.nick, "Door");
+	assert_string_equal(c.realname, "Front Door");
+	assert_string_equal(c.capture_device, "plughw:1,0");
+	assert_string_equal(c.playback_device, "hw:0");
+	assert_string_equal(c.state_dir, "/tmp/x");
+	assert_int_equal(c.frame_ms, 10);
+	assert_int_equal(c.bitrate, 24000);
+	assert_int_equal(c.complexity, 3);
+	assert_string_equal(c.board, "rpi4");
+	assert_false(c.active_low);
+	assert_string_equal(c.call_target, "Kitchen");
+	assert_string_equal(c.join, "#Hall");
+	assert_true(c.auto_accept);
+	assert_true(c.std.verbose);
+	assert_false(c.tls);
+	assert_string_equal(c.password, "s3cret");
+	/* optional ones empty again; text too long for its field refused, field kept */
+	assert_int_equal(cfg_set(&c, "call_target", "", err, sizeof(err)), 0);
+	assert_string_equal(c.call_target, "");
+	assert_int_equal(cfg_set(&c, "gpio_chip", "", err, sizeof(err)), 0);
+	memset(longv, 'x', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
+	assert_int_equal(cfg_set(&c, "server", longv, err, sizeof(err)), -EINVAL);
+	assert_non_null(
+	    strstr(err, "server: a host name or address (at most 255 bytes)"));
+	assert_string_equal(c.server, "door.lan");
+	assert_int_equal(cfg_set(&c, "gpio_chip", longv, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "gpio_chip: "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +363,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_script_ptt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_board_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_security_keys, setup, teardown),
+	    cmocka_unit_test(test_every_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
