@@ -454,6 +454,111 @@ static void housekeeping(void *arg)
 	tmr_start(c->loop, &c->house_tmr, 10, housekeeping, c);
 }
 
+/* The sound card, or files in files mode. Returns 0 or the exit status (2: a file
+ * cannot be used, 1: the card cannot). */
+static int open_audio(struct client *c)
+{
+	const struct cfg *f = c->cfg;
+	char err[512];
+
+	if (f->capture_file[0] || f->playback_file[0]) {
+		int e = audio_open_files(&c->audio,
+					 f->capture_file[0] ? f->capture_file : NULL,
+					 f->playback_file[0] ? f->playback_file : NULL,
+					 c->frame, err, sizeof(err));
+		if (e) {
+			log_err("%s", err);
+			return 2;
+		}
+	} else {
+		int e = audio_open_alsa(&c->audio, f->capture_device, f->playback_device,
+					c->frame, err, sizeof(err));
+		if (e) {
+			log_err("%s", err);
+			return 1;
+		}
+		log_info("sound card: capture '%s', playback '%s'", f->capture_device,
+			 f->playback_device);
+	}
+	return 0;
+}
+
+/* The keyboard, or the board's buttons and LEDs (none: neither). Returns 0 or the exit
+ * status. */
+static int open_board(struct client *c)
+{
+	const struct cfg *f = c->cfg;
+	char err[512];
+	int fds[BOARD_BUTTONS], n, e;
+
+	if (!strcmp(f->board, "keyboard")) {
+		if (kbd_raw(STDIN_FILENO)) {
+			log_err("board = keyboard needs a terminal on standard input");
+			return 2;
+		}
+		c->kbd = true;
+		log_set_hooks(log_before, log_after, c);
+		loop_fd(c->loop, STDIN_FILENO, LOOP_READ, kbd_event, c);
+	} else if (strcmp(f->board, "none")) {
+		e = board_open(&c->board, f->gpio_chip, f->pins, f->active_low, on_button,
+			       c, err, sizeof(err));
+		if (e) {
+			log_err("%s", err);
+			return 1;
+		}
+		n = board_fds(c->board, fds);
+		for (int i = 0; i < n; i++)
+			loop_fd(c->loop, fds[i], LOOP_READ, board_event, c);
+		log_info("board %s: buttons and LEDs on %s", f->board, f->gpio_chip);
+		for (int i = 0; i < BOARD_BUTTONS; i++) {
+			if (board_held(c->board) & (1u << i))
+				log_warn(
+				    "%s button (GPIO %d) reads pressed at start: held "
+				    "down, or wired to 3.3 V? then set active_low = no",
+				    board_btn_name((enum app_btn)i), f->pins[i]);
+		}
+	}
+	return 0;
+}
+
+/* What the voice path counted, at exit. */
+static void log_voice_stats(struct client *c)
+{
+	struct voice_stats vs;
+
+	voice_get_stats(c->voice, &vs);
+	log_info(
+	    "voice: sent %llu, received %llu, frames %llu, fec %llu, concealed %llu, "
+	    "late %llu, keepalives %llu, replayed %llu, forged %llu",
+	    (unsigned long long)vs.sent, (unsigned long long)vs.received,
+	    (unsigned long long)vs.frames, (unsigned long long)vs.fec,
+	    (unsigned long long)vs.plc, (unsigned long long)vs.late,
+	    (unsigned long long)vs.keepalives, (unsigned long long)vs.replayed,
+	    (unsigned long long)vs.forged);
+	log_info(
+	    "delay parts: opus look-ahead %.1f ms, jitter buffer hold %.1f ms on average",
+	    vs.lookahead_samples / 48.0,
+	    vs.frames ? (double)vs.hold_ms_sum / (double)vs.frames : 0.0);
+}
+
+/* The app's and the codec's settings from the config. */
+static void settings(const struct cfg *f, struct app_cfg *ac, struct codec_cfg *cc)
+{
+	codec_cfg_default(cc);
+	cc->frame_ms = f->frame_ms;
+	cc->bitrate = f->bitrate;
+	cc->complexity = f->complexity;
+	cc->cbr = f->tls; /* packet sizes would tell what is said (RFC 6562) */
+	memset(ac, 0, sizeof(*ac));
+	strcpy(ac->nick, f->nick);
+	strcpy(ac->realname, f->realname);
+	strcpy(ac->call_target, f->call_target);
+	strcpy(ac->join, f->join);
+	ac->auto_accept = f->auto_accept;
+	ac->tls = f->tls;
+	strcpy(ac->password, f->password);
+}
+
 int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_t *quit,
 	       const sigset_t *block)
 {
@@ -462,7 +567,6 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 	struct codec_cfg cc;
 	struct net_handlers nh = {on_connected, on_line, on_closed, on_voice, on_verify};
 	void *tls = NULL;
-	struct voice_stats vs;
 	char err[512];
 	int ret = 1, e;
 
@@ -470,38 +574,10 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 	c.cfg = f;
 	c.frame_ms = f->frame_ms;
 	c.frame = CODEC_RATE / 1000 * f->frame_ms;
-	codec_cfg_default(&cc);
-	cc.frame_ms = f->frame_ms;
-	cc.bitrate = f->bitrate;
-	cc.complexity = f->complexity;
-	cc.cbr = f->tls; /* packet sizes would tell what is said (RFC 6562) */
-	if (f->capture_file[0] || f->playback_file[0]) {
-		e = audio_open_files(&c.audio,
-				     f->capture_file[0] ? f->capture_file : NULL,
-				     f->playback_file[0] ? f->playback_file : NULL,
-				     c.frame, err, sizeof(err));
-		if (e) {
-			log_err("%s", err);
-			return 2;
-		}
-	} else {
-		e = audio_open_alsa(&c.audio, f->capture_device, f->playback_device,
-				    c.frame, err, sizeof(err));
-		if (e) {
-			log_err("%s", err);
-			return 1;
-		}
-		log_info("sound card: capture '%s', playback '%s'", f->capture_device,
-			 f->playback_device);
-	}
-	memset(&ac, 0, sizeof(ac));
-	strcpy(ac.nick, f->nick);
-	strcpy(ac.realname, f->realname);
-	strcpy(ac.call_target, f->call_target);
-	strcpy(ac.join, f->join);
-	ac.auto_accept = f->auto_accept;
-	ac.tls = f->tls;
-	strcpy(ac.password, f->password);
+	e = open_audio(&c);
+	if (e)
+		return e;
+	settings(f, &ac, &cc);
 	if (loop_new(&c.loop) || voice_new(&c.voice, &cc) ||
 	    net_new(&c.net, c.loop, &nh, &c) ||
 	    app_new(&c.app, &ac, (uint32_t)getpid() ^ (uint32_t)loop_now(c.loop),
@@ -519,35 +595,10 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 		log_warn("tls = off: signalling and voice in the clear, the server not "
 			 "checked (protocol 1.0, for debugging with a --tls off server)");
 	}
-	if (!strcmp(f->board, "keyboard")) {
-		if (kbd_raw(STDIN_FILENO)) {
-			log_err("board = keyboard needs a terminal on standard input");
-			ret = 2;
-			goto out;
-		}
-		c.kbd = true;
-		log_set_hooks(log_before, log_after, &c);
-		loop_fd(c.loop, STDIN_FILENO, LOOP_READ, kbd_event, &c);
-	} else if (strcmp(f->board, "none")) {
-		int fds[BOARD_BUTTONS], n;
-
-		e = board_open(&c.board, f->gpio_chip, f->pins, f->active_low, on_button,
-			       &c, err, sizeof(err));
-		if (e) {
-			log_err("%s", err);
-			goto out;
-		}
-		n = board_fds(c.board, fds);
-		for (int i = 0; i < n; i++)
-			loop_fd(c.loop, fds[i], LOOP_READ, board_event, &c);
-		log_info("board %s: buttons and LEDs on %s", f->board, f->gpio_chip);
-		for (int i = 0; i < BOARD_BUTTONS; i++) {
-			if (board_held(c.board) & (1u << i))
-				log_warn(
-				    "%s button (GPIO %d) reads pressed at start: held "
-				    "down, or wired to 3.3 V? then set active_low = no",
-				    board_btn_name((enum app_btn)i), f->pins[i]);
-		}
+	e = open_board(&c);
+	if (e) {
+		ret = e;
+		goto out;
 	}
 	audio_set_watch(c.audio, card_watch, &c);
 	c.spurt_heard = true; /* none yet */
@@ -561,19 +612,7 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 	if (e)
 		log_err("event loop failed: %s", strerror(-e));
 	ret = e || c.failed ? 1 : 0;
-	voice_get_stats(c.voice, &vs);
-	log_info(
-	    "voice: sent %llu, received %llu, frames %llu, fec %llu, concealed %llu, "
-	    "late %llu, keepalives %llu, replayed %llu, forged %llu",
-	    (unsigned long long)vs.sent, (unsigned long long)vs.received,
-	    (unsigned long long)vs.frames, (unsigned long long)vs.fec,
-	    (unsigned long long)vs.plc, (unsigned long long)vs.late,
-	    (unsigned long long)vs.keepalives, (unsigned long long)vs.replayed,
-	    (unsigned long long)vs.forged);
-	log_info(
-	    "delay parts: opus look-ahead %.1f ms, jitter buffer hold %.1f ms on average",
-	    vs.lookahead_samples / 48.0,
-	    vs.frames ? (double)vs.hold_ms_sum / (double)vs.frames : 0.0);
+	log_voice_stats(&c);
 out:
 	if (c.kbd) {
 		log_set_hooks(NULL, NULL, NULL);
