@@ -28,7 +28,7 @@ struct reg {
 	    *items; /* in no order: a removal moves the last one into its place */
 	size_t n, cap;
 	struct hmap byname;
-	bool dirty;
+	uint64_t gen, saved_gen; /* changes made, and how many of them are written */
 };
 
 static const char *const header =
@@ -115,7 +115,7 @@ int reg_bind(struct reg *r, const char *nick, const char *fp, unsigned pending)
 		return -EMLINK;
 	snprintf(e.nick, sizeof(e.nick), "%s", nick);
 	snprintf(e.fp, sizeof(e.fp), "%s", fp);
-	r->dirty |= !pending;
+	r->gen += !pending;
 	return add(r, &e);
 }
 
@@ -127,7 +127,7 @@ void reg_confirm(struct reg *r, const char *nick, unsigned pending, int64_t now)
 		return;
 	it->e.pending = 0;
 	it->e.first = it->e.last = now;
-	r->dirty = true;
+	r->gen++;
 }
 
 void reg_abandon(struct reg *r, const char *nick, unsigned pending)
@@ -147,7 +147,7 @@ void reg_seen(struct reg *r, const char *nick, int64_t now)
 	if (!it->e.first)
 		it->e.first = now;
 	it->e.last = now;
-	r->dirty = true;
+	r->gen++;
 }
 
 int reg_remove(struct reg *r, const char *nick)
@@ -156,14 +156,24 @@ int reg_remove(struct reg *r, const char *nick)
 
 	if (!it)
 		return -ENOENT;
-	r->dirty |= !it->e.pending;
+	r->gen += !it->e.pending;
 	drop(r, it);
 	return 0;
 }
 
 bool reg_dirty(const struct reg *r)
 {
-	return r->dirty;
+	return r->gen != r->saved_gen;
+}
+
+uint64_t reg_gen(const struct reg *r)
+{
+	return r->gen;
+}
+
+void reg_saved(struct reg *r, uint64_t gen)
+{
+	r->saved_gen = gen;
 }
 
 /* ---- the file ---- */
@@ -409,7 +419,7 @@ int reg_save(struct reg *r, char *err, size_t errlen)
 	if (!e && rename(tmp, r->path))
 		e = -errno;
 	if (!e) {
-		r->dirty = false;
+		r->saved_gen = r->gen;
 		return 0;
 	}
 fail:

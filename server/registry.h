@@ -68,6 +68,10 @@ int reg_remove(struct reg *r, const char *nick);
 
 /* True when there are changes reg_save has not written. */
 bool reg_dirty(const struct reg *r);
+/* The count of changes so far; reg_saved(r, gen): the file now holds those up to gen
+ * (a save made elsewhere, such as in a child process, from a copy taken at gen). */
+uint64_t reg_gen(const struct reg *r);
+void reg_saved(struct reg *r, uint64_t gen);
 
 /* Write every kept binding (pending ones are not), sorted by nick, to a temporary file
  * renamed into place; as root, owned like the directory (the service's own user must

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,8 +48,10 @@ struct server {
 	uint64_t status_due;
 	struct voice_dest *dests;
 	struct fanout fan;
-	struct reg *reg;  /* the nick registry, over TLS */
-	uint64_t reg_due; /* its next write, when it has changes */
+	struct reg *reg;	/* the nick registry, over TLS */
+	uint64_t reg_due;	/* its next write, when it has changes */
+	pid_t reg_child;	/* the process writing it now, or 0 */
+	uint64_t reg_child_gen; /* the changes that process writes */
 };
 
 static void listen_event(int fd, int events, void *arg);
@@ -247,14 +250,58 @@ static void status_log(struct server *srv, uint64_t now)
 	srv->last_tls_failed = srv->conns.st.handshake_failed;
 }
 
-/* The registry's changes written, at most every IC_REGISTRY_SAVE_MS (force: now). */
+/* The child writing the registry has finished (or, wait: once it has): what it wrote
+ * is saved; a failure (the child logged why) is tried again in a minute. */
+static void reg_reap(struct server *srv, uint64_t now, bool wait)
+{
+	int st;
+	pid_t p = waitpid(srv->reg_child, &st, wait ? 0 : WNOHANG);
+
+	if (p == 0)
+		return; /* still writing */
+	srv->reg_child = 0;
+	if (p > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		reg_saved(srv->reg, srv->reg_child_gen);
+		return;
+	}
+	srv->reg_due = now + IC_REGISTRY_RETRY_MS;
+}
+
+/* The registry's changes written, at most every IC_REGISTRY_SAVE_MS (force: now, at
+ * exit). A running server writes in a child process, a copy-on-write snapshot of
+ * itself: the file's fsync, which an SD card can take hundreds of milliseconds for,
+ * then never holds up voice or logins (docs/ROBUSTNESS.md). The child only writes the
+ * file and _exits; where fork fails, the write is made here. */
 static void reg_write(struct server *srv, uint64_t now, bool force)
 {
 	char err[400];
 
-	if (!srv->reg || !reg_dirty(srv->reg) || (!force && now < srv->reg_due))
+	if (!srv->reg)
+		return;
+	if (srv->reg_child > 0)
+		reg_reap(srv, now, force);
+	if (srv->reg_child > 0 || !reg_dirty(srv->reg) || (!force && now < srv->reg_due))
 		return;
 	srv->reg_due = now + IC_REGISTRY_SAVE_MS;
+	if (!force) {
+		pid_t p;
+
+		srv->reg_child_gen = reg_gen(srv->reg);
+		p = fork();
+		if (p == 0) {
+			int e = reg_save(srv->reg, err, sizeof(err));
+
+			if (e)
+				log_err("nick registry not saved: %s (tried again in a "
+					"minute)",
+					err);
+			_exit(e ? 1 : 0);
+		}
+		if (p > 0) {
+			srv->reg_child = p;
+			return;
+		}
+	}
 	if (reg_save(srv->reg, err, sizeof(err)) == 0)
 		return;
 	log_err("nick registry not saved: %s (tried again in a minute)", err);

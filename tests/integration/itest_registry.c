@@ -4,6 +4,7 @@
  * managed offline with intercomd --registry, its file surviving restarts. */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -306,6 +307,111 @@ static void test_tls_off_ignores(void **state)
 	srv_stop(&p);
 }
 
+/* The server's temporary file in d (a save under way): the pid in its name, or 0. */
+static long save_under_way(const char *d)
+{
+	char cmd[160], out[64] = "";
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "ls -a %s | sed -n 's/^\\.tmp\\.\\([0-9]*\\)\\..*/\\1/p'", d);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	if (!fgets(out, sizeof(out), f))
+		out[0] = '\0';
+	pclose(f);
+	return atol(out);
+}
+
+static bool file_has(const char *path, const char *text)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+/* A disk slow to sync (an SD card: hundreds of ms, here as long as the test holds it)
+ * holds up only the registry's save, made by a child process: meanwhile the server
+ * answers, logs boxes in and binds their nicks; once the disk lets go the file has the
+ * binding, and the next ones are written at exit. */
+static char bg_dir[64], bg_hold[96];
+static struct srv bg;
+
+/* Whatever happened: the disk lets go, the server is gone. */
+static int bg_teardown(void **state)
+{
+	(void)state;
+	if (!bg_dir[0])
+		return 0; /* skipped */
+	unlink(bg_hold);
+	if (bg.pid > 0 && kill(bg.pid, 0) == 0)
+		srv_stop(&bg);
+	state_dir_remove(bg_dir);
+	return 0;
+}
+
+static void test_save_beside_the_loop(void **state)
+{
+	const char *lib = getenv("HOLDFSYNC_LIB"), *asan = getenv("ASAN_OPTIONS");
+	char *sdir = bg_dir, *hold = bg_hold, path[96], opts[512];
+	struct srv *s = &bg;
+	struct cli a, b;
+	long pid = 0;
+	FILE *f;
+
+	(void)state;
+	if (!lib || getenv("INTERCOMD_WRAP"))
+		skip(); /* built beside the tests; valgrind does its own preloading */
+	snprintf(bg_dir, sizeof(bg_dir), "/tmp/itest-regbg-%d", (int)getpid());
+	snprintf(bg_hold, sizeof(bg_hold), "%s.hold", sdir);
+	snprintf(path, sizeof(path), "%s/registry", sdir);
+	/* the seam goes first in the library list, which ASan would refuse */
+	snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0", asan ? asan : "",
+		 asan ? ":" : "");
+	setenv("LD_PRELOAD", lib, 1);
+	setenv("HOLD_FSYNC", hold, 1);
+	setenv("ASAN_OPTIONS", opts, 1);
+	srv_start(s, "--tls", "on", "--state-dir", sdir, NULL); /* its key synced */
+	unsetenv("LD_PRELOAD");
+	if (asan)
+		setenv("ASAN_OPTIONS", asan, 1);
+	else
+		unsetenv("ASAN_OPTIONS");
+	f = fopen(hold, "w"); /* from now on fsync waits */
+	assert_non_null(f);
+	fclose(f);
+	cli_login(&a, s, "Cellar");
+	assert_string_not_equal(a.registered, "");
+	/* within IC_REGISTRY_SAVE_MS and a tick, the save starts, and waits on the disk
+	 */
+	for (int i = 0; i < 800 && !pid; i++) {
+		usleep(10000);
+		pid = save_under_way(sdir);
+	}
+	assert_true(pid > 0);
+	assert_int_not_equal(pid, (long)s->pid); /* written by another process */
+	/* the server goes on: a PING answered, another box logged in and bound */
+	cli_send(&a, "PING: held");
+	cli_expect(&a, "PONG: held");
+	cli_login(&b, s, "Attic");
+	assert_string_not_equal(b.registered, "");
+	assert_false(file_has(path, "Cellar ")); /* not yet on the disk */
+	unlink(hold);
+	for (int i = 0; i < 500 && !file_has(path, "Cellar "); i++)
+		usleep(10000);
+	assert_true(file_has(path, "Cellar "));
+	cli_close(&a);
+	cli_close(&b);
+	srv_stop(s); /* asserts a clean exit */
+	s->pid = 0;
+	assert_true(file_has(path, "Attic "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +422,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_registry_commands, reset),
 	    cmocka_unit_test_setup(test_closed_and_file, reset),
 	    cmocka_unit_test_setup(test_tls_off_ignores, reset),
+	    cmocka_unit_test_setup_teardown(test_save_beside_the_loop, reset,
+					    bg_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -230,12 +230,40 @@ static void test_lock(void **state)
 	reg_free(x);
 }
 
+/* A save made elsewhere from a copy taken at gen (the server's child) clears only the
+ * changes up to gen: one made while it wrote is still to write. */
+static void test_saved_up_to(void **state)
+{
+	struct reg *r = open_ok(REG_ALONE);
+	uint64_t g;
+
+	(void)state;
+	assert_false(reg_dirty(r));
+	assert_int_equal(reg_bind(r, "Gate", fp(1), 0), 0);
+	g = reg_gen(r);
+	assert_true(reg_dirty(r));
+	reg_seen(r, "Gate", 1000); /* while the copy is being written */
+	reg_saved(r, g);
+	assert_true(reg_dirty(r));
+	reg_saved(r, reg_gen(r));
+	assert_false(reg_dirty(r));
+	assert_int_equal(reg_bind(r, "Hall", fp(2), 7),
+			 0); /* pending: nothing to write */
+	assert_false(reg_dirty(r));
+	reg_confirm(r, "Hall", 7, 2000);
+	assert_true(reg_dirty(r));
+	assert_int_equal(reg_save(r, err, sizeof(err)), 0);
+	assert_false(reg_dirty(r));
+	reg_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bind_find_case), cmocka_unit_test(test_pending),
 	    cmocka_unit_test(test_limits),	   cmocka_unit_test(test_file_round_trip),
 	    cmocka_unit_test(test_damaged),	   cmocka_unit_test(test_lock),
+	    cmocka_unit_test(test_saved_up_to),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
