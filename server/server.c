@@ -250,6 +250,17 @@ static void status_log(struct server *srv, uint64_t now)
 	srv->last_tls_failed = srv->conns.st.handshake_failed;
 }
 
+/* reg_save, its failure logged (here or in the child that made it). */
+static int reg_save_logged(struct reg *r)
+{
+	char err[400];
+	int e = reg_save(r, err, sizeof(err));
+
+	if (e)
+		log_err("nick registry not saved: %s (tried again in a minute)", err);
+	return e;
+}
+
 /* The child writing the registry has finished (or, wait: once it has): what it wrote
  * is saved; a failure (the child logged why) is tried again in a minute. */
 static void reg_reap(struct server *srv, uint64_t now, bool wait)
@@ -274,8 +285,6 @@ static void reg_reap(struct server *srv, uint64_t now, bool wait)
  * file and _exits; where fork fails, the write is made here. */
 static void reg_write(struct server *srv, uint64_t now, bool force)
 {
-	char err[400];
-
 	if (!srv->reg)
 		return;
 	if (srv->reg_child > 0)
@@ -288,24 +297,15 @@ static void reg_write(struct server *srv, uint64_t now, bool force)
 
 		srv->reg_child_gen = reg_gen(srv->reg);
 		p = fork();
-		if (p == 0) {
-			int e = reg_save(srv->reg, err, sizeof(err));
-
-			if (e)
-				log_err("nick registry not saved: %s (tried again in a "
-					"minute)",
-					err);
-			_exit(e ? 1 : 0);
-		}
+		if (p == 0)
+			_exit(reg_save_logged(srv->reg) ? 1 : 0);
 		if (p > 0) {
 			srv->reg_child = p;
 			return;
 		}
 	}
-	if (reg_save(srv->reg, err, sizeof(err)) == 0)
-		return;
-	log_err("nick registry not saved: %s (tried again in a minute)", err);
-	srv->reg_due = now + IC_REGISTRY_RETRY_MS;
+	if (reg_save_logged(srv->reg))
+		srv->reg_due = now + IC_REGISTRY_RETRY_MS;
 }
 
 static void tick(void *arg)
