@@ -34,6 +34,7 @@
 #define INTERCOMD_PATH "intercomd"
 #endif
 
+#define ROOMS	      20   /* text rooms #r0..#r19 besides the talkers' #v0.. */
 #define RSS_MARGIN_KB 2048 /* back within this of the start after everyone leaves */
 /* (--rss-margin KB changes it; 0 skips the check, for a sanitizer build whose quarantine
  * keeps freed memory on purpose) */

@@ -11,7 +11,6 @@
 #include "ic_limits.h"
 #include "vclient.h"
 
-#define ROOMS	       20   /* text rooms #r0..#r19 besides the talkers' #v0.. */
 #define EXPECT_MAX     512  /* lines in flight to one client */
 #define WAIT_S	       10.0 /* an answer later than this is a failure */
 #define MARGIN_MS      60   /* voice sent this close to a change is not judged */

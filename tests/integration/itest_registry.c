@@ -2,6 +2,7 @@
  * a nick's first login, NICK_REGISTERED for another key, a binding kept only once its
  * PONG came, four nicks a box, registration = closed, guests, --tls off, and the registry
  * managed offline with intercomd --registry, its file surviving restarts. */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -310,17 +311,16 @@ static void test_tls_off_ignores(void **state)
 /* The server's temporary file in d (a save under way): the pid in its name, or 0. */
 static long save_under_way(const char *d)
 {
-	char cmd[160], out[64] = "";
-	FILE *f;
+	DIR *dh = opendir(d);
+	struct dirent *e;
+	long pid = 0;
 
-	snprintf(cmd, sizeof(cmd),
-		 "ls -a %s | sed -n 's/^\\.tmp\\.\\([0-9]*\\)\\..*/\\1/p'", d);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	if (!fgets(out, sizeof(out), f))
-		out[0] = '\0';
-	pclose(f);
-	return atol(out);
+	assert_non_null(dh);
+	while (!pid && (e = readdir(dh)))
+		if (!strncmp(e->d_name, ".tmp.", 5))
+			pid = atol(e->d_name + 5);
+	closedir(dh);
+	return pid;
 }
 
 static bool file_has(const char *path, const char *text)
