@@ -376,6 +376,31 @@ void proc_wait_ok(struct proc *p, int ms)
 		fail_msg("%s exited %d; its log:\n%s", p->log, st, proc_log(p));
 }
 
+size_t proc_wait_log(const struct proc *p, size_t from, const char *what, int ms)
+{
+	uint64_t until = now_ms() + (uint64_t)ms;
+
+	do {
+		const char *log = proc_log(p), *at;
+
+		if (strlen(log) > from && (at = strstr(log + from, what)))
+			return (size_t)(at - log) + strlen(what);
+		usleep(10000);
+	} while (now_ms() < until);
+	fail_msg("'%s' never came in %s:\n%s", what, p->log, proc_log(p));
+	return 0;
+}
+
+void client_wait_clock(const struct proc *p, unsigned ms)
+{
+	uint64_t at;
+
+	proc_wait_log(p, 0, "audio clock started at ", WAIT_MS);
+	at = log_value(proc_log(p), "audio clock started at ") + ms;
+	while (now_ms() < at)
+		usleep(10000);
+}
+
 void srv_kill9(struct srv *s)
 {
 	int status;

