@@ -110,6 +110,23 @@ static void xruns(const char *log, unsigned long long *u, unsigned long long *o)
 	}
 }
 
+/* What says the talk was heard, as the mean over the stretches: silence correlates 0,
+ * and a device path that xruns period after period plays more gaps than speech (33
+ * underruns in 5 s of 10 ms frames gave an envelope of 0.05, a waveform of 0.20). With
+ * both cores busy, a stall that moved the delay from 86 to 315 ms mid-talk left 0.85 and
+ * 0.60 (taken at one delay for the whole talk: 0.39 and 0.28); a quiet run gives 0.99
+ * and 0.8. */
+#define HEARD_ENVELOPE 0.6
+#define HEARD_WAVEFORM 0.4
+/* compared in 4 stretches of 0.85 s (3.4 s of the talk), each at its own delay */
+#define HEARD_STRETCHES 4
+#define HEARD_STRETCH_S 0.85
+
+/* The boxes run as the package runs them (board/systemd/intercom.service: Nice=-10,
+ * voice ahead of ordinary work); where that is not allowed (not root) nice says so and
+ * runs them as they are. */
+static const char *const deployed[] = {"nice", "-n", "-10", NULL};
+
 static void clocked_speech(const char *fm)
 {
 	struct srv srv;
@@ -131,7 +148,7 @@ static void clocked_speech(const char *fm)
 				"--exit-after",
 				"7.2",
 				NULL};
-	double onset, c, delay = 0, env = 0;
+	double onset, c, delay = 0, env = 0, c_sum = 0, env_sum = 0;
 	unsigned long long u = 0, o = 0;
 
 	if (no_pulse)
@@ -153,11 +170,11 @@ static void clocked_speech(const char *fm)
 		proc_start(&rec, rv);
 	}
 	srv_start(&srv, NULL);
-	client_start(&ear, &srv, "Ear", e_args);
+	client_start_in(&ear, deployed, "127.0.0.1", srv.port, "Ear", e_args);
 	/* the listener in the room before the talker talks, and the talk said into the
 	 * microphone once the talker holds push-to-talk: 4 s of it within its 6 */
 	proc_wait_log(&ear, 0, "status: online #Lobby", WAIT_MS);
-	client_start(&mouth, &srv, "Mouth", m_args);
+	client_start_in(&mouth, deployed, "127.0.0.1", srv.port, "Mouth", m_args);
 	proc_wait_log(&mouth, 0, "| TALKING", WAIT_MS);
 	{
 		char *pv[] = {"paplay", "--device=mouthin", in_wav, NULL};
@@ -182,17 +199,29 @@ static void clocked_speech(const char *fm)
 	    "%s ms frames on a clocked device: waveform correlation %.3f, "
 	    "envelope %.3f, mouth to ear %.1f ms; %llu underruns, %llu overruns\n",
 	    fm, c, env, delay, u, o);
-	/* Said and heard are one recording on one clock: the listener played the talk
-	 * syllable by syllable and waveform by waveform (through the codec). A device
-	 * path that lost the clock or xran by itself plays gaps, which both figures see;
-	 * how long mouth to ear is and how many xruns a minute has are bench/clocked.sh's
-	 * figures (docs/PERFORMANCE.md), not asserted: on a busy machine a starved box
-	 * xruns and recovers, and its delay is the machine's. */
-	assert_true(env > 0.9);
-	assert_true(c > 0.6);
-	/* the clock was followed: what was heard came after what was said, at least a
-	 * frame and Opus's look-ahead later, and within wavdelay's 1 s search */
-	assert_true(delay > strtod(fm, NULL) + 6);
+	/* Said and heard are one recording on one clock: the listener played the talk,
+	 * syllable by syllable and waveform by waveform (through the codec), each stretch
+	 * at its own delay (a box starved for a moment can come back with its jitter
+	 * buffer grown, and what follows is later, not lost). How long mouth to ear is
+	 * and how many xruns a minute has are bench/clocked.sh's figures
+	 * (docs/PERFORMANCE.md), not asserted: on a busy machine a starved box xruns and
+	 * recovers, and its delay is the machine's. */
+	for (int w = 0; w < HEARD_STRETCHES; w++) {
+		double d = 0, e = 0, k;
+
+		snprintf(from, sizeof(from), "%.2f", onset + 0.2 + w * HEARD_STRETCH_S);
+		snprintf(to, sizeof(to), "%.2f", onset + 0.2 + (w + 1) * HEARD_STRETCH_S);
+		k = speech_compare(said, heard, 0, from, to, &d, &e);
+		print_message("  %s-%s s: waveform %.3f, envelope %.3f, delay %.1f ms\n",
+			      from, to, k, e, d);
+		c_sum += k;
+		env_sum += e;
+		/* the clock was followed: what was heard came after what was said, at
+		 * least a frame and Opus's look-ahead later (within wavdelay's 1 s) */
+		assert_true(d > strtod(fm, NULL) + 6);
+	}
+	assert_true(env_sum / HEARD_STRETCHES > HEARD_ENVELOPE);
+	assert_true(c_sum / HEARD_STRETCHES > HEARD_WAVEFORM);
 	unlink(in_wav);
 }
 

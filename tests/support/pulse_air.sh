@@ -36,7 +36,11 @@ start)
 		exit 77
 	}
 	mkdir -p "$dir/pulse"
+	# real-time and high priority, as a desktop's PulseAudio runs (through rtkit): it
+	# stands in for a card's clock, which other work on the machine never starves (where
+	# they cannot be had, not root, PulseAudio runs without them)
 	pulseaudio --daemonize=yes --exit-idle-time=-1 -n --use-pid-file=yes \
+		--high-priority=yes --realtime=yes \
 		--log-target="file:$dir/pulse.log" \
 		-L "module-native-protocol-unix socket=$sock auth-anonymous=1" \
 		-L "module-null-sink sink_name=air rate=48000 channels=2 channel_map=front-left,front-right" \
