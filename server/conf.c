@@ -122,27 +122,42 @@ int conf_load(struct srv_conf *c, const char *path, char *err, size_t errlen)
 	return kv_load(path, false, conf_set_cb, c, err, errlen);
 }
 
-/* --registry list | add NICK FP | remove NICK: its words from argv[*i + 1] on. */
+/* How many of argv's words from first on belong to --registry: up to the next --flag,
+ * but remove's --key. */
+static int registry_words(int argc, char **argv, int first)
+{
+	int n = 0;
+
+	for (; first + n < argc; n++) {
+		const char *w = argv[first + n];
+		bool key =
+		    n == 1 && !strcmp(w, "--key") && !strcmp(argv[first], "remove");
+
+		if (!strncmp(w, "--", 2) && !key)
+			break;
+	}
+	return n;
+}
+
+/* --registry list | add NICK FP | remove NICK... | remove --key FP: its words from
+ * argv[*i + 1] on (checked by main: nicks, fingerprints). */
 static int registry_args(struct srv_conf *c, int argc, char **argv, int *i, char *err,
 			 size_t errlen)
 {
-	static const struct {
-		const char *cmd;
-		int words;
-	} cmds[] = {{"list", 0}, {"add", 2}, {"remove", 1}};
+	int first = *i + 1, n = registry_words(argc, argv, first);
+	const char *cmd = n ? argv[first] : "";
+	bool by_key = n >= 2 && !strcmp(argv[first + 1], "--key");
 
-	for (size_t k = 0; *i + 1 < argc && k < sizeof(cmds) / sizeof(cmds[0]); k++) {
-		if (strcmp(argv[*i + 1], cmds[k].cmd))
-			continue;
-		if (*i + 1 + cmds[k].words >= argc)
-			break;
-		memset(c->registry, 0, sizeof(c->registry));
-		for (int w = 0; w <= cmds[k].words; w++)
-			c->registry[w] = argv[++*i];
+	if ((!strcmp(cmd, "list") && n == 1) || (!strcmp(cmd, "add") && n == 3) ||
+	    (!strcmp(cmd, "remove") && (by_key ? n == 3 : n >= 2))) {
+		c->registry = argv + first;
+		c->registry_n = n;
+		*i += n;
 		return 0;
 	}
 	snprintf(err, errlen,
-		 "--registry: expected list, add NICK FINGERPRINT or remove NICK");
+		 "--registry: expected list, add NICK FINGERPRINT, remove NICK... or "
+		 "remove --key FINGERPRINT");
 	return -EINVAL;
 }
 
@@ -248,9 +263,13 @@ const char *conf_usage(void)
 	       "                      open (default): a box's first login binds its nick "
 	       "to\n"
 	       "                      its key; closed: registered nicks only\n"
-	       "  --registry list | add NICK FINGERPRINT | remove NICK\n"
-	       "                      show or change the nick registry (intercomd "
-	       "stopped) and exit\n"
+	       "  --registry list     print the nick registry (also while intercomd "
+	       "runs) and exit\n"
+	       "  --registry add NICK FINGERPRINT | remove NICK... | remove --key "
+	       "FINGERPRINT\n"
+	       "                      bind a nick to a box's key, release nicks, or "
+	       "every nick\n"
+	       "                      of one key (intercomd stopped) and exit\n"
 	       "  --fingerprint       print the identity's fingerprint (making the key "
 	       "first\n"
 	       "                      when there is none) and exit\n"

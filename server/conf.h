@@ -29,9 +29,11 @@ struct srv_conf {
 	bool guests; /* TLS sessions without a client certificate may log in */
 	bool registration_closed; /* registration = closed: registered nicks only */
 	bool fingerprint;	  /* --fingerprint: print the identity's and exit */
-	/* intercomd --registry list | add NICK FP | remove NICK: change the registry and
-	 * exit (argv's words, kept) */
-	const char *registry[3];
+	/* intercomd --registry list | add NICK FP | remove NICK... | remove --key FP:
+	 * show or change the registry and exit. argv's words from the command on
+	 * (registry[0]: list, add or remove), registry_n of them; NULL: not asked */
+	char *const *registry;
+	int registry_n;
 	struct cli_std
 	    std; /* --verbose (also a file key), --help, --version, --check-config */
 };

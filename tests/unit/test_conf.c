@@ -144,45 +144,76 @@ static void test_args_flags_win(void **state)
 	unlink(path);
 }
 
-/* registration = open|closed, and the --registry words (an offline command, kept for
- * main). */
+/* argv (NULL-terminated) through conf_from_args from the defaults. */
+static int from_args(struct srv_conf *c, char **argv)
+{
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	conf_defaults(c);
+	return conf_from_args(c, argc, argv, err, sizeof(err));
+}
+
+/* registration = open|closed, and the --registry words (a command of its own, kept for
+ * main): up to the next flag, remove's --key apart. */
 static void test_registration(void **state)
 {
 	struct srv_conf c;
 	char *list[] = {"intercomd", "--registry", "list", "--state-dir", "/tmp/x", NULL};
 	char *add[] = {"intercomd", "--registry", "add", "Gate", "sha256:00", NULL};
-	char *rm_short[] = {"intercomd", "--registry", "remove", NULL};
-	char *odd[] = {"intercomd", "--registry", "drop", "Gate", NULL};
+	char *rm3[] = {"intercomd", "--registry",  "remove", "A", "B",
+		       "C",	    "--state-dir", "/tmp/y", NULL};
+	char *rmkey[] = {"intercomd", "--registry", "remove", "--key", "sha256:00", NULL};
+	char *bad[][7] = {
+	    /* each NULL-terminated */
+	    {"intercomd", "--registry", "remove", NULL},
+	    {"intercomd", "--registry", "remove", "--key", NULL},
+	    {"intercomd", "--registry", "remove", "--key", "a", "b"},
+	    {"intercomd", "--registry", "drop", "Gate", NULL},
+	    {"intercomd", "--registry", "list", "Gate", NULL},
+	    {"intercomd", "--registry", "add", "Gate", NULL},
+	    {"intercomd", "--registry", "add", "--key", "Gate", "fp"},
+	    {"intercomd", "--registry", NULL},
+	};
 	char *flag[] = {"intercomd", "--registration", "closed", NULL};
 
 	(void)state;
 	conf_defaults(&c);
 	assert_false(c.registration_closed); /* open by default */
-	assert_null(c.registry[0]);
+	assert_null(c.registry);
 	assert_int_equal(conf_set(&c, "registration", "closed", err, sizeof(err)), 0);
 	assert_true(c.registration_closed);
 	assert_int_equal(conf_set(&c, "registration", "open", err, sizeof(err)), 0);
 	assert_false(c.registration_closed);
 	assert_int_equal(conf_set(&c, "registration", "off", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "registration: 'off' is not open or closed");
-	assert_int_equal(conf_from_args(&c, 3, flag, err, sizeof(err)), 0);
+	assert_int_equal(from_args(&c, flag), 0);
 	assert_true(c.registration_closed);
-	conf_defaults(&c);
-	assert_int_equal(conf_from_args(&c, 5, list, err, sizeof(err)), 0);
+	assert_int_equal(from_args(&c, list), 0);
+	assert_int_equal(c.registry_n, 1);
 	assert_string_equal(c.registry[0], "list");
-	assert_null(c.registry[1]);
 	assert_string_equal(c.state_dir, "/tmp/x"); /* flags after it still apply */
-	conf_defaults(&c);
-	assert_int_equal(conf_from_args(&c, 5, add, err, sizeof(err)), 0);
-	assert_string_equal(c.registry[0], "add");
+	assert_int_equal(from_args(&c, add), 0);
+	assert_int_equal(c.registry_n, 3);
 	assert_string_equal(c.registry[1], "Gate");
 	assert_string_equal(c.registry[2], "sha256:00"); /* checked by main */
-	conf_defaults(&c);
-	assert_int_equal(conf_from_args(&c, 3, rm_short, err, sizeof(err)), -EINVAL);
-	assert_non_null(
-	    strstr(err, "expected list, add NICK FINGERPRINT or remove NICK"));
-	conf_defaults(&c);
-	assert_int_equal(conf_from_args(&c, 4, odd, err, sizeof(err)), -EINVAL);
+	assert_int_equal(from_args(&c, rm3), 0);
+	assert_int_equal(c.registry_n, 4);
+	assert_string_equal(c.registry[3], "C");
+	assert_string_equal(c.state_dir, "/tmp/y");
+	assert_int_equal(from_args(&c, rmkey), 0);
+	assert_int_equal(c.registry_n, 3);
+	assert_string_equal(c.registry[1], "--key");
+	assert_string_equal(c.registry[2], "sha256:00");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (from_args(&c, bad[i]) != -EINVAL)
+			fail_msg("--registry %s %s was taken", bad[i][2],
+				 bad[i][3] ? bad[i][3] : "");
+		assert_string_equal(err,
+				    "--registry: expected list, add NICK FINGERPRINT, "
+				    "remove NICK... or remove --key FINGERPRINT");
+	}
 }
 
 /* Every key of the table (a key added without a line here fails), each with a value it
