@@ -439,6 +439,7 @@ const char *cfg_usage(void)
 	return "usage: intercom [options]\n"
 	       "  --server HOST[:PORT]   the intercomd to use (default localhost:6060)\n"
 	       "  --nick NAME            this box's name (default: host name)\n"
+	       "  --real-name TEXT       a longer name shown to others\n"
 	       "  --join #ROOM           voice room after login (default #Lobby)\n"
 	       "  --call-target NICK     who the CALL button rings\n"
 	       "  --board NAME           none, keyboard, or a board file (rpi4, rpi5, "
