@@ -1,5 +1,5 @@
 /* Encrypted voice packets (section 3) through the real OpenSSL: the AEAD the voice uses
- * against RFC 8439's test vector (section 2.8.2), the layout, nonce and additional data
+ * against RFC 8439's test vectors (2.8.2 and A.5), the layout, nonce and additional data
  * the contract gives (sealed packets opened with plain EVP calls under a nonce built
  * here from the contract's words, not from the code), a fixed known answer for other
  * implementations, round trips of every size, every single-bit flip refused, another key
