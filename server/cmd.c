@@ -254,8 +254,13 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 			sess_login_failed(h, s, now);
 		return;
 	}
-	if (!connect_allowed(h, s, &c, now))
+	/* one host's share of the sessions, before a nick is bound for it */
+	if (!sess_host_open(h, s, now))
 		return;
+	if (!connect_allowed(h, s, &c, now)) {
+		sess_host_done(h, s); /* it may try again on this connection */
+		return;
+	}
 	if (voice_creds(h, s, &c2s, &s2c) || sess_rand(h, &v, sizeof(v))) {
 		sess_error(h, s, ERR_SERVER_FULL,
 			   "no randomness available, try again later");
@@ -295,8 +300,7 @@ static void cmd_pong(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 	s->next_ping_ms = now + h->conf.ping_interval_ms;
 	if (s->state == SESS_AWAIT_PONG) {
 		s->state = SESS_ONLINE;
-		guard_pending_done(h->guard, s->src); /* logged in: no longer pending */
-		s->src = NULL;
+		guard_pending_done(h->guard, &s->pend); /* logged in: no longer pending */
 		if (hub_event_log_ok(h))
 			log_info("%s (session %u) logged in from %s", s->nick, s->id,
 				 s->peer);

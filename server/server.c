@@ -211,8 +211,11 @@ static void log_counters(const struct server *srv, const char *what)
 	    "tag, %llu replayed), %llu "
 	    "keepalives, %llu copies out, %llu not sent (%llu send buffer full); "
 	    "%llu connections refused (too many pending from one address); TLS: %llu "
-	    "handshakes, %llu failed, %llu refused (too many at once), %llu plaintext "
-	    "refused, %llu silent closed; logins: %llu failed, %llu blocked",
+	    "handshakes, %llu failed, %llu refused (too many at once), %llu evicted "
+	    "(for a newcomer), %llu plaintext refused, %llu silent closed; logins: %llu "
+	    "failed, %llu blocked, %llu closed on accept (blocked); per host: %llu "
+	    "connections evicted (table full), %llu logins refused (too many sessions), "
+	    "%llu voice packets over its rate, %llu nicks left unbound (too many new)",
 	    what, st.sessions, st.logged_in, (unsigned long long)st.voice_in,
 	    (unsigned long long)st.voice_dropped, (unsigned long long)st.voice_over_rate,
 	    (unsigned long long)st.voice_wrong_source,
@@ -223,9 +226,15 @@ static void log_counters(const struct server *srv, const char *what)
 	    (unsigned long long)srv->conns.st.handshakes,
 	    (unsigned long long)srv->conns.st.handshake_failed,
 	    (unsigned long long)srv->conns.st.handshake_refused,
+	    (unsigned long long)srv->conns.st.handshake_evicted,
 	    (unsigned long long)srv->conns.st.plain_refused,
 	    (unsigned long long)srv->conns.st.silent_closed,
-	    (unsigned long long)st.login_failed, (unsigned long long)st.login_blocked);
+	    (unsigned long long)st.login_failed, (unsigned long long)st.login_blocked,
+	    (unsigned long long)srv->conns.st.blocked_refused,
+	    (unsigned long long)st.pending_evicted,
+	    (unsigned long long)st.sessions_refused,
+	    (unsigned long long)st.voice_host_over_rate,
+	    (unsigned long long)st.binds_refused);
 }
 
 /* Once a minute, when something was refused or dropped since the last one: what the
@@ -242,6 +251,10 @@ static void status_log(struct server *srv, uint64_t now)
 	    st.voice_wrong_source != srv->last.voice_wrong_source ||
 	    st.voice_bad_tag != srv->last.voice_bad_tag ||
 	    st.pending_refused != srv->last.pending_refused ||
+	    st.pending_evicted != srv->last.pending_evicted ||
+	    st.sessions_refused != srv->last.sessions_refused ||
+	    st.voice_host_over_rate != srv->last.voice_host_over_rate ||
+	    st.binds_refused != srv->last.binds_refused ||
 	    srv->conns.st.handshake_failed != srv->last_tls_failed ||
 	    srv->fan.full + srv->fan.failed != srv->last_tx_lost)
 		log_counters(srv, "status");

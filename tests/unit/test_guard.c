@@ -97,7 +97,7 @@ static void test_addr_source_and_text(void **state)
 static void test_pending_limit(void **state)
 {
 	struct sockaddr_in a = v4("10.0.0.7", 1), b = v4("10.0.0.8", 1);
-	struct guard_src *held[4], *s;
+	struct guard_link held[4] = {{0}}, s = {0};
 	struct addr_src ka, kb;
 	struct guard *g;
 	bool log_it;
@@ -113,7 +113,7 @@ static void test_pending_limit(void **state)
 	assert_int_equal(guard_pending(g, &ka), 3);
 	/* the fourth from that source is refused and worth one log line ... */
 	assert_int_equal(guard_pending_open(g, &ka, 1000, &s, &log_it), -EUSERS);
-	assert_null(s);
+	assert_null(s.src);
 	assert_true(log_it);
 	/* ... and its next refusals within the minute are not */
 	assert_int_equal(guard_pending_open(g, &ka, 2000, &s, &log_it), -EUSERS);
@@ -122,14 +122,14 @@ static void test_pending_limit(void **state)
 	/* another source is not affected */
 	assert_int_equal(guard_pending_open(g, &kb, 2000, &held[3], &log_it), 0);
 	/* one logs in: room for one more */
-	guard_pending_done(g, held[0]);
+	guard_pending_done(g, &held[0]);
 	assert_int_equal(guard_pending_open(g, &ka, 3000, &held[0], &log_it), 0);
 	assert_int_equal(guard_pending_open(g, &ka, 1000 + IC_GUARD_LOG_MS, &s, &log_it),
 			 -EUSERS);
 	assert_true(log_it); /* a minute later: logged again */
 	for (int i = 0; i < 4; i++)
-		guard_pending_done(g, held[i]);
-	guard_pending_done(g, NULL); /* no-op */
+		guard_pending_done(g, &held[i]);
+	guard_pending_done(g, &s); /* not counted: a no-op */
 	assert_int_equal(guard_pending(g, &ka), 0);
 	/* the refused source is remembered for its log silence, then forgotten */
 	assert_int_equal(guard_sources(g), 1);
@@ -141,7 +141,7 @@ static void test_pending_limit(void **state)
 static void test_pending_no_limit(void **state)
 {
 	struct sockaddr_in a = v4("10.0.0.7", 1);
-	static struct guard_src *held[2000];
+	static struct guard_link held[2000];
 	struct addr_src ka;
 	struct guard *g;
 	bool log_it;
@@ -153,7 +153,7 @@ static void test_pending_no_limit(void **state)
 		assert_int_equal(guard_pending_open(g, &ka, 1, &held[i], &log_it), 0);
 	assert_int_equal(guard_pending(g, &ka), 2000);
 	for (int i = 0; i < 2000; i++)
-		guard_pending_done(g, held[i]);
+		guard_pending_done(g, &held[i]);
 	assert_int_equal(guard_sources(g), 0); /* nothing left behind */
 	guard_free(g);
 }
