@@ -456,6 +456,25 @@ static bool accept_allowed(struct conns *cs, const struct addr_src *src)
 	return false;
 }
 
+/* The table is full and nobody holds more than their share: counted, and logged once a
+ * minute (a host reconnecting in a loop must not become a flood of log lines). */
+static void table_full(struct conns *cs, const struct sockaddr_storage *from,
+		       socklen_t fromlen)
+{
+	char peer[64];
+	uint64_t now = loop_now(cs->loop);
+
+	cs->st.table_refused++;
+	if (cs->full_logged && now < cs->full_logged_ms + IC_GUARD_LOG_MS)
+		return;
+	cs->full_logged = true;
+	cs->full_logged_ms = now;
+	addr_text((const struct sockaddr *)from, fromlen, peer, sizeof(peer));
+	log_warn("connection from %s refused: too many connections (max-clients + %d; "
+		 "logged once a minute)",
+		 peer, IC_RAW_SPARE);
+}
+
 void conns_accept(struct conns *cs, int fd, const struct sockaddr_storage *from,
 		  socklen_t fromlen)
 {
@@ -481,10 +500,7 @@ void conns_accept(struct conns *cs, int fd, const struct sockaddr_storage *from,
 	c->plain_out = !cs->tls;
 	if (hub_open(cs->hub, &c->tp, (const struct sockaddr *)from, fromlen,
 		     loop_now(cs->loop), &c->s)) {
-		char peer[64];
-
-		addr_text((const struct sockaddr *)from, fromlen, peer, sizeof(peer));
-		log_warn("connection from %s refused: too many connections", peer);
+		table_full(cs, from, fromlen);
 		goto refuse;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

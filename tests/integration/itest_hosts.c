@@ -1,0 +1,224 @@
+/* What one host may cost, against the real intercomd over TLS: its handshakes, its
+ * connections that never log in, its sessions and its new nick bindings are bounded per
+ * source (guard.h), and honest boxes on other addresses get in meanwhile. The attacker
+ * is 127.0.0.2-9 (all of 127.0.0.0/8 is loopback on Linux, and the server tells the
+ * addresses apart as it would hosts on a LAN); honest boxes are 127.0.0.1 (trusted, as a
+ * gateway on the server's host) and 127.0.0.20+. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "harness_tls.h"
+#include "ic_limits.h"
+
+#define ADDRS	  8 /* the attacker's addresses: 127.0.0.2-9 */
+#define PER_ADDR  4 /* its connections per address */
+#define HONEST	  8 /* honest boxes logging in through the attack */
+#define HALF_ONLY 1 /* an attacker connection that sends 0x16 and stops */
+
+static void attacker_open(struct cli *c, const struct srv *s, int addr, bool half)
+{
+	char from[32];
+
+	snprintf(from, sizeof(from), "127.0.0.%d", 2 + addr);
+	harness_raw = true;
+	cli_connect_from(c, s, from);
+	harness_raw = false;
+	if (half) /* a ClientHello's first byte, and nothing more: a slow handshake */
+		cli_send_unpaced(c, "\x16", HALF_ONLY);
+}
+
+/* Reopen every attacker connection the server has closed; returns how many. */
+static int attacker_reopen(struct cli att[ADDRS][PER_ADDR], const struct srv *s,
+			   bool half)
+{
+	int n = 0;
+
+	for (int a = 0; a < ADDRS; a++) {
+		for (int i = 0; i < PER_ADDR; i++) {
+			if (!cli_closed(&att[a][i], 0))
+				continue;
+			cli_close(&att[a][i]);
+			attacker_open(&att[a][i], s, a, half);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* The number after key in the last line of the log that has it (the totals line at
+ * the stop, not an earlier status line). */
+static unsigned long long last_value(const char *log, const char *key)
+{
+	const char *at = NULL, *p = log;
+
+	while ((p = strstr(p, key)))
+		at = p++;
+	if (!at)
+		fail_msg("'%s' not in the log:\n%s", key, log);
+	return strtoull(at + strlen(key), NULL, 10);
+}
+
+/* One host with 8 addresses holding 4 connections each, reopened as the server closes
+ * them, while honest boxes log in one after the other: every honest box gets in. With
+ * half handshakes the TLS pool (32) is full when each box arrives, and the box takes the
+ * place of the attacker's oldest; with silent connections the connection table is (a
+ * server of 16 clients: 32 slots). */
+static void through_attack(bool half, const char *counter)
+{
+	static struct cli att[ADDRS][PER_ADDR];
+	struct cli box[HONEST];
+	struct srv srv;
+	int reopened = 0;
+
+	if (half)
+		srv_start(&srv, NULL);
+	else
+		srv_start(&srv, "--max-clients", "16", NULL);
+	for (int a = 0; a < ADDRS; a++)
+		for (int i = 0; i < PER_ADDR; i++)
+			attacker_open(&att[a][i], &srv, a, half);
+	for (int b = 0; b < HONEST; b++) {
+		char nick[32], from[32];
+
+		snprintf(nick, sizeof(nick), "Box%d", b);
+		snprintf(from, sizeof(from), "127.0.0.%d", 20 + b);
+		/* the attack is whole again before each box */
+		reopened += attacker_reopen(att, &srv, half);
+		cli_login_from(&box[b], &srv, nick, from);
+	}
+	/* everyone already in stays in */
+	for (int b = 0; b < HONEST; b++) {
+		cli_send(&box[b], "PING: still");
+		cli_wait_for(&box[b], "PONG: still"); /* after room lists */
+	}
+	for (int b = 0; b < HONEST; b++)
+		cli_close(&box[b]);
+	for (int a = 0; a < ADDRS; a++)
+		for (int i = 0; i < PER_ADDR; i++)
+			cli_close(&att[a][i]);
+	srv_stop(&srv);
+	/* each box took an attacker's place (the pool or table was full for it) */
+	assert_true(last_value(srv_log(&srv), counter) >= HONEST);
+	assert_true(reopened >= HONEST - 1);
+}
+
+static void test_slow_handshakes(void **state)
+{
+	(void)state;
+	through_attack(true, "refused (too many at once), ");
+}
+
+static void test_silent_table_full(void **state)
+{
+	(void)state;
+	through_attack(false, "per host: ");
+}
+
+/* One address logging in sessions, each with a key of its own: held at
+ * IC_SESSIONS_PER_SOURCE (SERVER_FULL, closed, logged once), while another host logs in;
+ * one of its sessions leaving makes room for one; the trusted 127.0.0.1 is not held. */
+static void test_sessions_per_source(void **state)
+{
+	static struct cli s[IC_SESSIONS_PER_SOURCE + 1], lo[IC_SESSIONS_PER_SOURCE + 2];
+	struct cli over, other;
+	struct srv srv;
+	const char *at;
+	int logged = 0;
+
+	(void)state;
+	srv_start(&srv, NULL);
+	for (int i = 0; i < IC_SESSIONS_PER_SOURCE; i++) {
+		char nick[32];
+
+		snprintf(nick, sizeof(nick), "Fresh%d", i);
+		cli_login_from(&s[i], &srv, nick, "127.0.0.2");
+	}
+	for (int i = 0; i < 2; i++) {
+		cli_connect_as(&over, &srv, "Over", "127.0.0.2");
+		cli_send(&over, "CONNECT: \"Over\" \"\" 1.1.0");
+		cli_expect(&over,
+			   "ERROR SERVER_FULL: too many sessions from your address");
+		cli_expect_closed(&over);
+		cli_close(&over);
+	}
+	cli_login_from(&other, &srv, "Other", "127.0.0.20");
+	cli_close(&s[0]);
+	cli_wait_for(&other, "USERLIST #Lobby: " /* Fresh0 left: the list changes */
+			     "Fresh1, Fresh2, Fresh3, Fresh4, Fresh5, Fresh6, Fresh7, "
+			     "Fresh8, Fresh9, Fresh10, Fresh11, Fresh12, Fresh13, "
+			     "Fresh14, Fresh15, Other");
+	cli_login_from(&s[0], &srv, "Again", "127.0.0.2");
+	for (int i = 0; i < IC_SESSIONS_PER_SOURCE + 2; i++) {
+		char nick[32];
+
+		snprintf(nick, sizeof(nick), "Gateway%d", i);
+		cli_login(&lo[i], &srv, nick);
+	}
+	for (int i = 0; i < IC_SESSIONS_PER_SOURCE; i++)
+		cli_close(&s[i]);
+	for (int i = 0; i < IC_SESSIONS_PER_SOURCE + 2; i++)
+		cli_close(&lo[i]);
+	cli_close(&other);
+	srv_stop(&srv);
+	for (at = srv_log(&srv); (at = strstr(at, "logins from 127.0.0.2 refused")); at++)
+		logged++;
+	assert_int_equal(logged, 1);
+	assert_int_equal(last_value(srv_log(&srv), "(table full), "), 2);
+}
+
+/* Bindings from one address stop at IC_BINDS_PER_SOURCE an hour: the next new nick logs
+ * in unbound (no REGISTERED; logged), so a box on another address can still bind it;
+ * another address binds as before. */
+static void test_binds_per_source(void **state)
+{
+	struct cli c, thief;
+	struct srv srv;
+
+	(void)state;
+	srv_start(&srv, NULL);
+	for (int i = 0; i < IC_BINDS_PER_SOURCE; i++) {
+		char nick[32];
+
+		snprintf(nick, sizeof(nick), "Name%d", i);
+		cli_login_from(&c, &srv, nick, "127.0.0.3");
+		assert_non_null(strstr(c.registered, nick));
+		cli_close(&c);
+	}
+	cli_login_from(&c, &srv, "Kitchen", "127.0.0.3");
+	assert_string_equal(c.registered, ""); /* logged in, not bound */
+	cli_close(&c);
+	/* the nick is nobody's: another box binds it */
+	harness_key = htls_key_new(); /* another box's key */
+	cli_login_from(&thief, &srv, "kitchen", "127.0.0.21");
+	assert_non_null(strstr(thief.registered, "kitchen"));
+	cli_close(&thief);
+	htls_key_free(harness_key);
+	harness_key = NULL;
+	srv_stop(&srv);
+	assert_non_null(strstr(srv_log(&srv), "nick registry: 127.0.0.3 bound 16 new "
+					      "nicks within the hour: Kitchen logs in"));
+	assert_non_null(strstr(srv_log(&srv), "kitchen is registered to"));
+	assert_int_equal(last_value(srv_log(&srv), "voice packets over its rate, "), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_slow_handshakes),
+	    cmocka_unit_test(test_silent_table_full),
+	    cmocka_unit_test(test_sessions_per_source),
+	    cmocka_unit_test(test_binds_per_source),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
