@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "guard.h"
 #include "ident.h"
 #include "kv.h"
 #include "listen.h"
@@ -123,6 +124,20 @@ int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 		snprintf(c->password, sizeof(c->password), "%s", val ? val : "");
 		return 0;
 	}
+	if (!strcmp(key, "trusted")) {
+		char why[160];
+
+		if (!val || strlen(val) >= sizeof(c->trusted) ||
+		    guard_trust(NULL, val, why, sizeof(why))) {
+			snprintf(err, errlen, "trusted: %s",
+				 !val || strlen(val) >= sizeof(c->trusted)
+				     ? "a list of addresses or prefixes under 512 bytes"
+				     : why);
+			return -EINVAL;
+		}
+		strcpy(c->trusted, val);
+		return 0;
+	}
 	if (!strcmp(key, "registration")) {
 		if (!val || (strcmp(val, "open") && strcmp(val, "closed"))) {
 			snprintf(err, errlen, "registration: '%s' is not open or closed",
@@ -177,6 +192,7 @@ static const struct {
     {"--server-password", "server_password"},
     {"--guests", "guests"},
     {"--registration", "registration"},
+    {"--trusted", "trusted"},
 };
 
 /* --registry list | add NICK FP | remove NICK: its words from argv[*i + 1] on. */
@@ -316,6 +332,10 @@ const char *conf_usage(void)
 	       "                      open (default): a box's first login binds its nick "
 	       "to\n"
 	       "                      its key; closed: registered nicks only\n"
+	       "  --trusted LIST      addresses or prefixes (10.0.0.5, 10.0.1.0/24, "
+	       "2001:db8::/48)\n"
+	       "                      exempt from the per-host bounds, besides "
+	       "127.0.0.1 and ::1\n"
 	       "  --registry list | add NICK FINGERPRINT | remove NICK\n"
 	       "                      show or change the nick registry (intercomd "
 	       "stopped) and exit\n"

@@ -26,6 +26,9 @@ struct srv_conf {
 	bool tls;	     /* on: TLS 1.3 only (section 3); off: protocol 1.0 */
 	char password[IC_PASSWORD_MAX + 1]; /* server_password: "" = none; never logged */
 	bool guests; /* TLS sessions without a client certificate may log in */
+	/* trusted: addresses or prefixes exempt from the per-host bounds besides
+	 * 127.0.0.1 and ::1 (guard_trust's syntax; checked when set) */
+	char trusted[512];
 	bool registration_closed; /* registration = closed: registered nicks only */
 	bool fingerprint;	  /* --fingerprint: print the identity's and exit */
 	/* intercomd --registry list | add NICK FP | remove NICK: change the registry and
@@ -41,7 +44,7 @@ void conf_defaults(struct srv_conf *c);
 
 /* Set one key (file spelling: port, udp_port, bind, name, max_clients, ping_interval,
  * ping_timeout, ring_timeout, max_pending_per_source, tls, state_dir, tls_key,
- * server_password, guests, registration, verbose).
+ * server_password, guests, registration, trusted, verbose).
  * Returns 0, or -EINVAL with a message in err. */
 int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 	     size_t errlen);

@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "conn.h"
 #include "fanout.h"
+#include "guard.h"
 #include "hub.h"
 #include "listen.h"
 #include "log.h"
@@ -385,6 +386,10 @@ int server_new(struct server **sp, const struct srv_conf *c, const struct ident 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* checked when it was set: this cannot fail */
+	e = guard_trust(hub_guard(srv->hub), c->trusted, err, errlen);
+	if (e)
+		goto fail;
 	loop_fd(l, srv->lfd, LOOP_READ, listen_event, srv);
 	loop_fd(l, srv->ufd, LOOP_READ, udp_event, srv);
 	/* voice must not pay for a select() over every client */

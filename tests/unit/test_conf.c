@@ -83,6 +83,15 @@ static void test_set(void **state)
 	assert_int_equal(conf_set(&c, "verbose", "maybe", err, sizeof(err)), -EINVAL);
 	assert_int_equal(conf_set(&c, "nope", "1", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "unknown key 'nope'");
+	/* trusted: addresses and prefixes, checked when set, the bad word named */
+	assert_string_equal(c.trusted, "");
+	assert_int_equal(
+	    conf_set(&c, "trusted", "10.0.0.5, 2001:db8::/48", err, sizeof(err)), 0);
+	assert_string_equal(c.trusted, "10.0.0.5, 2001:db8::/48");
+	assert_int_equal(conf_set(&c, "trusted", "10.0.0.0/40", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "trusted: '10.0.0.0/40' is not an IPv4 or IPv6"));
+	assert_string_equal(c.trusted, "10.0.0.5, 2001:db8::/48"); /* kept */
 }
 
 static void test_file(void **state)
