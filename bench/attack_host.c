@@ -305,6 +305,16 @@ static void bots_turn(void *arg)
 			vcli_event(&b->c[i], p[i].revents);
 }
 
+/* No client yet, from `from`; hold: keep the sessions that get in. */
+static void bots_init(struct bots *b, const char *from, bool hold)
+{
+	memset(b, 0, sizeof(*b));
+	for (int i = 0; i < BOT_MAX; i++)
+		b->c[i].fd = b->c[i].ufd = -1;
+	b->from = from;
+	b->hold = hold;
+}
+
 static void bots_free(struct bots *b)
 {
 	for (int i = 0; i < BOT_MAX; i++)
@@ -317,11 +327,7 @@ int attack_run_sessions(void)
 
 	if (start_tls())
 		return -1;
-	memset(&b, 0, sizeof(b));
-	for (int i = 0; i < BOT_MAX; i++)
-		b.c[i].fd = b.c[i].ufd = -1;
-	b.from = "127.0.0.2";
-	b.hold = true;
+	bots_init(&b, "127.0.0.2", true);
 	printf("sessions (TLS, one address logging in fresh keys, holding each):\n");
 	logins_window("baseline", NULL, NULL);
 	logins_window("one address's sessions", bots_turn, &b);
@@ -344,10 +350,7 @@ int attack_run_registry(void)
 
 	if (start_tls())
 		return -1;
-	memset(&b, 0, sizeof(b));
-	for (int i = 0; i < BOT_MAX; i++)
-		b.c[i].fd = b.c[i].ufd = -1;
-	b.from = "127.0.0.3";
+	bots_init(&b, "127.0.0.3", false);
 	printf("registry (TLS, one address logging in fresh keys under fresh nicks):\n");
 	logins_window("baseline", NULL, NULL);
 	logins_window("one address's new nicks", bots_turn, &b);
