@@ -189,6 +189,17 @@ bool sess_host_open(struct hub *h, struct sess *s, uint64_t now)
 	return false;
 }
 
+bool sess_host_take(struct sess *s, struct sess *old)
+{
+	struct addr_src a, b;
+
+	if (sess_source(s, &a) || sess_source(old, &b) || memcmp(&a, &b, sizeof(a)))
+		return true;
+	s->host = old->host;
+	old->host = NULL;
+	return false;
+}
+
 void sess_host_done(struct hub *h, struct sess *s)
 {
 	guard_session_done(h->guard, s->host);

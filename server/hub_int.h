@@ -124,6 +124,9 @@ void sess_login_failed(struct hub *h, struct sess *s, uint64_t now);
 /* s's CONNECT counts as a session of its source: true; false when the source has its
  * IC_SESSIONS_PER_SOURCE already (s is told SERVER_FULL and leaves). Idempotent. */
 bool sess_host_open(struct hub *h, struct sess *s, uint64_t now);
+/* s replaces old, a session of the same box that had been counted: s takes its count
+ * (false), or true when s comes from another source (nothing moved: count s itself). */
+bool sess_host_take(struct sess *s, struct sess *old);
 /* s no longer counts as a session of its source (idempotent). */
 void sess_host_done(struct hub *h, struct sess *s);
 int sess_rand(const struct hub *h, void *buf, size_t len);
