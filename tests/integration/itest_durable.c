@@ -7,7 +7,6 @@
  * user still reads. */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -210,42 +209,35 @@ static void test_stop_save_fails(void **state)
 	disk_full(false);
 }
 
-/* Run $INTERCOM with args (NULL-terminated) as uid (0: as we are), its output into out;
- * returns its exit status. */
+/* Run $INTERCOM with args (NULL-terminated) as uid (0: as we are; else through
+ * setpriv, as the service's user), its output into out; returns its exit status. */
 static int box_run(uid_t uid, char *out, size_t size, ...)
 {
-	char *argv[16];
-	int p[2], status, n = 1;
-	size_t got = 0;
+	char ids[32], *argv[20];
+	struct proc p;
+	int n = 0, st;
 	va_list ap;
-	pid_t pid;
 
-	argv[0] = getenv("INTERCOM");
+	snprintf(ids, sizeof(ids), "%u", (unsigned)uid);
+	if (uid) {
+		static char *const su[] = {"setpriv", "--reuid", NULL,
+					   "--regid", NULL,	 "--clear-groups"};
+
+		memcpy(argv, su, sizeof(su));
+		argv[2] = argv[4] = ids;
+		n = 6;
+	}
+	argv[n++] = getenv("INTERCOM");
 	va_start(ap, size);
-	while (n < 15 && (argv[n] = va_arg(ap, char *)))
+	while (n < 19 && (argv[n] = va_arg(ap, char *)))
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	assert_int_equal(pipe(p), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		if (uid && (setgroups(0, NULL) || setgid(uid) || setuid(uid)))
-			_exit(126);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	for (ssize_t r;
-	     got + 1 < size && (r = read(p[0], out + got, size - 1 - got)) > 0;)
-		got += (size_t)r;
-	out[got] = '\0';
-	close(p[0]);
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	proc_start(&p, argv);
+	st = proc_wait(&p, WAIT_MS);
+	snprintf(out, size, "%s", proc_log(&p));
+	unlink(p.log);
+	return st;
 }
 
 static void assert_owner(const char *d, const char *name, uid_t uid)
