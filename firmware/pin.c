@@ -264,3 +264,10 @@ int pin_forget(const char *dir, const char *host, unsigned port, char *err, size
 	free(buf);
 	return e ? e : fg.removed;
 }
+
+void pin_forget_command(char *out, size_t size, const char *dir, const char *host)
+{
+	/* systemd sets INVOCATION_ID for each run of a unit */
+	snprintf(out, size, "%sintercom --state-dir %s --forget-server %s",
+		 getenv("INVOCATION_ID") ? "sudo " : "", dir, host);
+}
