@@ -188,8 +188,10 @@ static void before_sleep(void *arg)
 	struct server *srv = arg;
 
 	hub_reap(srv->hub, closed_cb, srv);
+	/* a new binding waits for its save (made here when fork fails: its answer is
+	 * then sent below) */
+	reg_write(srv, loop_now(srv->loop));
 	conns_before_sleep(&srv->conns);
-	reg_write(srv, loop_now(srv->loop)); /* a new binding waits for its save */
 	rearm_tick(srv);
 }
 

@@ -105,6 +105,29 @@ static void test_crash_after_registered(void **state)
 	srv_stop(&s);
 }
 
+/* A clean stop before the login's PONG undoes the binding it was answered REGISTERED
+ * for (the contract: kept once the PONG arrives): the stop's save drops it, though the
+ * binding was on disk (the crash test above). */
+static void test_stop_undoes_unfinished(void **state)
+{
+	char out[4096];
+	struct srv s;
+	struct cli a;
+
+	(void)state;
+	srv_start(&s, "--tls", "on", "--state-dir", dir, NULL);
+	harness_registered = true;
+	cli_connect_as(&a, &s, "Shed", NULL);
+	cli_send(&a, "CONNECT: \"Shed\" \"\" 1.1.0");
+	cli_expect_prefix(&a, "ACCEPT: ");
+	cli_expect_prefix(&a, "REGISTERED: Shed ");
+	srv_stop(&s); /* no PONG came */
+	cli_close(&a);
+	assert_int_equal(
+	    srv_run(out, sizeof(out), "--state-dir", dir, "--registry", "list", NULL), 0);
+	assert_null(strstr(out, "Shed "));
+}
+
 /* intercomd with the full-disk seam preloaded (the seam first in the library list,
  * which ASan would refuse), the disk full while `flag` exists. False where the seam
  * cannot be used (not built beside the tests, or under valgrind). */
@@ -304,6 +327,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_crash_after_registered, reset, cleanup),
+	    cmocka_unit_test_setup_teardown(test_stop_undoes_unfinished, reset, cleanup),
 	    cmocka_unit_test_setup_teardown(test_full_disk, reset, cleanup),
 	    cmocka_unit_test_setup_teardown(test_stop_save_fails, reset, cleanup),
 	    cmocka_unit_test_setup(test_root_keeps_owner, reset),
