@@ -113,6 +113,11 @@ void sess_sendf(struct hub *h, struct sess *s, const char *fmt, ...)
 void sess_line(struct hub *h, struct sess *s, const char *verb, const char *target,
 	       const char *args);
 void sess_error(struct hub *h, struct sess *s, enum msg_err code, const char *text);
+/* A login refused: s is told code and text, and the refusal is logged with its reason
+ * and source (the address, the nick asked for when valid, else NULL, and the key's
+ * fingerprint), within the session events' budget (hub_event_log_ok). */
+void sess_refuse(struct hub *h, struct sess *s, enum msg_err code, const char *text,
+		 const char *nick);
 /* Mark s as leaving (idempotent); the rest happens in hub_reap. */
 void sess_leave(struct sess *s, const char *why, bool out_dead);
 struct sess *sess_by_nick(const struct hub *h, const char *nick);

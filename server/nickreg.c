@@ -32,23 +32,25 @@ bool nickreg_check(struct hub *h, struct sess *s, const char *nick, uint64_t now
 	if (e && e->pending)
 		return true; /* being bound by a login now: its session holds the nick */
 	if (e && !(s->fp[0] && !strcmp(e->fp, s->fp))) {
-		sess_error(h, s, ERR_NICK_REGISTERED,
-			   "this nick belongs to another box: choose another");
+		sess_refuse(h, s, ERR_NICK_REGISTERED,
+			    "this nick belongs to another box: choose another", nick);
 		sess_login_failed(h, s, now);
 		return false;
 	}
 	if (e)
 		return true;
 	if (h->conf.registration_closed) {
-		sess_error(h, s, ERR_NOT_REGISTERED,
-			   "this server lets registered nicks in only: ask its admin "
-			   "(intercomd --registry add)");
+		sess_refuse(h, s, ERR_NOT_REGISTERED,
+			    "this server lets registered nicks in only: ask its admin "
+			    "(intercomd --registry add)",
+			    nick);
 		sess_login_failed(h, s, now);
 		return false;
 	}
 	if (s->fp[0] && reg_count(h->conf.reg, s->fp) >= IC_NICKS_PER_KEY) {
 		/* not a failed login: the box is who it says, it just has enough nicks */
-		sess_error(h, s, ERR_NICK_REGISTERED, "this box has 4 nicks already");
+		sess_refuse(h, s, ERR_NICK_REGISTERED, "this box has 4 nicks already",
+			    nick);
 		return false;
 	}
 	return true;
@@ -70,7 +72,8 @@ bool nickreg_bind(struct hub *h, struct sess *s, const char *nick)
 		return true;
 	}
 	if (r == -EEXIST) { /* bound by another box's login, still leaving */
-		sess_error(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another");
+		sess_refuse(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another",
+			    nick);
 		return false;
 	}
 	if (!h->reg_full_logged) { /* full, or out of memory: logged in unbound */

@@ -170,6 +170,27 @@ int reg_remove(struct reg *r, const char *nick)
 	return 0;
 }
 
+unsigned reg_remove_key(struct reg *r, const char *fp,
+			void (*removed)(void *arg, const struct reg_entry *e), void *arg)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < r->n;) { /* drop moves the last item into i */
+		struct item *it = r->items[i];
+
+		if (strcmp(it->e.fp, fp)) {
+			i++;
+			continue;
+		}
+		if (removed)
+			removed(arg, &it->e);
+		r->gen += !it->e.pending;
+		drop(r, it);
+		n++;
+	}
+	return n;
+}
+
 bool reg_dirty(const struct reg *r)
 {
 	return r->gen != r->saved_gen;
@@ -313,6 +334,8 @@ static int lock_dir(struct reg *r, enum reg_lock lock, char *err, size_t errlen)
 	if (lock == REG_ALONE && mkdir(r->dir, 0700) && errno != EEXIST)
 		goto fail;
 	r->lockfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->lockfd < 0 && lock == REG_READ && errno == ENOENT)
+		return 0; /* no state directory yet: nothing registered */
 	if (r->lockfd < 0)
 		goto fail;
 	if (flock(r->lockfd, (lock == REG_ALONE ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
@@ -321,9 +344,12 @@ static int lock_dir(struct reg *r, enum reg_lock lock, char *err, size_t errlen)
 		snprintf(
 		    err, errlen,
 		    lock == REG_ALONE
-			? "%s is in use by a running intercomd: stop intercomd first"
-			: "%s is locked by intercomd --registry: let it finish, then "
-			  "start again",
+			? "%s is in use by a running intercomd: stop intercomd first "
+			  "(sudo systemctl stop intercomd), run this again, then sudo "
+			  "systemctl start intercomd; intercomd --registry list works "
+			  "while it runs"
+			: "%s is locked by intercomd --registry add or remove: let it "
+			  "finish, then try again",
 		    r->dir);
 		return -EBUSY;
 	}

@@ -33,11 +33,15 @@ struct reg_entry {
 /* Who may hold the directory while the registry is open. */
 enum reg_lock {
 	REG_SHARED, /* a running server: the offline commands must wait */
-	REG_ALONE,  /* intercomd --registry: no server may be running */
+	REG_ALONE,  /* intercomd --registry add, remove: no server may be running */
+	REG_READ,   /* intercomd --registry list: beside a running server (shared), a
+		       change under way must finish first; never saved */
 };
 
 /* Open dir's registry (a missing file is an empty one; dir must exist for REG_SHARED,
- * and is made, 0700, for REG_ALONE) and lock dir as `lock` says until reg_free.
+ * is made, 0700, for REG_ALONE, and may be missing for REG_READ: nothing registered)
+ * and lock dir as `lock` says until reg_free. A running server replaces the file whole
+ * (a rename), so a reader sees one save or the next, never half of one.
  * Returns 0; -EBUSY when the lock is held the other way ("stop intercomd first");
  * -EINVAL for a file that is not ours ("PATH:LINE: what"); -ENOSPC past
  * IC_REGISTRY_MAX lines; -errno when dir or the file cannot be read. err says which. */
@@ -70,6 +74,11 @@ void reg_seen(struct reg *r, const char *nick, int64_t now);
 
 /* Remove nick's binding. Returns 0 or -ENOENT. */
 int reg_remove(struct reg *r, const char *nick);
+
+/* Remove every binding of fp, pending ones included, calling removed(arg, entry) for
+ * each before it goes (NULL: none). Returns how many were removed (0: fp holds none). */
+unsigned reg_remove_key(struct reg *r, const char *fp,
+			void (*removed)(void *arg, const struct reg_entry *e), void *arg);
 
 /* True when there are changes reg_save has not written. */
 bool reg_dirty(const struct reg *r);

@@ -424,6 +424,115 @@ static void test_save_beside_the_loop(void **state)
 	assert_true(file_has(path, "Attic "));
 }
 
+/* --registry remove a b c (c NULL: two). */
+static int remove3(char *out, size_t size, const char *d, const char *a, const char *b,
+		   const char *c)
+{
+	return srv_run(out, size, "--state-dir", d, "--registry", "remove", a, b, c,
+		       NULL);
+}
+
+/* --registry list until its output holds every one of want (the running server saves
+ * its bindings on its own schedule); returns the output. */
+static const char *list_until(const char *d, const char *const *want, size_t n)
+{
+	static char out[4096];
+	uint64_t end = now_ms() + 3 * WAIT_MS;
+	size_t have;
+
+	do {
+		/* beside a running server: read only, exit 0 */
+		assert_int_equal(registry(out, sizeof(out), d, "list", NULL, NULL), 0);
+		for (have = 0; have < n && strstr(out, want[have]); have++)
+			;
+		if (have == n)
+			return out;
+		usleep(20000); /* polling a file: no order is assumed */
+	} while (now_ms() < end);
+	fail_msg("--registry list never showed %s:\n%s", want[have], out);
+	return NULL;
+}
+
+/* --registry list while the server runs (the server goes on, logins too); a change
+ * meanwhile refused with the commands to stop and start it; then, stopped, remove of
+ * three nicks, of none when one is unknown, and --key releasing all of one key's. */
+static void test_registry_list_running_and_bulk(void **state)
+{
+	char rdir[80], out[2048], fp1[IDENT_FP_LEN + 1], fp2[IDENT_FP_LEN + 1];
+	char want[3][120];
+	const char *const wantp[] = {want[0], want[1], want[2]};
+	void *k1 = htls_key_new();
+	struct srv p;
+	struct cli a, b, c;
+
+	(void)state;
+	snprintf(rdir, sizeof(rdir), "%s-bulk", dir);
+	fp_of(k1, fp1);
+	fp_of(harness_nick_key("Shed"), fp2);
+	srv_start(&p, "--state-dir", rdir, NULL);
+	harness_key = k1; /* one box, two nicks */
+	cli_login(&a, &p, "Hall");
+	cli_login(&b, &p, "Porch");
+	harness_key = NULL;
+	cli_login(&c, &p, "Shed");
+	snprintf(want[0], sizeof(want[0]), "Hall %s ", fp1);
+	snprintf(want[1], sizeof(want[1]), "Porch %s ", fp1);
+	snprintf(want[2], sizeof(want[2]), "Shed %s ", fp2);
+	list_until(rdir, wantp, 3);
+	/* the server did not notice: its sessions go on, a new box logs in */
+	cli_send(&a, "PING: 1");
+	cli_wait_for(&a, "PONG: 1");
+	cli_close(&a);
+	cli_login(&a, &p, "Attic");
+	cli_close(&a);
+	cli_close(&b);
+	cli_close(&c);
+	assert_int_equal(registry(out, sizeof(out), rdir, "remove", "Shed", NULL), 2);
+	assert_non_null(
+	    strstr(out, "stop intercomd first (sudo systemctl stop intercomd)"));
+	assert_non_null(strstr(out, "then sudo systemctl start intercomd"));
+	assert_non_null(strstr(out, "--registry list works while it runs"));
+	srv_stop(&p);
+
+	/* three at once */
+	assert_int_equal(remove3(out, sizeof(out), rdir, "attic", "Shed", "Hall"), 0);
+	assert_non_null(strstr(out, "removed Attic (sha256:"));
+	assert_non_null(strstr(out, "removed Shed (sha256:"));
+	assert_non_null(strstr(out, "removed Hall (sha256:"));
+	assert_int_equal(registry(out, sizeof(out), rdir, "list", NULL, NULL), 0);
+	assert_true(!strncmp(out, want[1], strlen(want[1])) && !strchr(out, '\n')[1]);
+	/* one unknown: each named, none removed */
+	assert_int_equal(remove3(out, sizeof(out), rdir, "Porch", "Nobody", "Ghost"), 2);
+	assert_non_null(strstr(out, "Nobody is not in the registry"));
+	assert_non_null(strstr(out, "Ghost is not in the registry"));
+	assert_non_null(strstr(out, "nothing removed"));
+	assert_int_equal(registry(out, sizeof(out), rdir, "list", NULL, NULL), 0);
+	assert_non_null(strstr(out, want[1]));
+	/* --key: every nick of one key, the other key's kept */
+	assert_int_equal(registry(out, sizeof(out), rdir, "add", "Hall", fp1), 0);
+	assert_int_equal(registry(out, sizeof(out), rdir, "add", "Shed", fp2), 0);
+	assert_int_equal(registry(out, sizeof(out), rdir, "remove", "--key", fp1), 0);
+	assert_non_null(strstr(out, "removed Hall ("));
+	assert_non_null(strstr(out, "removed Porch ("));
+	assert_null(strstr(out, "Shed"));
+	assert_int_equal(registry(out, sizeof(out), rdir, "list", NULL, NULL), 0);
+	assert_true(!strncmp(out, want[2], strlen(want[2])) && !strchr(out, '\n')[1]);
+	/* refusals, exit 2, each saying what is wrong */
+	assert_int_equal(registry(out, sizeof(out), rdir, "remove", "--key", fp1), 2);
+	assert_non_null(strstr(out, "holds no nick in the registry"));
+	assert_int_equal(registry(out, sizeof(out), rdir, "remove", "--key", "sha256:12"),
+			 2);
+	assert_non_null(strstr(out, "'sha256:12' is not a fingerprint"));
+	assert_int_equal(registry(out, sizeof(out), rdir, "remove", "--key", NULL), 2);
+	assert_non_null(strstr(out, "remove --key FINGERPRINT"));
+	assert_int_equal(remove3(out, sizeof(out), rdir, "Shed", "bad nick", NULL), 2);
+	assert_non_null(strstr(out, "'bad nick' is not a nick"));
+	assert_int_equal(registry(out, sizeof(out), rdir, "list", NULL, NULL), 0);
+	assert_non_null(strstr(out, want[2])); /* untouched by the refusals */
+	state_dir_remove(rdir);
+	htls_key_free(k1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +541,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_four_nicks, reset),
 	    cmocka_unit_test_setup(test_guests, reset),
 	    cmocka_unit_test_setup(test_registry_commands, reset),
+	    cmocka_unit_test_setup(test_registry_list_running_and_bulk, reset),
 	    cmocka_unit_test_setup(test_closed_and_file, reset),
 	    cmocka_unit_test_setup(test_tls_off_ignores, reset),
 	    cmocka_unit_test_setup_teardown(test_save_beside_the_loop, reset,
