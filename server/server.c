@@ -326,9 +326,14 @@ static bool reg_fork(struct server *srv)
 		return false;
 	p = fork();
 	if (p == 0) {
-		int e = reg_save_logged(srv->reg);
+		int e;
 
-		close(fds[0]);
+		/* the clients' sockets are the server's: a copy held here while a slow
+		 * disk syncs would keep a closed session's connection open that long */
+		if (fds[1] > 3)
+			close_range(3, (unsigned)fds[1] - 1, 0);
+		close_range(fds[1] < 3 ? 3 : (unsigned)fds[1] + 1, ~0u, 0);
+		e = reg_save_logged(srv->reg);
 		_exit(write(fds[1], &e, sizeof(e)) == sizeof(e) ? 0 : 1);
 	}
 	close(fds[1]);

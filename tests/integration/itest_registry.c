@@ -323,6 +323,31 @@ static long save_under_way(const char *d)
 	return pid;
 }
 
+/* How many sockets process pid has open. */
+static int sockets_of(long pid)
+{
+	char path[64], link[96], target[128];
+	struct dirent *e;
+	DIR *dh;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+	dh = opendir(path);
+	assert_non_null(dh);
+	while ((e = readdir(dh))) {
+		ssize_t len;
+
+		snprintf(link, sizeof(link), "%s/%.20s", path, e->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = '\0';
+			n += !strncmp(target, "socket:", 7);
+		}
+	}
+	closedir(dh);
+	return n;
+}
+
 static bool file_has(const char *path, const char *text)
 {
 	char buf[4096];
@@ -399,6 +424,8 @@ static void test_save_beside_the_loop(void **state)
 	}
 	assert_true(pid > 0);
 	assert_int_not_equal(pid, (long)s->pid); /* written by another process */
+	/* which holds none of the clients' sockets while the disk keeps it waiting */
+	assert_int_equal(sockets_of(pid), 0);
 	/* the server goes on: a PING answered, a box whose nick is bound logged in */
 	cli_send(&a, "PING: held");
 	cli_wait_for(&a, "PONG: held"); /* lists of #Lobby may come first */
