@@ -173,7 +173,7 @@ test)
 	# shellcheck disable=SC2086
 	clang-format --dry-run --Werror $files || die "clang-format: run clang-format -i on the files above"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --std=c11 -D__GNUC__ -Iproto -Icommon -Iserver -Ifirmware common proto server firmware ||
+		--inline-suppr --std=c11 -D__GNUC__ -Iproto -Icommon -Iserver -Ifirmware -Ifirmware/audio common proto server firmware ||
 		die "cppcheck found problems (above)"
 	for preset in default sanitize; do
 		say "configuring and building ($preset)"
