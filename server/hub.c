@@ -84,7 +84,8 @@ void hub_free(struct hub *h)
 
 		if (!s)
 			continue;
-		if (s->state == SESS_ONLINE) /* shutting down: last seen now */
+		if (s->state != SESS_NEW) /* shutting down: last seen now; a binding
+					     whose PONG never came undone */
 			nickreg_leave(h, s);
 		s->tp->ops->close(s->tp, false);
 		sess_free(s);
@@ -137,8 +138,9 @@ bool sess_blocked(struct hub *h, struct sess *s, uint64_t now)
 	if (!s->tls || sess_source(s, &key) || !guard_blocked(h->guard, &key, now))
 		return false;
 	h->stats.login_blocked++;
-	sess_error(h, s, ERR_BLOCKED,
-		   "too many failed logins from your address: try again in 5 minutes");
+	sess_refuse(h, s, ERR_BLOCKED,
+		    "too many failed logins from your address: try again in 5 minutes",
+		    NULL);
 	sess_leave(s, "its address is blocked (failed logins)", false);
 	return true;
 }
@@ -304,7 +306,7 @@ void hub_handshake_failed(struct hub *h, struct sess *s, uint64_t now)
 
 void hub_tls_required(struct hub *h, struct sess *s)
 {
-	sess_error(h, s, ERR_TLS_REQUIRED, "this server accepts TLS only");
+	sess_refuse(h, s, ERR_TLS_REQUIRED, "this server accepts TLS only", NULL);
 	sess_leave(s, "plaintext to a TLS server", false);
 }
 
@@ -402,8 +404,8 @@ static void event_log_report(struct hub *h, uint64_t now)
 {
 	if (!h->evlog_dropped || now < h->evlog_report_ms)
 		return;
-	log_warn("%llu login and leave lines not logged (more than %d a second: a host "
-		 "logging in and out in a loop?)",
+	log_warn("%llu login, leave and refusal lines not logged (more than %d a second: "
+		 "a host logging in and out in a loop?)",
 		 (unsigned long long)h->evlog_dropped, IC_EVENT_LOG_PER_SEC);
 	h->evlog_dropped = 0;
 	h->evlog_report_ms = now + IC_STATUS_LOG_MS;

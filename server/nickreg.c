@@ -1,6 +1,9 @@
 /* nickreg.c: the hub's side of the nick registry (section 3): CONNECT's owner check, a
  * new binding pending on the login's PONG, last-seen times. Over TLS with a registry
- * only: --tls off is protocol 1.0, first come first served. */
+ * only: --tls off is protocol 1.0, first come first served. A new binding is on disk
+ * before its REGISTERED goes out: the login's answer waits for the server's save
+ * (hub_reg_saved), and a binding that could not be saved is undone, the box logged in
+ * unbound (docs/ROBUSTNESS.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,23 +32,25 @@ bool nickreg_check(struct hub *h, struct sess *s, const char *nick, uint64_t now
 	if (e && e->pending)
 		return true; /* being bound by a login now: its session holds the nick */
 	if (e && !(s->fp[0] && !strcmp(e->fp, s->fp))) {
-		sess_error(h, s, ERR_NICK_REGISTERED,
-			   "this nick belongs to another box: choose another");
+		sess_refuse(h, s, ERR_NICK_REGISTERED,
+			    "this nick belongs to another box: choose another", nick);
 		sess_login_failed(h, s, now);
 		return false;
 	}
 	if (e)
 		return true;
 	if (h->conf.registration_closed) {
-		sess_error(h, s, ERR_NOT_REGISTERED,
-			   "this server lets registered nicks in only: ask its admin "
-			   "(intercomd --registry add)");
+		sess_refuse(h, s, ERR_NOT_REGISTERED,
+			    "this server lets registered nicks in only: ask its admin "
+			    "(intercomd --registry add)",
+			    nick);
 		sess_login_failed(h, s, now);
 		return false;
 	}
 	if (s->fp[0] && reg_count(h->conf.reg, s->fp) >= IC_NICKS_PER_KEY) {
 		/* not a failed login: the box is who it says, it just has enough nicks */
-		sess_error(h, s, ERR_NICK_REGISTERED, "this box has 4 nicks already");
+		sess_refuse(h, s, ERR_NICK_REGISTERED, "this box has 4 nicks already",
+			    nick);
 		return false;
 	}
 	return true;
@@ -92,7 +97,8 @@ bool nickreg_bind(struct hub *h, struct sess *s, const char *nick)
 		return true;
 	}
 	if (r == -EEXIST) { /* bound by another box's login, still leaving */
-		sess_error(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another");
+		sess_refuse(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another",
+			    nick);
 		return false;
 	}
 	if (!h->reg_full_logged) { /* full, or out of memory: logged in unbound */
@@ -102,6 +108,53 @@ bool nickreg_bind(struct hub *h, struct sess *s, const char *nick)
 		h->reg_full_logged = true;
 	}
 	return true;
+}
+
+bool nickreg_waits(struct hub *h, struct sess *s)
+{
+	const struct reg_entry *e;
+
+	if (!s->binding)
+		return false;
+	e = reg_find(h->conf.reg, s->nick);
+	if (!e || e->gen <= reg_saved_gen(h->conf.reg))
+		return false; /* a takeover of a binding already on disk */
+	s->reg_wait = e->gen;
+	return true;
+}
+
+/* The bindings a failed save covered are undone: one line for them all, with the
+ * reason and the fix, whatever the log budget (a nick that can be taken is news). */
+static void log_undone(struct hub *h, unsigned n, const char *nick, int err)
+{
+	log_err("nick registry: cannot save it (%s): %u new nick(s) (%s%s) log in "
+		"unregistered and can be taken by another box until they are saved at a "
+		"later login: free space in the state directory %s",
+		strerror(-err), n, nick, n > 1 ? ", ..." : "", reg_dir(h->conf.reg));
+}
+
+void hub_reg_saved(struct hub *h, uint64_t gen, int err, uint64_t now)
+{
+	char first[IC_NICK_MAX + 1] = "";
+	unsigned undone = 0;
+
+	h->now = now;
+	for (unsigned i = 0; i < h->nslots; i++) {
+		struct sess *s = h->slots[i];
+
+		if (!s || s->leaving || !s->reg_wait || s->reg_wait > gen)
+			continue;
+		s->reg_wait = 0;
+		if (err && s->binding) {
+			reg_abandon(h->conf.reg, s->nick, s->id);
+			s->binding = false;
+			if (!undone++)
+				strcpy(first, s->nick);
+		}
+		cmd_login_answer(h, s, now);
+	}
+	if (undone)
+		log_undone(h, undone, first, err);
 }
 
 void nickreg_accepted(struct hub *h, struct sess *s)
@@ -132,7 +185,8 @@ void nickreg_leave(struct hub *h, struct sess *s)
 {
 	if (!applies(h, s) || !s->fp[0])
 		return;
-	if (s->binding) /* no PONG came: the binding is undone */
+	if (s->binding) /* no PONG came: the binding is undone (kept if saved and the
+			   server stops first: docs/SECURITY.md) */
 		reg_abandon(h->conf.reg, s->nick, s->id);
 	else if (s->state == SESS_ONLINE)
 		reg_seen(h->conf.reg, s->nick, wall(h));
