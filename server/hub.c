@@ -186,7 +186,7 @@ bool sess_host_open(struct hub *h, struct sess *s, uint64_t now)
 			 "sources are exempt: see `trusted`; logged once a minute)",
 			 src, IC_SESSIONS_PER_SOURCE);
 	}
-	sess_error(h, s, ERR_SERVER_FULL, "too many sessions from your address");
+	sess_refuse(h, s, ERR_SERVER_FULL, "too many sessions from your address", NULL);
 	sess_leave(s, "too many sessions from its address", false);
 	return false;
 }
