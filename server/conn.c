@@ -480,7 +480,7 @@ void conns_accept(struct conns *cs, int fd, const struct sockaddr_storage *from,
 {
 	struct addr_src src;
 	struct conn *c = NULL;
-	int one = 1, sndbuf = IC_SOCK_SNDBUF;
+	int one = 1, sndbuf = IC_SOCK_SNDBUF, e;
 
 	if (fd >= FD_SETSIZE) {
 		log_warn("connection refused: descriptor %d beyond select()'s limit", fd);
@@ -498,11 +498,12 @@ void conns_accept(struct conns *cs, int fd, const struct sockaddr_storage *from,
 	c->src = src;
 	c->st = cs->tls ? C_PROBE : C_PLAIN;
 	c->plain_out = !cs->tls;
-	if (hub_open(cs->hub, &c->tp, (const struct sockaddr *)from, fromlen,
-		     loop_now(cs->loop), &c->s)) {
+	e = hub_open(cs->hub, &c->tp, (const struct sockaddr *)from, fromlen,
+		     loop_now(cs->loop), &c->s);
+	if (e == -EMFILE)
 		table_full(cs, from, fromlen);
+	if (e)
 		goto refuse;
-	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	cs->by_fd[fd] = c;

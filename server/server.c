@@ -222,7 +222,8 @@ static void log_counters(const struct server *srv, const char *what)
 	    "handshakes, %llu failed, %llu refused (too many at once), %llu evicted "
 	    "(for a newcomer), %llu plaintext refused, %llu silent closed; logins: %llu "
 	    "failed, %llu blocked, %llu closed on accept (blocked); per host: %llu "
-	    "connections evicted (table full), %llu logins refused (too many sessions), "
+	    "connections evicted and %llu refused (table full), %llu logins refused (too "
+	    "many sessions), "
 	    "%llu voice packets over its rate, %llu nicks left unbound (too many new)",
 	    what, st.sessions, st.logged_in, (unsigned long long)st.voice_in,
 	    (unsigned long long)st.voice_dropped, (unsigned long long)st.voice_over_rate,
@@ -240,6 +241,7 @@ static void log_counters(const struct server *srv, const char *what)
 	    (unsigned long long)st.login_failed, (unsigned long long)st.login_blocked,
 	    (unsigned long long)srv->conns.st.blocked_refused,
 	    (unsigned long long)st.pending_evicted,
+	    (unsigned long long)srv->conns.st.table_refused,
 	    (unsigned long long)st.sessions_refused,
 	    (unsigned long long)st.voice_host_over_rate,
 	    (unsigned long long)st.binds_refused);
