@@ -214,8 +214,9 @@ void sess_login_failed(struct hub *h, struct sess *s, uint64_t now)
 		login_failed(h, s, now);
 }
 
-/* The table is full: the oldest connection not logged in of the source holding the most
- * is closed now (guard_pending_victim), so one host's idle connections, from however
+/* The table is full: sessions already leaving are reaped now; if that is not room, the
+ * oldest connection not logged in of the source holding the most is closed now
+ * (guard_pending_victim), so one host's idle connections, from however
  * many addresses, cannot keep others out. True when a slot was freed. */
 static bool make_room(struct hub *h, const struct sockaddr *peer, socklen_t peerlen,
 		      uint64_t now)
@@ -226,6 +227,11 @@ static bool make_room(struct hub *h, const struct sockaddr *peer, socklen_t peer
 	bool log_it;
 	char src[64];
 
+	if (h->reap) { /* sessions already leaving hold slots until the reap */
+		hub_reap(h, NULL, NULL);
+		if (h->nopen < h->nslots)
+			return true;
+	}
 	if (!peer || addr_source(peer, peerlen, &key))
 		return false;
 	l = guard_pending_victim(h->guard, &key, now, &log_it);
