@@ -38,8 +38,8 @@ static void wait_log(const struct proc *p, const char *text, int ms)
 }
 
 /* Door starts (d_args, with the capture file) and, once online, Caller calls it,
- * playing into out
- * (/tmp/itest-call-PID.wav); both run 6 s. The server is left running. */
+ * playing into out (/tmp/itest-call-PID.wav); both run 6 s. The server is left
+ * running. */
 static void door_call(struct srv *srv, struct proc *door, struct proc *caller,
 		      const char *const *d_args, char *out)
 {
