@@ -72,6 +72,7 @@ static void test_file_and_flags(void **state)
 	assert_int_equal(c.frame_ms, 10);
 	assert_int_equal(c.bitrate, 16000);
 	assert_true(c.auto_accept);
+	assert_true(c.echo_cancel); /* on unless turned off */
 	assert_string_equal(c.board, "none");
 }
 
@@ -311,6 +312,7 @@ static const struct keycase every[] = {
     {"call_target", "Kitchen", "a b", "call_target: a nick"},
     {"join", "#Hall", "Hall", "join: a room"},
     {"auto_accept", "yes", "sometimes", "auto_accept: 'sometimes' is not yes or no"},
+    {"echo_cancel", "no", "maybe", "echo_cancel: 'maybe' is not yes or no"},
     {"verbose", "yes", "loud", "verbose: 'loud' is not yes or no"},
     {"tls", "off", "maybe", "tls: on"},
     {"server_fingerprint", "SHA256:" FP64, "sha256:12", "server_fingerprint: sha256:"},
@@ -404,7 +406,7 @@ static void test_every_flag(void **state)
 				 flag, k->why);
 		flags++;
 	}
-	assert_int_equal(flags, 14); /* usage lists these, with --server and the rest */
+	assert_int_equal(flags, 15); /* usage lists these, with --server and the rest */
 }
 
 int main(void)
