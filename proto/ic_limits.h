@@ -144,12 +144,12 @@
  * nicks, rounded up; bounds the file (each line under 160 bytes: about 650 KB) and the
  * time to write it. A full registry binds no new nick: the login goes on unbound. */
 #define IC_REGISTRY_MAX 4096
-/* registry changes (bindings, removals, last-seen times) are written at most this often:
- * a room of boxes logging in after a restart is one write, not one per box, inside the
- * event loop; a crash loses at most this much (a lost binding is made again at the box's
- * next login) */
+/* registry changes other than new bindings (last-seen times, removals) are written at
+ * most this often: a room of boxes logging in after a restart is one write, not one per
+ * box; a crash loses at most this much of them. A new binding is saved at once (its
+ * REGISTERED waits for it), by a child process like every save */
 #define IC_REGISTRY_SAVE_MS 5000
-/* after a failed write, the next try and the next log line wait this long */
+/* after a failed write, the next try waits this long (or for the next new binding) */
 #define IC_REGISTRY_RETRY_MS 60000
 
 #define IC_PORT_DEFAULT	   6060

@@ -225,10 +225,7 @@ static void send_voice(struct hub *h, struct sess *s, const struct vc_key *c2s,
 static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 {
 	struct msg_connect c;
-	struct vc_key c2s, s2c;
-	char cookie[16];
 	enum msg_err e;
-	uint32_t v;
 
 	if (s->state != SESS_NEW) {
 		sess_error(h, s, ERR_ALREADY_LOGGED_IN,
@@ -257,12 +254,6 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 	}
 	if (!connect_allowed(h, s, &c, now))
 		return;
-	if (voice_creds(h, s, &c2s, &s2c) || sess_rand(h, &v, sizeof(v))) {
-		sess_refuse(h, s, ERR_SERVER_FULL,
-			    "no randomness available, try again later", c.nick);
-		sess_leave(s, "no randomness or no memory for voice keys", false);
-		goto out;
-	}
 	do { /* a unique ssrc: retry on the rare clash */
 		if (sess_rand(h, &s->ssrc, sizeof(s->ssrc)))
 			s->ssrc++;
@@ -273,6 +264,22 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 	hmap_add(&h->ssrcs, &s->ssrc_node, hmap_hash_u32(s->ssrc));
 	h->nlogin++;
 	s->state = SESS_AWAIT_PONG;
+	if (!nickreg_waits(h, s)) /* else its binding is saved first */
+		cmd_login_answer(h, s, now);
+}
+
+void cmd_login_answer(struct hub *h, struct sess *s, uint64_t now)
+{
+	struct vc_key c2s, s2c;
+	char cookie[16];
+	uint32_t v;
+
+	if (voice_creds(h, s, &c2s, &s2c) || sess_rand(h, &v, sizeof(v))) {
+		sess_refuse(h, s, ERR_SERVER_FULL,
+			    "no randomness available, try again later", s->nick);
+		sess_leave(s, "no randomness or no memory for voice keys", false);
+		goto out;
+	}
 	s->ping_cookie = v;
 	s->ping_out = true;
 	s->ping_sent_ms = now;

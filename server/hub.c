@@ -83,7 +83,8 @@ void hub_free(struct hub *h)
 
 		if (!s)
 			continue;
-		if (s->state == SESS_ONLINE) /* shutting down: last seen now */
+		if (s->state != SESS_NEW) /* shutting down: last seen now; a binding
+					     whose PONG never came undone */
 			nickreg_leave(h, s);
 		s->tp->ops->close(s->tp, false);
 		sess_free(s);

@@ -62,6 +62,12 @@ struct hub_stats {
 	unsigned sessions, logged_in;
 };
 
+/* The registry (conf.reg) was saved up to change gen (reg_saved_gen), or the save of
+ * it failed (err, a negative errno): logins waiting for their new binding to be on
+ * disk get their answer, REGISTERED only when it was saved; a binding that was not is
+ * undone, and that is logged as an error with err's text. */
+void hub_reg_saved(struct hub *h, uint64_t gen, int err, uint64_t now);
+
 /* Returns 0 or -ENOMEM. The caller frees with hub_free. */
 int hub_new(struct hub **hp, const struct hub_conf *conf);
 /* Free the hub and every session (transports are closed). */

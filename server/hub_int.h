@@ -77,6 +77,9 @@ struct sess {
 	struct ctrwin cwin;	   /* counters accepted under c2s */
 	uint64_t s2c_ctr;	   /* the next counter under s2c: each used once */
 	bool binding; /* this login binds its nick (nickreg.c): kept at its PONG */
+	/* nonzero: the login's answer (ACCEPT...PING) waits for a save of the registry
+	 * reaching this change, its binding's (hub_reg_saved) */
+	uint64_t reg_wait;
 };
 
 struct hub {
@@ -136,6 +139,9 @@ void cmd_dispatch(struct hub *h, struct sess *s, char *line, uint64_t now);
 void cmd_join_room(struct hub *h, struct sess *s, const char *name);
 void cmd_part_all(struct hub *h, struct sess *s);
 void cmd_end_call(struct hub *h, struct call *c, struct sess *ender);
+/* The answer to s's CONNECT, its nick reserved: ACCEPT, REGISTERED (when its binding
+ * stands), VOICE with fresh keys, the login PING. */
+void cmd_login_answer(struct hub *h, struct sess *s, uint64_t now);
 
 /* nickreg.c: the nick registry's part in a login (section 3; TLS with conf.reg only) */
 /* CONNECT's nick against the registry: true when the login may go on; else answered
@@ -144,6 +150,9 @@ bool nickreg_check(struct hub *h, struct sess *s, const char *nick, uint64_t now
 /* Every check passed: a nick nobody owns is bound to s's key, pending its PONG. False
  * when another box's login took it a moment ago (NICK_IN_USE sent). */
 bool nickreg_bind(struct hub *h, struct sess *s, const char *nick);
+/* s's nick reserved: true when its answer must wait for its binding to be saved (the
+ * answer then goes out from hub_reg_saved). */
+bool nickreg_waits(struct hub *h, struct sess *s);
 /* After ACCEPT: REGISTERED, when this login binds its nick. */
 void nickreg_accepted(struct hub *h, struct sess *s);
 /* s logged in (its PONG): its binding kept, or its last seen time. */

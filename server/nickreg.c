@@ -1,6 +1,9 @@
 /* nickreg.c: the hub's side of the nick registry (section 3): CONNECT's owner check, a
  * new binding pending on the login's PONG, last-seen times. Over TLS with a registry
- * only: --tls off is protocol 1.0, first come first served. */
+ * only: --tls off is protocol 1.0, first come first served. A new binding is on disk
+ * before its REGISTERED goes out: the login's answer waits for the server's save
+ * (hub_reg_saved), and a binding that could not be saved is undone, the box logged in
+ * unbound (docs/ROBUSTNESS.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,6 +85,53 @@ bool nickreg_bind(struct hub *h, struct sess *s, const char *nick)
 	return true;
 }
 
+bool nickreg_waits(struct hub *h, struct sess *s)
+{
+	const struct reg_entry *e;
+
+	if (!s->binding)
+		return false;
+	e = reg_find(h->conf.reg, s->nick);
+	if (!e || e->gen <= reg_saved_gen(h->conf.reg))
+		return false; /* a takeover of a binding already on disk */
+	s->reg_wait = e->gen;
+	return true;
+}
+
+/* The bindings a failed save covered are undone: one line for them all, with the
+ * reason and the fix, whatever the log budget (a nick that can be taken is news). */
+static void log_undone(struct hub *h, unsigned n, const char *nick, int err)
+{
+	log_err("nick registry: cannot save it (%s): %u new nick(s) (%s%s) log in "
+		"unregistered and can be taken by another box until they are saved at a "
+		"later login: free space in the state directory %s",
+		strerror(-err), n, nick, n > 1 ? ", ..." : "", reg_dir(h->conf.reg));
+}
+
+void hub_reg_saved(struct hub *h, uint64_t gen, int err, uint64_t now)
+{
+	char first[IC_NICK_MAX + 1] = "";
+	unsigned undone = 0;
+
+	h->now = now;
+	for (unsigned i = 0; i < h->nslots; i++) {
+		struct sess *s = h->slots[i];
+
+		if (!s || s->leaving || !s->reg_wait || s->reg_wait > gen)
+			continue;
+		s->reg_wait = 0;
+		if (err && s->binding) {
+			reg_abandon(h->conf.reg, s->nick, s->id);
+			s->binding = false;
+			if (!undone++)
+				strcpy(first, s->nick);
+		}
+		cmd_login_answer(h, s, now);
+	}
+	if (undone)
+		log_undone(h, undone, first, err);
+}
+
 void nickreg_accepted(struct hub *h, struct sess *s)
 {
 	char args[IC_NICK_MAX + IDENT_FP_LEN + 2];
@@ -110,7 +160,8 @@ void nickreg_leave(struct hub *h, struct sess *s)
 {
 	if (!applies(h, s) || !s->fp[0])
 		return;
-	if (s->binding) /* no PONG came: the binding is undone */
+	if (s->binding) /* no PONG came: the binding is undone (kept if saved and the
+			   server stops first: docs/SECURITY.md) */
 		reg_abandon(h->conf.reg, s->nick, s->id);
 	else if (s->state == SESS_ONLINE)
 		reg_seen(h->conf.reg, s->nick, wall(h));
