@@ -35,9 +35,10 @@ static size_t peek_first(SSL *ssl, unsigned char *buf, size_t len)
 		char *p = NULL;
 
 		n = BIO_nread0(b, &p);
+		if (n > 0 && (size_t)n > len)
+			n = (ssize_t)len;
 		if (n > 0)
-			memcpy(buf, p, (size_t)n < len ? (size_t)n : len);
-		n = (size_t)n < len ? n : (ssize_t)len;
+			memcpy(buf, p, (size_t)n);
 	}
 	return n > 0 ? (size_t)n : 0;
 }
@@ -51,7 +52,7 @@ static bool plaintext(SSL *ssl, struct tlsstep_why *why)
 
 	if (!n || b[0] == RECORD_HANDSHAKE || b[0] == RECORD_ALERT)
 		return false;
-	for (size_t i = 0; i < n && b[i] != '\n'; i++)
+	for (size_t i = 0; i < n && b[i] != '\n' && b[i] != '\r'; i++)
 		shown[k++] = b[i] >= 0x20 && b[i] < 0x7f ? (char)b[i] : '.';
 	shown[k] = '\0';
 	why->end = TLSSTEP_PLAINTEXT;

@@ -463,7 +463,7 @@ static void handshake_failed(struct net *n, const struct tlsstep_why *why)
 		snprintf(
 		    msg, sizeof(msg),
 		    "TLS handshake failed: the server answered in plaintext, not TLS "
-		    "(%s): a server run with --tls off; run it with TLS (the default), "
+		    "%s: a server run with --tls off; run it with TLS (the default), "
 		    "or set tls = off here too",
 		    why->text + strcspn(why->text, "("));
 	else if (why->end == TLSSTEP_HANDSHAKE_CLOSED)
