@@ -17,7 +17,7 @@
 #define TAG_LEN	   16
 
 struct tlsforge {
-	uint8_t key[KEY_LEN], iv[IV_LEN];
+	uint8_t secret[SECRET_LEN], key[KEY_LEN], iv[IV_LEN];
 	uint64_t seq;
 	EVP_CIPHER_CTX *c;
 };
@@ -105,6 +105,16 @@ static int expand_label(const uint8_t *secret, const char *label, uint8_t *out,
 	return r;
 }
 
+/* The key and IV of f's secret (RFC 8446 section 7.3), from sequence 0. */
+static int traffic_keys(struct tlsforge *f)
+{
+	f->seq = 0;
+	return expand_label(f->secret, "key", f->key, KEY_LEN) ||
+		       expand_label(f->secret, "iv", f->iv, IV_LEN)
+		   ? -ENOMEM
+		   : 0;
+}
+
 int tlsforge_new(struct tlsforge **fp, void *ssl)
 {
 	struct secret *s = ex_index < 0 ? NULL : SSL_get_ex_data(ssl, ex_index);
@@ -114,9 +124,12 @@ int tlsforge_new(struct tlsforge **fp, void *ssl)
 	if (!s || !s->set)
 		return -ENOENT;
 	f = calloc(1, sizeof(*f));
-	if (!f || !(f->c = EVP_CIPHER_CTX_new()) ||
-	    expand_label(s->b, "key", f->key, KEY_LEN) ||
-	    expand_label(s->b, "iv", f->iv, IV_LEN)) {
+	if (!f || !(f->c = EVP_CIPHER_CTX_new())) {
+		tlsforge_free(f);
+		return -ENOMEM;
+	}
+	memcpy(f->secret, s->b, SECRET_LEN);
+	if (traffic_keys(f)) {
 		tlsforge_free(f);
 		return -ENOMEM;
 	}
@@ -158,4 +171,16 @@ size_t tlsforge_record(struct tlsforge *f, uint8_t type, const void *content, si
 		return 0;
 	f->seq++;
 	return 5 + total;
+}
+
+size_t tlsforge_key_update(struct tlsforge *f, bool requested, uint8_t *out)
+{
+	const uint8_t msg[5] = {24, 0, 0, 1, requested ? 1 : 0}; /* key_update(24) */
+	uint8_t next[SECRET_LEN];
+	size_t n = tlsforge_record(f, 0x16, msg, sizeof(msg), out);
+
+	if (!n || expand_label(f->secret, "traffic upd", next, SECRET_LEN))
+		return 0;
+	memcpy(f->secret, next, SECRET_LEN);
+	return traffic_keys(f) ? 0 : n;
 }

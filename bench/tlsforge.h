@@ -7,6 +7,7 @@
 #ifndef IC_TLSFORGE_H
 #define IC_TLSFORGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,5 +29,10 @@ void tlsforge_free(struct tlsforge *f);
  * Returns its length, or 0 when it cannot be sealed. */
 size_t tlsforge_record(struct tlsforge *f, uint8_t type, const void *content, size_t len,
 		       uint8_t *out);
+
+/* A KeyUpdate message (requested: the other end must update its keys too) into out
+ * (5 + TLSFORGE_OVERHEAD bytes), sealed with the current keys; the records after it
+ * are sealed with the next ones (RFC 8446 section 7.2). Returns its length or 0. */
+size_t tlsforge_key_update(struct tlsforge *f, bool requested, uint8_t *out);
 
 #endif
