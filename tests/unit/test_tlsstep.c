@@ -249,13 +249,15 @@ static void forged(struct link *l, struct tlsforge *f, uint8_t type, const void 
 	assert_int_equal(BIO_write(l->peer_net, rec, (int)n), (int)n);
 }
 
-/* Empty records around every byte of a line: each SSL_read may go through OpenSSL's
- * run of empty records (it allows 32 in a row) to the next byte, so a pass is bounded
- * by IC_TLS_READS_PER_PASS runs, and the line arrives whole. */
-static void empty_records(bool me_server)
+/* Empty records (and warning alerts) before every byte of a line: each SSL_read may go
+ * through OpenSSL's run of them (it allows 32 empty records in a row, and 4 warning
+ * alerts between two records of data) to the next byte, so a pass is bounded by
+ * IC_TLS_READS_PER_PASS runs, and the line arrives whole. */
+static void empty_records(bool me_server, bool alerts)
 {
 	static const char line[] = "PING: 1\n";
-	const unsigned run = 31;
+	static const uint8_t user_cancelled[2] = {1, 90};
+	const unsigned run = 31, nalerts = alerts ? 4 : 0;
 	struct link l;
 	struct got g = {.len = 0};
 	struct tlsforge *f = NULL;
@@ -265,12 +267,14 @@ static void empty_records(bool me_server)
 	handshake(&l);
 	assert_int_equal(tlsforge_new(&f, l.peer), 0);
 	for (size_t i = 0; i < sizeof(line) - 1; i++) {
+		for (unsigned k = 0; k < nalerts; k++)
+			forged(&l, f, 0x15, user_cancelled, 2);
 		for (unsigned k = 0; k < run; k++)
 			forged(&l, f, 0x17, NULL, 0);
 		forged(&l, f, 0x17, line + i, 1);
 	}
-	passes =
-	    passes_until_line(&l, &g, (run + 1) * (TLSFORGE_OVERHEAD + 1), &write_waits);
+	passes = passes_until_line(&l, &g, (nalerts + run + 1) * (TLSFORGE_OVERHEAD + 2),
+				   &write_waits);
 	assert_true(passes >= (sizeof(line) - 1) / IC_TLS_READS_PER_PASS);
 	assert_int_equal(g.len, sizeof(line) - 1);
 	assert_memory_equal(g.buf, line, sizeof(line) - 1);
@@ -281,8 +285,10 @@ static void empty_records(bool me_server)
 static void test_empty_records(void **state)
 {
 	(void)state;
-	empty_records(true);
-	empty_records(false);
+	empty_records(true, false);
+	empty_records(false, false);
+	empty_records(true, true);
+	empty_records(false, true);
 }
 
 /* A flood of empty records or of warning alerts: OpenSSL ends the connection after a
