@@ -1,6 +1,7 @@
 #include "benchutil.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -145,4 +146,31 @@ static int rm_one(const char *path, const struct stat *st, int type, struct FTW 
 void bench_rmtree(const char *dir)
 {
 	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+int bench_vline(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (size == 0)
+		return -EMSGSIZE;
+	n = vsnprintf(buf, size, fmt, ap);
+	if (n < 0 || (size_t)n + 2 > size) { /* no room for the LF and the NUL */
+		buf[0] = '\0';
+		return n < 0 ? -EINVAL : -EMSGSIZE;
+	}
+	buf[n++] = '\n';
+	buf[n] = '\0';
+	return n;
+}
+
+int bench_line(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = bench_vline(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
 }

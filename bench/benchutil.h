@@ -1,10 +1,12 @@
-/* benchutil.h: what the bench programs share: the clock, loopback addresses, the
- * intercomd they start, and what /proc says of it. */
+/* benchutil.h: what the bench programs and the tests share: the clock, loopback
+ * addresses, the intercomd they start, what /proc says of it, and the lines they send. */
 #ifndef IC_BENCHUTIL_H
 #define IC_BENCHUTIL_H
 
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /* Seconds on the monotonic clock. */
@@ -27,5 +29,15 @@ double bench_proc_cpu(pid_t pid);
 void bench_rmtree(const char *dir);
 /* A /proc/PID/status field in kB ("VmRSS:", "VmHWM:"), or 0. */
 double bench_proc_kb(pid_t pid, const char *field);
+
+/* Format one protocol line into buf (size bytes) and end it with LF, a NUL after it
+ * (not counted). Returns the line's length with its LF; -EMSGSIZE when the text, its LF
+ * and the NUL do not fit in size (nothing is written past buf[size - 1], and buf holds
+ * an empty string when size > 0: no part of the line is to be sent); -EINVAL when the
+ * format fails. */
+int bench_vline(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+int bench_line(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -73,9 +73,13 @@ void send_line(struct client *c, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	n = bench_vline(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	buf[n++] = '\n';
+	if (n < 0) {
+		fail("%s: a line over %zu bytes not sent (%s)", c->nick, sizeof(buf) - 2,
+		     strerror(-n));
+		return;
+	}
 	if (c->ssl ? vcli_tls_write(c->ssl, c->fd, buf, (size_t)n) != 0
 		   : send(c->fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
 		fail("%s: send failed: %s", c->nick, strerror(errno));

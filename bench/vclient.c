@@ -319,25 +319,36 @@ void vcli_udp(struct vcli *c)
 					   out, sizeof(out), NULL);
 		if (n < 0)
 			c->bad++;
-		else if (n > RTP_FIXED_LEN)
+		else if (n > RTP_FIXED_LEN) {
 			c->got++;
-		else
+			if (c->on_voice)
+				c->on_voice(c->voice_arg, c->s2c ? out : buf, (size_t)n);
+		} else
 			c->registered = true; /* a keepalive's answer */
 	}
 }
 
 void vcli_voice(struct vcli *c, unsigned port, size_t len, bool marker)
 {
-	uint8_t pkt[VCLI_PAYLOAD_MAX + 64], sealed[VCLI_PAYLOAD_MAX + 128];
 	uint8_t payload[VCLI_PAYLOAD_MAX];
+
+	if (len > sizeof(payload))
+		return;
+	memset(payload, 0xa5, len);
+	vcli_voice_payload(c, port, payload, len, marker);
+}
+
+void vcli_voice_payload(struct vcli *c, unsigned port, const uint8_t *payload, size_t len,
+			bool marker)
+{
+	uint8_t pkt[VCLI_PAYLOAD_MAX + 64], sealed[VCLI_PAYLOAD_MAX + 128];
 	struct rtp_hdr h = {marker, IC_RTP_PT_OPUS, c->seq++, c->ts, c->ssrc};
 	struct sockaddr_in a = bench_lo(port);
 	const uint8_t *p = pkt;
 	int n;
 
-	if (!c->voice || len > sizeof(payload))
+	if (!c->voice || len > VCLI_PAYLOAD_MAX)
 		return;
-	memset(payload, 0xa5, len);
 	n = rtp_pack(pkt, sizeof(pkt), &h, c->ssl ? NULL : c->token, payload, len);
 	c->ts += 960;
 	if (n > 0 && c->c2s) {

@@ -44,6 +44,9 @@ struct vcli {
 	unsigned joins;
 	uint64_t got, bad; /* voice packets taken; not opening, or replayed */
 	double retry_at;   /* the caller's: when it may try to connect again */
+	/* the caller's: each voice packet taken (opened over TLS; RTP header first) */
+	void (*on_voice)(void *arg, const uint8_t *pkt, size_t len);
+	void *voice_arg;
 };
 
 /* A client TLS context for vcli_open (SSL_CTX *; tlsctx's settings), or NULL. */
@@ -68,6 +71,9 @@ void vcli_udp(struct vcli *c);
 /* Send one voice packet of len bytes of payload (0: a keepalive) to the UDP port;
  * sealed over TLS. */
 void vcli_voice(struct vcli *c, unsigned port, size_t len, bool marker);
+/* The same with the caller's payload (at most 512 bytes). */
+void vcli_voice_payload(struct vcli *c, unsigned port, const uint8_t *payload, size_t len,
+			bool marker);
 
 /* The pieces, for a bench with a client of its own (soak). */
 /* A fresh Ed25519 key and self-signed certificate (EVP_PKEY *, X509 *; free both with

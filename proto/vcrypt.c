@@ -82,12 +82,48 @@ uint64_t vc_packet_ctr(const uint8_t *pkt)
 	return get_ctr(pkt + VC_HDR_LEN);
 }
 
+int vc_aead_seal(struct vc *v, const uint8_t nonce[VC_SALT_LEN], const uint8_t *aad,
+		 size_t alen, const uint8_t *in, size_t len, uint8_t *out,
+		 uint8_t tag[VC_TAG_LEN])
+{
+	int m, ok;
+
+	if (!v->seal || alen > INT32_MAX || len > INT32_MAX)
+		return -EINVAL;
+	ok = EVP_EncryptInit_ex(v->ctx, NULL, NULL, NULL, nonce) == 1 &&
+	     (alen == 0 || EVP_EncryptUpdate(v->ctx, NULL, &m, aad, (int)alen) == 1) &&
+	     (len == 0 || EVP_EncryptUpdate(v->ctx, out, &m, in, (int)len) == 1) &&
+	     EVP_EncryptFinal_ex(v->ctx, out + len, &m) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(v->ctx, EVP_CTRL_AEAD_GET_TAG, VC_TAG_LEN, tag) == 1;
+	return ok ? 0 : -EIO;
+}
+
+int vc_aead_open(struct vc *v, const uint8_t nonce[VC_SALT_LEN], const uint8_t *aad,
+		 size_t alen, const uint8_t *in, size_t len,
+		 const uint8_t tag[VC_TAG_LEN], uint8_t *out)
+{
+	uint8_t t[VC_TAG_LEN];
+	int m, ok;
+
+	if (v->seal || alen > INT32_MAX || len > INT32_MAX)
+		return -EINVAL;
+	memcpy(t, tag, VC_TAG_LEN); /* OpenSSL takes it as writable */
+	ok = EVP_DecryptInit_ex(v->ctx, NULL, NULL, NULL, nonce) == 1 &&
+	     (alen == 0 || EVP_DecryptUpdate(v->ctx, NULL, &m, aad, (int)alen) == 1) &&
+	     (len == 0 || EVP_DecryptUpdate(v->ctx, out, &m, in, (int)len) == 1) &&
+	     EVP_CIPHER_CTX_ctrl(v->ctx, EVP_CTRL_AEAD_SET_TAG, VC_TAG_LEN, t) == 1 &&
+	     EVP_DecryptFinal_ex(v->ctx, out + len, &m) == 1;
+	if (!ok) {
+		OPENSSL_cleanse(out, len); /* nothing unverified is handed on */
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 int vc_seal(struct vc *v, uint64_t ctr, const uint8_t *rtp, size_t len, uint8_t *out,
 	    size_t size)
 {
-	size_t plen = len - VC_HDR_LEN;
 	uint8_t n[VC_SALT_LEN];
-	int m, ok;
 
 	if (!v->seal || len < VC_HDR_LEN || rtp[0] != 0x80 || len > INT32_MAX)
 		return -EINVAL;
@@ -96,22 +132,18 @@ int vc_seal(struct vc *v, uint64_t ctr, const uint8_t *rtp, size_t len, uint8_t 
 	memcpy(out, rtp, VC_HDR_LEN);
 	put_ctr(out + VC_HDR_LEN, ctr);
 	nonce(v, ctr, n);
-	ok = EVP_EncryptInit_ex(v->ctx, NULL, NULL, NULL, n) == 1 &&
-	     EVP_EncryptUpdate(v->ctx, NULL, &m, out, VC_HDR_LEN + VC_CTR_LEN) == 1 &&
-	     (plen == 0 || EVP_EncryptUpdate(v->ctx, out + VC_HDR_LEN + VC_CTR_LEN, &m,
-					     rtp + VC_HDR_LEN, (int)plen) == 1) &&
-	     EVP_EncryptFinal_ex(v->ctx, out + len + VC_CTR_LEN, &m) == 1 &&
-	     EVP_CIPHER_CTX_ctrl(v->ctx, EVP_CTRL_AEAD_GET_TAG, VC_TAG_LEN,
-				 out + len + VC_CTR_LEN) == 1;
-	return ok ? (int)(len + VC_OVERHEAD) : -EIO;
+	if (vc_aead_seal(v, n, out, VC_HDR_LEN + VC_CTR_LEN, rtp + VC_HDR_LEN,
+			 len - VC_HDR_LEN, out + VC_HDR_LEN + VC_CTR_LEN,
+			 out + len + VC_CTR_LEN))
+		return -EIO;
+	return (int)(len + VC_OVERHEAD);
 }
 
 int vc_open(struct vc *v, const uint8_t *pkt, size_t len, size_t max, uint8_t *out,
 	    size_t size, uint64_t *ctr)
 {
-	uint8_t n[VC_SALT_LEN], tag[VC_TAG_LEN];
+	uint8_t n[VC_SALT_LEN];
 	size_t plen;
-	int m, ok;
 
 	if (v->seal || len < VC_MIN_LEN || len > max || len > INT32_MAX || pkt[0] != 0x80)
 		return -EINVAL;
@@ -119,18 +151,11 @@ int vc_open(struct vc *v, const uint8_t *pkt, size_t len, size_t max, uint8_t *o
 	if (size < VC_HDR_LEN + plen)
 		return -ENOSPC;
 	*ctr = get_ctr(pkt + VC_HDR_LEN);
-	memcpy(tag, pkt + len - VC_TAG_LEN, VC_TAG_LEN);
 	nonce(v, *ctr, n);
-	ok = EVP_DecryptInit_ex(v->ctx, NULL, NULL, NULL, n) == 1 &&
-	     EVP_DecryptUpdate(v->ctx, NULL, &m, pkt, VC_HDR_LEN + VC_CTR_LEN) == 1 &&
-	     (plen == 0 ||
-	      EVP_DecryptUpdate(v->ctx, out + VC_HDR_LEN, &m,
-				pkt + VC_HDR_LEN + VC_CTR_LEN, (int)plen) == 1) &&
-	     EVP_CIPHER_CTX_ctrl(v->ctx, EVP_CTRL_AEAD_SET_TAG, VC_TAG_LEN, tag) == 1 &&
-	     EVP_DecryptFinal_ex(v->ctx, out + VC_HDR_LEN + plen, &m) == 1;
-	if (!ok) {
-		OPENSSL_cleanse(out,
-				VC_HDR_LEN + plen); /* nothing unverified is handed on */
+	if (vc_aead_open(v, n, pkt, VC_HDR_LEN + VC_CTR_LEN,
+			 pkt + VC_HDR_LEN + VC_CTR_LEN, plen, pkt + len - VC_TAG_LEN,
+			 out + VC_HDR_LEN)) {
+		OPENSSL_cleanse(out, VC_HDR_LEN);
 		return -EBADMSG;
 	}
 	memcpy(out, pkt, VC_HDR_LEN);

@@ -56,6 +56,21 @@ void vc_free(struct vc *v);
 int vc_seal(struct vc *v, uint64_t ctr, const uint8_t *rtp, size_t len, uint8_t *out,
 	    size_t size);
 
+/* The AEAD beneath vc_seal and vc_open, on raw inputs: ChaCha20-Poly1305 (RFC 8439
+ * section 2.8) under v's key with the given 12-byte nonce (v's salt plays no part) and
+ * alen bytes of additional data. seal writes len bytes of ciphertext to out and the tag
+ * to tag; open checks tag and writes len bytes of plaintext to out (out not overlapping
+ * in). Exposed so the voice's own calls can be checked against the RFC's test vectors;
+ * voice goes through vc_seal / vc_open, which build the contract's nonce and additional
+ * data. Return 0, -EINVAL (a context made for the other direction, or a length over
+ * INT32_MAX), -EIO (seal) or -EBADMSG (open: the tag does not verify; out is wiped). */
+int vc_aead_seal(struct vc *v, const uint8_t nonce[VC_SALT_LEN], const uint8_t *aad,
+		 size_t alen, const uint8_t *in, size_t len, uint8_t *out,
+		 uint8_t tag[VC_TAG_LEN]);
+int vc_aead_open(struct vc *v, const uint8_t nonce[VC_SALT_LEN], const uint8_t *aad,
+		 size_t alen, const uint8_t *in, size_t len,
+		 const uint8_t tag[VC_TAG_LEN], uint8_t *out);
+
 /* The counter of a sealed packet (at least VC_MIN_LEN bytes), read before its tag is
  * checked: for the caller's counter window. */
 uint64_t vc_packet_ctr(const uint8_t *pkt);

@@ -1,7 +1,6 @@
 #include "fanout.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -33,52 +32,50 @@ static void set_msg(struct fanout *f, size_t i, const struct voice_dest *d,
 	mh->msg_iovlen = 1;
 }
 
-/* Seal dests[off..off+k) into the chunk's buffers; returns how many messages were made
- * (a copy that fails to seal is left out and counted). */
-static size_t seal_chunk(struct fanout *f, const void *buf, size_t len,
-			 const struct voice_dest *dests, size_t k)
+/* Make the messages for the destinations at the head of dests[0..n): the plain payload
+ * for one without a key, a copy sealed under its own key for one with (each destination
+ * decides for itself, so a list that mixes them is safe). Stops at IC_TX_BATCH messages
+ * or when the IC_SEAL_BATCH sealed buffers are used up; *used says how many destinations
+ * were dealt with. Returns how many messages were made (a copy that fails to seal is
+ * left out and counted). */
+static size_t prepare(struct fanout *f, const void *buf, size_t len,
+		      const struct voice_dest *dests, size_t n, size_t *used)
 {
-	size_t m = 0;
+	size_t m = 0, s = 0, i;
 
-	for (size_t i = 0; i < k; i++) {
+	for (i = 0; i < n && m < IC_TX_BATCH; i++) {
 		const struct voice_dest *d = &dests[i];
 		struct iovec *iov = &f->iov;
 
 		if (d->seal) {
-			int sl = vc_seal(d->seal, d->ctr, buf, len, f->sealed[m],
-					 sizeof(f->sealed[m]));
+			int sl;
 
+			if (s == IC_SEAL_BATCH)
+				break;
+			sl = vc_seal(d->seal, d->ctr, buf, len, f->sealed[s],
+				     sizeof(f->sealed[s]));
 			if (sl < 0) {
 				f->failed++;
 				continue;
 			}
-			f->siov[m].iov_base = f->sealed[m];
-			f->siov[m].iov_len = (size_t)sl;
-			iov = &f->siov[m];
+			f->siov[s].iov_base = f->sealed[s];
+			f->siov[s].iov_len = (size_t)sl;
+			iov = &f->siov[s++];
 		}
 		set_msg(f, m++, d, iov);
 	}
+	*used = i;
 	return m;
 }
 
 void fanout_send(struct fanout *f, int fd, const void *buf, size_t len,
 		 const struct voice_dest *dests, size_t n)
 {
-	bool sealed = n && dests[0].seal;
-	size_t batch = sealed ? IC_SEAL_BATCH : IC_TX_BATCH;
-
 	f->iov.iov_base = (void *)buf;
 	f->iov.iov_len = len;
 	for (size_t off = 0; off < n;) {
-		size_t k = n - off > batch ? batch : n - off, m, done = 0;
+		size_t k, m = prepare(f, buf, len, dests + off, n - off, &k), done = 0;
 
-		if (sealed) {
-			m = seal_chunk(f, buf, len, dests + off, k);
-		} else {
-			for (size_t i = 0; i < k; i++)
-				set_msg(f, i, &dests[off + i], &f->iov);
-			m = k;
-		}
 		while (done < m) {
 			size_t r = send_chunk(f, fd, m - done);
 

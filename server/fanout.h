@@ -1,6 +1,6 @@
-/* fanout.h: one voice packet to many destinations on the UDP socket, IC_TX_BATCH copies
- * per sendmmsg, never blocking and never retrying: voice is lossy by nature, and a
- * stalled fan-out would delay every room. */
+/* fanout.h: one voice packet to many destinations on the UDP socket, up to IC_TX_BATCH
+ * copies per sendmmsg (IC_SEAL_BATCH sealed ones), never blocking and never retrying:
+ * voice is lossy by nature, and a stalled fan-out would delay every room. */
 #ifndef IC_FANOUT_H
 #define IC_FANOUT_H
 
@@ -24,8 +24,10 @@ struct fanout {
 	uint64_t full, failed;
 };
 
-/* Send len bytes of buf to each of dests[0..n) on fd, sealed for each where its seal
- * says (a copy that cannot be sealed is counted in f->failed). A full send buffer ends
+/* Send len bytes of buf to each of dests[0..n) on fd: sealed under a destination's own
+ * seal (and counter) when it has one, the plain bytes when it has none, each destination
+ * on its own, so a list may mix them (a copy that cannot be sealed is counted in
+ * f->failed). A full send buffer ends
  * this copy set (the rest counted in f->full); any other error skips that destination
  * alone (f->failed). Never blocks. */
 void fanout_send(struct fanout *f, int fd, const void *buf, size_t len,

@@ -178,9 +178,11 @@ void cli_send(struct cli *c, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	n = bench_vline(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	buf[n++] = '\n';
+	if (n < 0)
+		fail_msg("cli_send: a line over %zu bytes (%s)", sizeof(buf) - 2,
+			 strerror(-n));
 	cli_send_raw(c, buf, (size_t)n);
 }
 

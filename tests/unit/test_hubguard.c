@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "benchutil.h"
 #include "hub.h"
 #include "hubfake.h"
 #include "ic_limits.h"
@@ -114,9 +115,11 @@ static void put(struct peer *p, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	n = bench_vline(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	buf[n++] = '\n';
+	if (n < 0)
+		fail_msg("%s: a line over %zu bytes (%s)", p->nick, sizeof(buf) - 2,
+			 strerror(-n));
 	if (p->f.s)
 		hub_input(hub, p->f.s, buf, (size_t)n, now);
 	hub_reap(hub, hubfake_closed, NULL);
