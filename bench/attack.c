@@ -119,6 +119,8 @@ static const struct {
     {"flood", attack_run_flood},
     {"pending", attack_run_pending},
     {"spoof", attack_run_spoof},
+    {"keyupdate", attack_run_keyupdate},
+    {"tlsjunk", attack_run_tlsjunk},
     {"quiet", run_quiet},
 };
 

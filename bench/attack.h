@@ -89,5 +89,8 @@ int attack_run_churn(void);
 int attack_run_flood(void);
 int attack_run_pending(void);
 int attack_run_spoof(void);
+/* attack_tls.c: floods of TLS records without a line on one logged-in connection */
+int attack_run_keyupdate(void);
+int attack_run_tlsjunk(void);
 
 #endif

@@ -1,0 +1,255 @@
+/* attack_tls.c: floods of TLS records that carry no line, on one logged-in TLS
+ * connection from 127.0.0.2, each beside a baseline window measured in the same run:
+ *
+ *   keyupdate  KeyUpdates asking for one back, as fast as the server takes them (each
+ *              costs it a key derivation and a KeyUpdate of its own in answer)
+ *   tlsjunk    4 warning alerts (user_cancelled), 31 empty records and one byte of data,
+ *              over and over: the most records OpenSSL takes without ending the
+ *              connection, each one decrypted
+ *
+ * The records after the attacker's handshake are sealed by hand with its own traffic
+ * keys (tlsforge.c): no honest TLS stack writes them on demand. The attacker is a
+ * process of its own (another host: its work never delays the bench's own loop, which
+ * timestamps the honest voice), writing as fast as the server takes the bytes and
+ * throwing the answers away unread, so the server's answers never make it wait. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "attack.h"
+#include "tlsctx.h"
+#include "tlsforge.h"
+#include "vclient.h"
+
+#define FLOOD_BATCH (32 * 1024) /* bytes of records made at a time */
+
+struct flood {
+	bool keyupdates;
+	int fd;
+	SSL *ssl;
+	void *ctx;
+	struct tlsforge *f;
+	uint8_t out[FLOOD_BATCH + 64];
+	size_t len, off;
+	unsigned long long done, batch; /* records in batches sent whole, in this one */
+	pid_t pid;			/* the flooding process */
+	/* shared with it: what it sent, and whether the server ended the connection */
+	struct flood_count {
+		double records, bytes;
+		bool closed;
+	} * count;
+};
+
+/* One line from the attacker, sealed by hand like the rest. */
+static int flood_line(struct flood *fl, const char *line)
+{
+	uint8_t rec[256 + TLSFORGE_OVERHEAD];
+	size_t n = strlen(line) < 256
+		       ? tlsforge_record(fl->f, 0x17, line, strlen(line), rec)
+		       : 0;
+
+	return n && send(fl->fd, rec, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
+/* Read the server's lines until one starts with prefix (within 5 s); its rest into
+ * arg. */
+static int flood_await(struct flood *fl, const char *prefix, char *arg, size_t arglen)
+{
+	char in[16384], *p, *nl;
+	size_t len = 0;
+
+	for (int tries = 0; tries < 500;) {
+		struct pollfd pf = {fl->fd, POLLIN, 0};
+		int n = SSL_read(fl->ssl, in + len, (int)(sizeof(in) - 1 - len));
+
+		if (n <= 0) {
+			if (SSL_get_error(fl->ssl, n) != SSL_ERROR_WANT_READ)
+				return -1;
+			tries += poll(&pf, 1, 10) == 0;
+			continue;
+		}
+		len += (size_t)n;
+		in[len] = '\0';
+		if ((p = strstr(in, prefix)) && (nl = strchr(p, '\n'))) {
+			*nl = '\0';
+			snprintf(arg, arglen, "%s", p + strlen(prefix));
+			return 0;
+		}
+		if (len > sizeof(in) / 2) { /* lists only: keep the last line's start */
+			p = strrchr(in, '\n');
+			len = p ? strlen(p + 1) : 0;
+			memmove(in, p ? p + 1 : in, len);
+		}
+	}
+	return -1;
+}
+
+/* Log the attacker in as a box with an identity of its own; from then on every record
+ * it sends is sealed here. */
+static int flood_login(struct flood *fl)
+{
+	void *key = NULL, *cert = NULL;
+	char ping[64], line[96], pong[64];
+	int r = -1;
+
+	fl->fd = attack_connect_from("127.0.0.2", SOCK_STREAM);
+	fl->ctx = vcli_tls_ctx();
+	if (fl->fd < 0 || !fl->ctx || tlsforge_ctx(fl->ctx) ||
+	    vcli_identity(&key, &cert, "Flood"))
+		goto out;
+	fl->ssl = vcli_tls_handshake(fl->ctx, fl->fd, key, cert);
+	if (!fl->ssl || tlsforge_new(&fl->f, fl->ssl) ||
+	    flood_line(fl, "CONNECT: \"Flood\" \"\" 1.1.0\n") ||
+	    flood_await(fl, "PING: ", ping, sizeof(ping)))
+		goto out;
+	/* ACCEPT and VOICE came with the PING; the answer to a PING of ours says the
+	 * PONG, and with it the login, went through */
+	snprintf(line, sizeof(line), "PONG: %s\nPING: flood\n", ping);
+	if (flood_line(fl, line) || flood_await(fl, "PONG: ", pong, sizeof(pong)))
+		goto out;
+	r = 0;
+out:
+	vcli_identity_free(key, cert);
+	if (r)
+		fprintf(stderr, "bench_attack: the flooding box could not log in\n");
+	return r;
+}
+
+/* The next batch of records. */
+static void flood_refill(struct flood *fl)
+{
+	static const uint8_t user_cancelled[2] = {1, 90};
+
+	fl->done += fl->batch;
+	fl->len = fl->off = fl->batch = 0;
+	while (fl->len + 64 * (TLSFORGE_OVERHEAD + 2) < FLOOD_BATCH) {
+		if (fl->keyupdates) {
+			fl->len += tlsforge_key_update(fl->f, true, fl->out + fl->len);
+			fl->batch++;
+			continue;
+		}
+		for (int k = 0; k < 4; k++)
+			fl->len += tlsforge_record(fl->f, 0x15, user_cancelled, 2,
+						   fl->out + fl->len);
+		for (int k = 0; k < 31; k++)
+			fl->len +=
+			    tlsforge_record(fl->f, 0x17, NULL, 0, fl->out + fl->len);
+		fl->len += tlsforge_record(fl->f, 0x17, "x", 1, fl->out + fl->len);
+		fl->batch += 36;
+	}
+}
+
+/* The flooding process: the answers thrown away unread, then records as fast as the
+ * server takes them (the socket blocks while it does not: the bound at work), until
+ * the connection ends or the parent stops it. */
+static void flood_child(struct flood *fl)
+{
+	char sink[65536];
+
+	for (;;) {
+		ssize_t n;
+
+		while ((n = recv(fl->fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0)
+			;
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			break;
+		if (fl->off == fl->len)
+			flood_refill(fl);
+		n = send(fl->fd, fl->out + fl->off, fl->len - fl->off, MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		fl->off += (size_t)n;
+		fl->count->bytes += (double)n;
+		fl->count->records = (double)fl->done + (double)fl->batch *
+							    (double)fl->off /
+							    (double)fl->len;
+	}
+	fl->count->closed = true;
+	_exit(0);
+}
+
+static int flood_start(struct flood *fl)
+{
+	fl->count = mmap(NULL, sizeof(*fl->count), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (fl->count == MAP_FAILED) {
+		fl->count = NULL;
+		return -1;
+	}
+	memset(fl->count, 0, sizeof(*fl->count));
+	fl->pid = fork();
+	if (fl->pid == 0)
+		flood_child(fl);
+	return fl->pid < 0 ? -1 : 0;
+}
+
+static void flood_close(struct flood *fl)
+{
+	if (fl->pid > 0) {
+		kill(fl->pid, SIGKILL);
+		waitpid(fl->pid, NULL, 0);
+	}
+	if (fl->count)
+		munmap(fl->count, sizeof(*fl->count));
+	tlsforge_free(fl->f);
+	SSL_free(fl->ssl);
+	ERR_clear_error();
+	if (fl->fd >= 0)
+		close(fl->fd);
+	tlsctx_free(fl->ctx);
+}
+
+static int run_flood(bool keyupdates)
+{
+	const char *name = keyupdates ? "keyupdate" : "tlsjunk";
+	struct attack_figures base, hit;
+	struct flood_count got;
+	struct flood fl;
+	char label[64];
+	int r = -1;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.fd = -1;
+	fl.keyupdates = keyupdates;
+	if (attack_start_server(true, NULL))
+		return -1;
+	if (attack_login_members())
+		goto out;
+	snprintf(label, sizeof(label), "%s: baseline", name);
+	attack_window(label, NULL, NULL, 0, &base);
+	if (flood_login(&fl) || flood_start(&fl))
+		goto out;
+	snprintf(label, sizeof(label), "%s: attack", name);
+	attack_window(label, NULL, NULL, 0, &hit);
+	got = *fl.count;
+	printf("  %s: %.0f records (%.1f MB, %.0f records/s) sent%s; honest voice %s, "
+	       "p99 %+.1f ms from the baseline\n",
+	       name, got.records, got.bytes / 1e6, got.records / attack_opt.secs,
+	       got.closed ? ", then the server closed the connection" : "",
+	       hit.delivered >= 100.0 ? "all delivered" : "NOT all delivered",
+	       hit.p99 - base.p99);
+	r = 0;
+out:
+	flood_close(&fl);
+	attack_stop_server();
+	return r;
+}
+
+int attack_run_keyupdate(void)
+{
+	return run_flood(true);
+}
+
+int attack_run_tlsjunk(void)
+{
+	return run_flood(false);
+}
