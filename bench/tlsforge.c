@@ -80,10 +80,14 @@ static int expand_label(const uint8_t *secret, const char *label, uint8_t *out,
 {
 	uint8_t info[64];
 	size_t ll = strlen("tls13 ") + strlen(label), n = 0;
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	EVP_KDF_CTX *k = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	static EVP_KDF *kdf; /* fetched once: a flood derives keys for every record */
+	EVP_KDF_CTX *k;
 	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, r = -ENOMEM;
 	OSSL_PARAM p[5];
+
+	if (!kdf)
+		kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	k = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
 
 	info[n++] = (uint8_t)(len >> 8);
 	info[n++] = (uint8_t)len;
@@ -101,7 +105,6 @@ static int expand_label(const uint8_t *secret, const char *label, uint8_t *out,
 	if (k && EVP_KDF_derive(k, out, len, p) == 1)
 		r = 0;
 	EVP_KDF_CTX_free(k);
-	EVP_KDF_free(kdf);
 	return r;
 }
 
