@@ -109,6 +109,15 @@
  * OpenSSL also answers, an empty record, an alert) counts the same, so a flood of them
  * costs a pass at most this many records too (auto-retry is off: common/tlsctx.c). */
 #define IC_TLS_READS_PER_PASS 4
+/* Bytes a logged-in TLS client may send the server beyond the lines they carry (record
+ * headers and tags, KeyUpdates, empty records, alerts), a second, with a burst: an
+ * honest box's records each carry a line (22 bytes beyond it; at most IC_RATE_BURST
+ * lines at once, IC_RATE_PER_SEC a second), so it spends a few hundred bytes a second.
+ * Past the bucket the connection is closed as a flood: the decryption and key
+ * derivation a flood of records without lines costs is bounded a second, not only per
+ * pass. */
+#define IC_TLS_OVERHEAD_PER_SEC 4096
+#define IC_TLS_OVERHEAD_BURST	(64 * 1024)
 /* Handshake steps (each a key exchange or a signature check, about 0.1 ms on x86) per
  * loop pass: voice is read between passes, so a storm of reconnecting boxes adds at most
  * this many steps of delay to relayed voice (the 1 ms bound of section 3). */
