@@ -38,15 +38,15 @@ struct conn {
 	struct addr_src src;
 	struct tmr deadline; /* the handshake's bound, or the plaintext line's */
 	struct tmr again;    /* records already decrypted wait for the next pass */
+	bool counted;	     /* in cs->handshaking */
+	bool wants_write;    /* the handshake, or a read, waits for the socket to drain */
+	bool plain_out;	   /* its output goes in the clear: --tls off, or TLS_REQUIRED */
+	size_t plain_seen; /* C_REFUSE: bytes of the first line read */
 	/* C_TLS: bytes read beyond the lines' own may still be spent (a bucket refilled
 	 * at IC_TLS_OVERHEAD_PER_SEC since oh_ms), and the lines' bytes this pass */
 	int64_t oh_bytes;
 	uint64_t oh_ms;
 	size_t taken;
-	bool counted;	   /* in cs->handshaking */
-	bool wants_write;  /* the handshake, or a read, waits for the socket to drain */
-	bool plain_out;	   /* its output goes in the clear: --tls off, or TLS_REQUIRED */
-	size_t plain_seen; /* C_REFUSE: bytes of the first line read */
 };
 
 static void uncount(struct conn *c)
@@ -132,7 +132,6 @@ static const char *ended(const struct tlsstep_why *why)
 static ssize_t conn_send(struct transport *t, const void *buf, size_t len)
 {
 	struct conn *c = (struct conn *)t;
-
 	struct tlsstep_why why;
 	size_t n = 0;
 	enum tlsstep_io io;
