@@ -174,7 +174,7 @@ static void test_record_flood(void **state)
 	signal(SIGPIPE, SIG_IGN); /* OpenSSL writes to the socket the server closed */
 	cli_login(&h, &srv, "Steady");
 	cli_login(&f, &srv, "Flood");
-	while (sent < 20000) {
+	while (sent < 4000) { /* 108 KB of them, well past the bucket */
 		struct pollfd p = {f.fd, POLLOUT, 0};
 		int r;
 
@@ -189,7 +189,9 @@ static void test_record_flood(void **state)
 		sent++;
 	}
 	assert_true(sent > 2000); /* the bucket's burst went through */
-	cli_expect_closed(&f);
+	/* the server takes them at its pace (under valgrind, slowly): wait for the close
+	 */
+	assert_true(cli_closed(&f, 60000));
 	assert_non_null(
 	    strstr(srv_log(&srv), "left: flood of TLS records without lines"));
 	cli_send(&h, "PING: 1");
