@@ -38,10 +38,25 @@ add_arch() {
 	"${sudo[@]}" apt-get update -qq || die "apt-get update failed: check the network or apt sources"
 }
 
+# ARCH must be a Debian architecture name before dpkg is told to add it (an unknown
+# name would stay in dpkg's list); the kernel's names for the boards are not Debian's.
+check_arch() {
+	local hint="the names that work: arm64 (64-bit Raspberry Pi OS), armhf (32-bit)"
+	case $1 in
+	arm64 | armhf | "$(dpkg --print-architecture)") return 0 ;;
+	aarch64 | armv8*) die "unknown architecture '$1': Debian calls it arm64 (./quickstart.sh deb arm64); $hint" ;;
+	arm | armv7* | armv6*) die "unknown architecture '$1': Debian calls it armhf (./quickstart.sh deb armhf); $hint" ;;
+	x86_64) die "unknown architecture '$1': Debian calls it amd64; $hint" ;;
+	esac
+	command -v dpkg-architecture >/dev/null && dpkg-architecture -L | grep -qx -- "$1" && return 0
+	die "unknown architecture '$1'; $hint"
+}
+
 # What building for ARCH needs: its cross compiler and its -dev libraries.
 need_target() {
 	local arch=$1 triplet
 	shift
+	check_arch "$arch"
 	if [ "$arch" = "$(dpkg --print-architecture)" ]; then
 		need gcc libc6-dev pkg-config libssl-dev libopus-dev libasound2-dev libgpiod-dev "$@"
 		return
@@ -49,7 +64,7 @@ need_target() {
 	add_arch "$arch"
 	need dpkg-dev
 	triplet=$(dpkg-architecture -a"$arch" -qDEB_HOST_GNU_TYPE 2>/dev/null) ||
-		die "unknown architecture $arch (try arm64 or armhf)"
+		die "no GNU triplet for architecture $arch (dpkg-architecture -a$arch); try arm64 or armhf"
 	local pkgs=(gcc-"$triplet" libc6-dev:"$arch" pkg-config:"$arch" libssl-dev:"$arch" libopus-dev:"$arch"
 		libasound2-dev:"$arch" libgpiod-dev:"$arch")
 	for p in "$@"; do pkgs+=("$p:$arch"); done
@@ -158,7 +173,7 @@ test)
 	# shellcheck disable=SC2086
 	clang-format --dry-run --Werror $files || die "clang-format: run clang-format -i on the files above"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --std=c11 -D__GNUC__ -Iproto -Icommon -Iserver -Ifirmware common proto server firmware ||
+		--inline-suppr --std=c11 -D__GNUC__ -Iproto -Icommon -Iserver -Ifirmware -Ifirmware/audio common proto server firmware ||
 		die "cppcheck found problems (above)"
 	for preset in default sanitize; do
 		say "configuring and building ($preset)"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "conftab.h"
 #include "ident.h"
 #include "kv.h"
 #include "names.h"
@@ -36,6 +37,7 @@ void cfg_defaults(struct cfg *c)
 		c->pins[i] = -1;
 	c->active_low = true;
 	c->tls = true;
+	c->handsfree = true;
 	c->talk_after = c->talk_for = c->talk_every = c->exit_after = -1;
 }
 
@@ -69,45 +71,29 @@ static int copy(char *dst, size_t size, const char *v)
 	return 0;
 }
 
-static const char *const pin_keys[CFG_PINS] = {
-    "pin_ptt",	     "pin_call",   "pin_accept", "pin_deny",
-    "pin_led_power", "pin_led_tx", "pin_led_rx", "pin_led_ring",
-};
-
 #define FAIL(...)                                                                        \
 	do {                                                                             \
 		snprintf(err, errlen, __VA_ARGS__);                                      \
 		return -EINVAL;                                                          \
 	} while (0)
 
-/* Keys a board file may set, each with its bit in set_mask. */
-static int board_key_bit(const char *key)
+static int set_tls(void *obj, const struct conftab_key *k, const char *v, char *err,
+		   size_t errlen)
 {
-	for (int i = 0; i < CFG_PINS; i++) {
-		if (!strcmp(key, pin_keys[i]))
-			return i;
-	}
-	if (!strcmp(key, "gpio_chip"))
-		return CFG_PINS;
-	if (!strcmp(key, "active_low"))
-		return CFG_PINS + 1;
-	if (!strcmp(key, "complexity"))
-		return CFG_PINS + 2;
-	return -1;
-}
-
-static int set_tls(struct cfg *c, const char *v, char *err, size_t errlen)
-{
-	if (kv_bool(v, &c->tls))
+	(void)k;
+	if (kv_bool(v, &((struct cfg *)obj)->tls))
 		FAIL("tls: on (TLS 1.3, encrypted voice) or off (protocol 1.0, for "
 		     "debugging with a --tls off server)");
 	return 0;
 }
 
-static int set_server_fp(struct cfg *c, const char *v, char *err, size_t errlen)
+static int set_server_fp(void *obj, const struct conftab_key *k, const char *v, char *err,
+			 size_t errlen)
 {
+	struct cfg *c = obj;
 	size_t n = strlen(v);
 
+	(void)k;
 	if (!n) { /* none: trust on first use */
 		c->server_fp[0] = '\0';
 		return 0;
@@ -122,133 +108,116 @@ static int set_server_fp(struct cfg *c, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-static int set_password(struct cfg *c, const char *v, char *err, size_t errlen)
-{
-	if (*v && !names_password_valid(v))
-		FAIL("password: 1-%d bytes of text without '\"' or control characters",
-		     IC_PASSWORD_MAX);
-	strcpy(c->password, v);
-	return 0;
-}
-
-static int set_frame_ms(struct cfg *c, const char *v, char *err, size_t errlen)
+static int set_frame_ms(void *obj, const struct conftab_key *k, const char *v, char *err,
+			size_t errlen)
 {
 	unsigned u;
 
+	(void)k;
 	if (kv_uint(v, 10, 20, &u) || (u != 10 && u != 20))
 		FAIL("frame_ms: 10 or 20");
-	c->frame_ms = u;
+	((struct cfg *)obj)->frame_ms = u;
 	return 0;
 }
 
-/* The other keys, by kind: text (checked by valid, or only its length), a whole
- * number in [lo, hi], yes/no, or a setter of its own. */
-enum key_kind { K_TEXT, K_UINT, K_BOOL, K_OWN };
-struct key {
-	const char *key;
-	enum key_kind kind;
-	size_t off, size;
-	bool (*valid)(const char *v); /* K_TEXT: NULL = any non-empty text that fits */
-	unsigned lo, hi;	      /* K_UINT */
-	const char *what;	      /* K_TEXT, K_BOOL: the error, after "key: " */
-	int (*set)(struct cfg *c, const char *v, char *err, size_t errlen); /* K_OWN */
-};
-
-static bool opt_nick(const char *v)
-{
-	return !*v || names_nick_valid(v);
-}
-
-static bool opt_room(const char *v)
-{
-	return !*v || names_room_valid(v);
-}
-
-static bool any_text(const char *v)
-{
-	(void)v;
-	return true;
-}
-
-#define TEXT(k, f, ok, msg)                                                              \
-	{                                                                                \
-		k, K_TEXT, offsetof(struct cfg, f), sizeof(((struct cfg *)0)->f), ok, 0, \
-		    0, msg, NULL                                                         \
-	}
-#define UINT(k, f, l, h)                                                                 \
-	{                                                                                \
-		k, K_UINT, offsetof(struct cfg, f), 0, NULL, l, h, NULL, NULL            \
-	}
-#define BOOL(k, f, msg)                                                                  \
-	{                                                                                \
-		k, K_BOOL, offsetof(struct cfg, f), 0, NULL, 0, 0, msg, NULL             \
-	}
-#define OWN(k, fn)                                                                       \
-	{                                                                                \
-		k, K_OWN, 0, 0, NULL, 0, 0, NULL, fn                                     \
-	}
-#define ALSA_DEV "an ALSA device name such as default or plughw:1,0"
-static const struct key keys[] = {
-    TEXT("server", server, NULL, "a host name or address"),
-    UINT("port", port, 1, 65535),
-    TEXT("nick", nick, names_nick_valid, "1-32 of A-Z a-z 0-9 _ - ."),
-    TEXT("real_name", realname, names_realname_valid,
-	 "up to 64 bytes of text without '\"'"),
-    TEXT("capture_device", capture_device, NULL, ALSA_DEV),
-    TEXT("playback_device", playback_device, NULL, ALSA_DEV),
-    TEXT("state_dir", state_dir, NULL, "a path of 1-255 bytes"),
-    OWN("frame_ms", set_frame_ms),
-    UINT("bitrate", bitrate, 6000, 128000),
-    UINT("complexity", complexity, 0, 10),
-    TEXT("board", board, NULL,
-	 "none, keyboard, rpi3, rpi4, rpi5, rpizero2w, or a path (up to 255 bytes) to "
-	 "a board file"),
-    TEXT("gpio_chip", gpio_chip, any_text, "a name such as gpiochip0"),
-    BOOL("active_low", active_low, "yes or no"),
-    TEXT("call_target", call_target, opt_nick, "a nick (1-32 of A-Z a-z 0-9 _ - .)"),
-    TEXT("join", join, opt_room, "a room such as #Kitchen"),
-    BOOL("auto_accept", auto_accept, "yes or no"),
-    BOOL("verbose", std.verbose, "yes or no"),
-    /* section 3: transport security */
-    OWN("tls", set_tls),
-    OWN("server_fingerprint", set_server_fp),
-    OWN("password", set_password),
-};
-
-static int key_set(struct cfg *c, const struct key *k, const char *v, char *err,
+/* pin_*: a GPIO line, or none (not wired) */
+static int set_pin(void *obj, const struct conftab_key *k, const char *v, char *err,
 		   size_t errlen)
 {
-	char *field = (char *)c + k->off;
+	int *pin = conftab_field(obj, k);
+	unsigned u;
 
-	switch (k->kind) {
-	case K_TEXT:
-		if (k->valid ? !k->valid(v) : !*v)
-			FAIL("%s: %s", k->key, k->what);
-		if (copy(field, k->size, v))
-			FAIL("%s: %s (at most %zu bytes)", k->key, k->what, k->size - 1);
+	if (!strcmp(v, "none")) {
+		*pin = -1;
 		return 0;
-	case K_UINT:
-		if (kv_uint(v, k->lo, k->hi, (unsigned *)(void *)field))
-			FAIL("%s: '%s' is not a whole number from %u to %u", k->key, v,
-			     k->lo, k->hi);
-		return 0;
-	case K_BOOL:
-		if (kv_bool(v, (bool *)(void *)field))
-			FAIL("%s: %s", k->key, k->what);
-		return 0;
-	case K_OWN:
-		return k->set(c, v, err, errlen);
 	}
-	return -EINVAL;
+	if (kv_uint(v, 0, 511, &u))
+		FAIL("%s: '%s' is not a GPIO line number (0-511) or none", k->key, v);
+	*pin = (int)u;
+	return 0;
+}
+
+#define STR_(x)			#x
+#define STR(x)			STR_(x)
+#define F			CONFTAB_FLAG
+#define E			CONFTAB_EMPTY_OK
+#define TEXT(k, f, ok, fl, msg) CONFTAB_TEXT(k, struct cfg, f, ok, fl, msg)
+#define UINT(k, f, l, h, fl)	CONFTAB_UINT(k, struct cfg, f, l, h, fl)
+#define BOOL(k, f)		CONFTAB_BOOL(k, struct cfg, f, 0, "yes or no")
+#define OWN(k, f, fn, fl)	CONFTAB_OWN(k, struct cfg, f, fn, fl)
+#define PIN(k, p)                                                                        \
+	{                                                                                \
+		.key = (k), .kind = CONFTAB_K_OWN, .off = offsetof(struct cfg, pins[p]), \
+		.set = set_pin, .tag = (p) + 1                                           \
+	}
+#define ALSA_DEV "an ALSA device name such as default or plughw:1,0"
+/* Every key; those with F are also flags (--key, '-' for '_'). */
+static const struct conftab_key keys[] = {
+    TEXT("server", server, NULL, 0, "a host name or address"),
+    UINT("port", port, 1, 65535, 0),
+    TEXT("nick", nick, names_nick_valid, F, "1-32 of A-Z a-z 0-9 _ - ."),
+    TEXT("real_name", realname, names_realname_valid, F,
+	 "up to 64 bytes of text without '\"'"),
+    TEXT("capture_device", capture_device, NULL, F, ALSA_DEV),
+    TEXT("playback_device", playback_device, NULL, F, ALSA_DEV),
+    TEXT("state_dir", state_dir, NULL, F, "a path of 1-255 bytes"),
+    OWN("frame_ms", frame_ms, set_frame_ms, F),
+    UINT("bitrate", bitrate, 6000, 128000, F),
+    {.key = "complexity",
+     .kind = CONFTAB_K_UINT,
+     .flags = F,
+     .off = offsetof(struct cfg, complexity),
+     .lo = 0,
+     .hi = 10,
+     .tag = CFG_PINS + 3},
+    TEXT("board", board, NULL, F,
+	 "none, keyboard, rpi3, rpi4, rpi5, rpizero2w, or a path (up to 255 bytes) to "
+	 "a board file"),
+    {.key = "gpio_chip",
+     .kind = CONFTAB_K_TEXT,
+     .flags = E,
+     .off = offsetof(struct cfg, gpio_chip),
+     .size = sizeof(((struct cfg *)0)->gpio_chip),
+     .what = "a name such as gpiochip0",
+     .tag = CFG_PINS + 1},
+    {.key = "active_low",
+     .kind = CONFTAB_K_BOOL,
+     .off = offsetof(struct cfg, active_low),
+     .what = "yes or no",
+     .tag = CFG_PINS + 2},
+    PIN("pin_ptt", PIN_PTT),
+    PIN("pin_call", PIN_CALL),
+    PIN("pin_accept", PIN_ACCEPT),
+    PIN("pin_deny", PIN_DENY),
+    PIN("pin_led_power", PIN_LED_POWER),
+    PIN("pin_led_tx", PIN_LED_TX),
+    PIN("pin_led_rx", PIN_LED_RX),
+    PIN("pin_led_ring", PIN_LED_RING),
+    TEXT("call_target", call_target, names_nick_valid, F | E,
+	 "a nick (1-32 of A-Z a-z 0-9 _ - .)"),
+    TEXT("join", join, names_room_valid, F | E, "a room such as #Kitchen"),
+    BOOL("auto_accept", auto_accept),
+    CONFTAB_BOOL("handsfree", struct cfg, handsfree, F, "yes or no"),
+    BOOL("verbose", std.verbose),
+    /* section 3: transport security */
+    OWN("tls", tls, set_tls, F),
+    OWN("server_fingerprint", server_fp, set_server_fp, F),
+    TEXT("password", password, names_password_valid, F | E,
+	 "1-" STR(IC_PASSWORD_MAX) " bytes of text without '\"' or control characters"),
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+const struct conftab_key *cfg_keys(size_t *n)
+{
+	*n = NKEYS;
+	return keys;
 }
 
 int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t errlen)
 {
-	int bit = board_key_bit(key);
-	unsigned u;
+	const struct conftab_key *k = conftab_find(keys, NKEYS, key);
+	int bit = k ? k->tag - 1 : -1; /* a key a board file may set */
 
-	if (!v)
-		v = "";
 	if (c->in_board_file) {
 		if (bit < 0)
 			FAIL(
@@ -260,24 +229,7 @@ int cfg_set(struct cfg *c, const char *key, const char *v, char *err, size_t err
 	} else if (bit >= 0) {
 		c->set_mask |= 1u << bit;
 	}
-	for (int i = 0; i < CFG_PINS; i++) {
-		if (strcmp(key, pin_keys[i]))
-			continue;
-		if (!strcmp(v, "none")) {
-			c->pins[i] = -1;
-			return 0;
-		}
-		if (kv_uint(v, 0, 511, &u))
-			FAIL("%s: '%s' is not a GPIO line number (0-511) or none", key,
-			     v);
-		c->pins[i] = (int)u;
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (!strcmp(key, keys[i].key))
-			return key_set(c, &keys[i], v, err, errlen);
-	}
-	FAIL("unknown key '%s'", key);
+	return conftab_set(keys, NKEYS, c, key, v, err, errlen);
 }
 
 static int cfg_set_cb(void *arg, const char *key, const char *val, char *err,
@@ -334,34 +286,11 @@ static int split_server(const char *flag, const char *v, char *host, size_t size
 	return 0;
 }
 
-static const struct {
-	const char *flag;
-	const char *key; /* a config key, or NULL: handled below */
-} flags[] = {
-    {"--server", NULL},
-    {"--nick", "nick"},
-    {"--capture-file", NULL},
-    {"--playback-file", NULL},
-    {"--join", "join"},
-    {"--talk-after", NULL},
-    {"--talk-for", NULL},
-    {"--talk-every", NULL},
-    {"--call", NULL},
-    {"--exit-after", NULL},
-    {"--config", NULL},
-    {"--board", "board"},
-    {"--real-name", "real_name"},
-    {"--frame-ms", "frame_ms"},
-    {"--bitrate", "bitrate"},
-    {"--complexity", "complexity"},
-    {"--capture-device", "capture_device"},
-    {"--playback-device", "playback_device"},
-    {"--call-target", "call_target"},
-    {"--state-dir", "state_dir"},
-    {"--tls", "tls"},
-    {"--server-fingerprint", "server_fingerprint"},
-    {"--password", "password"},
-    {"--forget-server", NULL},
+/* The flags that are no config key (the keys' own flags come from the table). */
+static const char *const flags[] = {
+    "--server",	  "--capture-file",  "--playback-file", "--talk-after",
+    "--talk-for", "--talk-every",    "--call",		"--exit-after",
+    "--config",	  "--forget-server",
 };
 
 static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *err,
@@ -370,7 +299,7 @@ static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *er
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		size_t k, n = sizeof(flags) / sizeof(flags[0]);
-		char msg[200];
+		int r;
 
 		if (!strcmp(a, "--auto-accept")) {
 			c->auto_accept = true;
@@ -382,9 +311,14 @@ static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *er
 		}
 		if (cli_std_flag(a, &c->std))
 			continue;
+		r = conftab_flag(keys, NKEYS, argc, argv, &i,
+				 first_pass ? NULL : cfg_set_cb, c, err, errlen);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
 		for (k = 0; k < n; k++) {
-			int r = cli_flag(argc, argv, &i, flags[k].flag, &v);
-
+			r = cli_flag(argc, argv, &i, flags[k], &v);
 			if (r < 0)
 				FAIL("option '%s' needs a value", a);
 			if (r > 0)
@@ -392,42 +326,39 @@ static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *er
 		}
 		if (k == n)
 			FAIL("unknown option '%s'", a);
-		if (!strcmp(flags[k].flag, "--config")) {
+		if (!strcmp(flags[k], "--config")) {
 			if (copy(c->config, sizeof(c->config), v))
 				FAIL("--config: path too long");
 			continue;
 		}
 		if (first_pass)
 			continue;
-		if (flags[k].key) {
-			if (cfg_set(c, flags[k].key, v, msg, sizeof(msg)))
-				FAIL("%s: %s", flags[k].flag, msg);
-		} else if (!strcmp(flags[k].flag, "--server")) {
-			if (split_server(flags[k].flag, v, c->server, sizeof(c->server),
+		if (!strcmp(flags[k], "--server")) {
+			if (split_server(flags[k], v, c->server, sizeof(c->server),
 					 &c->port, err, errlen))
 				return -EINVAL;
-		} else if (!strcmp(flags[k].flag, "--forget-server")) {
-			if (split_server(flags[k].flag, v, c->forget, sizeof(c->forget),
+		} else if (!strcmp(flags[k], "--forget-server")) {
+			if (split_server(flags[k], v, c->forget, sizeof(c->forget),
 					 &c->forget_port, err, errlen))
 				return -EINVAL;
-		} else if (!strcmp(flags[k].flag, "--capture-file")) {
+		} else if (!strcmp(flags[k], "--capture-file")) {
 			if (!*v || copy(c->capture_file, sizeof(c->capture_file), v))
 				FAIL("--capture-file: a path to a 48 kHz mono 16-bit WAV "
 				     "file");
-		} else if (!strcmp(flags[k].flag, "--playback-file")) {
+		} else if (!strcmp(flags[k], "--playback-file")) {
 			if (!*v || copy(c->playback_file, sizeof(c->playback_file), v))
 				FAIL("--playback-file: a path to write a WAV file to");
-		} else if (!strcmp(flags[k].flag, "--call")) {
+		} else if (!strcmp(flags[k], "--call")) {
 			if (!names_nick_valid(v))
 				FAIL("--call: a nick (1-32 of A-Z a-z 0-9 _ - .)");
 			strcpy(c->call, v);
-		} else if (parse_secs(
-			       flags[k].flag, v,
-			       !strcmp(flags[k].flag, "--talk-after")	? &c->talk_after
-			       : !strcmp(flags[k].flag, "--talk-for")	? &c->talk_for
-			       : !strcmp(flags[k].flag, "--talk-every") ? &c->talk_every
-									: &c->exit_after,
-			       err, errlen)) {
+		} else if (parse_secs(flags[k], v,
+				      !strcmp(flags[k], "--talk-after") ? &c->talk_after
+				      : !strcmp(flags[k], "--talk-for") ? &c->talk_for
+				      : !strcmp(flags[k], "--talk-every")
+					  ? &c->talk_every
+					  : &c->exit_after,
+				      err, errlen)) {
 			return -EINVAL;
 		}
 	}
@@ -510,6 +441,7 @@ const char *cfg_usage(void)
 	return "usage: intercom [options]\n"
 	       "  --server HOST[:PORT]   the intercomd to use (default localhost:6060)\n"
 	       "  --nick NAME            this box's name (default: host name)\n"
+	       "  --real-name TEXT       a longer name shown to others\n"
 	       "  --join #ROOM           voice room after login (default #Lobby)\n"
 	       "  --call-target NICK     who the CALL button rings\n"
 	       "  --board NAME           none, keyboard, or a board file (rpi4, rpi5, "
@@ -530,6 +462,8 @@ const char *cfg_usage(void)
 	       "  --talk-every S         and again every S seconds (S > --talk-for)\n"
 	       "  --call NICK            request a call once logged in\n"
 	       "  --auto-accept          accept an incoming call\n"
+	       "  --handsfree yes|no     the microphone open during a call, no button "
+	       "held (default yes)\n"
 	       "  --state-dir DIR        where the box's identity (key, certificate) and "
 	       "known_servers are kept\n"
 	       "  --tls on|off           on (default): TLS 1.3, the server's key pinned, "

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "conftab.h"
 #include "ic_limits.h"
 #include "ident.h"
 
@@ -40,6 +41,7 @@ struct cfg {
 	char call_target[IC_NICK_MAX + 1];
 	char join[IC_ROOM_MAX + 1];
 	bool auto_accept;
+	bool handsfree;	     /* the microphone open both ways during a private call */
 	char state_dir[256]; /* the box's identity (docs/SECURITY.md) */
 	bool fingerprint;    /* --fingerprint: print the box's and exit */
 	/* transport security (protocol 1.1, section 3; docs/SECURITY.md) */
@@ -67,8 +69,14 @@ struct cfg {
 
 void cfg_defaults(struct cfg *c);
 
-/* Set one key (see docs/CLIENT.md). Returns 0, or -EINVAL with a message in err. */
+/* Set one key of the table (cfg_keys; docs/CLIENT.md). In a board file only the board's
+ * keys (pins, gpio_chip, active_low, complexity), and only those the config or a flag
+ * left unset. Returns 0, or -EINVAL with a message in err naming the key, what is
+ * wrong and the range. */
 int cfg_set(struct cfg *c, const char *key, const char *val, char *err, size_t errlen);
+
+/* The table of keys (static; *n entries): what cfg_set takes. */
+const struct conftab_key *cfg_keys(size_t *n);
 
 /* Whether the scripted push-to-talk (--talk-after, --talk-for, --talk-every) holds the
  * button elapsed_ms after the audio clock started. */

@@ -137,13 +137,18 @@ static bool password_ok(const char *given, const char *want)
  * box (the same key over TLS: back from a Wi-Fi drop before its old session timed out)
  * is replaced, told REPLACED and closed (its rooms and call told as for any leave);
  * any other is NICK_IN_USE. */
+static bool same_box(const struct sess *s, const struct sess *old)
+{
+	return s->tls && old->tls && s->fp[0] && !strcmp(old->fp, s->fp);
+}
+
 static bool nick_free(struct hub *h, struct sess *s, const char *nick)
 {
 	struct sess *old = sess_by_nick(h, nick);
 
 	if (!old || old->leaving)
 		return true;
-	if (s->tls && old->tls && s->fp[0] && !strcmp(old->fp, s->fp)) {
+	if (same_box(s, old)) {
 		sess_error(h, old, ERR_REPLACED, "logged in again from the same box");
 		sess_leave(old, "replaced by a new login from the same box", false);
 		/* out of its call and rooms now, not at the reap: the new login's PONG
@@ -154,15 +159,15 @@ static bool nick_free(struct hub *h, struct sess *s, const char *nick)
 		cmd_part_all(h, old);
 		return true;
 	}
-	sess_error(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another");
+	sess_refuse(h, s, ERR_NICK_IN_USE, "that nick is taken, choose another", nick);
 	return false;
 }
 
 /* A failed login by section 3's list: answered, and counted at its source. */
-static bool refuse(struct hub *h, struct sess *s, enum msg_err code, const char *text,
-		   uint64_t now)
+static bool refuse(struct hub *h, struct sess *s, const struct msg_connect *c,
+		   enum msg_err code, const char *text, uint64_t now)
 {
-	sess_error(h, s, code, text);
+	sess_refuse(h, s, code, text, c->nick);
 	sess_login_failed(h, s, now);
 	return false;
 }
@@ -173,17 +178,17 @@ static bool connect_allowed(struct hub *h, struct sess *s, const struct msg_conn
 			    uint64_t now)
 {
 	if (s->tls && c->minor < 1)
-		return refuse(h, s, ERR_BAD_VERSION,
+		return refuse(h, s, c, ERR_BAD_VERSION,
 			      "over TLS this server speaks protocol 1.1.0 or later", now);
 	if (s->tls && !s->fp[0] && !h->conf.guests)
-		return refuse(h, s, ERR_NO_IDENTITY,
+		return refuse(h, s, c, ERR_NO_IDENTITY,
 			      "this server needs a box identity: reconnect with a client "
 			      "certificate",
 			      now);
 	if (s->tls && h->conf.password && h->conf.password[0] &&
 	    !password_ok(c->password, h->conf.password))
 		return refuse(
-		    h, s, ERR_BAD_PASSWORD,
+		    h, s, c, ERR_BAD_PASSWORD,
 		    c->password ? "wrong password" : "this server needs a password", now);
 	if (!nickreg_check(h, s, c->nick, now))
 		return false;
@@ -225,10 +230,8 @@ static void send_voice(struct hub *h, struct sess *s, const struct vc_key *c2s,
 static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 {
 	struct msg_connect c;
-	struct vc_key c2s, s2c;
-	char cookie[16];
+	struct sess *old;
 	enum msg_err e;
-	uint32_t v;
 
 	if (s->state != SESS_NEW) {
 		sess_error(h, s, ERR_ALREADY_LOGGED_IN,
@@ -236,7 +239,8 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 		return;
 	}
 	if (h->nlogin >= h->conf.max_clients) {
-		sess_error(h, s, ERR_SERVER_FULL, "the server is full, try again later");
+		sess_refuse(h, s, ERR_SERVER_FULL, "the server is full, try again later",
+			    NULL);
 		sess_leave(s, "server full", false);
 		return;
 	}
@@ -249,19 +253,24 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 		    [ERR_BAD_NICK] = "nick: 1-32 of A-Z a-z 0-9 _ - .",
 		    [ERR_BAD_VERSION] = "this server speaks protocol 1.x.y",
 		};
-		sess_error(h, s, e, why[e]);
+		sess_refuse(h, s, e, why[e], NULL); /* no nick: it may not be one */
 		if (e == ERR_BAD_VERSION)
 			sess_login_failed(h, s, now);
 		return;
 	}
-	if (!connect_allowed(h, s, &c, now))
+	/* one host's share of the sessions, before a nick is bound for it; a box back
+	 * from a Wi-Fi drop takes its old session's place, not one more */
+	old = sess_by_nick(h, c.nick);
+	if (old && (old->leaving || !same_box(s, old) || !old->host))
+		old = NULL;
+	if (!old && !sess_host_open(h, s, now))
 		return;
-	if (voice_creds(h, s, &c2s, &s2c) || sess_rand(h, &v, sizeof(v))) {
-		sess_error(h, s, ERR_SERVER_FULL,
-			   "no randomness available, try again later");
-		sess_leave(s, "no randomness or no memory for voice keys", false);
-		goto out;
+	if (!connect_allowed(h, s, &c, now)) {
+		sess_host_done(h, s); /* it may try again on this connection */
+		return;
 	}
+	if (old && sess_host_take(s, old))
+		(void)sess_host_open(h, s, now); /* it moved: counted where it is now */
 	do { /* a unique ssrc: retry on the rare clash */
 		if (sess_rand(h, &s->ssrc, sizeof(s->ssrc)))
 			s->ssrc++;
@@ -272,6 +281,22 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 	hmap_add(&h->ssrcs, &s->ssrc_node, hmap_hash_u32(s->ssrc));
 	h->nlogin++;
 	s->state = SESS_AWAIT_PONG;
+	if (!nickreg_waits(h, s)) /* else its binding is saved first */
+		cmd_login_answer(h, s, now);
+}
+
+void cmd_login_answer(struct hub *h, struct sess *s, uint64_t now)
+{
+	struct vc_key c2s, s2c;
+	char cookie[16];
+	uint32_t v;
+
+	if (voice_creds(h, s, &c2s, &s2c) || sess_rand(h, &v, sizeof(v))) {
+		sess_refuse(h, s, ERR_SERVER_FULL,
+			    "no randomness available, try again later", s->nick);
+		sess_leave(s, "no randomness or no memory for voice keys", false);
+		goto out;
+	}
 	s->ping_cookie = v;
 	s->ping_out = true;
 	s->ping_sent_ms = now;
@@ -295,8 +320,7 @@ static void cmd_pong(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 	s->next_ping_ms = now + h->conf.ping_interval_ms;
 	if (s->state == SESS_AWAIT_PONG) {
 		s->state = SESS_ONLINE;
-		guard_pending_done(h->guard, s->src); /* logged in: no longer pending */
-		s->src = NULL;
+		guard_pending_done(h->guard, &s->pend); /* logged in: no longer pending */
 		if (hub_event_log_ok(h))
 			log_info("%s (session %u) logged in from %s", s->nick, s->id,
 				 s->peer);

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "conftab.h"
+#include "guard.h"
 #include "ident.h"
 #include "kv.h"
 #include "listen.h"
@@ -31,121 +33,104 @@ void conf_defaults(struct srv_conf *c)
 			"intercomd");
 }
 
-/* A path key: state_dir, tls_key. */
-static int set_path(char *dst, size_t size, const char *key, const char *val, char *err,
+static int set_bind(void *obj, const struct conftab_key *k, const char *val, char *err,
 		    size_t errlen)
 {
-	if (!val || !*val || strlen(val) >= size) {
-		snprintf(err, errlen, "%s: a path of 1-%zu bytes", key, size - 1);
+	struct srv_conf *c = obj;
+	unsigned char tmp[16];
+
+	(void)k;
+	if (strlen(val) >= sizeof(c->bind) ||
+	    (inet_pton(AF_INET, val, tmp) != 1 && inet_pton(AF_INET6, val, tmp) != 1)) {
+		snprintf(err, errlen, "bind: '%s' is not an IPv4 or IPv6 address", val);
 		return -EINVAL;
 	}
-	strcpy(dst, val);
+	strcpy(c->bind, val);
 	return 0;
 }
 
-static const struct {
-	const char *key;
-	size_t off;
-	unsigned lo, hi;
-} uint_keys[] = {
-    {"port", offsetof(struct srv_conf, port), 0, 65535},
-    {"udp_port", offsetof(struct srv_conf, udp_port), 0, 65535},
-    {"max_pending_per_source", offsetof(struct srv_conf, max_pending_per_source), 0,
-     IC_CLIENTS_MAX + IC_RAW_SPARE},
-    {"max_clients", offsetof(struct srv_conf, max_clients), 1, IC_CLIENTS_MAX},
-    {"ping_interval", offsetof(struct srv_conf, ping_interval), 1, IC_TIMER_MAX_S},
-    {"ping_timeout", offsetof(struct srv_conf, ping_timeout), 1, IC_TIMER_MAX_S},
-    {"ring_timeout", offsetof(struct srv_conf, ring_timeout), 1, IC_TIMER_MAX_S},
+static int set_registration(void *obj, const struct conftab_key *k, const char *val,
+			    char *err, size_t errlen)
+{
+	(void)k;
+	if (strcmp(val, "open") && strcmp(val, "closed")) {
+		snprintf(err, errlen, "registration: '%s' is not open or closed", val);
+		return -EINVAL;
+	}
+	((struct srv_conf *)obj)->registration_closed = !strcmp(val, "closed");
+	return 0;
+}
+
+/* trusted: guard_trust's list, checked now ("" trusts nothing more). */
+static int set_trusted(void *obj, const struct conftab_key *k, const char *val, char *err,
+		       size_t errlen)
+{
+	struct srv_conf *c = obj;
+	char why[160];
+
+	(void)k;
+	if (strlen(val) >= sizeof(c->trusted) ||
+	    guard_trust(NULL, val, why, sizeof(why))) {
+		snprintf(err, errlen, "trusted: %s",
+			 strlen(val) >= sizeof(c->trusted)
+			     ? "a list of addresses or prefixes under 512 bytes"
+			     : why);
+		return -EINVAL;
+	}
+	strcpy(c->trusted, val);
+	return 0;
+}
+
+static bool name_valid(const char *v)
+{
+	return *v && names_text_valid(v, strlen(v));
+}
+
+#define STR_(x)			#x
+#define STR(x)			STR_(x)
+#define F			CONFTAB_FLAG
+#define TEXT(k, f, ok, fl, msg) CONFTAB_TEXT(k, struct srv_conf, f, ok, fl, msg)
+#define UINT(k, f, l, h)	CONFTAB_UINT(k, struct srv_conf, f, l, h, F)
+#define BOOL(k, f, fl)		CONFTAB_BOOL(k, struct srv_conf, f, fl, ONOFF)
+#define OWN(k, f, fn)		CONFTAB_OWN(k, struct srv_conf, f, fn, F)
+#define ONOFF			"on/off/yes/no/true/false/1/0"
+#define PATH			"a path of 1-255 bytes"
+/* Every key; each but verbose (-v, --verbose) is also a flag. */
+static const struct conftab_key keys[] = {
+    UINT("port", port, 0, 65535),
+    UINT("udp_port", udp_port, 0, 65535),
+    OWN("bind", bind, set_bind),
+    TEXT("name", name, name_valid, F,
+	 "1-" STR(IC_SERVER_NAME_MAX) " bytes of text without control bytes"),
+    UINT("max_clients", max_clients, 1, IC_CLIENTS_MAX),
+    UINT("ping_interval", ping_interval, 1, IC_TIMER_MAX_S),
+    UINT("ping_timeout", ping_timeout, 1, IC_TIMER_MAX_S),
+    UINT("ring_timeout", ring_timeout, 1, IC_TIMER_MAX_S),
+    UINT("max_pending_per_source", max_pending_per_source, 0,
+	 IC_CLIENTS_MAX + IC_RAW_SPARE),
+    TEXT("state_dir", state_dir, NULL, F, PATH),
+    TEXT("tls_key", tls_key, NULL, F, PATH),
+    BOOL("tls", tls, F),
+    /* a secret: its errors never echo it */
+    TEXT("server_password", password, names_password_valid, F | CONFTAB_EMPTY_OK,
+	 "1-" STR(IC_PASSWORD_MAX) " bytes of text without '\"' or control characters"),
+    BOOL("guests", guests, F),
+    OWN("registration", registration_closed, set_registration),
+    OWN("trusted", trusted, set_trusted),
+    BOOL("verbose", std.verbose, 0),
 };
 
-static const struct {
-	const char *key;
-	size_t off;
-} bool_keys[] = {
-    {"tls", offsetof(struct srv_conf, tls)},
-    {"guests", offsetof(struct srv_conf, guests)},
-    {"verbose", offsetof(struct srv_conf, std.verbose)},
-};
+const struct conftab_key *conf_keys(size_t *n)
+{
+	*n = sizeof(keys) / sizeof(keys[0]);
+	return keys;
+}
 
 int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 	     size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(uint_keys) / sizeof(uint_keys[0]); i++) {
-		if (strcmp(key, uint_keys[i].key))
-			continue;
-		if (kv_uint(val, uint_keys[i].lo, uint_keys[i].hi,
-			    (unsigned *)(void *)((char *)c + uint_keys[i].off))) {
-			snprintf(err, errlen,
-				 "%s: '%s' is not a whole number from %u to %u", key,
-				 val ? val : "", uint_keys[i].lo, uint_keys[i].hi);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (!strcmp(key, "bind")) {
-		unsigned char tmp[16];
-
-		if (!val || strlen(val) >= sizeof(c->bind) ||
-		    (inet_pton(AF_INET, val, tmp) != 1 &&
-		     inet_pton(AF_INET6, val, tmp) != 1)) {
-			snprintf(err, errlen, "bind: '%s' is not an IPv4 or IPv6 address",
-				 val ? val : "");
-			return -EINVAL;
-		}
-		strcpy(c->bind, val);
-		return 0;
-	}
-	if (!strcmp(key, "name")) {
-		if (!val || !*val || strlen(val) > IC_SERVER_NAME_MAX ||
-		    !names_text_valid(val, strlen(val))) {
-			snprintf(err, errlen,
-				 "name: 1-%d bytes of text without control bytes",
-				 IC_SERVER_NAME_MAX);
-			return -EINVAL;
-		}
-		strcpy(c->name, val);
-		return 0;
-	}
-	if (!strcmp(key, "state_dir"))
-		return set_path(c->state_dir, sizeof(c->state_dir), key, val, err,
-				errlen);
-	if (!strcmp(key, "tls_key"))
-		return set_path(c->tls_key, sizeof(c->tls_key), key, val, err, errlen);
-	if (!strcmp(key, "server_password")) {
-		if (val && *val && !names_password_valid(val)) {
-			/* the value is a secret: not echoed */
-			snprintf(err, errlen,
-				 "server_password: 1-%d bytes of text without '\"' or "
-				 "control characters",
-				 IC_PASSWORD_MAX);
-			return -EINVAL;
-		}
-		snprintf(c->password, sizeof(c->password), "%s", val ? val : "");
-		return 0;
-	}
-	if (!strcmp(key, "registration")) {
-		if (!val || (strcmp(val, "open") && strcmp(val, "closed"))) {
-			snprintf(err, errlen, "registration: '%s' is not open or closed",
-				 val ? val : "");
-			return -EINVAL;
-		}
-		c->registration_closed = !strcmp(val, "closed");
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(bool_keys) / sizeof(bool_keys[0]); i++) {
-		if (strcmp(key, bool_keys[i].key))
-			continue;
-		if (!val ||
-		    kv_bool(val, (bool *)(void *)((char *)c + bool_keys[i].off))) {
-			snprintf(err, errlen,
-				 "%s: '%s' is not on/off/yes/no/true/false/1/0", key,
-				 val ? val : "");
-			return -EINVAL;
-		}
-		return 0;
-	}
-	snprintf(err, errlen, "unknown key '%s'", key);
-	return -EINVAL;
+	return conftab_set(keys, sizeof(keys) / sizeof(keys[0]), c, key, val, err,
+			   errlen);
 }
 
 static int conf_set_cb(void *arg, const char *key, const char *val, char *err,
@@ -159,47 +144,42 @@ int conf_load(struct srv_conf *c, const char *path, char *err, size_t errlen)
 	return kv_load(path, false, conf_set_cb, c, err, errlen);
 }
 
-static const struct {
-	const char *flag, *key;
-} flag_keys[] = {
-    {"--port", "port"},
-    {"--udp-port", "udp_port"},
-    {"--bind", "bind"},
-    {"--name", "name"},
-    {"--max-clients", "max_clients"},
-    {"--ping-interval", "ping_interval"},
-    {"--ping-timeout", "ping_timeout"},
-    {"--ring-timeout", "ring_timeout"},
-    {"--max-pending-per-source", "max_pending_per_source"},
-    {"--state-dir", "state_dir"},
-    {"--tls-key", "tls_key"},
-    {"--tls", "tls"},
-    {"--server-password", "server_password"},
-    {"--guests", "guests"},
-    {"--registration", "registration"},
-};
+/* How many of argv's words from first on belong to --registry: up to the next --flag,
+ * but remove's --key. */
+static int registry_words(int argc, char **argv, int first)
+{
+	int n = 0;
 
-/* --registry list | add NICK FP | remove NICK: its words from argv[*i + 1] on. */
+	for (; first + n < argc; n++) {
+		const char *w = argv[first + n];
+		bool key =
+		    n == 1 && !strcmp(w, "--key") && !strcmp(argv[first], "remove");
+
+		if (!strncmp(w, "--", 2) && !key)
+			break;
+	}
+	return n;
+}
+
+/* --registry list | add NICK FP | remove NICK... | remove --key FP: its words from
+ * argv[*i + 1] on (checked by main: nicks, fingerprints). */
 static int registry_args(struct srv_conf *c, int argc, char **argv, int *i, char *err,
 			 size_t errlen)
 {
-	static const struct {
-		const char *cmd;
-		int words;
-	} cmds[] = {{"list", 0}, {"add", 2}, {"remove", 1}};
+	int first = *i + 1, n = registry_words(argc, argv, first);
+	const char *cmd = n ? argv[first] : "";
+	bool by_key = n >= 2 && !strcmp(argv[first + 1], "--key");
 
-	for (size_t k = 0; *i + 1 < argc && k < sizeof(cmds) / sizeof(cmds[0]); k++) {
-		if (strcmp(argv[*i + 1], cmds[k].cmd))
-			continue;
-		if (*i + 1 + cmds[k].words >= argc)
-			break;
-		memset(c->registry, 0, sizeof(c->registry));
-		for (int w = 0; w <= cmds[k].words; w++)
-			c->registry[w] = argv[++*i];
+	if ((!strcmp(cmd, "list") && n == 1) || (!strcmp(cmd, "add") && n == 3) ||
+	    (!strcmp(cmd, "remove") && (by_key ? n == 3 : n >= 2))) {
+		c->registry = argv + first;
+		c->registry_n = n;
+		*i += n;
 		return 0;
 	}
 	snprintf(err, errlen,
-		 "--registry: expected list, add NICK FINGERPRINT or remove NICK");
+		 "--registry: expected list, add NICK FINGERPRINT, remove NICK... or "
+		 "remove --key FINGERPRINT");
 	return -EINVAL;
 }
 
@@ -208,7 +188,6 @@ static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pas
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
-		char msg[200];
 		int r;
 
 		if (cli_std_flag(a, &c->std))
@@ -223,8 +202,10 @@ static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pas
 			continue;
 		}
 		r = cli_flag(argc, argv, &i, "--config", &val);
-		if (r < 0)
-			goto missing;
+		if (r < 0) {
+			snprintf(err, errlen, "option '%s' needs a value", a);
+			return -EINVAL;
+		}
 		if (r > 0) {
 			if (strlen(val) >= sizeof(c->config)) {
 				snprintf(err, errlen, "--config: path too long");
@@ -233,25 +214,13 @@ static int apply_args(struct srv_conf *c, int argc, char **argv, bool config_pas
 			strcpy(c->config, val);
 			continue;
 		}
-		for (size_t k = 0; k < sizeof(flag_keys) / sizeof(flag_keys[0]); k++) {
-			r = cli_flag(argc, argv, &i, flag_keys[k].flag, &val);
-			if (r < 0)
-				goto missing;
-			if (r == 0)
-				continue;
-			if (!config_pass &&
-			    conf_set(c, flag_keys[k].key, val, msg, sizeof(msg))) {
-				snprintf(err, errlen, "%s: %s", flag_keys[k].flag, msg);
-				return -EINVAL;
-			}
-			break;
-		}
+		r = conftab_flag(keys, sizeof(keys) / sizeof(keys[0]), argc, argv, &i,
+				 config_pass ? NULL : conf_set_cb, c, err, errlen);
+		if (r < 0)
+			return r;
 		if (r > 0)
 			continue;
 		snprintf(err, errlen, "unknown option '%s'", a);
-		return -EINVAL;
-	missing:
-		snprintf(err, errlen, "option '%s' needs a value", a);
 		return -EINVAL;
 	}
 	return 0;
@@ -316,9 +285,17 @@ const char *conf_usage(void)
 	       "                      open (default): a box's first login binds its nick "
 	       "to\n"
 	       "                      its key; closed: registered nicks only\n"
-	       "  --registry list | add NICK FINGERPRINT | remove NICK\n"
-	       "                      show or change the nick registry (intercomd "
-	       "stopped) and exit\n"
+	       "  --trusted LIST      addresses or prefixes (10.0.0.5, 10.0.1.0/24, "
+	       "2001:db8::/48)\n"
+	       "                      exempt from the per-host bounds, besides "
+	       "127.0.0.1 and ::1\n"
+	       "  --registry list     print the nick registry (also while intercomd "
+	       "runs) and exit\n"
+	       "  --registry add NICK FINGERPRINT | remove NICK... | remove --key "
+	       "FINGERPRINT\n"
+	       "                      bind a nick to a box's key, release nicks, or "
+	       "every nick\n"
+	       "                      of one key (intercomd stopped) and exit\n"
 	       "  --fingerprint       print the identity's fingerprint (making the key "
 	       "first\n"
 	       "                      when there is none) and exit\n"

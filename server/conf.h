@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "cli.h"
+#include "conftab.h"
 #include "ic_limits.h"
 
 /* read when no --config is given and it exists (what the package installs) */
@@ -27,10 +28,15 @@ struct srv_conf {
 	char password[IC_PASSWORD_MAX + 1]; /* server_password: "" = none; never logged */
 	bool guests; /* TLS sessions without a client certificate may log in */
 	bool registration_closed; /* registration = closed: registered nicks only */
-	bool fingerprint;	  /* --fingerprint: print the identity's and exit */
-	/* intercomd --registry list | add NICK FP | remove NICK: change the registry and
-	 * exit (argv's words, kept) */
-	const char *registry[3];
+	/* trusted: addresses or prefixes exempt from the per-host bounds besides
+	 * 127.0.0.1 and ::1 (guard_trust's syntax; checked when set) */
+	char trusted[512];
+	bool fingerprint; /* --fingerprint: print the identity's and exit */
+	/* intercomd --registry list | add NICK FP | remove NICK... | remove --key FP:
+	 * show or change the registry and exit. argv's words from the command on
+	 * (registry[0]: list, add or remove), registry_n of them; NULL: not asked */
+	char *const *registry;
+	int registry_n;
 	struct cli_std
 	    std; /* --verbose (also a file key), --help, --version, --check-config */
 };
@@ -39,12 +45,14 @@ struct srv_conf {
  * timers and per-source limit. */
 void conf_defaults(struct srv_conf *c);
 
-/* Set one key (file spelling: port, udp_port, bind, name, max_clients, ping_interval,
- * ping_timeout, ring_timeout, max_pending_per_source, tls, state_dir, tls_key,
- * server_password, guests, registration, verbose).
- * Returns 0, or -EINVAL with a message in err. */
+/* Set one key of the table (conf_keys; each is also a flag, --key with '-' for '_',
+ * except verbose). Returns 0, or -EINVAL with a message in err naming the key, what is
+ * wrong and the range. */
 int conf_set(struct srv_conf *c, const char *key, const char *val, char *err,
 	     size_t errlen);
+
+/* The table of keys (static; *n entries): what conf_set takes. */
+const struct conftab_key *conf_keys(size_t *n);
 
 /* Read a config file. Returns 0, or -EINVAL/-errno with "PATH:LINE: what" in err. */
 int conf_load(struct srv_conf *c, const char *path, char *err, size_t errlen);

@@ -81,6 +81,19 @@ void sess_error(struct hub *h, struct sess *s, enum msg_err code, const char *te
 		sess_send(s, h->line, (size_t)n);
 }
 
+void sess_refuse(struct hub *h, struct sess *s, enum msg_err code, const char *text,
+		 const char *nick)
+{
+	/* the reason is the code and what the box is told: never what it sent (a
+	 * password, a key), only the nick it asked for and its key's fingerprint; logged
+	 * before the answer, so whoever reads the answer finds the line written */
+	if (hub_event_log_ok(h))
+		log_info("login refused: session %u from %s%s%s%s%s: %s (%s)", s->id,
+			 s->peer, nick ? ", nick " : "", nick ? nick : "",
+			 s->fp[0] ? ", key " : "", s->fp, msg_err_name(code), text);
+	sess_error(h, s, code, text);
+}
+
 /* Leaving goes through a list that hub_reap() drains, so no handler ever frees a session
  * (or changes a room's member list) while a caller up the stack is still walking it. */
 void sess_leave(struct sess *s, const char *why, bool out_dead)

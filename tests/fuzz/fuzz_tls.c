@@ -385,6 +385,9 @@ static size_t op(struct run *r, const uint8_t *d, size_t left)
 		r->now += left >= 2 ? (uint64_t)d[1] * 100 : 0;
 		if (r->server) {
 			hub_tick(r->h, r->now);
+			/* the server's save of the registry, as if done: a login waiting for
+			 * its binding to be on disk is answered */
+			hub_reg_saved(r->h, UINT64_MAX, 0, r->now);
 			hub_reap(r->h, hubfake_closed, &r->fk);
 		}
 		break;
@@ -411,8 +414,10 @@ static size_t op(struct run *r, const uint8_t *d, size_t left)
 static void still_answers(struct run *r)
 {
 	r->now += 3000;
-	if (r->server && open_now(r))
+	if (r->server && open_now(r)) {
 		hub_tick(r->h, r->now);
+		hub_reg_saved(r->h, UINT64_MAX, 0, r->now);
+	}
 	if (r->server)
 		hub_reap(r->h, hubfake_closed, &r->fk);
 	if (!open_now(r))

@@ -5,10 +5,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "harness.h"
+#include "ic_limits.h"
 
 static struct srv srv;
 
@@ -351,6 +353,149 @@ static void test_long_userlist(void **state)
 		cli_close(&c[i]);
 }
 
+/* The line the server logged for a refusal of `code` to a session from `from` (waited
+ * for: written before the answer, but read from a file); fails the test without it. */
+static const char *refusal_line(const struct srv *s, const char *from, const char *code)
+{
+	static char line[512];
+	char at[40], why[48];
+	uint64_t end = now_ms() + WAIT_MS;
+
+	snprintf(at, sizeof(at), " from %s:", from);
+	snprintf(why, sizeof(why), ": %s (", code);
+	do {
+		const char *l = srv_log(s);
+
+		while ((l = strstr(l, "login refused: ")) != NULL) {
+			size_t n = strcspn(l, "\n");
+
+			snprintf(line, sizeof(line), "%.*s", (int)n, l);
+			l += n;
+			if (strstr(line, at) && strstr(line, why))
+				return line;
+		}
+		usleep(10000); /* polling a file: no order is assumed */
+	} while (now_ms() < end);
+	fail_msg("no 'login refused' line for %s from %s in:\n%s", code, from,
+		 srv_log(s));
+	return NULL;
+}
+
+/* CONNECT nick (and password, if not NULL) from `from`, and the ERROR it must get. */
+static void refused(const struct srv *s, const char *from, const char *nick,
+		    const char *password, const char *code)
+{
+	struct cli c;
+	char want[48];
+
+	cli_connect_from(&c, s, from);
+	snprintf(c.nick, sizeof(c.nick), "%s", nick);
+	if (password)
+		cli_send(&c, "CONNECT: \"%s\" \"\" 1.1.0 \"%s\"", nick, password);
+	else
+		cli_send(&c, "CONNECT: \"%s\" \"\" 1.1.0", nick);
+	snprintf(want, sizeof(want), "ERROR %s: ", code);
+	cli_expect_prefix(&c, want);
+	cli_close(&c);
+}
+
+/* Each kind of refused login is logged at the default level with its code, what the
+ * box was told, its address, the nick it asked for and its key; never the password. */
+static void test_refusals_logged(void **state)
+{
+	struct srv p, plain = srv;
+	struct cli a, c;
+	const char *l;
+
+	(void)state;
+	cli_login(&a, &srv, "Pantry"); /* binds Pantry to its key */
+	refused(&srv, "127.0.0.3", "Pantry", NULL, "NICK_REGISTERED");
+	l = refusal_line(&srv, "127.0.0.3", "NICK_REGISTERED");
+	assert_non_null(strstr(l, ", nick Pantry, key sha256:"));
+	assert_non_null(strstr(l, "(this nick belongs to another box: choose another)"));
+	cli_close(&a);
+	harness_anon = true;
+	refused(&srv, "127.0.0.4", "Anon", NULL, "NO_IDENTITY");
+	harness_anon = false;
+	assert_null(strstr(refusal_line(&srv, "127.0.0.4", "NO_IDENTITY"), "key "));
+	cli_connect_from(&c, &srv, "127.0.0.5");
+	snprintf(c.nick, sizeof(c.nick), "Old");
+	cli_send(&c, "CONNECT: \"Old\" \"\" 1.0.0");
+	cli_expect_prefix(&c, "ERROR BAD_VERSION: ");
+	cli_close(&c);
+	assert_non_null(
+	    strstr(refusal_line(&srv, "127.0.0.5", "BAD_VERSION"), "nick Old"));
+	plain.plain = true; /* protocol 1.0 to a TLS server */
+	cli_connect_from(&c, &plain, "127.0.0.6");
+	snprintf(c.nick, sizeof(c.nick), "Nc");
+	cli_send(&c, "CONNECT: \"Nc\" \"\" 1.0.0");
+	cli_expect(&c, "ERROR TLS_REQUIRED: this server accepts TLS only");
+	cli_close(&c);
+	refusal_line(&srv, "127.0.0.6", "TLS_REQUIRED");
+
+	srv_start(&p, "--server-password", "right horse", "--registration", "closed",
+		  NULL);
+	refused(&p, "127.0.0.7", "Door", "wrong horse", "BAD_PASSWORD");
+	assert_non_null(strstr(refusal_line(&p, "127.0.0.7", "BAD_PASSWORD"),
+			       ", nick Door, key sha256:"));
+	refused(&p, "127.0.0.8", "Door", "right horse", "NOT_REGISTERED");
+	refusal_line(&p, "127.0.0.8", "NOT_REGISTERED");
+	/* a connection made before the block: a new one would be closed at accept */
+	cli_connect_from(&c, &p, "127.0.0.9");
+	snprintf(c.nick, sizeof(c.nick), "Guess");
+	for (int i = 0; i <= IC_LOGIN_FAILS_MAX; i++) /* the last blocks 127.0.0.9 */
+		refused(&p, "127.0.0.9", "Guess", "guess", "BAD_PASSWORD");
+	cli_send(&c, "CONNECT: \"Guess\" \"\" 1.1.0 \"right horse\"");
+	cli_expect_prefix(&c, "ERROR BLOCKED: ");
+	cli_close(&c);
+	refusal_line(&p, "127.0.0.9", "BLOCKED");
+	srv_stop(&p);
+	assert_null(strstr(srv_log(&p), "horse"));
+	assert_null(strstr(srv_log(&p), "guess"));
+}
+
+/* A flood of refusals is not a flood of lines: the burst, then the rate, and the rest
+ * counted in one line (IC_EVENT_LOG_*); the bound follows from the flood's measured
+ * length, not from a figure of time. */
+static void test_refusal_flood(void **state)
+{
+	enum { N = 600 };
+	struct srv f, plain;
+	unsigned logged = 0;
+	uint64_t t0, secs;
+	const char *l;
+
+	(void)state;
+	srv_start(&f, NULL);
+	plain = f;
+	plain.plain = true;
+	t0 = now_ms();
+	for (int i = 0; i < N; i++) {
+		struct cli c;
+
+		cli_connect(&c, &plain);
+		snprintf(c.nick, sizeof(c.nick), "Nc");
+		cli_send(&c, "CONNECT: \"Nc\" \"\" 1.0.0");
+		cli_expect(&c, "ERROR TLS_REQUIRED: this server accepts TLS only");
+		cli_expect_closed(&c); /* gone before the next: never 32 pending */
+		cli_close(&c);
+	}
+	secs = (now_ms() - t0) / 1000 + 1;
+	for (l = srv_log(&f); (l = strstr(l, "login refused: ")) != NULL; l++)
+		logged++;
+	printf("%d refusals in %llu s: %u logged\n", N, (unsigned long long)secs, logged);
+	assert_true(logged >= IC_EVENT_LOG_BURST); /* the first ones are there */
+	assert_true(logged <= IC_EVENT_LOG_BURST + IC_EVENT_LOG_PER_SEC * secs);
+	if (logged < N) { /* the rest counted, at the server's next tick */
+		uint64_t end = now_ms() + WAIT_MS;
+
+		while (!strstr(srv_log(&f), "refusal lines not logged") && now_ms() < end)
+			usleep(10000);
+		assert_non_null(strstr(srv_log(&f), "refusal lines not logged"));
+	}
+	srv_stop(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +508,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_empty_lines_count_for_rate, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_long_userlist, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusals_logged, setup, teardown),
+	    cmocka_unit_test(test_refusal_flood),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

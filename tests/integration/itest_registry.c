@@ -323,6 +323,31 @@ static long save_under_way(const char *d)
 	return pid;
 }
 
+/* How many sockets process pid has open. */
+static int sockets_of(long pid)
+{
+	char path[64], link[96], target[128];
+	struct dirent *e;
+	DIR *dh;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+	dh = opendir(path);
+	assert_non_null(dh);
+	while ((e = readdir(dh))) {
+		ssize_t len;
+
+		snprintf(link, sizeof(link), "%s/%.20s", path, e->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = '\0';
+			n += !strncmp(target, "socket:", 7);
+		}
+	}
+	closedir(dh);
+	return n;
+}
+
 static bool file_has(const char *path, const char *text)
 {
 	char buf[4096];
@@ -336,9 +361,10 @@ static bool file_has(const char *path, const char *text)
 }
 
 /* A disk slow to sync (an SD card: hundreds of ms, here as long as the test holds it)
- * holds up only the registry's save, made by a child process: meanwhile the server
- * answers, logs boxes in and binds their nicks; once the disk lets go the file has the
- * binding, and the next ones are written at exit. */
+ * holds up only the registry's save, made by a child process, and the login whose new
+ * binding it writes: meanwhile the server answers a logged-in box and logs in a box
+ * whose nick is bound already; the new nick's box gets its answer, REGISTERED, once the
+ * disk let go and the file has its binding. */
 static char bg_dir[64], bg_hold[96];
 static struct srv bg;
 
@@ -360,7 +386,7 @@ static void test_save_beside_the_loop(void **state)
 	const char *lib = getenv("HOLDFSYNC_LIB"), *asan = getenv("ASAN_OPTIONS");
 	char *sdir = bg_dir, *hold = bg_hold, path[96], opts[512];
 	struct srv *s = &bg;
-	struct cli a, b;
+	struct cli a, b, c;
 	long pid = 0;
 	FILE *f;
 
@@ -382,34 +408,156 @@ static void test_save_beside_the_loop(void **state)
 		setenv("ASAN_OPTIONS", asan, 1);
 	else
 		unsetenv("ASAN_OPTIONS");
+	cli_login(&a, s, "Cellar"); /* bound and saved, the disk quick */
+	assert_string_not_equal(a.registered, "");
+	cli_login(&b, s, "Loft");
+	cli_close(&b);
 	f = fopen(hold, "w"); /* from now on fsync waits */
 	assert_non_null(f);
 	fclose(f);
-	cli_login(&a, s, "Cellar");
-	assert_string_not_equal(a.registered, "");
-	/* within IC_REGISTRY_SAVE_MS and a tick, the save starts, and waits on the disk
-	 */
+	cli_connect_as(&b, s, "Attic", NULL);
+	cli_send(&b, "CONNECT: \"Attic\" \"\" 1.1.0");
+	/* a new binding: the save starts at once, and waits on the disk */
 	for (int i = 0; i < 800 && !pid; i++) {
 		usleep(10000);
 		pid = save_under_way(sdir);
 	}
 	assert_true(pid > 0);
 	assert_int_not_equal(pid, (long)s->pid); /* written by another process */
-	/* the server goes on: a PING answered, another box logged in and bound */
+	/* which holds none of the clients' sockets while the disk keeps it waiting */
+	assert_int_equal(sockets_of(pid), 0);
+	/* the server goes on: a PING answered, a box whose nick is bound logged in */
 	cli_send(&a, "PING: held");
-	cli_expect(&a, "PONG: held");
-	cli_login(&b, s, "Attic");
-	assert_string_not_equal(b.registered, "");
-	assert_false(file_has(path, "Cellar ")); /* not yet on the disk */
+	cli_wait_for(&a, "PONG: held"); /* lists of #Lobby may come first */
+	cli_login(&c, s, "Loft");
+	assert_string_equal(c.registered, ""); /* nothing new: no wait */
+	/* Attic's answer waits for its binding to be on disk */
+	cli_expect_silence(&b, 100);
+	assert_false(file_has(path, "Attic "));
 	unlink(hold);
-	for (int i = 0; i < 500 && !file_has(path, "Cellar "); i++)
-		usleep(10000);
-	assert_true(file_has(path, "Cellar "));
+	harness_registered = true;
+	cli_expect_prefix(&b, "ACCEPT: ");
+	assert_true(file_has(path, "Attic ")); /* on disk before the answer */
+	cli_expect_prefix(&b, "REGISTERED: Attic sha256:");
+	cli_expect_prefix(&b, "VOICE: ");
+	cli_send(&b, "PONG: %s", cli_expect_prefix(&b, "PING: ") + 6);
+	cli_expect(&b, "JOINED: #Lobby"); /* logged in: the binding kept */
+	harness_registered = false;
 	cli_close(&a);
 	cli_close(&b);
+	cli_close(&c);
 	srv_stop(s); /* asserts a clean exit */
 	s->pid = 0;
 	assert_true(file_has(path, "Attic "));
+}
+
+/* --registry remove a b c (c NULL: two). */
+static int remove3(char *out, size_t size, const char *d, const char *a, const char *b,
+		   const char *c)
+{
+	return srv_run(out, size, "--state-dir", d, "--registry", "remove", a, b, c,
+		       NULL);
+}
+
+/* --registry list until its output holds every one of want (the running server saves
+ * its bindings on its own schedule); returns the output. */
+static const char *list_until(const char *d, const char *const *want, size_t n)
+{
+	static char out[4096];
+	uint64_t end = now_ms() + 3 * WAIT_MS;
+	size_t have;
+
+	do {
+		/* beside a running server: read only, exit 0 */
+		assert_int_equal(registry(out, sizeof(out), d, "list", NULL, NULL), 0);
+		for (have = 0; have < n && strstr(out, want[have]); have++)
+			;
+		if (have == n)
+			return out;
+		usleep(20000); /* polling a file: no order is assumed */
+	} while (now_ms() < end);
+	fail_msg("--registry list never showed %s:\n%s", want[have], out);
+	return NULL;
+}
+
+/* --registry list while the server runs (the server goes on, logins too); a change
+ * meanwhile refused with the commands to stop and start it; then, stopped, remove of
+ * three nicks, of none when one is unknown, and --key releasing all of one key's. */
+static void test_registry_list_running_and_bulk(void **state)
+{
+	char rdir[80], out[2048], fp1[IDENT_FP_LEN + 1], fp2[IDENT_FP_LEN + 1];
+	char want[3][120];
+	const char *const wantp[] = {want[0], want[1], want[2]};
+	void *k1 = htls_key_new();
+	struct srv p;
+	struct cli a, b, c;
+
+	(void)state;
+	snprintf(rdir, sizeof(rdir), "%s-bulk", dir);
+	fp_of(k1, fp1);
+	fp_of(harness_nick_key("Shed"), fp2);
+	srv_start(&p, "--state-dir", rdir, NULL);
+	harness_key = k1; /* one box, two nicks */
+	cli_login(&a, &p, "Hall");
+	cli_login(&b, &p, "Porch");
+	harness_key = NULL;
+	cli_login(&c, &p, "Shed");
+	snprintf(want[0], sizeof(want[0]), "Hall %s ", fp1);
+	snprintf(want[1], sizeof(want[1]), "Porch %s ", fp1);
+	snprintf(want[2], sizeof(want[2]), "Shed %s ", fp2);
+	list_until(rdir, wantp, 3);
+	/* the server did not notice: its sessions go on, a new box logs in */
+	cli_send(&a, "PING: 1");
+	cli_wait_for(&a, "PONG: 1");
+	cli_close(&a);
+	cli_login(&a, &p, "Attic");
+	cli_close(&a);
+	cli_close(&b);
+	cli_close(&c);
+	assert_int_equal(registry(out, sizeof(out), rdir, "remove", "Shed", NULL), 2);
+	assert_non_null(
+	    strstr(out, "stop intercomd first (sudo systemctl stop intercomd)"));
+	assert_non_null(strstr(out, "then sudo systemctl start intercomd"));
+	assert_non_null(strstr(out, "--registry list works while it runs"));
+	srv_stop(&p);
+
+	/* three at once */
+	assert_int_equal(remove3(out, sizeof(out), rdir, "attic", "Shed", "Hall"), 0);
+	assert_non_null(strstr(out, "removed Attic (sha256:"));
+	assert_non_null(strstr(out, "removed Shed (sha256:"));
+	assert_non_null(strstr(out, "removed Hall (sha256:"));
+	assert_int_equal(registry(out, sizeof(out), rdir, "list", NULL, NULL), 0);
+	assert_true(!strncmp(out, want[1], strlen(want[1])) && !strchr(out, '\n')[1]);
+	/* one unknown: each named, none removed */
+	assert_int_equal(remove3(out, sizeof(out), rdir, "Porch", "Nobody", "Ghost"), 2);
+	assert_non_null(strstr(out, "Nobody is not in the registry"));
+	assert_non_null(strstr(out, "Ghost is not in the registry"));
+	assert_non_null(strstr(out, "nothing removed"));
+	assert_int_equal(registry(out, sizeof(out), rdir, "list", NULL, NULL), 0);
+	assert_non_null(strstr(out, want[1]));
+	/* --key: every nick of one key, the other key's kept */
+	assert_int_equal(registry(out, sizeof(out), rdir, "add", "Hall", fp1), 0);
+	assert_int_equal(registry(out, sizeof(out), rdir, "add", "Shed", fp2), 0);
+	assert_int_equal(registry(out, sizeof(out), rdir, "remove", "--key", fp1), 0);
+	assert_non_null(strstr(out, "removed Hall ("));
+	assert_non_null(strstr(out, "removed Porch ("));
+	assert_null(strstr(out, "Shed"));
+	assert_int_equal(registry(out, sizeof(out), rdir, "list", NULL, NULL), 0);
+	assert_true(!strncmp(out, want[2], strlen(want[2])) && !strchr(out, '\n')[1]);
+	/* refusals, exit 2, each saying what is wrong */
+	assert_int_equal(registry(out, sizeof(out), rdir, "remove", "--key", fp1), 2);
+	assert_non_null(strstr(out, "holds no nick in the registry"));
+	assert_int_equal(registry(out, sizeof(out), rdir, "remove", "--key", "sha256:12"),
+			 2);
+	assert_non_null(strstr(out, "'sha256:12' is not a fingerprint"));
+	assert_int_equal(registry(out, sizeof(out), rdir, "remove", "--key", NULL), 2);
+	assert_non_null(strstr(out, "remove --key FINGERPRINT"));
+	assert_int_equal(remove3(out, sizeof(out), rdir, "Shed", "bad nick", NULL), 2);
+	assert_non_null(strstr(out, "'bad nick' is not a nick"));
+	assert_int_equal(registry(out, sizeof(out), rdir, "list", NULL, NULL), 0);
+	assert_non_null(strstr(out, want[2])); /* untouched by the refusals */
+	state_dir_remove(rdir);
+	htls_key_free(k1);
 }
 
 int main(void)
@@ -420,6 +568,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_four_nicks, reset),
 	    cmocka_unit_test_setup(test_guests, reset),
 	    cmocka_unit_test_setup(test_registry_commands, reset),
+	    cmocka_unit_test_setup(test_registry_list_running_and_bulk, reset),
 	    cmocka_unit_test_setup(test_closed_and_file, reset),
 	    cmocka_unit_test_setup(test_tls_off_ignores, reset),
 	    cmocka_unit_test_setup_teardown(test_save_beside_the_loop, reset,

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "../support/keycase.h"
+
 #include "cfg.h"
 
 static char path[64], bpath[64], err[512];
@@ -70,6 +72,7 @@ static void test_file_and_flags(void **state)
 	assert_int_equal(c.frame_ms, 10);
 	assert_int_equal(c.bitrate, 16000);
 	assert_true(c.auto_accept);
+	assert_true(c.handsfree); /* the default */
 	assert_string_equal(c.board, "none");
 }
 
@@ -279,47 +282,61 @@ static void test_security_keys(void **state)
 	assert_non_null(strstr(err, "tls: on"));
 }
 
-/* Every key a config file takes, each with a value it accepts (and where it lands)
- * and one it refuses with the key named and why. */
+#define FP64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define LONG "(too long)" /* a bad value: text longer than its field */
+/* Every key of the table (a key added without a line here fails), each with a value it
+ * accepts and one it refuses with the key named and why; through its flag too when it
+ * has one. */
+static const struct keycase every[] = {
+    {"server", "door.lan", "", "server: a host name"},
+    {"port", "7000", "0", "port: '0' is not a whole number from 1 to 65535"},
+    {"nick", "Door", "a b", "nick: 1-32"},
+    {"real_name", "Front Door", "a\"b", "real_name: up to 64 bytes"},
+    {"capture_device", "plughw:1,0", "", "capture_device: an ALSA device"},
+    {"playback_device", "hw:0", "", "playback_device: an ALSA device"},
+    {"state_dir", "/tmp/x", "", "state_dir: a path"},
+    {"frame_ms", "10", "30", "frame_ms: 10 or 20"},
+    {"bitrate", "24000", "5999", "bitrate: '5999' is not a whole number from 6000"},
+    {"complexity", "3", "11", "complexity: '11' is not a whole number from 0 to 10"},
+    {"board", "rpi4", "", "board: none, keyboard"},
+    {"gpio_chip", "gpiochip4", LONG, "gpio_chip: a name such as gpiochip0 (at most 63"},
+    {"active_low", "no", "maybe", "active_low: 'maybe' is not yes or no"},
+    {"pin_ptt", "17", "512", "pin_ptt: '512' is not a GPIO line number (0-511)"},
+    {"pin_call", "27", "x", "pin_call: 'x' is not a GPIO line"},
+    {"pin_accept", "none", "-1", "pin_accept: '-1' is not a GPIO line"},
+    {"pin_deny", "5", "", "pin_deny: '' is not a GPIO line"},
+    {"pin_led_power", "6", "600", "pin_led_power: '600' is not"},
+    {"pin_led_tx", "12", "1.5", "pin_led_tx: '1.5' is not"},
+    {"pin_led_rx", "13", "on", "pin_led_rx: 'on' is not"},
+    {"pin_led_ring", "19", "none1", "pin_led_ring: 'none1' is not"},
+    {"call_target", "Kitchen", "a b", "call_target: a nick"},
+    {"join", "#Hall", "Hall", "join: a room"},
+    {"auto_accept", "yes", "sometimes", "auto_accept: 'sometimes' is not yes or no"},
+    {"handsfree", "no", "both", "handsfree: 'both' is not yes or no"},
+    {"verbose", "yes", "loud", "verbose: 'loud' is not yes or no"},
+    {"tls", "off", "maybe", "tls: on"},
+    {"server_fingerprint", "SHA256:" FP64, "sha256:12", "server_fingerprint: sha256:"},
+    {"password", "s3cret", "a\"b", "password: 1-64 bytes of text"},
+};
+#define NEVERY (sizeof(every) / sizeof(every[0]))
+
+static int set_cb(void *obj, const char *key, const char *val, char *e, size_t elen)
+{
+	return cfg_set(obj, key, val, e, elen);
+}
+
 static void test_every_key(void **state)
 {
-	static const struct {
-		const char *key, *good, *bad, *why;
-	} k[] = {
-	    {"server", "door.lan", "", "server: a host name"},
-	    {"port", "7000", "0", "port: '0' is not a whole number from 1 to 65535"},
-	    {"nick", "Door", "a b", "nick: 1-32"},
-	    {"real_name", "Front Door", "a\"b", "real_name: up to 64 bytes"},
-	    {"capture_device", "plughw:1,0", "", "capture_device: an ALSA device"},
-	    {"playback_device", "hw:0", "", "playback_device: an ALSA device"},
-	    {"state_dir", "/tmp/x", "", "state_dir: a path"},
-	    {"frame_ms", "10", "30", "frame_ms: 10 or 20"},
-	    {"bitrate", "24000", "5999",
-	     "bitrate: '5999' is not a whole number from 6000"},
-	    {"complexity", "3", "11",
-	     "complexity: '11' is not a whole number from 0 to 10"},
-	    {"board", "rpi4", "", "board: none, keyboard"},
-	    {"active_low", "no", "maybe", "active_low: yes or no"},
-	    {"call_target", "Kitchen", "a b", "call_target: a nick"},
-	    {"join", "#Hall", "Hall", "join: a room"},
-	    {"auto_accept", "yes", "sometimes", "auto_accept: yes or no"},
-	    {"verbose", "yes", "loud", "verbose: yes or no"},
-	    {"tls", "off", "maybe", "tls: on"},
-	    {"password", "s3cret", "a\"b", "password: "},
-	};
+	size_t n;
+	const struct conftab_key *tab = cfg_keys(&n);
 	char longv[300];
 	struct cfg c;
 
 	(void)state;
+	memset(longv, 'x', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
 	cfg_defaults(&c);
-	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
-		assert_int_equal(cfg_set(&c, k[i].key, k[i].good, err, sizeof(err)), 0);
-		assert_int_equal(cfg_set(&c, k[i].key, k[i].bad, err, sizeof(err)),
-				 -EINVAL);
-		if (!strstr(err, k[i].why))
-			fail_msg("%s = '%s': '%s' does not say '%s'", k[i].key, k[i].bad,
-				 err, k[i].why);
-	}
+	keycase_walk(tab, n, every, NEVERY, set_cb, &c, LONG);
 	/* each good value landed in its own field */
 	assert_string_equal(c.server, "door.lan");
 	assert_int_equal(c.port, 7000);
@@ -332,25 +349,65 @@ static void test_every_key(void **state)
 	assert_int_equal(c.bitrate, 24000);
 	assert_int_equal(c.complexity, 3);
 	assert_string_equal(c.board, "rpi4");
+	assert_string_equal(c.gpio_chip, "gpiochip4");
 	assert_false(c.active_low);
+	assert_int_equal(c.pins[PIN_PTT], 17);
+	assert_int_equal(c.pins[PIN_CALL], 27);
+	assert_int_equal(c.pins[PIN_ACCEPT], -1);
+	assert_int_equal(c.pins[PIN_DENY], 5);
+	assert_int_equal(c.pins[PIN_LED_POWER], 6);
+	assert_int_equal(c.pins[PIN_LED_TX], 12);
+	assert_int_equal(c.pins[PIN_LED_RX], 13);
+	assert_int_equal(c.pins[PIN_LED_RING], 19);
 	assert_string_equal(c.call_target, "Kitchen");
 	assert_string_equal(c.join, "#Hall");
 	assert_true(c.auto_accept);
+	assert_false(c.handsfree);
 	assert_true(c.std.verbose);
 	assert_false(c.tls);
+	assert_string_equal(c.server_fp, "sha256:" FP64);
 	assert_string_equal(c.password, "s3cret");
 	/* optional ones empty again; text too long for its field refused, field kept */
 	assert_int_equal(cfg_set(&c, "call_target", "", err, sizeof(err)), 0);
 	assert_string_equal(c.call_target, "");
 	assert_int_equal(cfg_set(&c, "gpio_chip", "", err, sizeof(err)), 0);
-	memset(longv, 'x', sizeof(longv) - 1);
-	longv[sizeof(longv) - 1] = '\0';
 	assert_int_equal(cfg_set(&c, "server", longv, err, sizeof(err)), -EINVAL);
 	assert_non_null(
 	    strstr(err, "server: a host name or address (at most 255 bytes)"));
 	assert_string_equal(c.server, "door.lan");
-	assert_int_equal(cfg_set(&c, "gpio_chip", longv, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "gpio_chip: "));
+}
+
+/* A key with a flag takes it from the command line the same way, the error naming the
+ * flag and the key. */
+static void test_every_flag(void **state)
+{
+	size_t n;
+	const struct conftab_key *tab = cfg_keys(&n);
+	struct cfg c;
+	int flags = 0;
+
+	(void)state;
+	write_to(path, "");
+	for (size_t t = 0; t < n; t++) {
+		char flag[64];
+		const struct keycase *k;
+
+		if (!(tab[t].flags & CONFTAB_FLAG))
+			continue;
+		k = keycase_of(every, NEVERY, tab[t].key);
+		conftab_flag_name(&tab[t], flag, sizeof(flag));
+		assert_int_equal(args(&c, (const char *[]){"intercom", "--config", path,
+							   flag, k->good, NULL}),
+				 0);
+		assert_int_equal(args(&c, (const char *[]){"intercom", "--config", path,
+							   flag, k->bad, NULL}),
+				 -EINVAL);
+		if (strncmp(err, flag, strlen(flag)) || !strstr(err, k->why))
+			fail_msg("%s '%s': '%s' does not say '%s: %s'", flag, k->bad, err,
+				 flag, k->why);
+		flags++;
+	}
+	assert_int_equal(flags, 15); /* usage lists these, with --server and the rest */
 }
 
 int main(void)
@@ -364,6 +421,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_board_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_security_keys, setup, teardown),
 	    cmocka_unit_test(test_every_key),
+	    cmocka_unit_test_setup_teardown(test_every_flag, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
