@@ -602,6 +602,7 @@ static void settings(const struct cfg *f, struct app_cfg *ac, struct codec_cfg *
 	strcpy(ac->call_target, f->call_target);
 	strcpy(ac->join, f->join);
 	ac->auto_accept = f->auto_accept;
+	ac->handsfree = f->handsfree;
 	ac->tls = f->tls;
 	strcpy(ac->password, f->password);
 }

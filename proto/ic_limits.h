@@ -68,6 +68,32 @@
 #define IC_VOICE_PKTS_PER_SEC  120
 #define IC_VOICE_BYTES_PER_SEC 24000
 
+/* What one host may cost once its sessions are in (per source: IPv4 address, IPv6 /64).
+ * Keys are free under open registration, so per-key bounds alone bound nothing: without
+ * these, one address could log in every slot, talk on each at a session's full rate
+ * (each packet sealed once per hearer) and fill the nick registry in seconds.
+ *  - sessions logged in (or waiting for their login PONG): a box is one session, a box
+ *    with every persona it may register 4; 16 leaves room for a few boxes behind one
+ *    NAT and stays far from the 256 slots of a default server;
+ *  - voice shared by a host's sessions: four sessions talking at once at their own
+ *    full rate (IC_VOICE_*), one second deep; a host's 16 sessions cannot send 16 times
+ *    a session's flood;
+ *  - new nick bindings: 16 an hour. A building's boxes each bind once in their life; a
+ *    thief filling the 4096-nick registry from one address would need 256 hours. Past
+ *    the bound the login goes on unbound (no REGISTERED), as with a full registry:
+ *    the box works, and binds at a later login.
+ * Trusted sources are exempt from these three: 127.0.0.1 and ::1 (a web gateway on the
+ * server's host logs in all its users from there), and the `trusted` setting's. */
+#define IC_SESSIONS_PER_SOURCE	    16
+#define IC_HOST_VOICE_PKTS_PER_SEC  (4 * IC_VOICE_PKTS_PER_SEC)
+#define IC_HOST_VOICE_BYTES_PER_SEC (4 * IC_VOICE_BYTES_PER_SEC)
+#define IC_BINDS_PER_SOURCE	    16
+#define IC_BINDS_WINDOW_MS	    3600000
+#define IC_TRUSTED_DEFAULT	    "127.0.0.1 ::1"
+/* trusted addresses or prefixes: a gateway or two and a management network, not a list
+ * of every box (that would trust the building) */
+#define IC_TRUSTED_MAX 32
+
 /* Login and leave lines in the log: 200 at once (a server restart's reconnecting boxes
  * all show), then 20 a second; past that they are counted and the count logged once a
  * minute. A host logging in and out thousands of times a second would otherwise fill
@@ -95,17 +121,33 @@
 /* TLS signalling (section 3). A handshake must finish within IC_TLS_HANDSHAKE_MS of the
  * accept (a connection that sends nothing is closed then too); at most
  * IC_TLS_HANDSHAKES_MAX at once and IC_TLS_HANDSHAKES_PER_SOURCE from one source: each
- * costs the server a signature and a key exchange, and a storm must not delay voice. */
+ * costs the server a signature and a key exchange, and a storm must not delay voice.
+ * A connection counts from its first byte (0x16), not from the accept, so silence holds
+ * no slot; when the pool is full the newcomer takes the place of the oldest handshake of
+ * the source holding the most (two more than its own at least), so 8 addresses of one
+ * host holding 4 slow handshakes each cannot keep a box out (guard.h). */
 #define IC_TLS_HANDSHAKE_MS	     10000
 #define IC_TLS_HANDSHAKES_MAX	     32
 #define IC_TLS_HANDSHAKES_PER_SOURCE 4
 /* a plaintext client's first line is awaited this long (or up to LF, or IC_LINE_MAX
  * bytes) before the TLS_REQUIRED answer, so that nc shows it after the user's line */
 #define IC_TLS_PLAIN_WAIT_MS 1000
-/* Reads from one TLS connection per loop pass: records OpenSSL has already decrypted
- * are invisible to select(), so they are drained here, but in bounded bites, so one
- * client sending 16 KiB records cannot hold the loop while others wait. */
+/* SSL_read calls on one TLS connection per loop pass, on both ends (common/tlsstep.c):
+ * records OpenSSL has already decrypted are invisible to select(), so they are drained
+ * here, but in bounded bites, so one peer sending 16 KiB records cannot hold the loop
+ * while others wait. A call that consumes a record yielding no line (a KeyUpdate, which
+ * OpenSSL also answers, an empty record, an alert) counts the same, so a flood of them
+ * costs a pass at most this many records too (auto-retry is off: common/tlsctx.c). */
 #define IC_TLS_READS_PER_PASS 4
+/* Bytes a logged-in TLS client may send the server beyond the lines they carry (record
+ * headers and tags, KeyUpdates, empty records, alerts), a second, with a burst: an
+ * honest box's records each carry a line (22 bytes beyond it; at most IC_RATE_BURST
+ * lines at once, IC_RATE_PER_SEC a second), so it spends a few hundred bytes a second.
+ * Past the bucket the connection is closed as a flood: the decryption and key
+ * derivation a flood of records without lines costs is bounded a second, not only per
+ * pass. */
+#define IC_TLS_OVERHEAD_PER_SEC 4096
+#define IC_TLS_OVERHEAD_BURST	(64 * 1024)
 /* Handshake steps (each a key exchange or a signature check, about 0.1 ms on x86) per
  * loop pass: voice is read between passes, so a storm of reconnecting boxes adds at most
  * this many steps of delay to relayed voice (the 1 ms bound of section 3). */

@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -11,13 +12,14 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "guard.h"
 #include "ident.h"
 #include "ic_limits.h"
 #include "log.h"
 #include "tlsctx.h"
+#include "tlsstep.h"
 
 #define TLS_RECORD_TYPE_HANDSHAKE 0x16
-#define TLS_RECORD_MAX		  16384 /* plaintext bytes in one record */
 
 enum conn_state {
 	C_PLAIN,     /* --tls off: protocol 1.0 */
@@ -36,20 +38,22 @@ struct conn {
 	struct conns *cs;
 	SSL *ssl;
 	struct addr_src src;
-	struct tmr deadline; /* the handshake's bound, or the plaintext line's */
-	struct tmr again;    /* records already decrypted wait for the next pass */
-	bool counted;	     /* in cs->handshaking */
-	bool wants_write;    /* the handshake, or a read, waits for the socket to drain */
+	struct tmr deadline;  /* the handshake's bound, or the plaintext line's */
+	struct tmr again;     /* records already decrypted wait for the next pass */
+	struct guard_link hs; /* counted in the handshake pool (guard.h) */
+	bool wants_write;  /* the handshake, or a read, waits for the socket to drain */
 	bool plain_out;	   /* its output goes in the clear: --tls off, or TLS_REQUIRED */
 	size_t plain_seen; /* C_REFUSE: bytes of the first line read */
+	/* C_TLS: bytes read beyond the lines' own may still be spent (a bucket refilled
+	 * at IC_TLS_OVERHEAD_PER_SEC since oh_ms), and the lines' bytes this pass */
+	int64_t oh_bytes;
+	uint64_t oh_ms;
+	size_t taken;
 };
 
 static void uncount(struct conn *c)
 {
-	if (c->counted) {
-		c->counted = false;
-		c->cs->handshaking--;
-	}
+	guard_hs_done(hub_guard(c->cs->hub), &c->hs);
 }
 
 static void done(struct conn *c, const char *why)
@@ -79,83 +83,47 @@ static ssize_t conn_recv(struct transport *t, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-/* ---- the TLS steps, on any SSL (conn.h) ---- */
+/* ---- the TLS steps (common/tlsstep.c) ---- */
 
-ssize_t conn_tls_write(void *ssl, const void *buf, size_t len)
+/* A read pass's data goes to the hub. */
+static int to_hub(void *arg, const char *buf, size_t len)
 {
-	/* one record at a time: a retry after WANT_WRITE then never asks for less than
-	 * the last try did (the queue only grows), as OpenSSL requires */
-	int n = SSL_write(ssl, buf, (int)(len > TLS_RECORD_MAX ? TLS_RECORD_MAX : len)),
-	    e;
+	struct conn *c = arg;
 
-	if (n > 0)
-		return n;
-	e = SSL_get_error(ssl, n);
-	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
-		return -EAGAIN;
-	log_debug("TLS write failed: %s", tlsctx_error());
-	return -EPIPE;
+	c->taken += len;
+	hub_input(c->cs->hub, c->s, buf, len, loop_now(c->cs->loop));
+	return 0;
 }
 
-/* What SSL_get_error says of a failed call: the socket it waits for, or a failure. */
-static enum conn_io io_wait(void *ssl, int r)
+/* Spend what a pass read beyond its lines (wire bytes, data bytes); false once the
+ * client is over its bucket (ic_limits.h). Data decrypted on a later pass than its
+ * record was read gives the bytes back then. */
+static bool overhead_ok(struct conn *c, uint64_t wire, uint64_t data)
 {
-	int e = SSL_get_error(ssl, r);
+	uint64_t now = loop_now(c->cs->loop);
 
-	return e == SSL_ERROR_WANT_READ	   ? CONN_IO_WANT_READ
-	       : e == SSL_ERROR_WANT_WRITE ? CONN_IO_WANT_WRITE
-					   : CONN_IO_FAILED;
+	c->oh_bytes += (int64_t)((now - c->oh_ms) * IC_TLS_OVERHEAD_PER_SEC / 1000);
+	c->oh_ms = now;
+	c->oh_bytes -= (int64_t)wire - (int64_t)data;
+	if (c->oh_bytes > IC_TLS_OVERHEAD_BURST)
+		c->oh_bytes = IC_TLS_OVERHEAD_BURST;
+	return c->oh_bytes >= 0;
 }
 
-enum conn_io conn_tls_handshake(void *ssl, char *fp, const char **why)
+/* Why a TLS connection ended, as the hub logs it. */
+static const char *ended(const struct tlsstep_why *why)
 {
-	int r = SSL_do_handshake(ssl);
-	enum conn_io io;
-
-	if (r != 1) {
-		io = io_wait(ssl, r);
-		if (io == CONN_IO_FAILED) {
-			log_debug("TLS handshake failed: %s", tlsctx_error());
-			*why = "TLS handshake failed";
-		}
-		return io;
+	switch (why->end) {
+	case TLSSTEP_CLOSED:
+		return "connection closed by client";
+	case TLSSTEP_EOF:
+		return "connection closed by client (without TLS close)";
+	case TLSSTEP_SOCKET:
+		return "read error";
+	default:
+		log_debug("TLS: %s", why->text);
+		return "TLS error";
 	}
-	r = tlsctx_peer(ssl, fp);
-	if (r == -EINVAL) { /* a certificate, but not a key that can be an identity */
-		*why = "client certificate key is not Ed25519";
-		return CONN_IO_FAILED;
-	}
-	if (r)
-		fp[0] = '\0';
-	return CONN_IO_DONE;
-}
-
-enum conn_io conn_tls_read(void *ssl, struct hub *h, struct sess *s, uint64_t now,
-			   const char **why)
-{
-	for (int i = 0; i < IC_TLS_READS_PER_PASS; i++) {
-		char buf[4096];
-		int n = SSL_read(ssl, buf, sizeof(buf)), e;
-
-		if (n > 0) {
-			hub_input(h, s, buf, (size_t)n, now);
-			continue;
-		}
-		if (io_wait(ssl, n) != CONN_IO_FAILED)
-			return io_wait(ssl, n);
-		e = SSL_get_error(ssl, n);
-		if (e == SSL_ERROR_ZERO_RETURN) {
-			*why = "connection closed by client";
-		} else if (e == SSL_ERROR_SYSCALL && n == 0) {
-			ERR_clear_error();
-			*why = "connection closed by client (without TLS close)";
-		} else {
-			log_debug("TLS read failed: %s", tlsctx_error());
-			*why = "TLS error";
-		}
-		return CONN_IO_FAILED;
-	}
-	return CONN_IO_DONE;
 }
 
 /* ---- the transport ---- */
@@ -163,12 +131,21 @@ enum conn_io conn_tls_read(void *ssl, struct hub *h, struct sess *s, uint64_t no
 static ssize_t conn_send(struct transport *t, const void *buf, size_t len)
 {
 	struct conn *c = (struct conn *)t;
+	struct tlsstep_why why;
+	size_t n = 0;
+	enum tlsstep_io io;
 
 	if (c->plain_out)
 		return plain_send(c, buf, len);
 	if (c->st != C_TLS) /* nothing goes out in the clear once TLS is expected */
 		return c->st == C_DONE ? -EPIPE : -ENOTCONN;
-	return conn_tls_write(c->ssl, buf, len);
+	io = tlsstep_write(c->ssl, buf, len, &n, &why);
+	if (io == TLSSTEP_DONE)
+		return (ssize_t)n;
+	if (io != TLSSTEP_FAILED)
+		return -EAGAIN;
+	log_debug("TLS write failed: %s", why.text);
+	return -EPIPE;
 }
 
 static void conn_close(struct transport *t, bool abort)
@@ -274,23 +251,35 @@ static void handshake_failed(struct conn *c, const char *why)
 static void handshake_step(struct conn *c)
 {
 	char fp[IDENT_FP_LEN + 1];
-	const char *why = NULL;
-	enum conn_io io;
+	struct tlsstep_why why;
+	enum tlsstep_io io;
+	int r;
 
 	if (c->cs->steps ==
 	    0) /* the next pass: voice first (the socket stays readable) */
 		return;
 	c->cs->steps--;
-	io = conn_tls_handshake(c->ssl, fp, &why);
-	c->wants_write = io == CONN_IO_WANT_WRITE;
-	if (io == CONN_IO_FAILED)
-		handshake_failed(c, why);
-	if (io != CONN_IO_DONE)
+	io = tlsstep_handshake(c->ssl, &why);
+	c->wants_write = io == TLSSTEP_WANT_WRITE;
+	if (io == TLSSTEP_FAILED) {
+		log_debug("TLS handshake failed: %s", why.text);
+		handshake_failed(c, "TLS handshake failed");
+	}
+	if (io != TLSSTEP_DONE)
 		return;
+	r = tlsctx_peer(c->ssl, fp);
+	if (r == -EINVAL) { /* a certificate, but not a key that can be an identity */
+		handshake_failed(c, "client certificate key is not Ed25519");
+		return;
+	}
+	if (r)
+		fp[0] = '\0';
 	c->cs->st.handshakes++;
 	uncount(c);
 	tmr_cancel(c->cs->loop, &c->deadline);
 	c->st = C_TLS;
+	c->oh_bytes = IC_TLS_OVERHEAD_BURST;
+	c->oh_ms = loop_now(c->cs->loop);
 	hub_secure(c->cs->hub, c->s, fp[0] ? fp : NULL, loop_now(c->cs->loop));
 	tls_read(c); /* CONNECT may have come with the client's Finished */
 }
@@ -305,6 +294,49 @@ static void tls_start(struct conn *c)
 	SSL_set_accept_state(c->ssl);
 	c->st = C_HANDSHAKE;
 	handshake_step(c);
+}
+
+/* The text of c's source, for a log line. */
+static void src_text(const struct conn *c, char *buf, size_t size)
+{
+	addr_source_text(&c->src, buf, size);
+}
+
+/* c's first byte, 0x16, came: it counts in the handshake pool from now (a connection
+ * that sends nothing holds no handshake slot). When the pool is full the newcomer takes
+ * the place of the oldest handshake of the source holding the most (at least two more
+ * than its own), which is closed and counted; else it is refused. True when c may go
+ * on. */
+static bool handshake_room(struct conn *c)
+{
+	struct guard *g = hub_guard(c->cs->hub);
+	struct guard_link *victim;
+	bool log_it;
+	char src[64];
+	int r = guard_hs_room(g, &c->src, loop_now(c->cs->loop), &victim, &log_it);
+
+	if (r == 1) {
+		struct conn *v =
+		    (struct conn *)(void *)((char *)victim - offsetof(struct conn, hs));
+
+		c->cs->st.handshake_evicted++;
+		if (log_it) {
+			src_text(v, src, sizeof(src));
+			log_warn(
+			    "TLS handshakes from %s closed for newcomers: the pool of "
+			    "%d is full and it holds the most (logged once a minute)",
+			    src, IC_TLS_HANDSHAKES_MAX);
+		}
+		done(v,
+		     "TLS handshake closed for a newcomer (its address held the most)");
+	}
+	if (r >= 0 && !guard_hs_open(g, &c->src, &c->hs))
+		return true;
+	c->cs->st.handshake_refused++;
+	src_text(c, src, sizeof(src));
+	log_debug("connection from %s closed: too many TLS handshakes at once", src);
+	done(c, "too many TLS handshakes at once");
+	return false;
 }
 
 static void probe_event(struct conn *c, int events)
@@ -322,11 +354,11 @@ static void probe_event(struct conn *c, int events)
 		return;
 	}
 	if (b == TLS_RECORD_TYPE_HANDSHAKE) {
-		tls_start(c);
+		if (handshake_room(c))
+			tls_start(c);
 		return;
 	}
-	uncount(c); /* plaintext: no handshake to bound, the line has its own */
-	c->st = C_REFUSE;
+	c->st = C_REFUSE; /* plaintext: no handshake to bound, the line has its own */
 	tmr_start(c->cs->loop, &c->deadline, IC_TLS_PLAIN_WAIT_MS, plain_wait_over, c);
 	refuse_event(c, LOOP_READ);
 }
@@ -339,16 +371,22 @@ static void again(void *arg)
 /* Bounded bites: records already inside OpenSSL are read on the next pass. */
 static void tls_read(struct conn *c)
 {
-	const char *why = NULL;
-	enum conn_io io;
+	struct tlsstep_why why;
+	enum tlsstep_io io;
+	uint64_t wire;
 
 	if (c->st != C_TLS)
 		return;
-	io = conn_tls_read(c->ssl, c->cs->hub, c->s, loop_now(c->cs->loop), &why);
-	c->wants_write = io == CONN_IO_WANT_WRITE; /* a KeyUpdate's answer */
-	if (io == CONN_IO_FAILED)
-		done(c, why);
-	else if (io == CONN_IO_DONE && SSL_has_pending(c->ssl))
+	wire = BIO_number_read(SSL_get_rbio(c->ssl));
+	c->taken = 0;
+	io = tlsstep_read(c->ssl, to_hub, c, &why);
+	wire = BIO_number_read(SSL_get_rbio(c->ssl)) - wire;
+	c->wants_write = io == TLSSTEP_WANT_WRITE; /* a KeyUpdate's answer */
+	if (io == TLSSTEP_FAILED)
+		done(c, ended(&why));
+	else if (c->st == C_TLS && !overhead_ok(c, wire, c->taken))
+		done(c, "flood of TLS records without lines");
+	else if (io == TLSSTEP_DONE && c->st == C_TLS && SSL_has_pending(c->ssl))
 		tmr_start(c->cs->loop, &c->again, 0, again, c);
 }
 
@@ -400,32 +438,37 @@ static void deadline(void *arg)
 
 /* ---- the table ---- */
 
-static unsigned handshakes_from(const struct conns *cs, const struct addr_src *src)
+/* A source blocked for failed logins (guard.h) is closed before any byte: it costs no
+ * handshake, no signature and no slot. False for it (counted), true otherwise. */
+static bool accept_allowed(struct conns *cs, const struct addr_src *src)
 {
-	unsigned n = 0;
+	char text[64];
 
-	for (int fd = 0; fd <= cs->maxfd; fd++) {
-		const struct conn *c = cs->by_fd[fd];
-
-		if (c && c->counted && !memcmp(&c->src, src, sizeof(*src)))
-			n++;
-	}
-	return n;
+	if (!guard_blocked(hub_guard(cs->hub), src, loop_now(cs->loop)))
+		return true;
+	cs->st.blocked_refused++;
+	addr_source_text(src, text, sizeof(text));
+	log_debug("connection from %s closed on accept: its address is blocked", text);
+	return false;
 }
 
-static bool handshake_room(struct conns *cs, const struct sockaddr_storage *from,
-			   socklen_t fromlen, struct addr_src *src)
+/* The table is full and nobody holds more than their share: counted, and logged once a
+ * minute (a host reconnecting in a loop must not become a flood of log lines). */
+static void table_full(struct conns *cs, const struct sockaddr_storage *from,
+		       socklen_t fromlen)
 {
 	char peer[64];
+	uint64_t now = loop_now(cs->loop);
 
-	addr_source((const struct sockaddr *)from, fromlen, src);
-	if (cs->handshaking < IC_TLS_HANDSHAKES_MAX &&
-	    handshakes_from(cs, src) < IC_TLS_HANDSHAKES_PER_SOURCE)
-		return true;
-	cs->st.handshake_refused++;
+	cs->st.table_refused++;
+	if (cs->full_logged && now < cs->full_logged_ms + IC_GUARD_LOG_MS)
+		return;
+	cs->full_logged = true;
+	cs->full_logged_ms = now;
 	addr_text((const struct sockaddr *)from, fromlen, peer, sizeof(peer));
-	log_debug("connection from %s closed: too many TLS handshakes at once", peer);
-	return false;
+	log_warn("connection from %s refused: too many connections (max-clients + %d; "
+		 "logged once a minute)",
+		 peer, IC_RAW_SPARE);
 }
 
 void conns_accept(struct conns *cs, int fd, const struct sockaddr_storage *from,
@@ -433,14 +476,14 @@ void conns_accept(struct conns *cs, int fd, const struct sockaddr_storage *from,
 {
 	struct addr_src src;
 	struct conn *c = NULL;
-	int one = 1, sndbuf = IC_SOCK_SNDBUF;
+	int one = 1, sndbuf = IC_SOCK_SNDBUF, e;
 
 	if (fd >= FD_SETSIZE) {
 		log_warn("connection refused: descriptor %d beyond select()'s limit", fd);
 		goto refuse;
 	}
-	memset(&src, 0, sizeof(src));
-	if (cs->tls && !handshake_room(cs, from, fromlen, &src))
+	addr_source((const struct sockaddr *)from, fromlen, &src);
+	if (cs->tls && !accept_allowed(cs, &src))
 		goto refuse;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -451,24 +494,19 @@ void conns_accept(struct conns *cs, int fd, const struct sockaddr_storage *from,
 	c->src = src;
 	c->st = cs->tls ? C_PROBE : C_PLAIN;
 	c->plain_out = !cs->tls;
-	if (hub_open(cs->hub, &c->tp, (const struct sockaddr *)from, fromlen,
-		     loop_now(cs->loop), &c->s)) {
-		char peer[64];
-
-		addr_text((const struct sockaddr *)from, fromlen, peer, sizeof(peer));
-		log_warn("connection from %s refused: too many connections", peer);
+	e = hub_open(cs->hub, &c->tp, (const struct sockaddr *)from, fromlen,
+		     loop_now(cs->loop), &c->s);
+	if (e == -EMFILE)
+		table_full(cs, from, fromlen);
+	if (e)
 		goto refuse;
-	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	cs->by_fd[fd] = c;
 	if (fd > cs->maxfd)
 		cs->maxfd = fd;
-	if (cs->tls) {
-		c->counted = true;
-		cs->handshaking++;
+	if (cs->tls) /* the handshake's bound runs from the accept, silence included */
 		tmr_start(cs->loop, &c->deadline, IC_TLS_HANDSHAKE_MS, deadline, c);
-	}
 	loop_fd(cs->loop, fd, LOOP_READ, conn_event, c);
 	return;
 refuse:

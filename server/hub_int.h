@@ -33,7 +33,8 @@ struct sess {
 	char peer[64];	       /* the TCP peer, for logs */
 	union addr_ip peer_sa; /* the TCP peer: only its IP may send voice */
 	socklen_t peer_len;
-	struct guard_src *src; /* counted as pending at its source until logged in */
+	struct guard_link pend; /* counted as pending at its source until logged in */
+	struct guard_src *host; /* counted as a session of its source from CONNECT on */
 	enum sess_state state;
 	bool leaving;	 /* to be reaped: no more input, output or voice */
 	bool out_dead;	 /* transport failed or queue overflowed: no final flush */
@@ -128,6 +129,14 @@ bool sess_blocked(struct hub *h, struct sess *s, uint64_t now);
 /* A failed login of s counted at its source (TLS only); the block it may start is
  * logged once. */
 void sess_login_failed(struct hub *h, struct sess *s, uint64_t now);
+/* s's CONNECT counts as a session of its source: true; false when the source has its
+ * IC_SESSIONS_PER_SOURCE already (s is told SERVER_FULL and leaves). Idempotent. */
+bool sess_host_open(struct hub *h, struct sess *s, uint64_t now);
+/* s replaces old, a session of the same box that had been counted: s takes its count
+ * (false), or true when s comes from another source (nothing moved: count s itself). */
+bool sess_host_take(struct sess *s, struct sess *old);
+/* s no longer counts as a session of its source (idempotent). */
+void sess_host_done(struct hub *h, struct sess *s);
 int sess_rand(const struct hub *h, void *buf, size_t len);
 
 /* hub.c: true if a session event may be logged now (else it is counted, and the count

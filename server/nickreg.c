@@ -56,6 +56,28 @@ bool nickreg_check(struct hub *h, struct sess *s, const char *nick, uint64_t now
 	return true;
 }
 
+/* Whether s's source may bind one more new nick this hour (trusted ones always); over
+ * it, counted and logged once a minute per source. */
+static bool bind_allowed(struct hub *h, struct sess *s, const char *nick)
+{
+	struct addr_src key;
+	bool log_it;
+	char src[64];
+
+	if (guard_bind_ok(s->host, h->now, &log_it))
+		return true;
+	h->stats.binds_refused++;
+	if (log_it &&
+	    !addr_source((const struct sockaddr *)&s->peer_sa, s->peer_len, &key)) {
+		addr_source_text(&key, src, sizeof(src));
+		log_warn(
+		    "nick registry: %s bound %d new nicks within the hour: %s logs in "
+		    "without being registered (logged once a minute)",
+		    src, IC_BINDS_PER_SOURCE, nick);
+	}
+	return false;
+}
+
 bool nickreg_bind(struct hub *h, struct sess *s, const char *nick)
 {
 	const struct reg_entry *e;
@@ -66,8 +88,11 @@ bool nickreg_bind(struct hub *h, struct sess *s, const char *nick)
 	e = reg_find(h->conf.reg, nick);
 	if (e && !e->pending)
 		return true; /* its own already */
+	if (!bind_allowed(h, s, nick))
+		return true; /* logged in unbound: it binds at a later login */
 	r = reg_bind(h->conf.reg, nick, s->fp, s->id);
 	if (r == 0) {
+		guard_bind_note(s->host, h->now);
 		s->binding = true;
 		return true;
 	}

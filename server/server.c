@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "conn.h"
 #include "fanout.h"
+#include "guard.h"
 #include "hub.h"
 #include "listen.h"
 #include "log.h"
@@ -218,8 +219,12 @@ static void log_counters(const struct server *srv, const char *what)
 	    "tag, %llu replayed), %llu "
 	    "keepalives, %llu copies out, %llu not sent (%llu send buffer full); "
 	    "%llu connections refused (too many pending from one address); TLS: %llu "
-	    "handshakes, %llu failed, %llu refused (too many at once), %llu plaintext "
-	    "refused, %llu silent closed; logins: %llu failed, %llu blocked",
+	    "handshakes, %llu failed, %llu refused (too many at once), %llu evicted "
+	    "(for a newcomer), %llu plaintext refused, %llu silent closed; logins: %llu "
+	    "failed, %llu blocked, %llu closed on accept (blocked); per host: %llu "
+	    "connections evicted and %llu refused (table full), %llu logins refused (too "
+	    "many sessions), "
+	    "%llu voice packets over its rate, %llu nicks left unbound (too many new)",
 	    what, st.sessions, st.logged_in, (unsigned long long)st.voice_in,
 	    (unsigned long long)st.voice_dropped, (unsigned long long)st.voice_over_rate,
 	    (unsigned long long)st.voice_wrong_source,
@@ -230,9 +235,16 @@ static void log_counters(const struct server *srv, const char *what)
 	    (unsigned long long)srv->conns.st.handshakes,
 	    (unsigned long long)srv->conns.st.handshake_failed,
 	    (unsigned long long)srv->conns.st.handshake_refused,
+	    (unsigned long long)srv->conns.st.handshake_evicted,
 	    (unsigned long long)srv->conns.st.plain_refused,
 	    (unsigned long long)srv->conns.st.silent_closed,
-	    (unsigned long long)st.login_failed, (unsigned long long)st.login_blocked);
+	    (unsigned long long)st.login_failed, (unsigned long long)st.login_blocked,
+	    (unsigned long long)srv->conns.st.blocked_refused,
+	    (unsigned long long)st.pending_evicted,
+	    (unsigned long long)srv->conns.st.table_refused,
+	    (unsigned long long)st.sessions_refused,
+	    (unsigned long long)st.voice_host_over_rate,
+	    (unsigned long long)st.binds_refused);
 }
 
 /* Once a minute, when something was refused or dropped since the last one: what the
@@ -249,6 +261,10 @@ static void status_log(struct server *srv, uint64_t now)
 	    st.voice_wrong_source != srv->last.voice_wrong_source ||
 	    st.voice_bad_tag != srv->last.voice_bad_tag ||
 	    st.pending_refused != srv->last.pending_refused ||
+	    st.pending_evicted != srv->last.pending_evicted ||
+	    st.sessions_refused != srv->last.sessions_refused ||
+	    st.voice_host_over_rate != srv->last.voice_host_over_rate ||
+	    st.binds_refused != srv->last.binds_refused ||
 	    srv->conns.st.handshake_failed != srv->last_tls_failed ||
 	    srv->fan.full + srv->fan.failed != srv->last_tx_lost)
 		log_counters(srv, "status");
@@ -454,6 +470,10 @@ int server_new(struct server **sp, const struct srv_conf *c, const struct ident 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* checked when it was set: this cannot fail */
+	e = guard_trust(hub_guard(srv->hub), c->trusted, err, errlen);
+	if (e)
+		goto fail;
 	loop_fd(l, srv->lfd, LOOP_READ, listen_event, srv);
 	loop_fd(l, srv->ufd, LOOP_READ, udp_event, srv);
 	/* voice must not pay for a select() over every client */
