@@ -143,7 +143,8 @@ static void reference(const struct aec *e, int64_t end, int16_t *ref)
 static void align(struct aec *e, long delay, uint64_t xruns)
 {
 	int64_t d16, measured;
-	bool xrun = xruns != e->xruns_seen;
+	/* xruns before the first anchor (a device starting late) moved nothing yet */
+	bool xrun = e->anchored && xruns != e->xruns_seen;
 
 	e->xruns_seen = xruns;
 	if (delay < 0 && e->anchored && !xrun)

@@ -172,7 +172,7 @@ static void test_underrun(void **state)
 	room_rec_free(&r);
 }
 
-/* Frames the canceller cannot take, and the delay reported unknown. */
+/* Frames the canceller cannot take, the delay reported unknown, and the xrun count. */
 static void test_bad_input(void **state)
 {
 	struct aec *e;
@@ -187,12 +187,20 @@ static void test_bad_input(void **state)
 	aec_free(e);
 	assert_int_equal(aec_new(&e, FRAME, false), 0);
 	aec_playback(e, pcm);
-	aec_capture(e, pcm, -1, 0); /* no clock: anchored as if no queue */
-	aec_capture(e, pcm, -1, 0);
+	/* no clock: anchored as if no queue; xruns before the first frame moved nothing
+	 */
+	aec_capture(e, pcm, -1, 3);
+	aec_capture(e, pcm, -1, 3);
 	aec_skip(e, pcm);
 	aec_get_stats(e, &st);
 	assert_int_equal(st.frames, 2);
 	assert_int_equal(st.reanchors, 1);
+	assert_int_equal(st.xruns, 0);
+	aec_capture(e, pcm, 480, 4); /* one more: anchored again, counted */
+	aec_get_stats(e, &st);
+	assert_int_equal(st.reanchors, 2);
+	assert_int_equal(st.xruns, 1);
+	assert_int_equal(st.delay, 480);
 	for (int i = 0; i < FRAME; i++)
 		assert_int_equal(pcm[i], 0); /* silence in, silence out */
 	aec_free(e);
