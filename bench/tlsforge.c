@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ident.h"
+#include "tlsctx.h"
+
 #define SECRET_LEN 32 /* SHA-256 */
 #define KEY_LEN	   16 /* AES-128 */
 #define IV_LEN	   12
@@ -138,6 +141,24 @@ int tlsforge_new(struct tlsforge **fp, void *ssl)
 	}
 	*fp = f;
 	return 0;
+}
+
+void *tlsforge_new_ctx(bool server, bool forge)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	X509 *x = k ? ident_new_cert(k, server ? "server" : "box") : NULL;
+	char err[256];
+	void *ctx = NULL;
+
+	if (x && tlsctx_new_keys(&ctx, k, x, server, err, sizeof(err)))
+		ctx = NULL;
+	if (ctx && forge && tlsforge_ctx(ctx)) {
+		tlsctx_free(ctx);
+		ctx = NULL;
+	}
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return ctx;
 }
 
 void tlsforge_free(struct tlsforge *f)

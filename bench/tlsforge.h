@@ -17,6 +17,12 @@
  * AES-128-GCM. Call before its connections are made. Returns 0 or -ENOMEM. */
 int tlsforge_ctx(void *ctx);
 
+/* A context (SSL_CTX *; tlsctx_free) as the server (server true) or the box makes it,
+ * presenting a fresh Ed25519 identity; forge: its connections' traffic secrets recorded
+ * (tlsforge_ctx). For tests that hold both ends (test_tlsstep, fuzz_tls). NULL when it
+ * cannot be made. */
+void *tlsforge_new_ctx(bool server, bool forge);
+
 struct tlsforge;
 
 /* The sealer of ssl's (SSL *, handshake done) outgoing records, at sequence 0.

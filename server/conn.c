@@ -44,10 +44,9 @@ struct conn {
 	bool wants_write;  /* the handshake, or a read, waits for the socket to drain */
 	bool plain_out;	   /* its output goes in the clear: --tls off, or TLS_REQUIRED */
 	size_t plain_seen; /* C_REFUSE: bytes of the first line read */
-	/* C_TLS: bytes read beyond the lines' own may still be spent (a bucket refilled
-	 * at IC_TLS_OVERHEAD_PER_SEC since oh_ms), and the lines' bytes this pass */
-	int64_t oh_bytes;
-	uint64_t oh_ms;
+	/* C_TLS: bytes read beyond the lines' own that may still be spent (guard.h),
+	 * and the lines' bytes this pass */
+	struct guard_bucket overhead;
 	size_t taken;
 };
 
@@ -93,21 +92,6 @@ static int to_hub(void *arg, const char *buf, size_t len)
 	c->taken += len;
 	hub_input(c->cs->hub, c->s, buf, len, loop_now(c->cs->loop));
 	return 0;
-}
-
-/* Spend what a pass read beyond its lines (wire bytes, data bytes); false once the
- * client is over its bucket (ic_limits.h). Data decrypted on a later pass than its
- * record was read gives the bytes back then. */
-static bool overhead_ok(struct conn *c, uint64_t wire, uint64_t data)
-{
-	uint64_t now = loop_now(c->cs->loop);
-
-	c->oh_bytes += (int64_t)((now - c->oh_ms) * IC_TLS_OVERHEAD_PER_SEC / 1000);
-	c->oh_ms = now;
-	c->oh_bytes -= (int64_t)wire - (int64_t)data;
-	if (c->oh_bytes > IC_TLS_OVERHEAD_BURST)
-		c->oh_bytes = IC_TLS_OVERHEAD_BURST;
-	return c->oh_bytes >= 0;
 }
 
 /* Why a TLS connection ended, as the hub logs it. */
@@ -278,8 +262,7 @@ static void handshake_step(struct conn *c)
 	uncount(c);
 	tmr_cancel(c->cs->loop, &c->deadline);
 	c->st = C_TLS;
-	c->oh_bytes = IC_TLS_OVERHEAD_BURST;
-	c->oh_ms = loop_now(c->cs->loop);
+	guard_overhead_init(&c->overhead, loop_now(c->cs->loop));
 	hub_secure(c->cs->hub, c->s, fp[0] ? fp : NULL, loop_now(c->cs->loop));
 	tls_read(c); /* CONNECT may have come with the client's Finished */
 }
@@ -384,7 +367,8 @@ static void tls_read(struct conn *c)
 	c->wants_write = io == TLSSTEP_WANT_WRITE; /* a KeyUpdate's answer */
 	if (io == TLSSTEP_FAILED)
 		done(c, ended(&why));
-	else if (c->st == C_TLS && !overhead_ok(c, wire, c->taken))
+	else if (c->st == C_TLS && !guard_overhead_spend(&c->overhead, wire, c->taken,
+							 loop_now(c->cs->loop)))
 		done(c, "flood of TLS records without lines");
 	else if (io == TLSSTEP_DONE && c->st == C_TLS && SSL_has_pending(c->ssl))
 		tmr_start(c->cs->loop, &c->again, 0, again, c);

@@ -60,16 +60,10 @@ static char regdir[64];
 
 static void *keys(bool server, bool forge)
 {
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	X509 *x = k ? ident_new_cert(k, server ? "server" : "box") : NULL;
-	char err[256];
-	void *ctx = NULL;
+	void *ctx = tlsforge_new_ctx(server, forge);
 
-	if (!x || tlsctx_new_keys(&ctx, k, x, server, err, sizeof(err)) ||
-	    (forge && tlsforge_ctx(ctx)))
+	if (!ctx)
 		abort();
-	X509_free(x);
-	EVP_PKEY_free(k);
 	return ctx;
 }
 

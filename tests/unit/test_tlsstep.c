@@ -26,29 +26,21 @@
 
 static void *sctx, *cctx, *fsctx, *fcctx; /* f: peers that forge records */
 
-static void *ctx_for(bool server)
+static void *ctx_for(bool server, bool forge)
 {
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	X509 *x = k ? ident_new_cert(k, server ? "server" : "box") : NULL;
-	char err[256];
-	void *ctx = NULL;
+	void *ctx = tlsforge_new_ctx(server, forge);
 
-	assert_non_null(x);
-	assert_int_equal(tlsctx_new_keys(&ctx, k, x, server, err, sizeof(err)), 0);
-	X509_free(x);
-	EVP_PKEY_free(k);
+	assert_non_null(ctx);
 	return ctx;
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	sctx = ctx_for(true);
-	cctx = ctx_for(false);
-	fsctx = ctx_for(true);
-	fcctx = ctx_for(false);
-	assert_int_equal(tlsforge_ctx(fsctx), 0);
-	assert_int_equal(tlsforge_ctx(fcctx), 0);
+	sctx = ctx_for(true, false);
+	cctx = ctx_for(false, false);
+	fsctx = ctx_for(true, true);
+	fcctx = ctx_for(false, true);
 	return 0;
 }
 
