@@ -27,6 +27,10 @@ struct audio_ops {
 	void (*read)(struct audio *a, int16_t *pcm); /* one frame; silence if none */
 	int (*write)(struct audio *a, const int16_t *pcm);
 	int (*close)(struct audio *a);
+	/* The samples queued to play (written, not yet heard) and captured but not yet
+	 * read, measured now (snd_pcm_delay on each handle). Returns 0, or -ENODEV when
+	 * there is no such clock (files mode, a device gone). */
+	int (*delays)(struct audio *a, long *play, long *cap);
 };
 
 struct audio {
@@ -72,6 +76,11 @@ static inline void audio_read(struct audio *a, int16_t *pcm)
 static inline int audio_write(struct audio *a, const int16_t *pcm)
 {
 	return a->ops->write(a, pcm);
+}
+/* The devices' queues now, for the echo canceller's alignment (see the op). */
+static inline int audio_delays(struct audio *a, long *play, long *cap)
+{
+	return a->ops->delays(a, play, cap);
 }
 /* Close (a playback file gets its header finalised). Returns 0 or -EIO. */
 static inline int audio_close(struct audio *a)

@@ -356,8 +356,25 @@ static int alsa_close(struct audio *base)
 	return 0;
 }
 
-static const struct audio_ops alsa_ops = {
-    alsa_avail, alsa_room, alsa_ready, alsa_set_watch, alsa_read, alsa_write, alsa_close};
+/* snd_pcm_delay on each handle: what a plugin such as pulse reports truly, its
+ * server's queue included where it knows it. */
+static int alsa_delays(struct audio *base, long *play, long *cap)
+{
+	struct audio_alsa *a = (struct audio_alsa *)base;
+	snd_pcm_sframes_t p = 0, c = 0;
+
+	*play = *cap = 0;
+	if (!a->play.pcm || !a->cap.pcm || a->clockless ||
+	    snd_pcm_delay(a->play.pcm, &p) < 0 || snd_pcm_delay(a->cap.pcm, &c) < 0)
+		return -ENODEV;
+	*play = p > 0 ? (long)p : 0;
+	*cap = c > 0 ? (long)c : 0;
+	return 0;
+}
+
+static const struct audio_ops alsa_ops = {alsa_avail,	  alsa_room,  alsa_ready,
+					  alsa_set_watch, alsa_read,  alsa_write,
+					  alsa_close,	  alsa_delays};
 
 int audio_open_alsa(struct audio **ap, const char *capture, const char *playback,
 		    size_t frame, char *err, size_t errlen)

@@ -41,6 +41,12 @@ static void nick_keys_free(void)
 		htls_key_free(nick_keys[i].key);
 }
 
+const char *harness_fp_of(void *key, char *out)
+{
+	assert_int_equal(ident_fingerprint_of(key, out), 0);
+	return out;
+}
+
 void *harness_nick_key(const char *nick)
 {
 	size_t i;

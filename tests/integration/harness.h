@@ -64,6 +64,9 @@ extern bool harness_registered;
  * case) for this process, as a box keeps its own, so a registered nick logs in again
  * (an EVP_PKEY *, the harness's). */
 void *harness_nick_key(const char *nick);
+/* key's fingerprint ("sha256:..." as REGISTERED names it) into out (IDENT_FP_LEN + 1
+ * bytes), failing the test when it has none; returns out. */
+const char *harness_fp_of(void *key, char *out);
 
 /* Start $INTERCOMD (under $INTERCOMD_WRAP, if set) on loopback with --port 0 and the
  * extra flags (NULL-terminated), and wait until it logs the ports it bound. Unless the

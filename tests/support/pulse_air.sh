@@ -14,6 +14,10 @@
 #   ear_spk   the listener's playback device (air's right channel)
 #   mouth_spk, ear_mic  the talker's speaker and the listener's microphone (a second,
 #             silent null sink "spare"), so each box has a clocked device both ways
+# And a box in a room with an echo (the echo canceller's test): its speaker "roomspk" is
+# heard by its microphone "roommic" through a module-loopback (a real, clocked echo
+# path, its delay unknown to the box).
+#   room_mic, room_spk  that box's devices
 # Exits 77 when PulseAudio or the ALSA pulse plugin is not installed.
 set -euo pipefail
 cmd=${1:-}
@@ -48,6 +52,9 @@ start)
 		-L "module-remap-sink sink_name=mouthin master=air rate=48000 channels=1 master_channel_map=front-left channel_map=mono remix=no" \
 		-L "module-remap-sink sink_name=earout master=air rate=48000 channels=1 master_channel_map=front-right channel_map=mono remix=no" \
 		-L "module-remap-source source_name=micsrc master=air.monitor rate=48000 channels=1 master_channel_map=front-left channel_map=mono remix=no" \
+		-L "module-null-sink sink_name=roomspk rate=48000 channels=1 channel_map=mono" \
+		-L "module-null-sink sink_name=roommic rate=48000 channels=1 channel_map=mono" \
+		-L "module-loopback source=roomspk.monitor sink=roommic latency_msec=40 adjust_time=0 source_dont_move=true sink_dont_move=true" \
 		2>>"$dir/pulse.log" || {
 		echo "pulse_air: pulseaudio did not start; see $dir/pulse.log" >&2
 		exit 1
@@ -66,6 +73,8 @@ start)
 		dev mouth_spk spare
 		dev ear_mic spare.monitor
 		dev ear_spk earout
+		dev room_mic roommic.monitor
+		dev room_spk roomspk
 	} >"$dir/.asoundrc"
 	;;
 stop)
