@@ -107,6 +107,13 @@ uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+unsigned harness_slowdown(void)
+{
+	const char *w = getenv("INTERCOMD_WRAP");
+
+	return w && *w ? HARNESS_SLOWDOWN : 1;
+}
+
 /* argv = [$INTERCOMD_WRAP words...] $INTERCOMD args...; args is NULL-terminated. */
 static void build_argv(char **argv, int max, const char *const *args)
 {

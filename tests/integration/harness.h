@@ -14,6 +14,9 @@
 
 /* Generous: the same tests run under valgrind. Never a timing assertion. */
 #define WAIT_MS 5000
+/* valgrind runs intercomd 10 to 50 times slower; the server idles most of a test, so a
+ * login (a TLS handshake, the bulk of its CPU) took 2 to 4 s on a busy machine */
+#define HARNESS_SLOWDOWN 5
 
 struct srv {
 	pid_t pid;
@@ -151,6 +154,13 @@ int cli_voice_recv(struct cli *c, uint8_t *buf, size_t size, int ms);
 void cli_voice_register(struct cli *c);
 
 uint64_t now_ms(void);
+/* How many times slower than native the server runs: HARNESS_SLOWDOWN under
+ * $INTERCOMD_WRAP (valgrind), else 1. A test that sets the server's timers short (a
+ * login timeout of 2 s) multiplies them, and its waits, by it, so that a login under
+ * valgrind on a busy machine fits in the timeout while the order the test proves (the
+ * ring times out before an answer, a silent client is dropped, an answering one is not)
+ * stays the same. */
+unsigned harness_slowdown(void);
 
 /* A child program with its stderr (and stdout) in a file. */
 struct proc {
