@@ -16,6 +16,19 @@
 
 #include "harness.h"
 
+/* Return once the server has handled everything that reached it before this call: two
+ * PING round trips on a logged-in client. The server's loop handles every ready socket
+ * (the listener's queue up to 64 at a time) in the pass that answers the first PING;
+ * the second is answered a pass later. How "not closed" and "closed" are told apart by
+ * order, not by a wait of a fixed length. */
+static void server_caught_up(struct cli *a)
+{
+	cli_send(a, "PING: caught-up-1");
+	cli_wait_for(a, "PONG: caught-up-1");
+	cli_send(a, "PING: caught-up-2");
+	cli_wait_for(a, "PONG: caught-up-2");
+}
+
 static void test_server_full(void **state)
 {
 	struct srv srv;
@@ -45,16 +58,31 @@ static void test_server_full(void **state)
 		cli_connect_from(&raw[i], &srv, from);
 	}
 	harness_raw = false;
-	for (int i = 0; i < 20; i++) {
-		if (cli_closed(&raw[i], i < 14 ? 50 : 1000))
-			closed++;
+	/* the four over the cap are closed (waited for, however slow the server) ... */
+	{
+		bool gone[20] = {false};
+		uint64_t until = now_ms() + WAIT_MS;
+
+		while (closed < 20 - (2 + 16 - 2) && now_ms() < until) {
+			for (int i = 0; i < 20; i++) {
+				if (!gone[i] && cli_closed(&raw[i], 0)) {
+					gone[i] = true;
+					closed++;
+				}
+			}
+			usleep(10000);
+		}
+		assert_int_equal(closed, 20 - (2 + 16 - 2));
+		/* ... and no other, once the server has handled every connection */
+		server_caught_up(&a);
+		for (int i = 0; i < 20; i++)
+			assert_true(gone[i] || !cli_closed(&raw[i], 0));
 	}
-	assert_int_equal(closed, 20 - (2 + 16 - 2));
 	for (int i = 0; i < 20; i++)
 		cli_close(&raw[i]);
 	/* when one leaves, a new login fits again */
 	cli_close(&b);
-	usleep(200000);
+	server_caught_up(&a); /* the server saw b go */
 	cli_login(&c, &srv, "Three");
 	cli_close(&a);
 	cli_close(&c);
@@ -189,7 +217,7 @@ static void test_out_of_descriptors(void **state)
 	struct srv srv;
 	struct cli c[EXTRA], late;
 	struct rlimit old, low;
-	int refused = 0;
+	int unanswered = 0, lost = 0;
 
 	(void)state;
 	getrlimit(RLIMIT_NOFILE, &old);
@@ -205,21 +233,33 @@ static void test_out_of_descriptors(void **state)
 	for (int i = 0; i < EXTRA; i++)
 		cli_connect(&c[i], &srv);
 	harness_raw = false;
-	/* every line goes out first, and the answers are read within the second of the
-	 * server's accept pause: each answered connection is closed and frees its
-	 * descriptor, and after the pause the server would take the rest */
+	/* the server ran out: it says so, and pauses accepting (the connections stay
+	 * queued, none is dropped) */
 	for (int i = 0; i < EXTRA; i++)
 		cli_send(&c[i], "PING: %d", i);
+	for (uint64_t until = now_ms() + WAIT_MS;
+	     !strstr(srv_log(&srv), "not accepting for a second") && now_ms() < until;)
+		usleep(10000);
+	assert_non_null(
+	    strstr(srv_log(&srv), "accept: Too many open files; not accepting"));
+	/* every connection is answered in the end: those it held at once, the rest after
+	 * the pause, in descriptors the answered ones freed (a leak would leave some
+	 * unanswered). Under valgrind, one is closed unanswered: valgrind keeps the top
+	 * descriptors for itself, and closes a connection the kernel accepted into one of
+	 * them, answering EMFILE (the pause that follows is the server's) */
 	for (int i = 0; i < EXTRA; i++) {
-		if (!cli_recv(&c[i], i == 0 ? 300 : 0))
-			refused++;
+		if (cli_recv(&c[i], WAIT_MS * (int)harness_slowdown()))
+			continue;
+		if (cli_closed(&c[i], 0))
+			lost++;
+		else
+			unanswered++;
 	}
-	assert_true(refused >= EXTRA - (LIMIT - 5)); /* the server ran out */
-	assert_true(refused < EXTRA);		     /* and served those it had */
+	assert_int_equal(unanswered, 0);
+	assert_true(lost <= (harness_slowdown() > 1 ? 1 : 0));
 	for (int i = 0; i < EXTRA; i++)
 		cli_close(&c[i]);
-	/* after the pause the server accepts again */
-	usleep(1500000);
+	/* and it accepts logins again */
 	cli_login(&late, &srv, "Late");
 	cli_send(&late, "PING: back");
 	cli_expect(&late, "PONG: back");
