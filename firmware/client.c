@@ -22,6 +22,8 @@
 /* A sound card wakes the loop through its poll descriptors; this timer only notices a
  * card that went quiet or away (then the loop's clock paces frames). */
 #define CLIENT_CARD_CHECK_MS 50
+/* Frames made at one wakeup at most: enough to refill after a late loop. */
+#define CLIENT_PLAY_BURST 4
 
 struct client {
 	const struct cfg *cfg;
@@ -34,8 +36,9 @@ struct client {
 	struct tmr frame_tmr, house_tmr;
 	uint64_t t0, frames;
 	uint64_t captured_ms; /* when the card last delivered a frame */
-	unsigned frame_ms;
+	unsigned frame_ms, period_ms;
 	size_t frame;
+	uint64_t wakeups; /* the sound card's, to show the loop is not spinning */
 	bool called, ptt_down, rx, failed;
 	bool tx;	  /* the last frame was sent */
 	bool spurt_heard; /* the last talk spurt to start has been played */
@@ -362,13 +365,14 @@ static void play_frame(struct client *c, uint64_t now)
 	}
 }
 
-/* A clocked sound card: capture paces what is sent, and after it playback is topped up
- * to its headroom (a frame more or less when two devices drift apart). Returns false
- * when the loop's clock paces frames instead (files mode, a card with no clock, or
- * none). */
+/* A clocked sound card, at every period: each frame sent the moment capture completes
+ * it, then playback topped up to its headroom, a new frame made whenever the last one is
+ * all written (at most a few: two devices drifting apart, or a loop that was late).
+ * Returns false when the loop's clock paces frames instead (files mode, a card with no
+ * clock, or none). */
 static bool card_service(struct client *c, uint64_t now)
 {
-	int avail = audio_avail(c->audio, now), room;
+	int avail = audio_avail(c->audio, now);
 
 	if (avail < 0)
 		return false;
@@ -376,8 +380,7 @@ static bool card_service(struct client *c, uint64_t now)
 		c->captured_ms = now;
 	for (int i = 0; i < avail; i++, c->frames++)
 		capture_frame(c, now);
-	room = audio_room(c->audio, now);
-	for (int i = 0; i < room; i++)
+	for (int i = 0; i < CLIENT_PLAY_BURST && audio_room(c->audio, now) > 0; i++)
 		play_frame(c, now);
 	return true;
 }
@@ -386,6 +389,7 @@ static void card_ready(int fd, int events, void *arg)
 {
 	struct client *c = arg;
 
+	c->wakeups++;
 	audio_ready(c->audio, fd, events);
 	card_service(c, loop_now(c->loop));
 }
@@ -408,11 +412,11 @@ static void frame_timer(void *arg)
 	if (card_service(c, now)) {
 		/* while capture delivers nothing (a device still starting: PulseAudio
 		 * takes hundreds of ms; or one that stalled), this timer keeps playback
-		 * fed, each period */
+		 * topped up, each period */
 		bool quiet = now - c->captured_ms > 2 * c->frame_ms;
 
 		tmr_start(c->loop, &c->frame_tmr,
-			  quiet ? c->frame_ms : CLIENT_CARD_CHECK_MS, frame_timer, c);
+			  quiet ? c->period_ms : CLIENT_CARD_CHECK_MS, frame_timer, c);
 		return;
 	}
 	/* frame k is complete at t0 + (k + 1) * frame_ms: catch up if the loop was late,
@@ -472,7 +476,8 @@ static int open_audio(struct client *c)
 		}
 	} else {
 		int e = audio_open_alsa(&c->audio, f->capture_device, f->playback_device,
-					c->frame, err, sizeof(err));
+					c->frame, CODEC_RATE / 1000 * f->period_ms, err,
+					sizeof(err));
 		if (e) {
 			log_err("%s", err);
 			return 1;
@@ -573,6 +578,7 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 	memset(&c, 0, sizeof(c));
 	c.cfg = f;
 	c.frame_ms = f->frame_ms;
+	c.period_ms = f->period_ms;
 	c.frame = CODEC_RATE / 1000 * f->frame_ms;
 	e = open_audio(&c);
 	if (e)
@@ -613,6 +619,10 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 		log_err("event loop failed: %s", strerror(-e));
 	ret = e || c.failed ? 1 : 0;
 	log_voice_stats(&c);
+	if (c.audio->captured) /* a busy loop shows here (docs/CLIENT.md) */
+		log_info("sound card: %llu wakeups in %llu ms of audio captured",
+			 (unsigned long long)c.wakeups,
+			 (unsigned long long)(c.audio->captured * 1000 / CODEC_RATE));
 out:
 	if (c.kbd) {
 		log_set_hooks(NULL, NULL, NULL);
