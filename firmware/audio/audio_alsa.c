@@ -16,14 +16,21 @@
  * every wakeup). */
 #define ALSA_CAP_MS 80
 /* Playback is kept this many periods ahead of what plays (snd_pcm_delay), topped up at
- * every period: what plays while the loop is late. */
+ * every period: what plays while the loop is late. Each underrun (a loop later than
+ * that: a busy machine) adds a period, up to ALSA_HEADROOM_MAX; every ALSA_CALM_MS
+ * without one takes a period off again. Until capture delivers (PulseAudio takes up to
+ * 2 s, and stalls playback when it does) it is ALSA_HEADROOM_MAX: nobody is heard yet,
+ * and what is queued then drains by itself afterwards. */
 #define ALSA_HEADROOM	  2
-#define ALSA_PLAY_PERIODS (ALSA_HEADROOM + 2) /* its buffer: one to top up, one spare */
-#define ALSA_RING_FRAMES  4 /* captured frames held for the client */
-#define ALSA_RETRY_MS	  1000
-#define ALSA_MAX_FDS	  4 /* poll descriptors per device (hw: 1; plugins: 1-2) */
-#define ALSA_FRAME_MAX	  960 /* 20 ms at 48 kHz */
-#define ALSA_PERIOD_MAX	  960
+#define ALSA_HEADROOM_MAX 6
+#define ALSA_CALM_MS	  5000
+#define ALSA_PLAY_PERIODS                                                                \
+	(ALSA_HEADROOM_MAX + 2) /* its buffer: one to top up, one spare */
+#define ALSA_RING_FRAMES 4	/* captured frames held for the client */
+#define ALSA_RETRY_MS	 1000
+#define ALSA_MAX_FDS	 4   /* poll descriptors per device (hw: 1; plugins: 1-2) */
+#define ALSA_FRAME_MAX	 960 /* 20 ms at 48 kHz */
+#define ALSA_PERIOD_MAX	 960
 
 struct alsa_dev {
 	snd_pcm_t *pcm;
@@ -36,7 +43,9 @@ struct audio_alsa {
 	struct audio base;
 	char cap_name[128], play_name[128];
 	struct alsa_dev cap, play;
-	size_t period; /* asked for; each device's own is in its alsa_dev */
+	size_t period;		    /* asked for; each device's own is in its alsa_dev */
+	unsigned headroom;	    /* periods, ALSA_HEADROOM to ALSA_HEADROOM_MAX */
+	uint64_t now_ms, calm_from; /* the last service; the last change of headroom */
 	uint64_t retry_at;
 	bool gone_logged;
 	bool clockless; /* e.g. the null plugin: always ready, so the loop's clock paces
@@ -145,13 +154,13 @@ static snd_pcm_sframes_t play_out(struct audio_alsa *a, const int16_t *pcm, size
 	return snd_pcm_writei(a->play.pcm, pcm, n);
 }
 
-/* ALSA_HEADROOM periods of silence: at the start, and after every underrun, so that
+/* The headroom's periods of silence: at the start, and after every underrun, so that
  * playback runs that far ahead of the loop from then on. */
 static void prefill(struct audio_alsa *a)
 {
-	static const int16_t silence[ALSA_PERIOD_MAX * ALSA_HEADROOM];
+	static const int16_t silence[ALSA_PERIOD_MAX * ALSA_HEADROOM_MAX];
 
-	play_out(a, silence, a->play.period * ALSA_HEADROOM);
+	play_out(a, silence, a->play.period * a->headroom);
 }
 
 static void alsa_shut(struct audio_alsa *a)
@@ -184,7 +193,8 @@ static int open_dev(struct audio_alsa *a, struct alsa_dev *d, bool playback, cha
 		return e;
 	}
 	e = setup(d, a->period,
-		  playback ? a->period * ALSA_PLAY_PERIODS : ALSA_RATE / 1000 * ALSA_CAP_MS,
+		  playback ? a->period * ALSA_PLAY_PERIODS
+			   : ALSA_RATE / 1000 * ALSA_CAP_MS,
 		  why, sizeof(why));
 	if (e < 0)
 		snprintf(err, errlen, "%s device '%s': %s",
@@ -205,8 +215,8 @@ static int alsa_try_open(struct audio_alsa *a, char *err, size_t errlen)
 	snd_pcm_start(a->cap.pcm);
 	/* a real card just started has nothing captured yet; a clock-less plugin is full
 	 */
-	a->clockless = snd_pcm_avail_update(a->cap.pcm) >=
-		       (snd_pcm_sframes_t)a->cap.buffer;
+	a->clockless =
+	    snd_pcm_avail_update(a->cap.pcm) >= (snd_pcm_sframes_t)a->cap.buffer;
 	a->rlen = a->plen = a->poff = 0;
 	watch_all(a, true);
 	return 0;
@@ -222,6 +232,9 @@ static void alsa_error(struct audio_alsa *a, snd_pcm_t *pcm, int e, const char *
 				snd_pcm_start(pcm);
 				a->base.overruns++;
 			} else {
+				if (a->headroom < ALSA_HEADROOM_MAX)
+					a->headroom++;
+				a->calm_from = a->now_ms;
 				prefill(a);
 				a->base.underruns++;
 			}
@@ -275,6 +288,8 @@ static int cap_pull(struct audio_alsa *a, uint64_t now_ms)
 		return (int)(a->rlen / a->base.frame);
 	}
 	if (n > 0) {
+		if (!a->base.captured)
+			a->calm_from = now_ms; /* the headroom may come down from now */
 		a->rlen += (size_t)n;
 		a->base.captured += (uint64_t)n;
 	}
@@ -329,7 +344,12 @@ static snd_pcm_sframes_t play_need(struct audio_alsa *a, uint64_t now_ms)
 		alsa_error(a, a->play.pcm, (int)avail, "playback", now_ms);
 		return a->play.pcm ? 0 : -1;
 	}
-	want = per * ALSA_HEADROOM - (delay > 0 ? delay : 0);
+	if (a->headroom > ALSA_HEADROOM && a->base.captured &&
+	    now_ms - a->calm_from >= ALSA_CALM_MS) {
+		a->headroom--;
+		a->calm_from = now_ms;
+	}
+	want = per * (snd_pcm_sframes_t)a->headroom - (delay > 0 ? delay : 0);
 	want = want > 0 ? (want + per - 1) / per * per : 0;
 	return want < avail ? want : avail / per * per;
 }
@@ -343,8 +363,8 @@ static int top_up(struct audio_alsa *a, uint64_t now_ms)
 	if (want < 0)
 		return 0;
 	while (want > 0 && a->poff < a->plen) {
-		size_t k = a->plen - a->poff < (size_t)want ? a->plen - a->poff
-							    : (size_t)want;
+		size_t k =
+		    a->plen - a->poff < (size_t)want ? a->plen - a->poff : (size_t)want;
 
 		n = play_out(a, a->pend + a->poff, k);
 		if (n == -EAGAIN)
@@ -372,7 +392,7 @@ static int alsa_write(struct audio *base, const int16_t *pcm)
 		memcpy(a->pend, pcm, base->frame * sizeof(*pcm));
 		a->plen = base->frame;
 		a->poff = 0;
-		top_up(a, 0);
+		top_up(a, a->now_ms);
 		return 0;
 	}
 	n = play_out(a, pcm, base->frame);
@@ -395,6 +415,7 @@ static int alsa_room(struct audio *base, uint64_t now_ms)
 
 	if (!a->play.pcm || a->clockless)
 		return 0;
+	a->now_ms = now_ms;
 	return top_up(a, now_ms);
 }
 
@@ -459,17 +480,19 @@ static int alsa_close(struct audio *base)
 	if (a->play.pcm)
 		snd_pcm_drop(a->play.pcm);
 	if (base->underruns + base->overruns)
-		log_info("sound card: %llu underruns, %llu overruns, each recovered",
+		log_info("sound card: %llu underruns, %llu overruns, each recovered; "
+			 "playback headroom %u periods of %lu samples at the end",
 			 (unsigned long long)base->underruns,
-			 (unsigned long long)base->overruns);
+			 (unsigned long long)base->overruns, a->headroom,
+			 (unsigned long)a->play.period);
 	alsa_shut(a);
 	free(a);
 	return 0;
 }
 
-static const struct audio_ops alsa_ops = {
-    alsa_avail, alsa_room,  alsa_ready,	 alsa_set_watch,
-    alsa_read,	alsa_write, alsa_delays, alsa_close};
+static const struct audio_ops alsa_ops = {alsa_avail,	  alsa_room, alsa_ready,
+					  alsa_set_watch, alsa_read, alsa_write,
+					  alsa_delays,	  alsa_close};
 
 int audio_open_alsa(struct audio **ap, const char *capture, const char *playback,
 		    size_t frame, size_t period, char *err, size_t errlen)
@@ -478,14 +501,16 @@ int audio_open_alsa(struct audio **ap, const char *capture, const char *playback
 	int e;
 
 	if (frame > ALSA_FRAME_MAX || !frame || !period || period > ALSA_PERIOD_MAX) {
-		snprintf(err, errlen, "a frame of %zu and a period of %zu samples (at most %d)",
-			 frame, period, ALSA_FRAME_MAX);
+		snprintf(err, errlen,
+			 "a frame of %zu and a period of %zu samples (at most %d)", frame,
+			 period, ALSA_FRAME_MAX);
 		return -EINVAL;
 	}
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
 	a->period = period;
+	a->headroom = ALSA_HEADROOM_MAX;
 	a->base.ops = &alsa_ops;
 	a->base.frame = frame;
 	snprintf(a->cap_name, sizeof(a->cap_name), "%s", capture);

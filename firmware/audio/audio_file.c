@@ -78,9 +78,9 @@ static int file_delays(struct audio *a, long *play, long *cap)
 	return 0;
 }
 
-static const struct audio_ops file_ops = {
-    file_avail, file_room,  file_ready,	 file_set_watch,
-    file_read,	file_write, file_delays, file_close};
+static const struct audio_ops file_ops = {file_avail,	  file_room, file_ready,
+					  file_set_watch, file_read, file_write,
+					  file_delays,	  file_close};
 
 int audio_open_files(struct audio **ap, const char *capture, const char *playback,
 		     size_t frame, char *err, size_t errlen)

@@ -88,8 +88,8 @@ static void test_without_snippet_no_device(void **state)
 	(void)state;
 	/* the name is the snippet's doing: a misspelt device is refused, with a message
 	 */
-	assert_true(audio_open_alsa(&a, "intercom_nonexistent", "intercom", FRAME, 240, err,
-				    sizeof(err)) < 0);
+	assert_true(audio_open_alsa(&a, "intercom_nonexistent", "intercom", FRAME, 240,
+				    err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "intercom_nonexistent"));
 }
 

@@ -82,7 +82,8 @@ static void test_xruns_recovered_in_place(void **state)
 
 	(void)state;
 	opens = 0;
-	assert_int_equal(audio_open_alsa(&a, "card", "card", 960, 240, err, sizeof(err)), 0);
+	assert_int_equal(audio_open_alsa(&a, "card", "card", 960, 240, err, sizeof(err)),
+			 0);
 	assert_int_equal(opens, 2);
 	audio_read(a, pcm);
 	assert_int_equal(a->captured, 960);
@@ -112,7 +113,8 @@ static void test_card_gone_and_back(void **state)
 
 	(void)state;
 	opens = 0;
-	assert_int_equal(audio_open_alsa(&a, "card", "card", 960, 240, err, sizeof(err)), 0);
+	assert_int_equal(audio_open_alsa(&a, "card", "card", 960, 240, err, sizeof(err)),
+			 0);
 	read_fault = -ENODEV; /* unplugged */
 	audio_read(a, pcm);
 	for (int i = 0; i < 960; i++)
@@ -143,7 +145,8 @@ static void test_open_errors(void **state)
 
 	(void)state;
 	fail_opens = 1;
-	assert_true(audio_open_alsa(&a, "hw:7,0", "hw:7,0", 960, 240, err, sizeof(err)) < 0);
+	assert_true(audio_open_alsa(&a, "hw:7,0", "hw:7,0", 960, 240, err, sizeof(err)) <
+		    0);
 	assert_non_null(strstr(err, "capture device 'hw:7,0'"));
 	assert_non_null(strstr(err, "arecord -l"));
 	fail_opens = 0;
