@@ -39,6 +39,8 @@ struct client {
 	unsigned frame_ms, period_ms;
 	size_t frame;
 	uint64_t wakeups; /* the sound card's, to show the loop is not spinning */
+	/* the devices' delays (audio_delays) summed once per frame sent, for the log */
+	uint64_t play_delay_sum, cap_delay_sum, delay_n;
 	bool called, ptt_down, rx, failed;
 	bool tx;	  /* the last frame was sent */
 	bool spurt_heard; /* the last talk spurt to start has been played */
@@ -378,8 +380,16 @@ static bool card_service(struct client *c, uint64_t now)
 		return false;
 	if (avail > 0)
 		c->captured_ms = now;
-	for (int i = 0; i < avail; i++, c->frames++)
+	for (int i = 0; i < avail; i++, c->frames++) {
+		long pd, cd;
+
+		if (i == 0 && !audio_delays(c->audio, &pd, &cd) && pd >= 0 && cd >= 0) {
+			c->play_delay_sum += (uint64_t)pd;
+			c->cap_delay_sum += (uint64_t)cd;
+			c->delay_n++;
+		}
 		capture_frame(c, now);
+	}
 	for (int i = 0; i < CLIENT_PLAY_BURST && audio_room(c->audio, now) > 0; i++)
 		play_frame(c, now);
 	return true;
@@ -534,12 +544,12 @@ static void log_voice_stats(struct client *c)
 	voice_get_stats(c->voice, &vs);
 	log_info(
 	    "voice: sent %llu, received %llu, frames %llu, fec %llu, concealed %llu, "
-	    "late %llu, keepalives %llu, replayed %llu, forged %llu",
+	    "late %llu, dropped %llu, keepalives %llu, replayed %llu, forged %llu",
 	    (unsigned long long)vs.sent, (unsigned long long)vs.received,
 	    (unsigned long long)vs.frames, (unsigned long long)vs.fec,
 	    (unsigned long long)vs.plc, (unsigned long long)vs.late,
-	    (unsigned long long)vs.keepalives, (unsigned long long)vs.replayed,
-	    (unsigned long long)vs.forged);
+	    (unsigned long long)vs.dropped, (unsigned long long)vs.keepalives,
+	    (unsigned long long)vs.replayed, (unsigned long long)vs.forged);
 	log_info(
 	    "delay parts: opus look-ahead %.1f ms, jitter buffer hold %.1f ms on average",
 	    vs.lookahead_samples / 48.0,
@@ -620,9 +630,13 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 	ret = e || c.failed ? 1 : 0;
 	log_voice_stats(&c);
 	if (c.audio->captured) /* a busy loop shows here (docs/CLIENT.md) */
-		log_info("sound card: %llu wakeups in %llu ms of audio captured",
-			 (unsigned long long)c.wakeups,
-			 (unsigned long long)(c.audio->captured * 1000 / CODEC_RATE));
+		log_info(
+		    "sound card: %llu wakeups in %llu ms of audio captured; device "
+		    "delays on average: playback %.1f ms, capture %.1f ms",
+		    (unsigned long long)c.wakeups,
+		    (unsigned long long)(c.audio->captured * 1000 / CODEC_RATE),
+		    c.delay_n ? (double)c.play_delay_sum / (double)c.delay_n / 48.0 : 0,
+		    c.delay_n ? (double)c.cap_delay_sum / (double)c.delay_n / 48.0 : 0);
 out:
 	if (c.kbd) {
 		log_set_hooks(NULL, NULL, NULL);

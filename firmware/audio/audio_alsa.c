@@ -14,7 +14,7 @@
 #define ALSA_RATE 48000
 /* Capture buffer: room for a late loop (it adds no delay: all that is there is read at
  * every wakeup). */
-#define ALSA_CAP_MS 80
+#define ALSA_CAP_MS 40
 /* Playback is kept this many periods ahead of what plays (snd_pcm_delay), topped up at
  * every period: what plays while the loop is late. Each underrun (a loop later than
  * that: a busy machine) adds a period, up to ALSA_HEADROOM_MAX; every ALSA_CALM_MS
@@ -22,7 +22,7 @@
  * 2 s, and stalls playback when it does) it is ALSA_HEADROOM_MAX: nobody is heard yet,
  * and what is queued then drains by itself afterwards. */
 #define ALSA_HEADROOM	  2
-#define ALSA_HEADROOM_MAX 6
+#define ALSA_HEADROOM_MAX 3
 #define ALSA_CALM_MS	  5000
 #define ALSA_PLAY_PERIODS                                                                \
 	(ALSA_HEADROOM_MAX + 2) /* its buffer: one to top up, one spare */
@@ -379,6 +379,18 @@ static int top_up(struct audio_alsa *a, uint64_t now_ms)
 	return want > 0 && a->poff >= a->plen;
 }
 
+/* A frame of silence is played a period of it at a time (the client is asked for the
+ * next frame every period): voice that becomes due then starts within a period, not
+ * up to a frame later (the phase between the talker's frames and ours). */
+static bool silent(const int16_t *pcm, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (pcm[i])
+			return false;
+	}
+	return true;
+}
+
 static int alsa_write(struct audio *base, const int16_t *pcm)
 {
 	struct audio_alsa *a = (struct audio_alsa *)base;
@@ -390,7 +402,7 @@ static int alsa_write(struct audio *base, const int16_t *pcm)
 		/* asked for by alsa_room: what is left of the last frame is dropped
 		 * (none unless the device got ahead) */
 		memcpy(a->pend, pcm, base->frame * sizeof(*pcm));
-		a->plen = base->frame;
+		a->plen = silent(pcm, base->frame) ? a->play.period : base->frame;
 		a->poff = 0;
 		top_up(a, a->now_ms);
 		return 0;
