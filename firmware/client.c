@@ -38,7 +38,7 @@ struct client {
 	uint64_t captured_ms; /* when the card last delivered a frame */
 	unsigned frame_ms, period_ms;
 	size_t frame;
-	uint64_t wakeups; /* the sound card's, to show the loop is not spinning */
+	uint64_t wakeups; /* the loop's, to show it is not spinning */
 	/* the devices' delays (audio_delays) summed once per frame sent, for the log */
 	uint64_t play_delay_sum, cap_delay_sum, delay_n;
 	bool called, ptt_down, rx, failed;
@@ -378,6 +378,9 @@ static bool card_service(struct client *c, uint64_t now)
 
 	if (avail < 0)
 		return false;
+	if (avail > 0 && !c->captured_ms) /* PulseAudio: up to 2 s */
+		log_info("sound card: capture delivering, %llu ms after start",
+			 (unsigned long long)(now - c->t0));
 	if (avail > 0)
 		c->captured_ms = now;
 	for (int i = 0; i < avail; i++, c->frames++) {
@@ -399,9 +402,14 @@ static void card_ready(int fd, int events, void *arg)
 {
 	struct client *c = arg;
 
-	c->wakeups++;
 	audio_ready(c->audio, fd, events);
 	card_service(c, loop_now(c->loop));
+}
+
+/* Before each wait: a loop that spins (a descriptor that stays ready) counts here. */
+static void count_wakeup(void *arg)
+{
+	((struct client *)arg)->wakeups++;
 }
 
 static void card_watch(void *arg, int fd, int events)
@@ -617,6 +625,7 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 		goto out;
 	}
 	audio_set_watch(c.audio, card_watch, &c);
+	loop_set_before_sleep(c.loop, count_wakeup, &c);
 	c.spurt_heard = true; /* none yet */
 	c.t0 = loop_now(c.loop);
 	log_info("audio clock started at %llu ms (monotonic); %u ms frames",
@@ -631,8 +640,8 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 	log_voice_stats(&c);
 	if (c.audio->captured) /* a busy loop shows here (docs/CLIENT.md) */
 		log_info(
-		    "sound card: %llu wakeups in %llu ms of audio captured; device "
-		    "delays on average: playback %.1f ms, capture %.1f ms",
+		    "sound card: the loop woke %llu times in %llu ms of audio captured; "
+		    "device delays on average: playback %.1f ms, capture %.1f ms",
 		    (unsigned long long)c.wakeups,
 		    (unsigned long long)(c.audio->captured * 1000 / CODEC_RATE),
 		    c.delay_n ? (double)c.play_delay_sum / (double)c.delay_n / 48.0 : 0,
