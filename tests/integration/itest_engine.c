@@ -74,7 +74,7 @@ static bool wait_log(const struct proc *p, const char *text, int ms)
 	return false;
 }
 
-/* One box for 5 s on the clocked devices, stopped for stall_ms once its capture
+/* One box for 8 s on the clocked devices, stopped for stall_ms once its capture
  * delivers (0: never). Returns the loop's wakeups per second of audio captured. */
 static double run(const struct srv *srv, const char *fm, unsigned stall_ms,
 		  unsigned long long *underruns)
@@ -87,7 +87,7 @@ static double run(const struct srv *srv, const char *fm, unsigned stall_ms,
 	unsigned long long wakeups, ms;
 
 	client_start(&box, srv, "Ear", args);
-	assert_true(wait_log(&box, "capture delivering", 4500));
+	assert_true(wait_log(&box, "capture delivering", 7500));
 	if (stall_ms) {
 		kill(box.pid, SIGSTOP);
 		usleep(stall_ms * 1000);
@@ -130,8 +130,8 @@ static void no_spin_after_underrun(const char *fm)
 	 * thousands */
 	assert_true(clean > 100 && clean < 1000);
 	/* a loop that spun after the underrun would wake thousands of times a second
-	 */
-	assert_true(stalled < clean * 1.5);
+	 * (and a busy machine moves either figure by a fraction, not a factor) */
+	assert_true(stalled < clean * 2);
 }
 
 static void test_no_spin_10(void **state)
