@@ -82,7 +82,7 @@ static double run(const struct srv *srv, const char *fm, unsigned stall_ms,
 	struct proc box;
 	const char *args[] = {"--capture-device", "ear_mic",	"--playback-device",
 			      "ear_spk",	  "--frame-ms", fm,
-			      "--exit-after",	  "5",		NULL};
+			      "--exit-after",	  "8",		NULL};
 	const char *log, *u;
 	unsigned long long wakeups, ms;
 
