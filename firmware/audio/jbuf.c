@@ -272,14 +272,16 @@ static enum jbuf_out play(struct jbuf *jb, struct slot *s, uint64_t now_ms,
 }
 
 /* The packet to play instead of s. Every JBUF_DRAIN_MS the least any packet played in
- * that time waited (arrival to playout) is compared with the target: what is beyond it
- * by more than JBUF_SLACK_MS was never needed, so as many whole packets as fit in that
- * excess are dropped (those here), starting with s. A listener taking its frames in
- * bursts (20 ms frames of 10 ms packets) never sees a packet wait less than its phase,
- * so nothing it needs is ever counted as excess. */
+ * that time waited (arrival to playout) is compared with what the buffer means to hold
+ * (the target, or the lead its stalls built for a late or lost packet, whichever is
+ * more): what is beyond it by more than JBUF_SLACK_MS was never needed, so as many whole
+ * packets as fit in that excess are dropped (those here), starting with s. A listener
+ * taking its frames in bursts (20 ms frames of 10 ms packets) never sees a packet wait
+ * less than its phase, so nothing it needs is ever counted as excess. */
 static struct slot *over_target(struct jbuf *jb, struct slot *s, uint64_t now_ms)
 {
 	int64_t excess;
+	unsigned target;
 	struct slot *next;
 
 	if (!jb->wait_from) {
@@ -288,14 +290,14 @@ static struct slot *over_target(struct jbuf *jb, struct slot *s, uint64_t now_ms
 	}
 	if (now_ms - jb->wait_from < JBUF_DRAIN_MS)
 		return s;
-	excess = (int64_t)jb->wait_min - target_ms(jb) - JBUF_SLACK_MS;
+	target = target_ms(jb);
+	excess = (int64_t)jb->wait_min - (jb->lead_ms > target ? jb->lead_ms : target) -
+		 JBUF_SLACK_MS;
 	jb->wait_min = UINT32_MAX;
 	jb->wait_from = now_ms;
 	while (excess >= s->samples / 48 &&
 	       (next = find(jb, (uint16_t)(jb->pseq + 1))) != NULL) {
 		excess -= s->samples / 48;
-		jb->lead_ms =
-		    jb->lead_ms > s->samples / 48u ? jb->lead_ms - s->samples / 48u : 0;
 		s->used = false;
 		jb->pseq++;
 		jb->st.dropped++;
