@@ -13,6 +13,10 @@
  *   pending  one host opens 272 connections and never logs in; can another log in?
  *   spoof    a packet with a member's token from another host; where does voice go?
  *   quiet    no attack: two clean windows over TLS (how far apart two baselines are)
+ *   slots    (TLS) 8 addresses x 4 silent connections, then 4 half handshakes, then 32
+ *            silent, reopened as they close: do honest boxes log in within 2 s?
+ *   sessions (TLS) one address logging in sessions with fresh keys: how many it holds
+ *   registry (TLS) one address logging in fresh keys under fresh nicks: how many bind
  *
  * (and the scenarios of the other attack_*.c files, listed by --help). The four above
  * speak protocol 1.0 (--tls off); the TLS scenarios log their members in as boxes with
@@ -115,11 +119,10 @@ static const struct {
 	const char *name;
 	int (*run)(void);
 } runs[] = {
-    {"churn", attack_run_churn},
-    {"flood", attack_run_flood},
-    {"pending", attack_run_pending},
-    {"spoof", attack_run_spoof},
-    {"quiet", run_quiet},
+    {"churn", attack_run_churn},       {"flood", attack_run_flood},
+    {"pending", attack_run_pending},   {"spoof", attack_run_spoof},
+    {"slots", attack_run_slots},       {"sessions", attack_run_sessions},
+    {"registry", attack_run_registry}, {"quiet", run_quiet},
 };
 
 static int usage(void)

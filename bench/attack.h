@@ -89,5 +89,9 @@ int attack_run_churn(void);
 int attack_run_flood(void);
 int attack_run_pending(void);
 int attack_run_spoof(void);
+/* what one host may cost (attack_host.c) */
+int attack_run_slots(void);
+int attack_run_sessions(void);
+int attack_run_registry(void);
 
 #endif

@@ -6,8 +6,11 @@
  *   clickdelay REC.wav...                       every click's delay in them, pooled:
  *                                               p50 and p95
  *
- * A click's onset is its first sample at 30 % of the recording's loudest; the heard one
- * is looked for in the 400 ms after the said one. Prints "clicks=N missed=M p50_ms=X
+ * A click's onset is its first sample at 30 % of the recording's loudest (each channel
+ * its own). Said clicks are matched to heard ones in order (bench/clickmatch.h): the
+ * first said click must be heard within MAX_DELAY_MS, and each later one is looked for
+ * where the delay before it puts it, so a delay longer than the clicks' spacing is
+ * measured, not folded into a shorter one. Prints "clicks=N missed=M p50_ms=X
  * p95_ms=Y" last; with CLICKDELAY_EACH=1 in the environment, first each click's time in
  * the recording and its delay ("at 12.345 s: 43.0 ms"), to see a delay recover. */
 #include <math.h>
@@ -16,11 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clickmatch.h"
 #include "wav.h"
 
-#define RATE	 48000
-#define SEARCH	 (RATE * 400 / 1000)
-#define MAX_CLKS 4096
+#define RATE	     48000
+#define MAX_DELAY_MS 5000 /* the first click: longer is refused, not guessed */
+#define MAX_CLKS     4096
 
 static int make(const char *path, double secs, double every_ms)
 {
@@ -52,56 +56,89 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The first sample from `from` at or over thr, or -1 before `to`. */
-static long onset(const int16_t *s, long from, long to, int thr)
+/* Every onset in channel ch (0 left, 1 right) of lr (n frames) at or over thr, each
+ * 100 ms past the one before, into on (at most MAX_CLKS); returns how many. */
+static size_t onsets(const int16_t *lr, long n, int ch, int thr, long *on)
 {
-	for (long i = from; i < to; i++) {
-		if (abs(s[2 * i]) >= thr)
-			return i;
+	size_t k = 0;
+
+	if (thr <= 0) /* a silent channel: no clicks, not every sample */
+		return 0;
+	for (long i = 0; i < n && k < MAX_CLKS; i++) {
+		if (abs(lr[2 * i + ch]) >= thr) {
+			on[k++] = i;
+			i += RATE / 10; /* past this click */
+		}
 	}
-	return -1;
+	return k;
 }
 
 static double d[MAX_CLKS];
 static unsigned nd, missed;
 
-static int measure(const char *path)
+/* The recording's frames into *lr (n of them), or -1 with the reason said. */
+static long load(const char *path, int16_t **lr)
 {
 	FILE *f = fopen(path, "rb");
 	char hdr[44];
-	int16_t *lr;
-	long n, i = 0;
-	int peak_l = 0, peak_r = 0;
+	long n = -1;
 
+	*lr = NULL;
 	if (!f || fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr) ||
 	    memcmp(hdr + 36, "data", 4)) {
 		fprintf(stderr, "clickdelay: %s: not a plain stereo WAV\n", path);
-		return 1;
+		goto out;
 	}
 	fseek(f, 0, SEEK_END);
 	n = (ftell(f) - 44) / 4;
 	fseek(f, 44, SEEK_SET);
-	lr = malloc((size_t)n * 4);
-	if (!lr || fread(lr, 4, (size_t)n, f) != (size_t)n)
+	*lr = malloc((size_t)n * 4 + 4);
+	if (!*lr || fread(*lr, 4, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "clickdelay: %s: cannot read it\n", path);
+		n = -1;
+	}
+out:
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static int measure(const char *path)
+{
+	static long said[MAX_CLKS], heard[MAX_CLKS], delay[MAX_CLKS];
+	int16_t *lr;
+	long n = load(path, &lr);
+	int peak_l = 0, peak_r = 0, e;
+	size_t ns, nh;
+
+	if (n < 0) {
+		free(lr);
 		return 1;
-	fclose(f);
+	}
 	for (long k = 0; k < n; k++) {
 		peak_l = abs(lr[2 * k]) > peak_l ? abs(lr[2 * k]) : peak_l;
 		peak_r = abs(lr[2 * k + 1]) > peak_r ? abs(lr[2 * k + 1]) : peak_r;
 	}
-	while (nd < MAX_CLKS && (i = onset(lr, i, n, peak_l * 3 / 10)) >= 0) {
-		long j =
-		    onset(lr + 1, i, i + SEARCH < n ? i + SEARCH : n, peak_r * 3 / 10);
-
-		if (j < 0)
+	ns = onsets(lr, n, 0, peak_l * 3 / 10, said);
+	nh = onsets(lr, n, 1, peak_r * 3 / 10, heard);
+	free(lr);
+	e = clickmatch(said, ns, heard, nh, (long)RATE * MAX_DELAY_MS / 1000, delay);
+	if (e < 0) {
+		fprintf(
+		    stderr,
+		    "clickdelay: %s: no click heard within %d ms of the first one said "
+		    "(nothing reached the speaker, or a longer delay than that)\n",
+		    path, MAX_DELAY_MS);
+		return 1;
+	}
+	for (size_t k = 0; k < ns && nd < MAX_CLKS; k++) {
+		if (delay[k] < 0)
 			missed++;
 		else
-			d[nd++] = (double)(j - i) * 1000 / RATE;
-		if (getenv("CLICKDELAY_EACH") && j >= 0)
-			printf("at %.3f s: %.1f ms\n", (double)i / RATE, d[nd - 1]);
-		i += RATE / 10; /* past this click */
+			d[nd++] = (double)delay[k] * 1000 / RATE;
+		if (getenv("CLICKDELAY_EACH") && delay[k] >= 0)
+			printf("at %.3f s: %.1f ms\n", (double)said[k] / RATE, d[nd - 1]);
 	}
-	free(lr);
 	return 0;
 }
 

@@ -222,9 +222,10 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 	snprintf(mlog, sizeof(mlog), "%s/mouth.log", dir);
 	snprintf(elog, sizeof(elog), "%s/ear.log", dir);
 	/* each box its identity and known_servers (the server's key, trusted on first
-	 * use) in the run's directory */
-	snprintf(sd_m, sizeof(sd_m), "%s/mouth-state", dir);
-	snprintf(sd_e, sizeof(sd_e), "%s/ear-state", dir);
+	 * use) in the run's directory; one per sub-run, since the sub-runs' nicks on one
+	 * key would pass the server's IC_NICKS_PER_KEY and the fifth be refused */
+	snprintf(sd_m, sizeof(sd_m), "%s/mouth-state-%u", dir, run);
+	snprintf(sd_e, sizeof(sd_e), "%s/ear-state-%u", dir, run);
 	snprintf(portarg, sizeof(portarg), "127.0.0.1:%u", port);
 	snprintf(fm, sizeof(fm), "%u", fp.talk_ms);
 	snprintf(fe, sizeof(fe), "%u", fp.ear_ms);

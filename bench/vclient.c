@@ -210,7 +210,9 @@ static void logged_in_line(struct vcli *c, char *line)
 		}
 		if (c->joins >= (c->room >= 0 ? 2u : 1u))
 			c->st = VCLI_ONLINE;
-	} else if (!strncmp(line, "ERROR ", 6)) {
+	} else if (!strncmp(line, "REGISTERED: ", 12)) {
+		c->bound = true;
+	} else if (!strncmp(line, "ERROR ", 6) && !c->quiet) {
 		fprintf(stderr, "vclient: %s: the server said: %s\n", c->nick, line);
 	}
 }

@@ -41,6 +41,9 @@ struct vcli {
 	uint16_t seq;
 	uint32_t ts;
 	bool voice, registered; /* VOICE seen; a keepalive answered (address known) */
+	bool bound;		/* REGISTERED seen: this login bound its nick */
+	bool quiet; /* the caller's: ERROR lines are expected (an attacker's), not printed
+		     */
 	unsigned joins;
 	uint64_t got, bad; /* voice packets taken; not opening, or replayed */
 	double retry_at;   /* the caller's: when it may try to connect again */

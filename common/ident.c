@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsave.h"
 #include "hex.h"
 #include "log.h"
 
@@ -96,59 +97,40 @@ bool ident_fp_valid(const char *fp, size_t len)
 	return true;
 }
 
-/* Write to a fresh temporary file (mode 0600) in dir; its path goes to tmp. The name is
- * the process's and a count of its own, so neither processes nor threads meet. */
-FILE *ident_temp_file(const char *dir, char *tmp, size_t size)
+static int fill_key(FILE *f, void *arg)
 {
-	static _Atomic unsigned count;
-	int fd;
-
-	snprintf(tmp, size, "%s/.tmp.%d.%u", dir, (int)getpid(), count++);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	return fd < 0 ? NULL : fdopen(fd, "w");
+	return PEM_write_PrivateKey(f, arg, NULL, NULL, 0, NULL, NULL) ? 0 : -ENOMEM;
 }
 
-int ident_write_done(FILE *f)
+static int fill_cert(FILE *f, void *arg)
 {
-	int bad = fflush(f) || fsync(fileno(f));
-
-	return fclose(f) || bad ? -EIO : 0;
+	return PEM_write_X509(f, arg) ? 0 : -ENOMEM;
 }
 
 /* A new key, linked into place: if another process made one first, that one is used. */
-static int make_key(const char *dir, const char *path, EVP_PKEY **kp, bool *made,
-		    char *err, size_t errlen)
+static int make_key(const char *path, EVP_PKEY **kp, bool *made, char *err, size_t errlen)
 {
-	char tmp[600];
 	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	FILE *f;
-	int e = -EIO;
+	int e;
 
 	if (!k) {
 		snprintf(err, errlen, "cannot make an Ed25519 key (OpenSSL)");
 		return -EIO;
 	}
-	f = ident_temp_file(dir, tmp, sizeof(tmp));
-	if (!f || !PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL)) {
-		if (f)
-			fclose(f);
-		goto out;
-	}
-	if (ident_write_done(f))
-		goto out;
-	if (link(tmp, path) == 0) {
+	e = fsave_write(path, 0600, FSAVE_CREATE, fill_key, k);
+	if (e == 0) {
 		*kp = k;
 		k = NULL;
 		*made = true;
-		e = 0;
-	} else if (errno == EEXIST) {
+	} else if (e == -EEXIST) {
 		e = load_key(path, kp, err, errlen); /* the other process's */
+	} else {
+		snprintf(
+		    err, errlen,
+		    "%s: cannot write a new key: %s (free space, or check state_dir's "
+		    "owner)",
+		    path, strerror(-e));
 	}
-out:
-	if (e == -EIO)
-		snprintf(err, errlen, "%s: cannot write a new key: %s (check state_dir)",
-			 path, strerror(errno));
-	unlink(tmp);
 	EVP_PKEY_free(k);
 	return e;
 }
@@ -179,12 +161,12 @@ fail:
 }
 
 /* The certificate in path if it is this key's; else a new one, put in place. */
-static int load_cert(const char *dir, const char *path, EVP_PKEY *k, const char *cn,
-		     X509 **xp, char *err, size_t errlen)
+static int load_cert(const char *path, EVP_PKEY *k, const char *cn, X509 **xp, char *err,
+		     size_t errlen)
 {
-	char tmp[600];
 	FILE *f = fopen(path, "r");
 	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	int e;
 
 	if (f)
 		fclose(f);
@@ -194,14 +176,14 @@ static int load_cert(const char *dir, const char *path, EVP_PKEY *k, const char 
 	}
 	X509_free(x);
 	x = ident_new_cert(k, cn);
-	f = x ? ident_temp_file(dir, tmp, sizeof(tmp)) : NULL;
-	if (!f || !PEM_write_X509(f, x) || ident_write_done(f) || rename(tmp, path)) {
+	e = x ? fsave_write(path, 0600, FSAVE_REPLACE, fill_cert, x) : -ENOMEM;
+	if (e) {
 		snprintf(err, errlen,
-			 "%s: cannot write the certificate (check state_dir)", path);
-		if (f)
-			unlink(tmp);
+			 "%s: cannot write the certificate: %s (free space, or check "
+			 "state_dir's owner)",
+			 path, strerror(-e));
 		X509_free(x);
-		return -EIO;
+		return e;
 	}
 	*xp = x;
 	return 0;
@@ -244,9 +226,9 @@ int ident_load(struct ident **ip, const char *dir, const char *key_path, const c
 		snprintf(err, errlen, "%s: no such key file (tls_key)", key_path);
 		e = -EINVAL; /* a configuration error, like a bad key */
 	} else if (e == -ENOENT)
-		e = make_key(dir, kpath, &id->key, made, err, errlen);
+		e = make_key(kpath, &id->key, made, err, errlen);
 	if (!e)
-		e = load_cert(dir, cpath, id->key, cn, &id->cert, err, errlen);
+		e = load_cert(cpath, id->key, cn, &id->cert, err, errlen);
 	if (!e)
 		e = ident_fingerprint_of(id->key, id->fp);
 out:

@@ -20,9 +20,10 @@ struct ident;
 /* The identity in dir: its key (key_path when one is configured, else dir/key.pem, made
  * when missing: mode 0600, the directory 0700, created when missing) and its certificate
  * (dir/cert.pem, remade from the key when missing; subject CN = cn). A key is written to
- * a temporary file and linked into place, so two processes starting at once end with one
- * key. *made tells whether a key was made. A key file that exists but does not load or
- * is not Ed25519, or a configured key_path that is missing, is an error naming it
+ * a temporary file and linked into place (fsave.h: synced, the directory too; as root,
+ * owned like the directory), so two processes starting at once end with one key. *made
+ * tells whether a key was made. A key file that exists but does not load or is not
+ * Ed25519, or a configured key_path that is missing, is an error naming it
  * (-EINVAL), and is never replaced. Returns 0, -EINVAL, or -errno (the directory or a
  * file cannot be made) with "PATH: what (what to do)" in err. */
 int ident_load(struct ident **ip, const char *dir, const char *key_path, const char *cn,
@@ -59,13 +60,5 @@ int ident_fingerprint_of(void *pkey, char *out);
 
 /* True if fp[0..len) is a fingerprint as written: "sha256:" and 64 lower-case hex. */
 bool ident_fp_valid(const char *fp, size_t len);
-
-/* The state directory's other files (known_servers, the registry) are replaced whole:
- * written to a fresh temporary file in dir (mode 0600; its path into tmp, the name the
- * process's own) and renamed into place once ident_write_done said it is on disk.
- * temp_file returns NULL (errno set) when it cannot be made; write_done flushes, syncs
- * and closes f and returns 0 or -EIO. */
-FILE *ident_temp_file(const char *dir, char *tmp, size_t size);
-int ident_write_done(FILE *f);
 
 #endif

@@ -96,13 +96,19 @@ static void ring_led(struct app *a)
 					: LED_BLINK);
 }
 
+bool app_handsfree_call(const struct app *a)
+{
+	return a->cfg.handsfree && a->call == CALL_IN_CALL;
+}
+
 void app_set_call(struct app *a, enum app_call c, const char *peer)
 {
-	/* A call that ends (or is lost with the server) while the button is held: what
-	 * was meant for one person must not go on to the whole room. Talking waits for
-	 * the button to be released and pressed again. */
-	if (a->call == CALL_IN_CALL && c != CALL_IN_CALL && a->ptt) {
-		a->ptt_hold_off = true;
+	/* The end of a call (or its loss with the server) closes the microphone. With
+	 * the button held, what was meant for one person must not go on to the whole
+	 * room: talking waits for the button to be released and pressed again. */
+	if (a->call == CALL_IN_CALL && c != CALL_IN_CALL) {
+		if (a->ptt)
+			a->ptt_hold_off = true;
 		app_stop_tx(a);
 	}
 	a->call = c;
@@ -111,6 +117,7 @@ void app_set_call(struct app *a, enum app_call c, const char *peer)
 	else if (peer != a->peer) /* never copy onto itself */
 		snprintf(a->peer, sizeof(a->peer), "%s", peer);
 	ring_led(a);
+	app_handsfree_tx(a);
 	app_status_changed(a);
 }
 
@@ -210,15 +217,31 @@ void app_security(struct app *a, const char *why)
 	app_note(a, "%s", why);
 }
 
-void app_start_tx(struct app *a)
+/* Open the microphone; chirp: the push-to-talk confirmation. */
+static void tx_on(struct app *a, bool chirp)
 {
-	if (a->tx || a->ptt_hold_off || a->conn != APP_ONLINE || !a->have_voice)
+	if (a->tx || a->conn != APP_ONLINE || !a->have_voice)
 		return;
 	a->tx = true;
 	app_push(a, ACT_TX_START);
-	app_tone(a, TONE_PTT);
+	if (chirp)
+		app_tone(a, TONE_PTT);
 	app_led(a, LED_TX, LED_ON);
 	app_status_changed(a);
+}
+
+void app_start_tx(struct app *a)
+{
+	if (!a->ptt_hold_off)
+		tx_on(a, true);
+}
+
+void app_handsfree_tx(struct app *a)
+{
+	/* no chirp: the connected tone says the call is open; a button still held from
+	 * an earlier call's end (ptt_hold_off) holds back room talk, not this call */
+	if (app_handsfree_call(a))
+		tx_on(a, false);
 }
 
 void app_stop_tx(struct app *a)
@@ -240,7 +263,7 @@ void app_button(struct app *a, enum app_btn b, bool down, uint64_t now)
 			a->ptt_hold_off = false;
 		if (down)
 			app_start_tx(a);
-		else
+		else if (!app_handsfree_call(a)) /* the call keeps its microphone */
 			app_stop_tx(a);
 		return;
 	}

@@ -77,6 +77,7 @@ struct app_cfg {
 	char call_target[IC_NICK_MAX + 1];  /* who CALL rings ("" = nobody) */
 	char join[IC_ROOM_MAX + 1];	    /* voice room after login ("" = #Lobby) */
 	bool auto_accept;		    /* accept an incoming call at once */
+	bool handsfree;			    /* in a call the microphone is open */
 	bool tls;			    /* CONNECT 1.1.0, VOICE with keys */
 	char password[IC_PASSWORD_MAX + 1]; /* CONNECT's 4th field ("" = none) */
 };

@@ -47,7 +47,12 @@ void app_status_changed(struct app *a);
 void app_message(struct app *a, const char *text);
 /* The call's new state (and peer); LEDs and status follow. */
 void app_set_call(struct app *a, enum app_call c, const char *peer);
+/* Push-to-talk pressed: start talking, with the chirp (not while ptt_hold_off). */
 void app_start_tx(struct app *a);
+/* A hands-free call (cfg.handsfree, CALL_IN_CALL): its microphone is open. */
+bool app_handsfree_call(const struct app *a);
+/* In a hands-free call, open the microphone (no chirp) if it is not yet. */
+void app_handsfree_tx(struct app *a);
 /* The server showed it is alive (a line arrived). */
 void app_heard(struct app *a, uint64_t now);
 /* Set the status note (printf-style) and announce it as a message too. */

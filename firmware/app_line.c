@@ -88,6 +88,7 @@ static void on_voice(struct app *a, const char *args, uint64_t now)
 		memcpy(act->token, token, IC_TOKEN_LEN);
 	}
 	a->have_voice = true;
+	app_handsfree_tx(a); /* a call accepted before the voice path was given */
 	/* the keepalive opens the voice path at once; one lost on the way would leave us
 	 * deaf until the next, so it is repeated, soon at first, until the server answers
 	 */

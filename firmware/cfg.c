@@ -38,6 +38,7 @@ void cfg_defaults(struct cfg *c)
 		c->pins[i] = -1;
 	c->active_low = true;
 	c->tls = true;
+	c->handsfree = true;
 	c->talk_after = c->talk_for = c->talk_every = c->exit_after = -1;
 }
 
@@ -198,6 +199,7 @@ static const struct conftab_key keys[] = {
 	 "a nick (1-32 of A-Z a-z 0-9 _ - .)"),
     TEXT("join", join, names_room_valid, F | E, "a room such as #Kitchen"),
     BOOL("auto_accept", auto_accept),
+    CONFTAB_BOOL("handsfree", struct cfg, handsfree, F, "yes or no"),
     BOOL("verbose", std.verbose),
     /* section 3: transport security */
     OWN("tls", tls, set_tls, F),
@@ -464,6 +466,8 @@ const char *cfg_usage(void)
 	       "  --talk-every S         and again every S seconds (S > --talk-for)\n"
 	       "  --call NICK            request a call once logged in\n"
 	       "  --auto-accept          accept an incoming call\n"
+	       "  --handsfree yes|no     the microphone open during a call, no button "
+	       "held (default yes)\n"
 	       "  --state-dir DIR        where the box's identity (key, certificate) and "
 	       "known_servers are kept\n"
 	       "  --tls on|off           on (default): TLS 1.3, the server's key pinned, "

@@ -42,6 +42,7 @@ struct cfg {
 	char call_target[IC_NICK_MAX + 1];
 	char join[IC_ROOM_MAX + 1];
 	bool auto_accept;
+	bool handsfree;	     /* the microphone open both ways during a private call */
 	char state_dir[256]; /* the box's identity (docs/SECURITY.md) */
 	bool fingerprint;    /* --fingerprint: print the box's and exit */
 	/* transport security (protocol 1.1, section 3; docs/SECURITY.md) */

@@ -188,14 +188,16 @@ static int on_verify(void *arg, const char *fp, char *why, size_t whylen)
 			"purpose, set server_fingerprint to what intercomd "
 			"--fingerprint prints there",
 			f->server, f->port, fp, want);
-	else if (e == -EPERM)
+	else if (e == -EPERM) {
+		char cmd[PIN_COMMAND_MAX];
+
+		pin_forget_command(cmd, sizeof(cmd), f->state_dir, f->server);
 		log_err("server %s:%u presented key %s, but it was %s when first "
 			"trusted (%s/known_servers): refused before sending anything "
 			"(another machine on its address, or something between us). If "
-			"the server was re-keyed on purpose, run: intercom "
-			"--forget-server %s",
-			f->server, f->port, fp, want, f->state_dir, f->server);
-	else
+			"the server was re-keyed on purpose, run: %s",
+			f->server, f->port, fp, want, f->state_dir, cmd);
+	} else
 		log_err("%s", err);
 	snprintf(why, whylen, "%s",
 		 e == -EPERM ? "the server's key is not the one trusted"
@@ -578,6 +580,7 @@ static void settings(const struct cfg *f, struct app_cfg *ac, struct codec_cfg *
 	strcpy(ac->call_target, f->call_target);
 	strcpy(ac->join, f->join);
 	ac->auto_accept = f->auto_accept;
+	ac->handsfree = f->handsfree;
 	ac->tls = f->tls;
 	strcpy(ac->password, f->password);
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsave.h"
 #include "ic_limits.h"
 #include "ident.h"
 
@@ -116,32 +117,36 @@ static int walk(const char *path, const char *buf, size_t len,
 	return 0;
 }
 
-/* The file replaced with buf's lines and an extra one (or none), atomically. */
-static int save(const char *dir, const char *path, const char *buf, size_t len,
-		const char *extra, char *err, size_t errlen)
-{
-	char tmp[600];
-	FILE *f = ident_temp_file(dir, tmp, sizeof(tmp));
-	int e;
+struct content {
+	const char *buf, *extra;
+	size_t len;
+};
 
-	if (!f) {
-		e = -errno;
-		snprintf(err, errlen, "%s: cannot write in %s: %s", path, dir,
-			 strerror(-e));
-		return e;
-	}
-	fwrite(buf, 1, len, f);
-	if (len && buf[len - 1] != '\n')
+static int fill(FILE *f, void *arg)
+{
+	const struct content *c = arg;
+
+	fwrite(c->buf, 1, c->len, f);
+	if (c->len && c->buf[c->len - 1] != '\n')
 		fputc('\n', f);
-	if (extra)
-		fprintf(f, "%s\n", extra);
-	e = ident_write_done(f);
-	if (!e && rename(tmp, path))
-		e = -errno;
-	if (e) {
-		unlink(tmp);
-		snprintf(err, errlen, "%s: cannot be written: %s", path, strerror(-e));
-	}
+	if (c->extra)
+		fprintf(f, "%s\n", c->extra);
+	return 0;
+}
+
+/* The file replaced with buf's lines and an extra one (or none), durably (fsave.h: as
+ * root, owned like the state directory, so the service's user still reads it). */
+static int save(const char *path, const char *buf, size_t len, const char *extra,
+		char *err, size_t errlen)
+{
+	struct content c = {buf, extra, len};
+	int e = fsave_write(path, 0600, FSAVE_REPLACE, fill, &c);
+
+	if (e)
+		snprintf(err, errlen,
+			 "%s: cannot be written: %s (free space, or check the "
+			 "state directory's owner)",
+			 path, strerror(-e));
 	return e;
 }
 
@@ -187,7 +192,7 @@ int pin_check(const char *dir, const char *host, unsigned port, const char *pinn
 		e = strcmp(fp, want) ? -EPERM : 0;
 	} else if (e == 0) {
 		snprintf(line, sizeof(line), "%s %s", key, fp);
-		e = save(dir, path, buf ? buf : "", len, line, err, errlen);
+		e = save(path, buf ? buf : "", len, line, err, errlen);
 		*added = e == 0;
 		if (!e)
 			strcpy(want, fp);
@@ -254,8 +259,15 @@ int pin_forget(const char *dir, const char *host, unsigned port, char *err, size
 	}
 	e = walk(path, buf, len, forget_one, &fg, err, errlen);
 	if (!e && fg.removed)
-		e = save(dir, path, fg.out, fg.len, NULL, err, errlen);
+		e = save(path, fg.out, fg.len, NULL, err, errlen);
 	free(fg.out);
 	free(buf);
 	return e ? e : fg.removed;
+}
+
+void pin_forget_command(char *out, size_t size, const char *dir, const char *host)
+{
+	/* systemd sets INVOCATION_ID for each run of a unit */
+	snprintf(out, size, "%sintercom --state-dir %s --forget-server %s",
+		 getenv("INVOCATION_ID") ? "sudo " : "", dir, host);
 }

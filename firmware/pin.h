@@ -26,4 +26,12 @@ int pin_check(const char *dir, const char *host, unsigned port, const char *pinn
 int pin_forget(const char *dir, const char *host, unsigned port, char *err,
 	       size_t errlen);
 
+/* The command that makes the box forget host's key in dir's known_servers, for the log
+ * to name (out: at least PIN_COMMAND_MAX bytes). It names the state directory (root's
+ * default would be another), and when the box runs as a service (systemd: its own user,
+ * the state directory that user's alone) it starts with sudo: run as root it keeps the
+ * files that user's (fsave.h). */
+#define PIN_COMMAND_MAX 600
+void pin_forget_command(char *out, size_t size, const char *dir, const char *host);
+
 #endif

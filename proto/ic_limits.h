@@ -68,6 +68,32 @@
 #define IC_VOICE_PKTS_PER_SEC  120
 #define IC_VOICE_BYTES_PER_SEC 24000
 
+/* What one host may cost once its sessions are in (per source: IPv4 address, IPv6 /64).
+ * Keys are free under open registration, so per-key bounds alone bound nothing: without
+ * these, one address could log in every slot, talk on each at a session's full rate
+ * (each packet sealed once per hearer) and fill the nick registry in seconds.
+ *  - sessions logged in (or waiting for their login PONG): a box is one session, a box
+ *    with every persona it may register 4; 16 leaves room for a few boxes behind one
+ *    NAT and stays far from the 256 slots of a default server;
+ *  - voice shared by a host's sessions: four sessions talking at once at their own
+ *    full rate (IC_VOICE_*), one second deep; a host's 16 sessions cannot send 16 times
+ *    a session's flood;
+ *  - new nick bindings: 16 an hour. A building's boxes each bind once in their life; a
+ *    thief filling the 4096-nick registry from one address would need 256 hours. Past
+ *    the bound the login goes on unbound (no REGISTERED), as with a full registry:
+ *    the box works, and binds at a later login.
+ * Trusted sources are exempt from these three: 127.0.0.1 and ::1 (a web gateway on the
+ * server's host logs in all its users from there), and the `trusted` setting's. */
+#define IC_SESSIONS_PER_SOURCE	    16
+#define IC_HOST_VOICE_PKTS_PER_SEC  (4 * IC_VOICE_PKTS_PER_SEC)
+#define IC_HOST_VOICE_BYTES_PER_SEC (4 * IC_VOICE_BYTES_PER_SEC)
+#define IC_BINDS_PER_SOURCE	    16
+#define IC_BINDS_WINDOW_MS	    3600000
+#define IC_TRUSTED_DEFAULT	    "127.0.0.1 ::1"
+/* trusted addresses or prefixes: a gateway or two and a management network, not a list
+ * of every box (that would trust the building) */
+#define IC_TRUSTED_MAX 32
+
 /* Login and leave lines in the log: 200 at once (a server restart's reconnecting boxes
  * all show), then 20 a second; past that they are counted and the count logged once a
  * minute. A host logging in and out thousands of times a second would otherwise fill
@@ -95,7 +121,11 @@
 /* TLS signalling (section 3). A handshake must finish within IC_TLS_HANDSHAKE_MS of the
  * accept (a connection that sends nothing is closed then too); at most
  * IC_TLS_HANDSHAKES_MAX at once and IC_TLS_HANDSHAKES_PER_SOURCE from one source: each
- * costs the server a signature and a key exchange, and a storm must not delay voice. */
+ * costs the server a signature and a key exchange, and a storm must not delay voice.
+ * A connection counts from its first byte (0x16), not from the accept, so silence holds
+ * no slot; when the pool is full the newcomer takes the place of the oldest handshake of
+ * the source holding the most (two more than its own at least), so 8 addresses of one
+ * host holding 4 slow handshakes each cannot keep a box out (guard.h). */
 #define IC_TLS_HANDSHAKE_MS	     10000
 #define IC_TLS_HANDSHAKES_MAX	     32
 #define IC_TLS_HANDSHAKES_PER_SOURCE 4
@@ -144,12 +174,12 @@
  * nicks, rounded up; bounds the file (each line under 160 bytes: about 650 KB) and the
  * time to write it. A full registry binds no new nick: the login goes on unbound. */
 #define IC_REGISTRY_MAX 4096
-/* registry changes (bindings, removals, last-seen times) are written at most this often:
- * a room of boxes logging in after a restart is one write, not one per box, inside the
- * event loop; a crash loses at most this much (a lost binding is made again at the box's
- * next login) */
+/* registry changes other than new bindings (last-seen times, removals) are written at
+ * most this often: a room of boxes logging in after a restart is one write, not one per
+ * box; a crash loses at most this much of them. A new binding is saved at once (its
+ * REGISTERED waits for it), by a child process like every save */
 #define IC_REGISTRY_SAVE_MS 5000
-/* after a failed write, the next try and the next log line wait this long */
+/* after a failed write, the next try waits this long (or for the next new binding) */
 #define IC_REGISTRY_RETRY_MS 60000
 
 #define IC_PORT_DEFAULT	   6060

@@ -137,13 +137,18 @@ static bool password_ok(const char *given, const char *want)
  * box (the same key over TLS: back from a Wi-Fi drop before its old session timed out)
  * is replaced, told REPLACED and closed (its rooms and call told as for any leave);
  * any other is NICK_IN_USE. */
+static bool same_box(const struct sess *s, const struct sess *old)
+{
+	return s->tls && old->tls && s->fp[0] && !strcmp(old->fp, s->fp);
+}
+
 static bool nick_free(struct hub *h, struct sess *s, const char *nick)
 {
 	struct sess *old = sess_by_nick(h, nick);
 
 	if (!old || old->leaving)
 		return true;
-	if (s->tls && old->tls && s->fp[0] && !strcmp(old->fp, s->fp)) {
+	if (same_box(s, old)) {
 		sess_error(h, old, ERR_REPLACED, "logged in again from the same box");
 		sess_leave(old, "replaced by a new login from the same box", false);
 		/* out of its call and rooms now, not at the reap: the new login's PONG
@@ -225,10 +230,8 @@ static void send_voice(struct hub *h, struct sess *s, const struct vc_key *c2s,
 static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 {
 	struct msg_connect c;
-	struct vc_key c2s, s2c;
-	char cookie[16];
+	struct sess *old;
 	enum msg_err e;
-	uint32_t v;
 
 	if (s->state != SESS_NEW) {
 		sess_error(h, s, ERR_ALREADY_LOGGED_IN,
@@ -255,14 +258,19 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 			sess_login_failed(h, s, now);
 		return;
 	}
-	if (!connect_allowed(h, s, &c, now))
+	/* one host's share of the sessions, before a nick is bound for it; a box back
+	 * from a Wi-Fi drop takes its old session's place, not one more */
+	old = sess_by_nick(h, c.nick);
+	if (old && (old->leaving || !same_box(s, old) || !old->host))
+		old = NULL;
+	if (!old && !sess_host_open(h, s, now))
 		return;
-	if (voice_creds(h, s, &c2s, &s2c) || sess_rand(h, &v, sizeof(v))) {
-		sess_refuse(h, s, ERR_SERVER_FULL,
-			    "no randomness available, try again later", c.nick);
-		sess_leave(s, "no randomness or no memory for voice keys", false);
-		goto out;
+	if (!connect_allowed(h, s, &c, now)) {
+		sess_host_done(h, s); /* it may try again on this connection */
+		return;
 	}
+	if (old && sess_host_take(s, old))
+		(void)sess_host_open(h, s, now); /* it moved: counted where it is now */
 	do { /* a unique ssrc: retry on the rare clash */
 		if (sess_rand(h, &s->ssrc, sizeof(s->ssrc)))
 			s->ssrc++;
@@ -273,6 +281,22 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 	hmap_add(&h->ssrcs, &s->ssrc_node, hmap_hash_u32(s->ssrc));
 	h->nlogin++;
 	s->state = SESS_AWAIT_PONG;
+	if (!nickreg_waits(h, s)) /* else its binding is saved first */
+		cmd_login_answer(h, s, now);
+}
+
+void cmd_login_answer(struct hub *h, struct sess *s, uint64_t now)
+{
+	struct vc_key c2s, s2c;
+	char cookie[16];
+	uint32_t v;
+
+	if (voice_creds(h, s, &c2s, &s2c) || sess_rand(h, &v, sizeof(v))) {
+		sess_refuse(h, s, ERR_SERVER_FULL,
+			    "no randomness available, try again later", s->nick);
+		sess_leave(s, "no randomness or no memory for voice keys", false);
+		goto out;
+	}
 	s->ping_cookie = v;
 	s->ping_out = true;
 	s->ping_sent_ms = now;
@@ -296,8 +320,7 @@ static void cmd_pong(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 	s->next_ping_ms = now + h->conf.ping_interval_ms;
 	if (s->state == SESS_AWAIT_PONG) {
 		s->state = SESS_ONLINE;
-		guard_pending_done(h->guard, s->src); /* logged in: no longer pending */
-		s->src = NULL;
+		guard_pending_done(h->guard, &s->pend); /* logged in: no longer pending */
 		if (hub_event_log_ok(h))
 			log_info("%s (session %u) logged in from %s", s->nick, s->id,
 				 s->peer);

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "conftab.h"
+#include "guard.h"
 #include "ident.h"
 #include "kv.h"
 #include "listen.h"
@@ -60,6 +61,26 @@ static int set_registration(void *obj, const struct conftab_key *k, const char *
 	return 0;
 }
 
+/* trusted: guard_trust's list, checked now ("" trusts nothing more). */
+static int set_trusted(void *obj, const struct conftab_key *k, const char *val, char *err,
+		       size_t errlen)
+{
+	struct srv_conf *c = obj;
+	char why[160];
+
+	(void)k;
+	if (strlen(val) >= sizeof(c->trusted) ||
+	    guard_trust(NULL, val, why, sizeof(why))) {
+		snprintf(err, errlen, "trusted: %s",
+			 strlen(val) >= sizeof(c->trusted)
+			     ? "a list of addresses or prefixes under 512 bytes"
+			     : why);
+		return -EINVAL;
+	}
+	strcpy(c->trusted, val);
+	return 0;
+}
+
 static bool name_valid(const char *v)
 {
 	return *v && names_text_valid(v, strlen(v));
@@ -95,6 +116,7 @@ static const struct conftab_key keys[] = {
 	 "1-" STR(IC_PASSWORD_MAX) " bytes of text without '\"' or control characters"),
     BOOL("guests", guests, F),
     OWN("registration", registration_closed, set_registration),
+    OWN("trusted", trusted, set_trusted),
     BOOL("verbose", std.verbose, 0),
 };
 
@@ -263,6 +285,10 @@ const char *conf_usage(void)
 	       "                      open (default): a box's first login binds its nick "
 	       "to\n"
 	       "                      its key; closed: registered nicks only\n"
+	       "  --trusted LIST      addresses or prefixes (10.0.0.5, 10.0.1.0/24, "
+	       "2001:db8::/48)\n"
+	       "                      exempt from the per-host bounds, besides "
+	       "127.0.0.1 and ::1\n"
 	       "  --registry list     print the nick registry (also while intercomd "
 	       "runs) and exit\n"
 	       "  --registry add NICK FINGERPRINT | remove NICK... | remove --key "

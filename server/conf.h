@@ -28,7 +28,10 @@ struct srv_conf {
 	char password[IC_PASSWORD_MAX + 1]; /* server_password: "" = none; never logged */
 	bool guests; /* TLS sessions without a client certificate may log in */
 	bool registration_closed; /* registration = closed: registered nicks only */
-	bool fingerprint;	  /* --fingerprint: print the identity's and exit */
+	/* trusted: addresses or prefixes exempt from the per-host bounds besides
+	 * 127.0.0.1 and ::1 (guard_trust's syntax; checked when set) */
+	char trusted[512];
+	bool fingerprint; /* --fingerprint: print the identity's and exit */
 	/* intercomd --registry list | add NICK FP | remove NICK... | remove --key FP:
 	 * show or change the registry and exit. argv's words from the command on
 	 * (registry[0]: list, add or remove), registry_n of them; NULL: not asked */

@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "guard.h"
 #include "ident.h"
 #include "ic_limits.h"
 #include "log.h"
@@ -36,20 +38,17 @@ struct conn {
 	struct conns *cs;
 	SSL *ssl;
 	struct addr_src src;
-	struct tmr deadline; /* the handshake's bound, or the plaintext line's */
-	struct tmr again;    /* records already decrypted wait for the next pass */
-	bool counted;	     /* in cs->handshaking */
-	bool wants_write;    /* the handshake, or a read, waits for the socket to drain */
+	struct tmr deadline;  /* the handshake's bound, or the plaintext line's */
+	struct tmr again;     /* records already decrypted wait for the next pass */
+	struct guard_link hs; /* counted in the handshake pool (guard.h) */
+	bool wants_write;  /* the handshake, or a read, waits for the socket to drain */
 	bool plain_out;	   /* its output goes in the clear: --tls off, or TLS_REQUIRED */
 	size_t plain_seen; /* C_REFUSE: bytes of the first line read */
 };
 
 static void uncount(struct conn *c)
 {
-	if (c->counted) {
-		c->counted = false;
-		c->cs->handshaking--;
-	}
+	guard_hs_done(hub_guard(c->cs->hub), &c->hs);
 }
 
 static void done(struct conn *c, const char *why)
@@ -307,6 +306,49 @@ static void tls_start(struct conn *c)
 	handshake_step(c);
 }
 
+/* The text of c's source, for a log line. */
+static void src_text(const struct conn *c, char *buf, size_t size)
+{
+	addr_source_text(&c->src, buf, size);
+}
+
+/* c's first byte, 0x16, came: it counts in the handshake pool from now (a connection
+ * that sends nothing holds no handshake slot). When the pool is full the newcomer takes
+ * the place of the oldest handshake of the source holding the most (at least two more
+ * than its own), which is closed and counted; else it is refused. True when c may go
+ * on. */
+static bool handshake_room(struct conn *c)
+{
+	struct guard *g = hub_guard(c->cs->hub);
+	struct guard_link *victim;
+	bool log_it;
+	char src[64];
+	int r = guard_hs_room(g, &c->src, loop_now(c->cs->loop), &victim, &log_it);
+
+	if (r == 1) {
+		struct conn *v =
+		    (struct conn *)(void *)((char *)victim - offsetof(struct conn, hs));
+
+		c->cs->st.handshake_evicted++;
+		if (log_it) {
+			src_text(v, src, sizeof(src));
+			log_warn(
+			    "TLS handshakes from %s closed for newcomers: the pool of "
+			    "%d is full and it holds the most (logged once a minute)",
+			    src, IC_TLS_HANDSHAKES_MAX);
+		}
+		done(v,
+		     "TLS handshake closed for a newcomer (its address held the most)");
+	}
+	if (r >= 0 && !guard_hs_open(g, &c->src, &c->hs))
+		return true;
+	c->cs->st.handshake_refused++;
+	src_text(c, src, sizeof(src));
+	log_debug("connection from %s closed: too many TLS handshakes at once", src);
+	done(c, "too many TLS handshakes at once");
+	return false;
+}
+
 static void probe_event(struct conn *c, int events)
 {
 	unsigned char b;
@@ -322,11 +364,11 @@ static void probe_event(struct conn *c, int events)
 		return;
 	}
 	if (b == TLS_RECORD_TYPE_HANDSHAKE) {
-		tls_start(c);
+		if (handshake_room(c))
+			tls_start(c);
 		return;
 	}
-	uncount(c); /* plaintext: no handshake to bound, the line has its own */
-	c->st = C_REFUSE;
+	c->st = C_REFUSE; /* plaintext: no handshake to bound, the line has its own */
 	tmr_start(c->cs->loop, &c->deadline, IC_TLS_PLAIN_WAIT_MS, plain_wait_over, c);
 	refuse_event(c, LOOP_READ);
 }
@@ -400,32 +442,37 @@ static void deadline(void *arg)
 
 /* ---- the table ---- */
 
-static unsigned handshakes_from(const struct conns *cs, const struct addr_src *src)
+/* A source blocked for failed logins (guard.h) is closed before any byte: it costs no
+ * handshake, no signature and no slot. False for it (counted), true otherwise. */
+static bool accept_allowed(struct conns *cs, const struct addr_src *src)
 {
-	unsigned n = 0;
+	char text[64];
 
-	for (int fd = 0; fd <= cs->maxfd; fd++) {
-		const struct conn *c = cs->by_fd[fd];
-
-		if (c && c->counted && !memcmp(&c->src, src, sizeof(*src)))
-			n++;
-	}
-	return n;
+	if (!guard_blocked(hub_guard(cs->hub), src, loop_now(cs->loop)))
+		return true;
+	cs->st.blocked_refused++;
+	addr_source_text(src, text, sizeof(text));
+	log_debug("connection from %s closed on accept: its address is blocked", text);
+	return false;
 }
 
-static bool handshake_room(struct conns *cs, const struct sockaddr_storage *from,
-			   socklen_t fromlen, struct addr_src *src)
+/* The table is full and nobody holds more than their share: counted, and logged once a
+ * minute (a host reconnecting in a loop must not become a flood of log lines). */
+static void table_full(struct conns *cs, const struct sockaddr_storage *from,
+		       socklen_t fromlen)
 {
 	char peer[64];
+	uint64_t now = loop_now(cs->loop);
 
-	addr_source((const struct sockaddr *)from, fromlen, src);
-	if (cs->handshaking < IC_TLS_HANDSHAKES_MAX &&
-	    handshakes_from(cs, src) < IC_TLS_HANDSHAKES_PER_SOURCE)
-		return true;
-	cs->st.handshake_refused++;
+	cs->st.table_refused++;
+	if (cs->full_logged && now < cs->full_logged_ms + IC_GUARD_LOG_MS)
+		return;
+	cs->full_logged = true;
+	cs->full_logged_ms = now;
 	addr_text((const struct sockaddr *)from, fromlen, peer, sizeof(peer));
-	log_debug("connection from %s closed: too many TLS handshakes at once", peer);
-	return false;
+	log_warn("connection from %s refused: too many connections (max-clients + %d; "
+		 "logged once a minute)",
+		 peer, IC_RAW_SPARE);
 }
 
 void conns_accept(struct conns *cs, int fd, const struct sockaddr_storage *from,
@@ -433,14 +480,14 @@ void conns_accept(struct conns *cs, int fd, const struct sockaddr_storage *from,
 {
 	struct addr_src src;
 	struct conn *c = NULL;
-	int one = 1, sndbuf = IC_SOCK_SNDBUF;
+	int one = 1, sndbuf = IC_SOCK_SNDBUF, e;
 
 	if (fd >= FD_SETSIZE) {
 		log_warn("connection refused: descriptor %d beyond select()'s limit", fd);
 		goto refuse;
 	}
-	memset(&src, 0, sizeof(src));
-	if (cs->tls && !handshake_room(cs, from, fromlen, &src))
+	addr_source((const struct sockaddr *)from, fromlen, &src);
+	if (cs->tls && !accept_allowed(cs, &src))
 		goto refuse;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -451,24 +498,19 @@ void conns_accept(struct conns *cs, int fd, const struct sockaddr_storage *from,
 	c->src = src;
 	c->st = cs->tls ? C_PROBE : C_PLAIN;
 	c->plain_out = !cs->tls;
-	if (hub_open(cs->hub, &c->tp, (const struct sockaddr *)from, fromlen,
-		     loop_now(cs->loop), &c->s)) {
-		char peer[64];
-
-		addr_text((const struct sockaddr *)from, fromlen, peer, sizeof(peer));
-		log_warn("connection from %s refused: too many connections", peer);
+	e = hub_open(cs->hub, &c->tp, (const struct sockaddr *)from, fromlen,
+		     loop_now(cs->loop), &c->s);
+	if (e == -EMFILE)
+		table_full(cs, from, fromlen);
+	if (e)
 		goto refuse;
-	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	cs->by_fd[fd] = c;
 	if (fd > cs->maxfd)
 		cs->maxfd = fd;
-	if (cs->tls) {
-		c->counted = true;
-		cs->handshaking++;
+	if (cs->tls) /* the handshake's bound runs from the accept, silence included */
 		tmr_start(cs->loop, &c->deadline, IC_TLS_HANDSHAKE_MS, deadline, c);
-	}
 	loop_fd(cs->loop, fd, LOOP_READ, conn_event, c);
 	return;
 refuse:

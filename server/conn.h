@@ -20,9 +20,12 @@ struct conn;
 struct conn_stats {
 	uint64_t handshakes;	    /* completed */
 	uint64_t handshake_failed;  /* began with 0x16 and did not complete */
-	uint64_t handshake_refused; /* closed on accept: too many handshakes at once */
-	uint64_t plain_refused;	    /* plaintext to a TLS server: TLS_REQUIRED */
-	uint64_t silent_closed;	    /* sent nothing within IC_TLS_HANDSHAKE_MS */
+	uint64_t handshake_refused; /* closed at 0x16: too many handshakes at once */
+	uint64_t handshake_evicted; /* closed for a newcomer: its source held the most */
+	uint64_t blocked_refused;   /* closed on accept: its source is blocked */
+	uint64_t table_refused; /* closed on accept: max_clients + IC_RAW_SPARE open */
+	uint64_t plain_refused; /* plaintext to a TLS server: TLS_REQUIRED */
+	uint64_t silent_closed; /* sent nothing within IC_TLS_HANDSHAKE_MS */
 };
 
 /* Every connection of one server. The owner fills loop, hub and tls (an SSL_CTX from
@@ -33,14 +36,15 @@ struct conns {
 	void *tls;
 	struct conn *by_fd[FD_SETSIZE];
 	int maxfd;
-	unsigned handshaking; /* connections before or in their handshake */
-	unsigned steps;	      /* handshake steps left in this loop pass */
-	bool detached;	      /* conns_detach: the hub closes them at its end */
+	unsigned steps;		 /* handshake steps left in this loop pass */
+	bool detached;		 /* conns_detach: the hub closes them at its end */
+	bool full_logged;	 /* a full table was logged ... */
+	uint64_t full_logged_ms; /* ... then */
 	struct conn_stats st;
 };
 
 /* A connection accepted on fd from `from`: the hub opens a session for it, or it is
- * closed (over select()'s limit, the hub's limits, too many handshakes). */
+ * closed (over select()'s limit, the hub's limits, a blocked source). */
 void conns_accept(struct conns *cs, int fd, const struct sockaddr_storage *from,
 		  socklen_t fromlen);
 

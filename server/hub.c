@@ -1,5 +1,6 @@
 /* hub.c: sessions' life cycle: open, input, timers, leaving. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,8 @@ void hub_free(struct hub *h)
 
 		if (!s)
 			continue;
-		if (s->state == SESS_ONLINE) /* shutting down: last seen now */
+		if (s->state != SESS_NEW) /* shutting down: last seen now; a binding
+					     whose PONG never came undone */
 			nickreg_leave(h, s);
 		s->tp->ops->close(s->tp, false);
 		sess_free(s);
@@ -112,7 +114,7 @@ static int open_guarded(struct hub *h, struct sess *s, uint64_t now)
 
 	if (sess_source(s, &key))
 		return 0; /* not IP (a test's fake): no source to count */
-	err = guard_pending_open(h->guard, &key, now, &s->src, &log_it);
+	err = guard_pending_open(h->guard, &key, now, &s->pend, &log_it);
 	if (err != -EUSERS)
 		return err;
 	h->stats.pending_refused++;
@@ -160,10 +162,96 @@ static void login_failed(struct hub *h, struct sess *s, uint64_t now)
 		 IC_LOGIN_BLOCK_MS / 1000, IC_LOGIN_FAILS_MAX, IC_LOGIN_FAILS_MS / 1000);
 }
 
+struct guard *hub_guard(struct hub *h)
+{
+	return h->guard;
+}
+
+bool sess_host_open(struct hub *h, struct sess *s, uint64_t now)
+{
+	struct addr_src key;
+	bool log_it;
+	char src[64];
+	int err;
+
+	if (s->host || sess_source(s, &key))
+		return true; /* counted already, or not IP (a test's fake) */
+	err = guard_session_open(h->guard, &key, now, &s->host, &log_it);
+	if (err != -EUSERS)
+		return true; /* out of memory: not counted rather than refused */
+	h->stats.sessions_refused++;
+	if (log_it) {
+		addr_source_text(&key, src, sizeof(src));
+		log_warn("logins from %s refused: %d sessions from it already (trusted "
+			 "sources are exempt: see `trusted`; logged once a minute)",
+			 src, IC_SESSIONS_PER_SOURCE);
+	}
+	sess_refuse(h, s, ERR_SERVER_FULL, "too many sessions from your address", NULL);
+	sess_leave(s, "too many sessions from its address", false);
+	return false;
+}
+
+bool sess_host_take(struct sess *s, struct sess *old)
+{
+	struct addr_src a, b;
+
+	if (sess_source(s, &a) || sess_source(old, &b) || memcmp(&a, &b, sizeof(a)))
+		return true;
+	s->host = old->host;
+	old->host = NULL;
+	return false;
+}
+
+void sess_host_done(struct hub *h, struct sess *s)
+{
+	guard_session_done(h->guard, s->host);
+	s->host = NULL;
+}
+
 void sess_login_failed(struct hub *h, struct sess *s, uint64_t now)
 {
 	if (s->tls) /* --tls off is protocol 1.0: nothing is counted */
 		login_failed(h, s, now);
+}
+
+/* The table is full: sessions already leaving are reaped now; if that is not room, the
+ * oldest connection not logged in of the source holding the most is closed now
+ * (guard_pending_victim), so one host's idle connections, from however
+ * many addresses, cannot keep others out. True when a slot was freed. */
+static bool make_room(struct hub *h, const struct sockaddr *peer, socklen_t peerlen,
+		      uint64_t now)
+{
+	struct addr_src key, vkey;
+	struct guard_link *l;
+	struct sess *v;
+	bool log_it;
+	char src[64];
+
+	if (h->reap) { /* sessions already leaving hold slots until the reap */
+		hub_reap(h, NULL, NULL);
+		if (h->nopen < h->nslots)
+			return true;
+	}
+	if (!peer || addr_source(peer, peerlen, &key))
+		return false;
+	l = guard_pending_victim(h->guard, &key, now, &log_it);
+	if (!l)
+		return false;
+	v = (struct sess *)(void *)((char *)l - offsetof(struct sess, pend));
+	h->stats.pending_evicted++;
+	if (log_it && !sess_source(v, &vkey)) {
+		addr_source_text(&vkey, src, sizeof(src));
+		log_warn(
+		    "connections from %s closed for newcomers: the table is full and "
+		    "it holds the most not logged in (logged once a minute)",
+		    src);
+	}
+	sess_leave(v,
+		   "closed for a newcomer: its address held the most connections "
+		   "not logged in",
+		   true);
+	hub_reap(h, NULL, NULL); /* its slot now, not at the end of the pass */
+	return h->nopen < h->nslots;
 }
 
 int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
@@ -173,7 +261,7 @@ int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
 	unsigned slot;
 
 	h->now = now;
-	if (h->nopen >= h->nslots)
+	if (h->nopen >= h->nslots && !make_room(h, peer, peerlen, now))
 		return -EMFILE;
 	for (slot = 0; h->slots[slot]; slot++)
 		;
@@ -400,8 +488,8 @@ static void sess_finish(struct hub *h, struct sess *s)
 	if (s->call)
 		cmd_end_call(h, s->call, s);
 	cmd_part_all(h, s);
-	guard_pending_done(h->guard, s->src);
-	s->src = NULL;
+	guard_pending_done(h->guard, &s->pend);
+	sess_host_done(h, s);
 	if (s->state != SESS_NEW) {
 		nickreg_leave(h, s);
 		hmap_del(&h->nicks, &s->nick_node);

@@ -59,8 +59,19 @@ struct hub_stats {
 	uint64_t events_unlogged; /* login and leave lines over the log budget */
 	/* over TLS: failed logins counted at their source, and logins refused BLOCKED */
 	uint64_t login_failed, login_blocked;
+	/* per host (guard.h): connections closed for a newcomer when the table was full;
+	 * logins refused, its source having IC_SESSIONS_PER_SOURCE; voice dropped over
+	 * its host's shared rate (also in voice_dropped); new nicks left unbound, over
+	 * its source's IC_BINDS_PER_SOURCE an hour */
+	uint64_t pending_evicted, sessions_refused, voice_host_over_rate, binds_refused;
 	unsigned sessions, logged_in;
 };
+
+/* The registry (conf.reg) was saved up to change gen (reg_saved_gen), or the save of
+ * it failed (err, a negative errno): logins waiting for their new binding to be on
+ * disk get their answer, REGISTERED only when it was saved; a binding that was not is
+ * undone, and that is logged as an error with err's text. */
+void hub_reg_saved(struct hub *h, uint64_t gen, int err, uint64_t now);
 
 /* Returns 0 or -ENOMEM. The caller frees with hub_free. */
 int hub_new(struct hub **hp, const struct hub_conf *conf);
@@ -69,11 +80,18 @@ void hub_free(struct hub *h);
 
 /* A new connection from peer (its TCP address: logs, the per-source limits, and the
  * only IP its voice may come from; copied). Returns 0, or -EMFILE when more than
- * max_clients + IC_RAW_SPARE connections are open (the caller closes it), or -ENOMEM.
+ * max_clients + IC_RAW_SPARE connections are open and none could make room (the caller
+ * closes it), or -ENOMEM. When the table is full, the oldest connection not logged in of
+ * the source holding the most such (at least two more than peer's) is closed at once
+ * (guard_pending_victim) and the newcomer takes its slot.
  * A source over its pending limit still gets 0: the session is told SERVER_FULL and is
  * already leaving (hub_reap sends the line and closes it). */
 int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
 	     socklen_t peerlen, uint64_t now, struct sess **sp);
+
+/* The per-source guards (guard.h), the hub's: the transports count their handshakes and
+ * ask it about blocked sources, the server adds its trusted sources (guard_trust). */
+struct guard *hub_guard(struct hub *h);
 
 /* s's TLS handshake is done: from now on it logs in by the 1.1 rules (section 3) and its
  * voice is encrypted. fp: its client certificate's key fingerprint, or NULL without

@@ -33,7 +33,8 @@ struct sess {
 	char peer[64];	       /* the TCP peer, for logs */
 	union addr_ip peer_sa; /* the TCP peer: only its IP may send voice */
 	socklen_t peer_len;
-	struct guard_src *src; /* counted as pending at its source until logged in */
+	struct guard_link pend; /* counted as pending at its source until logged in */
+	struct guard_src *host; /* counted as a session of its source from CONNECT on */
 	enum sess_state state;
 	bool leaving;	 /* to be reaped: no more input, output or voice */
 	bool out_dead;	 /* transport failed or queue overflowed: no final flush */
@@ -77,6 +78,9 @@ struct sess {
 	struct ctrwin cwin;	   /* counters accepted under c2s */
 	uint64_t s2c_ctr;	   /* the next counter under s2c: each used once */
 	bool binding; /* this login binds its nick (nickreg.c): kept at its PONG */
+	/* nonzero: the login's answer (ACCEPT...PING) waits for a save of the registry
+	 * reaching this change, its binding's (hub_reg_saved) */
+	uint64_t reg_wait;
 };
 
 struct hub {
@@ -125,6 +129,14 @@ bool sess_blocked(struct hub *h, struct sess *s, uint64_t now);
 /* A failed login of s counted at its source (TLS only); the block it may start is
  * logged once. */
 void sess_login_failed(struct hub *h, struct sess *s, uint64_t now);
+/* s's CONNECT counts as a session of its source: true; false when the source has its
+ * IC_SESSIONS_PER_SOURCE already (s is told SERVER_FULL and leaves). Idempotent. */
+bool sess_host_open(struct hub *h, struct sess *s, uint64_t now);
+/* s replaces old, a session of the same box that had been counted: s takes its count
+ * (false), or true when s comes from another source (nothing moved: count s itself). */
+bool sess_host_take(struct sess *s, struct sess *old);
+/* s no longer counts as a session of its source (idempotent). */
+void sess_host_done(struct hub *h, struct sess *s);
 int sess_rand(const struct hub *h, void *buf, size_t len);
 
 /* hub.c: true if a session event may be logged now (else it is counted, and the count
@@ -136,6 +148,9 @@ void cmd_dispatch(struct hub *h, struct sess *s, char *line, uint64_t now);
 void cmd_join_room(struct hub *h, struct sess *s, const char *name);
 void cmd_part_all(struct hub *h, struct sess *s);
 void cmd_end_call(struct hub *h, struct call *c, struct sess *ender);
+/* The answer to s's CONNECT, its nick reserved: ACCEPT, REGISTERED (when its binding
+ * stands), VOICE with fresh keys, the login PING. */
+void cmd_login_answer(struct hub *h, struct sess *s, uint64_t now);
 
 /* nickreg.c: the nick registry's part in a login (section 3; TLS with conf.reg only) */
 /* CONNECT's nick against the registry: true when the login may go on; else answered
@@ -144,6 +159,9 @@ bool nickreg_check(struct hub *h, struct sess *s, const char *nick, uint64_t now
 /* Every check passed: a nick nobody owns is bound to s's key, pending its PONG. False
  * when another box's login took it a moment ago (NICK_IN_USE sent). */
 bool nickreg_bind(struct hub *h, struct sess *s, const char *nick);
+/* s's nick reserved: true when its answer must wait for its binding to be saved (the
+ * answer then goes out from hub_reg_saved). */
+bool nickreg_waits(struct hub *h, struct sess *s);
 /* After ACCEPT: REGISTERED, when this login binds its nick. */
 void nickreg_accepted(struct hub *h, struct sess *s);
 /* s logged in (its PONG): its binding kept, or its last seen time. */

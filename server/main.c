@@ -238,7 +238,8 @@ int main(int argc, char **argv)
 		log_err("event loop failed: %s", strerror(-r));
 	log_info("shutting down");
 	notify_send("STOPPING=1");
-	server_free(srv);
+	if (server_free(srv) && !r)
+		r = -EIO; /* the registry's last save failed (logged) */
 	loop_free(loop);
 	ident_free(id);
 	return r ? 1 : 0;

@@ -1,6 +1,9 @@
 /* nickreg.c: the hub's side of the nick registry (section 3): CONNECT's owner check, a
  * new binding pending on the login's PONG, last-seen times. Over TLS with a registry
- * only: --tls off is protocol 1.0, first come first served. */
+ * only: --tls off is protocol 1.0, first come first served. A new binding is on disk
+ * before its REGISTERED goes out: the login's answer waits for the server's save
+ * (hub_reg_saved), and a binding that could not be saved is undone, the box logged in
+ * unbound (docs/ROBUSTNESS.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +56,28 @@ bool nickreg_check(struct hub *h, struct sess *s, const char *nick, uint64_t now
 	return true;
 }
 
+/* Whether s's source may bind one more new nick this hour (trusted ones always); over
+ * it, counted and logged once a minute per source. */
+static bool bind_allowed(struct hub *h, struct sess *s, const char *nick)
+{
+	struct addr_src key;
+	bool log_it;
+	char src[64];
+
+	if (guard_bind_ok(s->host, h->now, &log_it))
+		return true;
+	h->stats.binds_refused++;
+	if (log_it &&
+	    !addr_source((const struct sockaddr *)&s->peer_sa, s->peer_len, &key)) {
+		addr_source_text(&key, src, sizeof(src));
+		log_warn(
+		    "nick registry: %s bound %d new nicks within the hour: %s logs in "
+		    "without being registered (logged once a minute)",
+		    src, IC_BINDS_PER_SOURCE, nick);
+	}
+	return false;
+}
+
 bool nickreg_bind(struct hub *h, struct sess *s, const char *nick)
 {
 	const struct reg_entry *e;
@@ -63,8 +88,11 @@ bool nickreg_bind(struct hub *h, struct sess *s, const char *nick)
 	e = reg_find(h->conf.reg, nick);
 	if (e && !e->pending)
 		return true; /* its own already */
+	if (!bind_allowed(h, s, nick))
+		return true; /* logged in unbound: it binds at a later login */
 	r = reg_bind(h->conf.reg, nick, s->fp, s->id);
 	if (r == 0) {
+		guard_bind_note(s->host, h->now);
 		s->binding = true;
 		return true;
 	}
@@ -80,6 +108,53 @@ bool nickreg_bind(struct hub *h, struct sess *s, const char *nick)
 		h->reg_full_logged = true;
 	}
 	return true;
+}
+
+bool nickreg_waits(struct hub *h, struct sess *s)
+{
+	const struct reg_entry *e;
+
+	if (!s->binding)
+		return false;
+	e = reg_find(h->conf.reg, s->nick);
+	if (!e || e->gen <= reg_saved_gen(h->conf.reg))
+		return false; /* a takeover of a binding already on disk */
+	s->reg_wait = e->gen;
+	return true;
+}
+
+/* The bindings a failed save covered are undone: one line for them all, with the
+ * reason and the fix, whatever the log budget (a nick that can be taken is news). */
+static void log_undone(struct hub *h, unsigned n, const char *nick, int err)
+{
+	log_err("nick registry: cannot save it (%s): %u new nick(s) (%s%s) log in "
+		"unregistered and can be taken by another box until they are saved at a "
+		"later login: free space in the state directory %s",
+		strerror(-err), n, nick, n > 1 ? ", ..." : "", reg_dir(h->conf.reg));
+}
+
+void hub_reg_saved(struct hub *h, uint64_t gen, int err, uint64_t now)
+{
+	char first[IC_NICK_MAX + 1] = "";
+	unsigned undone = 0;
+
+	h->now = now;
+	for (unsigned i = 0; i < h->nslots; i++) {
+		struct sess *s = h->slots[i];
+
+		if (!s || s->leaving || !s->reg_wait || s->reg_wait > gen)
+			continue;
+		s->reg_wait = 0;
+		if (err && s->binding) {
+			reg_abandon(h->conf.reg, s->nick, s->id);
+			s->binding = false;
+			if (!undone++)
+				strcpy(first, s->nick);
+		}
+		cmd_login_answer(h, s, now);
+	}
+	if (undone)
+		log_undone(h, undone, first, err);
 }
 
 void nickreg_accepted(struct hub *h, struct sess *s)
@@ -110,7 +185,8 @@ void nickreg_leave(struct hub *h, struct sess *s)
 {
 	if (!applies(h, s) || !s->fp[0])
 		return;
-	if (s->binding) /* no PONG came: the binding is undone */
+	if (s->binding) /* no PONG came: the binding is undone (kept if saved and the
+			   server stops first: docs/SECURITY.md) */
 		reg_abandon(h->conf.reg, s->nick, s->id);
 	else if (s->state == SESS_ONLINE)
 		reg_seen(h->conf.reg, s->nick, wall(h));

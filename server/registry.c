@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsave.h"
 #include "hmap.h"
 #include "names.h"
 
@@ -29,6 +30,7 @@ struct reg {
 	size_t n, cap;
 	struct hmap byname;
 	uint64_t gen, saved_gen; /* changes made, and how many of them are written */
+	uint64_t bind_gen;	 /* the change that made the latest binding */
 };
 
 static const char *const header =
@@ -105,6 +107,8 @@ int reg_bind(struct reg *r, const char *nick, const char *fp, unsigned pending)
 	struct item *it = find(r, nick);
 	struct reg_entry e = {.pending = pending};
 
+	int err;
+
 	if (it && it->e.pending && pending && !strcmp(it->e.fp, fp)) {
 		it->e.pending = pending; /* the same box again: this login completes it */
 		return 0;
@@ -115,8 +119,11 @@ int reg_bind(struct reg *r, const char *nick, const char *fp, unsigned pending)
 		return -EMLINK;
 	snprintf(e.nick, sizeof(e.nick), "%s", nick);
 	snprintf(e.fp, sizeof(e.fp), "%s", fp);
-	r->gen += !pending;
-	return add(r, &e);
+	e.gen = r->gen + 1;
+	err = add(r, &e);
+	if (!err)
+		r->gen = r->bind_gen = e.gen;
+	return err;
 }
 
 void reg_confirm(struct reg *r, const char *nick, unsigned pending, int64_t now)
@@ -134,8 +141,10 @@ void reg_abandon(struct reg *r, const char *nick, unsigned pending)
 {
 	struct item *it = find(r, nick);
 
-	if (it && pending && it->e.pending == pending)
+	if (it && pending && it->e.pending == pending) {
 		drop(r, it);
+		r->gen++; /* a save may have written it already: the next one drops it */
+	}
 }
 
 void reg_seen(struct reg *r, const char *nick, int64_t now)
@@ -156,7 +165,7 @@ int reg_remove(struct reg *r, const char *nick)
 
 	if (!it)
 		return -ENOENT;
-	r->gen += !it->e.pending;
+	r->gen++;
 	drop(r, it);
 	return 0;
 }
@@ -195,6 +204,21 @@ uint64_t reg_gen(const struct reg *r)
 void reg_saved(struct reg *r, uint64_t gen)
 {
 	r->saved_gen = gen;
+}
+
+uint64_t reg_saved_gen(const struct reg *r)
+{
+	return r->saved_gen;
+}
+
+const char *reg_dir(const struct reg *r)
+{
+	return r->dir;
+}
+
+uint64_t reg_bind_gen(const struct reg *r)
+{
+	return r->bind_gen;
 }
 
 /* ---- the file ---- */
@@ -399,8 +423,6 @@ static int write_entries(const struct reg *r, FILE *out)
 	for (size_t i = 0; i < r->n; i++) {
 		char first[REG_TIME_LEN + 1], last[REG_TIME_LEN + 1];
 
-		if (v[i]->e.pending)
-			continue;
 		time_text(v[i]->e.first, first);
 		time_text(v[i]->e.last, last);
 		fprintf(out, "%s %s %s %s\n", v[i]->e.nick, v[i]->e.fp, first, last);
@@ -414,42 +436,21 @@ int reg_print(const struct reg *r, FILE *out)
 	return write_entries(r, out);
 }
 
+static int fill(FILE *f, void *arg)
+{
+	fputs(header, f);
+	return write_entries(arg, f);
+}
+
 int reg_save(struct reg *r, char *err, size_t errlen)
 {
-	char tmp[600];
-	struct stat st;
-	FILE *f = ident_temp_file(r->dir, tmp, sizeof(tmp));
-	int e;
+	uint64_t gen = r->gen;
+	int e = fsave_write(r->path, 0600, FSAVE_REPLACE, fill, r);
 
-	if (!f) {
-		e = -errno;
-		snprintf(err, errlen, "%s: cannot write in %s: %s", r->path, r->dir,
-			 strerror(-e));
+	if (e) {
+		snprintf(err, errlen, "%s: cannot be written: %s", r->path, strerror(-e));
 		return e;
 	}
-	/* as root (intercomd --registry by hand), the service's user must still read it
-	 */
-	if (geteuid() == 0 && fstat(r->lockfd, &st) == 0 &&
-	    fchown(fileno(f), st.st_uid, st.st_gid)) {
-		e = -errno;
-		fclose(f);
-		goto fail;
-	}
-	fputs(header, f);
-	e = write_entries(r, f);
-	if (e) {
-		fclose(f);
-		goto fail;
-	}
-	e = ident_write_done(f);
-	if (!e && rename(tmp, r->path))
-		e = -errno;
-	if (!e) {
-		r->saved_gen = r->gen;
-		return 0;
-	}
-fail:
-	unlink(tmp);
-	snprintf(err, errlen, "%s: cannot be written: %s", r->path, strerror(-e));
-	return e;
+	r->saved_gen = gen;
+	return 0;
 }

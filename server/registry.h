@@ -23,8 +23,11 @@ struct reg_entry {
 	char fp[IDENT_FP_LEN + 1];
 	int64_t first, last; /* Unix seconds; 0: never logged in */
 	/* nonzero: bound by the login of this session, which has not sent its PONG yet;
-	 * not written to the file, and undone if that login never completes */
+	 * written to the file like any binding (its REGISTERED waits for that), and
+	 * undone if that login never completes */
 	unsigned pending;
+	uint64_t
+	    gen; /* the change that bound it: on disk once reg_saved_gen reaches it */
 };
 
 /* Who may hold the directory while the registry is open. */
@@ -53,7 +56,8 @@ const struct reg_entry *reg_find(const struct reg *r, const char *nick);
 /* How many nicks fp owns, pending ones included. */
 unsigned reg_count(const struct reg *r, const char *fp);
 
-/* Bind nick to fp. pending 0: at once (intercomd --registry add), never logged in;
+/* Bind nick to fp (a change of its own: the entry's gen). pending 0: at once
+ * (intercomd --registry add), never logged in;
  * else pending on that session's login (reg_confirm, reg_abandon). A pending binding
  * of nick to the same fp is taken over by the new session (its first login was cut
  * off, and this is the box again). Returns 0; -EEXIST (nick is bound, to fp or not);
@@ -62,7 +66,8 @@ int reg_bind(struct reg *r, const char *nick, const char *fp, unsigned pending);
 
 /* Session `pending` logged in: its binding of nick is kept, first and last seen now. */
 void reg_confirm(struct reg *r, const char *nick, unsigned pending, int64_t now);
-/* Session `pending` never logged in: its binding of nick is undone. */
+/* Session `pending` never logged in: its binding of nick is undone (a change: a save
+ * may have written it). */
 void reg_abandon(struct reg *r, const char *nick, unsigned pending);
 /* nick's box was seen now (logged in, or left): its last seen time. */
 void reg_seen(struct reg *r, const char *nick, int64_t now);
@@ -81,13 +86,22 @@ bool reg_dirty(const struct reg *r);
  * (a save made elsewhere, such as in a child process, from a copy taken at gen). */
 uint64_t reg_gen(const struct reg *r);
 void reg_saved(struct reg *r, uint64_t gen);
+/* The changes the file holds (what reg_saved or reg_save last set). */
+uint64_t reg_saved_gen(const struct reg *r);
+/* The change that made the latest binding (0: none yet): a binding's login waits for a
+ * save reaching it, so a save is wanted at once while this is past the last tried. */
+uint64_t reg_bind_gen(const struct reg *r);
 
-/* Write every kept binding (pending ones are not), sorted by nick, to a temporary file
- * renamed into place; as root, owned like the directory (the service's own user must
- * still read it). Returns 0, or -errno with "PATH: what" in err. */
+/* The state directory it lives in. */
+const char *reg_dir(const struct reg *r);
+
+/* Write every binding (pending ones too), sorted by nick, through fsave_write (synced,
+ * renamed into place, the directory synced; as root, owned like the directory: the
+ * service's own user must still read it). Returns 0, or the real -errno (-ENOSPC for
+ * a full disk) with "PATH: what" in err; the file is then as it was. */
 int reg_save(struct reg *r, char *err, size_t errlen);
 
-/* The kept bindings, sorted by nick, as the file has them. Returns 0 or -EIO. */
+/* The bindings, sorted by nick, as the file has them. Returns 0 or -EIO. */
 int reg_print(const struct reg *r, FILE *out);
 
 #endif

@@ -102,6 +102,10 @@ size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
 					       multiplied */
 		goto drop;
 	}
+	if (!guard_host_voice_take(s->host, len, now)) {
+		h->stats.voice_host_over_rate++; /* its host's sessions share a rate */
+		goto drop;
+	}
 	if (sr == SEQ_ADVANCE && fromlen <= sizeof(s->vaddr) &&
 	    (fromlen != s->vaddr_len || memcmp(&s->vaddr, from, fromlen))) {
 		memcpy(&s->vaddr, from, fromlen);

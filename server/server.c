@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -17,6 +18,7 @@
 #include "addr.h"
 #include "conn.h"
 #include "fanout.h"
+#include "guard.h"
 #include "hub.h"
 #include "listen.h"
 #include "log.h"
@@ -51,7 +53,9 @@ struct server {
 	struct reg *reg;	/* the nick registry, over TLS */
 	uint64_t reg_due;	/* its next write, when it has changes */
 	pid_t reg_child;	/* the process writing it now, or 0 */
+	int reg_fd;		/* its answer (the save's result) comes here */
 	uint64_t reg_child_gen; /* the changes that process writes */
+	uint64_t reg_tried;	/* the changes the latest save tried to write */
 };
 
 static void listen_event(int fd, int events, void *arg);
@@ -168,6 +172,7 @@ static void closed_cb(void *arg, struct transport *tp, bool abort)
 }
 
 static void tick(void *arg);
+static void reg_write(struct server *srv, uint64_t now);
 
 /* Input may have scheduled hub work (a coalesced list) before the tick's timer. */
 static void rearm_tick(struct server *srv)
@@ -184,6 +189,9 @@ static void before_sleep(void *arg)
 	struct server *srv = arg;
 
 	hub_reap(srv->hub, closed_cb, srv);
+	/* a new binding waits for its save (made here when fork fails: its answer is
+	 * then sent below) */
+	reg_write(srv, loop_now(srv->loop));
 	conns_before_sleep(&srv->conns);
 	rearm_tick(srv);
 }
@@ -211,8 +219,12 @@ static void log_counters(const struct server *srv, const char *what)
 	    "tag, %llu replayed), %llu "
 	    "keepalives, %llu copies out, %llu not sent (%llu send buffer full); "
 	    "%llu connections refused (too many pending from one address); TLS: %llu "
-	    "handshakes, %llu failed, %llu refused (too many at once), %llu plaintext "
-	    "refused, %llu silent closed; logins: %llu failed, %llu blocked",
+	    "handshakes, %llu failed, %llu refused (too many at once), %llu evicted "
+	    "(for a newcomer), %llu plaintext refused, %llu silent closed; logins: %llu "
+	    "failed, %llu blocked, %llu closed on accept (blocked); per host: %llu "
+	    "connections evicted and %llu refused (table full), %llu logins refused (too "
+	    "many sessions), "
+	    "%llu voice packets over its rate, %llu nicks left unbound (too many new)",
 	    what, st.sessions, st.logged_in, (unsigned long long)st.voice_in,
 	    (unsigned long long)st.voice_dropped, (unsigned long long)st.voice_over_rate,
 	    (unsigned long long)st.voice_wrong_source,
@@ -223,9 +235,16 @@ static void log_counters(const struct server *srv, const char *what)
 	    (unsigned long long)srv->conns.st.handshakes,
 	    (unsigned long long)srv->conns.st.handshake_failed,
 	    (unsigned long long)srv->conns.st.handshake_refused,
+	    (unsigned long long)srv->conns.st.handshake_evicted,
 	    (unsigned long long)srv->conns.st.plain_refused,
 	    (unsigned long long)srv->conns.st.silent_closed,
-	    (unsigned long long)st.login_failed, (unsigned long long)st.login_blocked);
+	    (unsigned long long)st.login_failed, (unsigned long long)st.login_blocked,
+	    (unsigned long long)srv->conns.st.blocked_refused,
+	    (unsigned long long)st.pending_evicted,
+	    (unsigned long long)srv->conns.st.table_refused,
+	    (unsigned long long)st.sessions_refused,
+	    (unsigned long long)st.voice_host_over_rate,
+	    (unsigned long long)st.binds_refused);
 }
 
 /* Once a minute, when something was refused or dropped since the last one: what the
@@ -242,6 +261,10 @@ static void status_log(struct server *srv, uint64_t now)
 	    st.voice_wrong_source != srv->last.voice_wrong_source ||
 	    st.voice_bad_tag != srv->last.voice_bad_tag ||
 	    st.pending_refused != srv->last.pending_refused ||
+	    st.pending_evicted != srv->last.pending_evicted ||
+	    st.sessions_refused != srv->last.sessions_refused ||
+	    st.voice_host_over_rate != srv->last.voice_host_over_rate ||
+	    st.binds_refused != srv->last.binds_refused ||
 	    srv->conns.st.handshake_failed != srv->last_tls_failed ||
 	    srv->fan.full + srv->fan.failed != srv->last_tx_lost)
 		log_counters(srv, "status");
@@ -257,55 +280,130 @@ static int reg_save_logged(struct reg *r)
 	int e = reg_save(r, err, sizeof(err));
 
 	if (e)
-		log_err("nick registry not saved: %s (tried again in a minute)", err);
+		log_err("nick registry not saved: %s (tried again in a minute, and at "
+			"each new nick)",
+			err);
 	return e;
 }
 
-/* The child writing the registry has finished (or, wait: once it has): what it wrote
- * is saved; a failure (the child logged why) is tried again in a minute. */
-static void reg_reap(struct server *srv, uint64_t now, bool wait)
+/* A save of the changes up to gen ended with e: saved, or tried again later; logins
+ * waiting for their binding to be on disk are answered. */
+static void reg_done(struct server *srv, uint64_t gen, int e, uint64_t now)
 {
-	int st;
-	pid_t p = waitpid(srv->reg_child, &st, wait ? 0 : WNOHANG);
-
-	if (p == 0)
-		return; /* still writing */
-	srv->reg_child = 0;
-	if (p > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-		reg_saved(srv->reg, srv->reg_child_gen);
-		return;
-	}
-	srv->reg_due = now + IC_REGISTRY_RETRY_MS;
+	if (!e)
+		reg_saved(srv->reg, gen);
+	else
+		srv->reg_due = now + IC_REGISTRY_RETRY_MS;
+	if (srv->hub)
+		hub_reg_saved(srv->hub, gen, e, now);
 }
 
-/* The registry's changes written, at most every IC_REGISTRY_SAVE_MS (force: now, at
- * exit). A running server writes in a child process, a copy-on-write snapshot of
- * itself: the file's fsync, which an SD card can take hundreds of milliseconds for,
- * then never holds up voice or logins (docs/ROBUSTNESS.md). The child only writes the
- * file and _exits; where fork fails, the write is made here. */
-static void reg_write(struct server *srv, uint64_t now, bool force)
+/* The child writing the registry has answered (or, wait: once it does). */
+static void reg_reap(struct server *srv, uint64_t now, bool wait)
 {
-	if (!srv->reg)
+	int e = -EIO, st;
+	ssize_t n;
+
+	do
+		n = read(srv->reg_fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN && !wait)
 		return;
-	if (srv->reg_child > 0)
-		reg_reap(srv, now, force);
-	if (srv->reg_child > 0 || !reg_dirty(srv->reg) || (!force && now < srv->reg_due))
+	if (n != sizeof(e) || e > 0)
+		e = -EIO; /* it died before it could tell */
+	loop_fd(srv->loop, srv->reg_fd, 0, NULL, NULL);
+	close(srv->reg_fd);
+	/* it has nothing left to do but exit */
+	while (waitpid(srv->reg_child, &st, 0) < 0 && errno == EINTR)
+		;
+	srv->reg_child = 0;
+	srv->reg_fd = -1;
+	reg_done(srv, srv->reg_child_gen, e, now);
+}
+
+static void reg_child_event(int fd, int events, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd, (void)events;
+	reg_reap(srv, loop_now(srv->loop), false);
+}
+
+/* The save in a child process, a copy-on-write snapshot of this one: the fsyncs, which
+ * an SD card can take hundreds of milliseconds for, never hold up voice or logins
+ * (docs/ROBUSTNESS.md). The child writes the file, tells its result through a pipe and
+ * _exits. Returns false when no child could be made. */
+static bool reg_fork(struct server *srv)
+{
+	int fds[2];
+	pid_t p;
+
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK))
+		return false;
+	p = fork();
+	if (p == 0) {
+		int e;
+
+		/* the clients' sockets are the server's: a copy held here while a slow
+		 * disk syncs would keep a closed session's connection open that long */
+		if (fds[1] > 3)
+			close_range(3, (unsigned)fds[1] - 1, 0);
+		close_range(fds[1] < 3 ? 3 : (unsigned)fds[1] + 1, ~0u, 0);
+		e = reg_save_logged(srv->reg);
+		_exit(write(fds[1], &e, sizeof(e)) == sizeof(e) ? 0 : 1);
+	}
+	close(fds[1]);
+	if (p < 0) {
+		close(fds[0]);
+		return false;
+	}
+	srv->reg_child = p;
+	srv->reg_fd = fds[0];
+	loop_fd(srv->loop, fds[0], LOOP_READ, reg_child_event, srv);
+	return true;
+}
+
+/* Save the registry's changes when a save is due: at once when a new binding waits for
+ * one (its login is answered once it is on disk; bindings made while a save runs share
+ * the next one), else at most every IC_REGISTRY_SAVE_MS. Where fork fails, the save is
+ * made here. */
+static void reg_write(struct server *srv, uint64_t now)
+{
+	bool wanted;
+
+	if (!srv->reg || srv->reg_child > 0 || !reg_dirty(srv->reg))
+		return;
+	wanted = reg_bind_gen(srv->reg) > srv->reg_tried;
+	if (!wanted && now < srv->reg_due)
 		return;
 	srv->reg_due = now + IC_REGISTRY_SAVE_MS;
-	if (!force) {
-		pid_t p;
+	srv->reg_tried = srv->reg_child_gen = reg_gen(srv->reg);
+	if (!reg_fork(srv))
+		reg_done(srv, srv->reg_child_gen, reg_save_logged(srv->reg), now);
+}
 
-		srv->reg_child_gen = reg_gen(srv->reg);
-		p = fork();
-		if (p == 0)
-			_exit(reg_save_logged(srv->reg) ? 1 : 0);
-		if (p > 0) {
-			srv->reg_child = p;
-			return;
-		}
+/* At stop: the save running finished, then the last changes saved here. Returns 0 or
+ * the failed save's -errno (logged). */
+static int reg_final(struct server *srv)
+{
+	int e = 0;
+
+	if (!srv->reg)
+		return 0;
+	if (srv->reg_child > 0) {
+		int fl = fcntl(srv->reg_fd, F_GETFL);
+
+		fcntl(srv->reg_fd, F_SETFL, fl & ~O_NONBLOCK);
+		reg_reap(srv, 0, true);
 	}
-	if (reg_save_logged(srv->reg))
-		srv->reg_due = now + IC_REGISTRY_RETRY_MS;
+	if (reg_dirty(srv->reg))
+		e = reg_save_logged(srv->reg);
+	if (e)
+		log_err(
+		    "stopping with the nick registry not saved: the changes since its "
+		    "last save are lost (free space in %s)",
+		    reg_dir(srv->reg));
+	return e;
 }
 
 static void tick(void *arg)
@@ -319,7 +417,7 @@ static void tick(void *arg)
 		srv->trim_due = now + 1000;
 	}
 	status_log(srv, now);
-	reg_write(srv, now, false);
+	reg_write(srv, now);
 
 	/* at least once a second: new deadlines (a login, a ring) are never nearer than 1
 	 * s */
@@ -348,7 +446,7 @@ int server_new(struct server **sp, const struct srv_conf *c, const struct ident 
 		return -ENOMEM;
 	}
 	srv->loop = l;
-	srv->lfd = srv->ufd = srv->conns.maxfd = -1;
+	srv->lfd = srv->ufd = srv->conns.maxfd = srv->reg_fd = -1;
 	srv->conns.loop = l;
 	if (c->tls) {
 		e = tlsctx_new(&srv->conns.tls, id, true, err, errlen);
@@ -372,6 +470,10 @@ int server_new(struct server **sp, const struct srv_conf *c, const struct ident 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* checked when it was set: this cannot fail */
+	e = guard_trust(hub_guard(srv->hub), c->trusted, err, errlen);
+	if (e)
+		goto fail;
 	loop_fd(l, srv->lfd, LOOP_READ, listen_event, srv);
 	loop_fd(l, srv->ufd, LOOP_READ, udp_event, srv);
 	/* voice must not pay for a select() over every client */
@@ -391,10 +493,12 @@ fail:
 	return e;
 }
 
-void server_free(struct server *srv)
+int server_free(struct server *srv)
 {
+	int e = 0;
+
 	if (!srv)
-		return;
+		return 0;
 	if (srv->hub) {
 		struct hub_stats st;
 
@@ -416,7 +520,8 @@ void server_free(struct server *srv)
 			    (unsigned long long)srv->delay.n);
 		conns_detach(&srv->conns); /* the hub closes them; no loop updates */
 		hub_free(srv->hub);
-		reg_write(srv, 0, true); /* with the last seen times hub_free set */
+		srv->hub = NULL;
+		e = reg_final(srv); /* with the last seen times hub_free set */
 	}
 	reg_free(srv->reg);
 	tmr_cancel(srv->loop, &srv->tick);
@@ -433,4 +538,5 @@ void server_free(struct server *srv)
 	tlsctx_free(srv->conns.tls);
 	free(srv->dests);
 	free(srv);
+	return e;
 }

@@ -15,7 +15,9 @@ struct server;
 int server_new(struct server **sp, const struct srv_conf *c, const struct ident *id,
 	       struct loop *l, char *err, size_t errlen);
 
-/* Close every connection and socket. */
-void server_free(struct server *srv);
+/* Close every connection and socket, and make the registry's last save (waiting for
+ * one running). Returns 0, or the negative errno of that save when it failed (logged):
+ * intercomd then exits 1, the last changes lost. */
+int server_free(struct server *srv);
 
 #endif

@@ -80,9 +80,20 @@ static void test_private_call(void **state)
 	struct srv srv;
 	struct proc caller, callee, third;
 	char out[64], out3[64];
-	const char *a_args[] = {"--capture-file", in_wav, "--call",	"Callee",
-				"--talk-after",	  "1.2",  "--talk-for", "2.5",
-				"--exit-after",	  "4.5",  NULL};
+	/* push-to-talk in a call (hands-free calls: itest_handsfree.c) */
+	const char *a_args[] = {"--capture-file",
+				in_wav,
+				"--call",
+				"Callee",
+				"--talk-after",
+				"1.2",
+				"--talk-for",
+				"2.5",
+				"--handsfree",
+				"no",
+				"--exit-after",
+				"4.5",
+				NULL};
 	const char *b_args[] = {
 	    "--auto-accept", "--playback-file", out, "--exit-after", "5", NULL};
 	const char *c_args[] = {"--playback-file", out3, "--exit-after", "5", NULL};

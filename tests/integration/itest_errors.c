@@ -440,9 +440,14 @@ static void test_refusals_logged(void **state)
 			       ", nick Door, key sha256:"));
 	refused(&p, "127.0.0.8", "Door", "right horse", "NOT_REGISTERED");
 	refusal_line(&p, "127.0.0.8", "NOT_REGISTERED");
+	/* a connection made before the block: a new one would be closed at accept */
+	cli_connect_from(&c, &p, "127.0.0.9");
+	snprintf(c.nick, sizeof(c.nick), "Guess");
 	for (int i = 0; i <= IC_LOGIN_FAILS_MAX; i++) /* the last blocks 127.0.0.9 */
 		refused(&p, "127.0.0.9", "Guess", "guess", "BAD_PASSWORD");
-	refused(&p, "127.0.0.9", "Guess", "right horse", "BLOCKED");
+	cli_send(&c, "CONNECT: \"Guess\" \"\" 1.1.0 \"right horse\"");
+	cli_expect_prefix(&c, "ERROR BLOCKED: ");
+	cli_close(&c);
 	refusal_line(&p, "127.0.0.9", "BLOCKED");
 	srv_stop(&p);
 	assert_null(strstr(srv_log(&p), "horse"));

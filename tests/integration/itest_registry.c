@@ -323,6 +323,31 @@ static long save_under_way(const char *d)
 	return pid;
 }
 
+/* How many sockets process pid has open. */
+static int sockets_of(long pid)
+{
+	char path[64], link[96], target[128];
+	struct dirent *e;
+	DIR *dh;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+	dh = opendir(path);
+	assert_non_null(dh);
+	while ((e = readdir(dh))) {
+		ssize_t len;
+
+		snprintf(link, sizeof(link), "%s/%.20s", path, e->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = '\0';
+			n += !strncmp(target, "socket:", 7);
+		}
+	}
+	closedir(dh);
+	return n;
+}
+
 static bool file_has(const char *path, const char *text)
 {
 	char buf[4096];
@@ -336,9 +361,10 @@ static bool file_has(const char *path, const char *text)
 }
 
 /* A disk slow to sync (an SD card: hundreds of ms, here as long as the test holds it)
- * holds up only the registry's save, made by a child process: meanwhile the server
- * answers, logs boxes in and binds their nicks; once the disk lets go the file has the
- * binding, and the next ones are written at exit. */
+ * holds up only the registry's save, made by a child process, and the login whose new
+ * binding it writes: meanwhile the server answers a logged-in box and logs in a box
+ * whose nick is bound already; the new nick's box gets its answer, REGISTERED, once the
+ * disk let go and the file has its binding. */
 static char bg_dir[64], bg_hold[96];
 static struct srv bg;
 
@@ -360,7 +386,7 @@ static void test_save_beside_the_loop(void **state)
 	const char *lib = getenv("HOLDFSYNC_LIB"), *asan = getenv("ASAN_OPTIONS");
 	char *sdir = bg_dir, *hold = bg_hold, path[96], opts[512];
 	struct srv *s = &bg;
-	struct cli a, b;
+	struct cli a, b, c;
 	long pid = 0;
 	FILE *f;
 
@@ -382,31 +408,44 @@ static void test_save_beside_the_loop(void **state)
 		setenv("ASAN_OPTIONS", asan, 1);
 	else
 		unsetenv("ASAN_OPTIONS");
+	cli_login(&a, s, "Cellar"); /* bound and saved, the disk quick */
+	assert_string_not_equal(a.registered, "");
+	cli_login(&b, s, "Loft");
+	cli_close(&b);
 	f = fopen(hold, "w"); /* from now on fsync waits */
 	assert_non_null(f);
 	fclose(f);
-	cli_login(&a, s, "Cellar");
-	assert_string_not_equal(a.registered, "");
-	/* within IC_REGISTRY_SAVE_MS and a tick, the save starts, and waits on the disk
-	 */
+	cli_connect_as(&b, s, "Attic", NULL);
+	cli_send(&b, "CONNECT: \"Attic\" \"\" 1.1.0");
+	/* a new binding: the save starts at once, and waits on the disk */
 	for (int i = 0; i < 800 && !pid; i++) {
 		usleep(10000);
 		pid = save_under_way(sdir);
 	}
 	assert_true(pid > 0);
 	assert_int_not_equal(pid, (long)s->pid); /* written by another process */
-	/* the server goes on: a PING answered, another box logged in and bound */
+	/* which holds none of the clients' sockets while the disk keeps it waiting */
+	assert_int_equal(sockets_of(pid), 0);
+	/* the server goes on: a PING answered, a box whose nick is bound logged in */
 	cli_send(&a, "PING: held");
-	cli_expect(&a, "PONG: held");
-	cli_login(&b, s, "Attic");
-	assert_string_not_equal(b.registered, "");
-	assert_false(file_has(path, "Cellar ")); /* not yet on the disk */
+	cli_wait_for(&a, "PONG: held"); /* lists of #Lobby may come first */
+	cli_login(&c, s, "Loft");
+	assert_string_equal(c.registered, ""); /* nothing new: no wait */
+	/* Attic's answer waits for its binding to be on disk */
+	cli_expect_silence(&b, 100);
+	assert_false(file_has(path, "Attic "));
 	unlink(hold);
-	for (int i = 0; i < 500 && !file_has(path, "Cellar "); i++)
-		usleep(10000);
-	assert_true(file_has(path, "Cellar "));
+	harness_registered = true;
+	cli_expect_prefix(&b, "ACCEPT: ");
+	assert_true(file_has(path, "Attic ")); /* on disk before the answer */
+	cli_expect_prefix(&b, "REGISTERED: Attic sha256:");
+	cli_expect_prefix(&b, "VOICE: ");
+	cli_send(&b, "PONG: %s", cli_expect_prefix(&b, "PING: ") + 6);
+	cli_expect(&b, "JOINED: #Lobby"); /* logged in: the binding kept */
+	harness_registered = false;
 	cli_close(&a);
 	cli_close(&b);
+	cli_close(&c);
 	srv_stop(s); /* asserts a clean exit */
 	s->pid = 0;
 	assert_true(file_has(path, "Attic "));

@@ -72,6 +72,7 @@ static void test_file_and_flags(void **state)
 	assert_int_equal(c.frame_ms, 10);
 	assert_int_equal(c.bitrate, 16000);
 	assert_true(c.auto_accept);
+	assert_true(c.handsfree); /* the default */
 	assert_string_equal(c.board, "none");
 }
 
@@ -312,6 +313,7 @@ static const struct keycase every[] = {
     {"call_target", "Kitchen", "a b", "call_target: a nick"},
     {"join", "#Hall", "Hall", "join: a room"},
     {"auto_accept", "yes", "sometimes", "auto_accept: 'sometimes' is not yes or no"},
+    {"handsfree", "no", "both", "handsfree: 'both' is not yes or no"},
     {"verbose", "yes", "loud", "verbose: 'loud' is not yes or no"},
     {"tls", "off", "maybe", "tls: on"},
     {"server_fingerprint", "SHA256:" FP64, "sha256:12", "server_fingerprint: sha256:"},
@@ -361,6 +363,7 @@ static void test_every_key(void **state)
 	assert_string_equal(c.call_target, "Kitchen");
 	assert_string_equal(c.join, "#Hall");
 	assert_true(c.auto_accept);
+	assert_false(c.handsfree);
 	assert_true(c.std.verbose);
 	assert_false(c.tls);
 	assert_string_equal(c.server_fp, "sha256:" FP64);

@@ -85,6 +85,15 @@ static void test_set(void **state)
 	assert_int_equal(conf_set(&c, "verbose", "maybe", err, sizeof(err)), -EINVAL);
 	assert_int_equal(conf_set(&c, "nope", "1", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "unknown key 'nope'");
+	/* trusted: addresses and prefixes, checked when set, the bad word named */
+	assert_string_equal(c.trusted, "");
+	assert_int_equal(
+	    conf_set(&c, "trusted", "10.0.0.5, 2001:db8::/48", err, sizeof(err)), 0);
+	assert_string_equal(c.trusted, "10.0.0.5, 2001:db8::/48");
+	assert_int_equal(conf_set(&c, "trusted", "10.0.0.0/40", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "trusted: '10.0.0.0/40' is not an IPv4 or IPv6"));
+	assert_string_equal(c.trusted, "10.0.0.5, 2001:db8::/48"); /* kept */
 }
 
 static void test_file(void **state)
@@ -238,6 +247,8 @@ static const struct keycase every[] = {
      "server_password: 1-64 bytes of text without '\"' or control characters"},
     {"guests", "yes", "2", "guests: '2' is not on/off"},
     {"registration", "closed", "off", "registration: 'off' is not open or closed"},
+    {"trusted", "10.0.0.0/24, 2001:db8::/48", "kitchen",
+     "trusted: 'kitchen' is not an IPv4 or IPv6 address or prefix"},
     {"verbose", "yes", "maybe", "verbose: 'maybe' is not on/off"},
 };
 #define NEVERY (sizeof(every) / sizeof(every[0]))

@@ -4,6 +4,7 @@
  * own), a configured key used, and key files that are not ours refused by name and never
  * replaced. Four starting at once end with one key (natively: under the arm64 build's
  * qemu-user that spins forever, whether they are processes or threads). */
+#include <dirent.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -122,6 +123,50 @@ static void test_made_once_then_kept(void **state)
 	ident_free(id);
 }
 
+/* As root in a state directory of the service's user (sudo intercom --fingerprint on a
+ * packaged box before its first start): key and certificate are that user's, no
+ * temporary file is left, and a certificate remade later is that user's too. */
+static void test_owner_as_root(void **state)
+{
+	struct stat st;
+	bool made;
+	struct ident *id;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("not root: the owner is not tested\n");
+		skip();
+	}
+	{
+		char cmd[200];
+
+		snprintf(cmd, sizeof(cmd), "mkdir -p -m 0700 %s", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	assert_int_equal(chown(dir, 65534, 65534), 0);
+	id = load(&made);
+	assert_true(made);
+	ident_free(id);
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65534);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(unlink(cert), 0);
+	id = load(&made);
+	ident_free(id);
+	assert_int_equal(stat(cert, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	{
+		DIR *d = opendir(dir);
+		struct dirent *e;
+
+		assert_non_null(d);
+		while ((e = readdir(d)))
+			assert_true(strncmp(e->d_name, ".tmp.", 5));
+		closedir(d);
+	}
+}
+
 static void test_keys_that_are_not_ours(void **state)
 {
 	struct ident *id = NULL;
@@ -223,6 +268,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_keys_that_are_not_ours, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_configured_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_four_at_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owner_as_root, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -190,6 +190,30 @@ static void test_damaged_file(void **state)
 	}
 }
 
+/* The command the log names: with the state directory, and sudo when the box runs as a
+ * service (its journal is read by someone else than the service's user). */
+static void test_forget_command(void **state)
+{
+	char cmd[PIN_COMMAND_MAX];
+	const char *inv = getenv("INVOCATION_ID");
+
+	(void)state;
+	unsetenv("INVOCATION_ID");
+	pin_forget_command(cmd, sizeof(cmd), "/home/me/.local/state/intercom", "hall");
+	assert_string_equal(
+	    cmd,
+	    "intercom --state-dir /home/me/.local/state/intercom --forget-server hall");
+	setenv("INVOCATION_ID", "0123456789abcdef", 1);
+	pin_forget_command(cmd, sizeof(cmd), "/var/lib/intercom", "192.168.1.10");
+	assert_string_equal(
+	    cmd,
+	    "sudo intercom --state-dir /var/lib/intercom --forget-server 192.168.1.10");
+	if (inv)
+		setenv("INVOCATION_ID", inv, 1);
+	else
+		unsetenv("INVOCATION_ID");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +221,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_configured_pin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged_file, setup, teardown),
+	    cmocka_unit_test(test_forget_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

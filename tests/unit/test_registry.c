@@ -99,24 +99,39 @@ static void test_bind_find_case(void **state)
 	reg_free(r);
 }
 
-/* Pending on a login: undone without its PONG, kept with it, taken over by the same key
+/* Pending on a login: written at once (its REGISTERED waits for that), undone without
+ * its PONG (a change: the file may have it), kept with it, taken over by the same key
  * and by no other. */
 static void test_pending(void **state)
 {
 	struct reg *r = open_ok(REG_ALONE);
+	uint64_t g;
+	char want[300];
 
 	(void)state;
+	assert_int_equal(reg_bind_gen(r), 0);
 	assert_int_equal(reg_bind(r, "Porch", fp(1), 7), 0);
-	assert_false(reg_dirty(r)); /* nothing to write yet */
+	assert_true(reg_dirty(r)); /* to be on disk before its REGISTERED */
+	g = reg_gen(r);
+	assert_int_equal(reg_find(r, "Porch")->gen, g);
+	assert_int_equal(reg_bind_gen(r), g); /* a save is wanted now */
 	assert_int_equal(reg_find(r, "Porch")->pending, 7);
-	assert_string_equal(listing(r), ""); /* not written */
+	snprintf(want, sizeof(want), "Porch %s - -\n", fp(1));
+	assert_string_equal(listing(r), want); /* written like any binding */
+	assert_int_equal(reg_save(r, err, sizeof(err)), 0);
+	assert_int_equal(reg_saved_gen(r), g);
 	assert_int_equal(reg_bind(r, "porch", fp(2), 8), -EEXIST);
 	reg_abandon(r, "Porch", 8); /* not its binding */
 	assert_non_null(reg_find(r, "Porch"));
+	assert_false(reg_dirty(r));
 	reg_abandon(r, "Porch", 7);
 	assert_null(reg_find(r, "Porch"));
+	assert_true(reg_dirty(r)); /* the file has it: the next save drops it */
+	assert_int_equal(reg_bind_gen(r), g);
 	assert_int_equal(reg_bind(r, "Porch", fp(2), 9), 0);
+	g = reg_find(r, "Porch")->gen;
 	assert_int_equal(reg_bind(r, "Porch", fp(2), 10), 0); /* the same box again */
+	assert_int_equal(reg_find(r, "Porch")->gen, g);	      /* the same binding */
 	reg_confirm(r, "Porch", 9, T0);			      /* the old session's PONG */
 	assert_int_equal(reg_find(r, "Porch")->pending, 10);
 	reg_abandon(r, "Porch", 9);
@@ -129,6 +144,8 @@ static void test_pending(void **state)
 	assert_int_equal(reg_find(r, "Porch")->first, T0);
 	assert_int_equal(reg_find(r, "Porch")->last, T0 + 60);
 	reg_free(r);
+	snprintf(want, sizeof(want), "%s/registry", dir);
+	assert_int_equal(unlink(want), 0); /* the next test starts empty */
 }
 
 static void test_limits(void **state)
@@ -167,11 +184,15 @@ static void test_file_round_trip(void **state)
 	reg_free(r);
 	r = open_ok(REG_SHARED);
 	snprintf(want, sizeof(want),
-		 "Alpha %s 2026-12-03T17:20:01Z 2026-12-03T17:20:01Z\nzed %s - -\n",
-		 fp(2), fp(1));
+		 "Alpha %s 2026-12-03T17:20:01Z 2026-12-03T17:20:01Z\nPending %s - "
+		 "-\nzed %s - -\n",
+		 fp(2), fp(3), fp(1));
 	assert_string_equal(listing(r), want);
 	assert_int_equal(reg_find(r, "ALPHA")->first, T0);
-	assert_null(reg_find(r, "Pending"));
+	/* a binding whose login had not completed: written, and read back as any */
+	assert_string_equal(reg_find(r, "Pending")->fp, fp(3));
+	assert_int_equal(reg_find(r, "Pending")->pending, 0);
+	assert_int_equal(reg_find(r, "Pending")->first, 0);
 	reg_free(r);
 }
 
@@ -247,9 +268,9 @@ static void test_saved_up_to(void **state)
 	assert_true(reg_dirty(r));
 	reg_saved(r, reg_gen(r));
 	assert_false(reg_dirty(r));
-	assert_int_equal(reg_bind(r, "Hall", fp(2), 7),
-			 0); /* pending: nothing to write */
-	assert_false(reg_dirty(r));
+	assert_int_equal(reg_bind(r, "Hall", fp(2), 7), 0); /* pending: written */
+	assert_true(reg_dirty(r));
+	reg_saved(r, reg_gen(r));
 	reg_confirm(r, "Hall", 7, 2000);
 	assert_true(reg_dirty(r));
 	assert_int_equal(reg_save(r, err, sizeof(err)), 0);

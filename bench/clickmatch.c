@@ -1,0 +1,57 @@
+#include "clickmatch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+/* The heard onset nearest to want within [want - half, want + half), or -1. */
+static long nearest(const long *heard, size_t nh, long want, long half)
+{
+	long best = -1, best_off = 0;
+
+	for (size_t j = 0; j < nh; j++) {
+		long off = heard[j] - want;
+
+		if (off < -half)
+			continue;
+		if (off >= half)
+			break;
+		if (best < 0 || labs(off) < best_off) {
+			best = heard[j];
+			best_off = labs(off);
+		}
+	}
+	return best;
+}
+
+int clickmatch(const long *said, size_t ns, const long *heard, size_t nh, long max,
+	       long *delay)
+{
+	size_t j = 0;
+	long prev;
+	int n = 0;
+
+	if (!ns)
+		return 0;
+	while (j < nh && heard[j] < said[0])
+		j++;
+	if (j == nh || heard[j] - said[0] > max)
+		return -ERANGE;
+	prev = delay[0] = heard[j] - said[0];
+	n = 1;
+	for (size_t k = 1; k < ns; k++) {
+		/* half the gap to the nearer said neighbour: a heard click there is
+		 * theirs */
+		long half = said[k] - said[k - 1];
+		long h;
+
+		if (k + 1 < ns && said[k + 1] - said[k] < half)
+			half = said[k + 1] - said[k];
+		h = nearest(heard, nh, said[k] + prev, half / 2);
+		delay[k] = h < 0 ? -1 : h - said[k];
+		if (h >= 0) {
+			prev = delay[k];
+			n++;
+		}
+	}
+	return n;
+}

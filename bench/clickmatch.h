@@ -1,0 +1,19 @@
+/* clickmatch.h: clicks said into a microphone matched to the clicks a speaker played,
+ * in order, for bench/clickdelay. Said click k is looked for where the delay of the
+ * click before it puts it (within half the spacing of the two said clicks either
+ * side), so a delay longer than the spacing is measured as it is, not folded into a
+ * shorter one, and a click lost on the way is a miss. The first said click fixes the
+ * start: it must be heard, and within max samples. */
+#ifndef IC_CLICKMATCH_H
+#define IC_CLICKMATCH_H
+
+#include <stddef.h>
+
+/* said[ns] and heard[nh]: onsets in samples, ascending. delay[k] gets said click k's
+ * delay in samples, or -1 when it was not heard. Returns how many were heard, or
+ * -ERANGE when no click is heard within max samples after the first said one
+ * (nothing heard, or a delay longer than max: the caller says which to suspect). */
+int clickmatch(const long *said, size_t ns, const long *heard, size_t nh, long max,
+	       long *delay);
+
+#endif

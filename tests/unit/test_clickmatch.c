@@ -1,0 +1,118 @@
+/* bench/clickdelay's matching of said clicks to heard ones (bench/clickmatch.c): a
+ * delay longer than the clicks' spacing is measured as it is (it was folded into one
+ * spacing shorter), a delay that drifts or jumps is followed, a lost click is a miss
+ * and shifts nothing, and a recording where nothing is heard is refused. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "clickmatch.h"
+
+#define MS(x)  ((long)(x)*48)
+#define EVERY  MS(487) /* bench/clocked.sh's click spacing */
+#define N      18
+#define MAXDLY MS(5000)
+
+static long said[N], heard[N], delay[N];
+
+/* Said clicks every EVERY from 500 ms; heard ones at dly(k) after each. */
+static void track(long (*dly)(int k))
+{
+	for (int k = 0; k < N; k++) {
+		said[k] = MS(500) + k * EVERY;
+		heard[k] = said[k] + dly(k);
+	}
+}
+
+static long d600(int k)
+{
+	(void)k;
+	return MS(600);
+}
+
+static long d100(int k)
+{
+	(void)k;
+	return MS(100);
+}
+
+static long d1300(int k)
+{
+	(void)k;
+	return MS(1300);
+}
+
+static void expect_all(long (*dly)(int k))
+{
+	assert_int_equal(clickmatch(said, N, heard, N, MAXDLY, delay), N);
+	for (int k = 0; k < N; k++)
+		assert_int_equal(delay[k], dly(k));
+}
+
+static void test_long_delay_not_folded(void **state)
+{
+	(void)state;
+	track(d600); /* over one spacing: was reported as 113 ms */
+	expect_all(d600);
+	track(d1300); /* over two */
+	expect_all(d1300);
+	track(d100);
+	expect_all(d100);
+}
+
+/* a queue that grows by 30 ms a click to 600 ms, then a 200 ms jump down */
+static long drift(int k)
+{
+	long d = MS(60) + MS(30) * k;
+
+	if (d > MS(600))
+		d = MS(600);
+	return k == N - 1 ? d - MS(200) : d;
+}
+
+static void test_drift_and_jump_followed(void **state)
+{
+	(void)state;
+	track(drift);
+	expect_all(drift);
+}
+
+static void test_lost_click_is_a_miss(void **state)
+{
+	(void)state;
+	track(d600);
+	/* click 5 never reaches the speaker */
+	for (int k = 5; k < N - 1; k++)
+		heard[k] = heard[k + 1];
+	assert_int_equal(clickmatch(said, N, heard, N - 1, MAXDLY, delay), N - 1);
+	for (int k = 0; k < N; k++)
+		assert_int_equal(delay[k], k == 5 ? -1 : MS(600));
+}
+
+static void test_nothing_heard_refused(void **state)
+{
+	long early[1] = {MS(100)}; /* a tone before the first click: not a click */
+
+	(void)state;
+	track(d600);
+	assert_int_equal(clickmatch(said, N, heard, 0, MAXDLY, delay), -ERANGE);
+	assert_int_equal(clickmatch(said, N, early, 1, MAXDLY, delay), -ERANGE);
+	/* heard, but later than max after the first said click */
+	assert_int_equal(clickmatch(said, N, heard, N, MS(599), delay), -ERANGE);
+	assert_int_equal(clickmatch(said, 0, heard, N, MAXDLY, delay), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_long_delay_not_folded),
+	    cmocka_unit_test(test_drift_and_jump_followed),
+	    cmocka_unit_test(test_lost_click_is_a_miss),
+	    cmocka_unit_test(test_nothing_heard_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
