@@ -408,7 +408,7 @@ static void test_every_flag(void **state)
 				 flag, k->why);
 		flags++;
 	}
-	assert_int_equal(flags, 15); /* usage lists these, with --server and the rest */
+	assert_int_equal(flags, 16); /* usage lists these, with --server and the rest */
 }
 
 int main(void)
