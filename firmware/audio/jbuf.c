@@ -274,8 +274,10 @@ static enum jbuf_out play(struct jbuf *jb, struct slot *s, uint64_t now_ms,
 /* The packet to play instead of s. Every JBUF_DRAIN_MS the least any packet played in
  * that time waited (arrival to playout) is compared with what the buffer means to hold
  * (the target, or the lead its stalls built for a late or lost packet, whichever is
- * more): what is beyond it by more than JBUF_SLACK_MS was never needed, so as many whole
- * packets as fit in that excess are dropped (those here), starting with s. A listener
+ * more): what is beyond it by more than JBUF_SLACK_MS was never needed, so when a whole
+ * packet fits in that excess, s is dropped (if the next is here), and the next likewise:
+ * JBUF_DRAIN_MAX packets per JBUF_DRAIN_MS at most, so a jittery path loses a packet
+ * here and there, not a run of them, and 200 ms are gone in half a second. A listener
  * taking its frames in bursts (20 ms frames of 10 ms packets) never sees a packet wait
  * less than its phase, so nothing it needs is ever counted as excess. */
 static struct slot *over_target(struct jbuf *jb, struct slot *s, uint64_t now_ms)
@@ -295,8 +297,9 @@ static struct slot *over_target(struct jbuf *jb, struct slot *s, uint64_t now_ms
 		 JBUF_SLACK_MS;
 	jb->wait_min = UINT32_MAX;
 	jb->wait_from = now_ms;
-	while (excess >= s->samples / 48 &&
-	       (next = find(jb, (uint16_t)(jb->pseq + 1))) != NULL) {
+	for (int k = 0; k < JBUF_DRAIN_MAX && excess >= s->samples / 48 &&
+			(next = find(jb, (uint16_t)(jb->pseq + 1))) != NULL;
+	     k++) {
 		excess -= s->samples / 48;
 		s->used = false;
 		jb->pseq++;
