@@ -15,6 +15,11 @@
 /* Capture buffer: room for a late loop (it adds no delay: all that is there is read at
  * every wakeup). */
 #define ALSA_CAP_MS 40
+/* Capture that fell behind by more than ALSA_CAP_BEHIND periods (a sound server keeps
+ * what a late loop could not take, beyond the ALSA buffer) is skipped down to
+ * ALSA_CAP_KEEP: otherwise what is sent stays that late for the rest of the run. */
+#define ALSA_CAP_BEHIND 8
+#define ALSA_CAP_KEEP	3
 /* Playback is kept this many periods ahead of what plays (snd_pcm_delay), topped up at
  * every period: what plays while the loop is late. Each underrun (a loop later than
  * that: a busy machine) adds a period, up to ALSA_HEADROOM_MAX; every ALSA_CALM_MS
@@ -58,6 +63,7 @@ struct audio_alsa {
 	/* the frame being played, not yet written to the device (from pend + poff) */
 	int16_t pend[ALSA_FRAME_MAX];
 	size_t plen, poff;
+	uint64_t skipped; /* captured samples skipped to catch up */
 };
 
 /* 48 kHz mono S16 with periods of the asked size, or the nearest the device allows.
@@ -271,6 +277,25 @@ static bool alsa_present(struct audio_alsa *a, uint64_t now_ms)
 	return true;
 }
 
+/* Capture behind by more than ALSA_CAP_BEHIND periods (snd_pcm_delay, which counts what
+ * the sound server still holds) is read and dropped down to ALSA_CAP_KEEP periods. */
+static void cap_catch_up(struct audio_alsa *a)
+{
+	static int16_t junk[ALSA_PERIOD_MAX];
+	snd_pcm_sframes_t d, n, per = (snd_pcm_sframes_t)a->cap.period;
+
+	if (snd_pcm_delay(a->cap.pcm, &d) < 0 || d <= per * ALSA_CAP_BEHIND)
+		return;
+	while (d > per * ALSA_CAP_KEEP) {
+		n = d - per * ALSA_CAP_KEEP < per ? d - per * ALSA_CAP_KEEP : per;
+		n = snd_pcm_readi(a->cap.pcm, junk, (snd_pcm_uframes_t)n);
+		if (n <= 0)
+			break; /* nothing more to take now (or an xrun: the next pull) */
+		d -= n;
+		a->skipped += (uint64_t)n;
+	}
+}
+
 /* Capture, read at every wakeup: all the device holds (up to the ring's room) into the
  * ring, so its descriptor is quiet until the next period. Returns the whole frames
  * complete in the ring. */
@@ -292,6 +317,7 @@ static int cap_pull(struct audio_alsa *a, uint64_t now_ms)
 			a->calm_from = now_ms; /* the headroom may come down from now */
 		a->rlen += (size_t)n;
 		a->base.captured += (uint64_t)n;
+		cap_catch_up(a);
 	}
 	return (int)(a->rlen / a->base.frame);
 }
@@ -497,6 +523,11 @@ static int alsa_close(struct audio *base)
 			 (unsigned long long)base->underruns,
 			 (unsigned long long)base->overruns, a->headroom,
 			 (unsigned long)a->play.period);
+	if (a->skipped)
+		log_info(
+		    "sound card: %llu ms of capture skipped to catch up (it fell more "
+		    "than %d periods behind)",
+		    (unsigned long long)(a->skipped * 1000 / ALSA_RATE), ALSA_CAP_BEHIND);
 	alsa_shut(a);
 	free(a);
 	return 0;
