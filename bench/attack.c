@@ -122,7 +122,8 @@ static const struct {
     {"churn", attack_run_churn},       {"flood", attack_run_flood},
     {"pending", attack_run_pending},   {"spoof", attack_run_spoof},
     {"slots", attack_run_slots},       {"sessions", attack_run_sessions},
-    {"registry", attack_run_registry}, {"quiet", run_quiet},
+    {"registry", attack_run_registry}, {"keyupdate", attack_run_keyupdate},
+    {"tlsjunk", attack_run_tlsjunk},   {"quiet", run_quiet},
 };
 
 static int usage(void)

@@ -93,5 +93,8 @@ int attack_run_spoof(void);
 int attack_run_slots(void);
 int attack_run_sessions(void);
 int attack_run_registry(void);
+/* attack_tls.c: floods of TLS records without a line on one logged-in connection */
+int attack_run_keyupdate(void);
+int attack_run_tlsjunk(void);
 
 #endif

@@ -138,6 +138,26 @@ static pid_t spawn(char *const argv[], const char *logpath)
 	return pid;
 }
 
+/* Wait up to 10 s for `what` in the log at path (a client online before the other
+ * talks: an order, never a guess of how long it takes). False if it never came. */
+static bool wait_log(const char *path, const char *what)
+{
+	char buf[1 << 14];
+
+	for (int tries = 0; tries < 1000; tries++) {
+		FILE *f = fopen(path, "r");
+		size_t len = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+		if (f)
+			fclose(f);
+		buf[len] = '\0';
+		if (strstr(buf, what))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 static int wait_ok(pid_t pid)
 {
 	int st;
@@ -268,10 +288,19 @@ static int one_run(const char *dir, unsigned port, unsigned run, unsigned runs,
 
 		ev[2] = mv[2] = portarg;
 		ear = spawn(ev, elog);
-		/* the listener logs in and opens its voice path first; the gap moves on
-		 * by 1/runs of a frame each run, so the runs sample every phase between
-		 * the two clients' frame clocks */
-		usleep(300000 + run * fp.ear_ms * 1000 / runs);
+		/* the listener logs in and opens its voice path first; then a gap that
+		 * moves on by 1/runs of a frame each run, so the runs sample every phase
+		 * between the two clients' frame clocks */
+		if (!wait_log(elog, "status: online #Lobby")) {
+			fprintf(stderr,
+				"bench_latency: the listener never came online; see "
+				"%s\n",
+				elog);
+			kill(ear, SIGKILL);
+			waitpid(ear, NULL, 0);
+			return -1;
+		}
+		usleep(run * fp.ear_ms * 1000 / runs);
 		mouth = spawn(mv, mlog);
 		if (!wait_ok(mouth) || !wait_ok(ear)) {
 			fprintf(stderr, "bench_latency: a client failed; see %s and %s\n",

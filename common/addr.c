@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The IPv4 address of sa (plain or IPv4-mapped IPv6) into v4: true if it has one. */
@@ -108,4 +109,49 @@ void addr_source_text(const struct addr_src *key, char *buf, size_t size)
 	} else {
 		snprintf(buf, size, "?");
 	}
+}
+
+int addr_net_parse(const char *text, struct addr_net *n)
+{
+	char addr[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned char b[16];
+	unsigned long bits;
+	int v6;
+
+	if (strlen(text) >= sizeof(addr))
+		return -EINVAL;
+	strcpy(addr, text);
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash++ = '\0';
+	v6 = strchr(addr, ':') != NULL;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, b) != 1)
+		return -EINVAL;
+	bits = v6 ? 128 : 32;
+	if (slash) {
+		errno = 0;
+		bits = strtoul(slash, &end, 10);
+		if (!*slash || *end || errno || bits > (v6 ? 128u : 32u))
+			return -EINVAL;
+	}
+	memset(n, 0, sizeof(*n));
+	if (v6 && !memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+		memmove(b, b + 12, 4); /* IPv4-mapped: the IPv4 source, as addr.c does */
+		v6 = 0;
+		bits = bits >= 96 ? bits - 96 : 0;
+	}
+	n->key.b[0] = v6 ? 6 : 4;
+	memcpy(&n->key.b[1], b, v6 ? 8 : 4);
+	n->bits = v6 && bits > 64 ? 64 : (unsigned)bits;
+	return 0;
+}
+
+bool addr_net_has(const struct addr_net *n, const struct addr_src *key)
+{
+	unsigned whole = n->bits / 8, rest = n->bits % 8;
+
+	if (key->b[0] != n->key.b[0] || memcmp(&key->b[1], &n->key.b[1], whole))
+		return false;
+	return !rest ||
+	       !((key->b[1 + whole] ^ n->key.b[1 + whole]) & (0xff00u >> rest) & 0xff);
 }

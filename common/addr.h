@@ -41,4 +41,17 @@ int addr_source(const struct sockaddr *sa, socklen_t len, struct addr_src *key);
 /* The source key's text for logs: "1.2.3.4" or "2001:db8:1:2::/64". */
 void addr_source_text(const struct addr_src *key, char *buf, size_t size);
 
+/* A network of sources: a source key and how many of its leading address bits must
+ * match (at most 32 for IPv4, 64 for IPv6: a longer IPv6 prefix counts as its /64). */
+struct addr_net {
+	struct addr_src key;
+	unsigned bits;
+};
+
+/* "ADDR" or "ADDR/BITS" (IPv4 or IPv6; an IPv4-mapped IPv6 address or prefix is its IPv4
+ * one) into n. Returns 0, or -EINVAL (n unchanged) when text is neither. */
+int addr_net_parse(const char *text, struct addr_net *n);
+/* Whether the source key is in n. */
+bool addr_net_has(const struct addr_net *n, const struct addr_src *key);
+
 #endif

@@ -44,10 +44,11 @@ int tlsctx_new_keys(void **ctxp, void *pkey, void *cert, bool server, char *err,
 {
 	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	const char *suites = server || tlsctx_cpu_aes() ? SUITES_AES : SUITES_CHACHA;
-	/* a peer that closes without close_notify just ends: lines are whole or not at
-	 * all, so a truncation tells an attacker nothing */
-	uint64_t opts =
-	    SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF;
+	/* a peer that closes without close_notify fails the read with OpenSSL's
+	 * "unexpected eof", which tlsstep tells apart from a clean close for the log;
+	 * either just ends the connection: lines are whole or not at all, so a
+	 * truncation tells an attacker nothing */
+	uint64_t opts = SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION;
 
 	*ctxp = NULL;
 	if (!ctx) {
@@ -63,6 +64,11 @@ int tlsctx_new_keys(void **ctxp, void *pkey, void *cert, bool server, char *err,
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 				  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				  SSL_MODE_RELEASE_BUFFERS);
+	/* one SSL_read consumes at most one record it handles itself (a KeyUpdate, an
+	 * alert, ...) and returns: with auto-retry, it would answer a peer's flood of
+	 * KeyUpdates for as long as they come and hold the loop (tlsstep_read counts
+	 * each call toward its pass) */
+	SSL_CTX_clear_mode(ctx, SSL_MODE_AUTO_RETRY);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, any_cert);
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||

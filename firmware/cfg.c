@@ -37,6 +37,7 @@ void cfg_defaults(struct cfg *c)
 	for (int i = 0; i < CFG_PINS; i++)
 		c->pins[i] = -1;
 	c->active_low = true;
+	c->echo_cancel = true;
 	c->tls = true;
 	c->handsfree = true;
 	c->talk_after = c->talk_for = c->talk_every = c->exit_after = -1;
@@ -199,6 +200,7 @@ static const struct conftab_key keys[] = {
 	 "a nick (1-32 of A-Z a-z 0-9 _ - .)"),
     TEXT("join", join, names_room_valid, F | E, "a room such as #Kitchen"),
     BOOL("auto_accept", auto_accept),
+    CONFTAB_BOOL("echo_cancel", struct cfg, echo_cancel, F, "yes or no"),
     CONFTAB_BOOL("handsfree", struct cfg, handsfree, F, "yes or no"),
     BOOL("verbose", std.verbose),
     /* section 3: transport security */
@@ -453,6 +455,8 @@ const char *cfg_usage(void)
 	       "  --frame-ms 10|20       codec frame (default 20)\n"
 	       "  --period-ms 2-20       sound card period, where the card allows "
 	       "(default 5)\n"
+	       "  --echo-cancel yes|no   cancel the speaker's echo in what is sent "
+	       "(default yes)\n"
 	       "  --bitrate N, --complexity N   Opus settings (32000, 5)\n"
 	       "  --config FILE          key = value file (default " CFG_DEFAULT_PATH
 	       ")\n"

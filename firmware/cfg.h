@@ -42,6 +42,7 @@ struct cfg {
 	char call_target[IC_NICK_MAX + 1];
 	char join[IC_ROOM_MAX + 1];
 	bool auto_accept;
+	bool echo_cancel;    /* cancel the speaker's echo while the microphone is sent */
 	bool handsfree;	     /* the microphone open both ways during a private call */
 	char state_dir[256]; /* the box's identity (docs/SECURITY.md) */
 	bool fingerprint;    /* --fingerprint: print the box's and exit */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aec.h"
 #include "app.h"
 #include "audio.h"
 #include "board.h"
@@ -32,6 +33,7 @@ struct client {
 	struct net *net;
 	struct voice *voice;
 	struct audio *audio;
+	struct aec *aec; /* NULL: echo_cancel = no, or files mode */
 	struct tone tone;
 	struct tmr frame_tmr, house_tmr;
 	uint64_t t0, frames;
@@ -327,15 +329,22 @@ static void actions(struct client *c)
 	}
 }
 
-/* One captured frame: (talking) encode and send. */
+/* One captured frame: (talking) the speaker's echo cancelled, encoded and sent. The
+ * canceller runs whenever the microphone is sent: a hands-free call, and a held
+ * push-to-talk too, since the speaker keeps playing the room's other talkers. */
 static void capture_frame(struct client *c, uint64_t now)
 {
 	int16_t pcm[CODEC_MAX_FRAME];
 	uint8_t pkt[IC_RTP_MAX];
+	bool talking = app_talking(c->app);
 	int n;
 
 	audio_read(c->audio, pcm);
-	n = voice_capture(c->voice, pcm, app_talking(c->app), pkt);
+	if (c->aec && talking)
+		aec_capture_audio(c->aec, c->audio, pcm);
+	else if (c->aec)
+		aec_skip(c->aec, pcm);
+	n = voice_capture(c->voice, pcm, talking, pkt);
 	if (n > 0) {
 		net_voice_send(c->net, pkt, (size_t)n);
 		app_voice_sent(c->app, now);
@@ -358,6 +367,8 @@ static void play_frame(struct client *c, uint64_t now)
 			  (unsigned long long)now);
 	}
 	tone_mix(&c->tone, pcm, c->frame);
+	if (c->aec) /* the frame as the speaker will play it */
+		aec_playback(c->aec, pcm);
 	if (audio_write(c->audio, pcm) && !c->failed) {
 		log_err("cannot write the playback file (disk full?)");
 		c->failed = true;
@@ -478,6 +489,35 @@ static void housekeeping(void *arg)
 	tmr_start(c->loop, &c->house_tmr, 10, housekeeping, c);
 }
 
+/* The echo canceller, on a sound card (files mode has no room to echo in). Returns 0
+ * or -ENOMEM. */
+static int open_aec(struct client *c)
+{
+	char d[256];
+
+	if (aec_new(&c->aec, c->frame, false)) {
+		log_err("out of memory");
+		return -ENOMEM;
+	}
+	aec_describe(c->aec, d, sizeof(d));
+	log_info("echo canceller: %s", d);
+	return 0;
+}
+
+/* What the echo canceller did, at exit. */
+static void log_aec_stats(const struct client *c)
+{
+	struct aec_stats st;
+
+	if (!c->aec)
+		return;
+	aec_get_stats(c->aec, &st);
+	log_info("echo canceller: %llu frames cancelled, aligned %llu times (%llu after "
+		 "xruns), render-to-capture delay %.1f ms last measured",
+		 (unsigned long long)st.frames, (unsigned long long)st.reanchors,
+		 (unsigned long long)st.xruns, st.delay / 48.0);
+}
+
 /* The sound card, or files in files mode. Returns 0 or the exit status (2: a file
  * cannot be used, 1: the card cannot). */
 static int open_audio(struct client *c)
@@ -504,6 +544,11 @@ static int open_audio(struct client *c)
 		}
 		log_info("sound card: capture '%s', playback '%s'", f->capture_device,
 			 f->playback_device);
+		if (f->echo_cancel && open_aec(c)) {
+			audio_close(c->audio);
+			c->audio = NULL;
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -649,6 +694,7 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 		    (unsigned long long)(c.audio->captured * 1000 / CODEC_RATE),
 		    c.delay_n ? (double)c.play_delay_sum / (double)c.delay_n / 48.0 : 0,
 		    c.delay_n ? (double)c.cap_delay_sum / (double)c.delay_n / 48.0 : 0);
+	log_aec_stats(&c);
 out:
 	if (c.kbd) {
 		log_set_hooks(NULL, NULL, NULL);
@@ -666,6 +712,7 @@ out:
 	net_free(c.net);
 	tlsctx_free(tls);
 	voice_free(c.voice);
+	aec_free(c.aec);
 	loop_free(c.loop);
 	return ret;
 }

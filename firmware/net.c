@@ -17,6 +17,7 @@
 #include "ic_limits.h"
 #include "ident.h"
 #include "tlsctx.h"
+#include "tlsstep.h"
 
 #define NET_OUT_MAX (64 * 1024)
 /* A connection attempt that has not completed by then gives way to the next address: a
@@ -30,7 +31,7 @@ struct net {
 	void *arg;
 	int fd, ufd;
 	bool connecting;
-	SSL_CTX *ctx; /* TLS when set (net_set_tls) */
+	SSL_CTX *ctx; /* TLS when set (net_set_tls); its steps are common/tlsstep.c's */
 	SSL *ssl;
 	bool handshaking;
 	bool want_write;	      /* OpenSSL waits for the socket to take bytes */
@@ -40,7 +41,8 @@ struct net {
 	socklen_t lens[NET_ADDRS_MAX];
 	unsigned naddrs, next_addr;
 	struct tmr attempt;
-	char peer[64]; /* addr as text */
+	struct tmr again; /* records already decrypted wait for the next pass */
+	char peer[64];	  /* addr as text */
 	char in[IC_OUT_LINE_MAX + 1];
 	size_t in_len;
 	bool in_discard;
@@ -72,6 +74,7 @@ void net_set_tls(struct net *n, void *ctx)
 void net_close(struct net *n)
 {
 	tmr_cancel(n->loop, &n->attempt);
+	tmr_cancel(n->loop, &n->again);
 	if (n->ssl) {
 		if (!n->handshaking)
 			(void)SSL_shutdown(n->ssl); /* close_notify, if it fits */
@@ -258,26 +261,27 @@ const char *net_peer(const struct net *n)
  * the connection failed. */
 static ssize_t out_write(struct net *n)
 {
-	ssize_t w;
-	int r, e;
+	struct tlsstep_why why;
+	enum tlsstep_io io;
+	size_t w = 0;
+	ssize_t r;
 
 	if (!n->ssl) {
-		w = send(n->fd, n->out, n->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w >= 0 || errno == EAGAIN || errno == EWOULDBLOCK)
-			return w < 0 ? 0 : w;
+		r = send(n->fd, n->out, n->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r >= 0 || errno == EAGAIN || errno == EWOULDBLOCK)
+			return r < 0 ? 0 : r;
 		fail(n, strerror(errno));
 		return -1;
 	}
 	/* one record per call (partial writes on): a queue of lines is a few records */
-	r = SSL_write(n->ssl, n->out, (int)n->out_len);
-	if (r > 0)
-		return r;
-	e = SSL_get_error(n->ssl, r);
-	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-		n->want_write = e == SSL_ERROR_WANT_WRITE;
+	io = tlsstep_write(n->ssl, n->out, n->out_len, &w, &why);
+	if (io == TLSSTEP_DONE)
+		return (ssize_t)w;
+	if (io != TLSSTEP_FAILED) {
+		n->want_write = io == TLSSTEP_WANT_WRITE;
 		return 0;
 	}
-	fail(n, e == SSL_ERROR_SYSCALL ? strerror(errno) : "TLS write failed");
+	fail(n, why.text);
 	return -1;
 }
 
@@ -308,69 +312,114 @@ int net_send(struct net *n, const char *line, size_t len)
 	return 0;
 }
 
-/* Read into in: > 0 bytes, 0 when nothing more is there now, -1 after the connection
- * ended. Over TLS it reads until OpenSSL needs the socket again, so no record already
- * decrypted is left where select() cannot see it. */
-static ssize_t in_read(struct net *n, size_t room)
+/* Hand over each whole line in `in`; 0, or -1 when a handler closed the connection. */
+static int lines(struct net *n)
 {
-	ssize_t r;
-	int e;
+	char *start = n->in, *nl;
 
-	if (!n->ssl) {
-		r = recv(n->fd, n->in + n->in_len, room, 0);
-		if (r > 0)
-			return r;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		fail(n, r == 0 ? "the server closed the connection" : strerror(errno));
-		return -1;
+	while ((nl = memchr(start, '\n', n->in_len - (size_t)(start - n->in)))) {
+		*nl = '\0';
+		if (nl > start && nl[-1] == '\r')
+			nl[-1] = '\0';
+		if (!n->in_discard)
+			n->h.line(n->arg, start);
+		n->in_discard = false;
+		start = nl + 1;
+		if (n->fd < 0 || n->connecting) /* a handler closed (or reconnected) */
+			return -1;
 	}
-	r = SSL_read(n->ssl, n->in + n->in_len, (int)room);
-	if (r > 0)
-		return r;
-	e = SSL_get_error(n->ssl, (int)r);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		n->want_write = e == SSL_ERROR_WANT_WRITE; /* a KeyUpdate's answer */
-		if (n->want_write)
-			watch(n);
-		return 0;
+	n->in_len -= (size_t)(start - n->in);
+	memmove(n->in, start, n->in_len);
+	if (n->in_len == sizeof(n->in) - 1) { /* over the protocol's 64 KiB: drop it */
+		n->in_len = 0;
+		n->in_discard = true;
 	}
-	fail(n, e == SSL_ERROR_ZERO_RETURN	  ? "the server closed the connection"
-		: e == SSL_ERROR_SYSCALL && errno ? strerror(errno)
-						  : "TLS record refused (not from the "
-						    "server whose key we checked?)");
-	return -1;
+	return 0;
+}
+
+/* A TLS read pass's data: into `in`, a line at a time. Nonzero ends the pass (closed). */
+static int take(void *arg, const char *buf, size_t len)
+{
+	struct net *n = arg;
+
+	while (len) {
+		size_t k = sizeof(n->in) - 1 - n->in_len;
+
+		k = k < len ? k : len;
+		memcpy(n->in + n->in_len, buf, k);
+		n->in_len += k;
+		buf += k;
+		len -= k;
+		if (lines(n))
+			return -1;
+	}
+	return 0;
+}
+
+static void again(void *arg);
+
+/* A TLS read pass (tlsstep_read: bounded, like the server's, so a server's flood of
+ * records cannot hold the loop and starve the audio); records OpenSSL has already
+ * decrypted, which select() cannot see, are read on the next loop pass. */
+static void tls_lines(struct net *n)
+{
+	struct tlsstep_why why;
+	enum tlsstep_io io = tlsstep_read(n->ssl, take, n, &why);
+	char msg[300];
+
+	if (n->fd < 0 || n->connecting)
+		return;
+	n->want_write = io == TLSSTEP_WANT_WRITE; /* a KeyUpdate's answer */
+	if (n->want_write)
+		watch(n);
+	if (io == TLSSTEP_DONE && SSL_has_pending(n->ssl))
+		tmr_start(n->loop, &n->again, 0, again, n);
+	if (io != TLSSTEP_FAILED)
+		return;
+	if (why.end == TLSSTEP_CLOSED || why.end == TLSSTEP_EOF)
+		snprintf(msg, sizeof(msg), "the server closed the connection");
+	else if (why.end == TLSSTEP_PROTOCOL)
+		snprintf(
+		    msg, sizeof(msg),
+		    "TLS record refused (not from the server whose key we checked?): "
+		    "%s",
+		    why.text);
+	else
+		snprintf(msg, sizeof(msg), "%s", why.text);
+	fail(n, msg);
+}
+
+static void again(void *arg)
+{
+	tls_lines(arg);
+}
+
+/* Plain TCP (protocol 1.0): as many reads per pass as over TLS. */
+static void plain_lines(struct net *n)
+{
+	for (int i = 0; i < IC_TLS_READS_PER_PASS; i++) {
+		ssize_t r =
+		    recv(n->fd, n->in + n->in_len, sizeof(n->in) - 1 - n->in_len, 0);
+
+		if (r <= 0) {
+			if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return;
+			fail(n, r == 0 ? "the server closed the connection"
+				       : strerror(errno));
+			return;
+		}
+		n->in_len += (size_t)r;
+		if (lines(n))
+			return;
+	}
 }
 
 static void read_lines(struct net *n)
 {
-	for (;;) {
-		ssize_t r = in_read(n, sizeof(n->in) - 1 - n->in_len);
-		char *start, *nl;
-
-		if (r <= 0)
-			return;
-		n->in_len += (size_t)r;
-		start = n->in;
-		while ((nl = memchr(start, '\n', n->in_len - (size_t)(start - n->in)))) {
-			*nl = '\0';
-			if (nl > start && nl[-1] == '\r')
-				nl[-1] = '\0';
-			if (!n->in_discard)
-				n->h.line(n->arg, start);
-			n->in_discard = false;
-			start = nl + 1;
-			if (n->fd < 0) /* a handler closed the connection */
-				return;
-		}
-		n->in_len -= (size_t)(start - n->in);
-		memmove(n->in, start, n->in_len);
-		if (n->in_len ==
-		    sizeof(n->in) - 1) { /* over the protocol's 64 KiB: drop it */
-			n->in_len = 0;
-			n->in_discard = true;
-		}
-	}
+	if (n->ssl)
+		tls_lines(n);
+	else
+		plain_lines(n);
 }
 
 static void up(struct net *n)
@@ -404,29 +453,46 @@ static void handshake_done(struct net *n)
 	up(n);
 }
 
+/* What a failed handshake tells the person reading the box's log. Turning TLS off is
+ * suggested only to a box whose server really answered in plaintext. */
+static void handshake_failed(struct net *n, const struct tlsstep_why *why)
+{
+	char msg[400];
+
+	if (why->end == TLSSTEP_PLAINTEXT)
+		snprintf(
+		    msg, sizeof(msg),
+		    "TLS handshake failed: the server answered in plaintext, not TLS "
+		    "%s: a server run with --tls off; run it with TLS (the default), "
+		    "or set tls = off here too",
+		    why->text + strcspn(why->text, "("));
+	else if (why->end == TLSSTEP_HANDSHAKE_CLOSED)
+		snprintf(
+		    msg, sizeof(msg),
+		    "TLS handshake failed: the server closed the connection during the "
+		    "handshake (a server at its limit of handshakes at once, or one "
+		    "that blocks this box's address after failed logins, does this: "
+		    "see the server's log)");
+	else
+		snprintf(msg, sizeof(msg), "TLS handshake failed: %s", why->text);
+	fail(n, msg);
+}
+
 static void handshake(struct net *n)
 {
-	int r = SSL_connect(n->ssl), e;
+	struct tlsstep_why why;
+	enum tlsstep_io io = tlsstep_handshake(n->ssl, &why);
 
-	if (r == 1) {
+	if (io == TLSSTEP_DONE) {
 		handshake_done(n);
 		return;
 	}
-	e = SSL_get_error(n->ssl, r);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		n->want_write = e == SSL_ERROR_WANT_WRITE;
-		watch(n);
+	if (io == TLSSTEP_FAILED) {
+		handshake_failed(n, &why);
 		return;
 	}
-	{
-		char why[300];
-
-		snprintf(why, sizeof(why),
-			 "TLS handshake failed (%s): a server with --tls off? then set "
-			 "tls = off here too",
-			 e == SSL_ERROR_SYSCALL ? "connection closed" : tlsctx_error());
-		fail(n, why);
-	}
+	n->want_write = io == TLSSTEP_WANT_WRITE;
+	watch(n);
 }
 
 static void start_tls(struct net *n)
@@ -436,6 +502,7 @@ static void start_tls(struct net *n)
 		fail(n, "out of memory for TLS");
 		return;
 	}
+	SSL_set_connect_state(n->ssl);
 	n->handshaking = true;
 	tmr_start(n->loop, &n->attempt, IC_TLS_CLIENT_HANDSHAKE_MS, handshake_timeout, n);
 	handshake(n);

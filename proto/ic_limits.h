@@ -132,10 +132,22 @@
 /* a plaintext client's first line is awaited this long (or up to LF, or IC_LINE_MAX
  * bytes) before the TLS_REQUIRED answer, so that nc shows it after the user's line */
 #define IC_TLS_PLAIN_WAIT_MS 1000
-/* Reads from one TLS connection per loop pass: records OpenSSL has already decrypted
- * are invisible to select(), so they are drained here, but in bounded bites, so one
- * client sending 16 KiB records cannot hold the loop while others wait. */
+/* SSL_read calls on one TLS connection per loop pass, on both ends (common/tlsstep.c):
+ * records OpenSSL has already decrypted are invisible to select(), so they are drained
+ * here, but in bounded bites, so one peer sending 16 KiB records cannot hold the loop
+ * while others wait. A call that consumes a record yielding no line (a KeyUpdate, which
+ * OpenSSL also answers, an empty record, an alert) counts the same, so a flood of them
+ * costs a pass at most this many records too (auto-retry is off: common/tlsctx.c). */
 #define IC_TLS_READS_PER_PASS 4
+/* Bytes a logged-in TLS client may send the server beyond the lines they carry (record
+ * headers and tags, KeyUpdates, empty records, alerts), a second, with a burst: an
+ * honest box's records each carry a line (22 bytes beyond it; at most IC_RATE_BURST
+ * lines at once, IC_RATE_PER_SEC a second), so it spends a few hundred bytes a second.
+ * Past the bucket the connection is closed as a flood: the decryption and key
+ * derivation a flood of records without lines costs is bounded a second, not only per
+ * pass. */
+#define IC_TLS_OVERHEAD_PER_SEC 4096
+#define IC_TLS_OVERHEAD_BURST	(64 * 1024)
 /* Handshake steps (each a key exchange or a signature check, about 0.1 ms on x86) per
  * loop pass: voice is read between passes, so a storm of reconnecting boxes adds at most
  * this many steps of delay to relayed voice (the 1 ms bound of section 3). */

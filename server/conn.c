@@ -17,9 +17,9 @@
 #include "ic_limits.h"
 #include "log.h"
 #include "tlsctx.h"
+#include "tlsstep.h"
 
 #define TLS_RECORD_TYPE_HANDSHAKE 0x16
-#define TLS_RECORD_MAX		  16384 /* plaintext bytes in one record */
 
 enum conn_state {
 	C_PLAIN,     /* --tls off: protocol 1.0 */
@@ -44,6 +44,10 @@ struct conn {
 	bool wants_write;  /* the handshake, or a read, waits for the socket to drain */
 	bool plain_out;	   /* its output goes in the clear: --tls off, or TLS_REQUIRED */
 	size_t plain_seen; /* C_REFUSE: bytes of the first line read */
+	/* C_TLS: bytes read beyond the lines' own that may still be spent (guard.h),
+	 * and the lines' bytes this pass */
+	struct guard_bucket overhead;
+	size_t taken;
 };
 
 static void uncount(struct conn *c)
@@ -78,83 +82,32 @@ static ssize_t conn_recv(struct transport *t, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-/* ---- the TLS steps, on any SSL (conn.h) ---- */
+/* ---- the TLS steps (common/tlsstep.c) ---- */
 
-ssize_t conn_tls_write(void *ssl, const void *buf, size_t len)
+/* A read pass's data goes to the hub. */
+static int to_hub(void *arg, const char *buf, size_t len)
 {
-	/* one record at a time: a retry after WANT_WRITE then never asks for less than
-	 * the last try did (the queue only grows), as OpenSSL requires */
-	int n = SSL_write(ssl, buf, (int)(len > TLS_RECORD_MAX ? TLS_RECORD_MAX : len)),
-	    e;
+	struct conn *c = arg;
 
-	if (n > 0)
-		return n;
-	e = SSL_get_error(ssl, n);
-	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
-		return -EAGAIN;
-	log_debug("TLS write failed: %s", tlsctx_error());
-	return -EPIPE;
+	c->taken += len;
+	hub_input(c->cs->hub, c->s, buf, len, loop_now(c->cs->loop));
+	return 0;
 }
 
-/* What SSL_get_error says of a failed call: the socket it waits for, or a failure. */
-static enum conn_io io_wait(void *ssl, int r)
+/* Why a TLS connection ended, as the hub logs it. */
+static const char *ended(const struct tlsstep_why *why)
 {
-	int e = SSL_get_error(ssl, r);
-
-	return e == SSL_ERROR_WANT_READ	   ? CONN_IO_WANT_READ
-	       : e == SSL_ERROR_WANT_WRITE ? CONN_IO_WANT_WRITE
-					   : CONN_IO_FAILED;
-}
-
-enum conn_io conn_tls_handshake(void *ssl, char *fp, const char **why)
-{
-	int r = SSL_do_handshake(ssl);
-	enum conn_io io;
-
-	if (r != 1) {
-		io = io_wait(ssl, r);
-		if (io == CONN_IO_FAILED) {
-			log_debug("TLS handshake failed: %s", tlsctx_error());
-			*why = "TLS handshake failed";
-		}
-		return io;
+	switch (why->end) {
+	case TLSSTEP_CLOSED:
+		return "connection closed by client";
+	case TLSSTEP_EOF:
+		return "connection closed by client (without TLS close)";
+	case TLSSTEP_SOCKET:
+		return "read error";
+	default:
+		log_debug("TLS: %s", why->text);
+		return "TLS error";
 	}
-	r = tlsctx_peer(ssl, fp);
-	if (r == -EINVAL) { /* a certificate, but not a key that can be an identity */
-		*why = "client certificate key is not Ed25519";
-		return CONN_IO_FAILED;
-	}
-	if (r)
-		fp[0] = '\0';
-	return CONN_IO_DONE;
-}
-
-enum conn_io conn_tls_read(void *ssl, struct hub *h, struct sess *s, uint64_t now,
-			   const char **why)
-{
-	for (int i = 0; i < IC_TLS_READS_PER_PASS; i++) {
-		char buf[4096];
-		int n = SSL_read(ssl, buf, sizeof(buf)), e;
-
-		if (n > 0) {
-			hub_input(h, s, buf, (size_t)n, now);
-			continue;
-		}
-		if (io_wait(ssl, n) != CONN_IO_FAILED)
-			return io_wait(ssl, n);
-		e = SSL_get_error(ssl, n);
-		if (e == SSL_ERROR_ZERO_RETURN) {
-			*why = "connection closed by client";
-		} else if (e == SSL_ERROR_SYSCALL && n == 0) {
-			ERR_clear_error();
-			*why = "connection closed by client (without TLS close)";
-		} else {
-			log_debug("TLS read failed: %s", tlsctx_error());
-			*why = "TLS error";
-		}
-		return CONN_IO_FAILED;
-	}
-	return CONN_IO_DONE;
 }
 
 /* ---- the transport ---- */
@@ -162,12 +115,21 @@ enum conn_io conn_tls_read(void *ssl, struct hub *h, struct sess *s, uint64_t no
 static ssize_t conn_send(struct transport *t, const void *buf, size_t len)
 {
 	struct conn *c = (struct conn *)t;
+	struct tlsstep_why why;
+	size_t n = 0;
+	enum tlsstep_io io;
 
 	if (c->plain_out)
 		return plain_send(c, buf, len);
 	if (c->st != C_TLS) /* nothing goes out in the clear once TLS is expected */
 		return c->st == C_DONE ? -EPIPE : -ENOTCONN;
-	return conn_tls_write(c->ssl, buf, len);
+	io = tlsstep_write(c->ssl, buf, len, &n, &why);
+	if (io == TLSSTEP_DONE)
+		return (ssize_t)n;
+	if (io != TLSSTEP_FAILED)
+		return -EAGAIN;
+	log_debug("TLS write failed: %s", why.text);
+	return -EPIPE;
 }
 
 static void conn_close(struct transport *t, bool abort)
@@ -273,23 +235,34 @@ static void handshake_failed(struct conn *c, const char *why)
 static void handshake_step(struct conn *c)
 {
 	char fp[IDENT_FP_LEN + 1];
-	const char *why = NULL;
-	enum conn_io io;
+	struct tlsstep_why why;
+	enum tlsstep_io io;
+	int r;
 
 	if (c->cs->steps ==
 	    0) /* the next pass: voice first (the socket stays readable) */
 		return;
 	c->cs->steps--;
-	io = conn_tls_handshake(c->ssl, fp, &why);
-	c->wants_write = io == CONN_IO_WANT_WRITE;
-	if (io == CONN_IO_FAILED)
-		handshake_failed(c, why);
-	if (io != CONN_IO_DONE)
+	io = tlsstep_handshake(c->ssl, &why);
+	c->wants_write = io == TLSSTEP_WANT_WRITE;
+	if (io == TLSSTEP_FAILED) {
+		log_debug("TLS handshake failed: %s", why.text);
+		handshake_failed(c, "TLS handshake failed");
+	}
+	if (io != TLSSTEP_DONE)
 		return;
+	r = tlsctx_peer(c->ssl, fp);
+	if (r == -EINVAL) { /* a certificate, but not a key that can be an identity */
+		handshake_failed(c, "client certificate key is not Ed25519");
+		return;
+	}
+	if (r)
+		fp[0] = '\0';
 	c->cs->st.handshakes++;
 	uncount(c);
 	tmr_cancel(c->cs->loop, &c->deadline);
 	c->st = C_TLS;
+	guard_overhead_init(&c->overhead, loop_now(c->cs->loop));
 	hub_secure(c->cs->hub, c->s, fp[0] ? fp : NULL, loop_now(c->cs->loop));
 	tls_read(c); /* CONNECT may have come with the client's Finished */
 }
@@ -381,16 +354,23 @@ static void again(void *arg)
 /* Bounded bites: records already inside OpenSSL are read on the next pass. */
 static void tls_read(struct conn *c)
 {
-	const char *why = NULL;
-	enum conn_io io;
+	struct tlsstep_why why;
+	enum tlsstep_io io;
+	uint64_t wire;
 
 	if (c->st != C_TLS)
 		return;
-	io = conn_tls_read(c->ssl, c->cs->hub, c->s, loop_now(c->cs->loop), &why);
-	c->wants_write = io == CONN_IO_WANT_WRITE; /* a KeyUpdate's answer */
-	if (io == CONN_IO_FAILED)
-		done(c, why);
-	else if (io == CONN_IO_DONE && SSL_has_pending(c->ssl))
+	wire = BIO_number_read(SSL_get_rbio(c->ssl));
+	c->taken = 0;
+	io = tlsstep_read(c->ssl, to_hub, c, &why);
+	wire = BIO_number_read(SSL_get_rbio(c->ssl)) - wire;
+	c->wants_write = io == TLSSTEP_WANT_WRITE; /* a KeyUpdate's answer */
+	if (io == TLSSTEP_FAILED)
+		done(c, ended(&why));
+	else if (c->st == C_TLS && !guard_overhead_spend(&c->overhead, wire, c->taken,
+							 loop_now(c->cs->loop)))
+		done(c, "flood of TLS records without lines");
+	else if (io == TLSSTEP_DONE && c->st == C_TLS && SSL_has_pending(c->ssl))
 		tmr_start(c->cs->loop, &c->again, 0, again, c);
 }
 

@@ -3,7 +3,8 @@
  * section 3). Each connection's first byte says which it speaks: 0x16 starts a TLS
  * handshake; anything else, on a TLS server, is answered ERROR TLS_REQUIRED once its
  * first line is in, and closed. The hub sees lines only after a handshake, and the
- * client's key with them (hub_secure). */
+ * client's key with them (hub_secure). The TLS steps are common/tlsstep.c's, the same
+ * the box takes. */
 #ifndef IC_CONN_H
 #define IC_CONN_H
 
@@ -51,28 +52,6 @@ void conns_accept(struct conns *cs, int fd, const struct sockaddr_storage *from,
 /* Before the loop waits: each connection's read and write interest, and a fresh budget
  * of handshake steps for the next pass. */
 void conns_before_sleep(struct conns *cs);
-
-/* The TLS steps of one connection, on any SSL * (a socket's; the fuzz target's runs
- * over a memory BIO pair), so they are exercised without sockets. */
-enum conn_io {
-	CONN_IO_DONE,	    /* complete; for a read: its budget of reads used up */
-	CONN_IO_WANT_READ,  /* waits for the socket to be readable */
-	CONN_IO_WANT_WRITE, /* waits for it to be writable */
-	CONN_IO_FAILED,	    /* the connection ends: *why says how (for the log) */
-};
-/* One server-side handshake step. DONE: the client's key fingerprint in fp
- * (IDENT_FP_LEN + 1 bytes; "" without a certificate); FAILED for a failed handshake
- * or a certificate key that is not Ed25519. */
-enum conn_io conn_tls_handshake(void *ssl, char *fp, const char **why);
-/* Up to IC_TLS_READS_PER_PASS reads, each handed to hub_input(h, s, ..., now). DONE:
- * the budget is used up (more may be inside OpenSSL already: SSL_has_pending, which
- * select() cannot see); WANT_*: everything decrypted was handed over; FAILED: closed or
- * broken (the caller hangs s up). */
-enum conn_io conn_tls_read(void *ssl, struct hub *h, struct sess *s, uint64_t now,
-			   const char **why);
-/* One record of at most 16 KiB from buf: bytes written, -EAGAIN (retry with at least as
- * much, when the socket allows), or -EPIPE. */
-ssize_t conn_tls_write(void *ssl, const void *buf, size_t len);
 
 /* The hub is going away and closes every transport itself: stop touching the loop's
  * table from their close ops. */

@@ -19,12 +19,6 @@ struct guard_list {
 	unsigned n;
 };
 
-/* A trusted network: a source key and how many of its bits must match. */
-struct guard_net {
-	struct addr_src key;
-	unsigned bits;
-};
-
 struct guard_src {
 	struct hnode node;
 	struct addr_src key;
@@ -48,7 +42,7 @@ struct guard {
 	struct hmap srcs;
 	unsigned max_pending;
 	unsigned hs_total; /* handshakes counted in all */
-	struct guard_net trust[IC_TRUSTED_MAX];
+	struct addr_net trust[IC_TRUSTED_MAX];
 	unsigned ntrust;
 };
 
@@ -108,55 +102,9 @@ void guard_free(struct guard *g)
 
 /* ---- trusted sources ---- */
 
-/* "ADDR" or "ADDR/BITS" into n: 0 or -EINVAL. */
-static int net_parse(const char *text, struct guard_net *n)
-{
-	char addr[INET6_ADDRSTRLEN + 8], *slash, *end;
-	unsigned char b[16];
-	unsigned long bits;
-	int v6;
-
-	if (strlen(text) >= sizeof(addr))
-		return -EINVAL;
-	strcpy(addr, text);
-	slash = strchr(addr, '/');
-	if (slash)
-		*slash++ = '\0';
-	v6 = strchr(addr, ':') != NULL;
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, b) != 1)
-		return -EINVAL;
-	bits = v6 ? 128 : 32;
-	if (slash) {
-		errno = 0;
-		bits = strtoul(slash, &end, 10);
-		if (!*slash || *end || errno || bits > (v6 ? 128u : 32u))
-			return -EINVAL;
-	}
-	memset(n, 0, sizeof(*n));
-	if (v6 && !memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
-		memmove(b, b + 12, 4); /* IPv4-mapped: the IPv4 source, as addr.c does */
-		v6 = 0;
-		bits = bits >= 96 ? bits - 96 : 0;
-	}
-	n->key.b[0] = v6 ? 6 : 4;
-	memcpy(&n->key.b[1], b, v6 ? 8 : 4);
-	n->bits = v6 && bits > 64 ? 64 : (unsigned)bits;
-	return 0;
-}
-
-static bool net_has(const struct guard_net *n, const struct addr_src *key)
-{
-	unsigned whole = n->bits / 8, rest = n->bits % 8;
-
-	if (key->b[0] != n->key.b[0] || memcmp(&key->b[1], &n->key.b[1], whole))
-		return false;
-	return !rest ||
-	       !((key->b[1 + whole] ^ n->key.b[1 + whole]) & (0xff00u >> rest) & 0xff);
-}
-
 int guard_trust(struct guard *g, const char *list, char *err, size_t errlen)
 {
-	struct guard_net nets[IC_TRUSTED_MAX];
+	struct addr_net nets[IC_TRUSTED_MAX];
 	unsigned n = 0, have = g ? g->ntrust : 0;
 	const char *p = list;
 
@@ -174,7 +122,7 @@ int guard_trust(struct guard *g, const char *list, char *err, size_t errlen)
 					 IC_TRUSTED_MAX);
 			return -ENOSPC;
 		}
-		if (len && (len >= sizeof(word) || net_parse(word, &nets[n]))) {
+		if (len && (len >= sizeof(word) || addr_net_parse(word, &nets[n]))) {
 			if (err)
 				snprintf(
 				    err, errlen,
@@ -198,7 +146,7 @@ int guard_trust(struct guard *g, const char *list, char *err, size_t errlen)
 bool guard_trusted(const struct guard *g, const struct addr_src *key)
 {
 	for (unsigned i = 0; i < g->ntrust; i++) {
-		if (net_has(&g->trust[i], key))
+		if (addr_net_has(&g->trust[i], key))
 			return true;
 	}
 	return false;
@@ -572,6 +520,29 @@ bool guard_bucket_take(struct guard_bucket *b, unsigned per_s, unsigned cap,
 	if (b->milli < (uint64_t)cost * 1000)
 		return false;
 	b->milli -= (uint64_t)cost * 1000;
+	return true;
+}
+
+void guard_overhead_init(struct guard_bucket *b, uint64_t now)
+{
+	guard_bucket_init(b, IC_TLS_OVERHEAD_BURST, now);
+}
+
+bool guard_overhead_spend(struct guard_bucket *b, uint64_t wire, uint64_t data,
+			  uint64_t now)
+{
+	uint64_t full = (uint64_t)IC_TLS_OVERHEAD_BURST * 1000;
+
+	refill(b, IC_TLS_OVERHEAD_PER_SEC, IC_TLS_OVERHEAD_BURST, now);
+	if (data > wire) { /* lines of records read on an earlier pass */
+		b->milli += (data - wire) * 1000;
+		if (b->milli > full)
+			b->milli = full;
+		return true;
+	}
+	if (b->milli < (wire - data) * 1000)
+		return false;
+	b->milli -= (wire - data) * 1000;
 	return true;
 }
 

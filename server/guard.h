@@ -136,6 +136,17 @@ void guard_bucket_init(struct guard_bucket *b, unsigned cap, uint64_t now);
 bool guard_bucket_take(struct guard_bucket *b, unsigned per_s, unsigned cap,
 		       unsigned cost, uint64_t now);
 
+/* A logged-in TLS connection's allowance for the bytes it sends beyond its lines' own
+ * (record headers and tags, KeyUpdates, empty records, alerts): IC_TLS_OVERHEAD_PER_SEC a
+ * second, IC_TLS_OVERHEAD_BURST deep. Full at now. */
+void guard_overhead_init(struct guard_bucket *b, uint64_t now);
+/* A read pass took `wire` bytes off the socket and handed on `data` bytes of lines: spend
+ * the difference (data beyond wire, decrypted from records an earlier pass read, gives
+ * bytes back). False (nothing spent) once the connection is over its allowance: the
+ * caller closes it as a flood. */
+bool guard_overhead_spend(struct guard_bucket *b, uint64_t wire, uint64_t data,
+			  uint64_t now);
+
 /* A voice allowance: packets and bytes. */
 struct guard_voice {
 	struct guard_bucket pkts, bytes;

@@ -34,7 +34,7 @@ ok "lintian: no errors in ${#debs[@]} packages"
 # 2. what each package declares
 for arch in "$host" arm64; do
 	d=$(dpkg-deb -f "$dir/intercom_${version}_$arch.deb" Depends)
-	for lib in libopus0 libasound2 libgpiod2 adduser; do
+	for lib in libopus0 libasound2 libgpiod2 libspeexdsp1 adduser; do
 		[[ $d == *"$lib"* ]] || fail "intercom ($arch) does not depend on $lib: $d"
 	done
 	d=$(dpkg-deb -f "$dir/intercomd_${version}_$arch.deb" Depends)

@@ -26,8 +26,11 @@ struct audio_ops {
 	void (*set_watch)(struct audio *a, audio_watch_h *h, void *arg);
 	void (*read)(struct audio *a, int16_t *pcm); /* one frame; silence if none */
 	int (*write)(struct audio *a, const int16_t *pcm);
-	int (*delays)(struct audio *a, long *play, long *cap);
 	int (*close)(struct audio *a);
+	/* The samples queued to play (written, not yet heard) and captured but not yet
+	 * read, measured now (snd_pcm_delay on each handle). Returns 0, or -ENODEV when
+	 * there is no such clock (files mode, a device gone). */
+	int (*delays)(struct audio *a, long *play, long *cap);
 };
 
 struct audio {
@@ -84,8 +87,8 @@ static inline int audio_write(struct audio *a, const int16_t *pcm)
  *   cap:  samples the capture device has taken in that audio_read has not handed out
  *         yet: snd_pcm_delay of the capture handle plus what the backend holds.
  * A sample written now is heard play samples from now; a sample audio_read hands out
- * now was heard cap samples ago. Files mode: both 0. Returns 0, or -ENODEV / -EPIPE
- * (the card is gone or in an xrun: both 0). */
+ * now was heard cap samples ago. Returns 0, or -ENODEV (files mode, a clockless device, a
+ * card gone or in an xrun: both 0). */
 static inline int audio_delays(struct audio *a, long *play, long *cap)
 {
 	return a->ops->delays(a, play, cap);

@@ -405,18 +405,6 @@ static int top_up(struct audio_alsa *a, uint64_t now_ms)
 	return want > 0 && a->poff >= a->plen;
 }
 
-/* A frame of silence is played a period of it at a time (the client is asked for the
- * next frame every period): voice that becomes due then starts within a period, not
- * up to a frame later (the phase between the talker's frames and ours). */
-static bool silent(const int16_t *pcm, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (pcm[i])
-			return false;
-	}
-	return true;
-}
-
 static int alsa_write(struct audio *base, const int16_t *pcm)
 {
 	struct audio_alsa *a = (struct audio_alsa *)base;
@@ -428,7 +416,7 @@ static int alsa_write(struct audio *base, const int16_t *pcm)
 		/* asked for by alsa_room: what is left of the last frame is dropped
 		 * (none unless the device got ahead) */
 		memcpy(a->pend, pcm, base->frame * sizeof(*pcm));
-		a->plen = silent(pcm, base->frame) ? a->play.period : base->frame;
+		a->plen = base->frame;
 		a->poff = 0;
 		top_up(a, a->now_ms);
 		return 0;
@@ -457,19 +445,20 @@ static int alsa_room(struct audio *base, uint64_t now_ms)
 	return top_up(a, now_ms);
 }
 
+/* snd_pcm_delay on each handle (what a plugin such as pulse reports truly, its
+ * server's queue included where it knows it); capture's plus what the ring holds. */
 static int alsa_delays(struct audio *base, long *play, long *cap)
 {
 	struct audio_alsa *a = (struct audio_alsa *)base;
 	snd_pcm_sframes_t p = 0, c = 0;
-	int e = 0;
 
-	if (!a->play.pcm || !a->cap.pcm)
-		e = -ENODEV;
-	else if ((e = snd_pcm_delay(a->play.pcm, &p)) == 0)
-		e = snd_pcm_delay(a->cap.pcm, &c);
-	*play = e ? 0 : (long)p;
-	*cap = e ? 0 : (long)c + (long)a->rlen;
-	return e;
+	*play = *cap = 0;
+	if (!a->play.pcm || !a->cap.pcm || a->clockless ||
+	    snd_pcm_delay(a->play.pcm, &p) < 0 || snd_pcm_delay(a->cap.pcm, &c) < 0)
+		return -ENODEV;
+	*play = p > 0 ? (long)p : 0;
+	*cap = (c > 0 ? (long)c : 0) + (long)a->rlen;
+	return 0;
 }
 
 /* What poll says, translated by the device (a plugin may need to clear its own
@@ -533,9 +522,9 @@ static int alsa_close(struct audio *base)
 	return 0;
 }
 
-static const struct audio_ops alsa_ops = {alsa_avail,	  alsa_room, alsa_ready,
-					  alsa_set_watch, alsa_read, alsa_write,
-					  alsa_delays,	  alsa_close};
+static const struct audio_ops alsa_ops = {alsa_avail,	  alsa_room,  alsa_ready,
+					  alsa_set_watch, alsa_read,  alsa_write,
+					  alsa_close,	  alsa_delays};
 
 int audio_open_alsa(struct audio **ap, const char *capture, const char *playback,
 		    size_t frame, size_t period, char *err, size_t errlen)

@@ -70,17 +70,17 @@ static void file_set_watch(struct audio *a, audio_watch_h *h, void *arg)
 	(void)arg;
 }
 
-/* Files have no device queue: a frame is written as the period that just ended. */
+/* A capture file has no speaker in its room: nothing to align. */
 static int file_delays(struct audio *a, long *play, long *cap)
 {
 	(void)a;
 	*play = *cap = 0;
-	return 0;
+	return -ENODEV;
 }
 
-static const struct audio_ops file_ops = {file_avail,	  file_room, file_ready,
-					  file_set_watch, file_read, file_write,
-					  file_delays,	  file_close};
+static const struct audio_ops file_ops = {file_avail,	  file_room,  file_ready,
+					  file_set_watch, file_read,  file_write,
+					  file_close,	  file_delays};
 
 int audio_open_files(struct audio **ap, const char *capture, const char *playback,
 		     size_t frame, char *err, size_t errlen)

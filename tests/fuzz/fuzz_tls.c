@@ -1,20 +1,30 @@
-/* Fuzz: the TLS-wrapped line path (protocol 1.1, section 3), in process: a real TLS 1.3
- * client and the server's own TLS steps (conn_tls_handshake, conn_tls_read,
- * conn_tls_write from server/conn.c) over an in-memory BIO pair, feeding a real hub with
- * a nick registry. After the handshake the fuzzer's records, each an op byte and its
- * operands, are what the client does:
- *   0: writes a length (2 bytes, at most 4096) of bytes as one TLS record
- *   1: writes a length (1 byte) of raw bytes onto the wire, unencrypted, mid-stream
- *   2: asks for a KeyUpdate (both ways)
+/* Fuzz: the TLS steps both ends take (common/tlsstep.c, protocol 1.1 section 3), in
+ * process over an in-memory BIO pair: "me" steps through tlsstep as the server's
+ * transport or the box does, the peer is a real OpenSSL endpoint whose records after
+ * the handshake are sealed by hand with its own keys (bench/tlsforge.c), so the fuzzer
+ * can send what no honest peer would. The first byte picks the role:
+ *   0: me is the server, feeding a real hub with a nick registry (server/conn.c's path)
+ *   1: me is the box, assembling lines as firmware/net.c does and answering PING
+ *   2: me is the box, and the rest of the input is the server's answer to its hello
+ *   3: me is the server, and the rest of the input is the client's hello
+ * In roles 0 and 1 the fuzzer's records, each an op byte and its operands, are what the
+ * peer does after the handshake:
+ *   0: writes a length (2 bytes, at most 4096) of bytes as one record
+ *   1: writes a length (1 byte) of raw bytes onto the wire, unsealed, mid-stream
+ *   2: sends a KeyUpdate asking for one back
  *   3: lets time pass (1 byte: tenths of a second), and the hub's timers run
- * After each, the server reads what arrived and the client reads the answers, answering
- * every PING as a box does (so a CONNECT in the input logs in).
- * Checks: when the server's read stops for want of the socket, nothing decrypted is
- * left inside OpenSSL (select() could never see it); every server line the client
- * decrypts is a whole line within the protocol's bound; and a session still open at the
- * end answers "PING: end" with "PONG: end", so no record boundary, KeyUpdate or split
- * line ever loses or garbles the line path; after raw bytes on the wire it never does
- * (nothing unencrypted, nor anything after it, is ever taken as a line). */
+ *   4: sends a count (1 byte, at most 40) of empty records
+ *   5: sends a warning alert (1 byte: its description)
+ * After each, me runs read passes and the peer reads the answers.
+ * Checks: a read pass hands over data at most IC_TLS_READS_PER_PASS times; when it stops
+ * for want of the socket, nothing decrypted is left inside OpenSSL (select() could never
+ * see it); every line the peer decrypts from the server is whole and within the
+ * protocol's bound; at the end, an open connection still carries "PING: end" to its
+ * answer (the server's PONG, the box's line), so no record boundary, KeyUpdate, empty
+ * record or split line ever loses or garbles the line path, and after raw bytes on the
+ * wire it never does (nothing unsealed, nor anything after it, is ever taken as data).
+ * In roles 2 and 3 the handshake never completes, and a first byte that cannot start a
+ * TLS record is reported as a plaintext answer. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/bio.h>
@@ -29,38 +39,42 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conn.h"
 #include "hub.h"
 #include "hubfake.h"
+#include "ic_limits.h"
 #include "ident.h"
 #include "log.h"
 #include "registry.h"
 #include "tlsctx.h"
+#include "tlsforge.h"
+#include "tlsstep.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static void *sctx, *cctx;
+#define PAIR_BUF (1 << 20)
+
+static void *sctx, *cctx;   /* me's, as both programs make them */
+static void *fsctx, *fcctx; /* the peer's: the same, its traffic secrets recorded */
 static char regdir[64];
 
-static void keys(void **ctxp, bool server)
+static void *keys(bool server, bool forge)
 {
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	X509 *x = k ? ident_new_cert(k, server ? "server" : "box") : NULL;
-	char err[256];
+	void *ctx = tlsforge_new_ctx(server, forge);
 
-	if (!x || tlsctx_new_keys(ctxp, k, x, server, err, sizeof(err)))
+	if (!ctx)
 		abort();
-	X509_free(x);
-	EVP_PKEY_free(k);
+	return ctx;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
 	log_setup("fuzz_tls", LOG_ERR);
-	keys(&sctx, true);
-	keys(&cctx, false);
+	sctx = keys(true, false);
+	cctx = keys(false, false);
+	fsctx = keys(true, true);
+	fcctx = keys(false, true);
 	/* the registry's directory: empty, never written (the hub only changes it in
 	 * memory; reg_save is the server's) */
 	snprintf(regdir, sizeof(regdir), "/tmp/fuzz-tls-%d", (int)getpid());
@@ -68,26 +82,35 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* One session: the server's SSL and the client's, a BIO pair between them. */
 struct run {
-	struct hub *h;
+	bool server;	   /* me is the server (a hub behind it), else the box */
+	struct hub *h;	   /* the server's */
 	struct hubfake fk; /* its transport; its send op is replaced (tls_send) */
-	SSL *srv, *cli;
-	BIO *cli_net; /* the client's end: raw bytes written here reach the server */
-	bool failed;  /* the server's side of TLS ended the session */
-	bool ponged;  /* the client read "PONG: end" */
+	struct reg *reg;
+	SSL *me, *peer;
+	BIO *peer_net; /* the peer's end: raw bytes written here reach me */
+	struct tlsforge *forge;
+	bool failed;  /* me's side of TLS ended the connection */
+	bool ponged;  /* the end's answer arrived */
 	bool tainted; /* raw bytes went onto the wire: the record stream is broken */
 	uint64_t now;
+	unsigned handed; /* sink calls in this pass */
+	/* lines being assembled: the peer's (me the server) or me's (me the box) */
 	char in[1 << 17];
 	size_t in_len;
+	bool in_discard;
 };
 
 static struct run *the_run;
 
 static ssize_t tls_send(struct transport *t, const void *buf, size_t len)
 {
+	struct tlsstep_why why;
+	size_t n = 0;
+	enum tlsstep_io io = tlsstep_write(the_run->me, buf, len, &n, &why);
+
 	(void)t;
-	return conn_tls_write(the_run->srv, buf, len);
+	return io == TLSSTEP_DONE ? (ssize_t)n : io == TLSSTEP_FAILED ? -EPIPE : -EAGAIN;
 }
 
 static ssize_t no_recv(struct transport *t, void *buf, size_t len)
@@ -105,111 +128,220 @@ static const struct transport_ops tls_ops = {no_recv, tls_send, no_close};
 
 static bool open_now(const struct run *r)
 {
-	return r->fk.s && !r->failed;
+	return !r->failed && (!r->server || r->fk.s);
 }
 
-/* The server reads until it needs the socket; then nothing decrypted may be left. */
-static void server_reads(struct run *r)
+/* One sealed record from the peer onto the wire. */
+static void peer_record(struct run *r, uint8_t type, const void *p, size_t len)
 {
-	for (int pass = 0; pass < 64 && open_now(r); pass++) {
-		const char *why = NULL;
-		enum conn_io io = conn_tls_read(r->srv, r->h, r->fk.s, r->now, &why);
+	static uint8_t rec[4096 + TLSFORGE_OVERHEAD];
+	size_t n = tlsforge_record(r->forge, type, p, len, rec);
 
-		if (io == CONN_IO_FAILED) {
+	if (!n || BIO_write(r->peer_net, rec, (int)n) != (int)n)
+		abort();
+}
+
+/* ---- lines, as the box takes them and as the peer reads the server's ---- */
+
+/* The line in `in` up to nl: the box answers PING (me, through tlsstep), the peer
+ * answers PING as a box does (so a CONNECT in the input logs in) and checks it. */
+static void one_line(struct run *r, char *line, size_t l)
+{
+	char pong[64];
+
+	if (!r->server) {
+		struct tlsstep_why why;
+		size_t n = 0;
+
+		r->ponged |= l == 10 && !memcmp(line, "PING: end\n", 10);
+		if (l > 6 && l < sizeof(pong) && !memcmp(line, "PING: ", 6)) {
+			memcpy(pong, "PONG", 4);
+			memcpy(pong + 4, line + 4, l - 4);
+			if (tlsstep_write(r->me, pong, l, &n, &why) == TLSSTEP_DONE &&
+			    n != l)
+				abort(); /* a short line written as a part */
+		}
+		return;
+	}
+	if (l > IC_OUT_LINE_MAX || memchr(line, '\0', l))
+		abort(); /* a line the server may never send */
+	r->ponged |= l == 10 && !memcmp(line, "PONG: end\n", 10);
+	if (l > 6 && l < sizeof(pong) && !memcmp(line, "PING: ", 6)) {
+		memcpy(pong, "PONG", 4);
+		memcpy(pong + 4, line + 4, l - 4);
+		peer_record(r, 0x17, pong, l);
+	}
+}
+
+static void take_lines(struct run *r)
+{
+	char *nl;
+
+	while ((nl = memchr(r->in, '\n', r->in_len))) {
+		size_t l = (size_t)(nl - r->in) + 1;
+
+		if (!r->in_discard)
+			one_line(r, r->in, l);
+		r->in_discard = false;
+		memmove(r->in, nl + 1, r->in_len - l);
+		r->in_len -= l;
+	}
+	if (r->in_len >= IC_OUT_LINE_MAX) {
+		if (r->server)
+			abort(); /* a line longer than any the server may send */
+		r->in_len = 0;	 /* the box drops it, as net.c does */
+		r->in_discard = true;
+	}
+}
+
+static int add_bytes(struct run *r, const char *buf, size_t len)
+{
+	if (len > sizeof(r->in) - r->in_len)
+		abort();
+	memcpy(r->in + r->in_len, buf, len);
+	r->in_len += len;
+	take_lines(r);
+	return 0;
+}
+
+/* ---- me's read passes ---- */
+
+static int to_hub(void *arg, const char *buf, size_t len)
+{
+	struct run *r = arg;
+
+	r->handed++;
+	hub_input(r->h, r->fk.s, buf, len, r->now);
+	return 0;
+}
+
+static int to_box(void *arg, const char *buf, size_t len)
+{
+	struct run *r = arg;
+
+	r->handed++;
+	return add_bytes(r, buf, len);
+}
+
+/* Passes until me needs the socket; then nothing decrypted may be left. */
+static void me_reads(struct run *r)
+{
+	for (int pass = 0; pass < 256 && open_now(r); pass++) {
+		struct tlsstep_why why;
+		enum tlsstep_io io;
+
+		r->handed = 0;
+		io = tlsstep_read(r->me, r->server ? to_hub : to_box, r, &why);
+		if (r->handed > IC_TLS_READS_PER_PASS)
+			abort(); /* a pass beyond its budget */
+		if (io == TLSSTEP_FAILED) {
+			if (why.end == TLSSTEP_NONE || !why.text[0])
+				abort(); /* a failure must say why */
 			r->failed = true;
-			hub_hangup(r->h, r->fk.s, why);
+			if (r->server)
+				hub_hangup(r->h, r->fk.s, "TLS error");
 			break;
 		}
-		if (io != CONN_IO_DONE) {
-			if (SSL_pending(r->srv) > 0)
+		if (io != TLSSTEP_DONE) {
+			if (SSL_pending(r->me) > 0)
 				abort(); /* decrypted bytes select() would never show */
 			break;
 		}
 	}
-	if (open_now(r))
+	if (r->server && open_now(r))
 		hub_flush(r->h, r->fk.s);
-	hub_reap(r->h, hubfake_closed, &r->fk);
+	if (r->server)
+		hub_reap(r->h, hubfake_closed, &r->fk);
 }
 
-/* The client reads the server's answers; each line is whole and within bounds. */
-static void client_reads(struct run *r)
+/* The peer reads what me sent (KeyUpdate answers, the server's lines). */
+static void peer_reads(struct run *r)
 {
-	int n;
+	for (int i = 0; i < 4096; i++) {
+		char buf[4096];
+		size_t before = BIO_ctrl_pending(r->peer_net);
+		int n = SSL_read(r->peer, buf, sizeof(buf));
 
-	while ((n = SSL_read(r->cli, r->in + r->in_len,
-			     (int)(sizeof(r->in) - r->in_len))) > 0) {
-		char *nl;
-
-		r->in_len += (size_t)n;
-		while ((nl = memchr(r->in, '\n', r->in_len))) {
-			size_t l = (size_t)(nl - r->in) + 1;
-
-			if (l > IC_OUT_LINE_MAX || memchr(r->in, '\0', l))
-				abort();
-			r->ponged |= l == 10 && !memcmp(r->in, "PONG: end\n", 10);
-			if (l > 6 && l < 64 && !memcmp(r->in, "PING: ", 6)) {
-				char pong[64]; /* as a box answers, so logins complete */
-
-				memcpy(pong, "PONG", 4);
-				memcpy(pong + 4, r->in + 4, l - 4);
-				SSL_write(r->cli, pong, (int)l);
-			}
-			memmove(r->in, nl + 1, r->in_len - l);
-			r->in_len -= l;
-		}
-		if (r->in_len >= IC_OUT_LINE_MAX)
-			abort(); /* a line longer than any the server may send */
+		if (n > 0 && r->server)
+			add_bytes(r, buf, (size_t)n);
+		/* without auto-retry a KeyUpdate ends a read too: go on while it moves */
+		if (n <= 0 && (SSL_get_error(r->peer, n) != SSL_ERROR_WANT_READ ||
+			       BIO_ctrl_pending(r->peer_net) == before))
+			break;
 	}
 	ERR_clear_error();
 }
 
+/* Both ways until nothing moves: the server's output can outgrow the pair's buffer. */
+static void pump(struct run *r)
+{
+	me_reads(r);
+	for (int i = 0; i < 64 && open_now(r); i++) {
+		peer_reads(r);
+		if (!r->server || !hub_pending(r->fk.s))
+			break;
+		hub_flush(r->h, r->fk.s);
+		hub_reap(r->h, hubfake_closed, &r->fk);
+	}
+}
+
+/* ---- setting up ---- */
+
 static bool handshake(struct run *r)
 {
-	char fp[IDENT_FP_LEN + 1];
-	const char *why = NULL;
-
 	for (int i = 0; i < 16; i++) {
-		int c = SSL_do_handshake(r->cli);
-		enum conn_io io = conn_tls_handshake(r->srv, fp, &why);
+		struct tlsstep_why why;
+		int p = SSL_do_handshake(r->peer);
+		enum tlsstep_io io = tlsstep_handshake(r->me, &why);
 
-		if (io == CONN_IO_FAILED)
+		if (io == TLSSTEP_FAILED)
 			return false;
-		if (io == CONN_IO_DONE && c == 1) {
-			hub_secure(r->h, r->fk.s, fp[0] ? fp : NULL, r->now);
+		if (io == TLSSTEP_DONE && (p == 1 || SSL_do_handshake(r->peer) == 1))
 			return true;
-		}
 	}
 	return false;
 }
 
-static bool setup(struct run *r, struct reg **reg)
+static void hub_up(struct run *r)
 {
 	struct hub_conf c = {"FuzzTls", 6060,  4,    15000, 45000, 30000, hubfake_rand,
 			     0,		false, NULL, NULL,  false, NULL};
 	struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(40000)};
-	BIO *srv_net = NULL;
 	char err[256];
 
 	inet_pton(AF_INET, "192.0.2.1", &peer.sin_addr);
-	if (reg_open(reg, regdir, REG_SHARED, err, sizeof(err)))
+	if (reg_open(&r->reg, regdir, REG_SHARED, err, sizeof(err)))
 		abort();
-	c.reg = *reg;
+	c.reg = r->reg;
 	hubfake_seed(1);
 	hubfake_init(&r->fk);
 	r->fk.tp.ops = &tls_ops;
 	if (hub_new(&r->h, &c) || hub_open(r->h, &r->fk.tp, (struct sockaddr *)&peer,
 					   sizeof(peer), 0, &r->fk.s))
 		abort();
-	r->srv = SSL_new(sctx);
-	r->cli = SSL_new(cctx);
-	if (!r->srv || !r->cli || !BIO_new_bio_pair(&r->cli_net, 0, &srv_net, 0))
-		abort();
-	SSL_set_bio(r->cli, r->cli_net, r->cli_net);
-	SSL_set_bio(r->srv, srv_net, srv_net);
-	SSL_set_connect_state(r->cli);
-	SSL_set_accept_state(r->srv);
-	return handshake(r);
 }
+
+static void wire(struct run *r)
+{
+	BIO *me_net = NULL;
+
+	r->me = SSL_new(r->server ? sctx : cctx);
+	r->peer = SSL_new(r->server ? fcctx : fsctx);
+	if (!r->me || !r->peer ||
+	    !BIO_new_bio_pair(&me_net, PAIR_BUF, &r->peer_net, PAIR_BUF))
+		abort();
+	SSL_set_bio(r->me, me_net, me_net);
+	SSL_set_bio(r->peer, r->peer_net, r->peer_net);
+	if (r->server) {
+		SSL_set_accept_state(r->me);
+		SSL_set_connect_state(r->peer);
+	} else {
+		SSL_set_connect_state(r->me);
+		SSL_set_accept_state(r->peer);
+	}
+}
+
+/* ---- the peer's ops ---- */
 
 /* want bytes after used of left, as many as there are */
 static size_t take(size_t want, size_t used, size_t left)
@@ -219,91 +351,137 @@ static size_t take(size_t want, size_t used, size_t left)
 
 static size_t op(struct run *r, const uint8_t *d, size_t left)
 {
+	uint8_t rec[64];
 	size_t n, used = 1;
 
-	switch (d[0] % 4) {
+	switch (d[0] % 6) {
 	case 0:
 		used = 3;
 		n = take(left >= 3 ? ((size_t)d[1] << 8 | d[2]) % 4097 : 0, used, left);
 		if (n)
-			SSL_write(r->cli, d + used, (int)n);
+			peer_record(r, 0x17, d + used, n);
 		used += n;
 		break;
 	case 1:
 		used = 2;
 		n = take(left >= 2 ? d[1] : 0, used, left);
 		if (n)
-			r->tainted |= BIO_write(r->cli_net, d + used, (int)n) > 0;
+			r->tainted |= BIO_write(r->peer_net, d + used, (int)n) > 0;
 		used += n;
 		break;
 	case 2:
-		SSL_key_update(r->cli, SSL_KEY_UPDATE_REQUESTED);
-		SSL_do_handshake(r->cli); /* sends it */
+		n = tlsforge_key_update(r->forge, true, rec);
+		if (!n || BIO_write(r->peer_net, rec, (int)n) != (int)n)
+			abort();
+		break;
+	case 3:
+		used = 2;
+		r->now += left >= 2 ? (uint64_t)d[1] * 100 : 0;
+		if (r->server) {
+			hub_tick(r->h, r->now);
+			/* the server's save of the registry, as if done: a login waiting
+			 * for its binding to be on disk is answered */
+			hub_reg_saved(r->h, UINT64_MAX, 0, r->now);
+			hub_reap(r->h, hubfake_closed, &r->fk);
+		}
+		break;
+	case 4:
+		used = 2;
+		for (n = left >= 2 ? d[1] % 41 : 1; n; n--)
+			peer_record(r, 0x17, NULL, 0);
 		break;
 	default:
 		used = 2;
-		r->now += left >= 2 ? (uint64_t)d[1] * 100 : 0;
-		hub_tick(r->h, r->now);
-		/* the server's save of the registry, as if done: a login waiting for its
-		 * binding to be on disk is answered */
-		hub_reg_saved(r->h, UINT64_MAX, 0, r->now);
-		hub_reap(r->h, hubfake_closed, &r->fk);
+		rec[0] = 1; /* warning */
+		rec[1] = left >= 2 ? d[1] : 90;
+		peer_record(r, 0x15, rec, 2);
 		break;
 	}
 	return used < left ? used : left;
 }
 
-/* Both ways until nothing moves: the server's output can outgrow the pair's buffer. */
-static void pump(struct run *r)
-{
-	server_reads(r);
-	for (int i = 0; i < 64 && open_now(r); i++) {
-		client_reads(r);
-		if (!hub_pending(r->fk.s))
-			break;
-		hub_flush(r->h, r->fk.s);
-		hub_reap(r->h, hubfake_closed, &r->fk);
-	}
-}
-
 /* The line path still works: after a newline (ending whatever partial line there was)
- * and time enough for the line rate to refill, PING is answered; unless raw bytes broke
- * the record stream, and then nothing after them may ever be read as a line (an open
- * session is one waiting for the rest of a bogus record). */
+ * and time enough for the line rate to refill, PING is answered (or, to the box,
+ * arrives); unless raw bytes broke the record stream, and then nothing after them may
+ * ever be read as data (an open connection is one waiting for the rest of a bogus
+ * record). */
 static void still_answers(struct run *r)
 {
 	r->now += 3000;
-	if (open_now(r))
+	if (r->server && open_now(r)) {
 		hub_tick(r->h, r->now);
-	hub_reap(r->h, hubfake_closed, &r->fk);
+		hub_reg_saved(r->h, UINT64_MAX, 0, r->now);
+	}
+	if (r->server)
+		hub_reap(r->h, hubfake_closed, &r->fk);
 	if (!open_now(r))
 		return;
 	r->ponged = false;
-	SSL_write(r->cli, "\nPING: end\n", 11);
-	pump(r);
+	peer_record(r, 0x17, "\nPING: end\n", 11);
+	for (int i = 0; i < 8 && open_now(r) && !r->ponged; i++)
+		pump(r);
 	if (open_now(r) && r->ponged == r->tainted)
 		abort();
+}
+
+/* Roles 2 and 3: the rest of the input is the peer's first flight. */
+static void hello_answered(struct run *r, const uint8_t *d, size_t size)
+{
+	struct tlsstep_why why;
+	enum tlsstep_io io = tlsstep_handshake(r->me, &why);
+	char hello[8192];
+
+	if (io != TLSSTEP_WANT_READ)
+		abort(); /* nothing has come yet */
+	while (BIO_read(r->peer_net, hello, sizeof(hello)) > 0)
+		; /* the box's hello, unanswered */
+	if (size && BIO_write(r->peer_net, d, (int)size) != (int)size)
+		abort();
+	for (int i = 0; i < 4 && io != TLSSTEP_FAILED; i++)
+		io = tlsstep_handshake(r->me, &why);
+	if (size && d[0] != 0x15 && d[0] != 0x16 &&
+	    (io != TLSSTEP_FAILED || why.end != TLSSTEP_PLAINTEXT))
+		abort(); /* a plaintext answer not called one */
+	if (io == TLSSTEP_DONE)
+		abort(); /* a handshake without the peer's key */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct run r;
-	struct reg *reg = NULL;
+	unsigned role = size ? data[0] % 4 : 0;
 
 	memset(&r, 0, offsetof(struct run, in));
 	r.in_len = 0;
+	r.in_discard = false;
 	the_run = &r;
-	if (!setup(&r, &reg))
-		abort(); /* our own client and server must agree */
-	for (size_t i = 0; i < size && open_now(&r);) {
-		i += op(&r, data + i, size - i);
-		pump(&r);
+	r.server = role == 0 || role == 3;
+	data += size != 0, size -= size != 0;
+	if (role == 0)
+		hub_up(&r);
+	wire(&r);
+	if (role >= 2) {
+		hello_answered(&r, data, size > 4096 ? 4096 : size);
+	} else {
+		if (!handshake(&r) || tlsforge_new(&r.forge, r.peer))
+			abort(); /* our own two ends must agree */
+		if (r.server) {
+			char fp[IDENT_FP_LEN + 1];
+
+			hub_secure(r.h, r.fk.s, tlsctx_peer(r.me, fp) ? NULL : fp, r.now);
+		}
+		for (size_t i = 0; i < size && open_now(&r);) {
+			i += op(&r, data + i, size - i);
+			pump(&r);
+		}
+		still_answers(&r);
 	}
-	still_answers(&r);
-	SSL_free(r.cli);
-	SSL_free(r.srv);
-	hub_free(r.h);
-	reg_free(reg);
+	tlsforge_free(r.forge);
+	SSL_free(r.me);
+	SSL_free(r.peer);
+	if (r.h)
+		hub_free(r.h);
+	reg_free(r.reg);
 	ERR_clear_error();
 	return 0;
 }

@@ -94,16 +94,35 @@ save("wav", "truncated", wav()[:60])
 g = wav()
 save("wav", "extra-chunk", g[:36] + b"LIST" + struct.pack("<I", 4) + b"INFO" + g[36:])
 
-# tls: what a box does over an established TLS session (fuzz_tls.c): records (op 0, a
-# 2-byte length), raw wire bytes (op 1), a KeyUpdate (op 2), time (op 3)
+# tls (fuzz_tls.c): a role byte (0: the server's steps behind a hub, 1: the box's, 2: the
+# box's hello answered by the rest, 3: the server's hello taken from the rest), then
+# what the peer does after the handshake: records (op 0, a 2-byte length), raw wire
+# bytes (op 1), a KeyUpdate asking for one back (op 2), time (op 3), empty records (op 4,
+# a count), a warning alert (op 5, its description)
 def rec(text):
     b = text.encode() if isinstance(text, str) else text
     return bytes([0, len(b) >> 8, len(b) & 0xff]) + b
+SERVER, BOX = bytes([0]), bytes([1])
 login = 'CONNECT: "Gate" "Front Gate" 1.1.0\n'
-save("tls", "login", rec(login) + rec("JOIN #Yard\nPRIVMSG #Yard: hi\n"))
-save("tls", "one-record-many-lines", rec(login + "PING: 1\n" * 30))
-save("tls", "split-line", rec('CONNECT: "Ga') + rec('te" "G" 1.') + rec("1.0\nPING: 2\n"))
-save("tls", "key-update", rec(login) + bytes([2]) + rec("USERLIST #Lobby\n") + bytes([2]))
-save("tls", "time", rec(login) + bytes([3, 200]) + bytes([3, 250]) + rec("PING: 3\n"))
-save("tls", "garbage", rec(login) + bytes([1, 8]) + b"\x17\x03\x03\x00\x10abc" + rec("PING: 4\n"))
-save("tls", "password-and-bad", rec('CONNECT: "Gate" "" 1.0.0\nCONNECT: "x y" "" 1.1.0 "pw"\n'))
+save("tls", "login", SERVER + rec(login) + rec("JOIN #Yard\nPRIVMSG #Yard: hi\n"))
+save("tls", "one-record-many-lines", SERVER + rec(login + "PING: 1\n" * 30))
+save("tls", "split-line", SERVER + rec('CONNECT: "Ga') + rec('te" "G" 1.') + rec("1.0\nPING: 2\n"))
+save("tls", "key-update", SERVER + rec(login) + bytes([2]) + rec("USERLIST #Lobby\n") + bytes([2]))
+save("tls", "time", SERVER + rec(login) + bytes([3, 200]) + bytes([3, 250]) + rec("PING: 3\n"))
+save("tls", "garbage", SERVER + rec(login) + bytes([1, 8]) + b"\x17\x03\x03\x00\x10abc" + rec("PING: 4\n"))
+save("tls", "password-and-bad", SERVER + rec('CONNECT: "Gate" "" 1.0.0\nCONNECT: "x y" "" 1.1.0 "pw"\n'))
+save("tls", "key-update-flood", SERVER + rec(login) + bytes([2]) * 200 + rec("PING: 5\n"))
+save("tls", "empty-records", SERVER + rec(login) + bytes([4, 31]) + rec("PI") + bytes([4, 31]) + rec("NG: 6\n"))
+save("tls", "empty-records-too-many", SERVER + rec(login) + bytes([4, 40]))
+save("tls", "alerts", SERVER + rec(login) + bytes([5, 90]) * 3 + rec("PING: 7\n") + bytes([5, 90]) * 6)
+save("tls", "alert-close-notify", SERVER + rec(login) + bytes([5, 0]))
+save("tls", "box-lines", BOX + rec('PING: 1\nREGISTERED: "Gate"\n') + rec("PRIVMSG #Yard :hi\n"))
+save("tls", "box-key-update-flood", BOX + bytes([2]) * 200 + rec("PING: 2\n"))
+save("tls", "box-empty-records", BOX + bytes([4, 31]) + rec("PING: 3\n") + bytes([4, 40]))
+save("tls", "box-alerts", BOX + bytes([5, 90]) * 4 + rec("PING: 4\n"))
+save("tls", "box-garbage", BOX + rec("PING: 6\n") + bytes([1, 5]) + b"\x17\x03\x03\x40\x01")
+save("tls", "box-plaintext-answer", bytes([2]) + b"ERROR :unknown command\r\n")
+save("tls", "box-alert-answer", bytes([2]) + b"\x15\x03\x03\x00\x02\x02\x28")
+save("tls", "box-short-answer", bytes([2]) + b"\x16\x03")
+save("tls", "server-plaintext-hello", bytes([3]) + b"CONNECT: \"Gate\" \"\" 1.0.0\n")
+save("tls", "server-bad-hello", bytes([3]) + b"\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00")

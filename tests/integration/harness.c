@@ -41,6 +41,12 @@ static void nick_keys_free(void)
 		htls_key_free(nick_keys[i].key);
 }
 
+const char *harness_fp_of(void *key, char *out)
+{
+	assert_int_equal(ident_fingerprint_of(key, out), 0);
+	return out;
+}
+
 void *harness_nick_key(const char *nick)
 {
 	size_t i;
@@ -264,7 +270,8 @@ void srv_start_any(struct srv *s, ...)
 void srv_stop(struct srv *s)
 {
 	int status = -1;
-	uint64_t until = now_ms() + 20000;
+	/* valgrind's leak check at exit, on a busy machine, took over 20 s */
+	uint64_t until = now_ms() + 60000;
 
 	kill(s->pid, SIGTERM);
 	while (now_ms() < until) {
@@ -374,6 +381,31 @@ void proc_wait_ok(struct proc *p, int ms)
 
 	if (st)
 		fail_msg("%s exited %d; its log:\n%s", p->log, st, proc_log(p));
+}
+
+size_t proc_wait_log(const struct proc *p, size_t from, const char *what, int ms)
+{
+	uint64_t until = now_ms() + (uint64_t)ms;
+
+	do {
+		const char *log = proc_log(p), *at;
+
+		if (strlen(log) > from && (at = strstr(log + from, what)))
+			return (size_t)(at - log) + strlen(what);
+		usleep(10000);
+	} while (now_ms() < until);
+	fail_msg("'%s' never came in %s:\n%s", what, p->log, proc_log(p));
+	return 0;
+}
+
+void client_wait_clock(const struct proc *p, unsigned ms)
+{
+	uint64_t at;
+
+	proc_wait_log(p, 0, "audio clock started at ", WAIT_MS);
+	at = log_value(proc_log(p), "audio clock started at ") + ms;
+	while (now_ms() < at)
+		usleep(10000);
 }
 
 void srv_kill9(struct srv *s)

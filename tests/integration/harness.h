@@ -64,6 +64,9 @@ extern bool harness_registered;
  * case) for this process, as a box keeps its own, so a registered nick logs in again
  * (an EVP_PKEY *, the harness's). */
 void *harness_nick_key(const char *nick);
+/* key's fingerprint ("sha256:..." as REGISTERED names it) into out (IDENT_FP_LEN + 1
+ * bytes), failing the test when it has none; returns out. */
+const char *harness_fp_of(void *key, char *out);
 
 /* Start $INTERCOMD (under $INTERCOMD_WRAP, if set) on loopback with --port 0 and the
  * extra flags (NULL-terminated), and wait until it logs the ports it bound. Unless the
@@ -162,6 +165,14 @@ int proc_wait(struct proc *p, int ms);
 const char *proc_log(const struct proc *p);
 /* proc_wait that fails the test, printing the child's log, unless it exited 0. */
 void proc_wait_ok(struct proc *p, int ms);
+/* Wait up to ms for `what` in p's log after byte `from` (0: anywhere): how tests order
+ * processes (a box online before another talks), never a sleep. Returns the offset just
+ * past it, for the next wait; fails the test, printing the log, when it never comes. */
+size_t proc_wait_log(const struct proc *p, size_t from, const char *what, int ms);
+/* Return once a box's own clock reads ms (it logs when it started, "audio clock started
+ * at N ms", on now_ms's clock; --talk-after and --exit-after count from it): a fault
+ * made at a point of the box's script, whenever the box got the CPU to start. */
+void client_wait_clock(const struct proc *p, unsigned ms);
 /* Start $INTERCOM --server 127.0.0.1:PORT --nick NICK extra... (NULL-terminated). */
 void client_start(struct proc *p, const struct srv *s, const char *nick,
 		  const char *const *extra);

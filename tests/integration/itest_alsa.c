@@ -121,7 +121,8 @@ static void test_capture_through_alsa(void **state)
 	snprintf(out, sizeof(out), "%s/heard.wav", home);
 	srv_start(&srv, NULL);
 	client_start(&ear, &srv, "Ear", e_args);
-	usleep(200000);
+	proc_wait_log(&ear, 0, "status: online #Lobby",
+		      WAIT_MS); /* hears from the start */
 	client_start(&talk, &srv, "AlsaMouth", t_args);
 	assert_int_equal(proc_wait(&talk, 10000), 0);
 	assert_int_equal(proc_wait(&ear, 10000), 0);

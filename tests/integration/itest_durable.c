@@ -55,12 +55,6 @@ static int cleanup(void **state)
 	return 0;
 }
 
-static const char *fp_of(void *key, char *out)
-{
-	assert_int_equal(ident_fingerprint_of(key, out), 0);
-	return out;
-}
-
 /* kill -9 the moment REGISTERED is read: after the restart on the same state directory,
  * another key from another address is refused the nick, and the box's own key gets in
  * (bound already: no REGISTERED). Each round a nick and a box of its own. */
@@ -82,7 +76,8 @@ static void test_crash_after_registered(void **state)
 		cli_connect(&a, &s);
 		cli_send(&a, "CONNECT: \"%s\" \"\" 1.1.0", nick);
 		cli_expect_prefix(&a, "ACCEPT: ");
-		snprintf(want, sizeof(want), "REGISTERED: %s %s", nick, fp_of(box, fp));
+		snprintf(want, sizeof(want), "REGISTERED: %s %s", nick,
+			 harness_fp_of(box, fp));
 		cli_expect(&a, want);
 		srv_kill9(&s); /* no PONG, no later save: what is on disk is all */
 		cli_close(&a);
@@ -197,7 +192,7 @@ static void test_full_disk(void **state)
 	cli_connect(&a, &s);
 	cli_send(&a, "CONNECT: \"Pantry\" \"\" 1.1.0");
 	cli_expect_prefix(&a, "ACCEPT: ");
-	snprintf(want, sizeof(want), "REGISTERED: Pantry %s", fp_of(box, fp));
+	snprintf(want, sizeof(want), "REGISTERED: Pantry %s", harness_fp_of(box, fp));
 	cli_expect(&a, want);
 	cli_close(&a);
 	harness_key = NULL;

@@ -15,23 +15,6 @@
 
 #include "harness.h"
 
-/* Wait up to ms for `what` in p's log after byte `from`; returns where it ends (fails
- * the test when it never comes). */
-static size_t wait_log(const struct proc *p, size_t from, const char *what, int ms)
-{
-	uint64_t until = now_ms() + (uint64_t)ms;
-
-	do {
-		const char *log = proc_log(p), *at;
-
-		if (strlen(log) > from && (at = strstr(log + from, what)))
-			return (size_t)(at - log) + strlen(what);
-		usleep(50000);
-	} while (now_ms() < until);
-	fail_msg("'%s' never came in %s:\n%s", what, p->log, proc_log(p));
-	return 0;
-}
-
 /* The server freezes (SIGSTOP: its sockets stay open, nothing answers, like a link that
  * stopped forwarding): the box notices within 30 s, and is back once a server runs
  * again on that address. */
@@ -46,15 +29,15 @@ static void test_silent_server(void **state)
 	(void)state;
 	srv_start(&srv, NULL);
 	client_start(&box, &srv, "Box", args);
-	at = wait_log(&box, 0, "status: online #Lobby", WAIT_MS);
+	at = proc_wait_log(&box, 0, "status: online #Lobby", WAIT_MS);
 	kill(srv.pid, SIGSTOP);
 	t0 = now_ms();
-	at = wait_log(&box, at, "the server has been silent for 25 s: reconnecting",
-		      40000);
+	at = proc_wait_log(&box, at, "the server has been silent for 25 s: reconnecting",
+			   40000);
 	noticed = now_ms() - t0;
 	srv_kill9(&srv); /* the frozen one gone, a new one on the same port */
 	srv_restart(&srv);
-	wait_log(&box, at, "status: online #Lobby\n", 20000); /* the note cleared */
+	proc_wait_log(&box, at, "status: online #Lobby\n", 20000); /* the note cleared */
 	back = now_ms() - t0;
 	print_message(
 	    "silent server: noticed after %llu ms, back on the new server after "
@@ -104,8 +87,8 @@ static void test_every_address(void **state)
 	client_start_in(&box, prefix, "dualname", srv.port, "Dual", args);
 	snprintf(want, sizeof(want), "connected to dualname:%u at 127.0.0.1:%u", srv.port,
 		 srv.port);
-	wait_log(&box, 0, want, WAIT_MS);
-	wait_log(&box, 0, "status: online #Lobby", WAIT_MS);
+	proc_wait_log(&box, 0, want, WAIT_MS);
+	proc_wait_log(&box, 0, "status: online #Lobby", WAIT_MS);
 	assert_int_equal(proc_wait(&box, WAIT_MS), 0);
 	srv_stop(&srv);
 	unlink(hosts);
@@ -126,7 +109,7 @@ static void test_call_absent_nick(void **state)
 	(void)state;
 	srv_start(&srv, NULL);
 	client_start(&box, &srv, "Caller", args);
-	wait_log(&box, 0, "Ghost is not online", WAIT_MS);
+	proc_wait_log(&box, 0, "Ghost is not online", WAIT_MS);
 	assert_int_equal(proc_wait(&box, 15000), 0);
 	log = proc_log(&box);
 	assert_non_null(strstr(log, "status: online #Lobby | Ghost is not online"));

@@ -27,7 +27,6 @@
 #define SRV_ADDR "10.199.0.1"
 
 static char in_wav[64];
-static char elog[1 << 16];
 static char ns[4][32];	    /* the server's, the talker's, the listener's, the bridge's */
 static const char *lan_why; /* why there is no LAN, or NULL */
 
@@ -127,74 +126,59 @@ static void start_in(struct proc *p, int i, const char *const *argv)
 	proc_start(p, av);
 }
 
-static void wait_log(const struct proc *p, const char *what)
-{
-	for (int i = 0; i < 500 && !strstr(proc_log(p), what); i++)
-		usleep(10000);
-	if (!strstr(proc_log(p), what))
-		fail_msg("'%s' never came:\n%s", what, proc_log(p));
-}
-
 struct result {
 	unsigned long long sent, received, frames, fec, concealed, late, replayed;
 	double hold_ms, waveform, envelope;
 	bool reconnected;
 };
 
-/* One run: Mouth talks for talk_for s from 1 s on its clean link; Ear listens through
- * impair (args) in its namespace. flap_at > 0 takes Ear's link down at that second (of
- * Mouth's clock) for 10 s. The window [from, to) of Mouth's clock is compared. */
-static void run(const char *const *impair_args, const char *talk_for,
-		const char *listen_for, double flap_at, const char *from, const char *to,
-		struct result *r)
-{
-	struct proc srv, imp, talk, ear;
+/* A listening box behind its own impair: Ear's through the faults of the condition,
+ * Ref's through none, beside the same talker at the same time, so that what the machine's
+ * load does to a wall-clock-paced box shows in both and the test compares the two. */
+struct listener {
+	struct proc imp, box;
 	char out[64];
-	const char *srv_argv[] = {
-	    getenv("INTERCOMD"), "--bind", SRV_ADDR, "--port", PORT, "--state-dir",
-	    harness_state_dir(), NULL};
+};
+
+static void listen_start(struct listener *l, int i, const char *nick,
+			 const char *const *impair_args, const char *listen_for)
+{
 	const char *imp_argv[24] = {getenv("IMPAIR"), "--listen", "127.0.0.1:" PORT,
 				    "--to", SRV_ADDR ":" PORT};
-	const char *t_args[] = {
-	    "--capture-file", in_wav,	      "--talk-after", "1", "--talk-for",
-	    talk_for,	      "--exit-after", listen_for,     NULL};
-	const char *e_args[] = {"--playback-file", out, "--exit-after", listen_for, NULL};
-	const char *talk_ns[] = {"ip", "netns", "exec", ns[NS_TALK], NULL};
-	const char *ear_ns[] = {"ip", "netns", "exec", ns[NS_EAR], NULL};
-	const char *log, *hold;
-	int n = 5, status;
-	double delay = 0;
+	const char *e_args[] = {"--playback-file", l->out, "--exit-after", listen_for,
+				NULL};
+	const char *in_ns[] = {"ip", "netns", "exec", ns[i], NULL};
+	int n = 5;
 
-	assert_non_null(srv_argv[0]);
 	assert_non_null(imp_argv[0]);
-	for (int i = 0; impair_args[i] && n < 23; i++)
-		imp_argv[n++] = impair_args[i];
+	for (int k = 0; impair_args[k] && n < 23; k++)
+		imp_argv[n++] = impair_args[k];
 	imp_argv[n] = NULL;
-	snprintf(out, sizeof(out), "/tmp/itest-netfault-%d.wav", (int)getpid());
-	start_in(&srv, NS_SRV, srv_argv);
-	wait_log(&srv, "listening on");
-	start_in(&imp, NS_EAR, imp_argv);
-	wait_log(&imp, "impair: ready");
-	client_start_in(&ear, ear_ns, "127.0.0.1", 6060, "Ear", e_args);
-	usleep(300000);
-	client_start_in(&talk, talk_ns, SRV_ADDR, 6060, "Mouth", t_args);
-	if (flap_at > 0) {
-		usleep((useconds_t)(flap_at * 1e6));
-		ear_link(false);
-		sleep(10);
-		ear_link(true);
-	}
-	assert_int_equal(proc_wait(&talk, 60000), 0);
-	assert_int_equal(proc_wait(&ear, 60000), 0);
-	kill(imp.pid, SIGTERM);
-	waitpid(imp.pid, &status, 0);
-	snprintf(elog, sizeof(elog), "%s",
-		 proc_log(&ear)); /* proc_log's buffer is reused */
-	log = elog;
+	snprintf(l->out, sizeof(l->out), "/tmp/itest-netfault-%d-%s.wav", (int)getpid(),
+		 nick);
+	start_in(&l->imp, i, imp_argv);
+	proc_wait_log(&l->imp, 0, "impair: ready", WAIT_MS);
+	client_start_in(&l->box, in_ns, "127.0.0.1", 6060, nick, e_args);
+}
+
+/* The listener's counters (printed at its exit) and how its playback matches what the
+ * talker said over [from, to) of the talker's clock. */
+static void listen_end(struct listener *l, const struct proc *talk, const char *from,
+		       const char *to, struct result *r)
+{
+	static char elog[1 << 16];
+	const char *log, *hold;
+	double delay = 0;
+	int status;
+
+	assert_int_equal(proc_wait(&l->box, 60000), 0);
+	kill(l->imp.pid, SIGTERM);
+	waitpid(l->imp.pid, &status, 0);
+	/* proc_log's buffer is reused */
+	snprintf(elog, sizeof(elog), "%s", proc_log(&l->box));
 	memset(r, 0, sizeof(*r));
-	r->sent = log_value(proc_log(&talk), "voice: sent ");
-	/* the counters the listener prints at exit */
-	log = strstr(log, "voice: sent ");
+	r->sent = log_value(proc_log(talk), "voice: sent ");
+	log = strstr(elog, "voice: sent ");
 	assert_non_null(log);
 	r->received = log_value(log, "received ");
 	r->frames = log_value(log, "frames ");
@@ -208,21 +192,81 @@ static void run(const char *const *impair_args, const char *talk_for,
 	r->reconnected = strstr(elog, "reconnecting") != NULL;
 	if (getenv("NETFAULT_LOGS"))
 		print_message("%s\n", elog);
-	r->waveform =
-	    speech_similarity(in_wav, out, &talk, &ear, from, to, &delay, &r->envelope);
-	print_message("%s", strstr(proc_log(&imp), "impair: up"));
-	kill(srv.pid, SIGTERM);
-	assert_int_equal(proc_wait(&srv, 10000), 0);
-	unlink(out);
+	r->waveform = speech_similarity(in_wav, l->out, talk, &l->box, from, to, &delay,
+					&r->envelope);
+	unlink(l->out);
 }
 
-static void report(const char *name, const struct result *r)
+/* One run: Mouth talks for talk_for s from 1 s on its clean link; Ear listens through
+ * impair (args) in its namespace, Ref through a clean impair in Mouth's. flap_at > 0
+ * takes Ear's link down at that second of Mouth's clock for 10 s. The window [from, to)
+ * of Mouth's clock is compared: Ear's figures in *r, Ref's in *ref. */
+static void run(const char *const *impair_args, const char *talk_for,
+		const char *listen_for, double flap_at, const char *from, const char *to,
+		struct result *r, struct result *ref)
+{
+	static const char *const clean[] = {"--seed", "1", NULL};
+	struct proc srv, talk;
+	struct listener ear, rl;
+	const char *srv_argv[] = {
+	    getenv("INTERCOMD"), "--bind", SRV_ADDR, "--port", PORT, "--state-dir",
+	    harness_state_dir(), NULL};
+	const char *t_args[] = {
+	    "--capture-file", in_wav,	      "--talk-after", "1", "--talk-for",
+	    talk_for,	      "--exit-after", listen_for,     NULL};
+	const char *talk_ns[] = {"ip", "netns", "exec", ns[NS_TALK], NULL};
+
+	assert_non_null(srv_argv[0]);
+	start_in(&srv, NS_SRV, srv_argv);
+	proc_wait_log(&srv, 0, "listening on", WAIT_MS);
+	listen_start(&ear, NS_EAR, "Ear", impair_args, listen_for);
+	listen_start(&rl, NS_TALK, "Ref", clean, listen_for);
+	/* both hear from the first word on: online before the talker starts */
+	proc_wait_log(&ear.box, 0, "status: online #Lobby", WAIT_MS);
+	proc_wait_log(&rl.box, 0, "status: online #Lobby", WAIT_MS);
+	client_start_in(&talk, talk_ns, SRV_ADDR, 6060, "Mouth", t_args);
+	if (flap_at > 0) {
+		client_wait_clock(&talk, (unsigned)(flap_at * 1000));
+		ear_link(false);
+		sleep(10); /* the fault's length, not an ordering */
+		ear_link(true);
+	}
+	assert_int_equal(proc_wait(&talk, 60000), 0);
+	listen_end(&ear, &talk, from, to, r);
+	print_message("%s", strstr(proc_log(&ear.imp), "impair: up"));
+	listen_end(&rl, &talk, from, to, ref);
+	kill(srv.pid, SIGTERM);
+	assert_int_equal(proc_wait(&srv, 10000), 0);
+}
+
+static void report(const char *name, const struct result *r, const struct result *ref)
 {
 	print_message(
-	    "| %-28s | %5llu | %5llu | %5llu | %4llu | %5llu | %4llu | %6.1f ms | %.2f "
-	    "| %.2f |\n",
+	    "| %-28s | %5llu | %5llu | %5llu | %4llu | %5llu | %4llu | %6.1f ms | "
+	    "%.2f | %.2f | %.2f | %.2f |\n",
 	    name, r->sent, r->received, r->frames, r->fec, r->concealed, r->late,
-	    r->hold_ms, r->waveform, r->envelope);
+	    r->hold_ms, r->waveform, r->envelope, ref->waveform, ref->envelope);
+}
+
+/* What the machine allows is what the clean listener beside Ear heard: it must have
+ * heard the talk (an envelope far from silence's, whatever the load), and Ear at least
+ * the given share of its waveform and envelope correlations. */
+#define SPEECH_ENVELOPE 0.5
+
+static void heard(const char *name, const struct result *r, const struct result *ref,
+		  double waveform, double envelope)
+{
+	report(name, r, ref);
+	if (ref->envelope < SPEECH_ENVELOPE)
+		fail_msg("the clean listener did not hear the talk (envelope %.2f)",
+			 ref->envelope);
+	if (r->waveform < waveform * ref->waveform ||
+	    r->envelope < envelope * ref->envelope)
+		fail_msg(
+		    "%s: waveform %.2f, envelope %.2f; the clean listener's %.2f, %.2f "
+		    "(want at least %.2f and %.2f of them)",
+		    name, r->waveform, r->envelope, ref->waveform, ref->envelope,
+		    waveform, envelope);
 }
 
 #define TALK   "4"
@@ -234,8 +278,10 @@ static int setup(void **state)
 {
 	(void)state;
 	speech_make(in_wav, sizeof(in_wav), 18); /* the flap test talks past 13 s */
-	print_message("| condition | sent | received | frames | FEC | concealed | late | "
-		      "jitter-buffer hold | waveform | envelope |\n");
+	print_message(
+	    "| condition | sent | received | frames | FEC | concealed | late | "
+	    "jitter-buffer hold | waveform | envelope | clean listener's waveform "
+	    "| envelope |\n");
 	return 0;
 }
 
@@ -247,49 +293,46 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* No fault: Ear, through impair, hears what Ref hears. */
 static void test_clean(void **state)
 {
 	const char *a[] = {"--seed", "1", NULL};
-	struct result r;
+	struct result r, ref;
 
 	(void)state;
-	run(a, TALK, LISTEN, 0, FROM, TO, &r);
-	report("clean", &r);
+	run(a, TALK, LISTEN, 0, FROM, TO, &r, &ref);
+	heard("clean", &r, &ref, 0.85, 0.9);
 	assert_true(r.frames * 100 >= r.sent * 98);
-	assert_true(r.waveform > 0.7 && r.envelope > 0.9);
 }
 
 static void test_random_loss(void **state)
 {
 	const char *a5[] = {"--seed", "2", "--loss", "0.05", NULL};
 	const char *a20[] = {"--seed", "3", "--loss", "0.20", NULL};
-	struct result r;
+	struct result r, ref;
 
 	(void)state;
-	run(a5, TALK, LISTEN, 0, FROM, TO, &r);
-	report("5 % random loss", &r);
+	run(a5, TALK, LISTEN, 0, FROM, TO, &r, &ref);
 	/* lost packets arrive rebuilt (FEC) or concealed, never as silence gaps */
+	heard("5 % random loss", &r, &ref, 0.8, 0.85);
 	assert_true(r.received < r.sent);
 	assert_true(r.fec + r.concealed > 0);
-	assert_true(r.envelope > 0.85);
-	run(a20, TALK, LISTEN, 0, FROM, TO, &r);
-	report("20 % random loss", &r);
+	run(a20, TALK, LISTEN, 0, FROM, TO, &r, &ref);
+	heard("20 % random loss", &r, &ref, 0.6, 0.65);
 	assert_true(r.received * 100 < r.sent * 90);
 	assert_true(r.fec > 0);
-	assert_true(r.envelope > 0.6);
 }
 
 static void test_burst_loss(void **state)
 {
 	const char *a[] = {"--seed", "4", "--burst", "0.20:3", NULL};
-	struct result r;
+	struct result r, ref;
 
 	(void)state;
-	run(a, TALK, LISTEN, 0, FROM, TO, &r);
-	report("20 % loss in bursts (mean 3)", &r);
+	run(a, TALK, LISTEN, 0, FROM, TO, &r, &ref);
+	heard("20 % loss in bursts (mean 3)", &r, &ref, 0.4, 0.5);
 	assert_true(r.received * 100 < r.sent * 90);
 	assert_true(r.concealed > 0);
-	assert_true(r.envelope > 0.5);
 }
 
 static void test_jitter_reorder_dup(void **state)
@@ -297,39 +340,35 @@ static void test_jitter_reorder_dup(void **state)
 	const char *aj[] = {"--seed", "5", "--jitter", "40", NULL};
 	const char *ar[] = {"--seed", "6", "--reorder", "0.10", NULL};
 	const char *ad[] = {"--seed", "7", "--dup", "0.10", NULL};
-	struct result r;
+	struct result r, ref;
 
 	(void)state;
-	run(aj, TALK, LISTEN, 0, FROM, TO, &r);
-	report("40 ms uniform jitter", &r);
-	/* the buffer grows to cover the jitter: nearly nothing arrives too late */
-	assert_true(r.late * 100 <= r.sent * 3);
-	assert_true(r.hold_ms > 10 && r.hold_ms < 120);
-	assert_true(r.envelope > 0.85);
-	run(ar, TALK, LISTEN, 0, FROM, TO, &r);
-	report("10 % reordered (+45 ms)", &r);
-	assert_true(r.envelope > 0.85);
-	run(ad, TALK, LISTEN, 0, FROM, TO, &r);
-	report("10 % duplicated", &r);
+	run(aj, TALK, LISTEN, 0, FROM, TO, &r, &ref);
+	heard("40 ms uniform jitter", &r, &ref, 0.7, 0.7);
+	/* the buffer grows to cover the jitter: nearly nothing arrives too late, no more
+	 * than the clean listener's late frames (a starved box plays late too) beyond 3 %
+	 * (the hold itself is bench_client jitter's figure, docs/PERFORMANCE.md) */
+	assert_true(r.late * 100 <= ref.late * 100 + r.sent * 3);
+	run(ar, TALK, LISTEN, 0, FROM, TO, &r, &ref);
+	heard("10 % reordered (+45 ms)", &r, &ref, 0.7, 0.8);
+	run(ad, TALK, LISTEN, 0, FROM, TO, &r, &ref);
+	heard("10 % duplicated", &r, &ref, 0.85, 0.9);
 	/* duplicates are dropped: encrypted, by the counter window before anything
 	 * else (a copy on the way is a replay); no frame is played twice */
 	assert_true(r.replayed * 100 >= r.sent * 5);
 	assert_true(r.received <= r.sent);
 	assert_true(r.frames <= r.sent);
-	assert_true(r.waveform > 0.7 && r.envelope > 0.9);
 }
 
 /* The contract for a real LAN: speech stays recognisable at 5 % loss and 40 ms jitter. */
 static void test_loss_and_jitter(void **state)
 {
 	const char *a[] = {"--seed", "8", "--loss", "0.05", "--jitter", "40", NULL};
-	struct result r;
+	struct result r, ref;
 
 	(void)state;
-	run(a, TALK, LISTEN, 0, FROM, TO, &r);
-	report("5 % loss + 40 ms jitter", &r);
-	assert_true(r.envelope > 0.85);
-	assert_true(r.waveform > 0.4);
+	run(a, TALK, LISTEN, 0, FROM, TO, &r, &ref);
+	heard("5 % loss + 40 ms jitter", &r, &ref, 0.5, 0.7);
 	assert_true(r.frames + r.fec + r.concealed >= r.sent * 9 / 10);
 }
 
@@ -337,17 +376,16 @@ static void test_loss_and_jitter(void **state)
 static void test_link_flap(void **state)
 {
 	const char *a[] = {"--seed", "9", NULL};
-	struct result r;
+	struct result r, ref;
 
 	(void)state;
-	/* talk 1-17 s, the link down from about 3 s to 13 s: compare what is heard after
+	/* talk 1-17 s, the link down from 2.7 s to 12.7 s: compare what is heard after
 	 */
-	run(a, "16", "18", 2.7, "14", "16.5", &r);
-	report("10 s link flap (after it)", &r);
-	/* about 2 s of the 16 heard before the cut and 4 s after it, and what comes after
-	 * is the talker's speech */
+	run(a, "16", "18", 2.7, "14", "16.5", &r, &ref);
+	/* what comes after is the talker's speech, as the clean listener heard it */
+	heard("10 s link flap (after it)", &r, &ref, 0.6, 0.85);
+	/* about 2 s of the 16 heard before the cut and 4 s after it */
 	assert_true(r.frames >= 5 * 50);
-	assert_true(r.waveform > 0.5 && r.envelope > 0.8);
 	print_message("flap: %s\n", r.reconnected ? "the client reconnected"
 						  : "the session lived through it");
 }

@@ -48,12 +48,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const char *fp_of(void *key, char *out)
-{
-	assert_int_equal(ident_fingerprint_of(key, out), 0);
-	return out;
-}
-
 /* CONNECT as nick over c, up to ACCEPT and the line after it. */
 static const char *connect_line(struct cli *c, const char *nick)
 {
@@ -78,7 +72,7 @@ static void test_first_login_binds(void **state)
 	(void)state;
 	cli_login(&a, &srv, "Gate");
 	snprintf(want, sizeof(want), "REGISTERED: Gate %s",
-		 fp_of(harness_nick_key("Gate"), fp));
+		 harness_fp_of(harness_nick_key("Gate"), fp));
 	assert_string_equal(a.registered, want);
 	cli_close(&a);
 	cli_login(&a, &srv, "gate");
@@ -106,13 +100,13 @@ static void test_binding_needs_pong(void **state)
 	cli_connect(&a, &srv);
 	snprintf(a.nick, sizeof(a.nick), "Porch");
 	assert_string_equal(connect_line(&a, "Porch"), "ACCEPT: Reg");
-	snprintf(want, sizeof(want), "REGISTERED: Porch %s", fp_of(k1, fp));
+	snprintf(want, sizeof(want), "REGISTERED: Porch %s", harness_fp_of(k1, fp));
 	cli_expect(&a, want);
 	cli_close(&a); /* no PONG */
 	harness_key = k2;
 	harness_registered = false;
 	cli_login(&b, &srv, "Porch");
-	snprintf(want, sizeof(want), "REGISTERED: Porch %s", fp_of(k2, fp));
+	snprintf(want, sizeof(want), "REGISTERED: Porch %s", harness_fp_of(k2, fp));
 	assert_string_equal(b.registered, want);
 	cli_close(&b);
 	/* the same box cut off and back before its first session went: completed */
@@ -121,7 +115,7 @@ static void test_binding_needs_pong(void **state)
 	snprintf(a.nick, sizeof(a.nick), "Shed");
 	assert_string_equal(connect_line(&a, "Shed"), "ACCEPT: Reg");
 	cli_login(&b, &srv, "Shed");
-	snprintf(want, sizeof(want), "REGISTERED: Shed %s", fp_of(k1, fp));
+	snprintf(want, sizeof(want), "REGISTERED: Shed %s", harness_fp_of(k1, fp));
 	assert_string_equal(b.registered, want);
 	cli_expect_prefix(&a, "VOICE: ");
 	cli_expect_prefix(&a, "PING: ");
@@ -209,7 +203,7 @@ static void test_registry_commands(void **state)
 	struct srv p;
 
 	(void)state;
-	fp_of(k, fp);
+	harness_fp_of(k, fp);
 	snprintf(odir, sizeof(odir), "%s-offline", dir);
 	assert_int_equal(registry(out, sizeof(out), odir, "list", NULL, NULL), 0);
 	assert_string_equal(out, "");
@@ -254,7 +248,7 @@ static void test_closed_and_file(void **state)
 
 	(void)state;
 	snprintf(cdir, sizeof(cdir), "%s-closed", dir);
-	fp_of(harness_nick_key("Lift"), fp);
+	harness_fp_of(harness_nick_key("Lift"), fp);
 	assert_int_equal(registry(out, sizeof(out), cdir, "add", "Lift", fp), 0);
 	srv_start(&p, "--state-dir", cdir, "--registration", "closed", NULL);
 	cli_login(&c, &p, "lift");
@@ -494,8 +488,8 @@ static void test_registry_list_running_and_bulk(void **state)
 
 	(void)state;
 	snprintf(rdir, sizeof(rdir), "%s-bulk", dir);
-	fp_of(k1, fp1);
-	fp_of(harness_nick_key("Shed"), fp2);
+	harness_fp_of(k1, fp1);
+	harness_fp_of(harness_nick_key("Shed"), fp2);
 	srv_start(&p, "--state-dir", rdir, NULL);
 	harness_key = k1; /* one box, two nicks */
 	cli_login(&a, &p, "Hall");

@@ -4,6 +4,7 @@
  * forgeries, replays, another member's key and another host move nothing. */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <openssl/ssl.h>
+#include <poll.h>
 
 #include "harness.h"
 #include "harness_tls.h"
@@ -155,6 +159,45 @@ static void test_key_update(void **state)
 	cli_send(&c, "PING: 2"); /* under the new keys, both ways */
 	cli_expect(&c, "PONG: 2");
 	cli_close(&c);
+}
+
+/* A flood of records without lines from one logged-in box (KeyUpdates that ask for no
+ * answer, as fast as the socket takes them): the server closes it once past its bucket
+ * (IC_TLS_OVERHEAD_BURST, 64 KiB; about 2 400 of them), and a box beside it is still
+ * answered. One KeyUpdate is not a flood (test_key_update). */
+static void test_record_flood(void **state)
+{
+	struct cli h, f;
+	int sent = 0;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN); /* OpenSSL writes to the socket the server closed */
+	cli_login(&h, &srv, "Steady");
+	cli_login(&f, &srv, "Flood");
+	while (sent < 4000) { /* 108 KB of them, well past the bucket */
+		struct pollfd p = {f.fd, POLLOUT, 0};
+		int r;
+
+		if (SSL_key_update(f.ssl, SSL_KEY_UPDATE_NOT_REQUESTED) != 1)
+			break;
+		r = SSL_do_handshake(f.ssl); /* sends it now */
+		if (r != 1 && SSL_get_error(f.ssl, r) == SSL_ERROR_WANT_WRITE &&
+		    poll(&p, 1, 5000) == 1)
+			r = SSL_do_handshake(f.ssl);
+		if (r != 1)
+			break; /* closed under us: the server's answer */
+		sent++;
+	}
+	assert_true(sent > 2000); /* the bucket's burst went through */
+	/* the server takes them at its pace (under valgrind, slowly): wait for the close
+	 */
+	assert_true(cli_closed(&f, 60000));
+	assert_non_null(
+	    strstr(srv_log(&srv), "left: flood of TLS records without lines"));
+	cli_send(&h, "PING: 1");
+	cli_wait_for(&h, "PONG: 1"); /* after the lists of Flood coming and going */
+	cli_close(&f);
+	cli_close(&h);
 }
 
 /* Half a ClientHello and then nothing: the server waits no longer than its bound. */
@@ -435,6 +478,7 @@ int main(void)
 	    cmocka_unit_test(test_many_lines_one_record),
 	    cmocka_unit_test(test_line_across_records),
 	    cmocka_unit_test(test_key_update),
+	    cmocka_unit_test(test_record_flood),
 	    cmocka_unit_test(test_half_hello),
 	    cmocka_unit_test(test_voice_heard_and_sealed),
 	    cmocka_unit_test(test_voice_forgeries),

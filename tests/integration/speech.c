@@ -64,12 +64,55 @@ double speech_compare(const char *in, const char *out, long long offset_ms,
 	return c;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of v[0..n) (sorts v). */
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double speech_stretches(const char *in, const char *out, long long offset_ms, double from,
+			double to, double *delay, double *env)
+{
+	int n = (int)((to - from) / SPEECH_STRETCH_S + 0.5);
+	double c[SPEECH_STRETCHES_MAX], e[SPEECH_STRETCHES_MAX];
+
+	n = n < 1 ? 1 : n > SPEECH_STRETCHES_MAX ? SPEECH_STRETCHES_MAX : n;
+	*delay = 1e9;
+	for (int i = 0; i < n; i++) {
+		char a[32], b[32];
+		double d = 0;
+
+		snprintf(a, sizeof(a), "%.3f", from + (to - from) * i / n);
+		snprintf(b, sizeof(b), "%.3f", from + (to - from) * (i + 1) / n);
+		c[i] = speech_compare(in, out, offset_ms, a, b, &d, &e[i]);
+		if (getenv("SPEECH_STRETCHES"))
+			print_message(
+			    "  %s-%s s: waveform %.3f, envelope %.3f, delay %.1f ms\n", a,
+			    b, c[i], e[i], d);
+		if (d < *delay)
+			*delay = d;
+	}
+	*env = median(e, n);
+	return median(c, n);
+}
+
+long long speech_offset(const struct proc *talker, const struct proc *ear)
+{
+	return (long long)log_value(proc_log(ear), "started at ") -
+	       (long long)log_value(proc_log(talker), "started at ");
+}
+
 double speech_similarity(const char *in, const char *out, const struct proc *talker,
 			 const struct proc *ear, const char *from, const char *to,
 			 double *delay, double *env)
 {
-	long long off = (long long)log_value(proc_log(ear), "started at ") -
-			(long long)log_value(proc_log(talker), "started at ");
-
-	return speech_compare(in, out, off, from, to, delay, env);
+	return speech_compare(in, out, speech_offset(talker, ear), from, to, delay, env);
 }

@@ -14,6 +14,10 @@
 #   ear_spk   the listener's playback device (air's right channel)
 #   mouth_spk, ear_mic  the talker's speaker and the listener's microphone (a second,
 #             silent null sink "spare"), so each box has a clocked device both ways
+# And a box in a room with an echo (the echo canceller's test): its speaker "roomspk" is
+# heard by its microphone "roommic" through a module-loopback (a real, clocked echo
+# path, its delay unknown to the box).
+#   room_mic, room_spk  that box's devices
 # Exits 77 when PulseAudio or the ALSA pulse plugin is not installed.
 set -euo pipefail
 cmd=${1:-}
@@ -36,7 +40,11 @@ start)
 		exit 77
 	}
 	mkdir -p "$dir/pulse"
+	# real-time and high priority, as a desktop's PulseAudio runs (through rtkit): it
+	# stands in for a card's clock, which other work on the machine never starves (where
+	# they cannot be had, not root, PulseAudio runs without them)
 	pulseaudio --daemonize=yes --exit-idle-time=-1 -n --use-pid-file=yes \
+		--high-priority=yes --realtime=yes \
 		--log-target="file:$dir/pulse.log" \
 		-L "module-native-protocol-unix socket=$sock auth-anonymous=1" \
 		-L "module-null-sink sink_name=air rate=48000 channels=2 channel_map=front-left,front-right" \
@@ -44,6 +52,9 @@ start)
 		-L "module-remap-sink sink_name=mouthin master=air rate=48000 channels=1 master_channel_map=front-left channel_map=mono remix=no" \
 		-L "module-remap-sink sink_name=earout master=air rate=48000 channels=1 master_channel_map=front-right channel_map=mono remix=no" \
 		-L "module-remap-source source_name=micsrc master=air.monitor rate=48000 channels=1 master_channel_map=front-left channel_map=mono remix=no" \
+		-L "module-null-sink sink_name=roomspk rate=48000 channels=1 channel_map=mono" \
+		-L "module-null-sink sink_name=roommic rate=48000 channels=1 channel_map=mono" \
+		-L "module-loopback source=roomspk.monitor sink=roommic latency_msec=40 adjust_time=0 source_dont_move=true sink_dont_move=true" \
 		2>>"$dir/pulse.log" || {
 		echo "pulse_air: pulseaudio did not start; see $dir/pulse.log" >&2
 		exit 1
@@ -62,6 +73,8 @@ start)
 		dev mouth_spk spare
 		dev ear_mic spare.monitor
 		dev ear_spk earout
+		dev room_mic roommic.monitor
+		dev room_spk roomspk
 	} >"$dir/.asoundrc"
 	;;
 stop)

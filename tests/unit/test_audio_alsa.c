@@ -259,13 +259,6 @@ static void test_playback_top_up(void **state)
 	play_delay = 400;
 	assert_int_equal(audio_delays(a, &play, &cap), 0);
 	assert_int_equal(play, 400);
-	/* a silent frame is played a period at a time, so voice starts within one */
-	memset(pcm, 0, sizeof(pcm));
-	play_delay = 240;
-	written = 0;
-	assert_int_equal(audio_write(a, pcm), 0);
-	assert_int_equal(written, 240);
-	assert_int_equal(audio_room(a, 7020), 1);
 	assert_int_equal(audio_close(a), 0);
 	clocked = false;
 }

@@ -1,0 +1,79 @@
+/* room.h: a synthetic room behind the audio interface, for the echo canceller's tests
+ * and bench. What the client writes to the "speaker" waits in a device queue, plays into
+ * a seeded room (a delay, a sparse exponentially decaying tail, optional soft clipping
+ * of the speaker, microphone noise, a delay jump) and comes back, summed with a near-end
+ * talker, as capture, which waits in its own queue. The devices run on a simulated
+ * clock advanced by the now_ms the client passes to audio_avail, and report their
+ * queues through audio_delays as snd_pcm_delay would: so the client's own delay
+ * measurement and re-anchoring are what is tested. */
+#ifndef IC_ROOM_H
+#define IC_ROOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aec.h"
+#include "audio.h"
+
+struct room_cfg {
+	uint32_t seed;
+	unsigned delay_ms;  /* speaker to microphone, direct path */
+	unsigned hidden_ms; /* more delay that no device reports (a sound server) */
+	double rt60;	    /* the tail's 60 dB decay, seconds (0: direct path only) */
+	double echo_db;	    /* the echo at the microphone, relative to the played level */
+	double near_db;	   /* the near talker at the microphone, relative to full scale */
+	double far_db;	   /* the far talker, as played, relative to full scale */
+	double noise_dbfs; /* microphone noise */
+	bool clip;	   /* the speaker soft-clips (tanh) */
+	unsigned play_ms;  /* the playback device's queue, kept that full */
+	unsigned cap_ms;   /* the capture device's queue before the client reads */
+	unsigned jump_at_ms;  /* when the acoustic delay jumps (0: never) */
+	unsigned jump_ms;     /* by how much it grows */
+	bool jump_in_queue;   /* the playback queue grows instead (a sound server's), as
+				 audio_delays reports */
+	unsigned underrun_at; /* ms: the playback queue is lost (an xrun) and refilled */
+	unsigned seconds;     /* how long a room_run lasts */
+	unsigned far_from, far_to, near_from, near_to; /* ms: who talks when */
+};
+
+/* A room like the one the canceller was measured in: echo 5 dB over the near talker,
+ * RT60 0.3 s, 50 ms away, -62 dBFS noise, a 40 ms playback queue. */
+void room_cfg_default(struct room_cfg *rc, uint32_t seed);
+
+/* Open the room as an audio backend for frame-sample frames (48 kHz). Returns 0 or
+ * -ENOMEM; audio_close frees it. */
+int room_open(struct audio **ap, const struct room_cfg *rc, size_t frame);
+
+/* What one run recorded, 48 kHz, one sample per captured sample: the microphone as
+ * captured, its echo and near-talker parts alone, and what the canceller made of it. */
+struct room_rec {
+	size_t n;
+	int16_t *mic, *out;
+	float *echo, *near;
+	struct aec_stats st;
+	char settings[256];
+};
+
+/* Run the room for rc->seconds as the client drives a clocked card (capture read,
+ * cancelled with aec_capture_audio, playback topped up and given to aec_playback), with
+ * the canceller (echo_cancel) or without. Returns 0 or -ENOMEM; room_rec_free frees. */
+int room_run(const struct room_cfg *rc, size_t frame, bool echo_cancel,
+	     struct room_rec *rec);
+void room_rec_free(struct room_rec *rec);
+
+/* Figures over [from_ms, to_ms) of a run. */
+double room_erle(const struct room_rec *r, unsigned from_ms, unsigned to_ms);
+/* The first time (ms after from_ms) from which every 1 s window (in 250 ms steps) up to
+ * to_ms has ERLE >= db; -1 if none. */
+long room_time_to(const struct room_rec *r, double db, unsigned from_ms, unsigned to_ms);
+/* The near talker's level in the output relative to its level at the microphone (dB; 0:
+ * untouched): the output's power, less the output's power in echo_alone (a run of the
+ * same room without the near talker: what is left of the echo), over the near talker's.
+ * echo_alone may be NULL (no far end). */
+double room_near_level(const struct room_rec *r, const struct room_rec *echo_alone,
+		       unsigned from_ms, unsigned to_ms);
+/* Power of out over power of mic (dB). */
+double room_out_over_mic(const struct room_rec *r, unsigned from_ms, unsigned to_ms);
+
+#endif

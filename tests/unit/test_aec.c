@@ -1,0 +1,224 @@
+/* The echo canceller in a synthetic room (bench/room.c), driven as the client drives a
+ * clocked card: capture read and cancelled with the delay the devices report, playback
+ * topped up and given to the canceller as it is written. Every figure is compared with
+ * the same seeded room in the same run (the microphone as captured, its echo and
+ * near-talker parts alone, a run without the canceller or without the near talker);
+ * the canceller's arithmetic is deterministic, so the thresholds hold on a busy
+ * machine. The bench (bench_echo) prints the figures. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "aec.h"
+#include "room.h"
+
+#define FRAME 960 /* 20 ms */
+
+static void run(const struct room_cfg *rc, bool cancel, struct room_rec *r)
+{
+	assert_int_equal(room_run(rc, FRAME, cancel, r), 0);
+}
+
+/* The far end alone: without the canceller the echo goes back whole; with it, 25 dB
+ * less within 3 s of the far talker starting (the speaker's queue and the room's delay
+ * found through the devices' delays), and the next seconds stay there. */
+static void test_far_alone(void **state)
+{
+	struct room_cfg rc;
+	struct room_rec raw, r;
+
+	(void)state;
+	room_cfg_default(&rc, 1);
+	rc.near_to = 0;
+	run(&rc, false, &raw);
+	run(&rc, true, &r);
+	assert_true(room_erle(&raw, 0, 8000) < 0.5);
+	assert_true(room_erle(&r, 3000, 8000) >= 30);
+	assert_in_range(room_time_to(&r, 25, 0, 8000), 0, 3000);
+	assert_in_range(room_time_to(&r, 15, 0, 8000), 0, 2000);
+	assert_int_equal(r.st.reanchors, 1); /* one anchor, kept by counting */
+	assert_int_equal(r.st.xruns, 0);
+	room_rec_free(&raw);
+	room_rec_free(&r);
+}
+
+/* A 250 ms playback queue: found through the devices' own delays (the delay the
+ * canceller measured is the queue's), and the echo cancelled as well as with a short
+ * one. */
+static void test_long_buffer(void **state)
+{
+	struct room_cfg rc;
+	struct room_rec r;
+
+	(void)state;
+	room_cfg_default(&rc, 2);
+	rc.near_to = 0;
+	rc.play_ms = 250;
+	run(&rc, true, &r);
+	/* measured right after a read, before the top-up: the queue less a frame */
+	assert_in_range(r.st.delay, 250 * 48 - 2 * FRAME, 250 * 48);
+	assert_true(room_erle(&r, 3000, 8000) >= 25);
+	room_rec_free(&r);
+}
+
+/* The echo 120 ms later than any device reports (a sound server, a long path): the
+ * filter's tail covers it. */
+static void test_hidden_delay(void **state)
+{
+	struct room_cfg rc;
+	struct room_rec r;
+
+	(void)state;
+	room_cfg_default(&rc, 3);
+	rc.near_to = 0;
+	rc.hidden_ms = 120;
+	run(&rc, true, &r);
+	assert_true(room_erle(&r, 3000, 8000) >= 20);
+	room_rec_free(&r);
+}
+
+/* Both talk: the near talker keeps his level within 3 dB (what the same room without
+ * him leaves of the echo taken off), and the filter does not diverge. */
+static void test_double_talk(void **state)
+{
+	struct room_cfg rc;
+	struct room_rec echo, r;
+
+	(void)state;
+	room_cfg_default(&rc, 4);
+	rc.near_to = 0;
+	run(&rc, true, &echo);
+	rc.near_from = 4000;
+	rc.near_to = 8000;
+	run(&rc, true, &r);
+	assert_true(room_near_level(&r, &echo, 4500, 8000) >= -3);
+	assert_true(room_near_level(&r, &echo, 4500, 8000) <= 1);
+	assert_true(room_erle(&r, 3000, 4000) >= 25);
+	room_rec_free(&echo);
+	room_rec_free(&r);
+}
+
+/* The near talker alone: within 1 dB of what the microphone heard; and with nobody
+ * talking, nothing is added to the microphone's noise. */
+static void test_near_alone_and_silence(void **state)
+{
+	struct room_cfg rc;
+	struct room_rec r;
+
+	(void)state;
+	room_cfg_default(&rc, 5);
+	rc.far_to = 0;
+	run(&rc, true, &r);
+	assert_true(room_near_level(&r, NULL, 500, 8000) >= -1);
+	assert_true(room_near_level(&r, NULL, 500, 8000) <= 1);
+	room_rec_free(&r);
+	rc.near_to = 0;
+	run(&rc, true, &r);
+	assert_true(room_out_over_mic(&r, 500, 8000) <= 0.5);
+	room_rec_free(&r);
+}
+
+/* The acoustic delay jumps by 40 ms (the box moved): the filter learns the room again;
+ * the playback queue grows by 40 ms (a sound server's): the measured delay moves, and
+ * the canceller aligns again, faster. */
+static void test_delay_jump(void **state)
+{
+	struct room_cfg rc;
+	struct room_rec r;
+
+	(void)state;
+	room_cfg_default(&rc, 6);
+	rc.near_to = 0;
+	rc.seconds = 10;
+	rc.jump_at_ms = 4000;
+	rc.jump_ms = 40;
+	run(&rc, true, &r);
+	assert_true(room_erle(&r, 3000, 4000) >= 25);
+	assert_true(room_erle(&r, 4000, 4500) < 10); /* it did jump */
+	assert_in_range(room_time_to(&r, 15, 4000, 10000), 0, 4000);
+	room_rec_free(&r);
+	rc.jump_in_queue = true;
+	run(&rc, true, &r);
+	assert_int_equal(r.st.reanchors, 2);
+	assert_in_range(room_time_to(&r, 15, 4000, 10000), 0, 2000);
+	room_rec_free(&r);
+}
+
+/* A playback underrun loses the queue: counted, the alignment taken again, and the
+ * echo cancelled within 3 dB of the same room without the underrun (the filter still
+ * fits the room; only the alignment moved). */
+static void test_underrun(void **state)
+{
+	struct room_cfg rc;
+	struct room_rec clean, r;
+
+	(void)state;
+	room_cfg_default(&rc, 7);
+	rc.near_to = 0;
+	rc.play_ms = 120;
+	run(&rc, true, &clean);
+	rc.underrun_at = 4000;
+	run(&rc, true, &r);
+	assert_int_equal(r.st.xruns, 1);
+	assert_int_equal(r.st.reanchors, 2);
+	assert_true(room_erle(&r, 4500, 8000) >= room_erle(&clean, 4500, 8000) - 3);
+	assert_true(room_erle(&r, 4500, 8000) >= 15);
+	room_rec_free(&clean);
+	room_rec_free(&r);
+}
+
+/* Frames the canceller cannot take, the delay reported unknown, and the xrun count. */
+static void test_bad_input(void **state)
+{
+	struct aec *e;
+	int16_t pcm[FRAME] = {0};
+	struct aec_stats st;
+
+	(void)state;
+	assert_int_equal(aec_new(&e, 0, false), -EINVAL);
+	assert_int_equal(aec_new(&e, 500, false), -EINVAL);
+	assert_int_equal(aec_new(&e, AEC_MAX_FRAME + 480, false), -EINVAL);
+	assert_int_equal(aec_new(&e, 480, true), 0);
+	aec_free(e);
+	assert_int_equal(aec_new(&e, FRAME, false), 0);
+	aec_playback(e, pcm);
+	/* no clock: anchored as if no queue; xruns before the first frame moved nothing
+	 */
+	aec_capture(e, pcm, -1, 3);
+	aec_capture(e, pcm, -1, 3);
+	aec_skip(e, pcm);
+	aec_get_stats(e, &st);
+	assert_int_equal(st.frames, 2);
+	assert_int_equal(st.reanchors, 1);
+	assert_int_equal(st.xruns, 0);
+	aec_capture(e, pcm, 480, 4); /* one more: anchored again, counted */
+	aec_get_stats(e, &st);
+	assert_int_equal(st.reanchors, 2);
+	assert_int_equal(st.xruns, 1);
+	assert_int_equal(st.delay, 480);
+	for (int i = 0; i < FRAME; i++)
+		assert_int_equal(pcm[i], 0); /* silence in, silence out */
+	aec_free(e);
+	aec_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_far_alone),
+	    cmocka_unit_test(test_long_buffer),
+	    cmocka_unit_test(test_hidden_delay),
+	    cmocka_unit_test(test_double_talk),
+	    cmocka_unit_test(test_near_alone_and_silence),
+	    cmocka_unit_test(test_delay_jump),
+	    cmocka_unit_test(test_underrun),
+	    cmocka_unit_test(test_bad_input),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
