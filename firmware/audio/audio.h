@@ -81,9 +81,9 @@ static inline int audio_write(struct audio *a, const int16_t *pcm)
 }
 /* The devices' delays now, in samples at 48 kHz, for aligning what was played with
  * what the microphone heard (an echo canceller's reference):
- *   play: samples handed to the playback device (by audio_write, at the moment they
- *         are written to it) that it has not played yet: snd_pcm_delay of the playback
- *         handle;
+ *   play: samples handed to audio_write that have not been played yet: snd_pcm_delay
+ *         of the playback handle plus the rest of the frame the backend still holds
+ *         (it writes a frame a period or two at a time);
  *   cap:  samples the capture device has taken in that audio_read has not handed out
  *         yet: snd_pcm_delay of the capture handle plus what the backend holds.
  * A sample written now is heard play samples from now; a sample audio_read hands out

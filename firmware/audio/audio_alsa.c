@@ -446,7 +446,8 @@ static int alsa_room(struct audio *base, uint64_t now_ms)
 }
 
 /* snd_pcm_delay on each handle (what a plugin such as pulse reports truly, its
- * server's queue included where it knows it); capture's plus what the ring holds. */
+ * server's queue included where it knows it), each plus what the backend holds: the
+ * rest of the frame being played, not yet written; the ring, not yet handed out. */
 static int alsa_delays(struct audio *base, long *play, long *cap)
 {
 	struct audio_alsa *a = (struct audio_alsa *)base;
@@ -456,7 +457,7 @@ static int alsa_delays(struct audio *base, long *play, long *cap)
 	if (!a->play.pcm || !a->cap.pcm || a->clockless ||
 	    snd_pcm_delay(a->play.pcm, &p) < 0 || snd_pcm_delay(a->cap.pcm, &c) < 0)
 		return -ENODEV;
-	*play = p > 0 ? (long)p : 0;
+	*play = (p > 0 ? (long)p : 0) + (long)(a->plen - a->poff);
 	*cap = (c > 0 ? (long)c : 0) + (long)a->rlen;
 	return 0;
 }
