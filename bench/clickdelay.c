@@ -11,7 +11,8 @@
  * first said click must be heard within MAX_DELAY_MS, and each later one is looked for
  * where the delay before it puts it, so a delay longer than the clicks' spacing is
  * measured, not folded into a shorter one. Prints "clicks=N missed=M p50_ms=X
- * p95_ms=Y" last. */
+ * p95_ms=Y" last; with CLICKDELAY_EACH=1 in the environment, first each click's time in
+ * the recording and its delay ("at 12.345 s: 43.0 ms"), to see a delay recover. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -135,6 +136,8 @@ static int measure(const char *path)
 			missed++;
 		else
 			d[nd++] = (double)delay[k] * 1000 / RATE;
+		if (getenv("CLICKDELAY_EACH") && delay[k] >= 0)
+			printf("at %.3f s: %.1f ms\n", (double)said[k] / RATE, d[nd - 1]);
 	}
 	return 0;
 }

@@ -10,7 +10,8 @@
 # talker's microphone while it holds push-to-talk; each click's delay to the listener's
 # speaker (p50 and p95 over every click of every run; the runs start the boxes at other
 # phases). Then MINUTES of talk at each frame size, the underruns and overruns of both
-# boxes counted per minute, and the delay over the whole stretch (drift would grow it). Needs pulseaudio, pulseaudio-utils and libasound2-plugins.
+# boxes counted per minute, the delay over the whole stretch (drift would grow it), and
+# each box's CPU (user + system time over its run: a busy loop shows here). Needs pulseaudio, pulseaudio-utils and libasound2-plugins.
 set -euo pipefail
 b=${1:-build/default}
 runs=${2:-5}
@@ -35,12 +36,12 @@ session() {
 	parec --device=air.monitor --format=s16le --rate=48000 --channels=2 \
 		--file-format=wav "$d/rec.wav" &
 	local rec=$!
-	"$b/firmware/intercom" --server "127.0.0.1:$port" --nick Ear --frame-ms "$fm" \
+	/usr/bin/time -f "%U %S %e" -o "$d/ear.cpu" "$b/firmware/intercom" --server "127.0.0.1:$port" --nick Ear --frame-ms "$fm" \
 		--capture-device ear_mic --playback-device ear_spk \
 		--exit-after "$(awk "BEGIN{print $secs + 2.5}")" 2>"$d/ear.log" &
 	local ear=$!
 	sleep "$gap"
-	"$b/firmware/intercom" --server "127.0.0.1:$port" --nick Mouth --frame-ms "$fm" \
+	/usr/bin/time -f "%U %S %e" -o "$d/mouth.cpu" "$b/firmware/intercom" --server "127.0.0.1:$port" --nick Mouth --frame-ms "$fm" \
 		--capture-device mouth_mic --playback-device mouth_spk --talk-after 0.8 \
 		--talk-for "$secs" --exit-after "$(awk "BEGIN{print $secs + 1.5}")" 2>"$d/mouth.log" &
 	local mouth=$!
@@ -49,6 +50,10 @@ session() {
 	wait "$mouth" "$ear"
 	kill -INT "$rec"
 	wait "$rec" || true
+}
+
+cpu() { # a box's CPU (user + system) as a share of one core over its run
+	awk '{printf "%.1f %%", ($1 + $2) * 100 / $3}' "$1"
 }
 
 xruns() { # underruns+overruns in a box's log
@@ -80,5 +85,6 @@ for fm in 20 10; do
 	x=$(($(xruns "$d/ear.log") + $(xruns "$d/mouth.log")))
 	r=$("$b/bench/clickdelay" "$d/rec.wav")
 	echo "$fm ms frames, $minutes min of talk: xruns in both boxes $x ($(awk "BEGIN{printf \"%.2f\", $x / $minutes / 2}") per box per minute); clicks ${r#clicks=}"
-	grep -h "sound card:.*run" "$d/ear.log" "$d/mouth.log" || true
+	echo "  CPU of one core: listener $(cpu "$d/ear.cpu"), talker $(cpu "$d/mouth.cpu")"
+	grep -h "sound card:.*run\|the loop woke" "$d/ear.log" "$d/mouth.log" || true
 done

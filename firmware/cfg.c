@@ -28,6 +28,7 @@ void cfg_defaults(struct cfg *c)
 			"intercom");
 	strcpy(c->playback_device, "default");
 	c->frame_ms = 20;
+	c->period_ms = 5;
 	/* 32 kbit/s: constant bitrate (what encrypted voice needs, RFC 6562) sounds at 32
 	 * as variable does at 24 */
 	c->bitrate = 32000;
@@ -163,6 +164,7 @@ static const struct conftab_key keys[] = {
     TEXT("playback_device", playback_device, NULL, F, ALSA_DEV),
     TEXT("state_dir", state_dir, NULL, F, "a path of 1-255 bytes"),
     OWN("frame_ms", frame_ms, set_frame_ms, F),
+    UINT("period_ms", period_ms, 2, 20, F),
     UINT("bitrate", bitrate, 6000, 128000, F),
     {.key = "complexity",
      .kind = CONFTAB_K_UINT,
@@ -451,6 +453,8 @@ const char *cfg_usage(void)
 	       "  --capture-device DEV   ALSA capture device (default: default)\n"
 	       "  --playback-device DEV  ALSA playback device (default: default)\n"
 	       "  --frame-ms 10|20       codec frame (default 20)\n"
+	       "  --period-ms 2-20       sound card period, where the card allows "
+	       "(default 5)\n"
 	       "  --echo-cancel yes|no   cancel the speaker's echo in what is sent "
 	       "(default yes)\n"
 	       "  --bitrate N, --complexity N   Opus settings (32000, 5)\n"

@@ -33,6 +33,7 @@ struct cfg {
 	char realname[IC_REALNAME_MAX + 1];
 	char capture_device[128], playback_device[128];
 	unsigned frame_ms, bitrate, complexity;
+	unsigned period_ms; /* the sound card's period: how often it is served */
 	char board[256]; /* "none", "keyboard", a board name (rpi4, ...) or a board file
 			    path */
 	char gpio_chip[64]; /* "" = the board's default */

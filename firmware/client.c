@@ -23,6 +23,8 @@
 /* A sound card wakes the loop through its poll descriptors; this timer only notices a
  * card that went quiet or away (then the loop's clock paces frames). */
 #define CLIENT_CARD_CHECK_MS 50
+/* Frames made at one wakeup at most: enough to refill after a late loop. */
+#define CLIENT_PLAY_BURST 4
 
 struct client {
 	const struct cfg *cfg;
@@ -36,8 +38,11 @@ struct client {
 	struct tmr frame_tmr, house_tmr;
 	uint64_t t0, frames;
 	uint64_t captured_ms; /* when the card last delivered a frame */
-	unsigned frame_ms;
+	unsigned frame_ms, period_ms;
 	size_t frame;
+	uint64_t wakeups; /* the loop's, to show it is not spinning */
+	/* the devices' delays (audio_delays) summed once per frame sent, for the log */
+	uint64_t play_delay_sum, cap_delay_sum, delay_n;
 	bool called, ptt_down, rx, failed;
 	bool tx;	  /* the last frame was sent */
 	bool spurt_heard; /* the last talk spurt to start has been played */
@@ -375,22 +380,33 @@ static void play_frame(struct client *c, uint64_t now)
 	}
 }
 
-/* A clocked sound card: capture paces what is sent, and after it playback is topped up
- * to its headroom (a frame more or less when two devices drift apart). Returns false
- * when the loop's clock paces frames instead (files mode, a card with no clock, or
- * none). */
+/* A clocked sound card, at every period: each frame sent the moment capture completes
+ * it, then playback topped up to its headroom, a new frame made whenever the last one is
+ * all written (at most a few: two devices drifting apart, or a loop that was late).
+ * Returns false when the loop's clock paces frames instead (files mode, a card with no
+ * clock, or none). */
 static bool card_service(struct client *c, uint64_t now)
 {
-	int avail = audio_avail(c->audio, now), room;
+	int avail = audio_avail(c->audio, now);
 
 	if (avail < 0)
 		return false;
+	if (avail > 0 && !c->captured_ms) /* PulseAudio: up to 2 s */
+		log_info("sound card: capture delivering, %llu ms after start",
+			 (unsigned long long)(now - c->t0));
 	if (avail > 0)
 		c->captured_ms = now;
-	for (int i = 0; i < avail; i++, c->frames++)
+	for (int i = 0; i < avail; i++, c->frames++) {
+		long pd, cd;
+
+		if (i == 0 && !audio_delays(c->audio, &pd, &cd) && pd >= 0 && cd >= 0) {
+			c->play_delay_sum += (uint64_t)pd;
+			c->cap_delay_sum += (uint64_t)cd;
+			c->delay_n++;
+		}
 		capture_frame(c, now);
-	room = audio_room(c->audio, now);
-	for (int i = 0; i < room; i++)
+	}
+	for (int i = 0; i < CLIENT_PLAY_BURST && audio_room(c->audio, now) > 0; i++)
 		play_frame(c, now);
 	return true;
 }
@@ -401,6 +417,12 @@ static void card_ready(int fd, int events, void *arg)
 
 	audio_ready(c->audio, fd, events);
 	card_service(c, loop_now(c->loop));
+}
+
+/* Before each wait: a loop that spins (a descriptor that stays ready) counts here. */
+static void count_wakeup(void *arg)
+{
+	((struct client *)arg)->wakeups++;
 }
 
 static void card_watch(void *arg, int fd, int events)
@@ -421,11 +443,11 @@ static void frame_timer(void *arg)
 	if (card_service(c, now)) {
 		/* while capture delivers nothing (a device still starting: PulseAudio
 		 * takes hundreds of ms; or one that stalled), this timer keeps playback
-		 * fed, each period */
+		 * topped up, each period */
 		bool quiet = now - c->captured_ms > 2 * c->frame_ms;
 
 		tmr_start(c->loop, &c->frame_tmr,
-			  quiet ? c->frame_ms : CLIENT_CARD_CHECK_MS, frame_timer, c);
+			  quiet ? c->period_ms : CLIENT_CARD_CHECK_MS, frame_timer, c);
 		return;
 	}
 	/* frame k is complete at t0 + (k + 1) * frame_ms: catch up if the loop was late,
@@ -514,7 +536,8 @@ static int open_audio(struct client *c)
 		}
 	} else {
 		int e = audio_open_alsa(&c->audio, f->capture_device, f->playback_device,
-					c->frame, err, sizeof(err));
+					c->frame, CODEC_RATE / 1000 * f->period_ms, err,
+					sizeof(err));
 		if (e) {
 			log_err("%s", err);
 			return 1;
@@ -576,12 +599,12 @@ static void log_voice_stats(struct client *c)
 	voice_get_stats(c->voice, &vs);
 	log_info(
 	    "voice: sent %llu, received %llu, frames %llu, fec %llu, concealed %llu, "
-	    "late %llu, keepalives %llu, replayed %llu, forged %llu",
+	    "late %llu, dropped %llu, keepalives %llu, replayed %llu, forged %llu",
 	    (unsigned long long)vs.sent, (unsigned long long)vs.received,
 	    (unsigned long long)vs.frames, (unsigned long long)vs.fec,
 	    (unsigned long long)vs.plc, (unsigned long long)vs.late,
-	    (unsigned long long)vs.keepalives, (unsigned long long)vs.replayed,
-	    (unsigned long long)vs.forged);
+	    (unsigned long long)vs.dropped, (unsigned long long)vs.keepalives,
+	    (unsigned long long)vs.replayed, (unsigned long long)vs.forged);
 	log_info(
 	    "delay parts: opus look-ahead %.1f ms, jitter buffer hold %.1f ms on average",
 	    vs.lookahead_samples / 48.0,
@@ -621,6 +644,7 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 	memset(&c, 0, sizeof(c));
 	c.cfg = f;
 	c.frame_ms = f->frame_ms;
+	c.period_ms = f->period_ms;
 	c.frame = CODEC_RATE / 1000 * f->frame_ms;
 	e = open_audio(&c);
 	if (e)
@@ -649,6 +673,7 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 		goto out;
 	}
 	audio_set_watch(c.audio, card_watch, &c);
+	loop_set_before_sleep(c.loop, count_wakeup, &c);
 	c.spurt_heard = true; /* none yet */
 	c.t0 = loop_now(c.loop);
 	log_info("audio clock started at %llu ms (monotonic); %u ms frames",
@@ -661,6 +686,14 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 		log_err("event loop failed: %s", strerror(-e));
 	ret = e || c.failed ? 1 : 0;
 	log_voice_stats(&c);
+	if (c.audio->captured) /* a busy loop shows here (docs/CLIENT.md) */
+		log_info(
+		    "sound card: the loop woke %llu times in %llu ms of audio captured; "
+		    "device delays on average: playback %.1f ms, capture %.1f ms",
+		    (unsigned long long)c.wakeups,
+		    (unsigned long long)(c.audio->captured * 1000 / CODEC_RATE),
+		    c.delay_n ? (double)c.play_delay_sum / (double)c.delay_n / 48.0 : 0,
+		    c.delay_n ? (double)c.cap_delay_sum / (double)c.delay_n / 48.0 : 0);
 	log_aec_stats(&c);
 out:
 	if (c.kbd) {

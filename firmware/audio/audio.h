@@ -45,11 +45,13 @@ struct audio {
 int audio_open_files(struct audio **ap, const char *capture, const char *playback,
 		     size_t frame, char *err, size_t errlen);
 
-/* ALSA: 48 kHz mono S16, one period per frame, small buffers; playback starts with
- * ALSA_HEADROOM periods of silence queued and is kept at least that full. Returns 0, or
- * -errno with "DEVICE: what (what to try)" in err. */
+/* ALSA: 48 kHz mono S16 in periods of `period` samples (or the nearest the device
+ * allows), frames of `frame` samples (at most 960). At every period capture is read
+ * and playback topped up to two periods ahead of what plays (snd_pcm_delay), so the
+ * sound queued each way is about two periods whatever the frame. Returns 0, or -errno
+ * with "DEVICE: what (what to try)" in err. */
 int audio_open_alsa(struct audio **ap, const char *capture, const char *playback,
-		    size_t frame, char *err, size_t errlen);
+		    size_t frame, size_t period, char *err, size_t errlen);
 
 static inline int audio_avail(struct audio *a, uint64_t now_ms)
 {
@@ -77,7 +79,16 @@ static inline int audio_write(struct audio *a, const int16_t *pcm)
 {
 	return a->ops->write(a, pcm);
 }
-/* The devices' queues now, for the echo canceller's alignment (see the op). */
+/* The devices' delays now, in samples at 48 kHz, for aligning what was played with
+ * what the microphone heard (an echo canceller's reference):
+ *   play: samples handed to audio_write that have not been played yet: snd_pcm_delay
+ *         of the playback handle plus the rest of the frame the backend still holds
+ *         (it writes a frame a period or two at a time);
+ *   cap:  samples the capture device has taken in that audio_read has not handed out
+ *         yet: snd_pcm_delay of the capture handle plus what the backend holds.
+ * A sample written now is heard play samples from now; a sample audio_read hands out
+ * now was heard cap samples ago. Returns 0, or -ENODEV (files mode, a clockless device, a
+ * card gone or in an xrun: both 0). */
 static inline int audio_delays(struct audio *a, long *play, long *cap)
 {
 	return a->ops->delays(a, play, cap);

@@ -28,6 +28,8 @@ struct jbuf {
 	uint64_t start_ms;	/* when playout starts */
 	unsigned tail, tail_ms; /* pieces and ms concealed with nothing ahead */
 	unsigned lead_ms;	/* delay held in this spurt (start wait + stalls) */
+	unsigned wait_min;	/* the least wait of a packet played since wait_from */
+	uint64_t wait_from;	/* 0: not playing yet */
 
 	/* transit = arrival (in samples) - timestamp, as a wrapping 32-bit difference.
 	 * The sender's timestamp runs on through silence, so the transits of one talker
@@ -36,7 +38,8 @@ struct jbuf {
 	 * lie around 2^31 apart from ours does not see them wrap from the largest to the
 	 * smallest int32 and the spread jump to the maximum. */
 	uint32_t base;
-	int32_t hist[JBUF_WINDOW]; /* the last transits, minus base */
+	int32_t hist[JBUF_WINDOW];     /* the last transits, minus base */
+	uint64_t hist_ms[JBUF_WINDOW]; /* and when each arrived */
 	unsigned nhist, hpos;
 	uint64_t last_ms; /* arrival of the last packet */
 
@@ -63,14 +66,19 @@ static int16_t seq_diff(uint16_t a, uint16_t b)
 	return (int16_t)(uint16_t)(a - b);
 }
 
-/* The window's quickest and slowest transits, in 64 bits: hostile timestamps put two
- * transits up to 2^32 apart. */
+/* The window's quickest and slowest transits of the last JBUF_WINDOW_MS before the
+ * latest arrival, in 64 bits: hostile timestamps put two transits up to 2^32 apart. */
 static void window(const struct jbuf *jb, int64_t *lo, int64_t *hi)
 {
-	*lo = *hi = jb->nhist ? jb->hist[0] : 0;
-	for (unsigned i = 1; i < jb->nhist; i++) {
-		*lo = jb->hist[i] < *lo ? jb->hist[i] : *lo;
-		*hi = jb->hist[i] > *hi ? jb->hist[i] : *hi;
+	bool any = false;
+
+	*lo = *hi = 0;
+	for (unsigned i = 0; i < jb->nhist; i++) {
+		if (jb->hist_ms[i] + JBUF_WINDOW_MS < jb->last_ms)
+			continue;
+		*lo = !any || jb->hist[i] < *lo ? jb->hist[i] : *lo;
+		*hi = !any || jb->hist[i] > *hi ? jb->hist[i] : *hi;
+		any = true;
 	}
 }
 
@@ -102,6 +110,7 @@ static void note_transit(struct jbuf *jb, uint32_t raw, uint64_t now_ms)
 	if (!jb->nhist)
 		jb->base = raw;
 	jb->hist[jb->hpos] = rel(jb, raw);
+	jb->hist_ms[jb->hpos] = now_ms;
 	jb->hpos = (jb->hpos + 1) % JBUF_WINDOW;
 	if (jb->nhist < JBUF_WINDOW)
 		jb->nhist++;
@@ -140,6 +149,8 @@ static void start_spurt(struct jbuf *jb, const struct jbuf_pkt *p, uint32_t raw,
 	jb->st.target_ms = target;
 	jb->start_ms = late >= target ? now_ms : now_ms + target - (uint64_t)late;
 	jb->lead_ms = target;
+	jb->wait_min = UINT32_MAX;
+	jb->wait_from = 0;
 	jb->st.spurts++;
 }
 
@@ -253,9 +264,49 @@ static enum jbuf_out play(struct jbuf *jb, struct slot *s, uint64_t now_ms,
 	f->samples = s->samples;
 	jb->st.frames++;
 	jb->st.delay_ms = d;
+	if (d < jb->wait_min)
+		jb->wait_min = d;
 	if (d > jb->st.max_delay_ms)
 		jb->st.max_delay_ms = d;
 	return JBUF_FRAME;
+}
+
+/* The packet to play instead of s. Every JBUF_DRAIN_MS the least any packet played in
+ * that time waited (arrival to playout) is compared with what the buffer means to hold
+ * (the target, or the lead its stalls built for a late or lost packet, whichever is
+ * more): what is beyond it by more than JBUF_SLACK_MS was never needed, so when a whole
+ * packet fits in that excess, s is dropped (if the next is here), and the next likewise:
+ * JBUF_DRAIN_MAX packets per JBUF_DRAIN_MS at most, so a jittery path loses a packet
+ * here and there, not a run of them, and 200 ms are gone in half a second. A listener
+ * taking its frames in bursts (20 ms frames of 10 ms packets) never sees a packet wait
+ * less than its phase, so nothing it needs is ever counted as excess. */
+static struct slot *over_target(struct jbuf *jb, struct slot *s, uint64_t now_ms)
+{
+	int64_t excess;
+	unsigned target;
+	struct slot *next;
+
+	if (!jb->wait_from) {
+		jb->wait_from = now_ms;
+		return s;
+	}
+	if (now_ms - jb->wait_from < JBUF_DRAIN_MS)
+		return s;
+	target = target_ms(jb);
+	excess = (int64_t)jb->wait_min - (jb->lead_ms > target ? jb->lead_ms : target) -
+		 JBUF_SLACK_MS;
+	jb->wait_min = UINT32_MAX;
+	jb->wait_from = now_ms;
+	for (int k = 0; k < JBUF_DRAIN_MAX && excess >= s->samples / 48 &&
+			(next = find(jb, (uint16_t)(jb->pseq + 1))) != NULL;
+	     k++) {
+		excess -= s->samples / 48;
+		s->used = false;
+		jb->pseq++;
+		jb->st.dropped++;
+		s = next;
+	}
+	return s;
 }
 
 enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, struct jbuf_out_frame *f)
@@ -272,7 +323,7 @@ enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, struct jbuf_out_frame *
 	}
 	s = find(jb, jb->pseq);
 	if (s)
-		return play(jb, s, now_ms, f);
+		return play(jb, over_target(jb, s, now_ms), now_ms, f);
 	/* lost (or not here yet): the packet after it may carry it as FEC */
 	next = find(jb, (uint16_t)(jb->pseq + 1));
 	f->samples = lost_samples(jb, next);

@@ -5,7 +5,10 @@
  * the next piece out: a packet to decode, the next packet to rebuild a lost one from
  * (Opus in-band FEC), or "conceal" (Opus PLC), each with the duration to produce. It
  * works in time, not in packets: the target delay is the spread of transit times over
- * the last JBUF_WINDOW packets, at most JBUF_MAX_MS, whatever the packets' sizes.
+ * the last JBUF_WINDOW packets of the last JBUF_WINDOW_MS, at most JBUF_MAX_MS, whatever
+ * the packets' sizes; it shrinks back to it at a new spurt and, within a spurt, by
+ * dropping packets when every one played for JBUF_DRAIN_MS waited longer than the
+ * target plus JBUF_SLACK_MS.
  * docs/JITTER.md describes the algorithm and its bounds. */
 #ifndef IC_JBUF_H
 #define IC_JBUF_H
@@ -14,11 +17,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JBUF_SLOTS	     64	  /* packets held: 1.28 s of 20 ms frames */
-#define JBUF_PKT_MAX	     1276 /* the largest Opus packet */
-#define JBUF_WINDOW	     100  /* packets of transit history: 2 s at 20 ms */
-#define JBUF_PKT_SAMPLES_MIN 120  /* the shortest Opus packet: 2.5 ms at 48 kHz */
-#define JBUF_MAX_MS	     200  /* the most delay it will add */
+#define JBUF_SLOTS   64	  /* packets held: 1.28 s of 20 ms frames */
+#define JBUF_PKT_MAX 1276 /* the largest Opus packet */
+#define JBUF_WINDOW  100  /* packets of transit history: 2 s at 20 ms */
+/* ... of which only those that arrived this recently count: a one-off hold-up (a stalled
+ * listener, a network hiccup) sizes the buffer for this long, not for 100 packets. */
+#define JBUF_WINDOW_MS 1000
+/* Every JBUF_DRAIN_MS, what every packet played in that time waited beyond the target
+ * by more than JBUF_SLACK_MS is taken out, in whole packets dropped (JBUF_DRAIN_MAX at a
+ * time): a stall, or voice
+ * queued before playback could start, does not stay as delay for the rest of the
+ * spurt. */
+#define JBUF_DRAIN_MS	     50
+#define JBUF_DRAIN_MAX	     2 /* packets dropped at a time */
+#define JBUF_SLACK_MS	     5
+#define JBUF_PKT_SAMPLES_MIN 120 /* the shortest Opus packet: 2.5 ms at 48 kHz */
+#define JBUF_MAX_MS	     200 /* the most delay it will add */
 /* The longest packet taken: 60 ms at 48 kHz, the longest frame the contract lets a talker
  * choose (Opus itself packs up to 120 ms; nobody sends that for voice). */
 #define JBUF_PKT_SAMPLES_MAX 2880
@@ -69,6 +83,7 @@ struct jbuf_out_frame {
 struct jbuf_stats {
 	uint64_t packets, frames, fec, plc, dups, late, spurts;
 	uint64_t stalls;    /* concealed frames that grew the buffer by one */
+	uint64_t dropped;   /* packets dropped because the queue was over its target */
 	unsigned target_ms; /* current target delay */
 	unsigned delay_ms;  /* arrival -> playout of the last frame played */
 	unsigned max_delay_ms;

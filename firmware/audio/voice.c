@@ -42,6 +42,7 @@ struct voice {
 	struct remote rem[VOICE_REMOTES];
 	struct mixer mix;
 	struct voice_stats st;
+	uint64_t dropped_gone; /* by remotes freed since */
 };
 
 int voice_new(struct voice **vp, const struct codec_cfg *c)
@@ -73,8 +74,14 @@ static void unkey(struct voice *v)
 	ctrwin_init(&v->win);
 }
 
-static void remote_free(struct remote *r)
+static void remote_free(struct voice *v, struct remote *r)
 {
+	struct jbuf_stats js;
+
+	if (r->jb) {
+		jbuf_get_stats(r->jb, &js);
+		v->dropped_gone += js.dropped;
+	}
 	jbuf_free(r->jb);
 	codec_dec_free(r->dec);
 	memset(r, 0, sizeof(*r));
@@ -86,7 +93,7 @@ void voice_free(struct voice *v)
 		return;
 	for (int i = 0; i < VOICE_REMOTES; i++) {
 		if (v->rem[i].used)
-			remote_free(&v->rem[i]);
+			remote_free(v, &v->rem[i]);
 	}
 	unkey(v);
 	codec_enc_free(v->enc);
@@ -177,11 +184,11 @@ static struct remote *remote_for(struct voice *v, uint32_t ssrc, uint64_t now)
 			oldest = r;
 	}
 	if (!free_slot) { /* the longest silent talker makes room */
-		remote_free(oldest);
+		remote_free(v, oldest);
 		free_slot = oldest;
 	}
 	if (jbuf_new(&free_slot->jb) || codec_dec_new(&free_slot->dec)) {
-		remote_free(free_slot);
+		remote_free(v, free_slot);
 		return NULL;
 	}
 	free_slot->used = true;
@@ -323,7 +330,7 @@ bool voice_play(struct voice *v, uint64_t now_ms, int16_t *out)
 			mixer_add(&v->mix, pcm);
 			heard = true;
 		} else if (now_ms - r->last_ms > VOICE_IDLE_MS) {
-			remote_free(r);
+			remote_free(v, r);
 		}
 	}
 	mixer_end(&v->mix, out);
@@ -340,6 +347,14 @@ void voice_get_stats(const struct voice *v, struct voice_stats *st)
 	*st = v->st;
 	st->lookahead_samples = (unsigned)codec_lookahead(v->enc);
 	st->remotes = 0;
-	for (int i = 0; i < VOICE_REMOTES; i++)
-		st->remotes += v->rem[i].used;
+	st->dropped = v->dropped_gone;
+	for (int i = 0; i < VOICE_REMOTES; i++) {
+		struct jbuf_stats js;
+
+		if (!v->rem[i].used)
+			continue;
+		st->remotes++;
+		jbuf_get_stats(v->rem[i].jb, &js);
+		st->dropped += js.dropped;
+	}
 }

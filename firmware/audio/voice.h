@@ -17,6 +17,7 @@
 
 struct voice_stats {
 	uint64_t sent, keepalives, received, bad, frames, fec, plc, late, dups;
+	uint64_t dropped;  /* over the jitter buffer's target (docs/JITTER.md) */
 	uint64_t forged;   /* sealed packets whose tag did not verify */
 	uint64_t replayed; /* sealed packets with a counter seen before (or too old) */
 	uint64_t

@@ -68,7 +68,7 @@ static void test_snippet_gives_intercom_device(void **state)
 	assert_int_equal(install_snippet(), 2);
 	err[0] = '\0';
 	assert_int_equal(
-	    audio_open_alsa(&a, "intercom", "intercom", FRAME, err, sizeof(err)), 0);
+	    audio_open_alsa(&a, "intercom", "intercom", FRAME, 240, err, sizeof(err)), 0);
 	for (int i = 0; i < FRAME; i++)
 		pcm[i] = (int16_t)(i * 7);
 	for (int i = 0; i < 3; i++)
@@ -88,8 +88,8 @@ static void test_without_snippet_no_device(void **state)
 	(void)state;
 	/* the name is the snippet's doing: a misspelt device is refused, with a message
 	 */
-	assert_true(audio_open_alsa(&a, "intercom_nonexistent", "intercom", FRAME, err,
-				    sizeof(err)) < 0);
+	assert_true(audio_open_alsa(&a, "intercom_nonexistent", "intercom", FRAME, 240,
+				    err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "intercom_nonexistent"));
 }
 

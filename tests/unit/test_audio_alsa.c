@@ -2,11 +2,15 @@
  * faults injected at the seam (--wrap of snd_pcm_open, snd_pcm_readi, snd_pcm_writei):
  * an overrun and an underrun are recovered in place, counted, and playback is refilled
  * with its headroom; a card that vanishes is reopened once it is back, and the client
- * keeps running in between. */
+ * keeps running in between. With a clock given to it at the seam too (--wrap of
+ * snd_pcm_avail_update and snd_pcm_delay: what the device says it holds), the engine's
+ * rules: capture read at every period and a frame handed out the period it completes;
+ * playback topped up to its headroom in periods, never more. */
 #include <alsa/asoundlib.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -20,8 +24,12 @@ int __real_snd_pcm_open(snd_pcm_t **pcm, const char *name, snd_pcm_stream_t stre
 snd_pcm_sframes_t __real_snd_pcm_readi(snd_pcm_t *pcm, void *buf, snd_pcm_uframes_t n);
 snd_pcm_sframes_t __real_snd_pcm_writei(snd_pcm_t *pcm, const void *buf,
 					snd_pcm_uframes_t n);
+snd_pcm_sframes_t __real_snd_pcm_avail_update(snd_pcm_t *pcm);
+int __real_snd_pcm_delay(snd_pcm_t *pcm, snd_pcm_sframes_t *d);
 int __wrap_snd_pcm_open(snd_pcm_t **pcm, const char *name, snd_pcm_stream_t stream,
 			int mode);
+snd_pcm_sframes_t __wrap_snd_pcm_avail_update(snd_pcm_t *pcm);
+int __wrap_snd_pcm_delay(snd_pcm_t *pcm, snd_pcm_sframes_t *d);
 snd_pcm_sframes_t __wrap_snd_pcm_readi(snd_pcm_t *pcm, void *buf, snd_pcm_uframes_t n);
 snd_pcm_sframes_t __wrap_snd_pcm_writei(snd_pcm_t *pcm, const void *buf,
 					snd_pcm_uframes_t n);
@@ -30,6 +38,28 @@ static int fail_opens;	/* the next opens fail: the card is gone */
 static int read_fault;	/* the next read returns this error once */
 static int write_fault; /* the next write returns this error once */
 static int opens, reads_ok, writes_ok;
+/* A clocked device, when set: capture has cap_avail samples ready (each read takes
+ * them), playback play_delay queued, whatever the null device says. */
+static bool clocked;
+static snd_pcm_sframes_t cap_avail, play_delay;
+static snd_pcm_sframes_t cap_held; /* captured, still in the sound server beyond avail */
+static long written;		   /* samples written to playback */
+
+snd_pcm_sframes_t __wrap_snd_pcm_avail_update(snd_pcm_t *pcm)
+{
+	if (!clocked)
+		return __real_snd_pcm_avail_update(pcm);
+	return snd_pcm_stream(pcm) == SND_PCM_STREAM_CAPTURE ? cap_avail : 4800;
+}
+
+int __wrap_snd_pcm_delay(snd_pcm_t *pcm, snd_pcm_sframes_t *d)
+{
+	if (!clocked)
+		return __real_snd_pcm_delay(pcm, d);
+	*d = snd_pcm_stream(pcm) == SND_PCM_STREAM_CAPTURE ? cap_avail + cap_held
+							   : play_delay;
+	return 0;
+}
 
 int __wrap_snd_pcm_open(snd_pcm_t **pcm, const char *name, snd_pcm_stream_t stream,
 			int mode)
@@ -55,6 +85,10 @@ snd_pcm_sframes_t __wrap_snd_pcm_readi(snd_pcm_t *pcm, void *buf, snd_pcm_uframe
 	}
 	r = __real_snd_pcm_readi(pcm, buf, n);
 	reads_ok += r > 0;
+	if (clocked && r > 0 && cap_avail > 0)
+		cap_avail -= r;
+	else if (clocked && r > 0)
+		cap_held -= r; /* what the server held comes next */
 	return r;
 }
 
@@ -71,6 +105,7 @@ snd_pcm_sframes_t __wrap_snd_pcm_writei(snd_pcm_t *pcm, const void *buf,
 	}
 	r = __real_snd_pcm_writei(pcm, buf, n);
 	writes_ok += r > 0;
+	written += r > 0 ? r : 0;
 	return r;
 }
 
@@ -82,7 +117,8 @@ static void test_xruns_recovered_in_place(void **state)
 
 	(void)state;
 	opens = 0;
-	assert_int_equal(audio_open_alsa(&a, "card", "card", 960, err, sizeof(err)), 0);
+	assert_int_equal(audio_open_alsa(&a, "card", "card", 960, 240, err, sizeof(err)),
+			 0);
 	assert_int_equal(opens, 2);
 	audio_read(a, pcm);
 	assert_int_equal(a->captured, 960);
@@ -112,7 +148,8 @@ static void test_card_gone_and_back(void **state)
 
 	(void)state;
 	opens = 0;
-	assert_int_equal(audio_open_alsa(&a, "card", "card", 960, err, sizeof(err)), 0);
+	assert_int_equal(audio_open_alsa(&a, "card", "card", 960, 240, err, sizeof(err)),
+			 0);
 	read_fault = -ENODEV; /* unplugged */
 	audio_read(a, pcm);
 	for (int i = 0; i < 960; i++)
@@ -143,10 +180,117 @@ static void test_open_errors(void **state)
 
 	(void)state;
 	fail_opens = 1;
-	assert_true(audio_open_alsa(&a, "hw:7,0", "hw:7,0", 960, err, sizeof(err)) < 0);
+	assert_true(audio_open_alsa(&a, "hw:7,0", "hw:7,0", 960, 240, err, sizeof(err)) <
+		    0);
 	assert_non_null(strstr(err, "capture device 'hw:7,0'"));
 	assert_non_null(strstr(err, "arecord -l"));
 	fail_opens = 0;
+}
+
+/* 20 ms frames, 5 ms periods. Capture: every period's samples are read at the wakeup
+ * they arrive (the device's descriptor is quiet again), and a frame is handed out at
+ * the period that completes it. */
+static void test_capture_every_period(void **state)
+{
+	struct audio *a;
+	char err[256];
+	int16_t pcm[960];
+	int avail[8];
+
+	(void)state;
+	clocked = true;
+	cap_avail = 0;
+	assert_int_equal(audio_open_alsa(&a, "card", "card", 960, 240, err, sizeof(err)),
+			 0);
+	for (int p = 0; p < 8; p++) {
+		cap_avail += 240; /* a period more */
+		reads_ok = 0;
+		avail[p] = audio_avail(a, 1000 + 5 * (uint64_t)p);
+		assert_int_equal(reads_ok, 1); /* read at once */
+		assert_int_equal(cap_avail, 0);
+		if (avail[p])
+			audio_read(a, pcm);
+	}
+	for (int p = 0; p < 8; p++)
+		assert_int_equal(avail[p], p % 4 == 3); /* the 4th period completes it */
+	assert_int_equal(a->captured, 8 * 240);
+	assert_int_equal(audio_close(a), 0);
+	clocked = false;
+}
+
+/* Playback: topped up at each call to the headroom in whole periods from the frame being
+ * played, the next frame asked for only when that one is all written; never more than
+ * the headroom queued, whatever the frame. The headroom is 3 periods until capture
+ * delivers, 2 once it has been calm for a while. */
+static void test_playback_top_up(void **state)
+{
+	struct audio *a;
+	char err[256];
+	int16_t pcm[960];
+	long play, cap;
+
+	(void)state;
+	clocked = true;
+	cap_avail = 0;
+	play_delay = 0;
+	assert_int_equal(audio_open_alsa(&a, "card", "card", 960, 240, err, sizeof(err)),
+			 0);
+	play_delay = 3 * 240; /* the prefill: 3 periods until capture delivers */
+	assert_int_equal(audio_room(a, 1000), 0);
+	cap_avail = 960;
+	assert_int_equal(audio_avail(a, 1000), 1);
+	audio_read(a, pcm);
+	for (int i = 0; i < 960; i++)
+		pcm[i] = 1000; /* not silence */
+	play_delay = 0;	       /* after 5 s of calm: 2 periods */
+	assert_int_equal(audio_room(a, 7000), 1);
+	written = 0;
+	assert_int_equal(audio_write(a, pcm), 0);
+	assert_int_equal(written, 2 * 240); /* 2 periods of it, the rest kept */
+	play_delay = 2 * 240;
+	assert_int_equal(audio_room(a, 7005), 0);
+	assert_int_equal(written, 2 * 240); /* full: nothing more */
+	play_delay = 240 + 10;
+	assert_int_equal(audio_room(a, 7010), 0);
+	assert_int_equal(written, 3 * 240); /* a period more */
+	play_delay = 100;
+	assert_int_equal(audio_room(a, 7015), 1); /* the frame is all written: the next */
+	assert_int_equal(written, 4 * 240);
+	play_delay = 400;
+	assert_int_equal(audio_delays(a, &play, &cap), 0);
+	assert_int_equal(play, 400); /* the frame is all written: the device's alone */
+	assert_int_equal(audio_close(a), 0);
+	clocked = false;
+}
+
+/* Capture that fell behind (the sound server held 10 periods beyond what the device
+ * showed, as PulseAudio does for a loop that was late) is skipped down to 3 periods,
+ * so what is sent is not that late for the rest of the run; a little behind is kept. */
+static void test_capture_catches_up(void **state)
+{
+	struct audio *a;
+	char err[256];
+	long play, cap;
+
+	(void)state;
+	clocked = true;
+	cap_avail = 0;
+	cap_held = 0;
+	assert_int_equal(audio_open_alsa(&a, "card", "card", 960, 240, err, sizeof(err)),
+			 0);
+	cap_avail = 240;
+	cap_held = 5 * 240; /* 6 periods behind: kept */
+	assert_int_equal(audio_avail(a, 1000), 0);
+	assert_int_equal(cap_held, 5 * 240);
+	cap_avail = 240;
+	cap_held = 10 * 240; /* 11 behind: down to 3 */
+	assert_int_equal(audio_avail(a, 1005), 0);
+	assert_int_equal(cap_held, 3 * 240);
+	assert_int_equal(audio_delays(a, &play, &cap), 0);
+	assert_int_equal(cap, 3 * 240 + 2 * 240); /* the server's and the ring's */
+	cap_held = 0;
+	assert_int_equal(audio_close(a), 0);
+	clocked = false;
 }
 
 int main(void)
@@ -155,6 +299,9 @@ int main(void)
 	    cmocka_unit_test(test_xruns_recovered_in_place),
 	    cmocka_unit_test(test_card_gone_and_back),
 	    cmocka_unit_test(test_open_errors),
+	    cmocka_unit_test(test_capture_every_period),
+	    cmocka_unit_test(test_playback_top_up),
+	    cmocka_unit_test(test_capture_catches_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -297,6 +297,7 @@ static const struct keycase every[] = {
     {"playback_device", "hw:0", "", "playback_device: an ALSA device"},
     {"state_dir", "/tmp/x", "", "state_dir: a path"},
     {"frame_ms", "10", "30", "frame_ms: 10 or 20"},
+    {"period_ms", "10", "1", "period_ms: '1' is not a whole number from 2 to 20"},
     {"bitrate", "24000", "5999", "bitrate: '5999' is not a whole number from 6000"},
     {"complexity", "3", "11", "complexity: '11' is not a whole number from 0 to 10"},
     {"board", "rpi4", "", "board: none, keyboard"},
@@ -409,7 +410,7 @@ static void test_every_flag(void **state)
 				 flag, k->why);
 		flags++;
 	}
-	assert_int_equal(flags, 16); /* usage lists these, with --server and the rest */
+	assert_int_equal(flags, 17); /* usage lists these, with --server and the rest */
 }
 
 int main(void)

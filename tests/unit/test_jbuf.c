@@ -407,8 +407,8 @@ static void test_transit_near_2_31(void **state)
 		put(jb, 1, k, ts, k == 0, p, sizeof(p), at);
 		get(jb, at);
 	}
-	/* a new talk spurt after a second of silence takes the window's spread */
-	t += 20u * 60 + 1000;
+	/* a new talk spurt after half a second of silence takes the window's spread */
+	t += 20u * 60 + 500;
 	put(jb, 1, 60, (uint32_t)(t * 48u) - 0x80000000u + 48u, true, p, sizeof(p), t);
 	jbuf_get_stats(jb, &st);
 	assert_true(st.target_ms >= 3 && st.target_ms <= 5);
@@ -504,6 +504,89 @@ static void test_tail_by_duration(void **state)
 	run(jb, e10, sizeof(e10) / sizeof(e10[0]));
 }
 
+/* A smooth talker (20 ms packets arriving every 20 ms, from `from` on) heard by a
+ * listener that takes a piece every 20 ms, 5 ms after each arrival, except while
+ * `gap_from` <= t < `gap_to` (nothing taken: playback not started yet, or the listener
+ * stalled); `burst` makes the packets of that gap arrive together at its end (a stalled
+ * listener reads them all at once). Returns the arrival-to-playout delay of the frame
+ * played at `until`. */
+static unsigned smooth(uint64_t from, uint64_t until, uint64_t gap_from, uint64_t gap_to,
+		       bool burst, struct jbuf_stats *st)
+{
+	uint8_t p[2] = {0, 0};
+
+	for (uint64_t t = from; t <= until; t += 20) {
+		uint16_t k = (uint16_t)((t - from) / 20);
+		bool in_gap = t >= gap_from && t < gap_to;
+
+		if (!(burst && in_gap))
+			put(jb, 1, k, k * 960u, k == 0, p, sizeof(p), t);
+		if (burst && t + 20 >= gap_to && in_gap) /* the gap's packets, at once */
+			for (uint64_t u = gap_from; u <= t; u += 20) {
+				uint16_t q = (uint16_t)((u - from) / 20);
+
+				put(jb, 1, q, q * 960u, q == 0, p, sizeof(p), gap_to);
+			}
+		if (!in_gap)
+			get(jb, t + 5);
+	}
+	jbuf_get_stats(jb, st);
+	return st->delay_ms;
+}
+
+/* Voice queued before the listener plays (its capture not started yet, or a slow
+ * start): 300 ms waiting when playout begins. The queue comes down to what a listener
+ * that played from the start holds, by dropping packets while it is over the target,
+ * instead of staying 300 ms late for the whole spurt. */
+static void test_queue_over_target_drains(void **state)
+{
+	struct jbuf_stats clean, st;
+	unsigned d0, d;
+
+	(void)state;
+	d0 = smooth(1000, 4000, 0, 0, false, &clean);
+	jbuf_free(jb);
+	assert_int_equal(jbuf_new(&jb), 0);
+	d = smooth(1000, 4000, 1000, 1300, false, &st);
+	print_message("played from the start: delay %u ms; 300 ms queued first: %u ms "
+		      "after 2.7 s, %llu dropped\n",
+		      d0, d, (unsigned long long)st.dropped);
+	assert_int_equal(clean.dropped, 0);
+	assert_true(st.dropped >= 300 / 20 - 2);
+	assert_true(d <= d0 + JBUF_SLACK_MS);
+	assert_true(st.frames + st.dropped >= clean.frames);
+}
+
+/* The listener stalls 200 ms and then reads the packets that piled up at once: the
+ * burst widens the transits' spread, so the target rises, but only for JBUF_WINDOW_MS;
+ * then the queue drains. 2 s after the stall the delay is back within 10 ms of a run
+ * without it. And at the next talk spurt, after a silence, playout starts at the
+ * target, whatever the last spurt held. */
+static void test_stall_leaves_no_delay(void **state)
+{
+	struct jbuf_stats clean, st;
+	unsigned d0, d;
+	uint8_t p[2] = {0, 0};
+
+	(void)state;
+	d0 = smooth(1000, 5000, 0, 0, false, &clean);
+	jbuf_free(jb);
+	assert_int_equal(jbuf_new(&jb), 0);
+	d = smooth(1000, 4800, 2800, 3000, true, &st);
+	print_message(
+	    "no stall: delay %u ms; 2 s after a 200 ms stall: %u ms (target %u, "
+	    "%llu dropped)\n",
+	    d0, d, st.target_ms, (unsigned long long)st.dropped);
+	assert_true(st.dropped > 0);
+	assert_true(d <= d0 + 10);
+	/* a new spurt 600 ms later: its first packet plays at once (target 0) */
+	assert_int_equal(put(jb, 1, 400, 400 * 960u, true, p, sizeof(p), 5400),
+			 JBUF_START);
+	assert_int_equal(get(jb, 5401), JBUF_FRAME);
+	jbuf_get_stats(jb, &st);
+	assert_true(st.delay_ms <= d0 + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +607,9 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_timestamps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_over_target_drains, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_stall_leaves_no_delay, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
