@@ -26,8 +26,9 @@ struct rtp_pkt {
 	size_t payload_len;
 };
 
-#define RTP_FIXED_LEN 12
-#define RTP_EXT_LEN   (4 + 4 * IC_RTP_EXT_WORDS)
+#define RTP_FIXED_LEN  12
+#define RTP_MARKER_BIT 0x80 /* in the header's second byte */
+#define RTP_EXT_LEN    (4 + 4 * IC_RTP_EXT_WORDS)
 
 /* Parse buf[0..len). Returns 0, or -EBADMSG when it is not RTP version 2 or is shorter
  * than the headers it declares. A missing or wrong extension is not an error: has_token

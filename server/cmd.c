@@ -108,6 +108,8 @@ void cmd_end_call(struct hub *h, struct call *c, struct sess *ender)
 
 	if (peer)
 		sess_line(h, peer, "TALK", ender->nick, "End");
+	if (call_active(c))
+		c->caller->call_tail = c->callee->call_tail = true;
 	c->caller->call = NULL;
 	c->callee->call = NULL;
 	call_free(c);

@@ -56,6 +56,10 @@ struct sess {
 	unsigned nrooms;
 	uint32_t list_seen[IC_ROOMS_PER_CLIENT]; /* list version of rooms[i] it has */
 	struct call *call;
+	/* its active call ended: its voice reaches a room again only from a new talk
+	 * spurt (marker bit), so a hands-free call's last packets still in flight never
+	 * leak into the room it sits in */
+	bool call_tail;
 
 	/* keepalive */
 	bool ping_out;

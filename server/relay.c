@@ -122,8 +122,12 @@ size_t hub_voice(struct hub *h, const uint8_t *pkt, size_t len,
 
 		if (peer && !peer->leaving && peer->vaddr_len)
 			add_dest(dests, &n, peer);
+	} else if (s->call_tail && !(out[1] & RTP_MARKER_BIT)) {
+		goto drop; /* the end of its call, still in flight: never the room's */
 	} else if (s->nrooms) {
 		struct room *room = s->rooms[s->nrooms - 1];
+
+		s->call_tail = false;
 
 		if (room->hear_gen != h->gen) {
 			room->nhear = 0;

@@ -383,6 +383,30 @@ static void test_voice_routing(void **state)
 					   (struct sockaddr *)&addr[0], sizeof(addr[0]),
 					   now, out, &olen, dests),
 				 0);
+		/* B ends the call while A's last packets (hands-free, no marker) are in
+		 * flight: they never reach the room; A's next talk spurt does */
+		put(b, "TALK A: End");
+		h.seq++;
+		h.marker = false;
+		n = rtp_pack(pkt, sizeof(pkt), &h, ta, (const uint8_t *)"opus", 4);
+		assert_int_equal(hub_voice(hub, pkt, (size_t)n,
+					   (struct sockaddr *)&addr[0], sizeof(addr[0]),
+					   now, out, &olen, dests),
+				 0);
+		h.seq++;
+		h.marker = true;
+		n = rtp_pack(pkt, sizeof(pkt), &h, ta, (const uint8_t *)"opus", 4);
+		assert_int_equal(hub_voice(hub, pkt, (size_t)n,
+					   (struct sockaddr *)&addr[0], sizeof(addr[0]),
+					   now, out, &olen, dests),
+				 2);
+		h.seq++;
+		h.marker = false; /* the spurt goes on */
+		n = rtp_pack(pkt, sizeof(pkt), &h, ta, (const uint8_t *)"opus", 4);
+		assert_int_equal(hub_voice(hub, pkt, (size_t)n,
+					   (struct sockaddr *)&addr[0], sizeof(addr[0]),
+					   now, out, &olen, dests),
+				 2);
 	}
 	for (struct fake *f = a; f; f = f == a ? b : f == b ? c : NULL)
 		hub_hangup(hub, f->s, "done");
