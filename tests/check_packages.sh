@@ -127,8 +127,11 @@ while IFS= read -r -t 5 line <&"${TLS[0]}"; do
 	ERROR*) break ;;
 	esac
 done
-printf 'DISCONNECT\n' >&"${TLS[1]}"
-kill "$TLS_PID" 2>/dev/null || true
+# the coproc may have ended already (bash then unsets TLS and TLS_PID)
+if [ -n "${TLS_PID:-}" ]; then
+	printf 'DISCONNECT\n' >&"${TLS[1]}" 2>/dev/null || true
+	kill "$TLS_PID" 2>/dev/null || true
+fi
 [[ $got == *"ACCEPT: PackageCheck"* ]] || fail "no ACCEPT from the installed intercomd: $got"
 [[ $got == *" chacha20-poly1305 "* ]] || fail "no keyed VOICE line over TLS: $got"
 [[ $got == *"JOINED: #Lobby"* ]] || fail "the login did not reach #Lobby: $got"
