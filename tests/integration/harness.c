@@ -493,3 +493,41 @@ unsigned long long log_value(const char *log, const char *key)
 		fail_msg("'%s' not in the log:\n%s", key, log);
 	return strtoull(at + strlen(key), NULL, 10);
 }
+
+static int pulse_air(const char *cmd, const char *dir)
+{
+	char line[256];
+	int st;
+
+	snprintf(line, sizeof(line), "%s %s %s", getenv("PULSE_AIR"), cmd, dir);
+	st = system(line);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+bool pulse_air_start(char *dir, size_t dirlen, const char *name)
+{
+	char v[128];
+	int rc;
+
+	snprintf(dir, dirlen, "/tmp/itest-%s-%d", name, (int)getpid());
+	rc = pulse_air("start", dir);
+	if (rc == 77)
+		return false;
+	assert_int_equal(rc, 0);
+	/* the boxes find the devices in $HOME/.asoundrc; paplay and parec the server */
+	setenv("HOME", dir, 1);
+	setenv("XDG_RUNTIME_DIR", dir, 1);
+	snprintf(v, sizeof(v), "unix:%s/native", dir);
+	setenv("PULSE_SERVER", v, 1);
+	return true;
+}
+
+int pulse_air_stop(const char *dir, bool started)
+{
+	char cmd[128];
+
+	if (started)
+		pulse_air("stop", dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}

@@ -162,6 +162,15 @@ uint64_t now_ms(void);
  * stays the same. */
 unsigned harness_slowdown(void);
 
+/* A private PulseAudio (tests/support/pulse_air.sh, $PULSE_AIR) in dir, named
+ * /tmp/itest-NAME-PID (dirlen bytes): its clocked null-sink devices for the boxes through
+ * $HOME/.asoundrc, the server for paplay and parec. True when it runs; false when this
+ * machine cannot run one (the script's 77: the caller skips). Fails the test otherwise.
+ */
+bool pulse_air_start(char *dir, size_t dirlen, const char *name);
+/* Stop it (when started) and remove dir. Returns 0 or -1. */
+int pulse_air_stop(const char *dir, bool started);
+
 /* A child program with its stderr (and stdout) in a file. */
 struct proc {
 	pid_t pid;

@@ -26,45 +26,17 @@
 static char dir[64];
 static bool no_pulse;
 
-static int pulse(const char *cmd)
-{
-	char line[256];
-	int st;
-
-	snprintf(line, sizeof(line), "%s %s %s", getenv("PULSE_AIR"), cmd, dir);
-	st = system(line);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int setup(void **state)
 {
-	char v[128];
-	int rc;
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/itest-engine-%d", (int)getpid());
-	rc = pulse("start");
-	if (rc == 77) {
-		no_pulse = true;
-		return 0;
-	}
-	assert_int_equal(rc, 0);
-	setenv("HOME", dir, 1); /* the boxes find the devices in $HOME/.asoundrc */
-	setenv("XDG_RUNTIME_DIR", dir, 1);
-	snprintf(v, sizeof(v), "unix:%s/native", dir);
-	setenv("PULSE_SERVER", v, 1);
+	no_pulse = !pulse_air_start(dir, sizeof(dir), "engine");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	if (!no_pulse)
-		pulse("stop");
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return pulse_air_stop(dir, !no_pulse);
 }
 
 /* Wait up to ms for text in the box's log. */
