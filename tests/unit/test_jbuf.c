@@ -587,6 +587,60 @@ static void test_stall_leaves_no_delay(void **state)
 	assert_true(st.delay_ms <= d0 + 1);
 }
 
+/* A talker that stalls every 700 ms, 20, 40, 60, 80 ms in turn (its scheduling, or the
+ * network: what was held arrives at once), then sends smoothly: a listener taking a
+ * piece every 20 ms conceals through each stall, and each time the buffer grows for
+ * what comes late. Once the stalls stop (and the window has forgotten them) the delay
+ * comes back to a clean run's: the buffer does not keep what its stalls once built for
+ * the rest of the spurt (it did: a 2-minute spurt at 10 ms frames climbed to 105 ms). */
+static unsigned hiccups(uint64_t until, uint64_t hiccups_until, struct jbuf_stats *st)
+{
+	uint8_t p[2] = {0, 0};
+
+	for (uint64_t t = 1000; t <= until; t++) {
+		for (uint64_t k = t > 1100 ? (t - 1100) / 20 : 0; k <= (t - 1000) / 20;
+		     k++) {
+			uint64_t sent = 1000 + 20 * k, h = (sent - 1000) % 700,
+				 arrive = sent;
+
+			uint64_t len = 20 + 20 * ((sent - 1000) / 700 % 4);
+
+			if (sent < hiccups_until && sent >= 1700 && h < len)
+				arrive = sent - h + len;
+			if (arrive == t)
+				put(jb, 1, (uint16_t)k, (uint32_t)k * 960u, k == 0, p,
+				    sizeof(p), t);
+		}
+		if ((t - 1000) % 20 == 5)
+			get(jb, t);
+	}
+	jbuf_get_stats(jb, st);
+	return st->delay_ms;
+}
+
+static void test_stall_lead_does_not_stay(void **state)
+{
+	struct jbuf_stats clean, st, mid;
+	unsigned d0, d;
+
+	(void)state;
+	d0 = hiccups(12000, 0, &clean);
+	jbuf_free(jb);
+	assert_int_equal(jbuf_new(&jb), 0);
+	hiccups(6000, 6000, &mid);
+	jbuf_free(jb);
+	assert_int_equal(jbuf_new(&jb), 0);
+	d = hiccups(12000, 6000, &st);
+	print_message(
+	    "smooth: delay %u ms; through the stalls: up to %u ms (%llu stalls); "
+	    "6 s after the last: %u ms (target %u, %llu dropped)\n",
+	    d0, mid.max_delay_ms, (unsigned long long)mid.stalls, d, st.target_ms,
+	    (unsigned long long)st.dropped);
+	assert_true(mid.stalls >= 2); /* the buffer did grow for them */
+	assert_true(mid.max_delay_ms >= d0 + 40);
+	assert_true(d <= d0 + 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +664,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_queue_over_target_drains, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_stall_leaves_no_delay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stall_lead_does_not_stay, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
