@@ -14,8 +14,8 @@
  * p95_ms=Y" last; with CLICKDELAY_EACH=1 in the environment, first each click's time in
  * the recording and its delay ("at 12.345 s: 43.0 ms"), to see a delay recover; with
  * CLICKDELAY_STALL_AT=S (the listener stopped S s into the recording), also
- * "recovery_ms=R": from the stall to the first click said back within 10 ms of the
- * median delay before it, the click after it too (bench/clickmatch.h). */
+ * "recovery_ms=R": from the stall to the first click said back at no more than 10 ms
+ * over the median delay before it, the click after it too (bench/clickmatch.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -109,7 +109,7 @@ out:
 }
 
 /* With CLICKDELAY_STALL_AT=S (the listener stalled S seconds into the recording): how
- * long its delay took to come back within RECOVERY_TOL_MS of the median before. */
+ * long its delay took to come back to RECOVERY_TOL_MS over the median before, or less. */
 static void recovery(const long *said, const long *delay, size_t ns)
 {
 	const char *at = getenv("CLICKDELAY_STALL_AT");

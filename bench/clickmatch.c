@@ -63,10 +63,11 @@ static int cmp_long(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Within tol of ref, and heard. */
+/* Heard, and no more than tol over ref (a stall may leave the delay lower: that is
+ * back too). */
 static int near_ref(long d, long ref, long tol)
 {
-	return d >= 0 && labs(d - ref) <= tol;
+	return d >= 0 && d <= ref + tol;
 }
 
 long clickrecovery(const long *said, const long *delay, size_t ns, long stall, long tol)

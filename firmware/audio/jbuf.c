@@ -277,8 +277,10 @@ static enum jbuf_out play(struct jbuf *jb, struct slot *s, uint64_t now_ms,
  * (the target, or the lead its stalls built for a late or lost packet, whichever is
  * more): what is beyond it by more than JBUF_SLACK_MS was never needed, so when a whole
  * packet fits in that excess, s is dropped (if the next is here), and the next likewise:
- * JBUF_DRAIN_MAX packets per JBUF_DRAIN_MS at most, so a jittery path loses a packet
- * here and there, not a run of them, and 200 ms are gone in half a second. A listener
+ * JBUF_DRAIN_MAX_MS of packets (one at least) per JBUF_DRAIN_MS at most, so a jittery
+ * path loses a packet here and there, not a run of them, and 200 ms are gone in a
+ * quarter of a second, whatever the packets' size (it was 2 packets: 10 ms packets
+ * drained half as fast as 20 ms ones). A listener
  * taking its frames in bursts (20 ms frames of 10 ms packets) never sees a packet wait
  * less than its phase, so nothing it needs is ever counted as excess. */
 static struct slot *over_target(struct jbuf *jb, struct slot *s, uint64_t now_ms)
@@ -304,9 +306,10 @@ static struct slot *over_target(struct jbuf *jb, struct slot *s, uint64_t now_ms
 		jb->lead_ms = target;
 	jb->wait_min = UINT32_MAX;
 	jb->wait_from = now_ms;
-	for (int k = 0; k < JBUF_DRAIN_MAX && excess >= s->samples / 48 &&
-			(next = find(jb, (uint16_t)(jb->pseq + 1))) != NULL;
-	     k++) {
+	for (unsigned ms = 0; (!ms || ms + s->samples / 48 <= JBUF_DRAIN_MAX_MS) &&
+			      excess >= s->samples / 48 &&
+			      (next = find(jb, (uint16_t)(jb->pseq + 1))) != NULL;) {
+		ms += s->samples / 48;
 		excess -= s->samples / 48;
 		s->used = false;
 		jb->pseq++;

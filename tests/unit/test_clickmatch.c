@@ -110,7 +110,8 @@ static void test_nothing_heard_refused(void **state)
  * 250 ms for the click said during the stall, 120 for the next, then 55 and 52 (within
  * 10 ms of 50): back 0.909 s after the stall (click 7, said at 3.909 s). A lone click
  * back in line before another late one does not count; a delay that stays up never
- * comes back; no click heard before the stall leaves nothing to come back to. */
+ * comes back, one that comes back lower is back; no click heard before the stall leaves
+ * nothing to come back to. */
 static long stalled(int k)
 {
 	static const long d[N] = {50, 50, 49, 51, 50, 250, 120, 55, 52,
@@ -131,6 +132,9 @@ static void test_recovery_after_stall(void **state)
 	assert_int_equal(clickrecovery(said, delay, N, stall, MS(10)), said[9] - stall);
 	delay[9] = -1; /* a miss is skipped over: 10 follows 9 */
 	assert_int_equal(clickrecovery(said, delay, N, stall, MS(10)), said[10] - stall);
+	for (int k = 6; k < N; k++)
+		delay[k] = MS(30); /* lower than before: back at once */
+	assert_int_equal(clickrecovery(said, delay, N, stall, MS(10)), said[6] - stall);
 	for (int k = 6; k < N; k++)
 		delay[k] = MS(80);
 	assert_int_equal(clickrecovery(said, delay, N, stall, MS(10)), -EAGAIN);
