@@ -136,8 +136,12 @@ static void start_spurt(struct jbuf *jb, const struct jbuf_pkt *p, uint32_t raw,
 		late = transit > lo ? (transit - lo) / 48 : 0;
 	else
 		jb->nhist = jb->hpos = 0;
-	for (unsigned i = 0; i < JBUF_SLOTS; i++)
+	for (unsigned i = 0; i < JBUF_SLOTS; i++) {
+		/* what was still queued (a listener whose playback stalled past
+		 * JBUF_SLOTS packets, the last spurt's tail) is dropped, and counted */
+		jb->st.dropped += jb->slots[i].used;
 		jb->slots[i].used = false;
+	}
 	jb->active = true;
 	jb->playing = false;
 	jb->ssrc = p->ssrc;

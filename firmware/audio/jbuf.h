@@ -83,7 +83,8 @@ struct jbuf_out_frame {
 struct jbuf_stats {
 	uint64_t packets, frames, fec, plc, dups, late, spurts;
 	uint64_t stalls;    /* concealed frames that grew the buffer by one */
-	uint64_t dropped;   /* packets dropped because the queue was over its target */
+	uint64_t dropped;   /* packets dropped because the queue was over its target,
+			       or still queued when a new spurt started */
 	unsigned target_ms; /* current target delay */
 	unsigned delay_ms;  /* arrival -> playout of the last frame played */
 	unsigned max_delay_ms;

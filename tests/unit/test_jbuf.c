@@ -674,6 +674,23 @@ static void test_stall_lead_does_not_stay(void **state)
 	assert_true(d <= d0 + 10);
 }
 
+/* A listener whose playback stalls for longer than the buffer holds (JBUF_SLOTS
+ * packets): the packet that does not fit starts afresh, and what was queued is counted
+ * as dropped, so the exit line accounts for every packet received. */
+static void test_overflow_counted(void **state)
+{
+	uint8_t p[2] = {0, 0};
+	struct jbuf_stats st;
+
+	(void)state;
+	for (uint16_t k = 0; k < JBUF_SLOTS + 1; k++)
+		put(jb, 1, k, k * 960u, k == 0, p, sizeof(p), 1000 + 20u * k);
+	jbuf_get_stats(jb, &st);
+	assert_int_equal(st.spurts, 2);
+	assert_int_equal(st.dropped, JBUF_SLOTS);
+	assert_int_equal(get(jb, 1000 + 20u * JBUF_SLOTS), JBUF_FRAME);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -700,6 +717,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stall_lead_does_not_stay, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_stall_10ms_packets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_overflow_counted, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
