@@ -170,11 +170,11 @@ test)
 		clang-format
 	say "checking format (clang-format) and static analysis (cppcheck)"
 	files=$(git ls-files '*.c' '*.h' 2>/dev/null ||
-		find common proto server firmware tests bench -name '*.[ch]')
+		find common proto server firmware web tests bench -name '*.[ch]')
 	# shellcheck disable=SC2086
 	clang-format --dry-run --Werror $files || die "clang-format: run clang-format -i on the files above"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --std=c11 -D__GNUC__ -Iproto -Icommon -Iserver -Ifirmware -Ifirmware/audio common proto server firmware ||
+		--inline-suppr --std=c11 -D__GNUC__ -Iproto -Icommon -Iserver -Ifirmware -Ifirmware/audio -Iweb common proto server firmware web ||
 		die "cppcheck found problems (above)"
 	for preset in default sanitize; do
 		say "configuring and building ($preset)"
