@@ -16,49 +16,13 @@
 #include "log.h"
 #include "qr.h"
 #include "users.h"
+#include "wconf.h"
 #include "web_limits.h"
 
-#define CONFIG_DEFAULT "/etc/intercom/intercom-web.conf"
+#define CONFIG_DEFAULT WCONF_DEFAULT
 
-static bool fp_ok(const char *v)
-{
-	return ident_fp_valid(v, strlen(v));
-}
-
-static const struct conftab_key keys[] = {
-    CONFTAB_TEXT("state_dir", struct gw_cfg, state_dir, NULL, CONFTAB_FLAG, NULL),
-    CONFTAB_TEXT("name", struct gw_cfg, names, NULL, CONFTAB_FLAG, NULL),
-    CONFTAB_UINT("port", struct gw_cfg, port, 0, 65535, CONFTAB_FLAG),
-    CONFTAB_UINT("http_port", struct gw_cfg, http_port, 0, 65535, CONFTAB_FLAG),
-    CONFTAB_TEXT("server", struct gw_cfg, server, NULL, CONFTAB_FLAG, NULL),
-    CONFTAB_UINT("server_port", struct gw_cfg, server_port, 1, 65535, CONFTAB_FLAG),
-    CONFTAB_TEXT("server_fingerprint", struct gw_cfg, server_fp, fp_ok,
-		 CONFTAB_FLAG | CONFTAB_EMPTY_OK, "sha256: and 64 lower-case hex digits"),
-    CONFTAB_TEXT("password", struct gw_cfg, password, NULL, CONFTAB_EMPTY_OK, NULL),
-    CONFTAB_TEXT("test_sink", struct gw_cfg, test_sink, NULL, CONFTAB_FLAG, NULL),
-    CONFTAB_UINT("max_browsers", struct gw_cfg, max_browsers, 1, WEB_CONNS_MAX,
-		 CONFTAB_FLAG),
-};
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
-
-static const char usage[] =
-    "usage: intercom-web [options]\n"
-    "  --add-user NAME        print a one-time enrollment link for NAME (and a QR code)\n"
-    "  --remove-user NAME     remove NAME (its browser can no longer log in)\n"
-    "  --list-users           list the users\n"
-    "  --ca-fingerprint       print the local CA's SHA-256 fingerprint\n"
-    "  --config FILE          configuration file (default " CONFIG_DEFAULT ")\n"
-    "  --state-dir DIR        users, the CA, known_servers (default: see the manual)\n"
-    "  --name NAMES           host names and addresses for the certificate and links,\n"
-    "                         comma-separated (default: this host's name)\n"
-    "  --port N               https and WebSocket port (default 8443; 0: any free)\n"
-    "  --http-port N          plain-http landing page port (default 8080; 0: any free)\n"
-    "  --server HOST          intercomd (default localhost)\n"
-    "  --server-port N        intercomd's port (default 6060)\n"
-    "  --server-fingerprint FP  pin intercomd's key (else trusted on first use)\n"
-    "  --max-browsers N       browser connections at once (default 200)\n"
-    "  --test-sink DIR        tests only: accept POST /test/result into DIR\n"
-    "  -v, --verbose  -h, --help  --version  --check-config\n";
+static const struct conftab_key *keys;
+static size_t nkeys;
 
 struct opts {
 	struct gw_cfg cfg;
@@ -69,7 +33,7 @@ struct opts {
 
 static int set_cb(void *arg, const char *key, const char *val, char *err, size_t errlen)
 {
-	return conftab_set(keys, NKEYS, arg, key, val, err, errlen);
+	return conftab_set(keys, nkeys, arg, key, val, err, errlen);
 }
 
 static int parse(struct opts *o, int argc, char **argv, bool first, char *err,
@@ -89,7 +53,7 @@ static int parse(struct opts *o, int argc, char **argv, bool first, char *err,
 			*(argv[i][2] == 'l' ? &o->list : &o->ca_fp) = true;
 			continue;
 		}
-		r = conftab_flag(keys, NKEYS, argc, argv, &i, first ? NULL : set_cb,
+		r = conftab_flag(keys, nkeys, argc, argv, &i, first ? NULL : set_cb,
 				 &o->cfg, err, errlen);
 		if (r < 0)
 			return r;
@@ -196,6 +160,7 @@ int main(int argc, char **argv)
 	sigset_t block;
 	int rc;
 
+	keys = wconf_keys(&nkeys);
 	defaults(&o.cfg);
 	if (parse(&o, argc, argv, true, err, sizeof(err)) ||
 	    kv_load(o.config ? o.config : CONFIG_DEFAULT, !o.config, set_cb, &o.cfg, err,
@@ -206,7 +171,7 @@ int main(int argc, char **argv)
 			err);
 		return 2;
 	}
-	rc = cli_std_exit(&o.std, "intercom-web", usage, o.config);
+	rc = cli_std_exit(&o.std, "intercom-web", wconf_usage(), o.config);
 	if (rc >= 0)
 		return rc;
 	log_setup("intercom-web", o.std.verbose ? LOG_DEBUG : LOG_INFO);

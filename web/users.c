@@ -118,7 +118,9 @@ static int fill(FILE *f, void *arg)
 	return 0;
 }
 
-/* Load, change (fn), save: under the directory's lock, so two writers take turns. */
+/* Load, change (fn), save: under a lock on the directory itself, so two writers take
+ * turns (a lock file made by root running --add-user would shut the service's own
+ * user out). */
 static int update(const char *dir, int (*fn)(struct users *u, void *arg), void *arg,
 		  char *err, size_t errlen)
 {
@@ -126,12 +128,11 @@ static int update(const char *dir, int (*fn)(struct users *u, void *arg), void *
 	struct users *u = NULL;
 	int fd, e;
 
-	path_of(path, sizeof(path), dir, USERS_LOCK);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || flock(fd, LOCK_EX)) {
 		e = -errno;
 		snprintf(err, errlen,
-			 "%s: cannot lock: %s (is the state directory ours?)", path,
+			 "%s: cannot lock: %s (is the state directory ours?)", dir,
 			 strerror(errno));
 		goto out;
 	}

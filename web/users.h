@@ -1,10 +1,10 @@
 /* users.h: who may use intercom-web (docs/WEB.md): a list of users kept in the state
  * directory's `users` file, one "NAME STATE SHA256HEX" a line, written through fsave
- * under a lock so `intercom-web --add-user` and a running gateway never lose each
- * other's change. STATE is `enroll` (the hash is of a one-time enrollment token) or
- * `active` (of the browser's cookie secret). Only hashes are kept: a copy of the file
- * lets nobody in. Every operation reads the file afresh, so a running gateway sees
- * users added or removed by the command at once. Secrets are never logged. */
+ * under a lock on the directory so `intercom-web --add-user` and a running gateway never
+ * lose each other's change. STATE is `enroll` (the hash is of a one-time enrollment
+ * token) or `active` (of the browser's cookie secret). Only hashes are kept: a copy of
+ * the file lets nobody in. Every operation reads the file afresh, so a running gateway
+ * sees users added or removed by the command at once. Secrets are never logged. */
 #ifndef IC_USERS_H
 #define IC_USERS_H
 
@@ -12,10 +12,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define USERS_FILE	   "users"
-#define USERS_LOCK	   "users.lock"
-#define USERS_IDENT_DIR	   "users.d" /* users.d/NAME: each user's Ed25519 identity */
-#define USERS_SECRET_BYTES 32	     /* a token or cookie secret: 256 random bits */
+#define USERS_FILE "users"
+#define USERS_IDENT_DIR                                                                  \
+	"users.d"	      /* users.d/NAME: each user's Ed25519 identity, made        \
+				       by the gateway on the user's first login */
+#define USERS_SECRET_BYTES 32 /* a token or cookie secret: 256 random bits */
 #define USERS_SECRET_HEX   (2 * USERS_SECRET_BYTES)
 
 /* The users file of dir, read (absent: no users). Returns 0 or -errno / -EINVAL (a line
