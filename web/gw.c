@@ -389,6 +389,18 @@ static int browser_ctx(struct gw *g)
 	return 0;
 }
 
+static void recheck(void *arg)
+{
+	struct gw *g = arg;
+	bool any = false;
+
+	for (unsigned i = 0; i < g->nconns; i++)
+		any |= g->conns[i]->st == C_WS;
+	if (any)
+		gw_ws_recheck(g);
+	tmr_start(g->loop, &g->recheck, WEB_RECHECK_MS, recheck, g);
+}
+
 static int start(struct gw *g, const struct gw_cfg *c)
 {
 	char err[600];
@@ -414,6 +426,7 @@ static int start(struct gw *g, const struct gw_cfg *c)
 	}
 	loop_fd(g->loop, g->lfd, LOOP_READ, listen_event, g);
 	loop_fd(g->loop, g->hfd, LOOP_READ, listen_event, g);
+	tmr_start(g->loop, &g->recheck, WEB_RECHECK_MS, recheck, g);
 	log_info("https and WebSocket on port %u, the CA's landing page on "
 		 "http port %u; intercomd at %s:%u; CA %s",
 		 g->port, g->http_port, c->server, c->server_port, ca_fingerprint(g->ca));
@@ -438,6 +451,7 @@ int gw_run(const struct gw_cfg *c, volatile sig_atomic_t *quit, const sigset_t *
 		close(g.lfd);
 	if (g.hfd >= 0)
 		close(g.hfd);
+	tmr_cancel(g.loop, &g.recheck);
 	SSL_CTX_free(g.bctx);
 	ca_free(g.ca);
 	loop_free(g.loop);

@@ -148,6 +148,9 @@ static int cookie_user(struct conn *c, const struct http_req *r, char *name)
 	else
 		e = users_check(u, secret, name);
 	users_free(u);
+	/* kept while the WebSocket lives: a user removed or enrolled again is dropped */
+	if (!e)
+		memcpy(c->secret, secret, sizeof(c->secret));
 	explicit_bzero(secret, sizeof(secret));
 	return e ? -EACCES : 0;
 }

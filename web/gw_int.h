@@ -12,6 +12,7 @@
 #include "http.h"
 #include "ic_limits.h"
 #include "loop.h"
+#include "users.h"
 #include "web_limits.h"
 #include "ws.h"
 
@@ -47,7 +48,8 @@ struct conn {
 	struct ws_msg msg;
 	uint8_t msgbuf[WEB_WS_MSG_MAX];
 	char user[IC_NICK_MAX + 1];
-	void *uctx; /* SSL_CTX * with the user's identity */
+	char secret[USERS_SECRET_HEX + 1]; /* its cookie's, wiped when it ends */
+	void *uctx;			   /* SSL_CTX * with the user's identity */
 	struct up *up;
 };
 
@@ -60,6 +62,7 @@ struct gw {
 	unsigned port, http_port;
 	struct conn *conns[WEB_CONNS_MAX];
 	unsigned nconns, handshakes;
+	struct tmr recheck; /* users removed or enrolled again while their page is open */
 };
 
 /* Queue bytes for c. Past WEB_OUTQ_MAX the browser is not reading: it is closed
@@ -87,5 +90,7 @@ void gw_ws_tick(struct conn *c); /* the ping timer */
 int gw_ws_send(struct conn *c, uint8_t op, const void *p, size_t len);
 void gw_ws_close(struct conn *c, uint16_t code, const char *why);
 void gw_ws_free(struct conn *c);
+/* Close every page whose user was removed, or enrolled again (its cookie ended). */
+void gw_ws_recheck(struct gw *g);
 
 #endif

@@ -225,8 +225,32 @@ void gw_ws_tick(struct conn *c)
 			  c);
 }
 
+void gw_ws_recheck(struct gw *g)
+{
+	char err[300], name[IC_NICK_MAX + 1];
+	struct users *u;
+
+	if (users_load(&u, g->cfg->state_dir, err, sizeof(err))) {
+		log_err("%s", err);
+		return; /* a file being mended: nobody is dropped for it */
+	}
+	for (unsigned i = 0; i < g->nconns; i++) {
+		struct conn *c = g->conns[i];
+
+		if (c->st == C_WS &&
+		    (users_check(u, c->secret, name) || strcmp(name, c->user))) {
+			log_info("%s %s: no longer enrolled (removed, or enrolled again)",
+				 c->peer, c->user);
+			gw_ws_close(c, WS_CLOSE_POLICY, "no longer enrolled");
+			gw_ws_free(c);
+		}
+	}
+	users_free(u);
+}
+
 void gw_ws_free(struct conn *c)
 {
+	explicit_bzero(c->secret, sizeof(c->secret));
 	up_free(c->up);
 	c->up = NULL;
 	if (c->uctx)

@@ -36,7 +36,8 @@
 #define WEB_PING_MS 10000
 #define WEB_IDLE_MS 30000
 
-/* A session toward intercomd outlives its page by this much: a reload finds it. */
-#define WEB_GRACE_MS 10000
+/* How often open pages are checked against the users file: a user removed (or given a
+ * new link) is out within this time, for the cost of one small read. */
+#define WEB_RECHECK_MS 2000
 
 #endif

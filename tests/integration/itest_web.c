@@ -267,6 +267,29 @@ static void test_voice_both_ways(void **state)
 	cli_close(&box);
 }
 
+/* --remove-user while the page is open: it is closed, and its cookie is refused */
+static void test_removed_user(void **state)
+{
+	char cookie[80];
+	struct proc p;
+	struct wsc w;
+
+	(void)state;
+	user("Gone", cookie);
+	page_online(&w, cookie, "Gone");
+	proc_start(&p, args("--remove-user", "Gone", NULL));
+	proc_wait_ok(&p, WAIT_MS);
+	assert_true(wsc_closed(&w, WAIT_MS));
+	assert_int_equal(w.close_code, 1008);
+	wsc_close(&w);
+	assert_int_equal(wsc_open(&w, gw_port, cookie, NULL), 403);
+	wsc_close(&w);
+	/* removing an unknown user: exit 2, saying how to list them */
+	proc_start(&p, args("--remove-user", "Gone", NULL));
+	assert_int_equal(proc_wait(&p, WAIT_MS), 2);
+	assert_non_null(strstr(proc_log(&p), "--list-users"));
+}
+
 #define TALKERS 8
 
 static void test_slow_reader(void **state)
@@ -343,6 +366,7 @@ int main(void)
 	    cmocka_unit_test(test_enrollment),
 	    cmocka_unit_test(test_roster_and_messages),
 	    cmocka_unit_test(test_voice_both_ways),
+	    cmocka_unit_test(test_removed_user),
 	    cmocka_unit_test(test_slow_reader),
 	    cmocka_unit_test(test_many_pages),
 	};
