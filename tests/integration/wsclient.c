@@ -221,11 +221,13 @@ int wsc_recv(struct wsc *w, int ms)
 			return f.op;
 		}
 		uint64_t now = ms_now();
-		if (now >= end)
-			return -1;
-		r = fill(w, (int)(end - now));
+
+		/* at least one look at the socket, even with no time left */
+		r = fill(w, now < end ? (int)(end - now) : 0);
 		if (r < 0)
 			return -2;
+		if (r == 0 && ms_now() >= end)
+			return -1;
 	}
 }
 
