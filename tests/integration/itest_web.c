@@ -284,6 +284,26 @@ static void test_voice_both_ways(void **state)
 	cli_close(&box);
 }
 
+/* A second page of the same user (a reload, another tab): the first is closed with 1008
+ * before the second logs in, and the second is online as the same user */
+static void test_second_page(void **state)
+{
+	char cookie[80];
+	struct wsc a, b;
+
+	(void)state;
+	user("Twice", cookie);
+	page_online(&a, cookie, "Twice");
+	page_online(&b, cookie, "Twice");
+	assert_true(wsc_closed(&a, WAIT_MS));
+	assert_int_equal(a.close_code, 1008);
+	assert_int_equal(wsc_text(&b, "USERLIST: #Lobby"), 0);
+	assert_non_null(wsc_expect_prefix(&b, "USERLIST #Lobby", WAIT_MS));
+	assert_non_null(strstr((char *)b.msg, "Twice"));
+	wsc_close(&a);
+	wsc_close(&b);
+}
+
 /* --remove-user while the page is open: it is closed, and its cookie is refused */
 static void test_removed_user(void **state)
 {
@@ -377,15 +397,37 @@ static void test_many_pages(void **state)
 	cli_close(&box);
 }
 
+/* intercomd goes away: the page is told why (WEB STATE offline) and closed with 1001 so
+ * it reconnects; once intercomd is back (same key, pinned), a new page logs in */
+static void test_server_gone(void **state)
+{
+	char cookie[80];
+	struct wsc w;
+
+	(void)state;
+	user("Patient", cookie);
+	page_online(&w, cookie, "Patient");
+	srv_kill9(&srv);
+	assert_non_null(wsc_expect_prefix(&w, "WEB STATE offline", WAIT_MS));
+	assert_true(wsc_closed(&w, WAIT_MS));
+	assert_int_equal(w.close_code, 1001);
+	wsc_close(&w);
+	srv_restart(&srv);
+	page_online(&w, cookie, "Patient");
+	wsc_close(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_enrollment),
 	    cmocka_unit_test(test_roster_and_messages),
 	    cmocka_unit_test(test_voice_both_ways),
+	    cmocka_unit_test(test_second_page),
 	    cmocka_unit_test(test_removed_user),
 	    cmocka_unit_test(test_slow_reader),
 	    cmocka_unit_test(test_many_pages),
+	    cmocka_unit_test(test_server_gone),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, setup, teardown);
