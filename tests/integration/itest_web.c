@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,11 +67,15 @@ static char *const *args(const char *first, ...)
 	return (char *const *)a;
 }
 
+static char sink_dir[160];
+
 static void gw_start(void)
 {
 	size_t at;
 
-	proc_start(&gw, args("--verbose", NULL));
+	snprintf(sink_dir, sizeof(sink_dir), "%s/sink", harness_state_dir());
+	mkdir(sink_dir, 0700);
+	proc_start(&gw, args("--verbose", "--test-sink", sink_dir, NULL));
 	at = proc_wait_log(&gw, 0, "https and WebSocket on port ", WAIT_MS);
 	gw_port = (unsigned)atoi(proc_log(&gw) + at);
 	at = proc_wait_log(&gw, 0, "http port ", WAIT_MS);
@@ -284,6 +289,43 @@ static void test_voice_both_ways(void **state)
 	cli_close(&box);
 }
 
+static int post(const char *name, const char *body, long claimed)
+{
+	char req[512], head[2048];
+	struct wsc w;
+	int st;
+
+	assert_int_equal(wsc_connect(&w, gw_port), 0);
+	snprintf(req, sizeof(req),
+		 "POST /test/result?name=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		 "Content-Length: %ld\r\n\r\n%s",
+		 name, claimed, body);
+	st = wsc_request(&w, req, head, sizeof(head), WAIT_MS);
+	wsc_close(&w);
+	return st;
+}
+
+/* The test-only sink (--test-sink DIR) the browser tests post their results to */
+static void test_sink(void **state)
+{
+	char path[256], buf[64] = "";
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(post("result.json", "{\"ok\":1}", 8), 200);
+	snprintf(path, sizeof(path), "%s/result.json", sink_dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "{\"ok\":1}");
+	/* names outside [a-z0-9_.-]{1,64}, or starting with a dot; over 4 MiB */
+	assert_int_equal(post("../x", "a", 1), 400);
+	assert_int_equal(post(".hidden", "a", 1), 400);
+	assert_int_equal(post("Big", "a", 1), 400);
+	assert_int_equal(post("big", "", 4L * 1024 * 1024 + 1), 413);
+}
+
 /* A second page of the same user (a reload, another tab): the first is closed with 1008
  * before the second logs in, and the second is online as the same user */
 static void test_second_page(void **state)
@@ -423,6 +465,7 @@ int main(void)
 	    cmocka_unit_test(test_enrollment),
 	    cmocka_unit_test(test_roster_and_messages),
 	    cmocka_unit_test(test_voice_both_ways),
+	    cmocka_unit_test(test_sink),
 	    cmocka_unit_test(test_second_page),
 	    cmocka_unit_test(test_removed_user),
 	    cmocka_unit_test(test_slow_reader),
