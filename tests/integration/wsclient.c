@@ -50,9 +50,16 @@ int wsc_connect_plain(struct wsc *w, unsigned port)
 
 int wsc_connect(struct wsc *w, unsigned port)
 {
+	return wsc_connect_max(w, port, 0);
+}
+
+int wsc_connect_max(struct wsc *w, unsigned port, int max_version)
+{
 	if (wsc_connect_plain(w, port))
 		return -1;
 	w->ctx = SSL_CTX_new(TLS_client_method());
+	if (w->ctx && max_version)
+		SSL_CTX_set_max_proto_version(w->ctx, max_version);
 	w->ssl = w->ctx ? SSL_new(w->ctx) : NULL;
 	if (!w->ssl || !SSL_set_fd(w->ssl, w->fd) || SSL_connect(w->ssl) != 1) {
 		wsc_close(w);
