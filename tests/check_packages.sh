@@ -92,7 +92,13 @@ runuser -u intercom -- /usr/bin/intercom --config /etc/intercom/intercom.conf --
 }
 /usr/sbin/intercomd --config /etc/intercom/intercomd.conf --check-config >/dev/null ||
 	fail "the shipped intercomd.conf is refused"
-ok "the shipped configs pass --check-config (the client's as the service user)"
+# the README's door station: this file copied over intercom.conf
+runuser -u intercom -- /usr/bin/intercom --config /usr/share/intercom/examples/door-station.conf \
+	--check-config >"$tmp/check.log" 2>&1 || {
+	cat "$tmp/check.log"
+	fail "the shipped door-station.conf is refused"
+}
+ok "the shipped configs pass --check-config (the client's and the door station's as the service user)"
 
 chmod 711 "$tmp"
 install -d -o intercom "$tmp/c"
