@@ -56,18 +56,6 @@ static double level(const char *path, double from, double to)
 	return 10 * log10(s / (double)(b - a) / (32768.0 * 32768.0));
 }
 
-/* Waits (up to 20 s) for the box's log to hold what. */
-static void wait_log(const struct proc *p, const char *what)
-{
-	uint64_t end = now_ms() + 20000;
-
-	while (!strstr(proc_log(p), what)) {
-		if (now_ms() > end)
-			fail_msg("no '%s' in %s:\n%s", what, p->log, proc_log(p));
-		usleep(20000);
-	}
-}
-
 static const char *const deployed[] = {"nice", "-n", "-10", NULL};
 
 /* The echoing box's xruns, from its exit line "aligned N times (X after xruns)". */
@@ -122,7 +110,7 @@ static double echo_back(const char *in_wav, const char *cancel, unsigned long lo
 	/* as the package runs a box (Nice=-10): its device is fed ahead of ordinary work
 	 */
 	client_start_in(&room, deployed, "127.0.0.1", srv.port, "Room", r_args);
-	wait_log(&room, "status: online");
+	proc_wait_log(&room, 0, "status: online", 20000);
 	client_start(&talker, &srv, "Talker", t_args);
 	proc_wait_ok(&talker, 20000);
 	kill(room.pid, SIGTERM);
