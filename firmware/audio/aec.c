@@ -38,7 +38,10 @@
  * to the sample at 16 kHz. Once two estimates in a row agree, the first places the
  * echo for the filter (home); a later one away from home moves the reference by the
  * difference, so that the filter learnt stays right instead of being learnt again. */
-#define EST_WIN	  (AEC_RATE / 2) /* 0.5 s */
+#define EST_WIN (AEC_RATE / 2) /* 0.5 s */
+/* right after an anchor: a shorter window, so a device's delay read a sample off costs
+ * the filter as little as can be (it learns the wrong echo while it lasts) */
+#define EST_FRESH (AEC_RATE / 8)
 #define EST_EVERY (AEC_RATE / 4)
 #define EST_DEC	  8 /* 16 kHz to 2 kHz */
 /* the lags searched, in the filter (reference samples before the anchored one) */
@@ -46,10 +49,14 @@
 #define EST_LMAX  (AEC_RATE / 1000 * AEC_TAIL_MS + AEC_RATE / 10)
 #define EST_N2	  (EST_WIN / EST_DEC)
 #define EST_R2	  ((EST_WIN + EST_LMAX - EST_LMIN) / EST_DEC)
-#define EST_RHO	  0.3  /* normalised correlation below this: no echo found */
-#define EST_AGREE 4    /* samples two estimates may differ by and agree */
-#define EST_TOL	  16   /* 1 ms: a move smaller than this the filter follows itself */
-#define EST_GONE  0.15 /* the match at home below this: the echo has left it */
+#define EST_RHO	  0.3 /* normalised correlation below this: no echo found */
+#define EST_AGREE 4   /* samples two estimates may differ by and agree */
+/* A move this small the filter follows itself; anything larger (a sample at 16 kHz is
+ * a phase turn at 8 kHz) it would have to learn again. */
+#define EST_TOL 2
+/* the match at home below this share of the best one: the echo has left it */
+#define EST_GONE 0.5
+#define EST_NEAR (AEC_RATE / 400) /* 2.5 ms: under a voice's pitch period */
 
 struct aec {
 	SpeexEchoState *echo;
@@ -71,6 +78,7 @@ struct aec {
 	int64_t last_d;		/* the last estimate, capture index - reference index */
 	int64_t next_est;	/* capture index of the next estimate */
 	bool homed;
+	bool fresh; /* no estimate since the last anchor */
 	unsigned agree;
 	struct aec_stats st;
 };
@@ -207,7 +215,8 @@ static void align(struct aec *e, long delay, uint64_t xruns)
 	e->offset = measured + e->corr;
 	e->anchored = true;
 	e->agree = 0; /* a window across the change measures neither */
-	e->next_est = e->captured + (int64_t)e->frame16 + EST_WIN;
+	e->fresh = true;
+	e->next_est = e->captured + (int64_t)e->frame16 + EST_FRESH;
 	e->drift = 0;
 	e->st.reanchors++;
 	if (xrun)
@@ -237,25 +246,26 @@ static void decimate(const struct aec *e, int64_t from, bool mic, float *out, si
 /* The lag (in the filter: reference samples before the anchored one) at which the
  * last EST_WIN microphone samples best match the reference at 2 kHz: its step s
  * (lag EST_LMAX - s * EST_DEC), or -1 when nothing matches (nobody played, or only
- * the near talker); *at_home the match at the home lag. */
-static int coarse(const struct aec *e, int64_t c0, double *at_home)
+ * the near talker); *at_home the match at the home lag, *peak at the best. */
+static int coarse(const struct aec *e, int64_t c0, int w, double *at_home, double *peak)
 {
 	float m[EST_N2], r[EST_R2];
+	int n2 = w / EST_DEC, r2 = (w + EST_LMAX - EST_LMIN) / EST_DEC;
 	double em = 0, er = 0, best = EST_RHO;
 	int at = -1, home = (int)((EST_LMAX - e->home) / EST_DEC);
 
-	decimate(e, c0 + EST_DEC, true, m, EST_N2 - 1);
-	m[EST_N2 - 1] = 0;
-	decimate(e, c0 + e->offset - EST_LMAX + EST_DEC, false, r, EST_R2 - 1);
-	r[EST_R2 - 1] = 0;
-	for (int i = 0; i < EST_N2; i++) {
+	decimate(e, c0 + EST_DEC, true, m, (size_t)n2 - 1);
+	m[n2 - 1] = 0;
+	decimate(e, c0 + e->offset - EST_LMAX + EST_DEC, false, r, (size_t)r2 - 1);
+	r[r2 - 1] = 0;
+	for (int i = 0; i < n2; i++) {
 		em += (double)m[i] * m[i];
 		er += (double)r[i] * r[i];
 	}
-	for (int s = 0; s + EST_N2 <= EST_R2; s++) {
+	for (int s = 0; s + n2 <= r2; s++) {
 		double c = 0, rho;
 
-		for (int i = 0; i < EST_N2; i++)
+		for (int i = 0; i < n2; i++)
 			c += (double)m[i] * r[i + s];
 		rho = er > 0 && em > 0 ? fabs(c) / sqrt(em * er) : 0;
 		if (s == home)
@@ -264,14 +274,15 @@ static int coarse(const struct aec *e, int64_t c0, double *at_home)
 			best = rho;
 			at = s;
 		}
-		if (s + EST_N2 < EST_R2) /* slide the reference's energy on */
-			er += (double)r[s + EST_N2] * r[s + EST_N2] - (double)r[s] * r[s];
+		*peak = best;
+		if (s + n2 < r2) /* slide the reference's energy on */
+			er += (double)r[s + n2] * r[s + n2] - (double)r[s] * r[s];
 	}
 	return at;
 }
 
 /* The coarse lag refined to the 16 kHz sample. */
-static int64_t refine(const struct aec *e, int64_t c0, int64_t lag)
+static int64_t refine(const struct aec *e, int64_t c0, int w, int64_t lag)
 {
 	double best = -1;
 	int64_t at = lag;
@@ -279,7 +290,7 @@ static int64_t refine(const struct aec *e, int64_t c0, int64_t lag)
 	for (int64_t l = lag - EST_DEC; l <= lag + EST_DEC; l++) {
 		double c = 0, er = 1;
 
-		for (int64_t k = c0 + 1; k < c0 + EST_WIN; k++) {
+		for (int64_t k = c0 + 1; k < c0 + w; k++) {
 			int64_t rk = k + e->offset - l;
 			double dm = e->mring[k % EST_WIN] - e->mring[(k - 1) % EST_WIN];
 			double dr = ref_at(e, rk) - ref_at(e, rk - 1);
@@ -299,23 +310,34 @@ static int64_t refine(const struct aec *e, int64_t c0, int64_t lag)
  * row put it away from where the filter learnt it. */
 static void estimate(struct aec *e)
 {
-	int64_t c0 = e->captured - EST_WIN, lag, d;
-	double at_home = 0;
+	int w = e->fresh ? EST_FRESH : EST_WIN;
+	int64_t c0 = e->captured - w, lag, d;
+	double at_home = 0, peak = 0;
+	bool fresh, near;
 	int s;
 
 	if (e->captured < e->next_est)
 		return;
-	e->next_est = e->captured + EST_EVERY;
-	s = coarse(e, c0, &at_home);
+	/* after a fresh one, the next window holds nothing from before the anchor */
+	e->next_est = e->captured + (e->fresh ? EST_WIN - EST_FRESH : EST_EVERY);
+	s = coarse(e, c0, w, &at_home, &peak);
 	if (s < 0) {
 		e->agree = 0;
 		return;
 	}
-	lag = refine(e, c0, EST_LMAX - (int64_t)s * EST_DEC);
+	lag = refine(e, c0, w, EST_LMAX - (int64_t)s * EST_DEC);
 	d = lag - e->offset; /* the echo's place, whatever the anchor */
 	e->agree = e->agree && llabs(d - e->last_d) <= EST_AGREE ? e->agree + 1 : 1;
 	e->last_d = d;
-	if (e->agree < 2)
+	/* right after an anchor (a device restarted, its queue changed) the devices'
+	 * delays can be a millisecond or two off on a sound server, and every sample
+	 * off is a filter learnt again: one estimate moves it back that little (a
+	 * short window can match a voice's pitch periods away: larger moves wait for
+	 * two) */
+	near = e->homed && llabs(lag - e->home) <= EST_NEAR;
+	fresh = e->fresh && near;
+	e->fresh = false;
+	if (e->agree < 2 && !fresh)
 		return;
 	if (!e->homed) { /* outside the filter: placed just inside it */
 		e->homed = true;
@@ -323,9 +345,10 @@ static void estimate(struct aec *e)
 			      ? lag
 			      : AEC_RATE / 1000 * AEC_LEAD_MS;
 	}
-	/* a voice's pitch or a strong reflection can match elsewhere too: moved only
-	 * when the echo is no longer where the filter learnt it */
-	if (llabs(lag - e->home) <= EST_TOL || at_home > EST_GONE)
+	/* a voice's pitch or a strong reflection can match elsewhere too: moved far
+	 * only when the echo is no longer where the filter learnt it (a move under a
+	 * pitch period is not one of those, and the peak is broader than it) */
+	if (llabs(lag - e->home) <= EST_TOL || (at_home > EST_GONE * peak && !near))
 		return;
 	e->offset -= lag - e->home;
 	e->corr -= lag - e->home;

@@ -3,7 +3,7 @@
  * plugin: tests/support/pulse_air.sh) holds push-to-talk in the room while a second box
  * (files mode) talks. What the talker hears back is its own voice, returned by the
  * echoing box; the same run is made with echo_cancel = no and = yes, and the echo the
- * talker gets back must be 10 dB weaker with the canceller (measured: 23-32 dB). Skipped
+ * talker gets back must be 10 dB weaker with the canceller (measured: 23-33 dB). Skipped
  * (77) where PulseAudio or the plugin is not installed. */
 #include <math.h>
 #include <setjmp.h>
@@ -144,11 +144,12 @@ static void test_echo_path(void **state)
 	speech_make(in_wav, sizeof(in_wav), 10);
 	said = level(in_wav, 6, 9);
 	off = echo_back(in_wav, "no", &xr);
-	/* an xrun of the echoing box's device (a stall of this shared machine) costs the
-	 * alignment on this device (the pulse plugin; see docs/PERFORMANCE.md): a run
-	 * with one measures the stall, not the canceller, so it is made again, three
-	 * times at most */
-	for (int i = 0; i < 3; i++) {
+	/* an xrun of the echoing box's device (a stall of this shared machine) moves
+	 * this echo path itself for seconds (the box re-anchors and its delay estimator
+	 * follows the echo, but the loopback's own delay wanders by a millisecond or two
+	 * while it settles: docs/PERFORMANCE.md), so a run with one measures the stall,
+	 * not the canceller: it is made again, five times at most */
+	for (int i = 0; i < 5; i++) {
 		xr = 0;
 		on = echo_back(in_wav, "yes", &xr);
 		if (!xr)
