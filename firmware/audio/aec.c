@@ -43,10 +43,11 @@
  * the filter as little as can be (it learns the wrong echo while it lasts) */
 #define EST_FRESH (AEC_RATE / 8)
 #define EST_EVERY (AEC_RATE / 4)
-#define EST_DEC	  8 /* 16 kHz to 2 kHz */
+#define EST_CALM  (AEC_RATE / 2) /* while the echo stays home: half the cost */
+#define EST_DEC	  8		 /* 16 kHz to 2 kHz */
 /* the lags searched, in the filter (reference samples before the anchored one) */
-#define EST_LMIN  (-(AEC_RATE / 10))
-#define EST_LMAX  (AEC_RATE / 1000 * AEC_TAIL_MS + AEC_RATE / 10)
+#define EST_LMIN  (-(AEC_RATE / 20))
+#define EST_LMAX  (AEC_RATE / 1000 * AEC_TAIL_MS + AEC_RATE / 20)
 #define EST_N2	  (EST_WIN / EST_DEC)
 #define EST_R2	  ((EST_WIN + EST_LMAX - EST_LMIN) / EST_DEC)
 #define EST_RHO	  0.3 /* normalised correlation below this: no echo found */
@@ -73,10 +74,11 @@ struct aec {
 	unsigned quiet; /* reference blocks in a row that played no echo */
 	uint64_t xruns_seen;
 	int16_t mring[EST_WIN]; /* the microphone at 16 kHz, before cancelling */
-	int64_t corr;		/* the estimator's correction to the measured anchor */
-	int64_t home;		/* the lag the filter learnt the echo at */
-	int64_t last_d;		/* the last estimate, capture index - reference index */
-	int64_t next_est;	/* capture index of the next estimate */
+	int16_t est_m[EST_WIN], est_r[EST_WIN + EST_LMAX - EST_LMIN]; /* est_fill */
+	int64_t corr;	  /* the estimator's correction to the measured anchor */
+	int64_t home;	  /* the lag the filter learnt the echo at */
+	int64_t last_d;	  /* the last estimate, capture index - reference index */
+	int64_t next_est; /* capture index of the next estimate */
 	bool homed;
 	bool fresh; /* no estimate since the last anchor */
 	unsigned agree;
@@ -223,20 +225,42 @@ static void align(struct aec *e, long delay, uint64_t xruns)
 		e->st.xruns++;
 }
 
-/* x decimated to 2 kHz (the mean of EST_DEC samples) and whitened (differenced, so
- * that voice's low-frequency bulk does not blur the peak): n outputs from get(0..). */
-static void decimate(const struct aec *e, int64_t from, bool mic, float *out, size_t n)
+/* n samples of a ring of len from index from on: out of [lo, hi) silence. */
+static void ring_span(const int16_t *ring, int64_t len, int64_t lo, int64_t hi,
+		      int64_t from, int n, int16_t *out)
+{
+	int64_t at = ((from % len) + len) % len;
+
+	for (int i = 0; i < n; i++) {
+		int64_t k = from + i;
+
+		out[i] = k >= lo && k < hi ? ring[at] : 0;
+		if (++at == len)
+			at = 0;
+	}
+}
+
+/* The estimator's window (the last w microphone samples) and the reference it is
+ * searched in (EST_LMAX before the anchored place to -EST_LMIN after), copied out of
+ * the rings once. */
+static void est_fill(struct aec *e, int64_t c0, int w)
+{
+	ring_span(e->mring, EST_WIN, c0, e->captured, c0, w, e->est_m);
+	ring_span(e->hist, AEC_HISTORY, e->written - AEC_HISTORY, e->written,
+		  c0 + e->offset - EST_LMAX, w + EST_LMAX - EST_LMIN, e->est_r);
+}
+
+/* x at 2 kHz (sums of EST_DEC samples), whitened (differenced, so that a voice's
+ * low-frequency bulk does not blur the peak): n - 1 outputs from n blocks. */
+static void decimate(const int16_t *x, int n, float *out)
 {
 	float prev = 0;
 
-	for (size_t i = 0; i <= n; i++) {
+	for (int i = 0; i < n; i++) {
 		float m = 0;
 
-		for (int j = 0; j < EST_DEC; j++) {
-			int64_t k = from + (int64_t)((i - 1) * EST_DEC) + j;
-
-			m += mic ? e->mring[k % EST_WIN] : ref_at(e, k);
-		}
+		for (int j = 0; j < EST_DEC; j++)
+			m += x[i * EST_DEC + j];
 		if (i)
 			out[i - 1] = m - prev;
 		prev = m;
@@ -244,29 +268,28 @@ static void decimate(const struct aec *e, int64_t from, bool mic, float *out, si
 }
 
 /* The lag (in the filter: reference samples before the anchored one) at which the
- * last EST_WIN microphone samples best match the reference at 2 kHz: its step s
- * (lag EST_LMAX - s * EST_DEC), or -1 when nothing matches (nobody played, or only
- * the near talker); *at_home the match at the home lag, *peak at the best. */
-static int coarse(const struct aec *e, int64_t c0, int w, double *at_home, double *peak)
+ * window best matches the reference at 2 kHz: its step s (lag EST_LMAX - s *
+ * EST_DEC), or -1 when nothing matches (nobody played, or only the near talker);
+ * *at_home the match at the home lag, *peak at the best. */
+static int coarse(const struct aec *e, int w, double *at_home, double *peak)
 {
 	float m[EST_N2], r[EST_R2];
-	int n2 = w / EST_DEC, r2 = (w + EST_LMAX - EST_LMIN) / EST_DEC;
+	int n2 = w / EST_DEC - 1, r2 = (w + EST_LMAX - EST_LMIN) / EST_DEC - 1;
 	double em = 0, er = 0, best = EST_RHO;
 	int at = -1, home = (int)((EST_LMAX - e->home) / EST_DEC);
 
-	decimate(e, c0 + EST_DEC, true, m, (size_t)n2 - 1);
-	m[n2 - 1] = 0;
-	decimate(e, c0 + e->offset - EST_LMAX + EST_DEC, false, r, (size_t)r2 - 1);
-	r[r2 - 1] = 0;
+	decimate(e->est_m, n2 + 1, m);
+	decimate(e->est_r, r2 + 1, r);
 	for (int i = 0; i < n2; i++) {
 		em += (double)m[i] * m[i];
 		er += (double)r[i] * r[i];
 	}
 	for (int s = 0; s + n2 <= r2; s++) {
-		double c = 0, rho;
+		float c = 0;
+		double rho;
 
 		for (int i = 0; i < n2; i++)
-			c += (double)m[i] * r[i + s];
+			c += m[i] * r[i + s];
 		rho = er > 0 && em > 0 ? fabs(c) / sqrt(em * er) : 0;
 		if (s == home)
 			*at_home = rho;
@@ -274,40 +297,42 @@ static int coarse(const struct aec *e, int64_t c0, int w, double *at_home, doubl
 			best = rho;
 			at = s;
 		}
-		*peak = best;
 		if (s + n2 < r2) /* slide the reference's energy on */
 			er += (double)r[s + n2] * r[s + n2] - (double)r[s] * r[s];
 	}
+	*peak = best;
 	return at;
 }
 
-/* The coarse lag refined to the 16 kHz sample. */
-static int64_t refine(const struct aec *e, int64_t c0, int w, int64_t lag)
+/* The coarse lag refined to the 16 kHz sample (both whitened). */
+static int64_t refine(const struct aec *e, int w, int64_t lag)
 {
 	double best = -1;
 	int64_t at = lag;
+	int64_t lo = lag - EST_DEC > EST_LMIN ? lag - EST_DEC : EST_LMIN;
+	int64_t hi = lag + EST_DEC < EST_LMAX ? lag + EST_DEC : EST_LMAX;
 
-	for (int64_t l = lag - EST_DEC; l <= lag + EST_DEC; l++) {
-		double c = 0, er = 1;
+	for (int64_t l = lo; l <= hi; l++) {
+		const int16_t *r = e->est_r + (EST_LMAX - l);
+		float c = 0, er = 1;
 
-		for (int64_t k = c0 + 1; k < c0 + w; k++) {
-			int64_t rk = k + e->offset - l;
-			double dm = e->mring[k % EST_WIN] - e->mring[(k - 1) % EST_WIN];
-			double dr = ref_at(e, rk) - ref_at(e, rk - 1);
+		for (int i = 1; i < w; i++) {
+			float dm = (float)(e->est_m[i] - e->est_m[i - 1]);
+			float dr = (float)(r[i] - r[i - 1]);
 
 			c += dm * dr;
 			er += dr * dr;
 		}
-		if (c * c / er > best) {
-			best = c * c / er;
+		if ((double)c * c / er > best) {
+			best = (double)c * c / er;
 			at = l;
 		}
 	}
 	return at;
 }
 
-/* Where the echo is now, every EST_EVERY: the reference moved when two estimates in a
- * row put it away from where the filter learnt it. */
+/* Where the echo is now, every EST_EVERY (EST_CALM while it stays home): the reference
+ * moved when two estimates in a row put it away from where the filter learnt it. */
 static void estimate(struct aec *e)
 {
 	int w = e->fresh ? EST_FRESH : EST_WIN;
@@ -320,12 +345,13 @@ static void estimate(struct aec *e)
 		return;
 	/* after a fresh one, the next window holds nothing from before the anchor */
 	e->next_est = e->captured + (e->fresh ? EST_WIN - EST_FRESH : EST_EVERY);
-	s = coarse(e, c0, w, &at_home, &peak);
+	est_fill(e, c0, w);
+	s = coarse(e, w, &at_home, &peak);
 	if (s < 0) {
 		e->agree = 0;
 		return;
 	}
-	lag = refine(e, c0, w, EST_LMAX - (int64_t)s * EST_DEC);
+	lag = refine(e, w, EST_LMAX - (int64_t)s * EST_DEC);
 	d = lag - e->offset; /* the echo's place, whatever the anchor */
 	e->agree = e->agree && llabs(d - e->last_d) <= EST_AGREE ? e->agree + 1 : 1;
 	e->last_d = d;
@@ -337,6 +363,8 @@ static void estimate(struct aec *e)
 	near = e->homed && llabs(lag - e->home) <= EST_NEAR;
 	fresh = e->fresh && near;
 	e->fresh = false;
+	if (near && llabs(lag - e->home) <= EST_TOL)
+		e->next_est = e->captured + EST_CALM;
 	if (e->agree < 2 && !fresh)
 		return;
 	if (!e->homed) { /* outside the filter: placed just inside it */
@@ -424,13 +452,14 @@ void aec_get_stats(const struct aec *e, struct aec_stats *st)
 
 void aec_describe(const struct aec *e, char *buf, size_t len)
 {
-	snprintf(buf, len,
-		 "speexdsp MDF at %d kHz, %d ms blocks, tail %d ms, reference %d ms "
-		 "ahead of the measured delay; delay estimator %d ms at 2 kHz every %d "
-		 "ms, %d..%d ms; preprocessor while the speaker played: echo "
-		 "suppression -40 dB (%d in double talk), noise -15 dB, AGC %s",
-		 AEC_RATE / 1000, AEC_BLOCK * 1000 / AEC_RATE, AEC_TAIL_MS, AEC_LEAD_MS,
-		 EST_WIN * 1000 / AEC_RATE, EST_EVERY * 1000 / AEC_RATE,
-		 EST_LMIN * 1000 / AEC_RATE, EST_LMAX * 1000 / AEC_RATE,
-		 AEC_SUPPRESS_ACTIVE_DB, e->agc ? "on" : "off");
+	snprintf(
+	    buf, len,
+	    "speexdsp MDF at %d kHz, %d ms blocks, tail %d ms, reference %d ms "
+	    "ahead of the measured delay; delay estimator %d ms at 2 kHz every %d-%d "
+	    "ms, %d..%d ms; preprocessor while the speaker played: echo "
+	    "suppression -40 dB (%d in double talk), noise -15 dB, AGC %s",
+	    AEC_RATE / 1000, AEC_BLOCK * 1000 / AEC_RATE, AEC_TAIL_MS, AEC_LEAD_MS,
+	    EST_WIN * 1000 / AEC_RATE, EST_EVERY * 1000 / AEC_RATE,
+	    EST_CALM * 1000 / AEC_RATE, EST_LMIN * 1000 / AEC_RATE,
+	    EST_LMAX * 1000 / AEC_RATE, AEC_SUPPRESS_ACTIVE_DB, e->agc ? "on" : "off");
 }
