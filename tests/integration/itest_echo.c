@@ -120,6 +120,7 @@ static double echo_back(const char *in_wav, const char *cancel, unsigned long lo
 		const char *l = strstr(proc_log(&room), "echo canceller: ");
 
 		assert_non_null(l);
+		print_message("%.*s\n", (int)strcspn(l, "\n"), l); /* its settings */
 		l = strstr(l + 1, "echo canceller: ");
 		assert_non_null(l); /* what it did, at exit */
 		print_message("%.*s\n", (int)strcspn(l, "\n"), l);
