@@ -33,7 +33,11 @@ struct room_cfg {
 	bool jump_in_queue;   /* the playback queue grows instead (a sound server's), as
 				 audio_delays reports */
 	unsigned underrun_at; /* ms: the playback queue is lost (an xrun) and refilled */
-	unsigned seconds;     /* how long a room_run lasts */
+	unsigned drop_at_ms;  /* capture drops drop_ms unread from here (a backend that
+				 fell behind catching up), counted in audio's skipped */
+	unsigned drop_ms;
+	bool drop_hidden; /* ... or not counted (as the ALSA backend once did) */
+	unsigned seconds; /* how long a room_run lasts */
 	unsigned far_from, far_to, near_from, near_to; /* ms: who talks when */
 };
 
