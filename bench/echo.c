@@ -121,11 +121,14 @@ static const struct {
 /* What happens at 4 s of a 10 s call, far end alone: a 40 ms jump of the acoustic delay
  * (the estimator moves the reference) or of the playback queue (the measured delay
  * moves), the 120 ms playback queue lost (an underrun: re-anchored on the xrun count),
- * 30 ms of capture dropped unread (the backend catching up: followed by count). */
-enum mishap { JUMP_ACOUSTIC, JUMP_QUEUE, UNDERRUN, DROP, MISHAPS };
+ * 30 ms of capture dropped unread (the backend catching up: followed by count), the
+ * acoustic delay wandering 1 ms later, a sample at a time, over 2 s (a sound server's
+ * loopback settling after an xrun). */
+enum mishap { JUMP_ACOUSTIC, JUMP_QUEUE, UNDERRUN, DROP, WANDER, MISHAPS };
 static const char *const mishap_what[] = {
     "40 ms jump at 4 s, acoustic delay:", "40 ms jump at 4 s, playback queue:",
-    "playback underrun at 4 s (120 ms lost):", "capture dropped 30 ms unread at 4 s:"};
+    "playback underrun at 4 s (120 ms lost):", "capture dropped 30 ms unread at 4 s:",
+    "echo 1 ms later over 2 s from 4 s:"};
 
 static int mishap(uint32_t seed, enum mishap m)
 {
@@ -144,6 +147,8 @@ static int mishap(uint32_t seed, enum mishap m)
 	rc.underrun_at = m == UNDERRUN ? 4000 : 0;
 	rc.drop_at_ms = m == DROP ? 4000 : 0;
 	rc.drop_ms = 30;
+	rc.wander_at_ms = m == WANDER ? 4000 : 0;
+	rc.wander_ms = m == WANDER ? 1 : 0;
 	if (run(&rc, &r, &cpu))
 		return 1;
 	printf("%-40s 15 dB again after %4ld ms, ERLE 6-10 s %.1f dB, aligned %llu "

@@ -156,6 +156,14 @@ static void room_tick(struct room *r)
 	if (c->jump_at_ms && !c->jump_in_queue &&
 	    r->t >= (uint64_t)c->jump_at_ms * ROOM_SPS)
 		d += c->jump_ms * ROOM_SPS;
+	if (c->wander_ms && r->t >= (uint64_t)c->wander_at_ms * ROOM_SPS) {
+		uint64_t in = r->t - (uint64_t)c->wander_at_ms * ROOM_SPS;
+		uint64_t w = (uint64_t)c->wander_ms * ROOM_SPS;
+
+		d += (unsigned)(in >= ROOM_WANDER_MS * ROOM_SPS
+				    ? w
+				    : in * w / (ROOM_WANDER_MS * ROOM_SPS));
+	}
 	if (r->play_len) {
 		spk = r->play[r->play_head] / 32768.0f;
 		r->play_head = (r->play_head + 1) % ROOM_QUEUE;
