@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "guard.h"
 #include "gw.h"
 #include "http.h"
 #include "ic_limits.h"
@@ -31,6 +32,8 @@ struct conn {
 	bool landing; /* the plain-http port */
 	enum cstate st;
 	struct addr_src src;
+	struct guard_link hs;	/* counted while its TLS handshake runs */
+	struct guard_link pend; /* counted until it is a WebSocket */
 	char peer[64];
 	uint64_t last_rx;
 	struct tmr tmr; /* handshake and head bound, then the WebSocket's ping */
@@ -61,7 +64,8 @@ struct gw {
 	int lfd, hfd;
 	unsigned port, http_port;
 	struct conn *conns[WEB_CONNS_MAX];
-	unsigned nconns, handshakes;
+	unsigned nconns;
+	struct guard *guard; /* handshakes and connections per source, server/guard's */
 	struct tmr recheck; /* users removed or enrolled again while their page is open */
 };
 

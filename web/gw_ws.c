@@ -128,6 +128,7 @@ int gw_ws_open(struct conn *c, const struct http_req *r, const char *user)
 	if (gw_respond(c, 101, "text/plain", extra, "", 0))
 		return -ECONNRESET;
 	c->st = C_WS;
+	guard_pending_done(c->gw->guard, &c->pend); /* a user's now: never a victim */
 	snprintf(c->user, sizeof(c->user), "%s", user);
 	ws_msg_init(&c->msg, c->msgbuf, sizeof(c->msgbuf));
 	log_info("%s: WebSocket of user %s", c->peer, user);

@@ -11,8 +11,11 @@
  * fds and each WebSocket user costs a TCP socket toward intercomd too. */
 #define WEB_CONNS_MAX 200
 
-/* TLS handshakes in progress at once, and from one source address: as intercomd's guard
- * (protocol 1.1 section 3), so a host opening connections cannot starve the others. */
+/* TLS handshakes in progress at once, and from one source address (an IPv4 address or
+ * an IPv6 /64), on intercomd's pool (server/guard.c): when it is full, a newcomer takes
+ * the place of the oldest handshake of the source holding the most, so a host with many
+ * addresses holding slow handshakes cannot keep a phone out. 8 a source, not
+ * intercomd's 4: a browser opens up to 6 connections at once to load a page. */
 #define WEB_HANDSHAKES_MAX	  32
 #define WEB_HANDSHAKES_PER_SOURCE 8
 #define WEB_HANDSHAKE_MS	  10000 /* a handshake or request head not done by then */

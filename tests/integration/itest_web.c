@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -423,6 +424,80 @@ static void test_slow_reader(void **state)
 		cli_close(&box[i]);
 }
 
+#define HOG_ADDRS 8 /* one host's addresses, 127.0.0.2-9 */
+#define HOG_PER	  4 /* its connections per address: 8 x 4 fill the pool of 32 */
+
+/* A host of the LAN with eight addresses holds every TLS handshake slot, with silent
+ * connections and half ClientHellos (one 0x16 byte): a phone still logs in, taking the
+ * place of the oldest handshake of an address holding the most (server/guard's pool,
+ * as intercomd's), and that hog is closed. */
+static void test_handshake_hogs(void **state)
+{
+	int hog[HOG_ADDRS][HOG_PER], closed = 0;
+	char from[32], cookie[80], b;
+	size_t at;
+	struct wsc w;
+
+	(void)state;
+	user("Phone", cookie);
+	at = strlen(proc_log(&gw));
+	for (int a = 0; a < HOG_ADDRS; a++) {
+		snprintf(from, sizeof(from), "127.0.0.%d", 2 + a);
+		for (int i = 0; i < HOG_PER; i++) {
+			hog[a][i] = wsc_tcp_from(gw_port, from);
+			assert_true(hog[a][i] >= 0);
+			if (i % 2)
+				assert_int_equal(write(hog[a][i], "\x16", 1), 1);
+		}
+	}
+	/* accepted in order: all 32 are counted before the phone's */
+	page_online(&w, cookie, "Phone");
+	proc_wait_log(&gw, at, "TLS handshakes from 127.0.0.", WAIT_MS);
+	for (int a = 0; a < HOG_ADDRS; a++)
+		for (int i = 0; i < HOG_PER; i++) {
+			closed += recv(hog[a][i], &b, 1, MSG_DONTWAIT) == 0;
+			close(hog[a][i]);
+		}
+	assert_int_equal(closed, 1);
+	wsc_close(&w);
+}
+
+#define TABLE 8 /* a second gateway's --max-browsers */
+
+/* Every connection slot held by one host's silent connections from four addresses: a
+ * phone still logs in, in the place of the oldest connection of an address holding
+ * the most that is not a WebSocket. */
+static void test_table_hogs(void **state)
+{
+	struct proc gw2;
+	int hog[TABLE], closed = 0, own = (int)gw_port;
+	char from[32], cookie[80], b;
+	size_t at;
+	struct wsc w;
+
+	(void)state;
+	user("Phone2", cookie);
+	proc_start(&gw2, args("--max-browsers", "8", NULL));
+	at = proc_wait_log(&gw2, 0, "https and WebSocket on port ", WAIT_MS);
+	gw_port = (unsigned)atoi(proc_log(&gw2) + at);
+	for (int i = 0; i < TABLE; i++) {
+		snprintf(from, sizeof(from), "127.0.0.%d", 2 + i % 4);
+		hog[i] = wsc_tcp_from(gw_port, from);
+		assert_true(hog[i] >= 0);
+	}
+	page_online(&w, cookie, "Phone2");
+	proc_wait_log(&gw2, at, "closed for newcomers", WAIT_MS);
+	for (int i = 0; i < TABLE; i++) {
+		closed += recv(hog[i], &b, 1, MSG_DONTWAIT) == 0;
+		close(hog[i]);
+	}
+	assert_int_equal(closed, 1);
+	wsc_close(&w);
+	kill(gw2.pid, SIGTERM);
+	assert_int_equal(proc_wait(&gw2, WAIT_MS), 0);
+	gw_port = (unsigned)own;
+}
+
 #define MANY 50
 
 static void test_many_pages(void **state)
@@ -478,6 +553,8 @@ int main(void)
 	    cmocka_unit_test(test_second_page),
 	    cmocka_unit_test(test_removed_user),
 	    cmocka_unit_test(test_slow_reader),
+	    cmocka_unit_test(test_handshake_hogs),
+	    cmocka_unit_test(test_table_hogs),
 	    cmocka_unit_test(test_many_pages),
 	    cmocka_unit_test(test_server_gone),
 	};

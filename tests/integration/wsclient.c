@@ -25,16 +25,19 @@ static uint64_t ms_now(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int tcp(unsigned port)
+int wsc_tcp_from(unsigned port, const char *from)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)},
+			   f = {.sin_family = AF_INET};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+	if ((from && (inet_pton(AF_INET, from, &f.sin_addr) != 1 ||
+		      bind(fd, (struct sockaddr *)&f, sizeof(f)))) ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		close(fd);
 		return -1;
 	}
@@ -44,7 +47,7 @@ static int tcp(unsigned port)
 int wsc_connect_plain(struct wsc *w, unsigned port)
 {
 	memset(w, 0, sizeof(*w));
-	w->fd = tcp(port);
+	w->fd = wsc_tcp_from(port, NULL);
 	return w->fd < 0 ? -1 : 0;
 }
 
