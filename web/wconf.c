@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "ca.h"
 #include "gw.h"
 #include "ident.h"
 #include "web_limits.h"
@@ -13,7 +14,8 @@ static bool fp_ok(const char *v)
 
 static const struct conftab_key keys[] = {
     CONFTAB_TEXT("state_dir", struct gw_cfg, state_dir, NULL, CONFTAB_FLAG, NULL),
-    CONFTAB_TEXT("name", struct gw_cfg, names, NULL, CONFTAB_FLAG, NULL),
+    CONFTAB_TEXT("name", struct gw_cfg, names, ca_names_valid, CONFTAB_FLAG,
+		 CA_NAMES_WHAT),
     CONFTAB_UINT("port", struct gw_cfg, port, 0, 65535, CONFTAB_FLAG),
     CONFTAB_UINT("http_port", struct gw_cfg, http_port, 0, 65535, CONFTAB_FLAG),
     CONFTAB_TEXT("server", struct gw_cfg, server, NULL, CONFTAB_FLAG, NULL),
