@@ -56,6 +56,13 @@ struct conn {
 	struct up *up;
 };
 
+/* A user's refused login, held for WEB_REFUSED_HOLD_MS (gw_ws.c). */
+struct gw_held {
+	char user[IC_NICK_MAX + 1];
+	uint64_t until;
+	char why[200];
+};
+
 struct gw {
 	const struct gw_cfg *cfg;
 	struct loop *loop;
@@ -67,6 +74,7 @@ struct gw {
 	unsigned nconns;
 	struct guard *guard; /* handshakes and connections per source, server/guard's */
 	struct tmr recheck; /* users removed or enrolled again while their page is open */
+	struct gw_held held[WEB_USERS_MAX];
 };
 
 /* Queue bytes for c. Past WEB_OUTQ_MAX the browser is not reading: it is closed

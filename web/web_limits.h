@@ -43,4 +43,13 @@
  * new link) is out within this time, for the cost of one small read. */
 #define WEB_RECHECK_MS 2000
 
+/* A user whose login intercomd refused (ERROR before JOINED: a registered nick, a bad
+ * password, blocked ...) is not logged in again for this long; its pages are told the
+ * same refusal at once. intercomd counts failed logins per source and blocks the source
+ * past IC_LOGIN_FAILS_MAX in IC_LOGIN_FAILS_MS, and every browser user shares the
+ * gateway's source: without this, one phone reloading on a refused nick would lock
+ * every other user out for IC_LOGIN_BLOCK_MS. At 60 s, one such user costs 2 of the 10.
+ */
+#define WEB_REFUSED_HOLD_MS 60000
+
 #endif

@@ -22,6 +22,7 @@
 #include <openssl/ssl.h>
 
 #include "harness.h"
+#include "ic_limits.h"
 #include "rtp.h"
 #include "ws.h"
 #include "wsclient.h"
@@ -498,6 +499,38 @@ static void test_table_hogs(void **state)
 	gw_port = (unsigned)own;
 }
 
+/* A user whose nick a box registered is refused by intercomd (NICK_REGISTERED); its
+ * phone reloading again and again must not count failed logins against the gateway's
+ * address, which every user shares: past IC_LOGIN_FAILS_MAX intercomd would block it,
+ * and then every other user. The refusal is held and told again without a login. */
+static void test_refused_reloads(void **state)
+{
+	char cookie[80], other[80];
+	struct cli box;
+	struct wsc w;
+	size_t at;
+
+	(void)state;
+	cli_login(&box, &srv, "Taken"); /* the box's key binds the nick */
+	user("Taken", cookie);
+	user("Bystander", other);
+	at = strlen(srv_log(&srv));
+	for (int i = 0; i < IC_LOGIN_FAILS_MAX + 2; i++) {
+		assert_int_equal(wsc_open(&w, gw_port, cookie, NULL), 101);
+		assert_non_null(wsc_expect_prefix(
+		    &w, "WEB STATE offline ERROR NICK_REGISTERED", WAIT_MS));
+		assert_true(wsc_closed(&w, WAIT_MS));
+		assert_int_equal(w.close_code, 1001);
+		wsc_close(&w);
+	}
+	/* one refusal reached intercomd, and another user still logs in */
+	assert_null(
+	    strstr(strstr(srv_log(&srv) + at, "NICK_REGISTERED") + 1, "NICK_REGISTERED"));
+	page_online(&w, other, "Bystander");
+	wsc_close(&w);
+	cli_close(&box);
+}
+
 #define MANY 50
 
 static void test_many_pages(void **state)
@@ -555,6 +588,7 @@ int main(void)
 	    cmocka_unit_test(test_slow_reader),
 	    cmocka_unit_test(test_handshake_hogs),
 	    cmocka_unit_test(test_table_hogs),
+	    cmocka_unit_test(test_refused_reloads),
 	    cmocka_unit_test(test_many_pages),
 	    cmocka_unit_test(test_server_gone),
 	};
