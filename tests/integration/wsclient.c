@@ -17,6 +17,8 @@
 
 #include "ws.h"
 
+int wsc_timeout_ms = 5000;
+
 static uint64_t ms_now(void)
 {
 	struct timespec ts;
@@ -160,7 +162,7 @@ int wsc_get(unsigned port, bool tls, const char *path, const char *cookie, char 
 	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n%s%s%s\r\n",
 		 path, port, cookie[0] ? "Cookie: icw=" : "", cookie,
 		 cookie[0] ? "\r\n" : "");
-	st = wsc_request(&w, req, out, size, 5000);
+	st = wsc_request(&w, req, out, size, wsc_timeout_ms);
 	wsc_close(&w);
 	return st;
 }
@@ -178,7 +180,7 @@ int wsc_open(struct wsc *w, unsigned port, const char *cookie, const char *origi
 		 "Sec-WebSocket-Version: 13\r\nOrigin: %s\r\n%s%s%s\r\n",
 		 port, origin ? origin : own, cookie[0] ? "Cookie: icw=" : "", cookie,
 		 cookie[0] ? "\r\n" : "");
-	int st = wsc_request(w, req, head, sizeof(head), 5000);
+	int st = wsc_request(w, req, head, sizeof(head), wsc_timeout_ms);
 
 	if (st == 101 &&
 	    !strstr(head, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="))

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How long wsc_get and wsc_open wait for a response (5000; more under valgrind). */
+extern int wsc_timeout_ms;
+
 struct wsc {
 	int fd;
 	void *ssl, *ctx;
