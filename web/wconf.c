@@ -4,8 +4,13 @@
 
 #include "ca.h"
 #include "gw.h"
+#include "ic_limits.h"
 #include "ident.h"
+#include "names.h"
 #include "web_limits.h"
+
+#define WCONF_STR_(x) #x
+#define WCONF_STR(x)  WCONF_STR_(x)
 
 static bool fp_ok(const char *v)
 {
@@ -22,7 +27,11 @@ static const struct conftab_key keys[] = {
     CONFTAB_UINT("server_port", struct gw_cfg, server_port, 1, 65535, CONFTAB_FLAG),
     CONFTAB_TEXT("server_fingerprint", struct gw_cfg, server_fp, fp_ok,
 		 CONFTAB_FLAG | CONFTAB_EMPTY_OK, "sha256: and 64 lower-case hex digits"),
-    CONFTAB_TEXT("password", struct gw_cfg, password, NULL, CONFTAB_EMPTY_OK, NULL),
+    /* the box's rule (firmware/cfg.c): it goes into CONNECT's quoted field */
+    CONFTAB_TEXT(
+	"password", struct gw_cfg, password, names_password_valid, CONFTAB_EMPTY_OK,
+	"1-" WCONF_STR(IC_PASSWORD_MAX) " bytes of text without '\"' or control "
+					"characters (intercomd's server_password)"),
     CONFTAB_TEXT("test_sink", struct gw_cfg, test_sink, NULL, CONFTAB_FLAG, NULL),
     CONFTAB_UINT("max_browsers", struct gw_cfg, max_browsers, 1, WEB_CONNS_MAX,
 		 CONFTAB_FLAG),

@@ -87,7 +87,8 @@ static void test_bad_names(void **state)
 }
 
 /* The rule `name` is checked by, in the config layer (--check-config) and at start
- * alike: host names by RFC 1123's labels, IP addresses, at most CA_NAMES_MAX. */
+ * alike: host names by RFC 1123's labels, IP addresses, at most CA_NAMES_MAX. And the
+ * server password's, the box's (a '"' would break the CONNECT line). */
 static void test_names_rule(void **state)
 {
 	static const char *good[] = {"door.lan,192.168.1.10", "gw", "a-b.c", "fe80::1",
@@ -120,6 +121,12 @@ static void test_names_rule(void **state)
 	assert_int_equal(conftab_set(k, n, &cfg, "name", "door.lan", err, sizeof(err)),
 			 0);
 	assert_string_equal(cfg.names, "door.lan");
+	/* the server password goes into CONNECT's quoted field: the box's rule */
+	assert_int_equal(conftab_set(k, n, &cfg, "password", "a\"b", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "password: "));
+	assert_int_equal(
+	    conftab_set(k, n, &cfg, "password", "s3cret pass", err, sizeof(err)), 0);
 }
 
 static void test_foreign_key_kept(void **state)
