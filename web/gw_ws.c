@@ -94,10 +94,9 @@ static void on_ended(void *arg, const char *why)
 		log_warn("%s: login refused by intercomd: %s (not tried again for %d s)",
 			 c->user, why, WEB_REFUSED_HOLD_MS / 1000);
 		if (strstr(why, "SERVER_FULL") && strstr(why, "address"))
-			log_err("intercomd limits sessions per address and every browser "
-				"user "
-				"comes from this gateway's: add this host's address to "
-				"intercomd's `trusted` setting (docs/WEB.md)");
+			log_err("intercomd limits sessions per address, and every "
+				"browser user comes from this gateway's: add this "
+				"host's address to intercomd's `trusted` (docs/WEB.md)");
 	}
 	gw_ws_close(c, WS_CLOSE_GOING_AWAY, "the session toward intercomd ended");
 }
