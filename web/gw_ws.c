@@ -97,6 +97,9 @@ static void on_ended(void *arg, const char *why)
 			log_err("intercomd limits sessions per address, and every "
 				"browser user comes from this gateway's: add this "
 				"host's address to intercomd's `trusted` (docs/WEB.md)");
+	} else {
+		log_info("%s %s: the session toward intercomd ended: %s", c->peer,
+			 c->user, why);
 	}
 	gw_ws_close(c, WS_CLOSE_GOING_AWAY, "the session toward intercomd ended");
 }

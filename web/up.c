@@ -249,8 +249,9 @@ int up_new(struct up **up, struct loop *l, const struct up_cfg *c, void *ctx,
 		e = net_connect(u->net, c->host, c->port);
 	}
 	if (e) {
-		log_warn("%s: cannot reach intercomd at %s:%u: %s", nick, c->host,
-			 c->port, net_strerror(e));
+		log_warn("%s: cannot reach intercomd at %s:%u: %s (the gateway's server "
+			 "and server_port settings)",
+			 nick, c->host, c->port, net_strerror(e));
 		up_free(u);
 		return e;
 	}

@@ -587,14 +587,18 @@ static void test_server_gone(void **state)
 {
 	char cookie[80];
 	struct wsc w;
+	size_t at;
 
 	(void)state;
 	user("Patient", cookie);
 	page_online(&w, cookie, "Patient");
+	at = strlen(proc_log(&gw));
 	srv_kill9(&srv);
 	assert_non_null(wsc_expect_prefix(&w, "WEB STATE offline", WAIT_MS));
 	assert_true(wsc_closed(&w, WAIT_MS));
 	assert_int_equal(w.close_code, 1001);
+	/* the gateway's log says why, not only that the page was closed */
+	proc_wait_log(&gw, at, "Patient: the session toward intercomd ended: ", WAIT_MS);
 	wsc_close(&w);
 	srv_restart(&srv);
 	page_online(&w, cookie, "Patient");
