@@ -101,8 +101,9 @@ static void silent(int i)
 		fail_msg("box %d: expected nothing, got '%s'", i, got);
 }
 
-/* Box i logs in as nick speaking version (1.0.0, 1.1.0, 1.2.0: in the clear, any). */
-static void login(int i, const char *nick, const char *version)
+/* Box i logs in as nick speaking version; fp: over TLS with that key (its voice is not
+ * used), else in the clear (1.0.0, 1.1.0, 1.2.0: any). */
+static void login_key(int i, const char *nick, const char *version, const char *fp)
 {
 	char cookie[32];
 	unsigned port;
@@ -114,16 +115,23 @@ static void login(int i, const char *nick, const char *version)
 	assert_int_equal(hub_open(hub, &bx[i].f.tp, (struct sockaddr *)&bx[i].addr,
 				  sizeof(bx[i].addr), now, &bx[i].f.s),
 			 0);
+	if (fp)
+		hub_secure(hub, bx[i].f.s, fp, now);
 	put(i, "CONNECT: \"%s\" \"\" %s", nick, version);
 	expect(i, "ACCEPT: RingHub");
 	assert_true(hubfake_find(&bx[i].f, "VOICE: ", bx[i].line, sizeof(bx[i].line)));
-	assert_int_equal(msg_parse_voice(bx[i].line + 7, &port, &bx[i].ssrc, bx[i].token),
-			 0);
+	assert_true(fp ||
+		    !msg_parse_voice(bx[i].line + 7, &port, &bx[i].ssrc, bx[i].token));
 	assert_true(hubfake_find(&bx[i].f, "PING: ", bx[i].line, sizeof(bx[i].line)));
 	snprintf(cookie, sizeof(cookie), "%s", bx[i].line + 6);
 	put(i, "PONG: %s", cookie);
 	expect(i, "JOINED: #Lobby");
 	bx[i].addr.sin_port = htons((uint16_t)(5000 + i)); /* its voice port */
+}
+
+static void login(int i, const char *nick, const char *version)
+{
+	login_key(i, nick, version, NULL);
 }
 
 /* A packet from box i (a keepalive when empty): the ports of its copies into ports,
@@ -393,6 +401,145 @@ static void test_bound(void **state)
 	expect(3, "TALK B0: Request #Lobby");
 }
 
+/* REPLACED while the group rings: a rung member's login from the same box stops its ring
+ * (a refusal: the last one makes the caller's Deny), its new session is not rung; the
+ * caller's stops every ring. */
+static void test_replaced_while_ringing(void **state)
+{
+	(void)state;
+	login_key(DOOR, "Door", "1.2.0", "sha256:d");
+	login_key(KITCHEN, "Kitchen", "1.2.0", "sha256:k");
+	login_key(OFFICE, "Office", "1.2.0", "sha256:o");
+	for (int i = KITCHEN; i <= OFFICE; i++) {
+		put(i, "JOIN: #House");
+		expect(i, "JOINED: #House");
+	}
+	put(DOOR, "TALK #House: Request");
+	expect(KITCHEN, "TALK Door: Request #House");
+	expect(OFFICE, "TALK Door: Request #House");
+	login_key(LATE, "Kitchen", "1.2.0", "sha256:k"); /* back from a Wi-Fi drop */
+	expect(KITCHEN, "ERROR REPLACED: logged in again from the same box");
+	silent(KITCHEN);
+	silent(LATE);
+	silent(DOOR);
+	put(OFFICE, "TALK Door: Deny");
+	expect(DOOR, "TALK #House: Deny");
+	/* the caller replaced while it rings: every ring stops */
+	put(LATE, "JOIN: #House");
+	expect(LATE, "JOINED: #House");
+	put(DOOR, "TALK #House: Request");
+	expect(OFFICE, "TALK Door: Request #House");
+	expect(LATE, "TALK Door: Request #House");
+	login_key(BUSY1, "Door", "1.2.0", "sha256:d");
+	expect(DOOR, "ERROR REPLACED: logged in again from the same box");
+	expect(OFFICE, "TALK Door: End");
+	expect(LATE, "TALK Door: End");
+	put(BUSY1, "TALK #House: Request"); /* the new session: a ring of its own */
+	expect(OFFICE, "TALK Door: Request #House");
+	expect(LATE, "TALK Door: Request #House");
+}
+
+/* A member rung by one group is not rung by another (nor by a second ring of the same
+ * room), and is busy for its own Requests; a 1.0 member gets the 1.0 line. */
+static void test_two_groups(void **state)
+{
+	(void)state;
+	house();
+	login(LATE, "Garden", "1.0.0");
+	login(LATE + 1, "Gate", "1.2.0");
+	put(KITCHEN, "JOIN: #Garage");
+	expect(KITCHEN, "JOINED: #Garage");
+	put(LATE, "JOIN: #Garage");
+	expect(LATE, "JOINED: #Garage");
+	ring_house();
+	put(LATE + 1, "TALK #Garage: Request"); /* Kitchen rings for Door already */
+	expect(LATE, "TALK Gate: Request");	/* 1.0: no room */
+	silent(KITCHEN);
+	put(OFFICE, "TALK Door: Deny");
+	put(BUSY2, "TALK Busy1: End");
+	expect(BUSY1, "TALK Busy2: End");
+	put(BUSY1, "TALK #House: Request"); /* Kitchen rings for Door already */
+	expect(OFFICE, "TALK Busy1: Request");
+	expect(BUSY2, "TALK Busy1: Request #House");
+	silent(KITCHEN);
+	login(LATE + 2, "Porch", "1.2.0");
+	put(LATE + 2, "TALK #House: Request"); /* every member rings: nobody free */
+	expect(LATE + 2, "TALK #House: Busy");
+	/* a rung member is busy for its own Requests, to a nick or a room */
+	put(KITCHEN, "TALK Busy2: Request");
+	expect(KITCHEN, "ERROR BUSY: you are in a call already: end it first");
+	put(KITCHEN, "TALK #Garage: Request");
+	expect(KITCHEN, "ERROR BUSY: you are in a call already: end it first");
+	/* it refuses naming the caller, not the room */
+	put(KITCHEN, "TALK #House: End");
+	expect(KITCHEN, "ERROR NO_CALL: no such call with that room");
+	put(KITCHEN, "TALK Door: Accept");
+	expect(DOOR, "TALK Kitchen: Accept");
+	silent(OFFICE); /* rung by Busy1's group, not Door's */
+	put(LATE, "TALK Gate: Accept");
+	expect(LATE + 1, "TALK Garden: Accept");
+}
+
+/* The caller a member of the room it rings: never rung itself; parting and joining
+ * the room during its own ring changes nothing. */
+static void test_caller_in_room(void **state)
+{
+	(void)state;
+	house();
+	put(DOOR, "JOIN: #House");
+	expect(DOOR, "JOINED: #House");
+	ring_house();
+	silent(DOOR);
+	put(DOOR, "PART: #House");
+	expect(DOOR, "PARTED: #House");
+	silent(KITCHEN);
+	silent(OFFICE);
+	put(DOOR, "JOIN: #House");
+	expect(DOOR, "JOINED: #House");
+	silent(DOOR);
+	put(OFFICE, "TALK Door: Accept");
+	expect(DOOR, "TALK Office: Accept");
+	expect(KITCHEN, "TALK Door: End");
+}
+
+/* The room empties while it rings: every rung member parting or leaving is the
+ * group's Deny; then the room is gone, and neither a ring nor an End finds it. */
+static void test_room_empties(void **state)
+{
+	(void)state;
+	house();
+	ring_house();
+	put(KITCHEN, "PART: #House");
+	expect(KITCHEN, "TALK Door: End");
+	expect(KITCHEN, "PARTED: #House");
+	silent(DOOR);
+	hub_hangup(hub, bx[OFFICE].f.s, "gone");
+	hub_reap(hub, hubfake_closed, NULL);
+	expect(DOOR, "TALK #House: Deny");
+	put(BUSY1, "PART: #House");
+	put(BUSY2, "PART: #House");
+	put(DOOR, "TALK #House: End");
+	expect(DOOR, "ERROR NO_CALL: no such call with that room");
+	put(DOOR, "TALK #House: Request");
+	expect(DOOR, "ERROR NO_SUCH_USER: no such room");
+}
+
+/* Glare between a private call and a group ring: a Request that reached the caller
+ * first makes its group Request BUSY, and that ring still stands (it may accept it). */
+static void test_private_before_group(void **state)
+{
+	(void)state;
+	house();
+	login(LATE, "Late", "1.2.0");
+	put(LATE, "TALK Door: Request");
+	put(DOOR, "TALK #House: Request");
+	expect(DOOR, "TALK Late: Request");
+	expect(DOOR, "ERROR BUSY: you are in a call already: end it first");
+	silent(KITCHEN);
+	put(DOOR, "TALK Late: Accept");
+	expect(LATE, "TALK Door: Accept");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +550,11 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_member_calls_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replaced_while_ringing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_groups, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_caller_in_room, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_room_empties, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_private_before_group, setup, teardown),
 	};
 
 	log_setup("test_ring", LOG_WARN); /* not a line per login */
