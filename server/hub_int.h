@@ -57,6 +57,7 @@ struct sess {
 	unsigned nrooms;
 	uint32_t list_seen[IC_ROOMS_PER_CLIENT]; /* list version of rooms[i] it has */
 	struct call *call;
+	struct guard_bucket rings; /* rings of a room it may start (IC_RING_GROUP_*) */
 	/* its active call ended: its voice reaches a room again only from a new talk
 	 * spurt (marker bit), so a hands-free call's last packets still in flight never
 	 * leak into the room it sits in */
@@ -157,6 +158,8 @@ void cmd_part_all(struct hub *h, struct sess *s);
 void cmd_login_answer(struct hub *h, struct sess *s, uint64_t now);
 
 /* talk.c: the TALK verb, and calls (call.c decides, these carry it out) */
+/* s's allowance of ring group rings, full at now. */
+void talk_open(struct sess *s, uint64_t now);
 void talk_cmd(struct hub *h, struct sess *s, struct msg *m, uint64_t now);
 /* Send what o says and release whom it releases; c (NULL: none was made) is freed when
  * o says the call is over. */

@@ -401,6 +401,49 @@ static void test_private_before_group(void **state)
 	expect(LATE, "TALK Door: Accept");
 }
 
+/* A caller ringing a big room over and over (Request, End, at the line rate): what a
+ * member receives is bounded by the ring groups' own rate (IC_RING_GROUP_BURST rings,
+ * then one every IC_RING_GROUP_EVERY_S), not by the line rate, which would let it ring
+ * IC_RING_GROUP_MAX boxes five times a second. The Requests over it are answered
+ * ERROR FLOOD, and it is not disconnected. */
+static void test_ring_spam(void **state)
+{
+	enum { SECONDS = 60 };
+	unsigned got[NBOX] = {0}, floods = 0;
+	char nick[16];
+
+	(void)state;
+	for (int i = 0; i < NBOX; i++) {
+		snprintf(nick, sizeof(nick), "B%d", i);
+		login(i, nick, "1.2.0");
+	}
+	for (int t = 0; t < SECONDS * 5; t++) { /* 10 lines a second: the line rate */
+		put(0, "TALK #Lobby: Request");
+		put(0, "TALK #Lobby: End");
+		now += 200;
+		hub_tick(hub, now);
+		for (int i = 0; i < NBOX; i++) {
+			const char *l;
+
+			while ((l = next(i)))
+				if (i == 0)
+					floods += !strncmp(l, "ERROR FLOOD: ", 13);
+				else
+					got[i] += !strncmp(l, "TALK B0: ", 9);
+		}
+	}
+	assert_non_null(bx[0].f.s); /* still online */
+	for (int i = 1; i <= IC_RING_GROUP_MAX; i++) {
+		if (got[i] > 2 * (IC_RING_GROUP_BURST + SECONDS / IC_RING_GROUP_EVERY_S))
+			fail_msg("B%d got %u TALK lines in %d s", i, got[i], SECONDS);
+	}
+	print_message("a member rung by one caller's spam: %u TALK lines in %d s; %u "
+		      "ERROR FLOOD to the caller\n",
+		      got[1], SECONDS, floods);
+	assert_true(got[1] >= 2 * (SECONDS / IC_RING_GROUP_EVERY_S)); /* it still rings */
+	assert_true(floods > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +459,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_caller_in_room, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_room_empties, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_private_before_group, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ring_spam, setup, teardown),
 	};
 
 	log_setup("test_ring", LOG_WARN); /* not a line per login */
