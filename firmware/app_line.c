@@ -176,6 +176,8 @@ static bool call_failed(struct app *a, const char *code)
 	    {"BUSY", ANY, "cannot call %s: already in a call"},
 	    {"BAD_ARGS", ANY, "cannot call %s: not a valid nick"},
 	    {"BAD_ROOM", ANY, "cannot ring %s: not a valid room"},
+	    /* our Request dropped: over the line rate, or a room rung too often */
+	    {"FLOOD", ANY, "cannot call %s now: too many calls, wait a moment"},
 	};
 	int target = a->peer[0] == '#' ? ROOM : NICK;
 

@@ -79,6 +79,15 @@ static void test_room_not_answered(void **state)
 	app_line(a, "ERROR NO_SUCH_USER: no such user online", 10);
 	EXPECT("MSG ERROR NO_SUCH_USER: no such user online|MSG Kitchen is not online|"
 	       "LED RING off|TONE busy|");
+	/* rung too often: the server drops the Request; ringback must not go on */
+	app_button(a, BTN_CALL, true, 10);
+	drain();
+	app_line(a, "ERROR FLOOD: one ring of a room every 2 s: wait, then ring again",
+		 10);
+	EXPECT("MSG ERROR FLOOD: one ring of a room every 2 s: wait, then ring again|"
+	       "MSG cannot call #House now: too many calls, wait a moment|LED RING off|"
+	       "TONE busy|");
+	assert_int_equal(app_call_state(a), CALL_NONE);
 	/* the scripting call takes a room too; nothing invalid is sent */
 	app_call(a, "#Bad!", 11);
 	EXPECT("");
