@@ -103,7 +103,13 @@ static void on_voice(struct app *a, const char *args, uint64_t now)
 static void ringing_in(struct app *a, const char *who, const char *room)
 {
 	/* both pressed CALL at once: the server connects us with the Accept of our own
-	 * Request (contract §1, glare); until then, keep ringing out */
+	 * Request (contract §1, glare); until then, keep ringing out. A ring from anyone
+	 * else means the server had not read our Request yet: it will answer it BUSY, and
+	 * this ring is ours then (call_failed) */
+	if (a->call == CALL_RINGING_OUT && !names_equal(who, a->peer)) {
+		snprintf(a->pend, sizeof(a->pend), "%s", who);
+		snprintf(a->pend_group, sizeof(a->pend_group), "%s", room);
+	}
 	if (a->call != CALL_NONE)
 		return;
 	snprintf(a->group, sizeof(a->group), "%s", room);
@@ -153,6 +159,8 @@ static void on_talk(struct app *a, const char *who, const char *args)
 	} else if ((!strcmp(what, "Deny") || !strcmp(what, "Busy")) && from_peer &&
 		   a->call == CALL_RINGING_OUT) {
 		not_answered(a, who, what);
+	} else if (!strcmp(what, "End") && a->pend[0] && names_equal(who, a->pend)) {
+		a->pend[0] = '\0'; /* the ring that crossed ours stopped first */
 	} else if (!strcmp(what, "End") && from_peer) {
 		if (group_out) /* the ring timeout */
 			app_note(a, "nobody in %s answered", who);
@@ -183,6 +191,16 @@ static bool call_failed(struct app *a, const char *code)
 
 	if (a->call != CALL_RINGING_OUT)
 		return false;
+	if (!strcmp(code, "BUSY") && a->pend[0]) { /* a ring crossed our Request */
+		char who[IC_NICK_MAX + 1], room[IC_ROOM_MAX + 1];
+
+		snprintf(who, sizeof(who), "%s", a->pend);
+		snprintf(room, sizeof(room), "%s", a->pend_group);
+		app_note(a, "%s called first: %s was not rung", who, a->peer);
+		app_set_call(a, CALL_NONE, "");
+		ringing_in(a, who, room);
+		return true;
+	}
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
 		if (strcmp(code, reasons[i].code) ||
 		    (reasons[i].target != ANY && reasons[i].target != target))
