@@ -128,6 +128,8 @@ void sess_refuse(struct hub *h, struct sess *s, enum msg_err code, const char *t
 /* Mark s as leaving (idempotent); the rest happens in hub_reap. */
 void sess_leave(struct sess *s, const char *why, bool out_dead);
 struct sess *sess_by_nick(const struct hub *h, const char *nick);
+/* s is logged in and not leaving: it may be messaged, called or rung. */
+bool sess_online(const struct sess *s);
 struct sess *sess_by_ssrc(const struct hub *h, uint32_t ssrc);
 /* Over TLS, s's source is blocked (failed logins): s is told BLOCKED and leaves; true.
  * False (nothing done) otherwise, and always over --tls off. */

@@ -9,11 +9,6 @@
 /* 1.2 added the room to a group's Request; older clients get the 1.1 line. */
 #define TALK_ROOM_MINOR 2
 
-static bool online(const struct sess *s)
-{
-	return s && s->state == SESS_ONLINE && !s->leaving;
-}
-
 void talk_open(struct sess *s, uint64_t now)
 {
 	guard_bucket_init(&s->rings, IC_RING_GROUP_BURST * IC_RING_GROUP_EVERY_S, now);
@@ -168,7 +163,7 @@ static void group_request(struct hub *h, struct sess *s, const char *name, uint6
 	for (size_t k = 0; k < r->n && n < IC_RING_GROUP_MAX; k++) {
 		struct sess *m = r->members[k];
 
-		if (m != s && online(m) && !m->call)
+		if (m != s && sess_online(m) && !m->call)
 			free_[n++] = m;
 	}
 	if (n && !ring_allowed(h, s, now)) /* nobody rung costs nobody anything */
@@ -222,7 +217,7 @@ void talk_cmd(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 		return;
 	}
 	t = sess_by_nick(h, m->target);
-	if (!online(t))
+	if (!sess_online(t))
 		t = NULL;
 	if (a == TALK_REQUEST) {
 		talk_request(h, s, t, now);
