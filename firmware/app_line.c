@@ -169,6 +169,27 @@ static void on_talk(struct app *a, const char *who, const char *args)
 	}
 }
 
+/* Our Request failed, for why (a format naming the peer): said, with the busy tone. */
+static void not_placed(struct app *a, const char *why)
+{
+	app_note(a, why, a->peer);
+	app_set_call(a, CALL_NONE, "");
+	app_tone(a, TONE_BUSY);
+}
+
+/* Our Request failed (BUSY, or whatever the server checked first) because a ring from
+ * another reached us before it: that ring is shown and rings now. */
+static void crossed_ring(struct app *a)
+{
+	char who[IC_NICK_MAX + 1], room[IC_ROOM_MAX + 1];
+
+	snprintf(who, sizeof(who), "%s", a->pend);
+	snprintf(room, sizeof(room), "%s", a->pend_group);
+	app_note(a, "%s called first: %s was not rung", who, a->peer);
+	app_set_call(a, CALL_NONE, "");
+	ringing_in(a, who, room);
+}
+
 /* An error answering our call Request ends it: the person hears busy and reads why. */
 static bool call_failed(struct app *a, const char *code)
 {
@@ -191,23 +212,14 @@ static bool call_failed(struct app *a, const char *code)
 
 	if (a->call != CALL_RINGING_OUT)
 		return false;
-	if (!strcmp(code, "BUSY") && a->pend[0]) { /* a ring crossed our Request */
-		char who[IC_NICK_MAX + 1], room[IC_ROOM_MAX + 1];
-
-		snprintf(who, sizeof(who), "%s", a->pend);
-		snprintf(room, sizeof(room), "%s", a->pend_group);
-		app_note(a, "%s called first: %s was not rung", who, a->peer);
-		app_set_call(a, CALL_NONE, "");
-		ringing_in(a, who, room);
-		return true;
-	}
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
 		if (strcmp(code, reasons[i].code) ||
 		    (reasons[i].target != ANY && reasons[i].target != target))
 			continue;
-		app_note(a, reasons[i].why, a->peer);
-		app_set_call(a, CALL_NONE, "");
-		app_tone(a, TONE_BUSY);
+		if (a->pend[0]) /* a ring crossed our Request: it is ours now */
+			crossed_ring(a);
+		else
+			not_placed(a, reasons[i].why);
 		return true;
 	}
 	return false;

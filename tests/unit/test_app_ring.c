@@ -195,6 +195,16 @@ static void test_ring_crosses_request(void **state)
 	assert_string_equal(app_group(a), "#Porch");
 	app_button(a, BTN_DENY, true, 9);
 	EXPECT("SEND TALK Door: Deny|LED RING off|TONE none|");
+	/* calling a nick, the server looks at it first: another error, the same ring */
+	app_call(a, "Gone", 10);
+	drain();
+	app_line(a, "TALK Late: Request", 10);
+	app_line(a, "ERROR NO_SUCH_USER: no such user online", 10);
+	drain();
+	assert_int_equal(app_call_state(a), CALL_RINGING_IN);
+	assert_string_equal(app_peer(a), "Late");
+	app_button(a, BTN_DENY, true, 10);
+	drain();
 	/* the crossing ring stopped before the answer: the plain BUSY */
 	app_button(a, BTN_CALL, true, 10);
 	drain();
