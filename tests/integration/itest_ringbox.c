@@ -16,6 +16,21 @@
 #include "harness.h"
 #include "speech.h"
 
+/* Busy, a member of #House, in a call with Other: never rung. */
+static void busy_in_house(const struct srv *srv, struct cli *busy, struct cli *other)
+{
+	harness_version = "1.2.0";
+	cli_login(busy, srv, "Busy");
+	cli_login(other, srv, "Other");
+	harness_version = NULL;
+	cli_send(busy, "JOIN: #House");
+	cli_expect_answering(busy, "JOINED: #House", WAIT_MS);
+	cli_send(busy, "TALK Other: Request");
+	cli_expect_answering(other, "TALK Busy: Request", WAIT_MS);
+	cli_send(other, "TALK Busy: Accept");
+	cli_expect_answering(busy, "TALK Other: Accept", WAIT_MS);
+}
+
 static void test_door_rings_house(void **state)
 {
 	struct srv srv;
@@ -51,16 +66,7 @@ static void test_door_rings_house(void **state)
 	(void)state;
 	speech_make(in_wav, sizeof(in_wav), 9);
 	srv_start(&srv, NULL);
-	harness_version = "1.2.0";
-	cli_login(&busy, &srv, "Busy");
-	cli_login(&other, &srv, "Other");
-	harness_version = NULL;
-	cli_send(&busy, "JOIN: #House");
-	cli_expect_answering(&busy, "JOINED: #House", WAIT_MS);
-	cli_send(&busy, "TALK Other: Request");
-	cli_expect_answering(&other, "TALK Busy: Request", WAIT_MS);
-	cli_send(&other, "TALK Busy: Accept");
-	cli_expect_answering(&busy, "TALK Other: Accept", WAIT_MS);
+	busy_in_house(&srv, &busy, &other);
 	client_start(&kitchen, &srv, "Kitchen", k_args);
 	client_start(&office, &srv, "Office", o_args);
 	k_at = proc_wait_log(&kitchen, 0, "status: online #House", WAIT_MS);
