@@ -342,7 +342,7 @@ static void test_two_groups(void **state)
 }
 
 /* The caller a member of the room it rings: never rung itself; parting and joining
- * the room during its own ring changes nothing. */
+ * the room during its own ring changes nothing; nor does another joining it. */
 static void test_caller_in_room(void **state)
 {
 	(void)state;
@@ -358,6 +358,13 @@ static void test_caller_in_room(void **state)
 	put(DOOR, "JOIN: #House");
 	expect(DOOR, "JOINED: #House");
 	silent(DOOR);
+	/* a member joining during the ring is not rung, and finds the caller busy */
+	login(LATE, "Late", "1.2.0");
+	put(LATE, "JOIN: #House");
+	expect(LATE, "JOINED: #House");
+	silent(LATE);
+	put(LATE, "TALK Door: Request");
+	expect(LATE, "TALK Door: Busy");
 	put(OFFICE, "TALK Door: Accept");
 	expect(DOOR, "TALK Office: Accept");
 	expect(KITCHEN, "TALK Door: End");
