@@ -284,16 +284,22 @@ static struct conn *conn_of(struct guard_link *l, size_t off)
 	return (struct conn *)(void *)((char *)l - off);
 }
 
-/* A slot for a newcomer from src when every one is taken: the oldest connection not yet
- * a WebSocket of the source holding the most (two more than src's at least) is closed
- * and freed now, so one host's idle connections, from however many addresses, cannot
- * keep a phone out. True when a slot was freed. */
+/* A slot for a newcomer from src when every one is taken: one already leaving is freed
+ * now; else the oldest connection not yet a WebSocket of the source holding the most (two
+ * more than src's at least) is closed and freed now, so one host's idle connections, from
+ * however many addresses, cannot keep a phone out. True when a slot was freed. */
 static bool make_room(struct gw *g, const struct addr_src *src, uint64_t now)
 {
-	bool log_it;
-	struct guard_link *l = guard_pending_victim(g->guard, src, now, &log_it);
+	bool log_it = false;
+	struct guard_link *l;
 	struct conn *v;
 
+	for (unsigned i = 0; i < g->nconns; i++)
+		if (g->conns[i]->st == C_CLOSING) { /* already leaving: its slot now */
+			reap(g->conns[i]);
+			return true;
+		}
+	l = guard_pending_victim(g->guard, src, now, &log_it);
 	if (!l)
 		return false;
 	v = conn_of(l, offsetof(struct conn, pend));
