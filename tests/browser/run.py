@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""run.py SCENARIO: one browser test. Starts the real intercomd (--tls off) and, where
+the scenario needs one, a real box (firmware `intercom` in files mode), serves the page
+through bridge.py, runs Debian's headless Chromium on ?test=SCENARIO (the page scripts
+itself and posts its results), then checks them. Exit 0 pass, 1 fail, 77 skip (no
+chromium). Environment: INTERCOMD, INTERCOM, WAVDELAY (the built programs), PAGE_DIR."""
+import json
+import math
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bridge  # noqa: E402
+
+SKIP = 77
+# Every flag Chromium runs with, in one place (they change with security updates:
+# the version is logged beside them). --no-sandbox: CI runs as root.
+CHROMIUM_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required", "--mute-audio",
+    "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+    "--enable-logging=stderr", "--log-level=0",
+]
+BROWSER_NICK = "Phone"
+SCENARIO_S = 60  # the bound on one scenario's browser run, generous for a busy machine
+
+
+def log(*a):
+    print("browser:", *a, flush=True)
+
+
+def fail(msg):
+    log("FAIL:", msg)
+    sys.exit(1)
+
+
+class Proc:
+    def __init__(self, argv, logpath):
+        self.logpath = logpath
+        self.fh = open(logpath, "wb")
+        self.p = subprocess.Popen(argv, stdout=self.fh, stderr=subprocess.STDOUT)
+
+    def text(self):
+        with open(self.logpath, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def wait_log(self, pattern, s=20):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < s:
+            m = re.search(pattern, self.text())
+            if m:
+                return m
+            if self.p.poll() is not None:
+                break
+            time.sleep(0.02)
+        sys.stdout.write(self.text())
+        fail("no %r in %s" % (pattern, self.logpath))
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.fh.close()
+
+
+def speech_wav(path, seconds, seed=7):
+    """A voice-like signal: syllables of gliding pitch with a harmonic, of random length
+    and loudness, so it has one true alignment."""
+    rnd, rate, out, t = random.Random(seed), 48000, bytearray(), 0
+    n_total = seconds * rate
+    while t < n_total:
+        n = int(rate * rnd.uniform(0.12, 0.3))
+        gap = int(rate * rnd.uniform(0.04, 0.15))
+        f0, f1, amp, ph = rnd.uniform(120, 260), rnd.uniform(120, 260), rnd.uniform(0.2, 0.6), 0.0
+        for i in range(n):
+            f = f0 + (f1 - f0) * i / n
+            ph += 2 * math.pi * f / rate
+            env = math.sin(math.pi * i / n)
+            v = amp * env * (0.7 * math.sin(ph) + 0.3 * math.sin(3 * ph))
+            out += int(v * 32767).to_bytes(2, "little", signed=True)
+        out += b"\0\0" * gap
+        t += n + gap
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(out[: n_total * 2]))
+
+
+def compare(in_wav, out_wav, offset_ms, frm, to):
+    """wavdelay's verdict: (delay_ms, correlation, envelope, windowed) or None."""
+    r = subprocess.run([os.environ["WAVDELAY"], in_wav, out_wav, "--offset-ms", "%d" % offset_ms,
+                        "--from", "%.2f" % frm, "--to", "%.2f" % to], capture_output=True, text=True)
+    log("wavdelay:", r.stdout.strip(), r.stderr.strip())
+    m = re.search(r"delay_ms=(\S+) correlation=(\S+) envelope=(\S+) windowed=(\S+)", r.stdout)
+    return tuple(float(x) for x in m.groups()) if m else None
+
+
+def stretches(in_wav, out_wav, offset_ms, frm, to, stretch_s=0.6):
+    """compare() stretch by stretch, each at its own delay (as speech_stretches in
+    tests/integration/speech.c): a listener starved for a moment comes back with its
+    jitter buffer grown, later but not lost. Returns the median envelope, the median
+    windowed correlation and the least delay, or None when a stretch found no match."""
+    n = max(1, int(round((to - frm) / stretch_s)))
+    got = []
+    for k in range(n):
+        v = compare(in_wav, out_wav, offset_ms, frm + (to - frm) * k / n, frm + (to - frm) * (k + 1) / n)
+        if not v:
+            return None
+        got.append(v)
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    return med([v[2] for v in got]), med([v[3] for v in got]), min(v[0] for v in got)
+
+
+class Run:
+    def __init__(self, name):
+        self.name, self.procs = name, []
+        self.dir = tempfile.mkdtemp(prefix="ic-browser-%s-" % name)
+        self.sink = os.path.join(self.dir, "sink")
+        os.mkdir(self.sink)
+        self.results = set()
+        self.cond = threading.Condition()
+        self.wav = os.path.join(self.dir, "speech.wav")
+        speech_wav(self.wav, 12)
+        self.srv = Proc([os.environ["INTERCOMD"], "--bind", "127.0.0.1", "--port", "0", "--tls", "off",
+                         "--state-dir", os.path.join(self.dir, "srv")], os.path.join(self.dir, "intercomd.log"))
+        self.procs.append(self.srv)
+        m = self.srv.wait_log(r"port (\d+) \(TCP\) and (\d+) \(UDP voice\)")
+        self.port = int(m[1])
+        self.http = bridge.make_server(os.environ["PAGE_DIR"], self.sink, self.port, BROWSER_NICK, self.posted)
+
+    def posted(self, name):
+        with self.cond:
+            self.results.add(name)
+            self.cond.notify_all()
+
+    def wait_result(self, name, s=SCENARIO_S):
+        with self.cond:
+            if not self.cond.wait_for(lambda: name in self.results, s):
+                fail("the page posted no %s within %d s (Chromium's log: %s)" % (name, s, self.chrome.logpath))
+        with open(os.path.join(self.sink, name), "rb") as f:
+            return f.read()
+
+    def box(self, nick, *extra):
+        p = Proc([os.environ["INTERCOM"], "--server", "127.0.0.1:%d" % self.port, "--nick", nick, "--tls", "off",
+                  "--state-dir", os.path.join(self.dir, "box-" + nick)] + list(extra),
+                 os.path.join(self.dir, nick + ".log"))
+        self.procs.append(p)
+        return p
+
+    def browser(self, query):
+        url = "http://127.0.0.1:%d/?test=%s&%s" % (self.http.server_address[1], self.name, query)
+        argv = ["chromium"] + CHROMIUM_FLAGS + [
+            "--user-data-dir=" + os.path.join(self.dir, "profile"),
+            "--use-file-for-fake-audio-capture=" + self.wav, url]
+        log("chromium:", " ".join(argv))
+        self.chrome = Proc(argv, os.path.join(self.dir, "chromium.log"))
+        self.procs.append(self.chrome)
+
+    def result(self, s=SCENARIO_S):
+        r = json.loads(self.wait_result(self.name + ".json", s))
+        if "error" in r or "unsupported" in r:
+            fail("the page says: %s" % r)
+        return r
+
+    def done(self):
+        for p in reversed(self.procs):
+            p.stop()
+        self.http.shutdown()
+        if os.environ.get("KEEP"):
+            log("kept", self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def box_t0_epoch_ms(box):
+    """The box logs its audio clock start on CLOCK_MONOTONIC; the page's clock is the
+    wall clock. Python's time.monotonic() is CLOCK_MONOTONIC on Linux."""
+    mono = int(box.wait_log(r"audio clock started at (\d+) ms")[1])
+    return mono + (time.time() - time.monotonic()) * 1000
+
+
+class Peer:
+    """A raw protocol client (plain lines) for the roster and message checks."""
+
+    def __init__(self, port, nick):
+        self.s = socket.create_connection(("127.0.0.1", port))
+        self.buf, self.lines = b"", []
+        self.send('CONNECT: "%s" "Peer" 1.2.0' % nick)
+
+    def send(self, line):
+        self.s.sendall((line + "\n").encode())
+
+    def wait(self, pattern, s=SCENARIO_S):
+        t0 = time.monotonic()
+        self.s.settimeout(0.5)
+        while time.monotonic() - t0 < s:
+            for i, line in enumerate(self.lines):
+                if re.search(pattern, line):
+                    del self.lines[: i + 1]
+                    return line
+            try:
+                d = self.s.recv(65536)
+            except socket.timeout:
+                continue
+            if not d:
+                break
+            self.buf += d
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                line = line.decode()
+                if line.startswith("PING: "):
+                    self.send("PONG: " + line[6:])
+                self.lines.append(line)
+        fail("the peer never got %r (it got %s)" % (pattern, self.lines[-5:]))
+
+
+def roster(run):
+    """Roster and messages both ways between the page and a protocol client."""
+    bob = Peer(run.port, "Bob")
+    bob.wait(r"^JOINED: #Lobby")
+    run.browser("peer=Bob")
+    bob.wait(r"^USERLIST #Lobby: .*\b%s\b" % BROWSER_NICK)
+    bob.send("PRIVMSG %s: hi from Bob" % BROWSER_NICK)
+    bob.send("PRIVMSG #Lobby: hi all from Bob")
+    bob.wait(r"^PRIVMSG %s: hello Bob from the page$" % BROWSER_NICK)
+    bob.send("JOIN: #Kitchen")
+    bob.wait(r"^USERLIST #Kitchen: .*\b%s\b" % BROWSER_NICK)
+    r = run.result()
+    if BROWSER_NICK not in r["rooms"].get("#Kitchen", []) or "Bob" not in r["rooms"]["#Kitchen"]:
+        fail("the page's #Kitchen: %s" % r["rooms"])
+    for shown in ("Bob: hi from Bob", "#Lobby Bob: hi all from Bob"):
+        if shown not in r["messagesShown"]:
+            fail("the page shows no %r: %r" % (shown, r["messagesShown"]))
+    if "#Kitchen" not in r["roomsShown"] or "Bob" not in r["users"]:
+        fail("rooms shown %r, users shown %r" % (r["roomsShown"], r["users"]))
+    log("roster and messages both ways: ok")
+
+
+def talk(run):
+    """Push-to-talk browser -> box: the box plays what the page captured."""
+    out = os.path.join(run.dir, "box-out.wav")
+    box = run.box("Box", "--playback-file", out, "--exit-after", "30")
+    box.wait_log(r"status: online #Lobby")
+    run.browser("peer=Box&ms=3000")
+    r = run.result()
+    box.stop()
+    sent = r["stats"]["sent"]
+    log("page sent %d packets for %d captured frames" % (sent, r["frames"]))
+    if sent < r["frames"] * 0.95 or sent < 140:
+        fail("the page sent %d of %d frames" % (sent, r["frames"]))
+    cap = os.path.join(run.sink, "talk.wav")
+    offset = box_t0_epoch_ms(box) - r["t0"]
+    v = stretches(cap, out, offset, 0.2, 2.9)
+    if not v or v[0] < 0.9 or v[1] < 0.7:
+        fail("the box did not play what the page captured: %s" % (v,))
+    log("browser -> box: envelope %.3f windowed %.3f, delay %.1f ms" % v)
+
+
+def listen(run):
+    """Box -> browser: the page plays what the box captured (a tap of the player)."""
+    run.browser("ms=7000")
+    run.wait_result("listen.ready")
+    box = run.box("Box", "--capture-file", run.wav, "--talk-after", "1", "--talk-for", "4",
+                  "--exit-after", "6")
+    r = run.result()
+    box.p.wait(30)
+    sent = int(re.search(r"voice: sent (\d+)", box.text())[1])
+    log("box sent %d, page received %d, decoded %d, player %s" % (
+        sent, r["stats"]["received"], r["stats"]["decoded"], r["player"]))
+    if r["stats"]["decoded"] < sent * 0.95:
+        fail("the page decoded %d of %d packets" % (r["stats"]["decoded"], sent))
+    offset = r["t0"] - box_t0_epoch_ms(box)
+    v = stretches(run.wav, os.path.join(run.sink, "listen.wav"), offset, 1.2, 4.8)
+    if not v or v[0] < 0.9 or v[1] < 0.7:
+        fail("the page did not play what the box captured: %s" % (v,))
+    log("box -> browser: envelope %.3f windowed %.3f, delay %.1f ms" % v)
+
+
+SCENARIOS = {"roster": roster, "talk": talk, "listen": listen}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
+        print("usage: run.py %s" % "|".join(SCENARIOS), file=sys.stderr)
+        return 2
+    if not shutil.which("chromium"):
+        print("SKIP: chromium is not installed (apt-get install --no-install-recommends chromium)")
+        return SKIP
+    ver = subprocess.run(["chromium", "--version"], capture_output=True, text=True)
+    log("%s; flags: %s" % (ver.stdout.strip(), " ".join(CHROMIUM_FLAGS)))
+    run = Run(sys.argv[1])
+    try:
+        SCENARIOS[sys.argv[1]](run)
+    finally:
+        run.done()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
