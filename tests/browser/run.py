@@ -30,6 +30,8 @@ CHROMIUM_FLAGS = [
     "--autoplay-policy=no-user-gesture-required", "--mute-audio",
     "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
     "--enable-logging=stderr", "--log-level=0",
+    # a name that is not loopback, for a page that is not a secure context (as on a LAN)
+    "--host-resolver-rules=MAP lan.test 127.0.0.1",
 ]
 BROWSER_NICK = "Phone"
 SCENARIO_S = 60  # the bound on one scenario's browser run, generous for a busy machine
@@ -135,7 +137,7 @@ class Run:
         self.results = set()
         self.cond = threading.Condition()
         self.wav = os.path.join(self.dir, "speech.wav")
-        speech_wav(self.wav, 12)
+        speech_wav(self.wav, 16)
         self.srv = Proc([os.environ["INTERCOMD"], "--bind", "127.0.0.1", "--port", "0", "--tls", "off",
                          "--state-dir", os.path.join(self.dir, "srv")], os.path.join(self.dir, "intercomd.log"))
         self.procs.append(self.srv)
@@ -162,8 +164,8 @@ class Run:
         self.procs.append(p)
         return p
 
-    def browser(self, query):
-        url = "http://127.0.0.1:%d/?test=%s&%s" % (self.http.server_address[1], self.name, query)
+    def browser(self, query, host="127.0.0.1"):
+        url = "http://%s:%d/?test=%s&%s" % (host, self.http.server_address[1], self.name, query)
         argv = ["chromium"] + CHROMIUM_FLAGS + [
             "--user-data-dir=" + os.path.join(self.dir, "profile"),
             "--use-file-for-fake-audio-capture=" + self.wav, url]
@@ -291,7 +293,54 @@ def listen(run):
     log("box -> browser: envelope %.3f windowed %.3f, delay %.1f ms" % v)
 
 
-SCENARIOS = {"roster": roster, "talk": talk, "listen": listen}
+def unsupported(run):
+    """Over plain http from a LAN name (no secure context: no microphone, WebCodecs or
+    AudioWorklet) the page says what is missing and which browsers work."""
+    run.browser("", host="lan.test")
+    r = json.loads(run.wait_result("unsupported.json"))
+    log("the page says: %s" % r)
+    if "a secure (https) page" not in r.get("unsupported", []) or not r.get("appHidden"):
+        fail("the page did not refuse an insecure context: %s" % r)
+    for want in ("https", "Chrome", "Safari 26", "Firefox for Android"):
+        if want not in r["shown"]:
+            fail("the page's explanation lacks %r: %r" % (want, r["shown"]))
+
+
+def call(run):
+    """A box calls the page: it rings (with its tone), the page accepts, the call is
+    hands-free both ways (the browser's echo cancellation, noise suppression and gain
+    control on), and the page's End ends it at the box."""
+    out = os.path.join(run.dir, "box-out.wav")
+    run.browser("peer=Door&ms=4000")
+    run.wait_result("call.ready")
+    box = run.box("Door", "--call", BROWSER_NICK, "--capture-file", run.wav, "--playback-file", out,
+                  "--exit-after", "14")
+    r = run.result()
+    box.wait_log(r"in call with %s" % BROWSER_NICK)
+    box.p.wait(30)
+    log("rang: %s; call settings %s; page sent %d, decoded %d" % (
+        r["rang"], r["settings"], r["stats"]["sent"], r["stats"]["decoded"]))
+    if not (r["rang"]["shown"] and r["rang"]["tone"] and r["rang"]["from"] == "Door") or r["toneAfter"]:
+        fail("the ring was not shown and heard, or its tone went on: %s" % r)
+    if not all(r["settings"].values()):
+        fail("the call's microphone lacks the browser's processing: %s" % r["settings"])
+    if not r["pttDisabled"]:
+        fail("push-to-talk stayed on during a hands-free call")
+    last = re.findall(r"status: .*", box.text())[-1]
+    if "in call" in last:
+        fail("the page's End did not end the call at the box: %r" % last)
+    t0 = box_t0_epoch_ms(box)
+    acc = (r["accepted"] - t0) / 1000  # the call, on the box's clock
+    heard = stretches(run.wav, os.path.join(run.sink, "call-heard.wav"), r["heardT0"] - t0, acc + 0.5, acc + 3.5)
+    said = stretches(os.path.join(run.sink, "call.wav"), out, t0 - r["t0"], 0.5, 3.5)
+    log("box -> browser %s, browser -> box %s (envelope, windowed, delay ms)" % (heard, said))
+    if not heard or heard[0] < 0.9 or heard[1] < 0.7:
+        fail("the page did not hear the door hands-free: %s" % (heard,))
+    if not said or said[0] < 0.9 or said[1] < 0.7:
+        fail("the door did not hear the page hands-free: %s" % (said,))
+
+
+SCENARIOS = {"call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
 
 
 def main():

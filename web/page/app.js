@@ -20,7 +20,7 @@ function missing() {
 	const m = [];
 	if (!window.isSecureContext) m.push('a secure (https) page');
 	if (!window.AudioEncoder || !window.AudioDecoder) m.push('WebCodecs audio (AudioEncoder, AudioDecoder)');
-	if (!window.AudioContext || !window.AudioWorkletNode) m.push('AudioWorklet');
+	if (!window.AudioContext || !window.AudioWorkletNode || !('audioWorklet' in AudioContext.prototype)) m.push('AudioWorklet');
 	if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) m.push('microphone access (getUserMedia)');
 	if (!window.Worker || !window.WebSocket) m.push('Web Workers and WebSocket');
 	return m;
@@ -124,7 +124,8 @@ function lineIn(line) {
 	else if ((m = /^TALK (\S+): (.*)/.exec(line))) return talk(m[1], m[2]);
 	else if ((m = /^ERROR (\S+): (.*)/.exec(line))) {
 		message('server', '', m[1] + ': ' + m[2]);
-		if (/^(BUSY|NO_SUCH_USER|BAD_ROOM|NO_CALL)$/.test(m[1]) && S.call && S.call.state === 'out') S.call = null;
+		/* a refused Request, or an Accept that came too late (another took the group call) */
+		if (/^(BUSY|NO_SUCH_USER|BAD_ROOM|NO_CALL)$/.test(m[1]) && S.call && S.call.state !== 'in') { S.call = null; ring(false); callAudio(false); }
 	} else return;
 	render();
 }
@@ -154,6 +155,7 @@ async function audioStart() {
 	ctx = new AudioContext({ sampleRate: 48000, latencyHint: 'interactive' });
 	await ctx.audioWorklet.addModule('worklet.js');
 	capNode = new AudioWorkletNode(ctx, 'ic-capture', { numberOfOutputs: 0 });
+	capNode.port.onmessage = (e) => TEST && e.data.clock >= 0 && clockIn(e.data.clock);
 	playNode = new AudioWorkletNode(ctx, 'ic-player', { numberOfInputs: 0, outputChannelCount: [1] });
 	playNode.connect(ctx.destination);
 	playNode.port.onmessage = (e) => tapSink && e.data.tap && tapSink(e.data);
@@ -242,7 +244,8 @@ function wire() {
 		send('TALK ' + to + ': Request');
 		render();
 	};
-	$('accept').onclick = () => S.call && send('TALK ' + S.call.peer + ': Accept');
+	/* the server tells only the caller: the answering side's call is up once it says so */
+	$('accept').onclick = () => { if (S.call && S.call.state === 'in') { send('TALK ' + S.call.peer + ': Accept'); talk(S.call.peer, 'Accept'); } };
 	$('deny').onclick = () => { if (S.call) { send('TALK ' + S.call.peer + ': Deny'); talk(S.call.peer, 'Deny'); } };
 	$('end').onclick = () => { if (S.call) { send('TALK ' + S.call.peer + ': End'); talk(S.call.peer, 'End'); } };
 	$('start').onclick = () => ctx.resume().then(() => { $('start').hidden = true; });
@@ -256,7 +259,8 @@ async function main() {
 		$('unsupported').hidden = false;
 		$('missing').textContent = 'Missing here: ' + m.join('; ') + '.';
 		status('unsupported browser', true);
-		if (TEST) testPost(TEST + '.json', JSON.stringify({ unsupported: m }));
+		if (TEST) testPost(TEST + '.json', JSON.stringify({ unsupported: m, shown: $('unsupported').innerText,
+			appHidden: $('app').hidden, status: $('status').textContent }));
 		return;
 	}
 	wire();
@@ -305,12 +309,14 @@ function until(cond, what, ms = 20000) {
 }
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
-/* the wall clock (ms since 1970) at which process() handled context frame f, the device
- * buffer not counted: both sides of a mouth-to-ear figure use this clock */
-function epochOf(f) {
-	const o = ctx.getOutputTimestamp();
-	return performance.timeOrigin + o.performanceTime - (o.contextTime - f / ctx.sampleRate) * 1000 - ctx.outputLatency * 1000;
+/* the wall clock (ms since 1970) at which the audio thread handled context frame f,
+ * device buffers not counted: the earliest arrival of the capture worklet's frame
+ * counts (it renders several quanta at once, and a message can only be late) */
+let clockBase = Infinity;
+function clockIn(f) {
+	clockBase = Math.min(clockBase, performance.timeOrigin + performance.now() - f * 1000 / ctx.sampleRate);
 }
+function epochOf(f) { return clockBase + f * 1000 / ctx.sampleRate; }
 
 function wav(chunks) {
 	const n = chunks.reduce((a, c) => a + c.length, 0), b = new DataView(new ArrayBuffer(44 + 2 * n));
@@ -377,6 +383,35 @@ const scenarios = {
 		const stats = await new Promise((ok) => { playNode.port.onmessage = (e) => e.data.stats && ok(e.data.stats); playNode.port.postMessage({ stats: true }); });
 		await testPost(TEST + '.wav', wav(tap));
 		return { nick: S.nick, t0: epochOf(at), stats: d.stats, player: stats };
+	},
+	/* an incoming call from peer: it rings, the page accepts, both sides talk hands-free
+	 * for ms, then the page ends it */
+	async call() {
+		const peer = Q.get('peer'), ms = +Q.get('ms') || 4000, tap = [];
+		let at = -1;
+		await until(() => S.online, 'online');
+		tapSink = (d) => { if (at < 0) at = d.at; tap.push(...d.tap); };
+		playNode.port.postMessage({ tap: true });
+		worker.postMessage({ type: 'record', on: true });
+		await testPost(TEST + '.ready', 'waiting for the ring');
+		await until(() => S.call && S.call.state === 'in', 'the ring');
+		const rang = { shown: !$('ring').hidden, text: $('ringtext').textContent, tone: !!ringer,
+			from: S.call.peer, group: S.call.group };
+		click('accept');
+		await until(() => S.call && S.call.state === 'active' && callStream, 'the call');
+		const accepted = Date.now(), toneAfter = !!ringer, pttDisabled = $('ptt').disabled;
+		const settings = callStream.getAudioTracks()[0].getSettings();
+		await sleep(ms);
+		click('end');
+		await until(() => !S.call, 'the end');
+		playNode.port.postMessage({ tap: false });
+		tapSink = null;
+		const d = await dump();
+		await testPost(TEST + '.wav', wav(d.record.pcm));
+		await testPost(TEST + '-heard.wav', wav(tap));
+		return { nick: S.nick, rang, toneAfter, accepted, settings: { echoCancellation: settings.echoCancellation,
+			noiseSuppression: settings.noiseSuppression, autoGainControl: settings.autoGainControl },
+			t0: epochOf(d.record.at), heardT0: epochOf(at), stats: d.stats, pttDisabled };
 	},
 };
 
