@@ -112,6 +112,8 @@ void app_set_call(struct app *a, enum app_call c, const char *peer)
 		app_stop_tx(a);
 	}
 	a->call = c;
+	if (c != CALL_RINGING_IN) /* a group's name goes with its ring only */
+		a->group[0] = '\0';
 	if (c == CALL_NONE)
 		a->peer[0] = '\0';
 	else if (peer != a->peer) /* never copy onto itself */
@@ -151,13 +153,14 @@ void app_connected(struct app *a, uint64_t now)
 	app_heard(a, now);
 	a->conn = APP_CONNECTING;
 	a->nrooms = 0;
+	/* 1.2 in both modes: a group's ring then names its room (the VOICE line still
+	 * follows the mode, keys over TLS and 1.0's token in the clear) */
 	if (a->cfg.password[0])
 		app_sendf(a, "CONNECT: \"%s\" \"%s\" %s \"%s\"", a->cfg.nick,
-			  a->cfg.realname, a->cfg.tls ? "1.1.0" : "1.0.0",
-			  a->cfg.password);
+			  a->cfg.realname, APP_PROTO_VERSION, a->cfg.password);
 	else
 		app_sendf(a, "CONNECT: \"%s\" \"%s\" %s", a->cfg.nick, a->cfg.realname,
-			  a->cfg.tls ? "1.1.0" : "1.0.0");
+			  APP_PROTO_VERSION);
 }
 
 static uint32_t rnd(struct app *a)
@@ -300,20 +303,21 @@ void app_button(struct app *a, enum app_btn b, bool down, uint64_t now)
 	}
 }
 
-void app_call(struct app *a, const char *nick, uint64_t now)
+void app_call(struct app *a, const char *target, uint64_t now)
 {
-	if (a->conn != APP_ONLINE || !names_nick_valid(nick))
+	if (a->conn != APP_ONLINE ||
+	    !(names_nick_valid(target) || names_room_valid(target)))
 		return;
 	/* calling the nick whose call rings us: that is answering it */
-	if (a->call == CALL_RINGING_IN && names_equal(a->peer, nick)) {
+	if (a->call == CALL_RINGING_IN && names_equal(a->peer, target)) {
 		app_button(a, BTN_ACCEPT, true, now);
 		return;
 	}
 	if (a->call != CALL_NONE)
 		return;
 	a->note[0] = '\0';
-	app_sendf(a, "TALK %s: Request", nick);
-	app_set_call(a, CALL_RINGING_OUT, nick);
+	app_sendf(a, "TALK %s: Request", target);
+	app_set_call(a, CALL_RINGING_OUT, target); /* a #room until someone answers */
 	app_tone(a, TONE_RINGBACK);
 }
 
@@ -425,6 +429,11 @@ const char *app_peer(const struct app *a)
 	return a->peer;
 }
 
+const char *app_group(const struct app *a)
+{
+	return a->group;
+}
+
 const char *app_room(const struct app *a)
 {
 	return a->nrooms ? a->rooms[a->nrooms - 1] : "";
@@ -436,7 +445,8 @@ void app_status(const struct app *a, char *buf, size_t len)
 	static const char *const call[] = {"", " | calling ", " | call from ",
 					   " | in call with "};
 
-	snprintf(buf, len, "%s%s%s%s%s%s%s%s", conn[a->conn], a->nrooms ? " " : "",
+	snprintf(buf, len, "%s%s%s%s%s%s%s%s%s%s%s", conn[a->conn], a->nrooms ? " " : "",
 		 app_room(a), a->tx ? " | TALKING" : "", call[a->call], a->peer,
+		 a->group[0] ? " (" : "", a->group, a->group[0] ? ")" : "",
 		 a->note[0] ? " | " : "", a->note);
 }

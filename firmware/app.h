@@ -12,7 +12,9 @@
 #include "tones.h"
 #include "vcrypt.h"
 
-#define APP_ACT_MAX	   64	/* actions queued between two drains */
+#define APP_ACT_MAX 64 /* actions queued between two drains */
+/* CONNECT's version: 1.2 (ring groups) in both modes */
+#define APP_PROTO_VERSION  "1.2.0"
 #define APP_BACKOFF_MIN_MS 1000 /* reconnect backoff: 1 s ... */
 #define APP_BACKOFF_MAX_MS                                                               \
 	30000		      /* ... doubling up to 30 s, each with up to 25 % jitter */
@@ -74,11 +76,12 @@ struct app_act {
 struct app_cfg {
 	char nick[IC_NICK_MAX + 1];
 	char realname[IC_REALNAME_MAX + 1];
-	char call_target[IC_NICK_MAX + 1];  /* who CALL rings ("" = nobody) */
-	char join[IC_ROOM_MAX + 1];	    /* voice room after login ("" = #Lobby) */
-	bool auto_accept;		    /* accept an incoming call at once */
-	bool handsfree;			    /* in a call the microphone is open */
-	bool tls;			    /* CONNECT 1.1.0, VOICE with keys */
+	char
+	    call_target[IC_ROOM_MAX + 1]; /* the nick or #room CALL rings ("" = nobody) */
+	char join[IC_ROOM_MAX + 1];	  /* voice room after login ("" = #Lobby) */
+	bool auto_accept;		  /* accept an incoming call at once */
+	bool handsfree;			  /* in a call the microphone is open */
+	bool tls;			  /* VOICE with keys */
 	char password[IC_PASSWORD_MAX + 1]; /* CONNECT's 4th field ("" = none) */
 };
 
@@ -99,8 +102,9 @@ void app_disconnected(struct app *a, uint64_t now); /* TCP closed or failed */
 void app_security(struct app *a, const char *why);
 void app_line(struct app *a, const char *line, uint64_t now); /* one server line, no LF */
 void app_button(struct app *a, enum app_btn b, bool down, uint64_t now);
-/* Ask for a call to nick (the scripting --call), as if CALL were pressed for it. */
-void app_call(struct app *a, const char *nick, uint64_t now);
+/* Ask for a call to a nick, or ring a room's free members (a ring group, protocol 1.2),
+ * as if CALL were pressed for it (the scripting --call). */
+void app_call(struct app *a, const char *target, uint64_t now);
 /* Time passes: reconnect and keepalive deadlines. Returns when it next needs calling. */
 uint64_t app_tick(struct app *a, uint64_t now);
 /* A voice packet was sent (talk or keepalive): the keepalive timer restarts. */
@@ -116,8 +120,11 @@ enum app_conn app_conn_state(const struct app *a);
 enum app_call app_call_state(const struct app *a);
 bool app_talking(const struct app *a);
 const char *app_peer(const struct app *a); /* the call's other side, or "" */
+/* The room whose ring group rings us (`TALK Door: Request #House`), or "" */
+const char *app_group(const struct app *a);
 const char *app_room(const struct app *a); /* the voice room, or "" */
-/* One line for a terminal status display, e.g. "online #Lobby | TX | ringing Kitchen". */
+/* One line for a terminal status display, e.g. "online #Lobby | TX | ringing Kitchen";
+ * a group's ring shows its room: "call from Door (#House)". */
 void app_status(const struct app *a, char *buf, size_t len);
 
 #endif

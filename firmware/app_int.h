@@ -9,7 +9,8 @@ struct app {
 	struct app_cfg cfg;
 	enum app_conn conn;
 	enum app_call call;
-	char peer[IC_NICK_MAX + 1];
+	char peer[IC_ROOM_MAX + 1];  /* a nick, or the #room a group call rings */
+	char group[IC_ROOM_MAX + 1]; /* ringing in from a group: its room, else "" */
 	bool ptt, tx, have_voice;
 	bool ptt_hold_off;    /* a call ended under a held button: wait for its release */
 	bool voice_ok;	      /* the server has answered on the voice path */

@@ -98,37 +98,64 @@ static void on_voice(struct app *a, const char *args, uint64_t now)
 	a->keepalive_at = now + a->ka_retry_ms;
 }
 
-static void on_talk(struct app *a, const char *who, const char *what)
+/* A ring, from a nick or from a group of a room (1.2: `Request #House`, shown as
+ * "Door (#House)"). */
+static void ringing_in(struct app *a, const char *who, const char *room)
 {
-	bool from_peer = a->call != CALL_NONE && names_equal(who, a->peer);
-
-	if (!strcmp(what, "Request")) {
-		/* both pressed CALL at once: the server connects us with the Accept of
-		 * our own Request (contract §1, glare); until then, keep ringing out */
-		if (a->call != CALL_NONE)
-			return;
-		app_set_call(a, CALL_RINGING_IN, who);
-		if (a->cfg.auto_accept) {
-			app_sendf(a, "TALK %s: Accept", who);
-			app_set_call(a, CALL_IN_CALL, who);
-			app_tone(a, TONE_CONNECTED);
-		} else {
-			app_tone(a, TONE_RING);
-		}
-	} else if (!strcmp(what, "Accept") && from_peer && a->call == CALL_RINGING_OUT) {
+	/* both pressed CALL at once: the server connects us with the Accept of our own
+	 * Request (contract §1, glare); until then, keep ringing out */
+	if (a->call != CALL_NONE)
+		return;
+	snprintf(a->group, sizeof(a->group), "%s", room);
+	app_set_call(a, CALL_RINGING_IN, who);
+	if (a->cfg.auto_accept) {
+		app_sendf(a, "TALK %s: Accept", who);
 		app_set_call(a, CALL_IN_CALL, who);
 		app_tone(a, TONE_CONNECTED);
-	} else if (!strcmp(what, "Accept") && from_peer && a->call == CALL_RINGING_IN) {
-		/* glare from this side: our Request crossed theirs and accepted it */
+	} else {
+		app_tone(a, TONE_RING);
+	}
+}
+
+/* Our ring stopped unanswered: why, for the person, and the tone. */
+static void not_answered(struct app *a, const char *who, const char *what)
+{
+	bool busy = !strcmp(what, "Busy");
+
+	if (who[0] == '#')
+		app_note(a, busy ? "nobody in %s is free" : "nobody in %s answered", who);
+	else
+		app_note(a, "%s is %s", who, busy ? "busy" : "not answering");
+	app_set_call(a, CALL_NONE, "");
+	app_tone(a, TONE_BUSY);
+}
+
+static void on_talk(struct app *a, const char *who, const char *args)
+{
+	bool from_peer = a->call != CALL_NONE && names_equal(who, a->peer);
+	/* ringing a room: whoever answers first is the call */
+	bool group_out = a->call == CALL_RINGING_OUT && a->peer[0] == '#';
+	const char *sp = strchr(args, ' ');
+	size_t wl = sp ? (size_t)(sp - args) : strlen(args);
+	char what[8];
+
+	if (wl >= sizeof(what))
+		return;
+	memcpy(what, args, wl);
+	what[wl] = '\0';
+	if (!strcmp(what, "Request")) {
+		ringing_in(a, who, sp && names_room_valid(sp + 1) ? sp + 1 : "");
+	} else if (!strcmp(what, "Accept") && ((from_peer && a->call != CALL_IN_CALL) ||
+					       (group_out && who[0] != '#'))) {
+		/* our Request answered, or (glare) it crossed theirs and accepted it */
 		app_set_call(a, CALL_IN_CALL, who);
 		app_tone(a, TONE_CONNECTED);
 	} else if ((!strcmp(what, "Deny") || !strcmp(what, "Busy")) && from_peer &&
 		   a->call == CALL_RINGING_OUT) {
-		app_note(a, "%s is %s", who,
-			 !strcmp(what, "Busy") ? "busy" : "not answering");
-		app_set_call(a, CALL_NONE, "");
-		app_tone(a, TONE_BUSY);
+		not_answered(a, who, what);
 	} else if (!strcmp(what, "End") && from_peer) {
+		if (group_out) /* the ring timeout */
+			app_note(a, "nobody in %s answered", who);
 		app_set_call(a, CALL_NONE, "");
 		app_tone(a, TONE_DISCONNECTED);
 	}
@@ -137,18 +164,26 @@ static void on_talk(struct app *a, const char *who, const char *what)
 /* An error answering our call Request ends it: the person hears busy and reads why. */
 static bool call_failed(struct app *a, const char *code)
 {
+	enum { NICK, ROOM, ANY };
 	static const struct {
-		const char *code, *why;
+		const char *code;
+		int target;
+		const char *why;
 	} reasons[] = {
-	    {"NO_SUCH_USER", "%s is not online"},
-	    {"BUSY", "cannot call %s: already in a call"},
-	    {"BAD_ARGS", "cannot call %s: not a valid nick"},
+	    {"NO_SUCH_USER", NICK, "%s is not online"},
+	    {"NO_SUCH_USER", ROOM,
+	     "nobody is in %s"}, /* a room exists while it has members */
+	    {"BUSY", ANY, "cannot call %s: already in a call"},
+	    {"BAD_ARGS", ANY, "cannot call %s: not a valid nick"},
+	    {"BAD_ROOM", ANY, "cannot ring %s: not a valid room"},
 	};
+	int target = a->peer[0] == '#' ? ROOM : NICK;
 
 	if (a->call != CALL_RINGING_OUT)
 		return false;
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-		if (strcmp(code, reasons[i].code))
+		if (strcmp(code, reasons[i].code) ||
+		    (reasons[i].target != ANY && reasons[i].target != target))
 			continue;
 		app_note(a, reasons[i].why, a->peer);
 		app_set_call(a, CALL_NONE, "");

@@ -144,9 +144,16 @@ static int set_pin(void *obj, const struct conftab_key *k, const char *v, char *
 #define F			CONFTAB_FLAG
 #define E			CONFTAB_EMPTY_OK
 #define TEXT(k, f, ok, fl, msg) CONFTAB_TEXT(k, struct cfg, f, ok, fl, msg)
-#define UINT(k, f, l, h, fl)	CONFTAB_UINT(k, struct cfg, f, l, h, fl)
-#define BOOL(k, f)		CONFTAB_BOOL(k, struct cfg, f, 0, "yes or no")
-#define OWN(k, f, fn, fl)	CONFTAB_OWN(k, struct cfg, f, fn, fl)
+
+/* Who CALL rings: a nick, or a room, whose free members all ring (protocol 1.2). */
+static bool call_target_valid(const char *s)
+{
+	return names_nick_valid(s) || names_room_valid(s);
+}
+#define CALL_TARGET_WHAT     "a nick or a #room (1-32 of A-Z a-z 0-9 _ - .)"
+#define UINT(k, f, l, h, fl) CONFTAB_UINT(k, struct cfg, f, l, h, fl)
+#define BOOL(k, f)	     CONFTAB_BOOL(k, struct cfg, f, 0, "yes or no")
+#define OWN(k, f, fn, fl)    CONFTAB_OWN(k, struct cfg, f, fn, fl)
 #define PIN(k, p)                                                                        \
 	{                                                                                \
 		.key = (k), .kind = CONFTAB_K_OWN, .off = offsetof(struct cfg, pins[p]), \
@@ -196,8 +203,7 @@ static const struct conftab_key keys[] = {
     PIN("pin_led_tx", PIN_LED_TX),
     PIN("pin_led_rx", PIN_LED_RX),
     PIN("pin_led_ring", PIN_LED_RING),
-    TEXT("call_target", call_target, names_nick_valid, F | E,
-	 "a nick (1-32 of A-Z a-z 0-9 _ - .)"),
+    TEXT("call_target", call_target, call_target_valid, F | E, CALL_TARGET_WHAT),
     TEXT("join", join, names_room_valid, F | E, "a room such as #Kitchen"),
     BOOL("auto_accept", auto_accept),
     CONFTAB_BOOL("echo_cancel", struct cfg, echo_cancel, F, "yes or no"),
@@ -353,8 +359,8 @@ static int apply(struct cfg *c, int argc, char **argv, bool first_pass, char *er
 			if (!*v || copy(c->playback_file, sizeof(c->playback_file), v))
 				FAIL("--playback-file: a path to write a WAV file to");
 		} else if (!strcmp(flags[k], "--call")) {
-			if (!names_nick_valid(v))
-				FAIL("--call: a nick (1-32 of A-Z a-z 0-9 _ - .)");
+			if (!call_target_valid(v))
+				FAIL("--call: " CALL_TARGET_WHAT);
 			strcpy(c->call, v);
 		} else if (parse_secs(flags[k], v,
 				      !strcmp(flags[k], "--talk-after") ? &c->talk_after
@@ -447,7 +453,7 @@ const char *cfg_usage(void)
 	       "  --nick NAME            this box's name (default: host name)\n"
 	       "  --real-name TEXT       a longer name shown to others\n"
 	       "  --join #ROOM           voice room after login (default #Lobby)\n"
-	       "  --call-target NICK     who the CALL button rings\n"
+	       "  --call-target NICK|#ROOM  who CALL rings (a #room: its free members)\n"
 	       "  --board NAME           none, keyboard, or a board file (rpi4, rpi5, "
 	       "...)\n"
 	       "  --capture-device DEV   ALSA capture device (default: default)\n"
@@ -468,7 +474,7 @@ const char *cfg_usage(void)
 	       "  --playback-file OUT.wav  write what the speaker would play\n"
 	       "  --talk-after S --talk-for S  hold push-to-talk from S for S seconds\n"
 	       "  --talk-every S         and again every S seconds (S > --talk-for)\n"
-	       "  --call NICK            request a call once logged in\n"
+	       "  --call NICK|#ROOM      request a call once logged in\n"
 	       "  --auto-accept          accept an incoming call\n"
 	       "  --handsfree yes|no     the microphone open during a call, no button "
 	       "held (default yes)\n"

@@ -36,10 +36,10 @@ struct cfg {
 	unsigned period_ms; /* the sound card's period: how often it is served */
 	char board[256]; /* "none", "keyboard", a board name (rpi4, ...) or a board file
 			    path */
-	char gpio_chip[64]; /* "" = the board's default */
-	int pins[CFG_PINS]; /* -1 = not wired */
-	bool active_low;    /* buttons pull the line to ground */
-	char call_target[IC_NICK_MAX + 1];
+	char gpio_chip[64];		   /* "" = the board's default */
+	int pins[CFG_PINS];		   /* -1 = not wired */
+	bool active_low;		   /* buttons pull the line to ground */
+	char call_target[IC_ROOM_MAX + 1]; /* a nick, or a #room (its ring group) */
 	char join[IC_ROOM_MAX + 1];
 	bool auto_accept;
 	bool echo_cancel;    /* cancel the speaker's echo while the microphone is sent */
@@ -53,7 +53,7 @@ struct cfg {
 	char forget[256];     /* --forget-server HOST[:PORT]: the host ... */
 	unsigned forget_port; /* ... and the port (0: every port) */
 	/* files mode and scripting (flags only) */
-	char capture_file[256], playback_file[256], call[IC_NICK_MAX + 1];
+	char capture_file[256], playback_file[256], call[IC_ROOM_MAX + 1];
 	double talk_after, talk_for, talk_every, exit_after; /* seconds; < 0 = unset */
 	struct cli_std
 	    std; /* --verbose (also a file key), --help, --version, --check-config */

@@ -22,6 +22,14 @@
  * cost of a disconnect, which tells every room it was in. */
 #define IC_ROOMS_PER_CLIENT 16
 
+/* Members one ring group call rings at once (protocol 1.2, `TALK #Room: Request`): the
+ * first this many free members of the room, in join order. A household's boxes and
+ * phones are a handful; without a bound one Request to a full #Lobby would ring a
+ * thousand sessions and keep a thousand-entry call alive for the ring timeout. With it
+ * one ring costs at most this many Request lines, as many End lines, and a call of
+ * fixed size, whatever the room holds. */
+#define IC_RING_GROUP_MAX 32
+
 /* Token bucket per client: a burst of 20 lines, refilled at 10 a second: a person typing
  * or a script chatting fits; a flood does not. */
 #define IC_RATE_BURST	   20

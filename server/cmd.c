@@ -100,22 +100,6 @@ void cmd_part_all(struct hub *h, struct sess *s)
 		part_room(h, s, s->nrooms - 1, false);
 }
 
-/* ---- calls ---- */
-
-void cmd_end_call(struct hub *h, struct call *c, struct sess *ender)
-{
-	struct sess *peer = call_peer(c, ender);
-
-	if (peer)
-		sess_line(h, peer, "TALK", ender->nick, "End");
-	if (call_active(c))
-		c->caller->call_tail = c->callee->call_tail = true;
-	c->caller->call = NULL;
-	c->callee->call = NULL;
-	call_free(c);
-	h->gen++;
-}
-
 /* ---- handlers ---- */
 
 /* given (NULL: none sent) against want, in time that tells nothing of either: both
@@ -156,8 +140,7 @@ static bool nick_free(struct hub *h, struct sess *s, const char *nick)
 		/* out of its call and rooms now, not at the reap: the new login's PONG
 		 * may be read in this same pass, and the rooms must never hold the box
 		 * twice */
-		if (old->call)
-			cmd_end_call(h, old->call, old);
+		talk_leave(h, old);
 		cmd_part_all(h, old);
 		return true;
 	}
@@ -279,6 +262,7 @@ static void cmd_connect(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 	} while (sess_by_ssrc(h, s->ssrc));
 	strcpy(s->nick, c.nick);
 	strcpy(s->realname, c.realname);
+	s->minor = c.minor;
 	hmap_add(&h->nicks, &s->nick_node, hmap_hash_icase(c.nick));
 	hmap_add(&h->ssrcs, &s->ssrc_node, hmap_hash_u32(s->ssrc));
 	h->nlogin++;
@@ -383,8 +367,10 @@ static void cmd_part(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 	int i = member_room(h, s, room_arg(m));
 
 	(void)now;
-	if (i >= 0)
-		part_room(h, s, (unsigned)i, true);
+	if (i < 0)
+		return;
+	talk_part(h, s, s->rooms[i]->name); /* a ring from that room stops */
+	part_room(h, s, (unsigned)i, true);
 }
 
 static void cmd_userlist_req(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
@@ -429,77 +415,6 @@ static void cmd_privmsg(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 	}
 }
 
-/* Both pressed CALL at once: t's Request to s is ringing when s's Request to t arrives.
- * The contract takes it as s accepting t's call. */
-static bool glare(const struct sess *s, const struct sess *t)
-{
-	const struct call *c = s->call;
-
-	return c && c->state == CALL_RINGING && c->caller == t && c->callee == s;
-}
-
-static void talk_request(struct hub *h, struct sess *s, struct sess *t, uint64_t now)
-{
-	if (t == s) {
-		sess_error(h, s, ERR_BAD_ARGS, "you cannot call yourself");
-	} else if (!t) {
-		sess_error(h, s, ERR_NO_SUCH_USER, "no such user online");
-	} else if (glare(s, t)) {
-		call_answer(s->call, s, t, true);
-		log_debug("%s and %s called each other: connected", s->nick, t->nick);
-		sess_line(h, t, "TALK", s->nick, "Accept");
-		sess_line(h, s, "TALK", t->nick, "Accept");
-	} else if (s->call) {
-		sess_error(h, s, ERR_BUSY, "you are in a call already: end it first");
-	} else if (t->call) {
-		sess_line(h, s, "TALK", t->nick, "Busy");
-	} else if (call_new(&s->call, s, t, now, h->conf.ring_timeout_ms)) {
-		sess_error(h, s, ERR_BUSY, "cannot place a call now (out of memory)");
-	} else {
-		t->call = s->call;
-		log_debug("%s calls %s", s->nick, t->nick);
-		sess_line(h, t, "TALK", s->nick, "Request");
-	}
-}
-
-static void cmd_talk(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
-{
-	enum talk_action a;
-	struct sess *t;
-
-	if (!m->target || msg_parse_talk(m->args, &a)) {
-		sess_error(h, s, ERR_BAD_ARGS,
-			   "expected: TALK <nick>: Request|Accept|Deny|End");
-		return;
-	}
-	t = sess_by_nick(h, m->target);
-	if (!online(t))
-		t = NULL;
-	if (a == TALK_REQUEST) {
-		talk_request(h, s, t, now);
-		return;
-	}
-	if (!s->call || !t ||
-	    (a == TALK_END ? call_check_end(s->call, s, t)
-			   : call_answer(s->call, s, t, a == TALK_ACCEPT))) {
-		sess_error(h, s, ERR_NO_CALL, "no such call with that user");
-		return;
-	}
-	if (a == TALK_ACCEPT) {
-		log_debug("%s accepted %s's call", s->nick, t->nick);
-		sess_line(h, t, "TALK", s->nick, "Accept");
-	} else if (a == TALK_DENY) {
-		struct call *c = s->call;
-
-		sess_line(h, t, "TALK", s->nick, "Deny");
-		c->caller->call = NULL;
-		c->callee->call = NULL;
-		call_free(c);
-	} else {
-		cmd_end_call(h, s->call, s);
-	}
-}
-
 static const struct {
 	enum msg_verb verb;
 	bool needs_login;
@@ -513,7 +428,7 @@ static const struct {
     {MSG_PART, true, cmd_part},
     {MSG_USERLIST, true, cmd_userlist_req},
     {MSG_PRIVMSG, true, cmd_privmsg},
-    {MSG_TALK, true, cmd_talk},
+    {MSG_TALK, true, talk_cmd},
 };
 
 void cmd_dispatch(struct hub *h, struct sess *s, char *line, uint64_t now)

@@ -71,13 +71,8 @@ void hub_free(struct hub *h)
 	for (unsigned i = 0; i < h->nslots; i++) {
 		struct sess *s = h->slots[i];
 
-		if (s && s->call && s->call->caller == s) {
-			struct call *c = s->call;
-
-			c->caller->call = NULL;
-			c->callee->call = NULL;
-			call_free(c);
-		}
+		if (s && s->call && s->call->caller == s)
+			talk_free(s->call);
 	}
 	for (unsigned i = 0; i < h->nslots; i++) {
 		struct sess *s = h->slots[i];
@@ -471,22 +466,15 @@ uint64_t hub_tick(struct hub *h, uint64_t now)
 			continue;
 		next = tick_sess(h, s, now, next);
 		c = s->call;
-		if (!c || c->caller != s || s->leaving)
-			continue;
-		if (call_ring_expired(c, now)) {
-			sess_line(h, c->callee, "TALK", c->caller->nick, "End");
-			cmd_end_call(h, c, c->callee); /* the caller hears End too */
-		} else if (c->state == CALL_RINGING) {
-			next = min_u64(next, c->ring_due_ms);
-		}
+		if (c && c->caller == s && !s->leaving)
+			talk_tick(h, c, now, &next);
 	}
 	return next;
 }
 
 static void sess_finish(struct hub *h, struct sess *s)
 {
-	if (s->call)
-		cmd_end_call(h, s->call, s);
+	talk_leave(h, s);
 	cmd_part_all(h, s);
 	guard_pending_done(h->guard, &s->pend);
 	sess_host_done(h, s);

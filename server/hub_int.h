@@ -44,6 +44,7 @@ struct sess {
 
 	char nick[IC_NICK_MAX + 1];
 	char realname[IC_REALNAME_MAX + 1];
+	int minor; /* the protocol 1.MINOR its CONNECT named (1.2: a group's Request) */
 	struct hnode nick_node;
 
 	struct linebuf lb;
@@ -151,10 +152,24 @@ bool hub_event_log_ok(struct hub *h);
 void cmd_dispatch(struct hub *h, struct sess *s, char *line, uint64_t now);
 void cmd_join_room(struct hub *h, struct sess *s, const char *name);
 void cmd_part_all(struct hub *h, struct sess *s);
-void cmd_end_call(struct hub *h, struct call *c, struct sess *ender);
 /* The answer to s's CONNECT, its nick reserved: ACCEPT, REGISTERED (when its binding
  * stands), VOICE with fresh keys, the login PING. */
 void cmd_login_answer(struct hub *h, struct sess *s, uint64_t now);
+
+/* talk.c: the TALK verb, and calls (call.c decides, these carry it out) */
+void talk_cmd(struct hub *h, struct sess *s, struct msg *m, uint64_t now);
+/* Send what o says and release whom it releases; c (NULL: none was made) is freed when
+ * o says the call is over. */
+void talk_apply(struct hub *h, struct call *c, const struct call_outs *o);
+/* s leaves the server (or is replaced): its call, if any, is told (call_leave). */
+void talk_leave(struct hub *h, struct sess *s);
+/* s PARTed room: a group ringing s for it stops s's ring (call_part). */
+void talk_part(struct hub *h, struct sess *s, const char *room);
+/* The ring timeout of c at now: true when it ended c (freed); else *next is lowered to
+ * when it is due, if it rings. */
+bool talk_tick(struct hub *h, struct call *c, uint64_t now, uint64_t *next);
+/* Free c at the hub's end, every session's pointer to it cleared first. */
+void talk_free(struct call *c);
 
 /* nickreg.c: the nick registry's part in a login (section 3; TLS with conf.reg only) */
 /* CONNECT's nick against the registry: true when the login may go on; else answered

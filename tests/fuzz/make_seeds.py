@@ -64,6 +64,23 @@ save("hub", "errors-flood", to(0, "JOIN #Kitchen\n") + login(0, "Alice") +
 save("hub", "stalled-reader", login(0, "Alice") + bytes([0x08 | 0x01, 0]) +
      to(1, 'CONNECT: "Bob" "B" 1.0.0\n') + pong(1) + to(1, ("PRIVMSG Alice: " + "y" * 200 + "\n") * 20))
 
+# ring groups (1.2): A rings #House where B waits (accepted, voice, ended); A rings
+# #Lobby (B and Peer rung), B refuses, the ring times out; B parts while rung, A cancels,
+# bad and unknown rooms, a group Request while in a call
+login12 = lambda who, nick: to(who, f'CONNECT: "{nick}" "{nick} Example" 1.2.0\n') + pong(who)
+save("hub", "ring-group", login12(0, "Door") + login12(1, "Kitchen") + to(1, "JOIN #House\n") +
+     to(0, "TALK #House: Request\n") + to(1, "TALK Door: Accept\n") +
+     voice(0, 1, True, b"\x78" * 40) + voice(1, 1, True, b"\x78" * 40) +
+     to(0, "TALK #House: End\nTALK Kitchen: End\n"))
+save("hub", "ring-group-refused", login12(0, "Door") + login(1, "Kitchen") +
+     to(0, "TALK #Lobby: Request\n") + to(1, "TALK Door: Deny\n") + wait(200) + wait(200) +
+     to(0, "TALK #lobby: Request\n") + to(1, "TALK Door: Request\n") + to(0, "TALK Kitchen: End\n"))
+save("hub", "ring-group-part", login12(0, "Door") + login12(1, "Kitchen") + to(1, "JOIN #House\n") +
+     to(0, "TALK #House: Request\nTALK #House: Request\nTALK Kitchen: Accept\n") +
+     to(1, "PART #House\n") + to(0, "TALK #Bad!: Request\nTALK #Nowhere: Request\nTALK #House: Deny\n") +
+     to(1, "JOIN #House\n") + to(0, "TALK #House: Request\nTALK #House: End\n") +
+     to(1, "TALK Door: Request\n") + to(0, "TALK #House: Request\nDISCONNECT\n"))
+
 # config: the shipped files, a board by path, and broken lines
 root = "../.."
 for name in ("intercomd.conf", "intercom.conf"):

@@ -134,6 +134,11 @@ void cli_login(struct cli *c, const struct srv *s, const char *nick);
 /* The same from another address (see cli_connect_from; "::1": over IPv6). */
 void cli_login_from(struct cli *c, const struct srv *s, const char *nick,
 		    const char *from);
+/* The version cli_login's CONNECT names (NULL: 1.1.0 over TLS, 1.0.0 in the clear). */
+extern const char *harness_version;
+/* Assert `line` comes within ms, answering PINGs and skipping USERLISTs on the way; any
+ * other line fails the test. */
+void cli_expect_answering(struct cli *c, const char *line, int ms);
 /* Skip lines until one equal to `line` (asserts it arrives). */
 void cli_wait_for(struct cli *c, const char *line);
 

@@ -39,6 +39,7 @@ static struct sockaddr_in ip4(const char *ip, unsigned port)
 }
 
 bool harness_raw;
+const char *harness_version;
 
 /* Over TLS, the handshake at once: every line after it is encrypted. */
 static void tls_up(struct cli *c, const struct srv *s)
@@ -294,6 +295,28 @@ void cli_wait_for(struct cli *c, const char *line)
 	fail_msg("%s: '%s' never came", c->nick, line);
 }
 
+void cli_expect_answering(struct cli *c, const char *line, int ms)
+{
+	uint64_t until = now_ms() + (uint64_t)ms;
+
+	while (now_ms() < until) {
+		const char *l = cli_recv(c, 100);
+
+		if (!l)
+			continue;
+		if (!strncmp(l, "PING: ", 6)) {
+			cli_send(c, "PONG: %s", l + 6);
+			continue;
+		}
+		if (!strcmp(l, line))
+			return;
+		if (!strncmp(l, "USERLIST ", 9))
+			continue;
+		fail_msg("%s: expected '%s', got '%s'", c->nick, line, l);
+	}
+	fail_msg("%s: '%s' never came", c->nick, line);
+}
+
 static void parse_voice(struct cli *c, const char *line)
 {
 	unsigned port;
@@ -340,7 +363,9 @@ void cli_login_from(struct cli *c, const struct srv *s, const char *nick,
 
 	cli_connect_as(c, s, nick, from);
 	cli_send(c, "CONNECT: \"%s\" \"Test %s\" %s", nick, nick,
-		 c->ssl ? "1.1.0" : "1.0.0");
+		 harness_version ? harness_version
+		 : c->ssl	 ? "1.1.0"
+				 : "1.0.0");
 	cli_expect_prefix(c, "ACCEPT: ");
 	parse_voice(c, cli_expect_prefix(c, "VOICE: "));
 	l = cli_expect_prefix(c, "PING: ");

@@ -262,7 +262,7 @@ static void test_no_secrets_in_logs(void **state)
 	/* the lines were there, and were shown without their secrets */
 	assert_non_null(strstr(talk_log, "< VOICE: "));
 	assert_non_null(strstr(talk_log, "chacha20-poly1305 <keys>"));
-	assert_non_null(strstr(talk_log, "1.1.0 \"<password>\""));
+	assert_non_null(strstr(talk_log, "1.2.0 \"<password>\""));
 	assert_true(log_value(ear_log, "received ") > 20); /* voice crossed */
 	assert_false(has_key_hex(talk_log));
 	assert_false(has_key_hex(ear_log));

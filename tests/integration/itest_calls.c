@@ -42,24 +42,7 @@ static int teardown(void **state)
  * fails the test. */
 static void wait_answering(struct cli *c, const char *line)
 {
-	uint64_t until = now_ms() + (uint64_t)WAIT_MS * k;
-
-	while (now_ms() < until) {
-		const char *l = cli_recv(c, 100);
-
-		if (!l)
-			continue;
-		if (!strncmp(l, "PING: ", 6)) {
-			cli_send(c, "PONG: %s", l + 6);
-			continue;
-		}
-		if (!strcmp(l, line))
-			return;
-		if (!strncmp(l, "USERLIST ", 9))
-			continue;
-		fail_msg("%s: expected '%s', got '%s'", c->nick, line, l);
-	}
-	fail_msg("%s: '%s' never came", c->nick, line);
+	cli_expect_answering(c, line, (int)(WAIT_MS * k));
 }
 
 static void test_ring_timeout(void **state)

@@ -119,7 +119,7 @@ static inline void login(uint64_t now)
 {
 	drain();
 	app_connected(a, now);
-	EXPECT("SEND CONNECT: \"Door\" \"Front Door\" 1.0.0|");
+	EXPECT("SEND CONNECT: \"Door\" \"Front Door\" 1.2.0|");
 	app_line(a, "ACCEPT: srv", now);
 	app_line(a, "VOICE: 6060 1234 0102030405060708", now);
 	EXPECT("VOICE 6060 1234 01..08|KEEPALIVE|");

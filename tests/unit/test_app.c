@@ -254,7 +254,7 @@ static void test_keepalive_retried_until_answered(void **state)
 	app_connected(a, 0);
 	app_line(a, "ACCEPT: srv", 0);
 	app_line(a, "VOICE: 6060 1234 0102030405060708", 0);
-	EXPECT("SEND CONNECT: \"Door\" \"Front Door\" 1.0.0|VOICE 6060 1234 "
+	EXPECT("SEND CONNECT: \"Door\" \"Front Door\" 1.2.0|VOICE 6060 1234 "
 	       "01..08|KEEPALIVE|");
 	app_voice_sent(a, 0); /* the client sent it: the retry schedule stands */
 	assert_int_equal(app_tick(a, 199), 200);
@@ -486,7 +486,7 @@ static void test_glare(void **state)
 	assert_int_equal(app_call_state(a), CALL_IN_CALL);
 }
 
-/* Over TLS: CONNECT names 1.1.0 (with the password when there is one), VOICE must carry
+/* Over TLS: CONNECT names 1.2.0 (with the password when there is one), VOICE must carry
  * keys (a token line there is ignored: never voice in the clear), and the queue keeps no
  * copy of the keys once they are taken. */
 static void test_tls_login(void **state)
@@ -502,7 +502,7 @@ static void test_tls_login(void **state)
 	assert_int_equal(app_new(&a, &c, 42, 0), 0);
 	drain();
 	app_connected(a, 1);
-	EXPECT("SEND CONNECT: \"Door\" \"\" 1.1.0 \"open sesame\"|");
+	EXPECT("SEND CONNECT: \"Door\" \"\" 1.2.0 \"open sesame\"|");
 	app_line(a, "ACCEPT: srv", 2);
 	app_line(a, "VOICE: 6060 1234 0102030405060708", 2); /* 1.0's form */
 	EXPECT("");

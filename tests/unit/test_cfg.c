@@ -283,8 +283,9 @@ static void test_security_keys(void **state)
 	assert_non_null(strstr(err, "tls: on"));
 }
 
-#define FP64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define LONG "(too long)" /* a bad value: text longer than its field */
+#define FP64   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define LONG   "(too long)" /* a bad value: text longer than its field */
+#define NAME32 "abcdefghijklmnopqrstuvwxyz012345" /* a name of 32 bytes */
 /* Every key of the table (a key added without a line here fails), each with a value it
  * accepts and one it refuses with the key named and why; through its flag too when it
  * has one. */
@@ -373,6 +374,14 @@ static void test_every_key(void **state)
 	/* optional ones empty again; text too long for its field refused, field kept */
 	assert_int_equal(cfg_set(&c, "call_target", "", err, sizeof(err)), 0);
 	assert_string_equal(c.call_target, "");
+	/* a room: CALL rings its group (1.2), a name of the room's full 33 bytes too */
+	assert_int_equal(cfg_set(&c, "call_target", "#House", err, sizeof(err)), 0);
+	assert_string_equal(c.call_target, "#House");
+	assert_int_equal(cfg_set(&c, "call_target", "#" NAME32, err, sizeof(err)), 0);
+	assert_string_equal(c.call_target, "#" NAME32);
+	assert_int_equal(cfg_set(&c, "call_target", "#Bad!", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "call_target: a nick or a #room"));
+	assert_string_equal(c.call_target, "#" NAME32);
 	assert_int_equal(cfg_set(&c, "gpio_chip", "", err, sizeof(err)), 0);
 	assert_int_equal(cfg_set(&c, "server", longv, err, sizeof(err)), -EINVAL);
 	assert_non_null(
