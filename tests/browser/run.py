@@ -316,11 +316,16 @@ def call(run):
     box = run.box("Door", "--call", BROWSER_NICK, "--capture-file", run.wav, "--playback-file", out,
                   "--exit-after", "14")
     r = run.result()
+    answered(run, box, r, out, "Door")
+
+
+def answered(run, box, r, out, caller):
+    """The page took caller's call: check the ring, the call hands-free both ways, the End."""
     box.wait_log(r"in call with %s" % BROWSER_NICK)
     box.p.wait(30)
     log("rang: %s; call settings %s; page sent %d, decoded %d" % (
         r["rang"], r["settings"], r["stats"]["sent"], r["stats"]["decoded"]))
-    if not (r["rang"]["shown"] and r["rang"]["tone"] and r["rang"]["from"] == "Door") or r["toneAfter"]:
+    if not (r["rang"]["shown"] and r["rang"]["tone"] and r["rang"]["from"] == caller) or r["toneAfter"]:
         fail("the ring was not shown and heard, or its tone went on: %s" % r)
     if not all(r["settings"].values()):
         fail("the call's microphone lacks the browser's processing: %s" % r["settings"])
@@ -331,8 +336,8 @@ def call(run):
         fail("the page's End did not end the call at the box: %r" % last)
     t0 = box_t0_epoch_ms(box)
     acc = (r["accepted"] - t0) / 1000  # the call, on the box's clock
-    heard = stretches(run.wav, os.path.join(run.sink, "call-heard.wav"), r["heardT0"] - t0, acc + 0.5, acc + 3.5)
-    said = stretches(os.path.join(run.sink, "call.wav"), out, t0 - r["t0"], 0.5, 3.5)
+    heard = stretches(run.wav, os.path.join(run.sink, run.name + "-heard.wav"), r["heardT0"] - t0, acc + 0.5, acc + 3.5)
+    said = stretches(os.path.join(run.sink, run.name + ".wav"), out, t0 - r["t0"], 0.5, 3.5)
     log("box -> browser %s, browser -> box %s (envelope, windowed, delay ms)" % (heard, said))
     if not heard or heard[0] < 0.9 or heard[1] < 0.7:
         fail("the page did not hear the door hands-free: %s" % (heard,))
@@ -340,7 +345,31 @@ def call(run):
         fail("the door did not hear the page hands-free: %s" % (said,))
 
 
-SCENARIOS = {"call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
+def house(run):
+    """A door box rings #House where the page and a kitchen box wait: both ring, the page
+    accepts, the kitchen's ring stops, and the call is hands-free both ways."""
+    out = os.path.join(run.dir, "box-out.wav")
+    kitchen = run.box("Kitchen", "--join", "#House", "--playback-file", "/dev/null", "--exit-after", "25")
+    kitchen.wait_log(r"status: online #House")
+    run.browser("peer=Kitchen&room=%23House&ms=4000")
+    run.wait_result("house.ready")
+    door = run.box("Door", "--call", "#House", "--capture-file", run.wav, "--playback-file", out,
+                   "--exit-after", "14")
+    r = run.result()
+    if r["rang"]["group"] != "#House" or "#House" not in r["rang"]["text"]:
+        fail("the page's ring did not name the group: %s" % r["rang"])
+    answered(run, door, r, out, "Door")
+    klog = kitchen.text()
+    at = klog.find("call from Door (#House)")
+    if at < 0:
+        fail("the kitchen box never rang")
+    after = re.findall(r"status: .*", klog[at:])
+    if "call from" in after[-1] or "in call" in klog:
+        fail("the kitchen's ring did not stop, or it took the call: %r" % after)
+    log("the kitchen rang (%r) and stopped (%r)" % (after[0], after[-1]))
+
+
+SCENARIOS = {"house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
 
 
 def main():

@@ -386,10 +386,17 @@ const scenarios = {
 	},
 	/* an incoming call from peer: it rings, the page accepts, both sides talk hands-free
 	 * for ms, then the page ends it */
+	async house() { return scenarios.call(); },
 	async call() {
 		const peer = Q.get('peer'), ms = +Q.get('ms') || 4000, tap = [];
 		let at = -1;
 		await until(() => S.online, 'online');
+		const room = Q.get('room');
+		if (room) { /* a ring group's member, beside the box peer */
+			$('room').value = room;
+			$('join').click();
+			await until(() => (S.rooms.get(room) || []).includes(peer), peer + ' in ' + room);
+		}
 		tapSink = (d) => { if (at < 0) at = d.at; tap.push(...d.tap); };
 		playNode.port.postMessage({ tap: true });
 		worker.postMessage({ type: 'record', on: true });
