@@ -137,7 +137,7 @@ class Run:
         self.results = set()
         self.cond = threading.Condition()
         self.wav = os.path.join(self.dir, "speech.wav")
-        speech_wav(self.wav, 16)
+        speech_wav(self.wav, 60 if name.startswith("bench") else 16)
         self.srv = Proc([os.environ["INTERCOMD"], "--bind", "127.0.0.1", "--port", "0", "--tls", "off",
                          "--state-dir", os.path.join(self.dir, "srv")], os.path.join(self.dir, "intercomd.log"))
         self.procs.append(self.srv)
@@ -164,8 +164,9 @@ class Run:
         self.procs.append(p)
         return p
 
-    def browser(self, query, host="127.0.0.1"):
-        url = "http://%s:%d/?test=%s&%s" % (host, self.http.server_address[1], self.name, query)
+    def browser(self, query, host="127.0.0.1", name=None):
+        url = "http://%s:%d/?%s%s" % (host, self.http.server_address[1],
+                                      "" if name else "test=%s&" % self.name, query)
         argv = ["chromium"] + CHROMIUM_FLAGS + [
             "--user-data-dir=" + os.path.join(self.dir, "profile"),
             "--use-file-for-fake-audio-capture=" + self.wav, url]
@@ -369,7 +370,60 @@ def house(run):
     log("the kitchen rang (%r) and stopped (%r)" % (after[0], after[-1]))
 
 
-SCENARIOS = {"house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p / 100))]
+
+
+def press_delays(in_wav, out_wav, offset_ms, starts, on_s):
+    """Mouth to ear of each press, from the talker's audio (IN's clock) to the
+    listener's: the delay of each press's window; presses with no match are counted."""
+    got, missed = [], 0
+    for t in starts:
+        v = compare(in_wav, out_wav, offset_ms, t + 0.1, t + on_s - 0.05)
+        if v and v[2] > 0.8:
+            got.append(v[0])
+        else:
+            missed += 1
+    return got, missed
+
+
+def m2e_report(what, got, missed):
+    if len(got) < 30:
+        fail("%s: only %d presses matched (%d missed)" % (what, len(got), missed))
+    print("BENCH %s mouth to ear p50 %.1f ms p95 %.1f ms over %d presses (%d missed), device buffers excluded" % (
+        what, pct(got, 50), pct(got, 95), len(got), missed), flush=True)
+
+
+def bench_up(run, n=32, on=0.6, off=0.6):
+    """bench: browser -> box mouth to ear over n presses (bench/browser_m2e.sh)."""
+    out = os.path.join(run.dir, "box-out.wav")
+    box = run.box("Box", "--playback-file", out, "--exit-after", "%d" % (n * (on + off) + 40))
+    box.wait_log(r"status: online #Lobby")
+    run.browser("test=presses&peer=Box&n=%d&on=%d&off=%d" % (n, on * 1000, off * 1000), name="presses")
+    r = json.loads(run.wait_result("presses.json", SCENARIO_S + n * (on + off)))
+    box.stop()
+    starts = [(p - r["t0"]) / 1000 for p in r["presses"]]
+    got, missed = press_delays(os.path.join(run.sink, "presses.wav"), out, box_t0_epoch_ms(box) - r["t0"], starts, on)
+    m2e_report("browser -> box", got, missed)
+
+
+def bench_down(run, n=32, on=0.6, off=0.6):
+    """bench: box -> browser mouth to ear over n presses (bench/browser_m2e.sh)."""
+    ms = int((n * (on + off) + 3) * 1000)
+    run.browser("test=listen&ms=%d" % ms, name="listen")
+    run.wait_result("listen.ready")
+    box = run.box("Box", "--capture-file", run.wav, "--talk-after", "1", "--talk-for", "%.2f" % on,
+                  "--talk-every", "%.2f" % (on + off), "--exit-after", "%.1f" % (ms / 1000))
+    r = json.loads(run.wait_result("listen.json", SCENARIO_S + ms / 1000))
+    box.p.wait(30)
+    starts = [1 + i * (on + off) for i in range(n)]
+    got, missed = press_delays(run.wav, os.path.join(run.sink, "listen.wav"), r["t0"] - box_t0_epoch_ms(box),
+                               starts, on)
+    m2e_report("box -> browser", got, missed)
+
+
+SCENARIOS = {"bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
 
 
 def main():

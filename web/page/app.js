@@ -330,6 +330,14 @@ function wav(chunks) {
 	return b.buffer;
 }
 
+/* the captured frames on their own timeline: silence where nothing was sent */
+function timeline(rec) {
+	const n = rec.pcm.length ? rec.ats[rec.ats.length - 1] - rec.at + rec.pcm[rec.pcm.length - 1].length : 0;
+	const all = new Float32Array(n);
+	rec.pcm.forEach((f, i) => all.set(f, rec.ats[i] - rec.at));
+	return [all];
+}
+
 function dump() {
 	return new Promise((ok) => { dumpWait = ok; worker.postMessage({ type: 'dump' }); });
 }
@@ -365,7 +373,7 @@ const scenarios = {
 		pointer('pointerup');
 		await sleep(300);
 		const d = await dump();
-		await testPost(TEST + '.wav', wav(d.record.pcm));
+		await testPost(TEST + '.wav', wav(timeline(d.record)));
 		return { nick: S.nick, t0: epochOf(d.record.at), stats: d.stats, frames: d.record.pcm.length };
 	},
 	/* listens for ms through a tap of what the player plays */
@@ -386,6 +394,23 @@ const scenarios = {
 	},
 	/* an incoming call from peer: it rings, the page accepts, both sides talk hands-free
 	 * for ms, then the page ends it */
+	/* n presses of on ms, off ms apart (bench/browser_m2e.sh) */
+	async presses() {
+		const peer = Q.get('peer'), n = +Q.get('n') || 30, on = +Q.get('on') || 600, off = +Q.get('off') || 600, at = [];
+		await until(() => S.online && (S.rooms.get(S.voice) || []).includes(peer), peer + ' here');
+		await sleep(500);
+		worker.postMessage({ type: 'record', on: true });
+		for (let i = 0; i < n; i++) {
+			at.push(performance.timeOrigin + performance.now());
+			pointer('pointerdown');
+			await sleep(on);
+			pointer('pointerup');
+			await sleep(off);
+		}
+		const d = await dump();
+		await testPost(TEST + '.wav', wav(timeline(d.record)));
+		return { nick: S.nick, t0: epochOf(d.record.at), presses: at, stats: d.stats };
+	},
 	async house() { return scenarios.call(); },
 	async call() {
 		const peer = Q.get('peer'), ms = +Q.get('ms') || 4000, tap = [];
@@ -414,7 +439,7 @@ const scenarios = {
 		playNode.port.postMessage({ tap: false });
 		tapSink = null;
 		const d = await dump();
-		await testPost(TEST + '.wav', wav(d.record.pcm));
+		await testPost(TEST + '.wav', wav(timeline(d.record)));
 		await testPost(TEST + '-heard.wav', wav(tap));
 		return { nick: S.nick, rang, toneAfter, accepted, settings: { echoCancellation: settings.echoCancellation,
 			noiseSuppression: settings.noiseSuppression, autoGainControl: settings.autoGainControl },

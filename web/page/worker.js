@@ -96,6 +96,7 @@ function frameIn(d) {
 	if (record) {
 		if (!record.pcm.length) record.at = d.at;
 		record.pcm.push(d.pcm.slice());
+		record.ats.push(d.at);
 	}
 	flags.push(marker ? 1 : 0);
 	marker = false;
@@ -123,7 +124,7 @@ self.onmessage = (e) => {
 		talking = m.on;
 		break;
 	case 'record':
-		record = m.on ? { pcm: [], at: 0 } : record;
+		record = m.on ? { pcm: [], ats: [], at: 0 } : record;
 		break;
 	case 'dump':
 		post({ type: 'dump', record, stats });
