@@ -58,7 +58,7 @@ need_target() {
 	shift
 	check_arch "$arch"
 	if [ "$arch" = "$(dpkg --print-architecture)" ]; then
-		need gcc libc6-dev pkg-config libssl-dev libopus-dev libasound2-dev libgpiod-dev libspeexdsp-dev "$@"
+		need gcc libc6-dev pkg-config libssl-dev libopus-dev libasound2-dev libgpiod-dev libspeexdsp-dev libqrencode-dev "$@"
 		return
 	fi
 	add_arch "$arch"
@@ -66,7 +66,7 @@ need_target() {
 	triplet=$(dpkg-architecture -a"$arch" -qDEB_HOST_GNU_TYPE 2>/dev/null) ||
 		die "no GNU triplet for architecture $arch (dpkg-architecture -a$arch); try arm64 or armhf"
 	local pkgs=(gcc-"$triplet" libc6-dev:"$arch" pkg-config:"$arch" libssl-dev:"$arch" libopus-dev:"$arch"
-		libasound2-dev:"$arch" libgpiod-dev:"$arch" libspeexdsp-dev:"$arch")
+		libasound2-dev:"$arch" libgpiod-dev:"$arch" libspeexdsp-dev:"$arch" libqrencode-dev:"$arch")
 	for p in "$@"; do pkgs+=("$p:$arch"); done
 	need "${pkgs[@]}"
 }
@@ -166,15 +166,15 @@ server)
 test)
 	need cmake make gcc libc6-dev pkg-config libcmocka-dev libopus-dev libasound2-dev libgpiod-dev libspeexdsp-dev \
 		valgrind cppcheck iproute2 \
-		pulseaudio pulseaudio-utils libasound2-plugins libssl-dev \
+		pulseaudio pulseaudio-utils libasound2-plugins libssl-dev libqrencode-dev \
 		clang-format python3 chromium
 	say "checking format (clang-format) and static analysis (cppcheck)"
 	files=$(git ls-files '*.c' '*.h' 2>/dev/null ||
-		find common proto server firmware tests bench -name '*.[ch]')
+		find common proto server firmware web tests bench -name '*.[ch]')
 	# shellcheck disable=SC2086
 	clang-format --dry-run --Werror $files || die "clang-format: run clang-format -i on the files above"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --std=c11 -D__GNUC__ -Iproto -Icommon -Iserver -Ifirmware -Ifirmware/audio common proto server firmware ||
+		--inline-suppr --std=c11 -D__GNUC__ -Iproto -Icommon -Iserver -Ifirmware -Ifirmware/audio -Iweb common proto server firmware web ||
 		die "cppcheck found problems (above)"
 	for preset in default sanitize; do
 		say "configuring and building ($preset)"

@@ -20,7 +20,7 @@ trap cleanup EXIT
 
 shopt -s nullglob
 debs=("$dir"/*.deb)
-[ ${#debs[@]} -ge 4 ] || fail "expected intercomd and intercom packages for two architectures in $dir"
+[ ${#debs[@]} -ge 6 ] || fail "expected intercomd, intercom and intercom-web packages for two architectures in $dir"
 version=$(dpkg-deb -f "$dir/intercomd_"*"_$host.deb" Version)
 
 # 1. lintian: no errors (warnings are shown)
@@ -40,11 +40,15 @@ for arch in "$host" arm64; do
 	d=$(dpkg-deb -f "$dir/intercomd_${version}_$arch.deb" Depends)
 	[[ $(printf '%s' "$d" | sed 's/ ([^)]*)//g') == "libc6, libssl3" ]] ||
 		fail "intercomd ($arch) should need libc and OpenSSL alone: $d"
+	d=$(dpkg-deb -f "$dir/intercom-web_${version}_$arch.deb" Depends)
+	for lib in libssl3 libqrencode4; do
+		[[ $d == *"$lib"* ]] || fail "intercom-web ($arch) does not depend on $lib: $d"
+	done
 done
 ok "runtime dependencies: intercomd needs libc and libssl3 alone; intercom libopus0, libasound2, libgpiod2"
 
 # 3. install with apt, as a user would; never over a real installation on a person's box
-for p in intercom intercomd; do
+for p in intercom intercomd intercom-web; do
 	if [ "${CI:-}" != true ] &&
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		fail "the $p package is installed on this machine: this check installs and purges it," \
@@ -52,17 +56,19 @@ for p in intercom intercomd; do
 	fi
 done
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$dir/intercomd_${version}_$host.deb" \
-	"./$dir/intercom_${version}_$host.deb" >"$tmp/apt.log" 2>&1 || {
+	"./$dir/intercom_${version}_$host.deb" "./$dir/intercom-web_${version}_$host.deb" \
+	>"$tmp/apt.log" 2>&1 || {
 	cat "$tmp/apt.log"
 	fail "apt-get install of the packages failed"
 }
 ok "apt-get install ./intercomd_${version}_$host.deb ./intercom_${version}_$host.deb"
-for f in /etc/intercom/intercomd.conf /etc/intercom/intercom.conf; do
+for f in /etc/intercom/intercomd.conf /etc/intercom/intercom.conf /etc/intercom/intercom-web.conf; do
 	dpkg-query --control-show "$(dpkg -S "$f" | cut -d: -f1)" conffiles | grep -q "^$f$" ||
 		fail "$f is not a conffile"
 	[ "$(grep -c '^#[a-z_]* =' "$f")" -ge 5 ] || fail "$f does not show its keys commented"
 done
-for m in /usr/share/man/man8/intercomd.8.gz /usr/share/man/man1/intercom.1.gz; do
+for m in /usr/share/man/man8/intercomd.8.gz /usr/share/man/man1/intercom.1.gz \
+	/usr/share/man/man8/intercom-web.8.gz; do
 	[ -s "$m" ] || fail "missing man page $m"
 	zcat "$m" | grep -q '^\.SH OPTIONS' || fail "$m has no OPTIONS section"
 done
@@ -162,6 +168,38 @@ grep -q "identity $fp (/var/lib/intercom/key.pem" "$tmp/client.log" ||
 [ "$(stat -c '%U %a' /var/lib/intercom/key.pem)" = "intercom 600" ] ||
 	fail "the box's key should be the intercom user's, mode 600"
 ok "identities: made on first start, the same from --fingerprint, the box's in /var/lib/intercom (600)"
+
+# the gateway, installed, as an unprivileged user against the installed intercomd:
+# enrollment link and QR code, its CA (key 0600), the landing page and the https page
+install -d -o nobody -m 0700 "$tmp/web-state"
+asweb() { setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/sbin/intercom-web \
+	--config /etc/intercom/intercom-web.conf --state-dir "$tmp/web-state" "$@"; }
+link=$(asweb --name 127.0.0.1 --add-user Phone) || fail "intercom-web --add-user failed"
+[[ $link == *"https://127.0.0.1:8443/enroll?t="* ]] || fail "no enrollment link: $link"
+[ "$(asweb --list-users)" = "Phone waiting-for-enrollment" ] || fail "intercom-web --list-users"
+asweb --name 127.0.0.1 --server 127.0.0.1 --server-port "$port" --port 0 --http-port 0 \
+	2>"$tmp/web.log" &
+web=$!
+for _ in $(seq 100); do
+	grep -q 'http port' "$tmp/web.log" && break
+	sleep 0.1
+done
+hport=$(sed -n 's/.*https and WebSocket on port \([0-9]*\),.*/\1/p' "$tmp/web.log")
+lport=$(sed -n 's/.*http port \([0-9]*\);.*/\1/p' "$tmp/web.log")
+[ -n "$hport" ] && [ -n "$lport" ] || fail "the installed intercom-web did not start: $(cat "$tmp/web.log")"
+exec 5<>"/dev/tcp/127.0.0.1/$lport"
+printf 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&5
+landing=$(timeout 5 cat <&5) || true
+exec 5<&-
+[[ $landing == *"HTTP/1.1 200"*"ca.crt"* ]] || fail "the landing page: $landing"
+page=$(printf 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' |
+	timeout 5 openssl s_client -quiet -connect "127.0.0.1:$hport" 2>/dev/null | head -1) || true
+[[ $page == "HTTP/1.1 200"* ]] || fail "the https page: $page"
+[ "$(stat -c '%U %a' "$tmp/web-state/ca-key.pem")" = "nobody 600" ] ||
+	fail "the gateway's CA key should be the service user's, mode 600"
+kill "$web"
+wait "$web" || fail "intercom-web did not exit cleanly on SIGTERM"
+ok "intercom-web installed: an enrollment link, the landing page with the CA, the https page, the CA key 600"
 kill "$srv"
 wait "$srv" || fail "intercomd did not exit cleanly on SIGTERM"
 srv=
@@ -176,12 +214,12 @@ ok "the nick registry: both logins bound, listed and changed offline, still the 
 
 # 5. the units: systemd's own checks, with the programs installed
 out=$(systemd-analyze verify /lib/systemd/system/intercomd.service \
-	/lib/systemd/system/intercom.service 2>&1) || true
+	/lib/systemd/system/intercom.service /lib/systemd/system/intercom-web.service 2>&1) || true
 [ -z "$out" ] || {
 	printf '%s\n' "$out"
 	fail "systemd-analyze verify complained"
 }
-for u in intercomd intercom; do
+for u in intercomd intercom intercom-web; do
 	# exposure 0 (locked down) to 10 (wide open); above 2.0 is a hardening lost
 	e=$(systemd-analyze security --offline=yes --threshold=20 "/lib/systemd/system/$u.service" \
 		2>&1 | sed -n 's/.*Overall exposure level for [a-z.]*: \([0-9.]*\).*/\1/p') ||
@@ -194,12 +232,14 @@ ok "systemd-analyze verify: no complaint; security exposure within 2.0"
 
 # 6. the arm64 build runs (qemu user emulation)
 mkdir -p "$tmp/arm64"
-for p in intercomd intercom; do dpkg-deb -x "$dir/${p}_${version}_arm64.deb" "$tmp/arm64"; done
+for p in intercomd intercom intercom-web; do dpkg-deb -x "$dir/${p}_${version}_arm64.deb" "$tmp/arm64"; done
 readelf -h "$tmp/arm64/usr/sbin/intercomd" | grep -q 'Machine:.*AArch64' || fail "the arm64 intercomd is not aarch64"
 v=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$tmp/arm64/usr/sbin/intercomd" --version)
 [ "$v" = "intercomd $version (protocol 1)" ] || fail "arm64 intercomd --version says '$v'"
 v=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$tmp/arm64/usr/bin/intercom" --version)
 [[ $v == "intercom $version"* ]] || fail "arm64 intercom --version says '$v'"
+v=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$tmp/arm64/usr/sbin/intercom-web" --version)
+[[ $v == "intercom-web $version"* ]] || fail "arm64 intercom-web --version says '$v'"
 ok "the arm64 packages' programs run under qemu-aarch64"
 
 # 6b. the client's maintainer scripts on a first install, an upgrade and a remove. No
@@ -235,10 +275,11 @@ remove=$(maint prerm remove)
 ok "intercom's maintainer scripts (run with fake service tools): not started on a first install, restarted on an upgrade when enabled, stopped on remove"
 
 # 7. purge leaves no configuration behind
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq intercom intercomd >"$tmp/apt.log" 2>&1 ||
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq intercom intercomd intercom-web >"$tmp/apt.log" 2>&1 ||
 	fail "apt-get purge failed"
 [ ! -e /etc/intercom ] || fail "/etc/intercom is left after purge"
 [ ! -e /usr/sbin/intercomd ] || fail "/usr/sbin/intercomd is left after purge"
+[ ! -e /usr/sbin/intercom-web ] || fail "/usr/sbin/intercom-web is left after purge"
 [ ! -e /var/lib/intercom ] || fail "/var/lib/intercom (the box's identity) is left after purge"
 ok "apt-get purge removes programs, configuration and the box's identity"
 

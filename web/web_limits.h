@@ -1,0 +1,43 @@
+/* web_limits.h: every fixed limit of intercom-web, each with its reason (docs/LIMITS.md).
+ * The protocol's own limits (line length, nick length) are proto/ic_limits.h's. */
+#ifndef IC_WEB_LIMITS_H
+#define IC_WEB_LIMITS_H
+
+/* Enrolled users: each may hold one session toward intercomd; a household's phones fit
+ * many times over, and the users file stays one small read. */
+#define WEB_USERS_MAX 64
+
+/* Browser connections at once (TLS, HTTP or WebSocket): select() watches at most 1024
+ * fds and each WebSocket user costs a TCP socket toward intercomd too. */
+#define WEB_CONNS_MAX 200
+
+/* TLS handshakes in progress at once, and from one source address: as intercomd's guard
+ * (protocol 1.1 section 3), so a host opening connections cannot starve the others. */
+#define WEB_HANDSHAKES_MAX	  32
+#define WEB_HANDSHAKES_PER_SOURCE 8
+#define WEB_HANDSHAKE_MS	  10000 /* a handshake or request head not done by then */
+
+/* A WebSocket message from a page: one protocol line (IC_LINE_MAX) or one voice frame
+ * (2 bytes and an Opus packet of at most IC_RTP_MAX). */
+#define WEB_WS_MSG_MAX 1300
+
+/* Unsent output to one browser: about 8 s of voice for four talkers and a full room's
+ * USERLIST; past it the browser is not reading and is closed, costing nobody else. */
+#define WEB_OUTQ_MAX (256 * 1024)
+
+/* Kernel send buffer per browser socket: bounds kernel memory per browser, and a stalled
+ * reader shows up in our own queue soon. */
+#define WEB_SOCK_SNDBUF (64 * 1024)
+
+/* A request body the gateway reads (POST /test/result, test-only). */
+#define WEB_BODY_MAX (4 * 1024 * 1024)
+
+/* Keepalive toward the browser: a ping every 10 s; 30 s without a byte drops it. */
+#define WEB_PING_MS 10000
+#define WEB_IDLE_MS 30000
+
+/* How often open pages are checked against the users file: a user removed (or given a
+ * new link) is out within this time, for the cost of one small read. */
+#define WEB_RECHECK_MS 2000
+
+#endif
