@@ -8,7 +8,7 @@
 set -eu
 b=${1:-build/default}
 here=$(cd "$(dirname "$0")/.." && pwd)
-export INTERCOMD="$b/intercomd" INTERCOM="$b/firmware/intercom" WAVDELAY="$b/bench/wavdelay"
+export INTERCOMD="$b/intercomd" INTERCOM="$b/firmware/intercom" INTERCOM_WEB="$b/web/intercom-web" WAVDELAY="$b/bench/wavdelay"
 export PAGE_DIR="$here/web/page"
 echo "load: $(uptime)"
 for way in bench_up bench_down; do

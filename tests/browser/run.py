@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""run.py SCENARIO: one browser test. Starts the real intercomd (--tls off) and, where
-the scenario needs one, a real box (firmware `intercom` in files mode), serves the page
-through bridge.py, runs Debian's headless Chromium on ?test=SCENARIO (the page scripts
-itself and posts its results), then checks them. Exit 0 pass, 1 fail, 77 skip (no
-chromium). Environment: INTERCOMD, INTERCOM, WAVDELAY (the built programs), PAGE_DIR."""
+"""run.py SCENARIO: one browser test. Starts the real intercomd, the real intercom-web in
+front of it (with --test-sink) and, where the scenario needs them, real boxes (firmware
+`intercom` in files mode); enrolls Chromium's profile with a link from --add-user, runs
+Debian's headless Chromium on ?test=SCENARIO (the page scripts itself and posts its
+results to the sink), then checks them. Exit 0 pass, 1 fail, 77 skip (no chromium).
+Environment: INTERCOMD, INTERCOM, INTERCOM_WEB, WAVDELAY (the built programs), PAGE_DIR
+(web/page, served over plain http from a LAN name for the unsupported-browser check)."""
+import http.server
 import json
+import ssl
 import math
 import os
 import random
@@ -18,8 +22,6 @@ import threading
 import time
 import wave
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bridge  # noqa: E402
 
 SKIP = 77
 # Every flag Chromium runs with, in one place (they change with security updates:
@@ -32,6 +34,8 @@ CHROMIUM_FLAGS = [
     "--enable-logging=stderr", "--log-level=0",
     # a name that is not loopback, for a page that is not a secure context (as on a LAN)
     "--host-resolver-rules=MAP lan.test 127.0.0.1",
+    # the gateway's certificate comes from its own CA, which this profile does not hold
+    "--ignore-certificate-errors",
 ]
 BROWSER_NICK = "Phone"
 SCENARIO_S = 60  # the bound on one scenario's browser run, generous for a busy machine
@@ -129,46 +133,78 @@ def stretches(in_wav, out_wav, offset_ms, frm, to, stretch_s=0.6):
 
 
 class Run:
+    """One scenario's world: intercomd (TLS, as installed), intercom-web in front of it with
+    the page enrolled as BROWSER_NICK, boxes, and Chromium."""
+
     def __init__(self, name):
-        self.name, self.procs = name, []
+        self.name, self.procs, self.chrome = name, [], None
         self.dir = tempfile.mkdtemp(prefix="ic-browser-%s-" % name)
         self.sink = os.path.join(self.dir, "sink")
         os.mkdir(self.sink)
-        self.results = set()
-        self.cond = threading.Condition()
         self.wav = os.path.join(self.dir, "speech.wav")
         speech_wav(self.wav, 60 if name.startswith("bench") else 16)
-        self.srv = Proc([os.environ["INTERCOMD"], "--bind", "127.0.0.1", "--port", "0", "--tls", "off",
+        self.srv = Proc([os.environ["INTERCOMD"], "--bind", "127.0.0.1", "--port", "0",
                          "--state-dir", os.path.join(self.dir, "srv")], os.path.join(self.dir, "intercomd.log"))
         self.procs.append(self.srv)
         m = self.srv.wait_log(r"port (\d+) \(TCP\) and (\d+) \(UDP voice\)")
         self.port = int(m[1])
-        self.http = bridge.make_server(os.environ["PAGE_DIR"], self.sink, self.port, BROWSER_NICK, self.posted)
+        self.web_args = [os.environ["INTERCOM_WEB"], "--config", "/dev/null", "--state-dir",
+                         os.path.join(self.dir, "web"), "--name", "127.0.0.1", "--server", "127.0.0.1",
+                         "--server-port", str(self.port), "--port", "0", "--http-port", "0"]
+        self.web = Proc(self.web_args + ["--verbose", "--test-sink", self.sink], os.path.join(self.dir, "web.log"))
+        self.procs.append(self.web)
+        self.web_port = int(self.web.wait_log(r"https and WebSocket on port (\d+)")[1])
+        self.origin = "https://127.0.0.1:%d" % self.web_port
 
-    def posted(self, name):
-        with self.cond:
-            self.results.add(name)
-            self.cond.notify_all()
+    def add_user(self, nick):
+        """intercom-web --add-user: the enrollment link, on the running gateway's port."""
+        r = subprocess.run(self.web_args + ["--add-user", nick], capture_output=True, text=True, timeout=30)
+        m = re.search(r"/enroll\?t=([0-9a-f]{64})", r.stdout + r.stderr)
+        if r.returncode or not m:
+            fail("intercom-web --add-user %s: %s%s" % (nick, r.stdout, r.stderr))
+        return self.origin + "/enroll?t=" + m[1]
+
+    def dump_dom(self, url, profile="profile"):
+        """Chromium opens url (following redirects) and prints the DOM it ended on."""
+        r = subprocess.run(["chromium"] + CHROMIUM_FLAGS + ["--user-data-dir=" + os.path.join(self.dir, profile),
+                            "--dump-dom", url], capture_output=True, text=True, timeout=SCENARIO_S)
+        return r.stdout
+
+    def enroll(self, nick=None):
+        dom = self.dump_dom(self.add_user(nick or BROWSER_NICK))
+        if 'id="ptt"' not in dom:
+            fail("enrollment did not lead to the page: %r" % dom[:300])
 
     def wait_result(self, name, s=SCENARIO_S):
-        with self.cond:
-            if not self.cond.wait_for(lambda: name in self.results, s):
-                fail("the page posted no %s within %d s (Chromium's log: %s)" % (name, s, self.chrome.logpath))
-        with open(os.path.join(self.sink, name), "rb") as f:
-            return f.read()
+        """The file the page posted to the gateway's test sink (a JSON once it parses)."""
+        path, t0 = os.path.join(self.sink, name), time.monotonic()
+        while time.monotonic() - t0 < s:
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    data = f.read()
+                try:
+                    if name.endswith(".json"):
+                        json.loads(data)
+                    return data
+                except ValueError:
+                    pass  # still being written
+            if self.chrome and self.chrome.p.poll() is not None:
+                fail("Chromium exited (%s)" % self.chrome.logpath)
+            time.sleep(0.05)
+        fail("the page posted no %s within %d s (Chromium's log: %s)" % (
+            name, s, self.chrome.logpath if self.chrome else "-"))
 
     def box(self, nick, *extra):
-        p = Proc([os.environ["INTERCOM"], "--server", "127.0.0.1:%d" % self.port, "--nick", nick, "--tls", "off",
+        p = Proc([os.environ["INTERCOM"], "--server", "127.0.0.1:%d" % self.port, "--nick", nick,
                   "--state-dir", os.path.join(self.dir, "box-" + nick)] + list(extra),
                  os.path.join(self.dir, nick + ".log"))
         self.procs.append(p)
         return p
 
-    def browser(self, query, host="127.0.0.1", name=None):
-        url = "http://%s:%d/?%s%s" % (host, self.http.server_address[1],
-                                      "" if name else "test=%s&" % self.name, query)
+    def browser(self, query, origin=None, name=None, profile="profile"):
+        url = "%s/?%s%s" % (origin or self.origin, "" if name else "test=%s&" % self.name, query)
         argv = ["chromium"] + CHROMIUM_FLAGS + [
-            "--user-data-dir=" + os.path.join(self.dir, "profile"),
+            "--user-data-dir=" + os.path.join(self.dir, profile),
             "--use-file-for-fake-audio-capture=" + self.wav, url]
         log("chromium:", " ".join(argv))
         self.chrome = Proc(argv, os.path.join(self.dir, "chromium.log"))
@@ -183,7 +219,6 @@ class Run:
     def done(self):
         for p in reversed(self.procs):
             p.stop()
-        self.http.shutdown()
         if os.environ.get("KEEP"):
             log("kept", self.dir)
         else:
@@ -198,10 +233,18 @@ def box_t0_epoch_ms(box):
 
 
 class Peer:
-    """A raw protocol client (plain lines) for the roster and message checks."""
+    """A protocol client of its own (TLS 1.3 with a fresh Ed25519 identity, as a box) for
+    the roster and message checks."""
 
-    def __init__(self, port, nick):
-        self.s = socket.create_connection(("127.0.0.1", port))
+    def __init__(self, run, nick):
+        key, crt = os.path.join(run.dir, nick + ".key"), os.path.join(run.dir, nick + ".crt")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", key, "-out", crt,
+                        "-subj", "/CN=" + nick, "-days", "2"], check=True, capture_output=True)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # a test: the server is ours
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.load_cert_chain(crt, key)
+        self.s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", run.port)))
         self.buf, self.lines = b"", []
         self.send('CONNECT: "%s" "Peer" 1.2.0' % nick)
 
@@ -218,7 +261,7 @@ class Peer:
                     return line
             try:
                 d = self.s.recv(65536)
-            except socket.timeout:
+            except (socket.timeout, ssl.SSLWantReadError):
                 continue
             if not d:
                 break
@@ -234,7 +277,8 @@ class Peer:
 
 def roster(run):
     """Roster and messages both ways between the page and a protocol client."""
-    bob = Peer(run.port, "Bob")
+    run.enroll()
+    bob = Peer(run, "Bob")
     bob.wait(r"^JOINED: #Lobby")
     run.browser("peer=Bob")
     bob.wait(r"^USERLIST #Lobby: .*\b%s\b" % BROWSER_NICK)
@@ -256,6 +300,7 @@ def roster(run):
 
 def talk(run):
     """Push-to-talk browser -> box: the box plays what the page captured."""
+    run.enroll()
     out = os.path.join(run.dir, "box-out.wav")
     box = run.box("Box", "--playback-file", out, "--exit-after", "30")
     box.wait_log(r"status: online #Lobby")
@@ -276,6 +321,7 @@ def talk(run):
 
 def listen(run):
     """Box -> browser: the page plays what the box captured (a tap of the player)."""
+    run.enroll()
     run.browser("ms=7000")
     run.wait_result("listen.ready")
     box = run.box("Box", "--capture-file", run.wav, "--talk-after", "1", "--talk-for", "4",
@@ -294,11 +340,46 @@ def listen(run):
     log("box -> browser: envelope %.3f windowed %.3f, delay %.1f ms" % v)
 
 
+class PlainPage(http.server.BaseHTTPRequestHandler):
+    """The page's files over plain http, as a gateway misconfigured behind an http proxy
+    would serve them, and the test sink (only for the unsupported-browser check)."""
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        name = self.path.split("?")[0].lstrip("/") or "index.html"
+        path = os.path.join(os.environ["PAGE_DIR"], name)
+        if "/" in name or not os.path.isfile(path):
+            self.send_error(404)
+            return
+        with open(path, "rb") as f:
+            body = f.read()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html" if name.endswith(".html") else "text/javascript")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        name = re.search(r"name=([a-z0-9_.-]{1,64})$", self.path)[1]
+        with open(os.path.join(self.server.sink, name), "wb") as f:
+            f.write(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(204)
+        self.end_headers()
+
+
 def unsupported(run):
     """Over plain http from a LAN name (no secure context: no microphone, WebCodecs or
     AudioWorklet) the page says what is missing and which browsers work."""
-    run.browser("", host="lan.test")
-    r = json.loads(run.wait_result("unsupported.json"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PlainPage)
+    httpd.sink = run.sink
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        run.browser("", origin="http://lan.test:%d" % httpd.server_address[1])
+        r = json.loads(run.wait_result("unsupported.json"))
+    finally:
+        httpd.shutdown()
     log("the page says: %s" % r)
     if "a secure (https) page" not in r.get("unsupported", []) or not r.get("appHidden"):
         fail("the page did not refuse an insecure context: %s" % r)
@@ -311,6 +392,7 @@ def call(run):
     """A box calls the page: it rings (with its tone), the page accepts, the call is
     hands-free both ways (the browser's echo cancellation, noise suppression and gain
     control on), and the page's End ends it at the box."""
+    run.enroll()
     out = os.path.join(run.dir, "box-out.wav")
     run.browser("peer=Door&ms=4000")
     run.wait_result("call.ready")
@@ -349,6 +431,7 @@ def answered(run, box, r, out, caller):
 def house(run):
     """A door box rings #House where the page and a kitchen box wait: both ring, the page
     accepts, the kitchen's ring stops, and the call is hands-free both ways."""
+    run.enroll()
     out = os.path.join(run.dir, "box-out.wav")
     kitchen = run.box("Kitchen", "--join", "#House", "--playback-file", "/dev/null", "--exit-after", "25")
     kitchen.wait_log(r"status: online #House")
@@ -397,6 +480,7 @@ def m2e_report(what, got, missed):
 
 def bench_up(run, n=32, on=0.6, off=0.6):
     """bench: browser -> box mouth to ear over n presses (bench/browser_m2e.sh)."""
+    run.enroll()
     out = os.path.join(run.dir, "box-out.wav")
     box = run.box("Box", "--playback-file", out, "--exit-after", "%d" % (n * (on + off) + 40))
     box.wait_log(r"status: online #Lobby")
@@ -410,6 +494,7 @@ def bench_up(run, n=32, on=0.6, off=0.6):
 
 def bench_down(run, n=32, on=0.6, off=0.6):
     """bench: box -> browser mouth to ear over n presses (bench/browser_m2e.sh)."""
+    run.enroll()
     ms = int((n * (on + off) + 3) * 1000)
     run.browser("test=listen&ms=%d" % ms, name="listen")
     run.wait_result("listen.ready")
