@@ -508,7 +508,55 @@ def bench_down(run, n=32, on=0.6, off=0.6):
     m2e_report("box -> browser", got, missed)
 
 
-SCENARIOS = {"bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
+def enroll(run):
+    """A link works once, in one browser; a used or forged link is refused; a browser
+    without the cookie is refused the WebSocket and its page says it is not enrolled."""
+    link = run.add_user(BROWSER_NICK)
+    if 'id="ptt"' not in run.dump_dom(link):
+        fail("the link did not lead to the page")
+    forged = link[:-1] + ("0" if link[-1] != "0" else "1")
+    for what, url in (("used", link), ("forged", forged)):
+        dom = run.dump_dom(url, profile="other")
+        if "Enrollment refused" not in dom or 'id="ptt"' in dom:
+            fail("a %s link was not refused: %r" % (what, dom[:300]))
+    run.browser("", profile="other")  # never enrolled: no cookie
+    r = run.result()
+    log("without the cookie the page says %r" % r["status"])
+    if r["online"] or r["lines"] or "not enrolled" not in r["status"]:
+        fail("a browser without the cookie got in, or was not told: %s" % r)
+    run.web.wait_log(r"WebSocket refused: no valid enrollment cookie")
+    if BROWSER_NICK.lower() in run.srv.text().lower():
+        fail("the server saw the unenrolled browser's nick")
+
+
+def vanish(run):
+    """The browser is killed while it talks: the server drops its session (the others see
+    it leave), the box goes on, and the same browser talks again when it comes back."""
+    run.enroll()
+    out = os.path.join(run.dir, "box-out.wav")
+    box = run.box("Box", "--playback-file", out, "--exit-after", "60")
+    box.wait_log(r"status: online #Lobby")
+    bob = Peer(run, "Bob")
+    run.browser("test=vanish&peer=Box", name="vanish")
+    run.wait_result("vanish.ready")
+    bob.wait(r"^USERLIST #Lobby: .*\b%s\b" % BROWSER_NICK)
+    run.chrome.p.kill()  # SIGKILL: no close frame, no unload
+    run.chrome.p.wait()
+    bob.wait(r"^USERLIST #Lobby: (?!.*\b%s\b)" % BROWSER_NICK)
+    log("the server dropped the vanished browser's session")
+    run.name = "talk"
+    run.browser("test=talk&peer=Box&ms=3000", name="talk")
+    r = run.result()
+    if box.p.poll() is not None:
+        fail("the box did not go on")
+    box.stop()
+    v = stretches(os.path.join(run.sink, "talk.wav"), out, box_t0_epoch_ms(box) - r["t0"], 0.2, 2.9)
+    if not v or v[0] < 0.9 or v[1] < 0.7:
+        fail("after coming back the page was not heard: %s" % (v,))
+    log("back again, browser -> box: envelope %.3f windowed %.3f, delay %.1f ms" % v)
+
+
+SCENARIOS = {"enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
 
 
 def main():

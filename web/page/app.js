@@ -137,8 +137,12 @@ function wsState(m) {
 		S.call = null;
 		ring(false);
 		press(false);
-		const why = m.code === 1008 || m.code === 4403 ? ' (' + (m.reason || 'refused') + ')' : '';
+		/* a WebSocket refused at the upgrade shows the page nothing but a close: without
+		 * the enrollment cookie that is what happens, so say it */
+		const why = !m.opened ? ' (not enrolled in this browser? open your enrollment link; or the gateway is down)'
+			: m.reason ? ' (' + m.reason + ')' : '';
 		status('offline' + why + ', again in ' + Math.round(m.retry / 1000) + ' s', true);
+		S.closes = (S.closes || 0) + 1;
 		render();
 	} else if (m.state === 'connecting') status('connecting', true);
 }
@@ -410,6 +414,22 @@ const scenarios = {
 		const d = await dump();
 		await testPost(TEST + '.wav', wav(timeline(d.record)));
 		return { nick: S.nick, t0: epochOf(d.record.at), presses: at, stats: d.stats };
+	},
+	/* no enrollment cookie: the page says so and never gets in */
+	async enroll() { return scenarios.nocookie(); },
+	async nocookie() {
+		await until(() => S.closes >= 2, 'two refused connections');
+		return { status: $('status').textContent, online: S.online, lines: S.lines.length };
+	},
+	/* holds push-to-talk until the browser is killed */
+	async vanish() {
+		const peer = Q.get('peer');
+		await until(() => S.online && (S.rooms.get(S.voice) || []).includes(peer), peer + ' here');
+		pointer('pointerdown');
+		await sleep(1000);
+		await testPost(TEST + '.ready', 'talking');
+		await sleep(60000);
+		return {};
 	},
 	async house() { return scenarios.call(); },
 	async call() {

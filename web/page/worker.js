@@ -27,7 +27,8 @@ function connect() {
 	post({ type: 'ws', state: 'connecting' });
 	ws = new WebSocket(url);
 	ws.binaryType = 'arraybuffer';
-	ws.onopen = () => { tries = 0; post({ type: 'ws', state: 'open' }); };
+	let opened = false;
+	ws.onopen = () => { tries = 0; opened = true; post({ type: 'ws', state: 'open' }); };
 	ws.onmessage = (e) => {
 		if (typeof e.data === 'string') post({ type: 'line', text: e.data });
 		else voiceIn(new Uint8Array(e.data));
@@ -37,7 +38,7 @@ function connect() {
 		const wait = BACKOFF_MS[Math.min(tries++, BACKOFF_MS.length - 1)];
 		/* spread a household of phones reconnecting after a gateway restart */
 		const ms = Math.round(wait * (0.8 + 0.4 * Math.random()));
-		post({ type: 'ws', state: 'closed', code: e.code, reason: e.reason, retry: ms });
+		post({ type: 'ws', state: 'closed', code: e.code, reason: e.reason, retry: ms, opened });
 		timer = setTimeout(connect, ms);
 	};
 }
