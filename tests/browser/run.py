@@ -486,6 +486,8 @@ def bench_up(run, n=32, on=0.6, off=0.6):
     box.wait_log(r"status: online #Lobby")
     run.browser("test=presses&peer=Box&n=%d&on=%d&off=%d" % (n, on * 1000, off * 1000), name="presses")
     r = json.loads(run.wait_result("presses.json", SCENARIO_S + n * (on + off)))
+    if "presses" not in r:
+        fail("the page says: %s" % r)
     box.stop()
     starts = [(p - r["t0"]) / 1000 for p in r["presses"]]
     got, missed = press_delays(os.path.join(run.sink, "presses.wav"), out, box_t0_epoch_ms(box) - r["t0"], starts, on)

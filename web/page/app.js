@@ -300,8 +300,16 @@ const Q = new URLSearchParams(location.search);
 const TEST = /^[a-z0-9_]{1,32}$/.test(Q.get('test') || '') ? Q.get('test') : '';
 let dumpWait = null;
 
-function testPost(name, body) {
-	return fetch('test/result?name=' + encodeURIComponent(name), { method: 'POST', body });
+/* a POST on a kept-alive connection the gateway just closed for idling fails without
+ * being sent again (browsers retry only idempotent requests): try again */
+async function testPost(name, body) {
+	for (let i = 0; ; i++) {
+		try {
+			return await fetch('test/result?name=' + encodeURIComponent(name), { method: 'POST', body });
+		} catch (err) {
+			if (i === 2) throw err;
+		}
+	}
 }
 
 function until(cond, what, ms = 20000) {
