@@ -558,7 +558,25 @@ def vanish(run):
     log("back again, browser -> box: envelope %.3f windowed %.3f, delay %.1f ms" % v)
 
 
-SCENARIOS = {"enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
+def reconnect(run):
+    """The gateway restarts under an open page: the page says it is offline and logs in
+    again by itself (its backoff), with its rooms back."""
+    run.enroll()
+    run.browser("")
+    run.wait_result("reconnect.ready")
+    run.web.stop()
+    run.web = Proc(run.web_args[:-4] + ["--port", str(run.web_port), "--http-port", "0", "--verbose",
+                                        "--test-sink", run.sink], os.path.join(run.dir, "web2.log"))
+    run.procs.append(run.web)
+    run.web.wait_log(r"https and WebSocket on port %d" % run.web_port)
+    r = run.result()
+    log("gone: %r; back: %r after %d closes" % (r["gone"], r["status"], r["closes"]))
+    if "offline" not in r["gone"] or r["closes"] < 1 or BROWSER_NICK not in r["lobby"]:
+        fail("the page did not come back: %s" % r)
+    run.web.wait_log(r"WebSocket of user %s" % BROWSER_NICK)
+
+
+SCENARIOS = {"reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
 
 
 def main():

@@ -253,6 +253,10 @@ function wire() {
 	$('deny').onclick = () => { if (S.call) { send('TALK ' + S.call.peer + ': Deny'); talk(S.call.peer, 'Deny'); } };
 	$('end').onclick = () => { if (S.call) { send('TALK ' + S.call.peer + ': End'); talk(S.call.peer, 'End'); } };
 	$('start').onclick = () => ctx.resume().then(() => { $('start').hidden = true; });
+	/* a phone starts audio only from a gesture: the first touch anywhere (a press of the
+	 * button included) starts it */
+	document.addEventListener('pointerdown', () => ctx && ctx.state !== 'running' &&
+		ctx.resume().then(() => { $('start').hidden = true; }), true);
 	window.addEventListener('online', () => worker.postMessage({ type: 'reconnect' }));
 }
 
@@ -422,6 +426,15 @@ const scenarios = {
 		const d = await dump();
 		await testPost(TEST + '.wav', wav(timeline(d.record)));
 		return { nick: S.nick, t0: epochOf(d.record.at), presses: at, stats: d.stats };
+	},
+	/* online, then the gateway goes away and comes back: the page is online again */
+	async reconnect() {
+		await until(() => S.online, 'online');
+		await testPost(TEST + '.ready', 'online');
+		await until(() => !S.online, 'the gateway gone');
+		const gone = $('status').textContent;
+		await until(() => S.online && (S.rooms.get('#Lobby') || []).includes(S.nick), 'online again', 40000);
+		return { gone, closes: S.closes, status: $('status').textContent, lobby: S.rooms.get('#Lobby') };
 	},
 	/* no enrollment cookie: the page says so and never gets in */
 	async enroll() { return scenarios.nocookie(); },

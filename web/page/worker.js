@@ -43,9 +43,16 @@ function connect() {
 	};
 }
 
+/* a talker gone for a minute (its session left: each login has a new SSRC) */
+setInterval(() => {
+	const now = Date.now();
+	for (const [ssrc, d] of decoders)
+		if (now - d.used > 60000) { if (d.state !== 'closed') d.close(); decoders.delete(ssrc); }
+}, 10000);
+
 function decoderFor(ssrc) {
 	let d = decoders.get(ssrc);
-	if (d && d.state !== 'closed') return d;
+	if (d && d.state !== 'closed') { d.used = Date.now(); return d; }
 	d = new AudioDecoder({
 		output: (a) => {
 			const pcm = new Float32Array(a.numberOfFrames);
@@ -57,6 +64,7 @@ function decoderFor(ssrc) {
 		error: () => { stats.decodeErrors++; decoders.delete(ssrc); },
 	});
 	d.configure({ codec: 'opus', sampleRate: 48000, numberOfChannels: 1 });
+	d.used = Date.now();
 	decoders.set(ssrc, d);
 	return d;
 }
