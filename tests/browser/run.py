@@ -73,14 +73,18 @@ class Proc:
         fail("no %r in %s" % (pattern, self.logpath))
 
     def stop(self):
+        """SIGTERM and wait; the exit status (a server must exit 0: under the sanitize
+        preset a leak or an error report makes it fail)."""
         if self.p.poll() is None:
             self.p.terminate()
             try:
-                self.p.wait(10)
+                self.p.wait(20)
             except subprocess.TimeoutExpired:
                 self.p.kill()
                 self.p.wait()
-        self.fh.close()
+        if not self.fh.closed:
+            self.fh.close()
+        return self.p.returncode
 
 
 def speech_wav(path, seconds, seed=7):
@@ -217,12 +221,19 @@ class Run:
         return r
 
     def done(self):
+        bad = []
         for p in reversed(self.procs):
-            p.stop()
+            if p.stop() and p.logpath.endswith(("intercomd.log", "web.log", "web2.log")):
+                bad.append(p.logpath)
+        for path in bad:
+            with open(path, errors="replace") as f:
+                sys.stdout.write(f.read()[-4000:])
         if os.environ.get("KEEP"):
             log("kept", self.dir)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+        if bad:
+            fail("did not exit cleanly: %s" % ", ".join(bad))
 
 
 def box_t0_epoch_ms(box):
