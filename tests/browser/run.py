@@ -587,7 +587,23 @@ def reconnect(run):
     run.web.wait_log(r"WebSocket of user %s" % BROWSER_NICK)
 
 
-SCENARIOS = {"reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
+def jitter(run):
+    """The player's jitter buffer and mixer (worklet.js) in Chromium, on a clock the test
+    drives: silent until 40 ms are buffered, an underrun raises the target by 10 ms, the
+    end of a spurt is no underrun, a stall's burst never leaves more than 60 ms over the
+    target, 5 s of
+    calm lower it again, and two talkers add up."""
+    run.browser("")
+    r = run.result()
+    log("worklet: %s" % r)
+    want = {"silentBelowStart": True, "playsAtStart": True, "underrunRaises": [1, 2400],
+            "catchUp": [True, True, 1920], "endIsNoUnderrun": 0, "calmLowers": 1920, "mixed": 0.75}
+    for k, v in want.items():
+        if r[k] != v:
+            fail("%s: %s, want %s" % (k, r[k], v))
+
+
+SCENARIOS = {"jitter": jitter, "reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
 
 
 def main():

@@ -427,6 +427,45 @@ const scenarios = {
 		await testPost(TEST + '.wav', wav(timeline(d.record)));
 		return { nick: S.nick, t0: epochOf(d.record.at), presses: at, stats: d.stats };
 	},
+	/* the player's jitter buffer and mixer (worklet.js), run here on a clock of our own */
+	async jitter() {
+		const src = await (await fetch('worklet.js')).text();
+		class Base { constructor() { this.port = { postMessage() {} }; } }
+		const make = new Function('AudioWorkletProcessor', 'registerProcessor', 'currentFrame',
+			src + '\nreturn { Talker, Player };');
+		const { Talker, Player } = make(Base, () => {}, 0);
+		const frame = (v) => new Float32Array(960).fill(v);
+		const play = (t, n) => { const o = new Float32Array(n); t.mix(o); return o; };
+		const r = {};
+		let t = new Talker();
+		t.push(frame(0.5));
+		r.silentBelowStart = play(t, 128).every((x) => x === 0);
+		t.push(frame(0.5));
+		r.playsAtStart = play(t, 128).every((x) => x === 0.5);
+		play(t, 1920); /* runs dry mid-spurt */
+		t.push(frame(0.5)); /* the next packet, late */
+		r.underrunRaises = [t.underruns, t.target];
+		t = new Talker();
+		t.push(frame(0.1)); t.push(frame(0.1)); play(t, 128);
+		for (let i = 0; i < 10; i++) t.push(frame(0.2)); /* a stall's burst */
+		r.catchUp = [t.dropped > 0, t.have <= t.target + 2880, t.target];
+		t = new Talker();
+		t.push(frame(0.1)); t.push(frame(0.1)); play(t, 1920 + 128); /* the spurt ended */
+		play(t, 960 * 6);
+		t.push(frame(0.1));
+		r.endIsNoUnderrun = t.underruns;
+		t = new Talker();
+		t.target = 2400;
+		for (let i = 0; i < 260; i++) { t.push(frame(0.1)); play(t, 960); }
+		r.calmLowers = t.target;
+		const p = new Player();
+		p.feed({ ssrc: 1, pcm: frame(0.25) }); p.feed({ ssrc: 1, pcm: frame(0.25) });
+		p.feed({ ssrc: 2, pcm: frame(0.5) }); p.feed({ ssrc: 2, pcm: frame(0.5) });
+		const out = [[new Float32Array(128)]];
+		p.process([], out);
+		r.mixed = out[0][0][0];
+		return r;
+	},
 	/* online, then the gateway goes away and comes back: the page is online again */
 	async reconnect() {
 		await until(() => S.online, 'online');
