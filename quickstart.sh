@@ -89,6 +89,85 @@ build_debs() {
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# The demo's speech: TEXT spoken by espeak-ng into FILE, 48 kHz mono 16-bit, after PAD
+# seconds of silence.
+speak() {
+	espeak-ng -s 150 -w "$1.espeak.wav" "$3" || die "espeak-ng failed"
+	sox -q "$1.espeak.wav" -r 48000 -c 1 -b 16 -e signed-integer "$1" pad "$2" 0 ||
+		die "sox could not convert the speech sample"
+	rm -f "$1.espeak.wav"
+}
+
+# Wait up to 10 s for a line matching PATTERN in the log FILE.
+wait_log() {
+	for _ in $(seq 200); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	die "no '$2' in $1 after 10 s: see $1"
+}
+
+# wavdelay's verdict (delay_ms=... correlation=... envelope=... windowed=...) in words.
+similarity() {
+	echo "$1" | sed 's/.*correlation=\([0-9.]*\) envelope=\([0-9.]*\) windowed=\([0-9.]*\)/waveform \1 (per 250 ms window \3), envelope \2/'
+}
+
+# How faithfully HEARD.wav reproduces TALK.wav over [FROM, TO) s of TALK, the listener's
+# clock OFFSET ms after the talker's: the mouth-to-ear delay and the similarity
+# (bench/wavdelay; the demo stops when nothing matches).
+heard() {
+	local r ms
+	r=$(build/demo/bench/wavdelay "$1" "$2" --offset-ms "$3" --from "$4" --to "$5") ||
+		die "what was heard ($2) does not match what was said ($1): see build/demo/run/*.log"
+	ms=${r#delay_ms=}
+	echo "mouth to ear ${ms%% *} ms, $(similarity "$r")"
+}
+
+# A log's first number after TEXT (TEXT ends with a space).
+logged() { grep -o "$2[0-9]*" "$1" | head -n 1 | grep -o '[0-9]*$'; }
+
+# The demo's second part, on the running server (port $1) in run directory $2: Kitchen
+# calls Door, Door answers by itself (--auto-accept, as a door station's auto_accept)
+# and both talk hands-free, nobody holding a button, each from its capture file.
+demo_call() {
+	local port=$1 d=$2 door_len kit_len t_door t_kitchen ds ks dp kp
+	speak "$d/door-say.wav" 2.6 "Hello, it is the postman. I have a parcel for you."
+	speak "$d/kitchen-say.wav" 1.0 "Who is there?"
+	door_len=$(sox --info -D "$d/door-say.wav")
+	kit_len=$(sox --info -D "$d/kitchen-say.wav")
+	say "a hands-free call: Kitchen calls Door, Door answers by itself, no button held"
+	build/demo/firmware/intercom --server "127.0.0.1:$port" --nick Door --auto-accept \
+		--state-dir "$d/door-state" --capture-file "$d/door-say.wav" --playback-file "$d/door-heard.wav" \
+		--exit-after "$(awk "BEGIN { print $door_len + 1.2 }")" 2>"$d/door-call.log" &
+	local door=$!
+	wait_log "$d/door-call.log" 'status: online'
+	build/demo/firmware/intercom --server "127.0.0.1:$port" --nick Kitchen --call Door \
+		--state-dir "$d/kitchen-state" --capture-file "$d/kitchen-say.wav" --playback-file "$d/kitchen-heard.wav" \
+		--exit-after "$(awk "BEGIN { print $door_len + 0.6 }")" 2>"$d/kitchen-call.log" ||
+		die "the calling client failed: see $d/kitchen-call.log"
+	wait $door || die "the door client failed: see $d/door-call.log"
+	grep -q 'TALKING | in call with Kitchen' "$d/door-call.log" ||
+		die "Door did not answer hands-free: see $d/door-call.log"
+	! grep -q 'push-to-talk' "$d/door-call.log" "$d/kitchen-call.log" ||
+		die "a button was pressed in the hands-free call: see $d/*-call.log"
+	ds=$(logged "$d/door-call.log" 'voice: sent ')
+	ks=$(logged "$d/kitchen-call.log" 'voice: sent ')
+	dp=$(logged "$d/door-call.log" 'frames ')
+	kp=$(logged "$d/kitchen-call.log" 'frames ')
+	# each side talked for the whole call (over 2 s, 100 packets) and the other played it
+	if [ "$ds" -lt 100 ] || [ "$ks" -lt 100 ] || [ $((kp * 100)) -lt $((ds * 90)) ] ||
+		[ $((dp * 100)) -lt $((ks * 90)) ]; then
+		die "the call did not carry voice both ways (Door sent $ds, Kitchen played $kp; Kitchen sent $ks, Door played $dp): see $d/*-call.log"
+	fi
+	t_door=$(logged "$d/door-call.log" 'started at ')
+	t_kitchen=$(logged "$d/kitchen-call.log" 'started at ')
+	# hands-free, every packet each side sent was sent during the call
+	call_door="Door -> Kitchen: $ds packets sent, $kp frames played; $(heard "$d/door-say.wav" \
+		"$d/kitchen-heard.wav" $((t_kitchen - t_door)) 2.6 "$door_len")"
+	call_kitchen="Kitchen -> Door: $ks packets sent, $dp frames played; $(heard "$d/kitchen-say.wav" \
+		"$d/door-heard.wav" $((t_door - t_kitchen)) 1.0 "$kit_len")"
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -101,11 +180,7 @@ demo)
 	rm -rf "$d"/*-state # a fresh server key and first contact each run
 	mkdir -p "$d"
 	say "synthesising speech with espeak-ng (48 kHz mono 16-bit)"
-	espeak-ng -s 150 -w "$d/espeak.wav" \
-		"Hello from the front door. This is the intercom demo. One, two, three, four, five." ||
-		die "espeak-ng failed"
-	sox -q "$d/espeak.wav" -r 48000 -c 1 -b 16 -e signed-integer "$d/speech.wav" pad 0.6 0 ||
-		die "sox could not convert the speech sample"
+	speak "$d/speech.wav" 0.6 "Hello from the front door. This is the intercom demo. One, two, three, four, five."
 	len=$(sox --info -D "$d/speech.wav")
 	# port 0: intercomd takes a free port and logs it
 	# each program its own identity (and the boxes their known_servers) in the run's
@@ -132,6 +207,7 @@ demo)
 		--state-dir "$d/door-state" --capture-file "$d/speech.wav" --talk-after 0.5 --talk-for "$(awk "BEGIN { print $len + 0.3 }")" \
 		--exit-after "$talk_end" 2>"$d/door.log" || die "the talking client failed: see $d/door.log"
 	wait $ear || die "the listening client failed: see $d/kitchen.log"
+	demo_call "$port" "$d"
 	kill $srv 2>/dev/null; wait $srv 2>/dev/null || true
 	t_door=$(grep -o 'started at [0-9]*' "$d/door.log" | grep -o '[0-9]*$')
 	t_kitchen=$(grep -o 'started at [0-9]*' "$d/kitchen.log" | grep -o '[0-9]*$')
@@ -146,12 +222,15 @@ demo)
 	echo "  packets sent by Door: $sent; at Kitchen: $stats"
 	echo "  mouth to ear:   $(echo "$cmp" | sed 's/delay_ms=\([0-9.]*\).*/\1/') ms" \
 		"(capture sample -> playback sample; add your sound card's buffer on a real box)"
-	echo "  similarity:     $(echo "$cmp" | sed 's/.*correlation=\([0-9.]*\) envelope=\([0-9.]*\) windowed=\([0-9.]*\)/waveform \1 (per 250 ms window \3), envelope \2/')"
+	echo "  similarity:     $(similarity "$cmp")"
 	grep -q 'TLS 1.3 only' "$d/intercomd.log" && grep -q 'trusted on first use' "$d/kitchen.log" ||
 		die "the demo did not run encrypted: see $d/*.log"
 	echo "  encrypted:      TLS 1.3 signalling, ChaCha20-Poly1305 voice; each box trusted" \
 		"the server's key $(sed -n 's/.*identity \(sha256:[0-9a-f]\{8\}\).*/\1.../p' "$d/intercomd.log") on first use"
-	echo "  logs:           $d/intercomd.log $d/door.log $d/kitchen.log"
+	echo "  hands-free:     Kitchen called Door, Door answered by itself (auto-accept), nobody held a button"
+	echo "    $call_door"
+	echo "    $call_kitchen"
+	echo "  logs:           $d/intercomd.log $d/door.log $d/kitchen.log $d/door-call.log $d/kitchen-call.log"
 	;;
 server)
 	# The server needs libc, OpenSSL 3 and a C compiler.

@@ -12,8 +12,10 @@ ok() { printf '  ok: %s\n' "$*"; passed=$((passed + 1)); }
 passed=0
 tmp=$(mktemp -d)
 srv=
+web=
 cleanup() {
 	[ -n "$srv" ] && kill "$srv" 2>/dev/null
+	[ -n "$web" ] && kill "$web" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -90,7 +92,13 @@ runuser -u intercom -- /usr/bin/intercom --config /etc/intercom/intercom.conf --
 }
 /usr/sbin/intercomd --config /etc/intercom/intercomd.conf --check-config >/dev/null ||
 	fail "the shipped intercomd.conf is refused"
-ok "the shipped configs pass --check-config (the client's as the service user)"
+# the README's door station: this file copied over intercom.conf
+runuser -u intercom -- /usr/bin/intercom --config /usr/share/intercom/examples/door-station.conf \
+	--check-config >"$tmp/check.log" 2>&1 || {
+	cat "$tmp/check.log"
+	fail "the shipped door-station.conf is refused"
+}
+ok "the shipped configs pass --check-config (the client's and the door station's as the service user)"
 
 chmod 711 "$tmp"
 install -d -o intercom "$tmp/c"
@@ -177,8 +185,10 @@ asweb() { setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/sbin/interc
 link=$(asweb --name 127.0.0.1 --add-user Phone) || fail "intercom-web --add-user failed"
 [[ $link == *"https://127.0.0.1:8443/enroll?t="* ]] || fail "no enrollment link: $link"
 [ "$(asweb --list-users)" = "Phone waiting-for-enrollment" ] || fail "intercom-web --list-users"
-asweb --name 127.0.0.1 --server 127.0.0.1 --server-port "$port" --port 0 --http-port 0 \
-	2>"$tmp/web.log" &
+# setpriv execs: $web is intercom-web itself
+setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/sbin/intercom-web \
+	--config /etc/intercom/intercom-web.conf --state-dir "$tmp/web-state" --name 127.0.0.1 \
+	--server 127.0.0.1 --server-port "$port" --port 0 --http-port 0 2>"$tmp/web.log" &
 web=$!
 for _ in $(seq 100); do
 	grep -q 'http port' "$tmp/web.log" && break
@@ -199,6 +209,7 @@ page=$(printf 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' |
 	fail "the gateway's CA key should be the service user's, mode 600"
 kill "$web"
 wait "$web" || fail "intercom-web did not exit cleanly on SIGTERM"
+web=
 ok "intercom-web installed: an enrollment link, the landing page with the CA, the https page, the CA key 600"
 kill "$srv"
 wait "$srv" || fail "intercomd did not exit cleanly on SIGTERM"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guard.h"
 #include "ic_limits.h"
 #include "ident.h"
 #include "log.h"
@@ -33,6 +34,10 @@ struct up {
 	uint32_t ssrc, ts;
 	uint16_t seq;
 	uint64_t last_voice_ms;
+	/* the page's voice within what intercomd takes from a session (protocol 1.1
+	 * section 1), so a page sending more costs the gateway no sealing for packets
+	 * dropped there */
+	struct guard_bucket pkts, bytes;
 	struct tmr keepalive, end_tmr;
 	char end_why[200];
 	struct up_stats st;
@@ -236,6 +241,8 @@ int up_new(struct up **up, struct loop *l, const struct up_cfg *c, void *ctx,
 	ctrwin_init(&u->win);
 	u->seq = (uint16_t)rand(); /* RFC 3550: random initial values */
 	u->ts = (uint32_t)rand();
+	guard_bucket_init(&u->pkts, IC_VOICE_PKTS_PER_SEC, loop_now(l));
+	guard_bucket_init(&u->bytes, IC_VOICE_BYTES_PER_SEC, loop_now(l));
 	e = net_new(&u->net, l, &nh, u);
 	if (!e) {
 		net_set_tls(u->net, ctx);
@@ -255,6 +262,12 @@ void up_free(struct up *u)
 {
 	if (!u)
 		return;
+	log_info(
+	    "%s: session ended: voice %llu frames up (%llu over the voice rate), %llu "
+	    "down (%llu dropped)",
+	    u->nick, (unsigned long long)u->st.up_frames,
+	    (unsigned long long)u->st.up_dropped, (unsigned long long)u->st.down_frames,
+	    (unsigned long long)u->st.down_dropped);
 	tmr_cancel(u->loop, &u->keepalive);
 	tmr_cancel(u->loop, &u->end_tmr);
 	net_free(u->net); /* intercomd tells the rooms as for any leave */
@@ -278,8 +291,17 @@ int up_line(struct up *u, const char *line, size_t len)
 
 int up_voice(struct up *u, const uint8_t *opus, size_t len, bool start, uint64_t now)
 {
+	size_t wire = RTP_FIXED_LEN + VC_OVERHEAD + len;
+
 	if (!u->seal || u->ending)
 		return -ENOTCONN;
+	if (!guard_bucket_take(&u->pkts, IC_VOICE_PKTS_PER_SEC, IC_VOICE_PKTS_PER_SEC, 1,
+			       now) ||
+	    !guard_bucket_take(&u->bytes, IC_VOICE_BYTES_PER_SEC, IC_VOICE_BYTES_PER_SEC,
+			       (unsigned)wire, now)) {
+		u->st.up_dropped++;
+		return -ENOBUFS;
+	}
 	/* a new spurt's timestamp follows the wall clock over the silence before it */
 	if (start && u->last_voice_ms && now > u->last_voice_ms)
 		u->ts += (uint32_t)((now - u->last_voice_ms) / 20) * UP_FRAME_TS;

@@ -37,8 +37,8 @@ struct up;
  * caller's, outliving the session). Returns 0 or -errno. */
 int up_new(struct up **up, struct loop *l, const struct up_cfg *c, void *ctx,
 	   const char *nick, const struct up_handlers *h, void *arg);
-/* The sockets closed (intercomd tells the rooms as for any leave); no handler is
- * called again. */
+/* The sockets closed (intercomd tells the rooms as for any leave), the session's voice
+ * counts logged; no handler is called again. */
 void up_free(struct up *u);
 
 /* A page's line (already through wfilter_up_line), sent when logged in. Returns 0,
@@ -46,13 +46,15 @@ void up_free(struct up *u);
 int up_line(struct up *u, const char *line, size_t len);
 
 /* A page's Opus packet: RTP header added (this session's SSRC, seq, timestamp + 960 a
- * frame, the marker on start), sealed under c2s and sent. now: the loop's ms. Returns 0,
- * -ENOTCONN (no voice yet) or -EIO. */
+ * frame, the marker on start), sealed under c2s and sent. now: the loop's ms. Over the
+ * voice rate intercomd takes from a session (IC_VOICE_PKTS_PER_SEC, _BYTES_PER_SEC, from
+ * server/guard's buckets) it is dropped unsealed. Returns 0, -ENOTCONN (no voice yet)
+ * or -ENOBUFS (over the rate: counted). */
 int up_voice(struct up *u, const uint8_t *opus, size_t len, bool start, uint64_t now);
 
 /* Frames relayed and dropped, for the bench and the log. */
 struct up_stats {
-	uint64_t up_frames, down_frames, down_dropped;
+	uint64_t up_frames, up_dropped, down_frames, down_dropped;
 };
 void up_stats(const struct up *u, struct up_stats *s);
 

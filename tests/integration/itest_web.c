@@ -13,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/ssl.h>
 
 #include "harness.h"
 #include "rtp.h"
@@ -66,11 +68,15 @@ static char *const *args(const char *first, ...)
 	return (char *const *)a;
 }
 
+static char sink_dir[160];
+
 static void gw_start(void)
 {
 	size_t at;
 
-	proc_start(&gw, args("--verbose", NULL));
+	snprintf(sink_dir, sizeof(sink_dir), "%s/sink", harness_state_dir());
+	mkdir(sink_dir, 0700);
+	proc_start(&gw, args("--verbose", "--test-sink", sink_dir, NULL));
 	at = proc_wait_log(&gw, 0, "https and WebSocket on port ", WAIT_MS);
 	gw_port = (unsigned)atoi(proc_log(&gw) + at);
 	at = proc_wait_log(&gw, 0, "http port ", WAIT_MS);
@@ -184,6 +190,14 @@ static void test_enrollment(void **state)
 	assert_int_equal(wsc_get(gw_http, false, "/", "", head, sizeof(head)), 200);
 	assert_int_equal(wsc_get(gw_http, false, "/ca.crt", "", head, sizeof(head)), 200);
 	assert_int_equal(wsc_get(gw_http, false, "/ws", cookie, head, sizeof(head)), 404);
+	/* TLS 1.2 is offered too (Safari is reported to fail WebSocket on 1.3-only
+	 * servers) */
+	assert_int_equal(wsc_connect_max(&w, gw_port, TLS1_2_VERSION), 0);
+	assert_int_equal(SSL_version(w.ssl), TLS1_2_VERSION);
+	assert_int_equal(wsc_request(&w, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", head,
+				     sizeof(head), WAIT_MS),
+			 200);
+	wsc_close(&w);
 	/* nothing secret in the gateway's log */
 	assert_null(strstr(proc_log(&gw), token));
 	assert_null(strstr(proc_log(&gw), cookie));
@@ -260,11 +274,85 @@ static void test_voice_both_ways(void **state)
 			     w.msg[5],
 			 box.ssrc);
 	assert_memory_equal(w.msg + 12, opus, sizeof(opus));
+	/* a page sending faster than intercomd takes from a session: the gateway drops
+	 * the excess before sealing it (a burst of 300 within one second's bucket of 120)
+	 */
+	frame[1] = 0;
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(wsc_send(&w, WS_OP_BINARY, frame, sizeof(frame)), 0);
+	/* the gateway took them all once a line sent after them is answered */
+	assert_int_equal(wsc_text(&w, "USERLIST: #Lobby"), 0);
+	assert_non_null(wsc_expect_prefix(&w, "USERLIST #Lobby", WAIT_MS));
 	/* a page that vanishes mid-talk: its session ends, the box hears the roster */
-	assert_int_equal(wsc_send(&w, WS_OP_BINARY, frame, sizeof(frame)), 0);
 	wsc_vanish(&w);
 	cli_wait_for(&box, "USERLIST #Lobby: Box1");
+	const char *end = strstr(proc_log(&gw), "Dave: session ended: voice ");
+	unsigned long up = 0, over = 0;
+	assert_non_null(end);
+	assert_int_equal(
+	    sscanf(end, "Dave: session ended: voice %lu frames up (%lu over", &up, &over),
+	    2);
+	assert_true(over >= 300 - 120 - 2);
+	/* taken: at most the bucket and the frames sent before the burst */
+	assert_true(up <= 120 + 60);
 	cli_close(&box);
+}
+
+static int post(const char *name, const char *body, long claimed)
+{
+	char req[512], head[2048];
+	struct wsc w;
+	int st;
+
+	assert_int_equal(wsc_connect(&w, gw_port), 0);
+	snprintf(req, sizeof(req),
+		 "POST /test/result?name=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		 "Content-Length: %ld\r\n\r\n%s",
+		 name, claimed, body);
+	st = wsc_request(&w, req, head, sizeof(head), WAIT_MS);
+	wsc_close(&w);
+	return st;
+}
+
+/* The test-only sink (--test-sink DIR) the browser tests post their results to */
+static void test_sink(void **state)
+{
+	char path[256], buf[64] = "";
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(post("result.json", "{\"ok\":1}", 8), 200);
+	snprintf(path, sizeof(path), "%s/result.json", sink_dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "{\"ok\":1}");
+	/* names outside [a-z0-9_.-]{1,64}, or starting with a dot; over 4 MiB */
+	assert_int_equal(post("../x", "a", 1), 400);
+	assert_int_equal(post(".hidden", "a", 1), 400);
+	assert_int_equal(post("Big", "a", 1), 400);
+	assert_int_equal(post("big", "", 4L * 1024 * 1024 + 1), 413);
+}
+
+/* A second page of the same user (a reload, another tab): the first is closed with 1008
+ * before the second logs in, and the second is online as the same user */
+static void test_second_page(void **state)
+{
+	char cookie[80];
+	struct wsc a, b;
+
+	(void)state;
+	user("Twice", cookie);
+	page_online(&a, cookie, "Twice");
+	page_online(&b, cookie, "Twice");
+	assert_true(wsc_closed(&a, WAIT_MS));
+	assert_int_equal(a.close_code, 1008);
+	assert_int_equal(wsc_text(&b, "USERLIST: #Lobby"), 0);
+	assert_non_null(wsc_expect_prefix(&b, "USERLIST #Lobby", WAIT_MS));
+	assert_non_null(strstr((char *)b.msg, "Twice"));
+	wsc_close(&a);
+	wsc_close(&b);
 }
 
 /* --remove-user while the page is open: it is closed, and its cookie is refused */
@@ -360,15 +448,38 @@ static void test_many_pages(void **state)
 	cli_close(&box);
 }
 
+/* intercomd goes away: the page is told why (WEB STATE offline) and closed with 1001 so
+ * it reconnects; once intercomd is back (same key, pinned), a new page logs in */
+static void test_server_gone(void **state)
+{
+	char cookie[80];
+	struct wsc w;
+
+	(void)state;
+	user("Patient", cookie);
+	page_online(&w, cookie, "Patient");
+	srv_kill9(&srv);
+	assert_non_null(wsc_expect_prefix(&w, "WEB STATE offline", WAIT_MS));
+	assert_true(wsc_closed(&w, WAIT_MS));
+	assert_int_equal(w.close_code, 1001);
+	wsc_close(&w);
+	srv_restart(&srv);
+	page_online(&w, cookie, "Patient");
+	wsc_close(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_enrollment),
 	    cmocka_unit_test(test_roster_and_messages),
 	    cmocka_unit_test(test_voice_both_ways),
+	    cmocka_unit_test(test_sink),
+	    cmocka_unit_test(test_second_page),
 	    cmocka_unit_test(test_removed_user),
 	    cmocka_unit_test(test_slow_reader),
 	    cmocka_unit_test(test_many_pages),
+	    cmocka_unit_test(test_server_gone),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -50,9 +50,16 @@ int wsc_connect_plain(struct wsc *w, unsigned port)
 
 int wsc_connect(struct wsc *w, unsigned port)
 {
+	return wsc_connect_max(w, port, 0);
+}
+
+int wsc_connect_max(struct wsc *w, unsigned port, int max_version)
+{
 	if (wsc_connect_plain(w, port))
 		return -1;
 	w->ctx = SSL_CTX_new(TLS_client_method());
+	if (w->ctx && max_version)
+		SSL_CTX_set_max_proto_version(w->ctx, max_version);
 	w->ssl = w->ctx ? SSL_new(w->ctx) : NULL;
 	if (!w->ssl || !SSL_set_fd(w->ssl, w->fd) || SSL_connect(w->ssl) != 1) {
 		wsc_close(w);
@@ -221,11 +228,13 @@ int wsc_recv(struct wsc *w, int ms)
 			return f.op;
 		}
 		uint64_t now = ms_now();
-		if (now >= end)
-			return -1;
-		r = fill(w, (int)(end - now));
+
+		/* at least one look at the socket, even with no time left */
+		r = fill(w, now < end ? (int)(end - now) : 0);
 		if (r < 0)
 			return -2;
+		if (r == 0 && ms_now() >= end)
+			return -1;
 	}
 }
 

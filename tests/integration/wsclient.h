@@ -21,6 +21,9 @@ struct wsc {
 
 /* Connect to 127.0.0.1:port over TLS. Returns 0 or -1. */
 int wsc_connect(struct wsc *w, unsigned port);
+/* The same, offering TLS versions up to max_version (TLS1_2_VERSION: an older Safari's
+ * choice; 0: any). */
+int wsc_connect_max(struct wsc *w, unsigned port, int max_version);
 /* Connect in the clear (the landing port). */
 int wsc_connect_plain(struct wsc *w, unsigned port);
 void wsc_close(struct wsc *w);

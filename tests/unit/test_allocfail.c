@@ -194,6 +194,12 @@ static bool scenario(void)
 	assert_true(
 	    hubfake_find(&fk[2], "PRIVMSG Alice: a message", line, sizeof(line)) ||
 	    !clean);
+	/* a ring group (1.2): Carol rings #Kitchen, Bob refuses, Alice takes it */
+	say(h, 2, "TALK #Kitchen: Request\n");
+	say(h, 1, "TALK Carol: Deny\n");
+	say(h, 0, "TALK Carol: Accept\n");
+	say(h, 2, "TALK Alice: End\n");
+	say(h, 2, "TALK #Kitchen: Request\n"); /* and one left to the ring timeout */
 	say(h, 1, "PART #Kitchen\n");
 	say(h, 0, "DISCONNECT\n");
 	now += 1000;
