@@ -28,6 +28,7 @@ SKIP = 77
 # the version is logged beside them). --no-sandbox: CI runs as root.
 CHROMIUM_FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-dev-shm-usage",  # a container's /dev/shm is often 64 MiB
     "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
     "--autoplay-policy=no-user-gesture-required", "--mute-audio",
     "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
