@@ -297,6 +297,7 @@ def roster(run):
     bob.send("PRIVMSG %s: hi from Bob" % BROWSER_NICK)
     bob.send("PRIVMSG #Lobby: hi all from Bob")
     bob.wait(r"^PRIVMSG %s: hello Bob from the page$" % BROWSER_NICK)
+    bob.wait(r"^PRIVMSG #Lobby %s: hello room from the page$" % BROWSER_NICK)
     bob.send("JOIN: #Kitchen")
     bob.wait(r"^USERLIST #Kitchen: .*\b%s\b" % BROWSER_NICK)
     r = run.result()
@@ -305,6 +306,8 @@ def roster(run):
     for shown in ("Bob: hi from Bob", "#Lobby Bob: hi all from Bob"):
         if shown not in r["messagesShown"]:
             fail("the page shows no %r: %r" % (shown, r["messagesShown"]))
+    if not (r["spaceOn"] and r["spaceOff"] and r["typingIgnored"]):
+        fail("the Space key is not the push-to-talk button (or works while typing): %s" % r)
     if "#Kitchen" not in r["roomsShown"] or "Bob" not in r["users"]:
         fail("rooms shown %r, users shown %r" % (r["roomsShown"], r["users"]))
     log("roster and messages both ways: ok")
@@ -414,17 +417,22 @@ def call(run):
     box = run.box("Door", "--call", BROWSER_NICK, "--capture-file", run.wav, "--playback-file", out,
                   "--exit-after", "14")
     r = run.result()
+    rang(r, "Door")
     answered(run, box, r, out, "Door")
 
 
-def answered(run, box, r, out, caller):
-    """The page took caller's call: check the ring, the call hands-free both ways, the End."""
-    box.wait_log(r"in call with %s" % BROWSER_NICK)
-    box.p.wait(30)
-    log("rang: %s; call settings %s; page sent %d, decoded %d" % (
-        r["rang"], r["settings"], r["stats"]["sent"], r["stats"]["decoded"]))
+def rang(r, caller):
+    """The page showed caller's ring with its tone, and the tone stopped once answered."""
+    log("rang: %s" % r["rang"])
     if not (r["rang"]["shown"] and r["rang"]["tone"] and r["rang"]["from"] == caller) or r["toneAfter"]:
         fail("the ring was not shown and heard, or its tone went on: %s" % r)
+
+
+def answered(run, box, r, out, caller):
+    """The page is in a call with caller: hands-free both ways, and the page's End."""
+    box.wait_log(r"in call with %s" % BROWSER_NICK)
+    box.p.wait(30)
+    log("call settings %s; page sent %d, decoded %d" % (r["settings"], r["stats"]["sent"], r["stats"]["decoded"]))
     if not all(r["settings"].values()):
         fail("the call's microphone lacks the browser's processing: %s" % r["settings"])
     if not r["pttDisabled"]:
@@ -457,6 +465,7 @@ def house(run):
     r = run.result()
     if r["rang"]["group"] != "#House" or "#House" not in r["rang"]["text"]:
         fail("the page's ring did not name the group: %s" % r["rang"])
+    rang(r, "Door")
     answered(run, door, r, out, "Door")
     klog = kitchen.text()
     at = klog.find("call from Door (#House)")
@@ -607,7 +616,22 @@ def jitter(run):
             fail("%s: %s, want %s" % (k, r[k], v))
 
 
-SCENARIOS = {"jitter": jitter, "reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
+def callout(run):
+    """The page calls a box that answers by itself: hands-free both ways, then the
+    page's End ends it at the box."""
+    run.enroll()
+    out = os.path.join(run.dir, "box-out.wav")
+    box = run.box("Door", "--auto-accept", "--capture-file", run.wav, "--playback-file", out,
+                  "--exit-after", "16")
+    box.wait_log(r"status: online #Lobby")
+    run.browser("peer=Door&ms=4000")
+    r = run.result()
+    if "calling Door" not in r["calling"]:
+        fail("the status line did not say it was calling: %r" % r["calling"])
+    answered(run, box, r, out, "Door")
+
+
+SCENARIOS = {"callout": callout, "jitter": jitter, "reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
 
 
 def main():

@@ -372,10 +372,25 @@ const scenarios = {
 		$('to').value = peer;
 		$('message').value = 'hello ' + peer + ' from the page';
 		click('send');
+		$('to').value = '#Lobby';
+		$('message').value = 'hello room from the page';
+		click('send');
+		/* the Space key is the button too, but not while typing in a field */
+		document.activeElement.blur();
+		const key = (type) => document.dispatchEvent(new KeyboardEvent(type, { code: 'Space', key: ' ', bubbles: true }));
+		key('keydown');
+		const spaceOn = $('ptt').classList.contains('on');
+		key('keyup');
+		const spaceOff = !$('ptt').classList.contains('on');
+		$('message').focus();
+		key('keydown');
+		const typingIgnored = !$('ptt').classList.contains('on');
+		key('keyup');
+		$('message').blur();
 		await until(() => S.messages.some((m) => m.from === peer && m.where === '') &&
 			S.messages.some((m) => m.from === peer && m.where === '#Lobby'), 'messages from ' + peer);
 		await until(() => (S.rooms.get('#Kitchen') || []).includes(peer), peer + ' in #Kitchen');
-		return { nick: S.nick, rooms: Object.fromEntries(S.rooms), users: $('users').textContent,
+		return { nick: S.nick, rooms: Object.fromEntries(S.rooms), users: $('users').textContent, spaceOn, spaceOff, typingIgnored,
 			roomsShown: $('rooms').textContent, messagesShown: $('messages').textContent };
 	},
 	/* push-to-talk for ms; posts what the page captured while pressed */
@@ -492,6 +507,33 @@ const scenarios = {
 		return {};
 	},
 	async house() { return scenarios.call(); },
+	/* the page calls peer (which answers by itself): hands-free both ways for ms, then End */
+	async callout() {
+		const peer = Q.get('peer'), ms = +Q.get('ms') || 4000, tap = [];
+		let at = -1;
+		await until(() => S.online && (S.rooms.get('#Lobby') || []).includes(peer), peer + ' here');
+		tapSink = (d) => { if (at < 0) at = d.at; tap.push(...d.tap); };
+		playNode.port.postMessage({ tap: true });
+		worker.postMessage({ type: 'record', on: true });
+		$('to').value = peer;
+		click('call');
+		const calling = $('status').textContent;
+		await until(() => S.call && S.call.state === 'active' && callStream, 'the call');
+		const accepted = Date.now(), pttDisabled = $('ptt').disabled;
+		const settings = callStream.getAudioTracks()[0].getSettings();
+		await sleep(ms);
+		click('end');
+		await until(() => !S.call, 'the end');
+		playNode.port.postMessage({ tap: false });
+		tapSink = null;
+		const d = await dump();
+		await testPost(TEST + '.wav', wav(timeline(d.record)));
+		await testPost(TEST + '-heard.wav', wav(tap));
+		return { nick: S.nick, calling, accepted,
+			settings: { echoCancellation: settings.echoCancellation, noiseSuppression: settings.noiseSuppression,
+				autoGainControl: settings.autoGainControl },
+			t0: epochOf(d.record.at), heardT0: epochOf(at), stats: d.stats, pttDisabled };
+	},
 	async call() {
 		const peer = Q.get('peer'), ms = +Q.get('ms') || 4000, tap = [];
 		let at = -1;
