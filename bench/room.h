@@ -52,7 +52,7 @@ struct room_rec {
 	int16_t *mic, *out;
 	float *echo, *near;
 	struct aec_stats st;
-	char settings[256];
+	char settings[512];
 };
 
 /* Run the room for rc->seconds as the client drives a clocked card (capture read,

@@ -112,6 +112,7 @@ void app_set_call(struct app *a, enum app_call c, const char *peer)
 		app_stop_tx(a);
 	}
 	a->call = c;
+	a->pend[0] = '\0';
 	if (c != CALL_RINGING_IN) /* a group's name goes with its ring only */
 		a->group[0] = '\0';
 	if (c == CALL_NONE)

@@ -39,7 +39,8 @@ struct aec_stats {
 	uint64_t frames;    /* captured frames cancelled */
 	uint64_t reanchors; /* the alignment measured again (the first one included) */
 	uint64_t xruns;	    /* of those, after a device xrun */
-	long delay; /* the render-to-capture delay last measured, 48 kHz samples */
+	uint64_t moves; /* the reference moved: the echo found elsewhere in the signals */
+	long delay;	/* the render-to-capture delay last measured, 48 kHz samples */
 };
 
 /* A canceller for frame-sample frames at 48 kHz (a multiple of 10 ms), with AGC on the

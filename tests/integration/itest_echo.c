@@ -3,7 +3,7 @@
  * plugin: tests/support/pulse_air.sh) holds push-to-talk in the room while a second box
  * (files mode) talks. What the talker hears back is its own voice, returned by the
  * echoing box; the same run is made with echo_cancel = no and = yes, and the echo the
- * talker gets back must be 10 dB weaker with the canceller (measured: 23-32 dB). Skipped
+ * talker gets back must be 10 dB weaker with the canceller (measured: 23-33 dB). Skipped
  * (77) where PulseAudio or the plugin is not installed. */
 #include <math.h>
 #include <setjmp.h>
@@ -54,18 +54,6 @@ static double level(const char *path, double from, double to)
 		s += (double)pcm[i] * pcm[i];
 	free(pcm);
 	return 10 * log10(s / (double)(b - a) / (32768.0 * 32768.0));
-}
-
-/* Waits (up to 20 s) for the box's log to hold what. */
-static void wait_log(const struct proc *p, const char *what)
-{
-	uint64_t end = now_ms() + 20000;
-
-	while (!strstr(proc_log(p), what)) {
-		if (now_ms() > end)
-			fail_msg("no '%s' in %s:\n%s", what, p->log, proc_log(p));
-		usleep(20000);
-	}
 }
 
 static const char *const deployed[] = {"nice", "-n", "-10", NULL};
@@ -122,7 +110,7 @@ static double echo_back(const char *in_wav, const char *cancel, unsigned long lo
 	/* as the package runs a box (Nice=-10): its device is fed ahead of ordinary work
 	 */
 	client_start_in(&room, deployed, "127.0.0.1", srv.port, "Room", r_args);
-	wait_log(&room, "status: online");
+	proc_wait_log(&room, 0, "status: online", 20000);
 	client_start(&talker, &srv, "Talker", t_args);
 	proc_wait_ok(&talker, 20000);
 	kill(room.pid, SIGTERM);
@@ -132,6 +120,7 @@ static double echo_back(const char *in_wav, const char *cancel, unsigned long lo
 		const char *l = strstr(proc_log(&room), "echo canceller: ");
 
 		assert_non_null(l);
+		print_message("%.*s\n", (int)strcspn(l, "\n"), l); /* its settings */
 		l = strstr(l + 1, "echo canceller: ");
 		assert_non_null(l); /* what it did, at exit */
 		print_message("%.*s\n", (int)strcspn(l, "\n"), l);
@@ -156,11 +145,12 @@ static void test_echo_path(void **state)
 	speech_make(in_wav, sizeof(in_wav), 10);
 	said = level(in_wav, 6, 9);
 	off = echo_back(in_wav, "no", &xr);
-	/* an xrun of the echoing box's device (a stall of this shared machine) costs the
-	 * alignment on this device (the pulse plugin; see docs/PERFORMANCE.md): a run
-	 * with one measures the stall, not the canceller, so it is made again, three
-	 * times at most */
-	for (int i = 0; i < 3; i++) {
+	/* an xrun of the echoing box's device (a stall of this shared machine) moves
+	 * this echo path itself for seconds (the box re-anchors and its delay estimator
+	 * follows the echo, but the loopback's own delay wanders by a millisecond or two
+	 * while it settles: docs/PERFORMANCE.md), so a run with one measures the stall,
+	 * not the canceller: it is made again, five times at most */
+	for (int i = 0; i < 5; i++) {
 		xr = 0;
 		on = echo_back(in_wav, "yes", &xr);
 		if (!xr)
