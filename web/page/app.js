@@ -69,6 +69,7 @@ function render() {
 	const c = S.call;
 	$('ring').hidden = !(c && c.state === 'in');
 	$('end').disabled = !c;
+	$('end').hidden = !c; /* the button is big on a phone: only while there is a call */
 	$('call').disabled = !S.online || !!c;
 	$('ptt').disabled = !S.online || (c && c.state === 'active');
 	$('ptt').textContent = c && c.state === 'active' ? 'In a call (hands-free)' : 'Hold to talk';
