@@ -246,7 +246,7 @@ test)
 	need cmake make gcc libc6-dev pkg-config libcmocka-dev libopus-dev libasound2-dev libgpiod-dev libspeexdsp-dev \
 		valgrind cppcheck iproute2 \
 		pulseaudio pulseaudio-utils libasound2-plugins libssl-dev libqrencode-dev \
-		clang-format
+		clang-format python3 chromium openssl
 	say "checking format (clang-format) and static analysis (cppcheck)"
 	files=$(git ls-files '*.c' '*.h' 2>/dev/null ||
 		find common proto server firmware web tests bench -name '*.[ch]')

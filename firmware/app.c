@@ -112,6 +112,7 @@ void app_set_call(struct app *a, enum app_call c, const char *peer)
 		app_stop_tx(a);
 	}
 	a->call = c;
+	a->pend[0] = '\0';
 	if (c != CALL_RINGING_IN) /* a group's name goes with its ring only */
 		a->group[0] = '\0';
 	if (c == CALL_NONE)
@@ -155,12 +156,8 @@ void app_connected(struct app *a, uint64_t now)
 	a->nrooms = 0;
 	/* 1.2 in both modes: a group's ring then names its room (the VOICE line still
 	 * follows the mode, keys over TLS and 1.0's token in the clear) */
-	if (a->cfg.password[0])
-		app_sendf(a, "CONNECT: \"%s\" \"%s\" %s \"%s\"", a->cfg.nick,
-			  a->cfg.realname, APP_PROTO_VERSION, a->cfg.password);
-	else
-		app_sendf(a, "CONNECT: \"%s\" \"%s\" %s", a->cfg.nick, a->cfg.realname,
-			  APP_PROTO_VERSION);
+	msg_fmt_connect(app_push(a, ACT_SEND)->line, sizeof(a->q[0].line), a->cfg.nick,
+			a->cfg.realname, APP_PROTO_VERSION, a->cfg.password);
 }
 
 static uint32_t rnd(struct app *a)

@@ -9,12 +9,13 @@
 #include <stdint.h>
 
 #include "ic_limits.h"
+#include "msg.h"
 #include "tones.h"
 #include "vcrypt.h"
 
 #define APP_ACT_MAX 64 /* actions queued between two drains */
 /* CONNECT's version: 1.2 (ring groups) in both modes */
-#define APP_PROTO_VERSION  "1.2.0"
+#define APP_PROTO_VERSION  MSG_PROTO_VERSION
 #define APP_BACKOFF_MIN_MS 1000 /* reconnect backoff: 1 s ... */
 #define APP_BACKOFF_MAX_MS                                                               \
 	30000		      /* ... doubling up to 30 s, each with up to 25 % jitter */

@@ -11,6 +11,9 @@ struct app {
 	enum app_call call;
 	char peer[IC_ROOM_MAX + 1];  /* a nick, or the #room a group call rings */
 	char group[IC_ROOM_MAX + 1]; /* ringing in from a group: its room, else "" */
+	/* ringing out, a Request from another came (the server rang us before it read
+	 * ours, so ours will be BUSY): that ring, and its group, to show then */
+	char pend[IC_NICK_MAX + 1], pend_group[IC_ROOM_MAX + 1];
 	bool ptt, tx, have_voice;
 	bool ptt_hold_off;    /* a call ended under a held button: wait for its release */
 	bool voice_ok;	      /* the server has answered on the voice path */

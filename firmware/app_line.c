@@ -103,7 +103,13 @@ static void on_voice(struct app *a, const char *args, uint64_t now)
 static void ringing_in(struct app *a, const char *who, const char *room)
 {
 	/* both pressed CALL at once: the server connects us with the Accept of our own
-	 * Request (contract §1, glare); until then, keep ringing out */
+	 * Request (contract §1, glare); until then, keep ringing out. A ring from anyone
+	 * else means the server had not read our Request yet: it will answer it BUSY, and
+	 * this ring is ours then (call_failed) */
+	if (a->call == CALL_RINGING_OUT && !names_equal(who, a->peer)) {
+		snprintf(a->pend, sizeof(a->pend), "%s", who);
+		snprintf(a->pend_group, sizeof(a->pend_group), "%s", room);
+	}
 	if (a->call != CALL_NONE)
 		return;
 	snprintf(a->group, sizeof(a->group), "%s", room);
@@ -153,12 +159,35 @@ static void on_talk(struct app *a, const char *who, const char *args)
 	} else if ((!strcmp(what, "Deny") || !strcmp(what, "Busy")) && from_peer &&
 		   a->call == CALL_RINGING_OUT) {
 		not_answered(a, who, what);
+	} else if (!strcmp(what, "End") && a->pend[0] && names_equal(who, a->pend)) {
+		a->pend[0] = '\0'; /* the ring that crossed ours stopped first */
 	} else if (!strcmp(what, "End") && from_peer) {
 		if (group_out) /* the ring timeout */
 			app_note(a, "nobody in %s answered", who);
 		app_set_call(a, CALL_NONE, "");
 		app_tone(a, TONE_DISCONNECTED);
 	}
+}
+
+/* Our Request failed, for why (a format naming the peer): said, with the busy tone. */
+static void not_placed(struct app *a, const char *why)
+{
+	app_note(a, why, a->peer);
+	app_set_call(a, CALL_NONE, "");
+	app_tone(a, TONE_BUSY);
+}
+
+/* Our Request failed (BUSY, or whatever the server checked first) because a ring from
+ * another reached us before it: that ring is shown and rings now. */
+static void crossed_ring(struct app *a)
+{
+	char who[IC_NICK_MAX + 1], room[IC_ROOM_MAX + 1];
+
+	snprintf(who, sizeof(who), "%s", a->pend);
+	snprintf(room, sizeof(room), "%s", a->pend_group);
+	app_note(a, "%s called first: %s was not rung", who, a->peer);
+	app_set_call(a, CALL_NONE, "");
+	ringing_in(a, who, room);
 }
 
 /* An error answering our call Request ends it: the person hears busy and reads why. */
@@ -176,6 +205,8 @@ static bool call_failed(struct app *a, const char *code)
 	    {"BUSY", ANY, "cannot call %s: already in a call"},
 	    {"BAD_ARGS", ANY, "cannot call %s: not a valid nick"},
 	    {"BAD_ROOM", ANY, "cannot ring %s: not a valid room"},
+	    /* our Request dropped: over the line rate, or a room rung too often */
+	    {"FLOOD", ANY, "cannot call %s now: too many calls, wait a moment"},
 	};
 	int target = a->peer[0] == '#' ? ROOM : NICK;
 
@@ -185,9 +216,10 @@ static bool call_failed(struct app *a, const char *code)
 		if (strcmp(code, reasons[i].code) ||
 		    (reasons[i].target != ANY && reasons[i].target != target))
 			continue;
-		app_note(a, reasons[i].why, a->peer);
-		app_set_call(a, CALL_NONE, "");
-		app_tone(a, TONE_BUSY);
+		if (a->pend[0]) /* a ring crossed our Request: it is ours now */
+			crossed_ring(a);
+		else
+			not_placed(a, reasons[i].why);
 		return true;
 	}
 	return false;

@@ -294,9 +294,11 @@ static void log_aec_stats(const struct engine *e)
 		return;
 	aec_get_stats(e->aec, &st);
 	log_info("echo canceller: %llu frames cancelled, aligned %llu times (%llu after "
-		 "xruns), render-to-capture delay %.1f ms last measured",
+		 "xruns), moved %llu times by the delay estimator, followed %llu capture "
+		 "drops, render-to-capture delay %.1f ms last measured",
 		 (unsigned long long)st.frames, (unsigned long long)st.reanchors,
-		 (unsigned long long)st.xruns, st.delay / 48.0);
+		 (unsigned long long)st.xruns, (unsigned long long)st.moves,
+		 (unsigned long long)st.drops, st.delay / 48.0);
 }
 
 void engine_log_stats(const struct engine *e)

@@ -30,6 +30,14 @@
  * fixed size, whatever the room holds. */
 #define IC_RING_GROUP_MAX 32
 
+/* Rings of a room one session may start (protocol 1.2): IC_RING_GROUP_BURST at once, then
+ * one every IC_RING_GROUP_EVERY_S seconds; a Request over it is answered ERROR FLOOD.
+ * The line rate alone would let one session ring IC_RING_GROUP_MAX boxes five times a
+ * second (Request, End, Request ...), and a household's boxes would ring and stop all
+ * day; a door pressed again, or a visitor giving up and ringing once more, fits. */
+#define IC_RING_GROUP_BURST   3
+#define IC_RING_GROUP_EVERY_S 2
+
 /* Token bucket per client: a burst of 20 lines, refilled at 10 a second: a person typing
  * or a script chatting fits; a flood does not. */
 #define IC_RATE_BURST	   20

@@ -215,6 +215,22 @@ int msg_fmt(char *buf, size_t size, const char *verb, const char *target,
 	return n;
 }
 
+int msg_fmt_connect(char *buf, size_t size, const char *nick, const char *realname,
+		    const char *version, const char *password)
+{
+	int n;
+
+	if (password && password[0])
+		n = snprintf(buf, size, "CONNECT: \"%s\" \"%s\" %s \"%s\"\n", nick,
+			     realname, version, password);
+	else
+		n = snprintf(buf, size, "CONNECT: \"%s\" \"%s\" %s\n", nick, realname,
+			     version);
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	return n;
+}
+
 int msg_fmt_error(char *buf, size_t size, enum msg_err code, const char *text)
 {
 	return msg_fmt(buf, size, "ERROR", msg_err_name(code), text);

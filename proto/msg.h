@@ -95,6 +95,17 @@ const char *msg_talk_name(enum talk_action a);
 int msg_fmt(char *buf, size_t size, const char *verb, const char *target,
 	    const char *args);
 
+/* The protocol version a client names in CONNECT: 1.2 in both modes, so that a ring
+ * group's Request names its room. */
+#define MSG_PROTO_VERSION "1.2.0"
+
+/* A client's login line, `CONNECT: "nick" "realname" version[ "password"]\n` (the
+ * password field only when password is neither NULL nor empty). The box and the
+ * gateway both build it here. Same returns as msg_fmt; the caller wipes buf when it
+ * holds a password. */
+int msg_fmt_connect(char *buf, size_t size, const char *nick, const char *realname,
+		    const char *version, const char *password);
+
 /* `ERROR CODE: text\n`. Same returns as msg_fmt. */
 int msg_fmt_error(char *buf, size_t size, enum msg_err code, const char *text);
 

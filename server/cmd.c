@@ -11,11 +11,6 @@
 
 typedef void(cmd_h)(struct hub *h, struct sess *s, struct msg *m, uint64_t now);
 
-static bool online(const struct sess *s)
-{
-	return s && s->state == SESS_ONLINE && !s->leaving;
-}
-
 /* ---- rooms ---- */
 
 static int sess_room_index(const struct sess *s, const struct room *r)
@@ -407,7 +402,7 @@ static void cmd_privmsg(struct hub *h, struct sess *s, struct msg *m, uint64_t n
 	} else {
 		struct sess *t = sess_by_nick(h, m->target);
 
-		if (!online(t)) {
+		if (!sess_online(t)) {
 			sess_error(h, s, ERR_NO_SUCH_USER, "no such user online");
 			return;
 		}

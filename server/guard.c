@@ -41,7 +41,8 @@ struct guard_src {
 struct guard {
 	struct hmap srcs;
 	unsigned max_pending;
-	unsigned hs_total; /* handshakes counted in all */
+	unsigned hs_total;	     /* handshakes counted in all */
+	unsigned hs_max, hs_per_src; /* the pool, and one source's share of it */
 	struct addr_net trust[IC_TRUSTED_MAX];
 	unsigned ntrust;
 };
@@ -57,6 +58,8 @@ int guard_new(struct guard **gp, unsigned max_pending)
 		return -ENOMEM;
 	}
 	g->max_pending = max_pending;
+	g->hs_max = IC_TLS_HANDSHAKES_MAX;
+	g->hs_per_src = IC_TLS_HANDSHAKES_PER_SOURCE;
 	/* a web gateway on the server's host logs in its users from there; the rest of
 	 * 127/8 is not trusted (another local account can bind 127.0.0.2) */
 	if (guard_trust(g, IC_TRUSTED_DEFAULT, NULL, 0)) {
@@ -317,14 +320,20 @@ struct guard_link *guard_pending_victim(struct guard *g, const struct addr_src *
 
 /* ---- TLS handshakes ---- */
 
+void guard_hs_limits(struct guard *g, unsigned max, unsigned per_source)
+{
+	g->hs_max = max;
+	g->hs_per_src = per_source;
+}
+
 int guard_hs_room(struct guard *g, const struct addr_src *key, uint64_t now,
 		  struct guard_link **vp, bool *log_it)
 {
 	*vp = NULL;
 	*log_it = false;
-	if (guard_hs(g, key) >= IC_TLS_HANDSHAKES_PER_SOURCE)
+	if (guard_hs(g, key) >= g->hs_per_src)
 		return -EUSERS;
-	if (g->hs_total < IC_TLS_HANDSHAKES_MAX)
+	if (g->hs_total < g->hs_max)
 		return 0;
 	*vp = victim(g, key, offsetof(struct guard_src, hs), now, log_it);
 	return *vp ? 1 : -EUSERS;

@@ -76,6 +76,10 @@ struct guard_link *guard_pending_victim(struct guard *g, const struct addr_src *
  * full and shared evenly). *log_it as for guard_pending_victim, for a victim's source. */
 int guard_hs_room(struct guard *g, const struct addr_src *key, uint64_t now,
 		  struct guard_link **victim, bool *log_it);
+/* Set the pool's size and one source's share (guard_new: IC_TLS_HANDSHAKES_MAX and
+ * IC_TLS_HANDSHAKES_PER_SOURCE, intercomd's; intercom-web takes its own, a browser
+ * opening several connections to load a page). */
+void guard_hs_limits(struct guard *g, unsigned max, unsigned per_source);
 /* Count a handshake from key in l: 0, or -ENOMEM (not counted). */
 int guard_hs_open(struct guard *g, const struct addr_src *key, struct guard_link *l);
 /* That handshake finished or closed. A link not counted: no-op. */

@@ -280,6 +280,7 @@ int hub_open(struct hub *h, struct transport *tp, const struct sockaddr *peer,
 	rate_init(&s->rate, now);
 	seqwin_init(&s->win);
 	guard_voice_init(&s->vrate, now);
+	talk_open(s, now);
 	if (open_guarded(h, s, now)) {
 		free(s);
 		return -ENOMEM;

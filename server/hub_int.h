@@ -57,6 +57,7 @@ struct sess {
 	unsigned nrooms;
 	uint32_t list_seen[IC_ROOMS_PER_CLIENT]; /* list version of rooms[i] it has */
 	struct call *call;
+	struct guard_bucket rings; /* rings of a room it may start (IC_RING_GROUP_*) */
 	/* its active call ended: its voice reaches a room again only from a new talk
 	 * spurt (marker bit), so a hands-free call's last packets still in flight never
 	 * leak into the room it sits in */
@@ -127,6 +128,8 @@ void sess_refuse(struct hub *h, struct sess *s, enum msg_err code, const char *t
 /* Mark s as leaving (idempotent); the rest happens in hub_reap. */
 void sess_leave(struct sess *s, const char *why, bool out_dead);
 struct sess *sess_by_nick(const struct hub *h, const char *nick);
+/* s is logged in and not leaving: it may be messaged, called or rung. */
+bool sess_online(const struct sess *s);
 struct sess *sess_by_ssrc(const struct hub *h, uint32_t ssrc);
 /* Over TLS, s's source is blocked (failed logins): s is told BLOCKED and leaves; true.
  * False (nothing done) otherwise, and always over --tls off. */
@@ -157,6 +160,8 @@ void cmd_part_all(struct hub *h, struct sess *s);
 void cmd_login_answer(struct hub *h, struct sess *s, uint64_t now);
 
 /* talk.c: the TALK verb, and calls (call.c decides, these carry it out) */
+/* s's allowance of ring group rings, full at now. */
+void talk_open(struct sess *s, uint64_t now);
 void talk_cmd(struct hub *h, struct sess *s, struct msg *m, uint64_t now);
 /* Send what o says and release whom it releases; c (NULL: none was made) is freed when
  * o says the call is over. */

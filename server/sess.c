@@ -111,6 +111,11 @@ void sess_leave(struct sess *s, const char *why, bool out_dead)
 	h->reap = s;
 }
 
+bool sess_online(const struct sess *s)
+{
+	return s && s->state == SESS_ONLINE && !s->leaving;
+}
+
 struct sess *sess_by_nick(const struct hub *h, const char *nick)
 {
 	uint32_t hash = hmap_hash_icase(nick);

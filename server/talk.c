@@ -9,9 +9,9 @@
 /* 1.2 added the room to a group's Request; older clients get the 1.1 line. */
 #define TALK_ROOM_MINOR 2
 
-static bool online(const struct sess *s)
+void talk_open(struct sess *s, uint64_t now)
 {
-	return s && s->state == SESS_ONLINE && !s->leaving;
+	guard_bucket_init(&s->rings, IC_RING_GROUP_BURST * IC_RING_GROUP_EVERY_S, now);
 }
 
 void talk_apply(struct hub *h, struct call *c, const struct call_outs *o)
@@ -121,6 +121,22 @@ static void talk_request(struct hub *h, struct sess *s, struct sess *t, uint64_t
 	}
 }
 
+/* A ring of a room costs its members a ring and an End each: s may start
+ * IC_RING_GROUP_BURST, then one every IC_RING_GROUP_EVERY_S; over it s is told FLOOD
+ * (false). */
+static bool ring_allowed(struct hub *h, struct sess *s, uint64_t now)
+{
+	char why[64];
+
+	if (guard_bucket_take(&s->rings, 1, IC_RING_GROUP_BURST * IC_RING_GROUP_EVERY_S,
+			      IC_RING_GROUP_EVERY_S, now))
+		return true;
+	snprintf(why, sizeof(why), "one ring of a room every %d s: wait, then ring again",
+		 IC_RING_GROUP_EVERY_S);
+	sess_error(h, s, ERR_FLOOD, why);
+	return false;
+}
+
 /* `TALK #Room: Request` (1.2): the room's members free now ring, at most
  * IC_RING_GROUP_MAX of them in join order. */
 static void group_request(struct hub *h, struct sess *s, const char *name, uint64_t now)
@@ -147,9 +163,11 @@ static void group_request(struct hub *h, struct sess *s, const char *name, uint6
 	for (size_t k = 0; k < r->n && n < IC_RING_GROUP_MAX; k++) {
 		struct sess *m = r->members[k];
 
-		if (m != s && online(m) && !m->call)
+		if (m != s && sess_online(m) && !m->call)
 			free_[n++] = m;
 	}
+	if (n && !ring_allowed(h, s, now)) /* nobody rung costs nobody anything */
+		return;
 	if (call_ring_group(&c, s, r->name, free_, n, now, h->conf.ring_timeout_ms, &o)) {
 		sess_error(h, s, ERR_BUSY, "cannot place a call now (out of memory)");
 		return;
@@ -199,7 +217,7 @@ void talk_cmd(struct hub *h, struct sess *s, struct msg *m, uint64_t now)
 		return;
 	}
 	t = sess_by_nick(h, m->target);
-	if (!online(t))
+	if (!sess_online(t))
 		t = NULL;
 	if (a == TALK_REQUEST) {
 		talk_request(h, s, t, now);

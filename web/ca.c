@@ -89,7 +89,32 @@ fail:
 	return NULL;
 }
 
-/* "DNS:a,IP:1.2.3.4,..." for names; -EINVAL for a name that is neither. */
+/* Whether n is a host name: dot-separated labels of letters, digits and '-' (not at
+ * either end of a label), 1 to 63 bytes each, at most 253 in all (RFC 1123). */
+static bool host_ok(const char *n)
+{
+	size_t label = 0, len = strlen(n);
+
+	if (!len || len > 253 || n[len - 1] == '.')
+		return false;
+	for (const char *p = n; *p; p++) {
+		if (*p == '.') {
+			if (!label || p[-1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!strchr(
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-",
+			*p) ||
+		    (*p == '-' && !label) || ++label > 63)
+			return false;
+	}
+	return n[len - 1] != '-';
+}
+
+/* "DNS:a,IP:1.2.3.4,..." for names; -EINVAL for a name that is neither, or more than
+ * CA_NAMES_MAX. */
 static int san_of(const char *names, char *out, size_t size)
 {
 	char copy[1024], *save = NULL, *n;
@@ -98,22 +123,26 @@ static int san_of(const char *names, char *out, size_t size)
 	unsigned char ip[16];
 
 	at += (size_t)snprintf(out, size, "DNS:localhost,IP:127.0.0.1,IP:::1");
+	if (strlen(names ? names : "") >= sizeof(copy))
+		return -EINVAL;
 	snprintf(copy, sizeof(copy), "%s", names ? names : "");
 	for (n = strtok_r(copy, ", ", &save); n; n = strtok_r(NULL, ", ", &save)) {
 		bool is_ip =
 		    inet_pton(AF_INET, n, ip) == 1 || inet_pton(AF_INET6, n, ip) == 1;
 
-		if (++count > CA_NAMES_MAX || at >= size)
+		if (++count > CA_NAMES_MAX || at >= size || (!is_ip && !host_ok(n)))
 			return -EINVAL;
-		for (const char *p = n; !is_ip && *p; p++)
-			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				    "0123456789.-",
-				    *p))
-				return -EINVAL;
 		at += (size_t)snprintf(out + at, size - at, ",%s:%s",
 				       is_ip ? "IP" : "DNS", n);
 	}
 	return at < size ? 0 : -EINVAL;
+}
+
+bool ca_names_valid(const char *names)
+{
+	char san[2048];
+
+	return names[strspn(names, ", ")] && san_of(names, san, sizeof(san)) == 0;
 }
 
 static int load_or_make_ca(struct ca *c, const char *dir, char *err, size_t errlen)
@@ -178,10 +207,7 @@ static int finish(struct ca *c, const char *names, char *err, size_t errlen)
 	char *data;
 
 	if (san_of(names, san, sizeof(san))) {
-		snprintf(err, errlen,
-			 "name: '%s' is not a list of at most %d host names and IP "
-			 "addresses, comma-separated",
-			 names, CA_NAMES_MAX);
+		snprintf(err, errlen, "name: '%s' is not %s", names, CA_NAMES_WHAT);
 		return -EINVAL;
 	}
 	c->srv_key = EVP_EC_gen("P-256");

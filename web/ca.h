@@ -7,13 +7,27 @@
 #ifndef IC_CA_H
 #define IC_CA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CA_KEY_FILE  "ca-key.pem"
 #define CA_CERT_FILE "ca.crt"
 #define CA_NAMES_MAX 16 /* names and addresses in the server certificate */
+#define CA_STR_(x)   #x
+#define CA_STR(x)    CA_STR_(x)
+
+/* What `name` must be, for the errors naming it. */
+#define CA_NAMES_WHAT                                                                    \
+	"a list of at most " CA_STR(                                                     \
+	    CA_NAMES_MAX) " host names (letters, digits, '-' and dots) and IP "          \
+			  "addresses, comma-separated, as phones reach this host (e.g. " \
+			  "name = door.lan,192.168.1.10)"
 
 struct ca;
+
+/* Whether names is what ca_load takes: CA_NAMES_WHAT (the config's check, the same
+ * rule as the certificate's). */
+bool ca_names_valid(const char *names); /* and at least one */
 
 /* Load or make the CA in dir (it must exist, mode 0700), then issue a server
  * certificate for names (comma-separated host names and IP addresses; "localhost" and

@@ -1,6 +1,7 @@
 #include "gw_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ static void reap(void *arg)
 	struct gw *g = c->gw;
 
 	tmr_cancel(g->loop, &c->tmr);
+	guard_hs_done(g->guard, &c->hs);
+	guard_pending_done(g->guard, &c->pend);
 	gw_ws_free(c);
 	if (c->body) {
 		fclose(c->body);
@@ -49,8 +52,7 @@ void gw_close(struct conn *c, const char *why)
 {
 	if (c->st == C_CLOSING)
 		return;
-	if (c->st == C_HANDSHAKE && c->ssl)
-		c->gw->handshakes--;
+	guard_hs_done(c->gw->guard, &c->hs); /* a newcomer may take it now */
 	log_debug("%s: closed: %s", c->peer, why);
 	c->st = C_CLOSING;
 	loop_fd(c->gw->loop, c->fd, 0, NULL, NULL);
@@ -230,7 +232,7 @@ static void handshake(struct conn *c)
 		watch(c, io == TLSSTEP_WANT_WRITE);
 		return;
 	}
-	c->gw->handshakes--;
+	guard_hs_done(c->gw->guard, &c->hs);
 	c->st = C_HTTP;
 	watch(c, false);
 }
@@ -276,14 +278,62 @@ static void conn_event(int fd, int events, void *arg)
 		readable(c);
 }
 
-static unsigned handshakes_from(const struct gw *g, const struct addr_src *s)
+/* The link's connection (l is its hs or pend member, at offset off). */
+static struct conn *conn_of(struct guard_link *l, size_t off)
 {
-	unsigned n = 0;
+	return (struct conn *)(void *)((char *)l - off);
+}
+
+/* A slot for a newcomer from src when every one is taken: one already leaving is freed
+ * now; else the oldest connection not yet a WebSocket of the source holding the most (two
+ * more than src's at least) is closed and freed now, so one host's idle connections, from
+ * however many addresses, cannot keep a phone out. True when a slot was freed. */
+static bool make_room(struct gw *g, const struct addr_src *src, uint64_t now)
+{
+	bool log_it = false;
+	struct guard_link *l;
+	struct conn *v;
 
 	for (unsigned i = 0; i < g->nconns; i++)
-		n += g->conns[i]->st == C_HANDSHAKE && g->conns[i]->ssl &&
-		     !memcmp(&g->conns[i]->src, s, sizeof(*s));
-	return n;
+		if (g->conns[i]->st == C_CLOSING) { /* already leaving: its slot now */
+			reap(g->conns[i]);
+			return true;
+		}
+	l = guard_pending_victim(g->guard, src, now, &log_it);
+	if (!l)
+		return false;
+	v = conn_of(l, offsetof(struct conn, pend));
+	if (log_it)
+		log_warn(
+		    "connections from %s closed for newcomers: every one of %u is taken "
+		    "and it holds the most not yet a WebSocket (logged once a minute)",
+		    v->peer, g->cfg->max_browsers);
+	gw_close(v, "closed for a newcomer: its address held the most");
+	reap(v); /* its slot now: we are not inside its event */
+	return true;
+}
+
+/* Room for a TLS handshake from c's source (server/guard's pool, as intercomd's): when
+ * the pool is full, the oldest handshake of the source holding the most is closed for
+ * it. True when c counts and may go on. */
+static bool handshake_room(struct gw *g, struct conn *c, uint64_t now)
+{
+	struct guard_link *l;
+	bool log_it;
+	int r = guard_hs_room(g->guard, &c->src, now, &l, &log_it);
+
+	if (r == 1) {
+		struct conn *v = conn_of(l, offsetof(struct conn, hs));
+
+		if (log_it)
+			log_warn(
+			    "TLS handshakes from %s closed for newcomers: the pool of %d "
+			    "is full and it holds the most (logged once a minute)",
+			    v->peer, WEB_HANDSHAKES_MAX);
+		gw_close(v, "TLS handshake closed for a newcomer");
+		reap(v);
+	}
+	return r >= 0 && !guard_hs_open(g->guard, &c->src, &c->hs);
 }
 
 static void accept_one(struct gw *g, int lfd, bool landing)
@@ -292,20 +342,21 @@ static void accept_one(struct gw *g, int lfd, bool landing)
 	socklen_t sl = sizeof(sa);
 	int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC),
 	    one = 1, sndbuf = WEB_SOCK_SNDBUF;
-	struct addr_src src;
+	uint64_t now = loop_now(g->loop);
 	struct conn *c;
+	bool log_it;
 
 	if (fd < 0)
 		return;
-	addr_source((struct sockaddr *)&sa, sl, &src);
-	if (g->nconns >= g->cfg->max_browsers ||
-	    (!landing && (g->handshakes >= WEB_HANDSHAKES_MAX ||
-			  handshakes_from(g, &src) >= WEB_HANDSHAKES_PER_SOURCE))) {
-		close(fd); /* bounded: the others' connections go on */
-		return;
-	}
 	c = calloc(1, sizeof(*c));
-	if (!c || (!landing && !(c->ssl = SSL_new(g->bctx)))) {
+	if (!c || addr_source((struct sockaddr *)&sa, sl, &c->src) ||
+	    (g->nconns >= g->cfg->max_browsers && !make_room(g, &c->src, now)) ||
+	    guard_pending_open(g->guard, &c->src, now, &c->pend, &log_it) ||
+	    (!landing && (!handshake_room(g, c, now) || !(c->ssl = SSL_new(g->bctx))))) {
+		if (c) { /* bounded: the others' connections go on */
+			guard_hs_done(g->guard, &c->hs);
+			guard_pending_done(g->guard, &c->pend);
+		}
 		free(c);
 		close(fd);
 		return;
@@ -314,9 +365,8 @@ static void accept_one(struct gw *g, int lfd, bool landing)
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	c->gw = g;
 	c->fd = fd;
-	c->src = src;
 	c->landing = landing;
-	c->last_rx = loop_now(g->loop);
+	c->last_rx = now;
 	addr_text((struct sockaddr *)&sa, sl, c->peer, sizeof(c->peer));
 	g->conns[g->nconns++] = c;
 	tmr_start(g->loop, &c->tmr, WEB_HANDSHAKE_MS, timeout, c);
@@ -325,7 +375,6 @@ static void accept_one(struct gw *g, int lfd, bool landing)
 		watch(c, false);
 		return;
 	}
-	g->handshakes++;
 	SSL_set_fd(c->ssl, fd);
 	SSL_set_accept_state(c->ssl);
 	handshake(c);
@@ -440,6 +489,11 @@ int gw_run(const struct gw_cfg *c, volatile sig_atomic_t *quit, const sigset_t *
 
 	if (loop_new(&g.loop))
 		return 1;
+	if (guard_new(&g.guard, 0)) {
+		loop_free(g.loop);
+		return 1;
+	}
+	guard_hs_limits(g.guard, WEB_HANDSHAKES_MAX, WEB_HANDSHAKES_PER_SOURCE);
 	rc = start(&g, c);
 	if (!rc && loop_run(g.loop, quit, block))
 		rc = 1;
@@ -454,6 +508,7 @@ int gw_run(const struct gw_cfg *c, volatile sig_atomic_t *quit, const sigset_t *
 	tmr_cancel(g.loop, &g.recheck);
 	SSL_CTX_free(g.bctx);
 	ca_free(g.ca);
+	guard_free(g.guard);
 	loop_free(g.loop);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "guard.h"
 #include "gw.h"
 #include "http.h"
 #include "ic_limits.h"
@@ -31,6 +32,8 @@ struct conn {
 	bool landing; /* the plain-http port */
 	enum cstate st;
 	struct addr_src src;
+	struct guard_link hs;	/* counted while its TLS handshake runs */
+	struct guard_link pend; /* counted until it is a WebSocket */
 	char peer[64];
 	uint64_t last_rx;
 	struct tmr tmr; /* handshake and head bound, then the WebSocket's ping */
@@ -53,6 +56,13 @@ struct conn {
 	struct up *up;
 };
 
+/* A user's refused login, held for WEB_REFUSED_HOLD_MS (gw_ws.c). */
+struct gw_held {
+	char user[IC_NICK_MAX + 1];
+	uint64_t until;
+	char why[200];
+};
+
 struct gw {
 	const struct gw_cfg *cfg;
 	struct loop *loop;
@@ -61,8 +71,10 @@ struct gw {
 	int lfd, hfd;
 	unsigned port, http_port;
 	struct conn *conns[WEB_CONNS_MAX];
-	unsigned nconns, handshakes;
+	unsigned nconns;
+	struct guard *guard; /* handshakes and connections per source, server/guard's */
 	struct tmr recheck; /* users removed or enrolled again while their page is open */
+	struct gw_held held[WEB_USERS_MAX];
 };
 
 /* Queue bytes for c. Past WEB_OUTQ_MAX the browser is not reading: it is closed

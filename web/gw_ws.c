@@ -62,11 +62,45 @@ static void on_voice(void *arg, const uint8_t *frame, size_t len)
 	gw_ws_send(arg, WS_OP_BINARY, frame, len);
 }
 
+/* The hold on user's logins, or NULL: a free slot (or an expired one) when make. */
+static struct gw_held *held(struct gw *g, const char *user, uint64_t now, bool make)
+{
+	struct gw_held *free_slot = NULL;
+
+	for (unsigned i = 0; i < WEB_USERS_MAX; i++) {
+		struct gw_held *h = &g->held[i];
+
+		if (h->until > now && !strcmp(h->user, user))
+			return h;
+		if (h->until <= now && !free_slot)
+			free_slot = h;
+	}
+	return make ? free_slot : NULL;
+}
+
 static void on_ended(void *arg, const char *why)
 {
 	struct conn *c = arg;
+	uint64_t now = loop_now(c->gw->loop);
+	struct gw_held *h;
 
-	(void)why; /* the page was told in WEB STATE; it reconnects with backoff */
+	/* the page was told in WEB STATE; it reconnects with backoff. A refused login is
+	 * held, so the user's reloads do not count failures against the gateway's
+	 * address, which all users share (WEB_REFUSED_HOLD_MS). */
+	if (!strncmp(why, "ERROR ", 6) && (h = held(c->gw, c->user, now, true))) {
+		snprintf(h->user, sizeof(h->user), "%s", c->user);
+		snprintf(h->why, sizeof(h->why), "%s", why);
+		h->until = now + WEB_REFUSED_HOLD_MS;
+		log_warn("%s: login refused by intercomd: %s (not tried again for %d s)",
+			 c->user, why, WEB_REFUSED_HOLD_MS / 1000);
+		if (strstr(why, "SERVER_FULL") && strstr(why, "address"))
+			log_err("intercomd limits sessions per address, and every "
+				"browser user comes from this gateway's: add this "
+				"host's address to intercomd's `trusted` (docs/WEB.md)");
+	} else {
+		log_info("%s %s: the session toward intercomd ended: %s", c->peer,
+			 c->user, why);
+	}
 	gw_ws_close(c, WS_CLOSE_GOING_AWAY, "the session toward intercomd ended");
 }
 
@@ -115,6 +149,7 @@ static void replace_older(struct conn *c, const char *user)
 int gw_ws_open(struct conn *c, const struct http_req *r, const char *user)
 {
 	char accept[WS_ACCEPT_LEN + 1], extra[200], line[64];
+	struct gw_held *h;
 
 	if (ws_accept(r->ws_key, strlen(r->ws_key), accept))
 		return gw_respond(c, 400, "text/plain", "", "bad Sec-WebSocket-Key\n",
@@ -128,11 +163,18 @@ int gw_ws_open(struct conn *c, const struct http_req *r, const char *user)
 	if (gw_respond(c, 101, "text/plain", extra, "", 0))
 		return -ECONNRESET;
 	c->st = C_WS;
+	guard_pending_done(c->gw->guard, &c->pend); /* a user's now: never a victim */
 	snprintf(c->user, sizeof(c->user), "%s", user);
 	ws_msg_init(&c->msg, c->msgbuf, sizeof(c->msgbuf));
 	log_info("%s: WebSocket of user %s", c->peer, user);
 	gw_ws_send(c, WS_OP_TEXT, line,
 		   (size_t)snprintf(line, sizeof(line), "WEB NICK %s", user));
+	h = held(c->gw, user, loop_now(c->gw->loop), false);
+	if (h) { /* refused a moment ago: told again without asking intercomd */
+		on_state(c, "offline", h->why);
+		gw_ws_close(c, WS_CLOSE_GOING_AWAY, "the session toward intercomd ended");
+		return 0;
+	}
 	on_state(c, "connecting", "");
 	if (start_up(c)) {
 		gw_ws_close(c, WS_CLOSE_INTERNAL,

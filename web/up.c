@@ -79,12 +79,8 @@ static void on_connected(void *arg)
 	int n;
 
 	/* the real name says where this user is: "web" */
-	if (u->cfg.password[0])
-		n = snprintf(line, sizeof(line), "CONNECT: \"%s\" \"web\" 1.2.0 \"%s\"\n",
-			     u->nick, u->cfg.password);
-	else
-		n = snprintf(line, sizeof(line), "CONNECT: \"%s\" \"web\" 1.2.0\n",
-			     u->nick);
+	n = msg_fmt_connect(line, sizeof(line), u->nick, "web", MSG_PROTO_VERSION,
+			    u->cfg.password);
 	send_line(u, line, n);
 	u->h.state(u->arg, "connecting", "logging in");
 }
@@ -249,8 +245,9 @@ int up_new(struct up **up, struct loop *l, const struct up_cfg *c, void *ctx,
 		e = net_connect(u->net, c->host, c->port);
 	}
 	if (e) {
-		log_warn("%s: cannot reach intercomd at %s:%u: %s", nick, c->host,
-			 c->port, net_strerror(e));
+		log_warn("%s: cannot reach intercomd at %s:%u: %s (the gateway's server "
+			 "and server_port settings)",
+			 nick, c->host, c->port, net_strerror(e));
 		up_free(u);
 		return e;
 	}

@@ -2,9 +2,15 @@
 
 #include <string.h>
 
+#include "ca.h"
 #include "gw.h"
+#include "ic_limits.h"
 #include "ident.h"
+#include "names.h"
 #include "web_limits.h"
+
+#define WCONF_STR_(x) #x
+#define WCONF_STR(x)  WCONF_STR_(x)
 
 static bool fp_ok(const char *v)
 {
@@ -13,14 +19,19 @@ static bool fp_ok(const char *v)
 
 static const struct conftab_key keys[] = {
     CONFTAB_TEXT("state_dir", struct gw_cfg, state_dir, NULL, CONFTAB_FLAG, NULL),
-    CONFTAB_TEXT("name", struct gw_cfg, names, NULL, CONFTAB_FLAG, NULL),
+    CONFTAB_TEXT("name", struct gw_cfg, names, ca_names_valid, CONFTAB_FLAG,
+		 CA_NAMES_WHAT),
     CONFTAB_UINT("port", struct gw_cfg, port, 0, 65535, CONFTAB_FLAG),
     CONFTAB_UINT("http_port", struct gw_cfg, http_port, 0, 65535, CONFTAB_FLAG),
     CONFTAB_TEXT("server", struct gw_cfg, server, NULL, CONFTAB_FLAG, NULL),
     CONFTAB_UINT("server_port", struct gw_cfg, server_port, 1, 65535, CONFTAB_FLAG),
     CONFTAB_TEXT("server_fingerprint", struct gw_cfg, server_fp, fp_ok,
 		 CONFTAB_FLAG | CONFTAB_EMPTY_OK, "sha256: and 64 lower-case hex digits"),
-    CONFTAB_TEXT("password", struct gw_cfg, password, NULL, CONFTAB_EMPTY_OK, NULL),
+    /* the box's rule (firmware/cfg.c): it goes into CONNECT's quoted field */
+    CONFTAB_TEXT(
+	"password", struct gw_cfg, password, names_password_valid, CONFTAB_EMPTY_OK,
+	"1-" WCONF_STR(IC_PASSWORD_MAX) " bytes of text without '\"' or control "
+					"characters (intercomd's server_password)"),
     CONFTAB_TEXT("test_sink", struct gw_cfg, test_sink, NULL, CONFTAB_FLAG, NULL),
     CONFTAB_UINT("max_browsers", struct gw_cfg, max_browsers, 1, WEB_CONNS_MAX,
 		 CONFTAB_FLAG),

@@ -11,8 +11,11 @@
  * fds and each WebSocket user costs a TCP socket toward intercomd too. */
 #define WEB_CONNS_MAX 200
 
-/* TLS handshakes in progress at once, and from one source address: as intercomd's guard
- * (protocol 1.1 section 3), so a host opening connections cannot starve the others. */
+/* TLS handshakes in progress at once, and from one source address (an IPv4 address or
+ * an IPv6 /64), on intercomd's pool (server/guard.c): when it is full, a newcomer takes
+ * the place of the oldest handshake of the source holding the most, so a host with many
+ * addresses holding slow handshakes cannot keep a phone out. 8 a source, not
+ * intercomd's 4: a browser opens up to 6 connections at once to load a page. */
 #define WEB_HANDSHAKES_MAX	  32
 #define WEB_HANDSHAKES_PER_SOURCE 8
 #define WEB_HANDSHAKE_MS	  10000 /* a handshake or request head not done by then */
@@ -39,5 +42,14 @@
 /* How often open pages are checked against the users file: a user removed (or given a
  * new link) is out within this time, for the cost of one small read. */
 #define WEB_RECHECK_MS 2000
+
+/* A user whose login intercomd refused (ERROR before JOINED: a registered nick, a bad
+ * password, blocked ...) is not logged in again for this long; its pages are told the
+ * same refusal at once. intercomd counts failed logins per source and blocks the source
+ * past IC_LOGIN_FAILS_MAX in IC_LOGIN_FAILS_MS, and every browser user shares the
+ * gateway's source: without this, one phone reloading on a refused nick would lock
+ * every other user out for IC_LOGIN_BLOCK_MS. At 60 s, one such user costs 2 of the 10.
+ */
+#define WEB_REFUSED_HOLD_MS 60000
 
 #endif

@@ -2,6 +2,8 @@
 #include "aec.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,39 @@
 /* Measured queues this many 16 kHz samples away from the anchor, for AEC_DRIFT_FRAMES
  * frames running, mean the two clocks drifted (or a queue changed): anchor again. */
 #define AEC_DRIFT_FRAMES 25
+/* The residual echo suppressor's floor while the near end talks (speexdsp's
+ * echo_suppress_active, default -15 dB): 0 leaves the residual to the suppressor's
+ * gain alone, the near talker masking what is left. -15 cost the near talker up to
+ * 3.4 dB in double talk (bench_echo), -3 still 3.0 dB; ERLE is the same. */
+#define AEC_SUPPRESS_ACTIVE_DB 0
+
+/* The delay estimator: what the devices' delays cannot see (an acoustic path that
+ * changes, a sound server's queue, a device whose delay is wrong after an xrun) is
+ * found in the signals: the whitened microphone against the whitened reference,
+ * correlated at 2 kHz over the last EST_WIN samples every EST_EVERY (the lag), then
+ * to the sample at 16 kHz. Once two estimates in a row agree, the first places the
+ * echo for the filter (home); a later one away from home moves the reference by the
+ * difference, so that the filter learnt stays right instead of being learnt again. */
+#define EST_WIN (AEC_RATE / 2) /* 0.5 s */
+/* right after an anchor: a shorter window, so a device's delay read a sample off costs
+ * the filter as little as can be (it learns the wrong echo while it lasts) */
+#define EST_FRESH (AEC_RATE / 8)
+#define EST_EVERY (AEC_RATE / 4)
+#define EST_CALM  (AEC_RATE / 2) /* while the echo stays home: half the cost */
+#define EST_DEC	  8		 /* 16 kHz to 2 kHz */
+/* the lags searched, in the filter (reference samples before the anchored one) */
+#define EST_LMIN  (-(AEC_RATE / 20))
+#define EST_LMAX  (AEC_RATE / 1000 * AEC_TAIL_MS + AEC_RATE / 20)
+#define EST_N2	  (EST_WIN / EST_DEC)
+#define EST_R2	  ((EST_WIN + EST_LMAX - EST_LMIN) / EST_DEC)
+#define EST_RHO	  0.3 /* normalised correlation below this: no echo found */
+#define EST_AGREE 4   /* samples two estimates may differ by and agree */
+/* A move this small the filter follows itself; anything larger (a sample at 16 kHz is
+ * a phase turn at 8 kHz) it would have to learn again. */
+#define EST_TOL 2
+/* the match at home below this share of the best one: the echo has left it */
+#define EST_GONE 0.5
+#define EST_NEAR (AEC_RATE / 400) /* 2.5 ms: under a voice's pitch period */
 
 struct aec {
 	SpeexEchoState *echo;
@@ -32,12 +67,24 @@ struct aec {
 	bool agc;
 	int16_t hist[AEC_HISTORY]; /* the reference at 16 kHz, a ring */
 	int64_t written;	   /* reference samples ever written (16 kHz) */
-	int64_t captured;	   /* microphone samples ever cancelled (16 kHz) */
-	int64_t offset;		   /* reference index = capture index + offset */
+	int64_t captured; /* the microphone's next sample (16 kHz): cancelled, skipped by
+			     aec_skip, or dropped unread by the device (follow_drops) */
+	int64_t offset;	  /* reference index = capture index + offset */
 	bool anchored;
 	unsigned drift;
 	unsigned quiet; /* reference blocks in a row that played no echo */
 	uint64_t xruns_seen;
+	uint64_t dropped_seen; /* the device's count of samples dropped unread (48 kHz) */
+	unsigned dropped_part; /* of those, what has not made a 16 kHz sample yet */
+	int16_t mring[EST_WIN]; /* the microphone at 16 kHz, before cancelling */
+	int16_t est_m[EST_WIN], est_r[EST_WIN + EST_LMAX - EST_LMIN]; /* est_fill */
+	int64_t corr;	  /* the estimator's correction to the measured anchor */
+	int64_t home;	  /* the lag the filter learnt the echo at */
+	int64_t last_d;	  /* the last estimate, capture index - reference index */
+	int64_t next_est; /* capture index of the next estimate */
+	bool homed;
+	bool fresh; /* no estimate since the last anchor */
+	unsigned agree;
 	struct aec_stats st;
 };
 
@@ -63,11 +110,13 @@ void aec_free(struct aec *e)
 static void pre_setup(struct aec *e)
 {
 	int on = 1, agc = e->agc ? 1 : 0, rate = AEC_RATE;
+	int active = AEC_SUPPRESS_ACTIVE_DB;
 
 	speex_echo_ctl(e->echo, SPEEX_ECHO_SET_SAMPLING_RATE, &rate);
 	speex_preprocess_ctl(e->pre, SPEEX_PREPROCESS_SET_DENOISE, &on);
 	speex_preprocess_ctl(e->pre, SPEEX_PREPROCESS_SET_AGC, &agc);
 	speex_preprocess_ctl(e->pre, SPEEX_PREPROCESS_SET_ECHO_STATE, e->echo);
+	speex_preprocess_ctl(e->pre, SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE, &active);
 }
 
 int aec_new(struct aec **ap, size_t frame, bool agc)
@@ -83,6 +132,7 @@ int aec_new(struct aec **ap, size_t frame, bool agc)
 	e->frame = frame;
 	e->frame16 = frame / AEC_RATIO;
 	e->agc = agc;
+	e->next_est = EST_WIN;
 	e->echo = speex_echo_state_init(AEC_BLOCK, AEC_RATE / 1000 * AEC_TAIL_MS);
 	e->pre = speex_preprocess_state_init(AEC_BLOCK, AEC_RATE);
 	e->mic_down =
@@ -122,19 +172,21 @@ void aec_playback(struct aec *e, const int16_t *pcm)
 	e->written += (int64_t)e->frame16;
 }
 
-/* The reference for the frame whose last sample is capture index end: from the ring,
- * silence for what was never written or is too old to hold. */
+/* Reference sample k: silence for what was never written or is too old to hold. */
+static int16_t ref_at(const struct aec *e, int64_t k)
+{
+	return k >= 0 && k < e->written && k >= e->written - AEC_HISTORY
+		   ? e->hist[k % AEC_HISTORY]
+		   : 0;
+}
+
+/* The reference for the frame whose last sample is capture index end. */
 static void reference(const struct aec *e, int64_t end, int16_t *ref)
 {
 	int64_t start = end - (int64_t)e->frame16;
 
-	for (size_t i = 0; i < e->frame16; i++) {
-		int64_t k = start + (int64_t)i;
-
-		ref[i] = k >= 0 && k < e->written && k >= e->written - AEC_HISTORY
-			     ? e->hist[k % AEC_HISTORY]
-			     : 0;
-	}
+	for (size_t i = 0; i < e->frame16; i++)
+		ref[i] = ref_at(e, start + (int64_t)i);
 }
 
 /* Where the reference stands for the capture frame just taken: the speaker is playing
@@ -157,7 +209,7 @@ static void align(struct aec *e, long delay, uint64_t xruns)
 	if (delay >= 0)
 		e->st.delay = delay;
 	if (e->anchored && !xrun) {
-		int64_t off = measured - e->offset;
+		int64_t off = measured + e->corr - e->offset;
 
 		e->drift = off > (int64_t)e->frame16 || off < -(int64_t)e->frame16
 			       ? e->drift + 1
@@ -165,12 +217,174 @@ static void align(struct aec *e, long delay, uint64_t xruns)
 		if (e->drift < AEC_DRIFT_FRAMES)
 			return;
 	}
-	e->offset = measured;
+	e->offset = measured + e->corr;
 	e->anchored = true;
+	e->agree = 0; /* a window across the change measures neither */
+	e->fresh = true;
+	e->next_est = e->captured + (int64_t)e->frame16 + EST_FRESH;
 	e->drift = 0;
 	e->st.reanchors++;
 	if (xrun)
 		e->st.xruns++;
+}
+
+/* n samples of a ring of len from index from on: out of [lo, hi) silence. */
+static void ring_span(const int16_t *ring, int64_t len, int64_t lo, int64_t hi,
+		      int64_t from, int n, int16_t *out)
+{
+	int64_t at = ((from % len) + len) % len;
+
+	for (int i = 0; i < n; i++) {
+		int64_t k = from + i;
+
+		out[i] = k >= lo && k < hi ? ring[at] : 0;
+		if (++at == len)
+			at = 0;
+	}
+}
+
+/* The estimator's window (the last w microphone samples) and the reference it is
+ * searched in (EST_LMAX before the anchored place to -EST_LMIN after), copied out of
+ * the rings once. */
+static void est_fill(struct aec *e, int64_t c0, int w)
+{
+	ring_span(e->mring, EST_WIN, c0, e->captured, c0, w, e->est_m);
+	ring_span(e->hist, AEC_HISTORY, e->written - AEC_HISTORY, e->written,
+		  c0 + e->offset - EST_LMAX, w + EST_LMAX - EST_LMIN, e->est_r);
+}
+
+/* x at 2 kHz (sums of EST_DEC samples), whitened (differenced, so that a voice's
+ * low-frequency bulk does not blur the peak): n - 1 outputs from n blocks. */
+static void decimate(const int16_t *x, int n, float *out)
+{
+	float prev = 0;
+
+	for (int i = 0; i < n; i++) {
+		float m = 0;
+
+		for (int j = 0; j < EST_DEC; j++)
+			m += x[i * EST_DEC + j];
+		if (i)
+			out[i - 1] = m - prev;
+		prev = m;
+	}
+}
+
+/* The lag (in the filter: reference samples before the anchored one) at which the
+ * window best matches the reference at 2 kHz: its step s (lag EST_LMAX - s *
+ * EST_DEC), or -1 when nothing matches (nobody played, or only the near talker);
+ * *at_home the match at the home lag, *peak at the best. */
+static int coarse(const struct aec *e, int w, double *at_home, double *peak)
+{
+	float m[EST_N2], r[EST_R2];
+	int n2 = w / EST_DEC - 1, r2 = (w + EST_LMAX - EST_LMIN) / EST_DEC - 1;
+	double em = 0, er = 0, best = EST_RHO;
+	int at = -1, home = (int)((EST_LMAX - e->home) / EST_DEC);
+
+	decimate(e->est_m, n2 + 1, m);
+	decimate(e->est_r, r2 + 1, r);
+	for (int i = 0; i < n2; i++) {
+		em += (double)m[i] * m[i];
+		er += (double)r[i] * r[i];
+	}
+	for (int s = 0; s + n2 <= r2; s++) {
+		float c = 0;
+		double rho;
+
+		for (int i = 0; i < n2; i++)
+			c += m[i] * r[i + s];
+		rho = er > 0 && em > 0 ? fabs(c) / sqrt(em * er) : 0;
+		if (s == home)
+			*at_home = rho;
+		if (rho > best) {
+			best = rho;
+			at = s;
+		}
+		if (s + n2 < r2) /* slide the reference's energy on */
+			er += (double)r[s + n2] * r[s + n2] - (double)r[s] * r[s];
+	}
+	*peak = best;
+	return at;
+}
+
+/* The coarse lag refined to the 16 kHz sample (both whitened). */
+static int64_t refine(const struct aec *e, int w, int64_t lag)
+{
+	double best = -1;
+	int64_t at = lag;
+	int64_t lo = lag - EST_DEC > EST_LMIN ? lag - EST_DEC : EST_LMIN;
+	int64_t hi = lag + EST_DEC < EST_LMAX ? lag + EST_DEC : EST_LMAX;
+
+	for (int64_t l = lo; l <= hi; l++) {
+		const int16_t *r = e->est_r + (EST_LMAX - l);
+		float c = 0, er = 1;
+
+		for (int i = 1; i < w; i++) {
+			float dm = (float)(e->est_m[i] - e->est_m[i - 1]);
+			float dr = (float)(r[i] - r[i - 1]);
+
+			c += dm * dr;
+			er += dr * dr;
+		}
+		if ((double)c * c / er > best) {
+			best = (double)c * c / er;
+			at = l;
+		}
+	}
+	return at;
+}
+
+/* Where the echo is now, every EST_EVERY (EST_CALM while it stays home): the reference
+ * moved when two estimates in a row put it away from where the filter learnt it. */
+static void estimate(struct aec *e)
+{
+	int w = e->fresh ? EST_FRESH : EST_WIN;
+	int64_t c0 = e->captured - w, lag, d;
+	double at_home = 0, peak = 0;
+	bool fresh, near;
+	int s;
+
+	if (e->captured < e->next_est)
+		return;
+	/* after a fresh one, the next window holds nothing from before the anchor */
+	e->next_est = e->captured + (e->fresh ? EST_WIN - EST_FRESH : EST_EVERY);
+	est_fill(e, c0, w);
+	s = coarse(e, w, &at_home, &peak);
+	if (s < 0) {
+		e->agree = 0;
+		return;
+	}
+	lag = refine(e, w, EST_LMAX - (int64_t)s * EST_DEC);
+	d = lag - e->offset; /* the echo's place, whatever the anchor */
+	e->agree = e->agree && llabs(d - e->last_d) <= EST_AGREE ? e->agree + 1 : 1;
+	e->last_d = d;
+	/* right after an anchor (a device restarted, its queue changed) the devices'
+	 * delays can be a millisecond or two off on a sound server, and every sample
+	 * off is a filter learnt again: one estimate moves it back that little (a
+	 * short window can match a voice's pitch periods away: larger moves wait for
+	 * two) */
+	near = e->homed && llabs(lag - e->home) <= EST_NEAR;
+	fresh = e->fresh && near;
+	e->fresh = false;
+	if (near && llabs(lag - e->home) <= EST_TOL)
+		e->next_est = e->captured + EST_CALM;
+	if (e->agree < 2 && !fresh)
+		return;
+	if (!e->homed) { /* outside the filter: placed just inside it */
+		e->homed = true;
+		e->home = lag >= 0 && lag < AEC_RATE / 1000 * (AEC_TAIL_MS - 100)
+			      ? lag
+			      : AEC_RATE / 1000 * AEC_LEAD_MS;
+	}
+	/* a voice's pitch or a strong reflection can match elsewhere too: moved far
+	 * only when the echo is no longer where the filter learnt it (a move under a
+	 * pitch period is not one of those, and the peak is broader than it) */
+	if (llabs(lag - e->home) <= EST_TOL || (at_home > EST_GONE * peak && !near))
+		return;
+	e->offset -= lag - e->home;
+	e->corr -= lag - e->home;
+	e->agree = 0;
+	e->st.moves++;
 }
 
 /* The preprocessor on one block, while an echo may still be heard (a loud reference
@@ -190,6 +404,13 @@ static void suppress(struct aec *e, const int16_t *ref, int16_t *out)
 		speex_preprocess_estimate_update(e->pre, out);
 }
 
+/* The microphone's frame kept for the estimator. */
+static void remember(struct aec *e, const int16_t *mic)
+{
+	for (size_t i = 0; i < e->frame16; i++)
+		e->mring[(e->captured + (int64_t)i) % EST_WIN] = mic[i];
+}
+
 void aec_capture(struct aec *e, int16_t *pcm, long delay, uint64_t xruns)
 {
 	int16_t mic[AEC_MAX_FRAME / AEC_RATIO], ref[AEC_MAX_FRAME / AEC_RATIO],
@@ -197,6 +418,7 @@ void aec_capture(struct aec *e, int16_t *pcm, long delay, uint64_t xruns)
 
 	align(e, delay, xruns);
 	resample(e->mic_down, pcm, e->frame, mic, e->frame16);
+	remember(e, mic);
 	reference(e, e->captured + (int64_t)e->frame16 + e->offset, ref);
 	for (size_t b = 0; b < e->frame16; b += AEC_BLOCK) {
 		speex_echo_cancellation(e->echo, mic + b, ref + b, out + b);
@@ -205,6 +427,7 @@ void aec_capture(struct aec *e, int16_t *pcm, long delay, uint64_t xruns)
 	resample(e->up, out, e->frame16, pcm, e->frame);
 	e->captured += (int64_t)e->frame16;
 	e->st.frames++;
+	estimate(e);
 }
 
 void aec_skip(struct aec *e, const int16_t *pcm)
@@ -212,13 +435,35 @@ void aec_skip(struct aec *e, const int16_t *pcm)
 	int16_t mic[AEC_MAX_FRAME / AEC_RATIO];
 
 	resample(e->mic_down, pcm, e->frame, mic, e->frame16);
+	remember(e, mic);
 	e->captured += (int64_t)e->frame16;
+}
+
+/* The device dropped capture unread before this frame (a loop that fell behind,
+ * caught up): the microphone's index jumps by as much, silence in the estimator's
+ * ring, so that the reference stays exactly where the echo is (measured queues would
+ * only show it as drift, frames later, and a sample off) and the estimator's windows
+ * across the gap still hold. */
+static void follow_drops(struct aec *e, uint64_t dropped)
+{
+	uint64_t n = dropped - e->dropped_seen + e->dropped_part;
+	int64_t k = (int64_t)(n / AEC_RATIO);
+
+	e->dropped_seen = dropped;
+	e->dropped_part = (unsigned)(n % AEC_RATIO);
+	if (!k)
+		return;
+	for (int64_t i = 0; i < k && i < EST_WIN; i++)
+		e->mring[(e->captured + i) % EST_WIN] = 0;
+	e->captured += k;
+	e->st.drops++;
 }
 
 void aec_capture_audio(struct aec *e, struct audio *a, int16_t *pcm)
 {
 	long play = 0, cap = 0, delay = -1;
 
+	follow_drops(e, a->skipped);
 	if (audio_delays(a, &play, &cap) == 0)
 		delay = play + cap;
 	aec_capture(e, pcm, delay, a->underruns + a->overruns);
@@ -231,11 +476,14 @@ void aec_get_stats(const struct aec *e, struct aec_stats *st)
 
 void aec_describe(const struct aec *e, char *buf, size_t len)
 {
-	snprintf(buf, len,
-		 "speexdsp MDF at %d kHz, %d ms blocks, tail %d ms, reference %d ms "
-		 "ahead of the measured delay; preprocessor while the speaker played "
-		 "within the tail: residual echo and noise suppression (speex "
-		 "defaults), AGC %s",
-		 AEC_RATE / 1000, AEC_BLOCK * 1000 / AEC_RATE, AEC_TAIL_MS, AEC_LEAD_MS,
-		 e->agc ? "on" : "off");
+	snprintf(
+	    buf, len,
+	    "speexdsp MDF at %d kHz, %d ms blocks, tail %d ms, reference %d ms "
+	    "ahead of the measured delay; delay estimator %d ms at 2 kHz every %d-%d "
+	    "ms, %d..%d ms; preprocessor while the speaker played: echo "
+	    "suppression -40 dB (%d in double talk), noise -15 dB, AGC %s",
+	    AEC_RATE / 1000, AEC_BLOCK * 1000 / AEC_RATE, AEC_TAIL_MS, AEC_LEAD_MS,
+	    EST_WIN * 1000 / AEC_RATE, EST_EVERY * 1000 / AEC_RATE,
+	    EST_CALM * 1000 / AEC_RATE, EST_LMIN * 1000 / AEC_RATE,
+	    EST_LMAX * 1000 / AEC_RATE, AEC_SUPPRESS_ACTIVE_DB, e->agc ? "on" : "off");
 }

@@ -66,7 +66,8 @@ save("hub", "stalled-reader", login(0, "Alice") + bytes([0x08 | 0x01, 0]) +
 
 # ring groups (1.2): A rings #House where B waits (accepted, voice, ended); A rings
 # #Lobby (B and Peer rung), B refuses, the ring times out; B parts while rung, A cancels,
-# bad and unknown rooms, a group Request while in a call
+# bad and unknown rooms, a group Request while in a call; A rings over and over (FLOOD),
+# then again once its allowance has come back
 login12 = lambda who, nick: to(who, f'CONNECT: "{nick}" "{nick} Example" 1.2.0\n') + pong(who)
 save("hub", "ring-group", login12(0, "Door") + login12(1, "Kitchen") + to(1, "JOIN #House\n") +
      to(0, "TALK #House: Request\n") + to(1, "TALK Door: Accept\n") +
@@ -80,6 +81,9 @@ save("hub", "ring-group-part", login12(0, "Door") + login12(1, "Kitchen") + to(1
      to(1, "PART #House\n") + to(0, "TALK #Bad!: Request\nTALK #Nowhere: Request\nTALK #House: Deny\n") +
      to(1, "JOIN #House\n") + to(0, "TALK #House: Request\nTALK #House: End\n") +
      to(1, "TALK Door: Request\n") + to(0, "TALK #House: Request\nDISCONNECT\n"))
+save("hub", "ring-group-spam", login12(0, "Door") + login12(1, "Kitchen") +
+     to(0, "TALK #Lobby: Request\nTALK #Lobby: End\n" * 5) + to(1, "TALK Door: Deny\n") +
+     wait(30) + to(0, "TALK #Lobby: Request\n") + to(1, "TALK Door: Accept\n"))
 
 # config: the shipped files, a board by path, and broken lines
 root = "../.."

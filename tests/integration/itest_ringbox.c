@@ -16,6 +16,21 @@
 #include "harness.h"
 #include "speech.h"
 
+/* Busy, a member of #House, in a call with Other: never rung. */
+static void busy_in_house(const struct srv *srv, struct cli *busy, struct cli *other)
+{
+	harness_version = "1.2.0";
+	cli_login(busy, srv, "Busy");
+	cli_login(other, srv, "Other");
+	harness_version = NULL;
+	cli_send(busy, "JOIN: #House");
+	cli_expect_answering(busy, "JOINED: #House", WAIT_MS);
+	cli_send(busy, "TALK Other: Request");
+	cli_expect_answering(other, "TALK Busy: Request", WAIT_MS);
+	cli_send(other, "TALK Busy: Accept");
+	cli_expect_answering(busy, "TALK Other: Accept", WAIT_MS);
+}
+
 static void test_door_rings_house(void **state)
 {
 	struct srv srv;
@@ -51,16 +66,7 @@ static void test_door_rings_house(void **state)
 	(void)state;
 	speech_make(in_wav, sizeof(in_wav), 9);
 	srv_start(&srv, NULL);
-	harness_version = "1.2.0";
-	cli_login(&busy, &srv, "Busy");
-	cli_login(&other, &srv, "Other");
-	harness_version = NULL;
-	cli_send(&busy, "JOIN: #House");
-	cli_expect_answering(&busy, "JOINED: #House", WAIT_MS);
-	cli_send(&busy, "TALK Other: Request");
-	cli_expect_answering(&other, "TALK Busy: Request", WAIT_MS);
-	cli_send(&other, "TALK Busy: Accept");
-	cli_expect_answering(&busy, "TALK Other: Accept", WAIT_MS);
+	busy_in_house(&srv, &busy, &other);
 	client_start(&kitchen, &srv, "Kitchen", k_args);
 	client_start(&office, &srv, "Office", o_args);
 	k_at = proc_wait_log(&kitchen, 0, "status: online #House", WAIT_MS);
@@ -104,10 +110,41 @@ static void test_door_rings_house(void **state)
 	unlink(in_wav);
 }
 
+/* A door whose room cannot answer says why, and plays the busy tone: its room holds
+ * nobody but itself ("nobody in #Porch is free"), or does not exist ("nobody is in
+ * #Nowhere"). */
+static void door_alone(const struct srv *srv, const char *join, const char *room,
+		       const char *why)
+{
+	const char *args[] = {
+	    "--join",	 join,		 "--call", room, "--playback-file",
+	    "/dev/null", "--exit-after", "3",	   NULL};
+	struct proc door;
+	size_t at;
+
+	client_start(&door, srv, "Door", args);
+	at = proc_wait_log(&door, 0, why, WAIT_MS);
+	proc_wait_log(&door, at, "tone: busy", WAIT_MS);
+	assert_int_equal(proc_wait(&door, 15000), 0);
+	assert_null(strstr(proc_log(&door), "in call with"));
+}
+
+static void test_door_rings_nobody(void **state)
+{
+	struct srv srv;
+
+	(void)state;
+	srv_start(&srv, NULL);
+	door_alone(&srv, "#Porch", "#Porch", "nobody in #Porch is free");
+	door_alone(&srv, "#Porch", "#Nowhere", "nobody is in #Nowhere");
+	srv_stop(&srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_door_rings_house),
+	    cmocka_unit_test(test_door_rings_nobody),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

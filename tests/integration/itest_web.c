@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include <openssl/ssl.h>
 
 #include "harness.h"
+#include "ic_limits.h"
 #include "rtp.h"
 #include "ws.h"
 #include "wsclient.h"
@@ -37,14 +39,33 @@ static const char *web_bin(void)
 	return b ? b : "intercom-web";
 }
 
+/* The gateway under valgrind (INTERCOM_WEB_WRAP, the valgrind_web test) runs
+ * HARNESS_SLOWDOWN times slower: every wait of this test grows with it. */
+static int web_wait(void)
+{
+	const char *w = getenv("INTERCOM_WEB_WRAP");
+
+	return (w && *w ? HARNESS_SLOWDOWN : 1) * 5000;
+}
+#undef WAIT_MS
+#define WAIT_MS web_wait()
+
+/* argv: [$INTERCOM_WEB_WRAP words...] intercom-web, the test's settings, then first... */
 static char *const *args(const char *first, ...)
 {
-	static char srvport[16];
-	static const char *a[32];
+	static char srvport[16], wrap[512];
+	static const char *a[48];
+	const char *w = getenv("INTERCOM_WEB_WRAP");
 	va_list ap;
 	int n = 0;
 
 	snprintf(srvport, sizeof(srvport), "%u", srv.port);
+	if (w && *w) {
+		snprintf(wrap, sizeof(wrap), "%s", w);
+		for (char *tok = strtok(wrap, " "); tok && n < 16;
+		     tok = strtok(NULL, " "))
+			a[n++] = tok;
+	}
 	a[n++] = web_bin();
 	a[n++] = "--state-dir";
 	a[n++] = gw_dir;
@@ -61,7 +82,7 @@ static char *const *args(const char *first, ...)
 	a[n++] = "--config";
 	a[n++] = "/dev/null";
 	va_start(ap, first);
-	for (const char *s = first; s && n < 31; s = va_arg(ap, const char *))
+	for (const char *s = first; s && n < 47; s = va_arg(ap, const char *))
 		a[n++] = s;
 	va_end(ap);
 	a[n] = NULL;
@@ -423,6 +444,112 @@ static void test_slow_reader(void **state)
 		cli_close(&box[i]);
 }
 
+#define HOG_ADDRS 8 /* one host's addresses, 127.0.0.2-9 */
+#define HOG_PER	  4 /* its connections per address: 8 x 4 fill the pool of 32 */
+
+/* A host of the LAN with eight addresses holds every TLS handshake slot, with silent
+ * connections and half ClientHellos (one 0x16 byte): a phone still logs in, taking the
+ * place of the oldest handshake of an address holding the most (server/guard's pool,
+ * as intercomd's), and that hog is closed. */
+static void test_handshake_hogs(void **state)
+{
+	int hog[HOG_ADDRS][HOG_PER], closed = 0;
+	char from[32], cookie[80], b;
+	size_t at;
+	struct wsc w;
+
+	(void)state;
+	user("Phone", cookie);
+	at = strlen(proc_log(&gw));
+	for (int a = 0; a < HOG_ADDRS; a++) {
+		snprintf(from, sizeof(from), "127.0.0.%d", 2 + a);
+		for (int i = 0; i < HOG_PER; i++) {
+			hog[a][i] = wsc_tcp_from(gw_port, from);
+			assert_true(hog[a][i] >= 0);
+			if (i % 2)
+				assert_int_equal(write(hog[a][i], "\x16", 1), 1);
+		}
+	}
+	/* accepted in order: all 32 are counted before the phone's */
+	page_online(&w, cookie, "Phone");
+	proc_wait_log(&gw, at, "TLS handshakes from 127.0.0.", WAIT_MS);
+	for (int a = 0; a < HOG_ADDRS; a++)
+		for (int i = 0; i < HOG_PER; i++) {
+			closed += recv(hog[a][i], &b, 1, MSG_DONTWAIT) == 0;
+			close(hog[a][i]);
+		}
+	assert_int_equal(closed, 1);
+	wsc_close(&w);
+}
+
+#define TABLE 8 /* a second gateway's --max-browsers */
+
+/* Every connection slot held by one host's silent connections from four addresses: a
+ * phone still logs in, in the place of the oldest connection of an address holding
+ * the most that is not a WebSocket. */
+static void test_table_hogs(void **state)
+{
+	struct proc gw2;
+	int hog[TABLE], closed = 0, own = (int)gw_port;
+	char from[32], cookie[80], b;
+	size_t at;
+	struct wsc w;
+
+	(void)state;
+	user("Phone2", cookie);
+	proc_start(&gw2, args("--max-browsers", "8", NULL));
+	at = proc_wait_log(&gw2, 0, "https and WebSocket on port ", WAIT_MS);
+	gw_port = (unsigned)atoi(proc_log(&gw2) + at);
+	for (int i = 0; i < TABLE; i++) {
+		snprintf(from, sizeof(from), "127.0.0.%d", 2 + i % 4);
+		hog[i] = wsc_tcp_from(gw_port, from);
+		assert_true(hog[i] >= 0);
+	}
+	page_online(&w, cookie, "Phone2");
+	proc_wait_log(&gw2, at, "closed for newcomers", WAIT_MS);
+	for (int i = 0; i < TABLE; i++) {
+		closed += recv(hog[i], &b, 1, MSG_DONTWAIT) == 0;
+		close(hog[i]);
+	}
+	assert_int_equal(closed, 1);
+	wsc_close(&w);
+	kill(gw2.pid, SIGTERM);
+	assert_int_equal(proc_wait(&gw2, WAIT_MS), 0);
+	gw_port = (unsigned)own;
+}
+
+/* A user whose nick a box registered is refused by intercomd (NICK_REGISTERED); its
+ * phone reloading again and again must not count failed logins against the gateway's
+ * address, which every user shares: past IC_LOGIN_FAILS_MAX intercomd would block it,
+ * and then every other user. The refusal is held and told again without a login. */
+static void test_refused_reloads(void **state)
+{
+	char cookie[80], other[80];
+	struct cli box;
+	struct wsc w;
+	size_t at;
+
+	(void)state;
+	cli_login(&box, &srv, "Taken"); /* the box's key binds the nick */
+	user("Taken", cookie);
+	user("Bystander", other);
+	at = strlen(srv_log(&srv));
+	for (int i = 0; i < IC_LOGIN_FAILS_MAX + 2; i++) {
+		assert_int_equal(wsc_open(&w, gw_port, cookie, NULL), 101);
+		assert_non_null(wsc_expect_prefix(
+		    &w, "WEB STATE offline ERROR NICK_REGISTERED", WAIT_MS));
+		assert_true(wsc_closed(&w, WAIT_MS));
+		assert_int_equal(w.close_code, 1001);
+		wsc_close(&w);
+	}
+	/* one refusal reached intercomd, and another user still logs in */
+	assert_null(
+	    strstr(strstr(srv_log(&srv) + at, "NICK_REGISTERED") + 1, "NICK_REGISTERED"));
+	page_online(&w, other, "Bystander");
+	wsc_close(&w);
+	cli_close(&box);
+}
+
 #define MANY 50
 
 static void test_many_pages(void **state)
@@ -430,9 +557,15 @@ static void test_many_pages(void **state)
 	static struct wsc w[MANY];
 	char cookie[80], name[16];
 	struct cli box;
+	int many = MANY;
 
 	(void)state;
-	for (int i = 0; i < MANY; i++) {
+	/* under valgrind, 50 logins one after another take longer than WEB_IDLE_MS, and
+	 * the first pages (not reading meanwhile: nobody answers the pings) are dropped
+	 * as silent: 12 there */
+	if (WAIT_MS > 5000)
+		many = 12;
+	for (int i = 0; i < many; i++) {
 		snprintf(name, sizeof(name), "P%02d", i);
 		user(name, cookie);
 		page_online(&w[i], cookie, name);
@@ -440,10 +573,10 @@ static void test_many_pages(void **state)
 	/* all 50 are in the lobby at once, as the server sees it */
 	cli_login(&box, &srv, "Box3");
 	cli_send(&box, "PRIVMSG #Lobby: to everyone");
-	for (int i = 0; i < MANY; i++)
+	for (int i = 0; i < many; i++)
 		assert_non_null(wsc_expect_prefix(
 		    &w[i], "PRIVMSG #Lobby Box3: to everyone", WAIT_MS));
-	for (int i = 0; i < MANY; i++)
+	for (int i = 0; i < many; i++)
 		wsc_close(&w[i]);
 	cli_close(&box);
 }
@@ -454,14 +587,18 @@ static void test_server_gone(void **state)
 {
 	char cookie[80];
 	struct wsc w;
+	size_t at;
 
 	(void)state;
 	user("Patient", cookie);
 	page_online(&w, cookie, "Patient");
+	at = strlen(proc_log(&gw));
 	srv_kill9(&srv);
 	assert_non_null(wsc_expect_prefix(&w, "WEB STATE offline", WAIT_MS));
 	assert_true(wsc_closed(&w, WAIT_MS));
 	assert_int_equal(w.close_code, 1001);
+	/* the gateway's log says why, not only that the page was closed */
+	proc_wait_log(&gw, at, "Patient: the session toward intercomd ended: ", WAIT_MS);
 	wsc_close(&w);
 	srv_restart(&srv);
 	page_online(&w, cookie, "Patient");
@@ -478,9 +615,13 @@ int main(void)
 	    cmocka_unit_test(test_second_page),
 	    cmocka_unit_test(test_removed_user),
 	    cmocka_unit_test(test_slow_reader),
+	    cmocka_unit_test(test_handshake_hogs),
+	    cmocka_unit_test(test_table_hogs),
+	    cmocka_unit_test(test_refused_reloads),
 	    cmocka_unit_test(test_many_pages),
 	    cmocka_unit_test(test_server_gone),
 	};
 	signal(SIGPIPE, SIG_IGN);
+	wsc_timeout_ms = WAIT_MS;
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,6 +17,8 @@
 
 #include "ws.h"
 
+int wsc_timeout_ms = 5000;
+
 static uint64_t ms_now(void)
 {
 	struct timespec ts;
@@ -25,16 +27,19 @@ static uint64_t ms_now(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int tcp(unsigned port)
+int wsc_tcp_from(unsigned port, const char *from)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)},
+			   f = {.sin_family = AF_INET};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+	if ((from && (inet_pton(AF_INET, from, &f.sin_addr) != 1 ||
+		      bind(fd, (struct sockaddr *)&f, sizeof(f)))) ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		close(fd);
 		return -1;
 	}
@@ -44,7 +49,7 @@ static int tcp(unsigned port)
 int wsc_connect_plain(struct wsc *w, unsigned port)
 {
 	memset(w, 0, sizeof(*w));
-	w->fd = tcp(port);
+	w->fd = wsc_tcp_from(port, NULL);
 	return w->fd < 0 ? -1 : 0;
 }
 
@@ -157,7 +162,7 @@ int wsc_get(unsigned port, bool tls, const char *path, const char *cookie, char 
 	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n%s%s%s\r\n",
 		 path, port, cookie[0] ? "Cookie: icw=" : "", cookie,
 		 cookie[0] ? "\r\n" : "");
-	st = wsc_request(&w, req, out, size, 5000);
+	st = wsc_request(&w, req, out, size, wsc_timeout_ms);
 	wsc_close(&w);
 	return st;
 }
@@ -175,7 +180,7 @@ int wsc_open(struct wsc *w, unsigned port, const char *cookie, const char *origi
 		 "Sec-WebSocket-Version: 13\r\nOrigin: %s\r\n%s%s%s\r\n",
 		 port, origin ? origin : own, cookie[0] ? "Cookie: icw=" : "", cookie,
 		 cookie[0] ? "\r\n" : "");
-	int st = wsc_request(w, req, head, sizeof(head), 5000);
+	int st = wsc_request(w, req, head, sizeof(head), wsc_timeout_ms);
 
 	if (st == 101 &&
 	    !strstr(head, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="))

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How long wsc_get and wsc_open wait for a response (5000; more under valgrind). */
+extern int wsc_timeout_ms;
+
 struct wsc {
 	int fd;
 	void *ssl, *ctx;
@@ -19,6 +22,9 @@ struct wsc {
 	uint16_t close_code; /* of a close frame received */
 };
 
+/* A TCP connection to 127.0.0.1:port from the address from (NULL: the kernel's
+ * choice; 127.0.0.2 and up are other hosts as the gateway sees them). Its fd, or -1. */
+int wsc_tcp_from(unsigned port, const char *from);
 /* Connect to 127.0.0.1:port over TLS. Returns 0 or -1. */
 int wsc_connect(struct wsc *w, unsigned port);
 /* The same, offering TLS versions up to max_version (TLS1_2_VERSION: an older Safari's

@@ -67,7 +67,8 @@ static void test_long_buffer(void **state)
 }
 
 /* The echo 120 ms later than any device reports (a sound server, a long path): the
- * filter's tail covers it. */
+ * estimator finds it in the signals and moves the reference once, so the filter's tail
+ * covers the room's reverberation again. */
 static void test_hidden_delay(void **state)
 {
 	struct room_cfg rc;
@@ -78,7 +79,8 @@ static void test_hidden_delay(void **state)
 	rc.near_to = 0;
 	rc.hidden_ms = 120;
 	run(&rc, true, &r);
-	assert_true(room_erle(&r, 3000, 8000) >= 20);
+	assert_int_equal(r.st.moves, 1);
+	assert_true(room_erle(&r, 3000, 8000) >= 25);
 	room_rec_free(&r);
 }
 
@@ -90,7 +92,7 @@ static void test_double_talk(void **state)
 	struct room_rec echo, r;
 
 	(void)state;
-	room_cfg_default(&rc, 4);
+	room_cfg_default(&rc, 5); /* the seed where it lost most (3.4 dB at -15 dB) */
 	rc.near_to = 0;
 	run(&rc, true, &echo);
 	rc.near_from = 4000;
@@ -123,9 +125,10 @@ static void test_near_alone_and_silence(void **state)
 	room_rec_free(&r);
 }
 
-/* The acoustic delay jumps by 40 ms (the box moved): the filter learns the room again;
- * the playback queue grows by 40 ms (a sound server's): the measured delay moves, and
- * the canceller aligns again, faster. */
+/* The acoustic delay jumps by 40 ms (nothing the devices report shows it): the delay
+ * estimator finds the echo 40 ms later in the signals and moves the reference, and the
+ * filter learnt holds again within 2 s; the playback queue grows by 40 ms (a sound
+ * server's): the measured delay moves, and the canceller aligns again. */
 static void test_delay_jump(void **state)
 {
 	struct room_cfg rc;
@@ -140,7 +143,10 @@ static void test_delay_jump(void **state)
 	run(&rc, true, &r);
 	assert_true(room_erle(&r, 3000, 4000) >= 25);
 	assert_true(room_erle(&r, 4000, 4500) < 10); /* it did jump */
-	assert_in_range(room_time_to(&r, 15, 4000, 10000), 0, 4000);
+	assert_int_equal(r.st.moves, 1);
+	assert_int_equal(r.st.reanchors, 1);
+	assert_in_range(room_time_to(&r, 15, 4000, 10000), 0, 2000);
+	assert_true(room_erle(&r, 6000, 10000) >= 25);
 	room_rec_free(&r);
 	rc.jump_in_queue = true;
 	run(&rc, true, &r);
@@ -169,6 +175,36 @@ static void test_underrun(void **state)
 	assert_true(room_erle(&r, 4500, 8000) >= room_erle(&clean, 4500, 8000) - 3);
 	assert_true(room_erle(&r, 4500, 8000) >= 15);
 	room_rec_free(&clean);
+	room_rec_free(&r);
+}
+
+/* The capture device drops 30 ms unread (a loop that fell behind, caught up): counted
+ * by the backend, the microphone's index moves on as much and the echo stays cancelled
+ * with no new alignment; hidden (as the ALSA backend once did), the canceller sees the
+ * echo drift, cancels nothing until the drift is measured and aligns again. */
+static void test_capture_drop(void **state)
+{
+	struct room_cfg rc;
+	struct room_rec hidden, r;
+
+	(void)state;
+	room_cfg_default(&rc, 1);
+	rc.near_to = 0;
+	rc.drop_at_ms = 4000;
+	rc.drop_ms = 30;
+	rc.drop_hidden = true;
+	run(&rc, true, &hidden);
+	assert_int_equal(hidden.st.drops, 0);
+	assert_int_equal(hidden.st.reanchors, 2);
+	rc.drop_hidden = false;
+	run(&rc, true, &r);
+	assert_int_equal(r.st.drops, 1);
+	assert_int_equal(r.st.reanchors, 1);
+	assert_int_equal(r.st.moves, 0);
+	assert_true(room_erle(&r, 4000, 5000) >= room_erle(&hidden, 4000, 5000) + 10);
+	assert_in_range(room_time_to(&r, 15, 4000, 8000), 0, 250);
+	assert_true(room_erle(&r, 5000, 8000) >= 25);
+	room_rec_free(&hidden);
 	room_rec_free(&r);
 }
 
@@ -217,6 +253,7 @@ int main(void)
 	    cmocka_unit_test(test_near_alone_and_silence),
 	    cmocka_unit_test(test_delay_jump),
 	    cmocka_unit_test(test_underrun),
+	    cmocka_unit_test(test_capture_drop),
 	    cmocka_unit_test(test_bad_input),
 	};
 

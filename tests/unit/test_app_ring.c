@@ -79,6 +79,15 @@ static void test_room_not_answered(void **state)
 	app_line(a, "ERROR NO_SUCH_USER: no such user online", 10);
 	EXPECT("MSG ERROR NO_SUCH_USER: no such user online|MSG Kitchen is not online|"
 	       "LED RING off|TONE busy|");
+	/* rung too often: the server drops the Request; ringback must not go on */
+	app_button(a, BTN_CALL, true, 10);
+	drain();
+	app_line(a, "ERROR FLOOD: one ring of a room every 2 s: wait, then ring again",
+		 10);
+	EXPECT("MSG ERROR FLOOD: one ring of a room every 2 s: wait, then ring again|"
+	       "MSG cannot call #House now: too many calls, wait a moment|LED RING off|"
+	       "TONE busy|");
+	assert_int_equal(app_call_state(a), CALL_NONE);
 	/* the scripting call takes a room too; nothing invalid is sent */
 	app_call(a, "#Bad!", 11);
 	EXPECT("");
@@ -151,6 +160,93 @@ static void test_group_ring_auto_accept(void **state)
 	assert_int_equal(app_call_state(a), CALL_NONE);
 }
 
+/* A ring reaching the box after it sent its own Request, from someone else: the server
+ * rang it before reading that Request, so answers it BUSY; the ring is then shown and
+ * answered (before, the box ignored it: a ring nobody saw, and CALL BUSY until it timed
+ * out). One that stops first leaves the plain BUSY. */
+static void test_ring_crosses_request(void **state)
+{
+	(void)state;
+	start("", "#House", false);
+	login(0);
+	app_button(a, BTN_CALL, true, 1);
+	drain();
+	app_line(a, "TALK Late: Request", 2);
+	EXPECT("");
+	assert_int_equal(app_call_state(a), CALL_RINGING_OUT);
+	app_line(a, "ERROR BUSY: you are in a call already: end it first", 3);
+	EXPECT("MSG ERROR BUSY: you are in a call already: end it first|"
+	       "MSG Late called first: #House was not rung|LED RING off|LED RING blink|"
+	       "TONE ring|");
+	assert_int_equal(app_call_state(a), CALL_RINGING_IN);
+	assert_string_equal(status(),
+			    "online #Lobby | call from Late | Late called first: "
+			    "#House was not rung");
+	app_button(a, BTN_ACCEPT, true, 4);
+	EXPECT("SEND TALK Late: Accept|LED RING on|TONE connected|");
+	app_button(a, BTN_DENY, true, 5);
+	drain();
+	/* a group's ring crossing ours keeps its room */
+	app_button(a, BTN_CALL, true, 6);
+	drain();
+	app_line(a, "TALK Door: Request #Porch", 7);
+	app_line(a, "ERROR BUSY: you are in a call already: end it first", 8);
+	drain();
+	assert_string_equal(app_group(a), "#Porch");
+	app_button(a, BTN_DENY, true, 9);
+	EXPECT("SEND TALK Door: Deny|LED RING off|TONE none|");
+	/* calling a nick, the server looks at it first: another error, the same ring */
+	app_call(a, "Gone", 10);
+	drain();
+	app_line(a, "TALK Late: Request", 10);
+	app_line(a, "ERROR NO_SUCH_USER: no such user online", 10);
+	drain();
+	assert_int_equal(app_call_state(a), CALL_RINGING_IN);
+	assert_string_equal(app_peer(a), "Late");
+	app_button(a, BTN_DENY, true, 10);
+	drain();
+	/* the crossing ring stopped before the answer: the plain BUSY */
+	app_button(a, BTN_CALL, true, 10);
+	drain();
+	app_line(a, "TALK Late: Request", 11);
+	app_line(a, "TALK Late: End", 12);
+	app_line(a, "ERROR BUSY: you are in a call already: end it first", 13);
+	EXPECT("MSG ERROR BUSY: you are in a call already: end it first|"
+	       "MSG cannot call #House: already in a call|LED RING off|TONE busy|");
+	assert_int_equal(app_call_state(a), CALL_NONE);
+}
+
+/* The link lost while a group rings us, or while we ring a room: the ring is gone
+ * (the server stops it when we leave), nothing of it is shown after the reconnect,
+ * and CALL rings the room again. */
+static void test_reconnect_during_ring(void **state)
+{
+	(void)state;
+	start("", "#House", false);
+	login(0);
+	app_line(a, "TALK Door: Request #House", 1);
+	drain();
+	app_disconnected(a, 2);
+	drain();
+	assert_int_equal(app_call_state(a), CALL_NONE);
+	assert_string_equal(app_group(a), "");
+	assert_string_equal(app_peer(a), "");
+	login(5000);
+	drain();
+	assert_string_equal(status(), "online #Lobby");
+	app_button(a, BTN_CALL, true, 5001);
+	EXPECT("SEND TALK #House: Request|LED RING blink|TONE ringback|");
+	app_disconnected(a, 5002);
+	EXPECT("TONE disconnected|LED RING off|LED POWER blink|");
+	assert_int_equal(app_call_state(a), CALL_NONE);
+	login(10000);
+	drain();
+	app_line(a, "TALK #House: Deny", 10001); /* from before: not a ring of ours */
+	EXPECT("");
+	app_button(a, BTN_CALL, true, 10002);
+	EXPECT("SEND TALK #House: Request|LED RING blink|TONE ringback|");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +254,8 @@ int main(void)
 	    cmocka_unit_test_teardown(test_room_not_answered, teardown),
 	    cmocka_unit_test_teardown(test_group_ring_in, teardown),
 	    cmocka_unit_test_teardown(test_group_ring_auto_accept, teardown),
+	    cmocka_unit_test_teardown(test_ring_crosses_request, teardown),
+	    cmocka_unit_test_teardown(test_reconnect_during_ring, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,9 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "conftab.h"
+#include "gw.h"
+#include "wconf.h"
 
 static char dir[64];
 
@@ -77,10 +80,53 @@ static void test_bad_names(void **state)
 
 	(void)state;
 	assert_int_equal(ca_load(&c, dir, "has space!", err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "host names and IP addresses"));
+	assert_non_null(strstr(err, "name: 'has space!' is not a list"));
 	assert_int_equal(
 	    ca_load(&c, dir, "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", err, sizeof(err)),
 	    -EINVAL);
+}
+
+/* The rule `name` is checked by, in the config layer (--check-config) and at start
+ * alike: host names by RFC 1123's labels, IP addresses, at most CA_NAMES_MAX. And the
+ * server password's, the box's (a '"' would break the CONNECT line). */
+static void test_names_rule(void **state)
+{
+	static const char *good[] = {"door.lan,192.168.1.10", "gw", "a-b.c", "fe80::1",
+				     "x1.example.org, 10.0.0.2"};
+	static const char *bad[] = {"-a",	   "a-",  "a..b",	"a.",
+				    ".a",	   "x_y", "has space!", "caf\xc3\xa9.lan",
+				    "gw.lan:8443", ""};
+	char label[80], err[400];
+	struct gw_cfg cfg = {0};
+	const struct conftab_key *k = NULL;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(ca_names_valid(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(ca_names_valid(bad[i]));
+	memset(label, 'a', 64);
+	label[64] = 0;
+	assert_false(ca_names_valid(label)); /* a label of 64 */
+	label[63] = 0;
+	assert_true(ca_names_valid(label));
+	/* the config layer names the key, what it must be and an example */
+	k = wconf_keys(&n);
+	assert_int_equal(
+	    conftab_set(k, n, &cfg, "name", "door_bell.lan", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "name: "));
+	assert_non_null(strstr(err, "e.g. name = "));
+	assert_string_equal(cfg.names, "");
+	assert_int_equal(conftab_set(k, n, &cfg, "name", "door.lan", err, sizeof(err)),
+			 0);
+	assert_string_equal(cfg.names, "door.lan");
+	/* the server password goes into CONNECT's quoted field: the box's rule */
+	assert_int_equal(conftab_set(k, n, &cfg, "password", "a\"b", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "password: "));
+	assert_int_equal(
+	    conftab_set(k, n, &cfg, "password", "s3cret pass", err, sizeof(err)), 0);
 }
 
 static void test_foreign_key_kept(void **state)
@@ -110,6 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_made_once),
 	    cmocka_unit_test(test_bad_names),
+	    cmocka_unit_test(test_names_rule),
 	    cmocka_unit_test(test_foreign_key_kept),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

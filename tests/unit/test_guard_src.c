@@ -104,6 +104,38 @@ static void test_hs_pool(void **state)
 	guard_free(g);
 }
 
+/* Another pool's size and share (intercom-web's): a source's share is its own limit, and
+ * a full pool still gives a newcomer the oldest slot of the source holding the most. */
+static void test_hs_limits(void **state)
+{
+	struct guard_link a[3] = {{0}}, h = {0}, *victim;
+	struct addr_src ka = key4("10.9.0.1"), kh = key4("10.0.0.1");
+	struct guard *g;
+	bool log_it;
+
+	(void)state;
+	assert_int_equal(guard_new(&g, 0), 0);
+	guard_hs_limits(g, 3, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(guard_hs_room(g, &ka, 0, &victim, &log_it), 0);
+		assert_int_equal(guard_hs_open(g, &ka, &a[i]), 0);
+	}
+	/* at its share: refused, though intercomd's share (4) would be more */
+	assert_int_equal(guard_hs_room(g, &ka, 0, &victim, &log_it), -EUSERS);
+	/* the pool of 3 is full: a newcomer takes the oldest */
+	assert_int_equal(guard_hs_room(g, &kh, 0, &victim, &log_it), 1);
+	assert_ptr_equal(victim, &a[0]);
+	guard_hs_done(g, victim);
+	assert_int_equal(guard_hs_open(g, &kh, &h), 0);
+	assert_int_equal(guard_hs(g, NULL), 3);
+	guard_hs_done(g, &h);
+	guard_hs_done(g, &a[1]);
+	guard_hs_done(g, &a[2]);
+	guard_tick(g, IC_GUARD_LOG_MS); /* the eviction's log silence */
+	assert_int_equal(guard_sources(g), 0);
+	guard_free(g);
+}
+
 /* The connection table full of one host's idle connections from several addresses: the
  * newcomer's victim is the oldest of the source holding the most, never its own when it
  * holds as many, and none when the shares are even. */
@@ -351,6 +383,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hs_pool),
+	    cmocka_unit_test(test_hs_limits),
 	    cmocka_unit_test(test_pending_victim),
 	    cmocka_unit_test(test_sessions_per_source),
 	    cmocka_unit_test(test_host_voice),

@@ -223,6 +223,39 @@ static void test_format(void **state)
 	assert_int_equal(msg_fmt(buf, 10, "JOINED", NULL, "#Lobby"), -ENOSPC);
 }
 
+/* The login line the box and the gateway send, read back by the server's own parser:
+ * the password field only when there is one. */
+static void test_connect_line(void **state)
+{
+	char buf[160];
+	struct msg m;
+	struct msg_connect c;
+	int n;
+
+	(void)state;
+	n = msg_fmt_connect(buf, sizeof(buf), "Door", "Front door", MSG_PROTO_VERSION,
+			    "s3cret pass");
+
+	assert_string_equal(buf,
+			    "CONNECT: \"Door\" \"Front door\" 1.2.0 \"s3cret pass\"\n");
+	assert_int_equal(n, (int)strlen(buf));
+	buf[strcspn(buf, "\n")] = '\0';
+	assert_int_equal(msg_parse(buf, &m), ERR_NONE);
+	assert_int_equal(m.verb, MSG_CONNECT);
+	assert_int_equal(msg_parse_connect((char *)m.args, &c), ERR_NONE);
+	assert_string_equal(c.nick, "Door");
+	assert_string_equal(c.realname, "Front door");
+	assert_string_equal(c.password, "s3cret pass");
+	assert_int_equal(c.minor, 2);
+	for (int i = 0; i < 2; i++) {
+		msg_fmt_connect(buf, sizeof(buf), "Ann", "web", MSG_PROTO_VERSION,
+				i ? "" : NULL);
+		assert_string_equal(buf, "CONNECT: \"Ann\" \"web\" 1.2.0\n");
+	}
+	assert_int_equal(msg_fmt_connect(buf, 20, "Ann", "web", MSG_PROTO_VERSION, NULL),
+			 -ENOSPC);
+}
+
 /* What the server formats, the clients read back; anything else is refused whole. */
 static void test_voice_args(void **state)
 {
@@ -349,7 +382,7 @@ int main(void)
 	    cmocka_unit_test(test_connect_password), cmocka_unit_test(test_voice_tls),
 	    cmocka_unit_test(test_talk_and_u32),     cmocka_unit_test(test_format),
 	    cmocka_unit_test(test_error_names),	     cmocka_unit_test(test_redact),
-	    cmocka_unit_test(test_voice_args),
+	    cmocka_unit_test(test_voice_args),	     cmocka_unit_test(test_connect_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

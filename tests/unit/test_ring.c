@@ -3,146 +3,15 @@
  * parting and leaving, both pressing CALL at once, voice only after the answer, and the
  * bound on how many one ring rings. The call state machine's own rules are test_call's.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <cmocka.h>
 
-#include "hub.h"
-#include "hubfake.h"
+#include "../support/ringhub.h"
 #include "log.h"
-#include "msg.h"
-#include "rtp.h"
-
-#define NBOX (IC_RING_GROUP_MAX + 8)
-
-struct box {
-	struct hubfake f;
-	struct sockaddr_in addr; /* its TCP peer and its voice source */
-	uint32_t ssrc;
-	uint8_t token[IC_TOKEN_LEN];
-	uint16_t seq;
-	char line[1024];
-};
-
-static struct box *bx; /* NBOX of them */
-static struct hub *hub;
-static uint64_t now;
-
-static int setup(void **state)
-{
-	struct hub_conf c = {"RingHub", 6060,  NBOX, 15000, 45000, 30000, hubfake_rand,
-			     0,		false, NULL, NULL,  false, NULL};
-
-	(void)state;
-	now = 1000;
-	hubfake_seed(7);
-	bx = calloc(NBOX, sizeof(*bx));
-	assert_non_null(bx);
-	return hub_new(&hub, &c);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	hub_free(hub);
-	free(bx);
-	return 0;
-}
-
-static void put(int i, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(int i, const char *fmt, ...)
-{
-	char buf[600];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	buf[n++] = '\n';
-	hub_input(hub, bx[i].f.s, buf, (size_t)n, now);
-	hub_reap(hub, hubfake_closed, NULL);
-}
-
-/* Box i's next line but room lists (their coalescing is test_hub's), or NULL. */
-static const char *next(int i)
-{
-	while (hubfake_line(&bx[i].f, bx[i].line, sizeof(bx[i].line))) {
-		if (strncmp(bx[i].line, "USERLIST ", 9) &&
-		    strncmp(bx[i].line, "PING: ", 6))
-			return bx[i].line;
-	}
-	return NULL;
-}
-
-static void expect(int i, const char *line)
-{
-	const char *got = next(i);
-
-	if (!got || strcmp(got, line))
-		fail_msg("box %d: expected '%s', got '%s'", i, line,
-			 got ? got : "(nothing)");
-}
-
-static void silent(int i)
-{
-	const char *got = next(i);
-
-	if (got)
-		fail_msg("box %d: expected nothing, got '%s'", i, got);
-}
-
-/* Box i logs in as nick speaking version (1.0.0, 1.1.0, 1.2.0: in the clear, any). */
-static void login(int i, const char *nick, const char *version)
-{
-	char cookie[32];
-	unsigned port;
-
-	hubfake_init(&bx[i].f);
-	bx[i].addr.sin_family = AF_INET;
-	bx[i].addr.sin_addr.s_addr = htonl(0x0a000001u + (uint32_t)i); /* 10.0.0.1+i */
-	bx[i].addr.sin_port = htons(40000);
-	assert_int_equal(hub_open(hub, &bx[i].f.tp, (struct sockaddr *)&bx[i].addr,
-				  sizeof(bx[i].addr), now, &bx[i].f.s),
-			 0);
-	put(i, "CONNECT: \"%s\" \"\" %s", nick, version);
-	expect(i, "ACCEPT: RingHub");
-	assert_true(hubfake_find(&bx[i].f, "VOICE: ", bx[i].line, sizeof(bx[i].line)));
-	assert_int_equal(msg_parse_voice(bx[i].line + 7, &port, &bx[i].ssrc, bx[i].token),
-			 0);
-	assert_true(hubfake_find(&bx[i].f, "PING: ", bx[i].line, sizeof(bx[i].line)));
-	snprintf(cookie, sizeof(cookie), "%s", bx[i].line + 6);
-	put(i, "PONG: %s", cookie);
-	expect(i, "JOINED: #Lobby");
-	bx[i].addr.sin_port = htons((uint16_t)(5000 + i)); /* its voice port */
-}
-
-/* A packet from box i (a keepalive when empty): the ports of its copies into ports,
- * returns how many. */
-static int voice(int i, bool keepalive, uint16_t *ports)
-{
-	struct rtp_hdr h = {true, 111, ++bx[i].seq, bx[i].seq * 960u, bx[i].ssrc};
-	struct voice_dest d[NBOX];
-	uint8_t pkt[128], out[IC_RTP_MAX];
-	size_t olen;
-	int n = rtp_pack(pkt, sizeof(pkt), &h, bx[i].token,
-			 keepalive ? NULL : (const uint8_t *)"opus", keepalive ? 0 : 4);
-
-	n = (int)hub_voice(hub, pkt, (size_t)n, (struct sockaddr *)&bx[i].addr,
-			   sizeof(bx[i].addr), now, out, &olen, d);
-	for (int k = 0; k < n && ports; k++)
-		ports[k] = ntohs(((const struct sockaddr_in *)d[k].addr)->sin_port);
-	return n;
-}
 
 enum { DOOR, KITCHEN, OFFICE, BUSY1, BUSY2, LATE };
 
@@ -393,6 +262,195 @@ static void test_bound(void **state)
 	expect(3, "TALK B0: Request #Lobby");
 }
 
+/* REPLACED while the group rings: a rung member's login from the same box stops its ring
+ * (a refusal: the last one makes the caller's Deny), its new session is not rung; the
+ * caller's stops every ring. */
+static void test_replaced_while_ringing(void **state)
+{
+	(void)state;
+	login_key(DOOR, "Door", "1.2.0", "sha256:d");
+	login_key(KITCHEN, "Kitchen", "1.2.0", "sha256:k");
+	login_key(OFFICE, "Office", "1.2.0", "sha256:o");
+	for (int i = KITCHEN; i <= OFFICE; i++) {
+		put(i, "JOIN: #House");
+		expect(i, "JOINED: #House");
+	}
+	put(DOOR, "TALK #House: Request");
+	expect(KITCHEN, "TALK Door: Request #House");
+	expect(OFFICE, "TALK Door: Request #House");
+	login_key(LATE, "Kitchen", "1.2.0", "sha256:k"); /* back from a Wi-Fi drop */
+	expect(KITCHEN, "ERROR REPLACED: logged in again from the same box");
+	silent(KITCHEN);
+	silent(LATE);
+	silent(DOOR);
+	put(OFFICE, "TALK Door: Deny");
+	expect(DOOR, "TALK #House: Deny");
+	/* the caller replaced while it rings: every ring stops */
+	put(LATE, "JOIN: #House");
+	expect(LATE, "JOINED: #House");
+	put(DOOR, "TALK #House: Request");
+	expect(OFFICE, "TALK Door: Request #House");
+	expect(LATE, "TALK Door: Request #House");
+	login_key(BUSY1, "Door", "1.2.0", "sha256:d");
+	expect(DOOR, "ERROR REPLACED: logged in again from the same box");
+	expect(OFFICE, "TALK Door: End");
+	expect(LATE, "TALK Door: End");
+	put(BUSY1, "TALK #House: Request"); /* the new session: a ring of its own */
+	expect(OFFICE, "TALK Door: Request #House");
+	expect(LATE, "TALK Door: Request #House");
+}
+
+/* A member rung by one group is not rung by another (nor by a second ring of the same
+ * room), and is busy for its own Requests; a 1.0 member gets the 1.0 line. */
+static void test_two_groups(void **state)
+{
+	(void)state;
+	house();
+	login(LATE, "Garden", "1.0.0");
+	login(LATE + 1, "Gate", "1.2.0");
+	put(KITCHEN, "JOIN: #Garage");
+	expect(KITCHEN, "JOINED: #Garage");
+	put(LATE, "JOIN: #Garage");
+	expect(LATE, "JOINED: #Garage");
+	ring_house();
+	put(LATE + 1, "TALK #Garage: Request"); /* Kitchen rings for Door already */
+	expect(LATE, "TALK Gate: Request");	/* 1.0: no room */
+	silent(KITCHEN);
+	put(OFFICE, "TALK Door: Deny");
+	put(BUSY2, "TALK Busy1: End");
+	expect(BUSY1, "TALK Busy2: End");
+	put(BUSY1, "TALK #House: Request"); /* Kitchen rings for Door already */
+	expect(OFFICE, "TALK Busy1: Request");
+	expect(BUSY2, "TALK Busy1: Request #House");
+	silent(KITCHEN);
+	login(LATE + 2, "Porch", "1.2.0");
+	put(LATE + 2, "TALK #House: Request"); /* every member rings: nobody free */
+	expect(LATE + 2, "TALK #House: Busy");
+	/* a rung member is busy for its own Requests, to a nick or a room */
+	put(KITCHEN, "TALK Busy2: Request");
+	expect(KITCHEN, "ERROR BUSY: you are in a call already: end it first");
+	put(KITCHEN, "TALK #Garage: Request");
+	expect(KITCHEN, "ERROR BUSY: you are in a call already: end it first");
+	/* it refuses naming the caller, not the room */
+	put(KITCHEN, "TALK #House: End");
+	expect(KITCHEN, "ERROR NO_CALL: no such call with that room");
+	put(KITCHEN, "TALK Door: Accept");
+	expect(DOOR, "TALK Kitchen: Accept");
+	silent(OFFICE); /* rung by Busy1's group, not Door's */
+	put(LATE, "TALK Gate: Accept");
+	expect(LATE + 1, "TALK Garden: Accept");
+}
+
+/* The caller a member of the room it rings: never rung itself; parting and joining
+ * the room during its own ring changes nothing; nor does another joining it. */
+static void test_caller_in_room(void **state)
+{
+	(void)state;
+	house();
+	put(DOOR, "JOIN: #House");
+	expect(DOOR, "JOINED: #House");
+	ring_house();
+	silent(DOOR);
+	put(DOOR, "PART: #House");
+	expect(DOOR, "PARTED: #House");
+	silent(KITCHEN);
+	silent(OFFICE);
+	put(DOOR, "JOIN: #House");
+	expect(DOOR, "JOINED: #House");
+	silent(DOOR);
+	/* a member joining during the ring is not rung, and finds the caller busy */
+	login(LATE, "Late", "1.2.0");
+	put(LATE, "JOIN: #House");
+	expect(LATE, "JOINED: #House");
+	silent(LATE);
+	put(LATE, "TALK Door: Request");
+	expect(LATE, "TALK Door: Busy");
+	put(OFFICE, "TALK Door: Accept");
+	expect(DOOR, "TALK Office: Accept");
+	expect(KITCHEN, "TALK Door: End");
+}
+
+/* The room empties while it rings: every rung member parting or leaving is the
+ * group's Deny; then the room is gone, and neither a ring nor an End finds it. */
+static void test_room_empties(void **state)
+{
+	(void)state;
+	house();
+	ring_house();
+	put(KITCHEN, "PART: #House");
+	expect(KITCHEN, "TALK Door: End");
+	expect(KITCHEN, "PARTED: #House");
+	silent(DOOR);
+	hub_hangup(hub, bx[OFFICE].f.s, "gone");
+	hub_reap(hub, hubfake_closed, NULL);
+	expect(DOOR, "TALK #House: Deny");
+	put(BUSY1, "PART: #House");
+	put(BUSY2, "PART: #House");
+	put(DOOR, "TALK #House: End");
+	expect(DOOR, "ERROR NO_CALL: no such call with that room");
+	put(DOOR, "TALK #House: Request");
+	expect(DOOR, "ERROR NO_SUCH_USER: no such room");
+}
+
+/* Glare between a private call and a group ring: a Request that reached the caller
+ * first makes its group Request BUSY, and that ring still stands (it may accept it). */
+static void test_private_before_group(void **state)
+{
+	(void)state;
+	house();
+	login(LATE, "Late", "1.2.0");
+	put(LATE, "TALK Door: Request");
+	put(DOOR, "TALK #House: Request");
+	expect(DOOR, "TALK Late: Request");
+	expect(DOOR, "ERROR BUSY: you are in a call already: end it first");
+	silent(KITCHEN);
+	put(DOOR, "TALK Late: Accept");
+	expect(LATE, "TALK Door: Accept");
+}
+
+/* A caller ringing a big room over and over (Request, End, at the line rate): what a
+ * member receives is bounded by the ring groups' own rate (IC_RING_GROUP_BURST rings,
+ * then one every IC_RING_GROUP_EVERY_S), not by the line rate, which would let it ring
+ * IC_RING_GROUP_MAX boxes five times a second. The Requests over it are answered
+ * ERROR FLOOD, and it is not disconnected. */
+static void test_ring_spam(void **state)
+{
+	enum { SECONDS = 60 };
+	unsigned got[NBOX] = {0}, floods = 0;
+	char nick[16];
+
+	(void)state;
+	for (int i = 0; i < NBOX; i++) {
+		snprintf(nick, sizeof(nick), "B%d", i);
+		login(i, nick, "1.2.0");
+	}
+	for (int t = 0; t < SECONDS * 5; t++) { /* 10 lines a second: the line rate */
+		put(0, "TALK #Lobby: Request");
+		put(0, "TALK #Lobby: End");
+		now += 200;
+		hub_tick(hub, now);
+		for (int i = 0; i < NBOX; i++) {
+			const char *l;
+
+			while ((l = next(i)))
+				if (i == 0)
+					floods += !strncmp(l, "ERROR FLOOD: ", 13);
+				else
+					got[i] += !strncmp(l, "TALK B0: ", 9);
+		}
+	}
+	assert_non_null(bx[0].f.s); /* still online */
+	for (int i = 1; i <= IC_RING_GROUP_MAX; i++) {
+		if (got[i] > 2 * (IC_RING_GROUP_BURST + SECONDS / IC_RING_GROUP_EVERY_S))
+			fail_msg("B%d got %u TALK lines in %d s", i, got[i], SECONDS);
+	}
+	print_message("a member rung by one caller's spam: %u TALK lines in %d s; %u "
+		      "ERROR FLOOD to the caller\n",
+		      got[1], SECONDS, floods);
+	assert_true(got[1] >= 2 * (SECONDS / IC_RING_GROUP_EVERY_S)); /* it still rings */
+	assert_true(floods > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +461,12 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_member_calls_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replaced_while_ringing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_groups, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_caller_in_room, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_room_empties, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_private_before_group, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ring_spam, setup, teardown),
 	};
 
 	log_setup("test_ring", LOG_WARN); /* not a line per login */

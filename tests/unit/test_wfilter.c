@@ -33,6 +33,11 @@ static void test_up_lines(void **state)
 	assert_int_equal(up("PONG: 1"), -EPERM);
 	assert_int_equal(up("PING: 1"), -EPERM);
 	assert_int_equal(up("DISCONNECT"), -EPERM);
+	/* verbs are case-insensitive to intercomd (its parser is this one): so here */
+	assert_int_equal(up("connect: \"X\" \"y\" 1.2.0"), -EPERM);
+	assert_int_equal(up("Pong: 1"), -EPERM);
+	/* a NUL inside the frame must not hide a second line from the check */
+	assert_int_equal(wfilter_up_line("JOIN #A\0DISCONNECT", 18), -EILSEQ);
 	assert_int_equal(up("FOO bar"), -EPERM);
 	assert_int_equal(up(""), -EPERM);
 	/* one line, no control bytes, valid UTF-8, within the line limit */
