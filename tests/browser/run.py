@@ -39,6 +39,9 @@ CHROMIUM_FLAGS = [
     "--ignore-certificate-errors",
 ]
 BROWSER_NICK = "Phone"
+# the page's status line, exactly, when its WebSocket never opened (web/page/app.js)
+NOT_ENROLLED = "not enrolled in this browser: open your enrollment link"
+NOT_ANSWERING = "the gateway is not answering"
 SCENARIO_S = 60  # the bound on one scenario's browser run, generous for a busy machine
 
 
@@ -546,13 +549,30 @@ def enroll(run):
         if "Enrollment refused" not in dom or 'id="ptt"' in dom:
             fail("a %s link was not refused: %r" % (what, dom[:300]))
     run.browser("", profile="other")  # never enrolled: no cookie
-    r = run.result()
-    log("without the cookie the page says %r" % r["status"])
-    if r["online"] or r["lines"] or "not enrolled" not in r["status"]:
-        fail("a browser without the cookie got in, or was not told: %s" % r)
+    refused = json.loads(run.wait_result("enroll.ready"))
+    log("without the cookie the page says %r" % refused["status"])
+    if refused["online"] or refused["lines"] or refused["status"] != NOT_ENROLLED:
+        fail("a browser without the cookie got in, or was not told exactly: %s" % refused)
     run.web.wait_log(r"WebSocket refused: no valid enrollment cookie")
     if BROWSER_NICK.lower() in run.srv.text().lower():
         fail("the server saw the unenrolled browser's nick")
+    # the gateway stops under the open page: it says so (Chromium logs the page's status
+    # lines, the sink being gone with the gateway), then the gateway comes back
+    run.web.stop()
+    run.chrome.wait_log(r"status: %s" % NOT_ANSWERING, SCENARIO_S)
+    restart_web(run)
+    r = run.result()
+    log("gateway stopped: %r; back: %r" % (NOT_ANSWERING, r["back"]))
+    if r["back"] != NOT_ENROLLED or r["online"] or r["lines"]:
+        fail("after the gateway came back the page says %s" % r)
+
+
+def restart_web(run):
+    """intercom-web again on the same port (the page reconnects there), as web2.log."""
+    run.web = Proc(run.web_args[:-4] + ["--port", str(run.web_port), "--http-port", "0", "--verbose",
+                                        "--test-sink", run.sink], os.path.join(run.dir, "web2.log"))
+    run.procs.append(run.web)
+    run.web.wait_log(r"https and WebSocket on port %d" % run.web_port)
 
 
 def vanish(run):
@@ -589,10 +609,7 @@ def reconnect(run):
     run.browser("")
     run.wait_result("reconnect.ready")
     run.web.stop()
-    run.web = Proc(run.web_args[:-4] + ["--port", str(run.web_port), "--http-port", "0", "--verbose",
-                                        "--test-sink", run.sink], os.path.join(run.dir, "web2.log"))
-    run.procs.append(run.web)
-    run.web.wait_log(r"https and WebSocket on port %d" % run.web_port)
+    restart_web(run)
     r = run.result()
     log("gone: %r; back: %r after %d closes" % (r["gone"], r["status"], r["closes"]))
     if "offline" not in r["gone"] or r["closes"] < 1 or BROWSER_NICK not in r["lobby"]:

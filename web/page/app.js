@@ -27,6 +27,7 @@ function missing() {
 }
 
 function status(text, bad) {
+	if (TEST && $('status').textContent !== text) console.info('status: ' + text); /* tests/browser reads it */
 	$('status').textContent = text;
 	$('status').className = bad ? 'offline' : '';
 }
@@ -131,21 +132,42 @@ function lineIn(line) {
 	render();
 }
 
+/* A WebSocket refused at the upgrade shows the page nothing but a close, as a gateway
+ * that is down does: ask the gateway (GET whoami, docs/WEB.md) which it was. */
+const NOT_ENROLLED = 'not enrolled in this browser: open your enrollment link';
+const NOT_ANSWERING = 'the gateway is not answering';
+async function diagnose(retry) {
+	let why;
+	try {
+		const r = await fetch('whoami', { cache: 'no-store', signal: AbortSignal.timeout(5000) });
+		why = r.status === 403 ? NOT_ENROLLED
+			: 'offline: the gateway refused the connection, again in ' + Math.round(retry / 1000) + ' s';
+	} catch (err) {
+		why = NOT_ANSWERING;
+	}
+	if (S.wsOpen) return; /* a later connection got in meanwhile */
+	S.why = why;
+	S.diagnosed = (S.diagnosed || 0) + 1;
+	status(why, true);
+}
+
 function wsState(m) {
 	if (m.state === 'closed') {
 		S.online = false;
+		S.wsOpen = false;
 		if (S.call) callAudio(false);
 		S.call = null;
 		ring(false);
 		press(false);
-		/* a WebSocket refused at the upgrade shows the page nothing but a close: without
-		 * the enrollment cookie that is what happens, so say it */
-		const why = !m.opened ? ' (not enrolled in this browser? open your enrollment link; or the gateway is down)'
-			: m.reason ? ' (' + m.reason + ')' : '';
-		status('offline' + why + ', again in ' + Math.round(m.retry / 1000) + ' s', true);
 		S.closes = (S.closes || 0) + 1;
 		render();
-	} else if (m.state === 'connecting') status('connecting', true);
+		if (!m.opened) diagnose(m.retry);
+		else status('offline' + (m.reason ? ' (' + m.reason + ')' : '') + ', again in ' +
+			Math.round(m.retry / 1000) + ' s', true);
+	} else if (m.state === 'open') {
+		S.wsOpen = true;
+		S.why = '';
+	} else if (m.state === 'connecting' && !S.why) status('connecting', true); /* a diagnosis stays until it changes */
 }
 
 /* ---- audio ---- */
@@ -491,11 +513,14 @@ const scenarios = {
 		await until(() => S.online && (S.rooms.get('#Lobby') || []).includes(S.nick), 'online again', 40000);
 		return { gone, closes: S.closes, status: $('status').textContent, lobby: S.rooms.get('#Lobby') };
 	},
-	/* no enrollment cookie: the page says so and never gets in */
-	async enroll() { return scenarios.nocookie(); },
-	async nocookie() {
-		await until(() => S.closes >= 2, 'two refused connections');
-		return { status: $('status').textContent, online: S.online, lines: S.lines.length };
+	/* no enrollment cookie: the page says so; then the gateway stops, and comes back */
+	async enroll() {
+		await until(() => S.diagnosed >= 2, 'two refused connections');
+		const refused = { status: $('status').textContent, online: S.online, lines: S.lines.length };
+		await testPost(TEST + '.ready', JSON.stringify(refused));
+		await until(() => $('status').textContent === NOT_ANSWERING, 'the gateway gone', 40000);
+		await until(() => $('status').textContent === NOT_ENROLLED, 'the gateway back', 40000);
+		return { refused, back: $('status').textContent, online: S.online, lines: S.lines.length };
 	},
 	/* holds push-to-talk until the browser is killed */
 	async vanish() {
