@@ -648,7 +648,36 @@ def callout(run):
     answered(run, box, r, out, "Door")
 
 
-SCENARIOS = {"callout": callout, "jitter": jitter, "reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
+def callfail(run):
+    """The page calls a nick nobody has, then rings #House (where a box waits) until
+    intercomd says FLOOD: each ERROR is shown on the status line and in the messages, the
+    page leaves its calling state, and its Call button is enabled again."""
+    run.enroll()
+    kitchen = run.box("Kitchen", "--join", "#House", "--playback-file", "/dev/null", "--exit-after", "40")
+    kitchen.wait_log(r"status: online #House")
+    run.browser("room=%23House")
+    r = run.result()
+    log("nobody: %s; rings: %s" % (r["nobody"], r["rings"]))
+    want = "call to Nobody failed: NO_SUCH_USER: no such user online"
+    n = r["nobody"]
+    if n["calling"] != "calling Nobody" or not n["refused"] or n["status"] != want or n["callDisabled"]:
+        fail("a call to an unknown nick: %s, want the status %r" % (n, want))
+    last = r["rings"][-1]
+    want = "call to #House failed: FLOOD: one ring of a room every 2 s: wait, then ring again"
+    if not last["refused"] or last["status"] != want or last["callDisabled"] or len(r["rings"]) < 2:
+        fail("rings of a room too often: %s, want the status %r" % (r["rings"], want))
+    if any(x["refused"] for x in r["rings"][:-1]) or last["calling"] != "calling #House":
+        fail("a ring let through was taken for refused: %s" % r["rings"])
+    for shown in ("NO_SUCH_USER: no such user online", "FLOOD: one ring of a room every 2 s"):
+        if shown not in r["messagesShown"]:
+            fail("the messages do not show %r: %r" % (shown, r["messagesShown"]))
+    if r["ringTone"]:
+        fail("a tone still plays")
+    if "call from %s (#House)" % BROWSER_NICK not in kitchen.text():
+        fail("the kitchen box never rang")
+
+
+SCENARIOS = {"callfail": callfail, "callout": callout, "jitter": jitter, "reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
 
 
 def main():

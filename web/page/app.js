@@ -35,7 +35,7 @@ function status(text, bad) {
 function statusLine() {
 	const c = S.call;
 	if (!S.online) return;
-	if (!c) status('online ' + S.voice);
+	if (!c) status(S.note || 'online ' + S.voice, !!S.note);
 	else if (c.state === 'in') status('ringing: ' + c.peer + (c.group ? ' (' + c.group + ')' : ''));
 	else if (c.state === 'out') status('calling ' + c.peer);
 	else status('in a call with ' + c.peer);
@@ -90,6 +90,7 @@ function talk(who, args) {
 	const c = S.call;
 	switch (what) {
 	case 'Request':
+		S.note = '';
 		S.call = { peer: who, state: 'in', group: group || '' };
 		$('ringtext').textContent = who + (group ? ' rings ' + group : ' calls');
 		ring(true);
@@ -101,11 +102,21 @@ function talk(who, args) {
 		break;
 	default: /* Deny, End, Busy: for a group, who is the room */
 		if (c) message(who, '', 'call ' + what.toLowerCase());
+		if (c && c.state === 'out' && what !== 'End') S.note = 'call to ' + c.peer + ': ' + what.toLowerCase();
 		S.call = null;
 		ring(false);
 		callAudio(false);
 	}
 	render();
+}
+
+/* Whether ERROR code answers our call: a refused Request (a ring of a room over the
+ * server's rate is FLOOD), or an Accept that came too late (another took the group call).
+ * A ringing call is only ours to refuse. */
+function callRefused(code) {
+	const c = S.call;
+	if (!c || c.state === 'in') return false;
+	return /^(BUSY|NO_SUCH_USER|BAD_ROOM|BAD_ARGS|NO_CALL)$/.test(code) || (code === 'FLOOD' && !!c.group);
 }
 
 function lineIn(line) {
@@ -114,6 +125,7 @@ function lineIn(line) {
 	if ((m = /^WEB NICK (\S+)/.exec(line))) { S.nick = m[1]; $('nick').textContent = S.nick; }
 	else if ((m = /^WEB STATE (\S+) ?(.*)/.exec(line))) {
 		S.online = m[1] === 'online';
+		S.note = '';
 		if (!S.online) { S.rooms.clear(); if (S.call) callAudio(false); S.call = null; ring(false); }
 		status(S.online ? 'online' : m[1] + (m[2] ? ': ' + m[2] : ''), !S.online);
 	} else if ((m = /^JOINED: (\S+)/.exec(line))) { S.voice = m[1]; if (!S.rooms.has(m[1])) S.rooms.set(m[1], []); }
@@ -126,8 +138,12 @@ function lineIn(line) {
 	else if ((m = /^TALK (\S+): (.*)/.exec(line))) return talk(m[1], m[2]);
 	else if ((m = /^ERROR (\S+): (.*)/.exec(line))) {
 		message('server', '', m[1] + ': ' + m[2]);
-		/* a refused Request, or an Accept that came too late (another took the group call) */
-		if (/^(BUSY|NO_SUCH_USER|BAD_ROOM|NO_CALL)$/.test(m[1]) && S.call && S.call.state !== 'in') { S.call = null; ring(false); callAudio(false); }
+		if (callRefused(m[1])) {
+			S.note = 'call to ' + S.call.peer + ' failed: ' + m[1] + ': ' + m[2];
+			S.call = null;
+			ring(false);
+			callAudio(false);
+		}
 	} else return;
 	render();
 }
@@ -262,11 +278,13 @@ function wire() {
 		if (!r) return;
 		if (!r.startsWith('#')) r = '#' + r;
 		send('JOIN: ' + r);
+		S.note = '';
 		$('room').value = '';
 	};
 	$('call').onclick = () => {
 		const to = $('to').value;
 		if (!to || S.call) return;
+		S.note = '';
 		S.call = { peer: to, state: 'out', group: to.startsWith('#') ? to : '' };
 		send('TALK ' + to + ': Request');
 		render();
@@ -533,6 +551,32 @@ const scenarios = {
 		return {};
 	},
 	async house() { return scenarios.call(); },
+	/* calls a nick nobody has, then rings room until the server says FLOOD: each time the
+	 * page shows the error and leaves the calling state */
+	async callfail() {
+		const room = Q.get('room');
+		await until(() => S.online, 'online');
+		const dial = async (to, ms) => { /* a ring that is let through gets no answer */
+			const o = document.createElement('option');
+			o.value = o.textContent = to;
+			$('to').append(o);
+			$('to').value = to;
+			click('call');
+			const calling = $('status').textContent;
+			await until(() => !S.call, 'the call refused', ms).catch(() => {});
+			return { calling, refused: !S.call, status: $('status').textContent, callDisabled: $('call').disabled };
+		};
+		const nobody = await dial('Nobody', 20000);
+		const rings = [];
+		for (let i = 0; i < 8; i++) {
+			const r = await dial(room, 500);
+			rings.push(r);
+			if (r.refused) break;
+			click('end');
+			await until(() => !S.call, 'the end');
+		}
+		return { nobody, rings, messagesShown: $('messages').textContent, ringTone: !!ringer };
+	},
 	/* the page calls peer (which answers by itself): hands-free both ways for ms, then End */
 	async callout() {
 		const peer = Q.get('peer'), ms = +Q.get('ms') || 4000, tap = [];
