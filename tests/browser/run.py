@@ -677,7 +677,61 @@ def callfail(run):
         fail("the kitchen box never rang")
 
 
-SCENARIOS = {"callfail": callfail, "callout": callout, "jitter": jitter, "reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
+def dropcall(run):
+    """The gateway goes away while the page is in a call: the server ends the call (the box
+    is back online), the page leaves the call, says so and closes the call's microphone;
+    back online, a microphone that opens after its call ended is closed, a page sent to
+    the background lets go of push-to-talk, and sound the browser suspended is shown and
+    started again by the next touch."""
+    run.enroll()
+    box = run.box("Door", "--auto-accept", "--capture-file", run.wav, "--playback-file", "/dev/null",
+                  "--exit-after", "90")
+    box.wait_log(r"status: online #Lobby")
+    run.browser("peer=Door")
+    run.wait_result("dropcall.ready")
+    box.wait_log(r"in call with %s" % BROWSER_NICK)
+    run.web.stop()
+    box.wait_log(r"in call with %s[\s\S]*status: online" % BROWSER_NICK)
+    restart_web(run)
+    r = run.result()
+    log("dropped: %s; late: %s; hidden: %s; hint: %r" % (r["dropped"], r["late"], r["hidden"], r["hint"]))
+    d = r["dropped"]
+    if d["callStream"] or d["track"] != "ended" or "In a call" in d["ptt"] or not d["endHidden"]:
+        fail("the page stayed in the call, or its microphone open: %s" % d)
+    # ended by the close, or by the gateway's WEB STATE offline just before it
+    if "call with Door ended: the " not in d["messagesShown"]:
+        fail("the page did not say the call ended: %r" % d["messagesShown"])
+    if "offline" not in d["status"] and d["status"] != NOT_ANSWERING:
+        fail("the status line did not say the page is offline: %r" % d["status"])
+    if r["late"]["callStream"] or r["late"]["callSrc"]:
+        fail("a call's microphone that opened after the call ended stayed open")
+    if not r["hidden"]["held"] or r["hidden"]["after"]:
+        fail("push-to-talk stayed held in the background: %s" % r["hidden"])
+    if "tap" not in r["hint"]:
+        fail("no hint while the sound was suspended: %r" % r["hint"])
+
+
+def refused(run):
+    """intercomd refuses the page's login (a box holds its nick): the gateway opens the
+    WebSocket, says why, and closes it; the page's reconnect backoff grows all the same
+    (it starts over only once logged in), rather than trying every second."""
+    run.enroll()
+    box = run.box(BROWSER_NICK, "--capture-file", run.wav, "--playback-file", "/dev/null", "--exit-after", "90")
+    box.wait_log(r"status: online #Lobby")
+    run.browser("")
+    r = run.result()
+    log("refused logins: %s" % r)
+    if r["online"] or len(r["retries"]) < 3:
+        fail("the page got in, or was not refused: %s" % r)
+    # the worker's BACKOFF_MS (1, 2, 4 s ...), each spread by +-20 %: the third wait is
+    # at least 3.2 s, where a backoff started over at each open stays at most 1.2 s
+    if not (r["retries"][1] >= 1600 and r["retries"][2] >= 3200):
+        fail("the backoff did not grow over refused logins: %s" % r["retries"])
+    if not any("NICK_REGISTERED" in line for line in r["lines"]):
+        fail("the page was not told why: %s" % r["lines"])
+
+
+SCENARIOS = {"refused": refused, "dropcall": dropcall, "callfail": callfail, "callout": callout, "jitter": jitter, "reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
 
 
 def main():

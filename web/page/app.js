@@ -126,7 +126,7 @@ function lineIn(line) {
 	else if ((m = /^WEB STATE (\S+) ?(.*)/.exec(line))) {
 		S.online = m[1] === 'online';
 		S.note = '';
-		if (!S.online) { S.rooms.clear(); if (S.call) callAudio(false); S.call = null; ring(false); }
+		if (!S.online) { S.rooms.clear(); callLost('the gateway lost the server'); }
 		status(S.online ? 'online' : m[1] + (m[2] ? ': ' + m[2] : ''), !S.online);
 	} else if ((m = /^JOINED: (\S+)/.exec(line))) { S.voice = m[1]; if (!S.rooms.has(m[1])) S.rooms.set(m[1], []); }
 	else if ((m = /^PARTED: (\S+)/.exec(line))) {
@@ -171,11 +171,10 @@ function wsState(m) {
 	if (m.state === 'closed') {
 		S.online = false;
 		S.wsOpen = false;
-		if (S.call) callAudio(false);
-		S.call = null;
-		ring(false);
+		callLost('the connection to the gateway dropped');
 		press(false);
 		S.closes = (S.closes || 0) + 1;
+		if (TEST) (S.retries = S.retries || []).push(m.retry);
 		render();
 		if (!m.opened) diagnose(m.retry);
 		else status('offline' + (m.reason ? ' (' + m.reason + ')' : '') + ', again in ' +
@@ -196,6 +195,9 @@ async function mic(processing) {
 
 async function audioStart() {
 	ctx = new AudioContext({ sampleRate: 48000, latencyHint: 'interactive' });
+	/* the browser may suspend (or, on iOS, interrupt) the sound at any time: say so
+	 * (#start), and start it again on the next touch or key (wire) */
+	ctx.onstatechange = () => { $('start').hidden = ctx.state === 'running'; };
 	await ctx.audioWorklet.addModule('worklet.js');
 	capNode = new AudioWorkletNode(ctx, 'ic-capture', { numberOfOutputs: 0 });
 	capNode.port.onmessage = (e) => TEST && e.data.clock >= 0 && clockIn(e.data.clock);
@@ -212,21 +214,45 @@ async function audioStart() {
 	return { capture: cap.port2, player: play.port2 };
 }
 
-async function callAudio(on) {
+/* Each change of the call's sound; a microphone that opens after the call it was for
+ * ended (getUserMedia takes a while, the socket may drop meanwhile) is closed at once. */
+let callGen = 0, callAudioDone = Promise.resolve();
+function callAudio(on) {
+	callAudioDone = callAudioSet(on, ++callGen);
+	return callAudioDone;
+}
+
+async function callAudioSet(on, gen) {
 	if (on) {
 		/* hands-free: the browser's canceller, suppressor and gain control on */
+		let stream;
 		try {
-			callStream = await mic(true);
+			stream = await mic(true);
+		} catch (err) { message('page', '', 'no microphone for the call: ' + err.message); }
+		if (gen !== callGen) { if (stream) stream.getTracks().forEach((t) => t.stop()); return; }
+		if (stream) {
+			callStream = stream;
 			callSrc = ctx.createMediaStreamSource(callStream);
 			micSrc.disconnect();
 			callSrc.connect(capNode);
-		} catch (err) { message('page', '', 'no microphone for the call: ' + err.message); }
+		}
 		worker.postMessage({ type: 'talk', on: true });
 	} else {
 		worker.postMessage({ type: 'talk', on: pressed });
 		if (callSrc) { callSrc.disconnect(); micSrc.connect(capNode); callSrc = null; }
 		if (callStream) { callStream.getTracks().forEach((t) => t.stop()); callStream = null; }
 	}
+}
+
+/* The connection is gone: so is the call at the server (its session left), so it ends
+ * here too, said in the messages, and its microphone closes. */
+function callLost(why) {
+	if (S.call) {
+		message('page', '', (S.call.state === 'active' ? 'call with ' : 'call to ') + S.call.peer + ' ended: ' + why);
+		callAudio(false);
+	}
+	S.call = null;
+	ring(false);
 }
 
 /* a ring tone: two tones, on 1 s, off 2 s, until answered or over */
@@ -293,12 +319,20 @@ function wire() {
 	$('accept').onclick = () => { if (S.call && S.call.state === 'in') { send('TALK ' + S.call.peer + ': Accept'); talk(S.call.peer, 'Accept'); } };
 	$('deny').onclick = () => { if (S.call) { send('TALK ' + S.call.peer + ': Deny'); talk(S.call.peer, 'Deny'); } };
 	$('end').onclick = () => { if (S.call) { send('TALK ' + S.call.peer + ': End'); talk(S.call.peer, 'End'); } };
-	$('start').onclick = () => ctx.resume().then(() => { $('start').hidden = true; });
+	const resume = () => ctx && ctx.state !== 'running' && ctx.resume().then(() => { $('start').hidden = ctx.state === 'running'; }, () => {});
+	$('start').onclick = resume;
 	/* a phone starts audio only from a gesture: the first touch anywhere (a press of the
 	 * button included) starts it */
-	document.addEventListener('pointerdown', () => ctx && ctx.state !== 'running' &&
-		ctx.resume().then(() => { $('start').hidden = true; }), true);
+	document.addEventListener('pointerdown', resume, true);
 	window.addEventListener('online', () => worker.postMessage({ type: 'reconnect' }));
+	/* a phone that backgrounds the page: no pointerup will come, so let go of the button;
+	 * back in front, do not wait out the backoff, and wake the sound the browser stopped */
+	document.addEventListener('visibilitychange', () => {
+		if (document.visibilityState === 'hidden') return press(false);
+		if (worker) worker.postMessage({ type: 'reconnect' });
+		if (ctx && ctx.state !== 'running') ctx.resume().catch(() => {});
+	});
+	document.addEventListener('keydown', resume, true);
 }
 
 async function main() {
@@ -551,6 +585,48 @@ const scenarios = {
 		return {};
 	},
 	async house() { return scenarios.call(); },
+	/* the server refuses the login: the worker's backoff grows though the socket opened */
+	async refused() {
+		await until(() => (S.retries || []).length >= 3, 'three refused logins', 40000);
+		return { retries: S.retries, online: S.online, status: $('status').textContent };
+	},
+	/* in a call with peer when the gateway goes away: the call ends here and its
+	 * microphone closes; back online, a phone's other troubles: a call's microphone that
+	 * opens after the call ended, the page sent to the background while the button is
+	 * held, the browser suspending the sound */
+	async dropcall() {
+		const peer = Q.get('peer');
+		await until(() => S.online && (S.rooms.get('#Lobby') || []).includes(peer), peer + ' here');
+		$('to').value = peer;
+		click('call');
+		await until(() => S.call && S.call.state === 'active' && callStream, 'the call');
+		const track = callStream.getAudioTracks()[0];
+		await testPost(TEST + '.ready', 'in a call');
+		await until(() => !S.call, 'the call ended', 40000);
+		await callAudioDone;
+		const dropped = { status: $('status').textContent, messagesShown: $('messages').textContent,
+			track: track.readyState, callStream: !!callStream, ptt: $('ptt').textContent, endHidden: $('end').hidden };
+		await until(() => S.online, 'online again', 40000);
+		S.call = { peer: 'Late', state: 'out', group: '' };
+		lineIn('TALK Late: Accept');
+		const opening = callAudioDone;
+		lineIn('TALK Late: End');
+		await opening;
+		const late = { callStream: !!callStream, callSrc: !!callSrc };
+		pointer('pointerdown');
+		const held = pressed;
+		Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+		document.dispatchEvent(new Event('visibilitychange'));
+		const hidden = { held, after: pressed };
+		delete document.visibilityState;
+		pointer('pointerup');
+		await ctx.suspend();
+		await until(() => !$('start').hidden, 'the hint to start the sound');
+		const hint = $('start').textContent;
+		document.body.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
+		await until(() => ctx.state === 'running' && $('start').hidden, 'the sound started again');
+		return { dropped, late, hidden, hint };
+	},
 	/* calls a nick nobody has, then rings room until the server says FLOOD: each time the
 	 * page shows the error and leaves the calling state */
 	async callfail() {
