@@ -40,7 +40,10 @@ struct room {
 	float refl_gain[ROOM_REFL];
 	float direct;
 	struct talker near;
-	bool lost; /* the playback queue was lost: an underrun to report */
+	bool lost;	   /* the playback queue was lost: an underrun to report */
+	size_t drop_left;  /* capture samples still to drop as they come */
+	uint64_t drop_due; /* dropped, counted once the frame read reaches the gap */
+	size_t drop_in;	   /* the gap, samples into the capture queue */
 	/* for room_run: each captured sample's parts */
 	float *echo, *nearrec;
 	size_t rec_cap;
@@ -153,6 +156,14 @@ static void room_tick(struct room *r)
 	if (c->jump_at_ms && !c->jump_in_queue &&
 	    r->t >= (uint64_t)c->jump_at_ms * ROOM_SPS)
 		d += c->jump_ms * ROOM_SPS;
+	if (c->wander_ms && r->t >= (uint64_t)c->wander_at_ms * ROOM_SPS) {
+		uint64_t in = r->t - (uint64_t)c->wander_at_ms * ROOM_SPS;
+		uint64_t w = (uint64_t)c->wander_ms * ROOM_SPS;
+
+		d += (unsigned)(in >= ROOM_WANDER_MS * ROOM_SPS
+				    ? w
+				    : in * w / (ROOM_WANDER_MS * ROOM_SPS));
+	}
 	if (r->play_len) {
 		spk = r->play[r->play_head] / 32768.0f;
 		r->play_head = (r->play_head + 1) % ROOM_QUEUE;
@@ -169,7 +180,11 @@ static void room_tick(struct room *r)
 	    r->t >= (uint64_t)c->near_to * ROOM_SPS)
 		nr = 0;
 	noise = (float)(db(c->noise_dbfs) * 1.732 * (2 * unit(&r->rng) - 1));
-	if (r->cap_len < ROOM_QUEUE) {
+	if (r->drop_left) { /* dropped unread: nothing recorded either */
+		r->drop_left--;
+		if (!r->cfg.drop_hidden && !r->drop_due++)
+			r->drop_in = r->cap_len;
+	} else if (r->cap_len < ROOM_QUEUE) {
 		float m = (echo + nr + noise) * 32767.0f;
 		uint64_t k = r->base.captured + r->cap_len; /* its capture index */
 
@@ -196,6 +211,9 @@ static int room_avail(struct audio *a, uint64_t now_ms)
 		r->play_len = 0; /* lost, as a stalled loop loses it */
 		r->lost = true;
 	}
+	if (r->cfg.drop_ms && r->t < (uint64_t)r->cfg.drop_at_ms * ROOM_SPS &&
+	    now_ms >= r->cfg.drop_at_ms)
+		r->drop_left = r->cfg.drop_ms * ROOM_SPS;
 	if (r->cfg.jump_at_ms && r->cfg.jump_in_queue &&
 	    r->t < (uint64_t)r->cfg.jump_at_ms * ROOM_SPS &&
 	    now_ms >= r->cfg.jump_at_ms) {
@@ -218,6 +236,11 @@ static void room_read(struct audio *a, int16_t *pcm)
 		r->cap_head = (r->cap_head + a->frame) % ROOM_QUEUE;
 		r->cap_len -= a->frame;
 		a->captured += a->frame;
+		if (r->drop_due && r->drop_in < a->frame) { /* as ALSA's counts */
+			a->skipped += r->drop_due;
+			r->drop_due = 0;
+		} else if (r->drop_due)
+			r->drop_in -= a->frame;
 	}
 }
 

@@ -16,6 +16,8 @@
 #include "aec.h"
 #include "audio.h"
 
+#define ROOM_WANDER_MS 2000
+
 struct room_cfg {
 	uint32_t seed;
 	unsigned delay_ms;  /* speaker to microphone, direct path */
@@ -33,7 +35,15 @@ struct room_cfg {
 	bool jump_in_queue;   /* the playback queue grows instead (a sound server's), as
 				 audio_delays reports */
 	unsigned underrun_at; /* ms: the playback queue is lost (an xrun) and refilled */
-	unsigned seconds;     /* how long a room_run lasts */
+	unsigned drop_at_ms;  /* capture drops drop_ms unread from here (a backend that
+				 fell behind catching up), counted in audio's skipped */
+	unsigned drop_ms;
+	unsigned wander_at_ms; /* the acoustic delay grows by wander_ms from here, a
+				  sample at a time over ROOM_WANDER_MS (a sound server's
+				  loopback settling after an xrun) */
+	unsigned wander_ms;
+	bool drop_hidden; /* ... or not counted (as the ALSA backend once did) */
+	unsigned seconds; /* how long a room_run lasts */
 	unsigned far_from, far_to, near_from, near_to; /* ms: who talks when */
 };
 

@@ -513,11 +513,11 @@ static void log_aec_stats(const struct client *c)
 		return;
 	aec_get_stats(c->aec, &st);
 	log_info("echo canceller: %llu frames cancelled, aligned %llu times (%llu after "
-		 "xruns), moved %llu times by the delay estimator, render-to-capture "
-		 "delay %.1f ms last measured",
+		 "xruns), moved %llu times by the delay estimator, followed %llu capture "
+		 "drops, render-to-capture delay %.1f ms last measured",
 		 (unsigned long long)st.frames, (unsigned long long)st.reanchors,
 		 (unsigned long long)st.xruns, (unsigned long long)st.moves,
-		 st.delay / 48.0);
+		 (unsigned long long)st.drops, st.delay / 48.0);
 }
 
 /* The sound card, or files in files mode. Returns 0 or the exit status (2: a file

@@ -67,12 +67,15 @@ struct aec {
 	bool agc;
 	int16_t hist[AEC_HISTORY]; /* the reference at 16 kHz, a ring */
 	int64_t written;	   /* reference samples ever written (16 kHz) */
-	int64_t captured;	   /* microphone samples ever cancelled (16 kHz) */
-	int64_t offset;		   /* reference index = capture index + offset */
+	int64_t captured; /* the microphone's next sample (16 kHz): cancelled, skipped by
+			     aec_skip, or dropped unread by the device (follow_drops) */
+	int64_t offset;	  /* reference index = capture index + offset */
 	bool anchored;
 	unsigned drift;
 	unsigned quiet; /* reference blocks in a row that played no echo */
 	uint64_t xruns_seen;
+	uint64_t dropped_seen; /* the device's count of samples dropped unread (48 kHz) */
+	unsigned dropped_part; /* of those, what has not made a 16 kHz sample yet */
 	int16_t mring[EST_WIN]; /* the microphone at 16 kHz, before cancelling */
 	int16_t est_m[EST_WIN], est_r[EST_WIN + EST_LMAX - EST_LMIN]; /* est_fill */
 	int64_t corr;	  /* the estimator's correction to the measured anchor */
@@ -436,10 +439,31 @@ void aec_skip(struct aec *e, const int16_t *pcm)
 	e->captured += (int64_t)e->frame16;
 }
 
+/* The device dropped capture unread before this frame (a loop that fell behind,
+ * caught up): the microphone's index jumps by as much, silence in the estimator's
+ * ring, so that the reference stays exactly where the echo is (measured queues would
+ * only show it as drift, frames later, and a sample off) and the estimator's windows
+ * across the gap still hold. */
+static void follow_drops(struct aec *e, uint64_t dropped)
+{
+	uint64_t n = dropped - e->dropped_seen + e->dropped_part;
+	int64_t k = (int64_t)(n / AEC_RATIO);
+
+	e->dropped_seen = dropped;
+	e->dropped_part = (unsigned)(n % AEC_RATIO);
+	if (!k)
+		return;
+	for (int64_t i = 0; i < k && i < EST_WIN; i++)
+		e->mring[(e->captured + i) % EST_WIN] = 0;
+	e->captured += k;
+	e->st.drops++;
+}
+
 void aec_capture_audio(struct aec *e, struct audio *a, int16_t *pcm)
 {
 	long play = 0, cap = 0, delay = -1;
 
+	follow_drops(e, a->skipped);
 	if (audio_delays(a, &play, &cap) == 0)
 		delay = play + cap;
 	aec_capture(e, pcm, delay, a->underruns + a->overruns);

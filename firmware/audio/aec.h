@@ -40,7 +40,9 @@ struct aec_stats {
 	uint64_t reanchors; /* the alignment measured again (the first one included) */
 	uint64_t xruns;	    /* of those, after a device xrun */
 	uint64_t moves; /* the reference moved: the echo found elsewhere in the signals */
-	long delay;	/* the render-to-capture delay last measured, 48 kHz samples */
+	uint64_t
+	    drops;  /* capture the device dropped unread, followed (audio's skipped) */
+	long delay; /* the render-to-capture delay last measured, 48 kHz samples */
 };
 
 /* A canceller for frame-sample frames at 48 kHz (a multiple of 10 ms), with AGC on the
@@ -63,7 +65,9 @@ void aec_capture(struct aec *e, int16_t *pcm, long delay, uint64_t xruns);
 void aec_skip(struct aec *e, const int16_t *pcm);
 
 /* aec_capture with the delay and xruns measured on a, right after audio_read: what the
- * client does, and what the tests drive. */
+ * client does, and what the tests drive. Capture the device dropped unread before
+ * this frame (a->skipped) moves the microphone's index on by as much, so the
+ * alignment holds through it without measuring again. */
 void aec_capture_audio(struct aec *e, struct audio *a, int16_t *pcm);
 
 void aec_get_stats(const struct aec *e, struct aec_stats *st);

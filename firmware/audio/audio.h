@@ -38,6 +38,9 @@ struct audio {
 	size_t frame;
 	uint64_t captured;	      /* samples that came from the microphone or file */
 	uint64_t underruns, overruns; /* xruns, each recovered (and playback refilled) */
+	/* captured samples dropped unread to catch up (not in captured): the microphone
+	 * jumped ahead that far, which the echo canceller must follow */
+	uint64_t skipped;
 };
 
 /* Files mode. capture/playback may be NULL (silence in, output discarded). Returns 0, or

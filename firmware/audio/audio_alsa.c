@@ -63,7 +63,11 @@ struct audio_alsa {
 	/* the frame being played, not yet written to the device (from pend + poff) */
 	int16_t pend[ALSA_FRAME_MAX];
 	size_t plen, poff;
-	uint64_t skipped; /* captured samples skipped to catch up */
+	/* capture dropped by cap_catch_up, counted in base.skipped once the frame read
+	 * reaches the gap: skip_in samples into the ring (skips before it is read are
+	 * counted together, at the first gap) */
+	uint64_t skip_due;
+	size_t skip_in;
 };
 
 /* 48 kHz mono S16 with periods of the asked size, or the nearest the device allows.
@@ -292,7 +296,9 @@ static void cap_catch_up(struct audio_alsa *a)
 		if (n <= 0)
 			break; /* nothing more to take now (or an xrun: the next pull) */
 		d -= n;
-		a->skipped += (uint64_t)n;
+		if (!a->skip_due)
+			a->skip_in = a->rlen;
+		a->skip_due += (uint64_t)n;
 	}
 }
 
@@ -343,6 +349,11 @@ static void alsa_read(struct audio *base, int16_t *pcm)
 		memcpy(pcm, a->ring, f * sizeof(*pcm));
 		a->rlen -= f;
 		memmove(a->ring, a->ring + f, a->rlen * sizeof(*pcm));
+		if (a->skip_due && a->skip_in < f) { /* this frame is past the gap */
+			base->skipped += a->skip_due;
+			a->skip_due = 0;
+		} else if (a->skip_due)
+			a->skip_in -= f;
 		return;
 	}
 	if (a->cap.pcm)
@@ -513,11 +524,13 @@ static int alsa_close(struct audio *base)
 			 (unsigned long long)base->underruns,
 			 (unsigned long long)base->overruns, a->headroom,
 			 (unsigned long)a->play.period);
-	if (a->skipped)
+	base->skipped += a->skip_due;
+	if (base->skipped)
 		log_info(
 		    "sound card: %llu ms of capture skipped to catch up (it fell more "
 		    "than %d periods behind)",
-		    (unsigned long long)(a->skipped * 1000 / ALSA_RATE), ALSA_CAP_BEHIND);
+		    (unsigned long long)(base->skipped * 1000 / ALSA_RATE),
+		    ALSA_CAP_BEHIND);
 	alsa_shut(a);
 	free(a);
 	return 0;
