@@ -39,6 +39,16 @@ int engine_open(struct engine **ep, const struct cfg *f, struct loop *loop,
 /* The audio clock starts now: the card's descriptors watched, the frame timer set. */
 void engine_start(struct engine *e);
 
+/* A clocked sound card, at every period (its descriptors call it through the loop; a
+ * test drives it with the time passed in): each captured frame sent the moment capture
+ * completes it; playback topped up to its headroom, a new frame made whenever the last
+ * one is all written (a few at most: two devices drifting apart, a late loop); and
+ * playout in periods: while the frame being written is silence, voice that comes due
+ * starts now, the rest of the silence dropped unwritten (and taken out of the
+ * canceller's reference), not a frame later. Returns false when the loop's clock paces
+ * frames instead (files mode, a card with no clock, or none). */
+bool engine_service(struct engine *e, uint64_t now);
+
 /* A tone to play over whatever is heard (TONE_NONE: stop it). */
 void engine_tone(struct engine *e, enum tone_kind t);
 

@@ -172,6 +172,13 @@ void aec_playback(struct aec *e, const int16_t *pcm)
 	e->written += (int64_t)e->frame16;
 }
 
+void aec_unwritten(struct aec *e, size_t n)
+{
+	size_t n16 = n / AEC_RATIO;
+
+	e->written -= (int64_t)(n16 < e->frame16 ? n16 : e->frame16);
+}
+
 /* Reference sample k: silence for what was never written or is too old to hold. */
 static int16_t ref_at(const struct aec *e, int64_t k)
 {

@@ -54,6 +54,11 @@ void aec_free(struct aec *e);
 /* The frame as it was just written to the speaker (48 kHz, the frame size given). */
 void aec_playback(struct aec *e, const int16_t *pcm);
 
+/* The last n samples (48 kHz) given to aec_playback were not written after all (the
+ * rest of a frame of silence, cut short for voice that came due): the reference ends
+ * that much earlier, so it stays what the speaker plays. n is at most a frame. */
+void aec_unwritten(struct aec *e, size_t n);
+
 /* The frame just read from the microphone, cancelled in place. delay is the
  * render-to-capture delay measured now in 48 kHz samples (what playback holds queued
  * plus what capture holds unread; -1: unknown, keep the anchor) and xruns the devices'

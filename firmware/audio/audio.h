@@ -41,6 +41,10 @@ struct audio {
 	/* captured samples dropped unread to catch up (not in captured): the microphone
 	 * jumped ahead that far, which the echo canceller must follow */
 	uint64_t skipped;
+	/* samples of the frame being played that the last audio_write dropped unwritten
+	 * (a frame written before the last one was all out: silence cut short for voice
+	 * that came due), for the echo canceller's reference */
+	size_t unwritten;
 };
 
 /* Files mode. capture/playback may be NULL (silence in, output discarded). Returns 0, or

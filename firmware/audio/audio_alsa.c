@@ -424,8 +424,9 @@ static int alsa_write(struct audio *base, const int16_t *pcm)
 	if (!a->play.pcm)
 		return 0; /* gone: the frame is dropped, the client keeps running */
 	if (!a->clockless) {
-		/* asked for by alsa_room: what is left of the last frame is dropped
-		 * (none unless the device got ahead) */
+		/* asked for by alsa_room, or early for voice that came due while silence
+		 * plays (the engine): what is left of the last frame is dropped */
+		base->unwritten = a->plen - a->poff;
 		memcpy(a->pend, pcm, base->frame * sizeof(*pcm));
 		a->plen = base->frame;
 		a->poff = 0;

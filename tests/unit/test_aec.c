@@ -208,6 +208,54 @@ static void test_capture_drop(void **state)
 	room_rec_free(&r);
 }
 
+/* Silence cut short for voice that came due (the engine's playout in periods), after
+ * the canceller has anchored: the reference given the whole silent frame and then told
+ * what of it was never written is the reference of what was written, sample for
+ * sample: a canceller fed the same written samples in frames of their own cancels
+ * exactly the same. Without being told, its reference would run CUT samples late for
+ * good (the anchor is kept by counting, and CUT is under the frame that re-anchors). */
+static void test_cut_silence(void **state)
+{
+	enum { CUT = 480, AT = 50, FRAMES = 150, ECHO = 1440 };
+	/* what the speaker plays: voice, CUT of silence after AT frames, voice */
+	static int16_t w[(FRAMES + 1) * FRAME];
+	int16_t zero[FRAME] = {0}, mx[FRAME], my[FRAME];
+	struct aec *x, *y;
+	uint32_t rng = 7;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		rng = rng * 1103515245u + 12345u;
+		w[i] = i / FRAME == AT && i % FRAME < CUT
+			   ? 0
+			   : (int16_t)((int)(rng >> 16) % 8000 - 4000);
+	}
+	assert_int_equal(aec_new(&x, FRAME, false), 0);
+	assert_int_equal(aec_new(&y, FRAME, false), 0);
+	for (int k = 0; k < FRAMES; k++) {
+		/* x: the frame at AT all silence, the rest of it cut for voice */
+		size_t xk = k < AT ? (size_t)k * FRAME : (size_t)k * FRAME + CUT;
+
+		if (k == AT) {
+			aec_playback(x, zero);
+			aec_unwritten(x, FRAME - CUT);
+		}
+		aec_playback(x, w + xk);
+		aec_playback(y, w + (size_t)k * FRAME);
+		for (int i = 0; i < FRAME; i++) { /* the echo, ECHO samples late */
+			long at = (long)k * FRAME + i - ECHO;
+
+			mx[i] = my[i] = at >= 0 ? (int16_t)(w[at] / 2) : 0;
+		}
+		/* the same speaker, x's queue CUT longer from the cut on */
+		aec_capture(x, mx, ECHO + (k >= AT ? CUT : 0), 0);
+		aec_capture(y, my, ECHO, 0);
+		assert_memory_equal(mx, my, sizeof(mx));
+	}
+	aec_free(x);
+	aec_free(y);
+}
+
 /* Frames the canceller cannot take, the delay reported unknown, and the xrun count. */
 static void test_bad_input(void **state)
 {
@@ -254,6 +302,7 @@ int main(void)
 	    cmocka_unit_test(test_delay_jump),
 	    cmocka_unit_test(test_underrun),
 	    cmocka_unit_test(test_capture_drop),
+	    cmocka_unit_test(test_cut_silence),
 	    cmocka_unit_test(test_bad_input),
 	};
 

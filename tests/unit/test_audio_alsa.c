@@ -5,7 +5,9 @@
  * keeps running in between. With a clock given to it at the seam too (--wrap of
  * snd_pcm_avail_update and snd_pcm_delay: what the device says it holds), the engine's
  * rules: capture read at every period and a frame handed out the period it completes;
- * playback topped up to its headroom in periods, never more. */
+ * playback topped up to its headroom in periods, never more; and the engine on that
+ * clock, period by period with the time passed in: voice that comes due while silence
+ * plays starts within a period, not at the next frame. */
 #include <alsa/asoundlib.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -18,6 +20,10 @@
 #include <cmocka.h>
 
 #include "audio.h"
+#include "cfg.h"
+#include "engine.h"
+#include "loop.h"
+#include "voice.h"
 
 int __real_snd_pcm_open(snd_pcm_t **pcm, const char *name, snd_pcm_stream_t stream,
 			int mode);
@@ -44,6 +50,10 @@ static bool clocked;
 static snd_pcm_sframes_t cap_avail, play_delay;
 static snd_pcm_sframes_t cap_held; /* captured, still in the sound server beyond avail */
 static long written;		   /* samples written to playback */
+/* The engine's test: playback plays what is written, in order (play_delay queued),
+ * and where the first sound written lands in what the device has played. */
+static bool queued;
+static long played, sound_at = -1;
 
 snd_pcm_sframes_t __wrap_snd_pcm_avail_update(snd_pcm_t *pcm)
 {
@@ -106,6 +116,11 @@ snd_pcm_sframes_t __wrap_snd_pcm_writei(snd_pcm_t *pcm, const void *buf,
 	r = __real_snd_pcm_writei(pcm, buf, n);
 	writes_ok += r > 0;
 	written += r > 0 ? r : 0;
+	for (snd_pcm_sframes_t i = 0; queued && sound_at < 0 && i < r; i++)
+		if (((const int16_t *)buf)[i])
+			sound_at = played + play_delay + i;
+	if (queued && r > 0)
+		play_delay += r;
 	return r;
 }
 
@@ -293,6 +308,99 @@ static void test_capture_catches_up(void **state)
 	clocked = false;
 }
 
+static void nothing_sent(void *arg, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	(void)arg, (void)pkt, (void)len, (void)now;
+}
+static bool not_talking(void *arg)
+{
+	(void)arg;
+	return false;
+}
+static void heard(void *arg, bool on)
+{
+	(void)arg, (void)on;
+}
+
+/* A talker's 20 ms packets reaching a box (20 ms frames, 5 ms periods, the canceller
+ * on) phase ms after its frame clock's first period, period by period: how long, in
+ * ms, from the first packet's arrival to its first sound played. */
+static double first_sound_ms(unsigned phase)
+{
+	const struct engine_io io = {nothing_sent, not_talking, heard, NULL};
+	static const uint8_t token[IC_TOKEN_LEN];
+	struct codec_cfg cc;
+	struct cfg c;
+	struct loop *loop;
+	struct voice *talker, *v;
+	struct engine *e;
+	int16_t pcm[960];
+	uint8_t pkt[IC_RTP_MAX];
+	uint64_t arrive = 1000 + 200 + phase; /* a while after the start: all quiet */
+
+	codec_cfg_default(&cc);
+	cfg_defaults(&c);
+	snprintf(c.capture_device, sizeof(c.capture_device), "card");
+	snprintf(c.playback_device, sizeof(c.playback_device), "card");
+	c.frame_ms = cc.frame_ms = 20;
+	c.period_ms = 5;
+	c.echo_cancel = true;
+	assert_int_equal(loop_new(&loop), 0);
+	assert_int_equal(voice_new(&talker, &cc), 0);
+	assert_int_equal(voice_new(&v, &cc), 0);
+	voice_set_ids(talker, 9, token);
+	voice_set_ids(v, 5, token);
+	clocked = queued = true;
+	cap_avail = cap_held = play_delay = played = 0;
+	sound_at = -1;
+	assert_int_equal(engine_open(&e, &c, loop, v, &io), 0);
+	for (uint64_t t = 1000; t < 1600; t++) {
+		if (t >= arrive && (t - arrive) % 20 == 0) {
+			for (int i = 0; i < 960; i++)
+				pcm[i] = (int16_t)(i % 48 < 24 ? 8000 : -8000);
+			int n = voice_capture(talker, pcm, true, pkt);
+			assert_true(n > 0);
+			voice_receive(v, pkt, (size_t)n, t);
+		}
+		if (t % 5)
+			continue;
+		long k = play_delay < 240 ? play_delay : 240; /* a period plays */
+		played += k;
+		play_delay -= k;
+		cap_avail += 240;
+		assert_true(engine_service(e, t));
+	}
+	assert_int_equal(engine_close(e), 0);
+	voice_free(v);
+	voice_free(talker);
+	loop_free(loop);
+	clocked = queued = false;
+	assert_true(sound_at >= 0);
+	/* played counts from the first period, at 1000 ms */
+	return (double)sound_at / 48.0 - (double)(arrive - 1000);
+}
+
+/* Playout in periods: voice that comes due while silence plays starts within a period,
+ * whatever its phase to the box's frame clock. Its start then spreads over two periods
+ * (10 ms) at most: the period it waits for, and the jitter buffer's slack (JBUF_SLACK_MS)
+ * counted at whole periods. Waiting for the silence frame to be all out (the next frame
+ * clock) spreads it over a frame and a period (17 ms measured at these phases). */
+static void test_voice_starts_within_a_period(void **state)
+{
+	double lo = 1e9, hi = -1e9;
+
+	(void)state;
+	for (unsigned phase = 0; phase < 20; phase++) {
+		double ms = first_sound_ms(phase);
+
+		lo = ms < lo ? ms : lo;
+		hi = ms > hi ? ms : hi;
+	}
+	print_message("first sound %.1f-%.1f ms after its packet\n", lo, hi);
+	assert_true(hi - lo <=
+		    2 * 5.0 + 1.0); /* two periods, and the first sample's ms */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +410,7 @@ int main(void)
 	    cmocka_unit_test(test_capture_every_period),
 	    cmocka_unit_test(test_playback_top_up),
 	    cmocka_unit_test(test_capture_catches_up),
+	    cmocka_unit_test(test_voice_starts_within_a_period),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
