@@ -91,7 +91,7 @@ static void write_frame(struct engine *e, uint64_t now, int16_t *pcm, bool heard
 		aec_unwritten(e->aec, e->audio->unwritten);
 	if (e->aec) /* the frame as the speaker will play it */
 		aec_playback(e->aec, pcm);
-	e->quiet = silent(pcm, e->frame);
+	e->quiet = !heard && silent(pcm, e->frame); /* nobody, no tone */
 	if (heard != e->rx) {
 		e->rx = heard;
 		e->io.heard(e->io.arg, heard);
