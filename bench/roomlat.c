@@ -50,7 +50,11 @@
 #define MAX_CLKS	2048
 #define INBOX		512
 #define ECHO_DB		-20 /* each room's echo: no loop of echoes between the boxes */
-#define LISTENER_PHASE	2   /* ms: the listener's periods against the talker's */
+/* The two boxes' clocks run at one rate here, so every click of a run meets the same
+ * phase between the talker's frames and the listener's: each setting pools runs with the
+ * listener started this many different ways into a frame (a real pair drifts through
+ * all of them). */
+#define PHASES 5
 
 struct pkt {
 	uint64_t at, seq;
@@ -89,12 +93,15 @@ struct run_cfg {
 	const struct device *dev;
 	unsigned frame_ms, every_ms, clicks;
 	bool aec;
-	long stall_at_ms; /* -1: none */
+	unsigned phase_ms; /* the listener starts this late */
+	long stall_at_ms;  /* -1: none */
 };
 
 struct run_res {
 	unsigned heard, missed;
-	double p50, p95, hold_ms;
+	double *d; /* the caller's: each heard click's delay (ms) appended, nd of them */
+	size_t nd;
+	double hold_ms;
 	long recovery_ms; /* -1: never, -2: unknown */
 	uint64_t plc, dropped;
 };
@@ -210,12 +217,11 @@ static void on_heard(void *arg, bool on)
 	(void)arg, (void)on;
 }
 
-/* The packets due by now, in the order they arrive, as client.c's on_voice takes them. */
-static void deliver(struct box *b)
+/* The packets due by now, in the order they arrive, as client.c's on_voice takes them
+ * (none while the box's loop is not running: stalled, or not started yet). */
+static void deliver(struct box *b, uint64_t now)
 {
-	uint64_t now = loop_now(b->loop);
-
-	while (b->nin && !b->stalled) {
+	while (b->nin && b->now >= now) {
 		size_t k = b->nin;
 
 		for (size_t i = 0; i < b->nin; i++) {
@@ -238,7 +244,7 @@ static void deliver(struct box *b)
 /* The box's loop, up to until (from there, if it was stalled: the time it missed). */
 static void box_run(struct box *b, uint64_t until)
 {
-	if (b->stalled)
+	if (b->stalled || b->now >= until)
 		return;
 	if (b->now + 1 < until)
 		b->now = until - 1;
@@ -273,7 +279,8 @@ static int box_open(struct box *b, const struct cfg *f, const struct room_cfg *r
 
 	memset(b, 0, sizeof(*b));
 	b->period_ms = f->period_ms;
-	b->next_wake = f->period_ms + phase;
+	b->now = phase;
+	b->next_wake = phase + f->period_ms;
 	b->fd = tap->fd = open("/dev/null", O_RDONLY);
 	b->inbox = calloc(INBOX, sizeof(*b->inbox));
 	codec_cfg_default(&cc);
@@ -337,13 +344,20 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* p50 and p95 of d[n] (sorted here). */
+static void percentiles(double *d, size_t n, double *p50, double *p95)
+{
+	qsort(d, n, sizeof(d[0]), cmp_double);
+	*p50 = n ? d[n / 2] : 0;
+	*p95 = n ? d[n * 95 / 100] : 0;
+}
+
 /* The clicks' delays from the talker's microphone to the listener's speaker. */
 static void measure(const int16_t *near, const int16_t *spk, size_t n,
 		    const struct run_cfg *rc, struct run_res *res)
 {
 	static long said[MAX_CLKS], heard[MAX_CLKS], delay[MAX_CLKS];
-	static double d[MAX_CLKS];
-	size_t gap = (size_t)rc->every_ms * SPS / 2, nd = 0;
+	size_t gap = (size_t)rc->every_ms * SPS / 2;
 	size_t ns = click_onsets(near, n, gap, said),
 	       nh = click_onsets(spk, n, gap, heard);
 	long r;
@@ -356,13 +370,13 @@ static void measure(const int16_t *near, const int16_t *spk, size_t n,
 	for (size_t k = 0; k < ns; k++) {
 		if (delay[k] < 0)
 			res->missed++;
-		else
-			d[nd++] = (double)delay[k] / SPS;
+		else if (res->nd < MAX_CLKS)
+			res->d[res->nd++] = (double)delay[k] / SPS;
+		if (getenv("ROOMLAT_EACH") && delay[k] >= 0) /* to see a delay recover */
+			printf("\n  at %.3f s: %.1f ms", (double)said[k] / RATE,
+			       (double)delay[k] / SPS);
+		res->heard += delay[k] >= 0;
 	}
-	res->heard = (unsigned)nd;
-	qsort(d, nd, sizeof(d[0]), cmp_double);
-	res->p50 = nd ? d[nd / 2] : 0;
-	res->p95 = nd ? d[nd * 95 / 100] : 0;
 	if (rc->stall_at_ms < 0)
 		return;
 	r = clickrecovery(said, delay, ns, rc->stall_at_ms * SPS, RECOVERY_TOL_MS * SPS);
@@ -382,7 +396,8 @@ static int run(const struct run_cfg *rc, struct run_res *res)
 	struct cfg f;
 	int e = -ENOMEM;
 
-	memset(res, 0, sizeof(*res));
+	res->heard = res->missed = 0;
+	res->recovery_ms = -2;
 	memset(&t, 0, sizeof(t));
 	memset(&l, 0, sizeof(l));
 	t.fd = l.fd = -1;
@@ -400,7 +415,7 @@ static int run(const struct run_cfg *rc, struct run_res *res)
 	click_track(near, n, rc->every_ms, rc->clicks);
 	rng = seed * 2654435761u | 1;
 	if ((e = box_open(&t, &f, &trc, &tt, 1, 0)) ||
-	    (e = box_open(&l, &f, &lrc, &lt, 2, LISTENER_PHASE)))
+	    (e = box_open(&l, &f, &lrc, &lt, 2, rc->phase_ms)))
 		goto out;
 	t.peer = &l;
 	l.peer = &t;
@@ -409,8 +424,8 @@ static int run(const struct run_cfg *rc, struct run_res *res)
 			    now <= (uint64_t)rc->stall_at_ms + STALL_MS;
 		box_run(&t, now);
 		box_run(&l, now);
-		deliver(&t);
-		deliver(&l);
+		deliver(&t, now);
+		deliver(&l, now);
 	}
 	measure(near, spk, n, rc, res);
 	voice_get_stats(l.voice, &vs);
@@ -432,66 +447,103 @@ static void print_setting(const struct run_cfg *rc)
 	       rc->aec ? "yes" : "no");
 }
 
+/* One setting's clicks, spread over PHASES runs with the listener started at phases
+ * across a frame; prints them pooled. Returns 0 or -errno. */
+static int latency_setting(struct run_cfg *rc, unsigned clicks)
+{
+	static double d[MAX_CLKS];
+	struct run_res r = {.d = d};
+	unsigned heard = 0, missed = 0;
+	double p50, p95, hold = 0;
+	uint64_t plc = 0, dropped = 0;
+
+	for (unsigned ph = 0; ph < PHASES; ph++) {
+		int e;
+
+		rc->clicks = (clicks + PHASES - 1) / PHASES;
+		rc->phase_ms = ph * rc->frame_ms / PHASES + 1;
+		if ((e = run(rc, &r)))
+			return e;
+		heard += r.heard;
+		missed += r.missed;
+		hold += r.hold_ms / PHASES;
+		plc += r.plc;
+		dropped += r.dropped;
+	}
+	percentiles(d, r.nd, &p50, &p95);
+	print_setting(rc);
+	printf(" clicks %u, missed %u: p50 %.1f / p95 %.1f ms, min %.1f, max %.1f (the "
+	       "listener: jitter buffer hold %.1f ms, concealed %llu, dropped %llu)\n",
+	       heard, missed, p50, p95, r.nd ? d[0] : 0.0, r.nd ? d[r.nd - 1] : 0.0, hold,
+	       (unsigned long long)plc, (unsigned long long)dropped);
+	fflush(stdout);
+	return 0;
+}
+
 /* Mouth to ear for each device, frame size and canceller setting. */
 static int latency_runs(unsigned clicks)
 {
 	for (size_t d = 0; d < sizeof(devices) / sizeof(devices[0]); d++) {
 		for (unsigned fm = 20; fm >= 10; fm -= 10) {
 			for (int aec = 1; aec >= 0; aec--) {
-				struct run_cfg rc = {&devices[d], fm,  CLICK_EVERY_MS,
-						     clicks,	  aec, -1};
-				struct run_res r;
+				struct run_cfg rc = {
+				    &devices[d], fm, CLICK_EVERY_MS, 0, aec, 0, -1};
 
-				if (run(&rc, &r))
+				if (latency_setting(&rc, clicks))
 					return 1;
-				print_setting(&rc);
-				printf(" clicks %u, missed %u: p50 %.1f / p95 %.1f ms "
-				       "(listener: jitter buffer hold %.1f ms, concealed "
-				       "%llu, dropped %llu)\n",
-				       r.heard, r.missed, r.p50, r.p95, r.hold_ms,
-				       (unsigned long long)r.plc,
-				       (unsigned long long)r.dropped);
-				fflush(stdout);
 			}
 		}
 	}
 	return 0;
 }
 
-/* A 200 ms stall of the listener at stalls different phases, for each device and frame
- * size (the canceller on, the default). */
+/* One stall run: prints how long the listener took to come back. Returns the time, -1
+ * if it did not (or it could not be read), or -2 when the run failed. */
+static long stall_one(struct run_cfg *rc)
+{
+	static double d[MAX_CLKS];
+	struct run_res r = {.d = d};
+	double p50, p95;
+
+	if (run(rc, &r))
+		return -2;
+	percentiles(d, r.nd, &p50, &p95);
+	if (r.recovery_ms >= 0)
+		printf(" %ld ms (run p50 %.1f)", r.recovery_ms, p50);
+	else
+		printf(" %s (run p50 %.1f)", r.recovery_ms == -1 ? "never" : "unknown",
+		       p50);
+	return r.recovery_ms >= 0 ? r.recovery_ms : -1;
+}
+
+/* A 200 ms stall of the listener, stalls runs at different phases (of the listener's
+ * frames, and of the clicks), for each device and frame size, the canceller on (the
+ * default). */
 static int stall_runs(unsigned stalls)
 {
 	unsigned clicks = (STALL_AT_MS + 4000 - CLICK_LEAD_MS) / STALL_EVERY_MS;
 
 	for (size_t d = 0; d < sizeof(devices) / sizeof(devices[0]); d++) {
 		for (unsigned fm = 20; fm >= 10; fm -= 10) {
-			struct run_cfg rc = {&devices[d], fm,	STALL_EVERY_MS,
-					     clicks,	  true, 0};
-			long worst = -2;
+			struct run_cfg rc = {
+			    &devices[d], fm, STALL_EVERY_MS, clicks, true, 0, 0};
+			long worst = 0;
 
 			print_setting(&rc);
 			printf(
 			    " %u ms stall, clicks every %u ms: back within %u ms of the "
-			    "p50 after",
+			    "p50 before it after",
 			    STALL_MS, STALL_EVERY_MS, RECOVERY_TOL_MS);
 			for (unsigned k = 0; k < stalls; k++) {
-				struct run_res r;
+				long t;
 
+				rc.phase_ms = k * fm / stalls + 1;
 				rc.stall_at_ms =
 				    STALL_AT_MS + (long)(k * STALL_EVERY_MS / stalls);
-				if (run(&rc, &r))
+				t = stall_one(&rc);
+				if (t == -2)
 					return 1;
-				if (r.recovery_ms == -1)
-					printf(" never (p50 %.1f)", r.p50);
-				else if (r.recovery_ms < 0)
-					printf(" unknown");
-				else
-					printf(" %ld ms (p50 %.1f)", r.recovery_ms,
-					       r.p50);
-				worst = r.recovery_ms < 0 || worst == -1 ? -1
-					: r.recovery_ms > worst		 ? r.recovery_ms
-									 : worst;
+				worst = t < 0 || worst < 0 ? -1 : t > worst ? t : worst;
 			}
 			if (worst >= 0)
 				printf("; longest %ld ms\n", worst);
@@ -540,10 +592,10 @@ int main(int argc, char **argv)
 	    "two boxes' engines on synthetic rooms, in virtual time (the figures do not "
 	    "depend on the machine's load): %u ms periods, Opus %u bit/s complexity %u "
 	    "%s, voice in the clear; network %u ms + jitter 0-%u ms; rooms: echo %d dB, "
-	    "seed %u; the listener's periods %u ms after the talker's; clicks every %u "
-	    "ms\n",
+	    "seed %u; the listener started at %u phases across a frame; clicks every "
+	    "%u ms\n",
 	    f.period_ms, f.bitrate, f.complexity, f.tls ? "CBR" : "VBR", net_ms,
-	    jitter_ms, ECHO_DB, seed, LISTENER_PHASE, CLICK_EVERY_MS);
+	    jitter_ms, ECHO_DB, seed, PHASES, CLICK_EVERY_MS);
 	if (latency_runs(clicks))
 		goto fail;
 	if (stalls && stall_runs(stalls))
