@@ -5,6 +5,11 @@
  * sockets, no sleeping. Prints; asserts nothing.
  *
  *   bench_roomlat [-n CLICKS] [-d NET_MS] [-j JITTER_MS] [-s SEED] [-S STALLS]
+ *                 [-N NOISE_DBFS]
+ *
+ * -N sets both rooms' microphone noise: what the far box sends when nobody talks there,
+ * and so what the near box's speaker plays (its canceller runs its preprocessor while
+ * the speaker is not quiet).
  *
  * The talker's room hears a click track (clickdelay's: a 3 ms 1.5 kHz burst every
  * 487 ms) as its near talker; the listener's room keeps what its speaker plays. Both
@@ -110,6 +115,7 @@ static struct box *cur; /* whose loop runs: CLOCK_MONOTONIC is its clock */
 static struct room_cfg next_rc;
 static struct room_tap next_tap;
 static unsigned net_ms = 1, jitter_ms;
+static double noise_dbfs = 1; /* the rooms' microphone noise (1: the room's default) */
 static uint32_t seed = 1, rng;
 static uint64_t pkt_seq;
 
@@ -410,6 +416,8 @@ static int run(const struct run_cfg *rc, struct run_res *res)
 	trc.play_ms = rc->dev->play_ms;
 	trc.cap_ms = rc->dev->cap_ms;
 	trc.echo_db = ECHO_DB;
+	if (noise_dbfs <= 0)
+		trc.noise_dbfs = noise_dbfs;
 	lrc = trc;
 	lrc.seed = seed + 1;
 	click_track(near, n, rc->every_ms, rc->clicks);
@@ -559,16 +567,17 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: bench_roomlat [-n CLICKS (>= 50)] [-d NET_MS] [-j JITTER_MS] "
-		"[-s SEED] [-S STALLS (0: none)]\n");
+		"[-s SEED] [-S STALLS (0: none)] [-N NOISE_DBFS (-120..0)]\n");
 }
 
 int main(int argc, char **argv)
 {
 	unsigned clicks = 60, stalls = 5;
+	struct room_cfg rcd;
 	struct cfg f;
 	int o;
 
-	while ((o = getopt(argc, argv, "n:d:j:s:S:")) != -1) {
+	while ((o = getopt(argc, argv, "n:d:j:s:S:N:")) != -1) {
 		unsigned long v = strtoul(optarg ? optarg : "", NULL, 10);
 
 		if (o == 'n' && v >= 1 && v <= 1000)
@@ -577,6 +586,8 @@ int main(int argc, char **argv)
 			net_ms = (unsigned)v;
 		else if (o == 'j' && v <= 500)
 			jitter_ms = (unsigned)v;
+		else if (o == 'N' && atof(optarg) <= 0 && atof(optarg) >= -120)
+			noise_dbfs = atof(optarg);
 		else if (o == 's')
 			seed = (uint32_t)v;
 		else if (o == 'S' && v <= 50)
@@ -588,14 +599,18 @@ int main(int argc, char **argv)
 	}
 	log_setup("bench_roomlat", LOG_ERR);
 	cfg_defaults(&f);
+	room_cfg_default(&rcd, seed);
+	if (noise_dbfs <= 0)
+		rcd.noise_dbfs = noise_dbfs;
 	printf(
 	    "two boxes' engines on synthetic rooms, in virtual time (the figures do not "
 	    "depend on the machine's load): %u ms periods, Opus %u bit/s complexity %u "
 	    "%s, voice in the clear; network %u ms + jitter 0-%u ms; rooms: echo %d dB, "
-	    "seed %u; the listener started at %u phases across a frame; clicks every "
+	    "noise %.0f dBFS, seed %u; the listener started at %u phases across a frame; "
+	    "clicks every "
 	    "%u ms\n",
 	    f.period_ms, f.bitrate, f.complexity, f.tls ? "CBR" : "VBR", net_ms,
-	    jitter_ms, ECHO_DB, seed, PHASES, CLICK_EVERY_MS);
+	    jitter_ms, ECHO_DB, rcd.noise_dbfs, seed, PHASES, CLICK_EVERY_MS);
 	if (latency_runs(clicks))
 		goto fail;
 	if (stalls && stall_runs(stalls))
