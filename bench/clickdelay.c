@@ -12,7 +12,11 @@
  * where the delay before it puts it, so a delay longer than the clicks' spacing is
  * measured, not folded into a shorter one. Prints "clicks=N missed=M p50_ms=X
  * p95_ms=Y" last; with CLICKDELAY_EACH=1 in the environment, first each click's time in
- * the recording and its delay ("at 12.345 s: 43.0 ms"), to see a delay recover. */
+ * the recording and its delay ("at 12.345 s: 43.0 ms"), to see a delay recover; with
+ * CLICKDELAY_STALL_AT=S (the listener stopped S s into the recording), also
+ * "recovery_ms=R": from the stall to the first click said back at no more than 10 ms
+ * over the median delay before it, the click after it too (bench/clickmatch.h). */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,9 +26,10 @@
 #include "clickmatch.h"
 #include "wav.h"
 
-#define RATE	     48000
-#define MAX_DELAY_MS 5000 /* the first click: longer is refused, not guessed */
-#define MAX_CLKS     4096
+#define RATE		48000
+#define MAX_DELAY_MS	5000 /* the first click: longer is refused, not guessed */
+#define MAX_CLKS	4096
+#define RECOVERY_TOL_MS 10 /* issue 22: back within 10 ms of the p50 */
 
 static int make(const char *path, double secs, double every_ms)
 {
@@ -103,6 +108,23 @@ out:
 	return n;
 }
 
+/* With CLICKDELAY_STALL_AT=S (the listener stalled S seconds into the recording): how
+ * long its delay took to come back to RECOVERY_TOL_MS over the median before, or less. */
+static void recovery(const long *said, const long *delay, size_t ns)
+{
+	const char *at = getenv("CLICKDELAY_STALL_AT");
+	long r;
+
+	if (!at)
+		return;
+	r = clickrecovery(said, delay, ns, (long)(atof(at) * RATE),
+			  RATE / 1000 * RECOVERY_TOL_MS);
+	if (r >= 0)
+		printf("recovery_ms=%.0f\n", (double)r * 1000 / RATE);
+	else
+		printf("recovery_ms=%s\n", r == -EAGAIN ? "never" : "unknown");
+}
+
 static int measure(const char *path)
 {
 	static long said[MAX_CLKS], heard[MAX_CLKS], delay[MAX_CLKS];
@@ -139,6 +161,7 @@ static int measure(const char *path)
 		if (getenv("CLICKDELAY_EACH") && delay[k] >= 0)
 			printf("at %.3f s: %.1f ms\n", (double)said[k] / RATE, d[nd - 1]);
 	}
+	recovery(said, delay, ns);
 	return 0;
 }
 

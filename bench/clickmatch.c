@@ -55,3 +55,45 @@ int clickmatch(const long *said, size_t ns, const long *heard, size_t nh, long m
 	}
 	return n;
 }
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Heard, and no more than tol over ref (a stall may leave the delay lower: that is
+ * back too). */
+static int near_ref(long d, long ref, long tol)
+{
+	return d >= 0 && d <= ref + tol;
+}
+
+long clickrecovery(const long *said, const long *delay, size_t ns, long stall, long tol)
+{
+	long *before = malloc((ns ? ns : 1) * sizeof(*before)), ref;
+	size_t nb = 0, k, next;
+
+	if (!before)
+		return -ENOMEM;
+	for (k = 0; k < ns && said[k] < stall; k++)
+		if (delay[k] >= 0)
+			before[nb++] = delay[k];
+	if (!nb) {
+		free(before);
+		return -EINVAL;
+	}
+	qsort(before, nb, sizeof(*before), cmp_long);
+	ref = before[nb / 2];
+	free(before);
+	for (; k < ns; k++) {
+		if (!near_ref(delay[k], ref, tol))
+			continue;
+		for (next = k + 1; next < ns && delay[next] < 0; next++)
+			;
+		if (next == ns || near_ref(delay[next], ref, tol))
+			return said[k] - stall;
+	}
+	return -EAGAIN;
+}

@@ -16,4 +16,13 @@
 int clickmatch(const long *said, size_t ns, const long *heard, size_t nh, long max,
 	       long *delay);
 
+/* After a stall of the listener at sample stall: how long until its delay is back. The
+ * reference is the median delay of the clicks said before the stall (delay[] as
+ * clickmatch gives it, -1 for a miss); the delay is back at the first click said from
+ * the stall on that, and the click heard after it, are at most tol over it (a delay that
+ * comes back lower, as a stall may leave it, is back too). Returns that
+ * click's said onset minus stall (so the clicks' spacing is the resolution), -EINVAL
+ * when no click was heard before the stall, or -EAGAIN when it never came back. */
+long clickrecovery(const long *said, const long *delay, size_t ns, long stall, long tol);
+
 #endif

@@ -9,9 +9,16 @@
 # For 20 ms and 10 ms frames: RUNS runs of 10 s, a click every 487 ms said into the
 # talker's microphone while it holds push-to-talk; each click's delay to the listener's
 # speaker (p50 and p95 over every click of every run; the runs start the boxes at other
-# phases). Then MINUTES of talk at each frame size, the underruns and overruns of both
-# boxes counted per minute, the delay over the whole stretch (drift would grow it), and
-# each box's CPU (user + system time over its run: a busy loop shows here). Needs pulseaudio, pulseaudio-utils and libasound2-plugins.
+# phases). Then RUNS runs with a 200 ms stall of the listener, each printing how long its
+# delay took to come back. Then MINUTES of talk at each frame size (0: none), the
+# underruns and overruns of both boxes counted per minute, the delay over the whole
+# stretch (drift would grow it), and each box's CPU (user + system time over its run: a
+# busy loop shows here). The boxes run at Nice -10 as the package runs them; the load
+# average is printed before and after. CLOCKED_FRAMES="10" runs one frame size only;
+# CLOCKED_RUN_AS replaces the unit's priority (e.g. "chrt -f 10", or "" for none);
+# CLOCKED_ARGS adds flags to both boxes (e.g. "--echo-cancel no"); CLOCKED_KEEP=DIR keeps
+# the last long run's recording and logs there.
+# Needs pulseaudio, pulseaudio-utils and libasound2-plugins.
 set -euo pipefail
 b=${1:-build/default}
 runs=${2:-5}
@@ -30,22 +37,51 @@ for _ in $(seq 50); do
 done
 [ -n "$port" ] || { echo "clocked: intercomd did not start; see $d/srv.log" >&2; exit 1; }
 
-# one session: FRAME SECONDS CLICK_TRACK -> rec.wav, ear.log, mouth.log
+# The boxes run as the package runs them: the unit's Nice= and CPUSchedulingPolicy=
+# (board/systemd/intercom.service), where this may raise priority.
+unit="$here/board/systemd/intercom.service"
+deployed=
+n=$(sed -n 's/^Nice=//p' "$unit")
+[ -z "$n" ] || ! nice -n "$n" true 2>/dev/null || [ "$(nice -n "$n" nice)" -ne "$n" ] ||
+	deployed="nice -n $n"
+pol=$(sed -n 's/^CPUSchedulingPolicy=//p' "$unit")
+prio=$(sed -n 's/^CPUSchedulingPriority=//p' "$unit")
+if [ "$pol" = fifo ] && chrt -f "$prio" true 2>/dev/null; then
+	deployed="chrt -f $prio"
+fi
+deployed=${CLOCKED_RUN_AS-$deployed}
+echo "load: $(uptime | sed 's/.*load/load/'); boxes ${deployed:-at the default priority}; flags: ${CLOCKED_ARGS:-none}"
+
+# one session: FRAME SECONDS CLICK_TRACK GAP [STALL] -> rec.wav, ear.log, mouth.log;
+# with STALL, the listener is stopped for 200 ms STALL seconds after the clicks start,
+# and stall_at is when that was in the recording (to within the recorder's start)
 session() {
-	local fm=$1 secs=$2 track=$3 gap=$4
+	local fm=$1 secs=$2 track=$3 gap=$4 stall=${5:-}
 	parec --device=air.monitor --format=s16le --rate=48000 --channels=2 \
 		--file-format=wav "$d/rec.wav" &
-	local rec=$!
-	/usr/bin/time -f "%U %S %e" -o "$d/ear.cpu" "$b/firmware/intercom" --server "127.0.0.1:$port" --nick Ear --frame-ms "$fm" \
+	local rec=$! rec_t0
+	rec_t0=$(date +%s.%N)
+	/usr/bin/time -f "%U %S %e" -o "$d/ear.cpu" $deployed "$b/firmware/intercom" --server "127.0.0.1:$port" --nick Ear --frame-ms "$fm" \
 		--capture-device ear_mic --playback-device ear_spk \
-		--exit-after "$(awk "BEGIN{print $secs + 2.5}")" 2>"$d/ear.log" &
+		--exit-after "$(awk "BEGIN{print $secs + 2.5}")" ${CLOCKED_ARGS:-} 2>"$d/ear.log" &
 	local ear=$!
 	sleep "$gap"
-	/usr/bin/time -f "%U %S %e" -o "$d/mouth.cpu" "$b/firmware/intercom" --server "127.0.0.1:$port" --nick Mouth --frame-ms "$fm" \
+	/usr/bin/time -f "%U %S %e" -o "$d/mouth.cpu" $deployed "$b/firmware/intercom" --server "127.0.0.1:$port" --nick Mouth --frame-ms "$fm" \
 		--capture-device mouth_mic --playback-device mouth_spk --talk-after 0.8 \
-		--talk-for "$secs" --exit-after "$(awk "BEGIN{print $secs + 1.5}")" 2>"$d/mouth.log" &
+		--talk-for "$secs" --exit-after "$(awk "BEGIN{print $secs + 1.5}")" ${CLOCKED_ARGS:-} 2>"$d/mouth.log" &
 	local mouth=$!
 	sleep 1
+	if [ -n "$stall" ]; then
+		(
+			sleep "$stall"
+			box=$(pgrep -P "$ear")
+			t=$(date +%s.%N)
+			kill -STOP "$box"
+			sleep 0.2
+			kill -CONT "$box"
+			awk "BEGIN{print $t - $rec_t0}" >"$d/stall_at"
+		) &
+	fi
 	paplay --device=mouthin "$track"
 	wait "$mouth" "$ear"
 	kill -INT "$rec"
@@ -63,7 +99,9 @@ xruns() { # underruns+overruns in a box's log
 
 "$b/bench/clickdelay" --make "$d/clicks.wav" 9 487
 printf '%-7s %6s %7s %9s %9s %7s\n' frames runs clicks "p50" "p95" xruns
-for fm in 20 10; do
+frames=${CLOCKED_FRAMES:-20 10}
+for fm in $frames; do
+	[ "$runs" -gt 0 ] || break
 	all=()
 	x=0
 	for r in $(seq "$runs"); do
@@ -78,13 +116,36 @@ for fm in 20 10; do
 		"$(v p50_ms)" "$(v p95_ms)" "$x"
 done
 
+# Recovery after a 200 ms stall of the listener (kill -STOP, -CONT), 6 s into 14 s of
+# clicks, RUNS times: from the stall to the delay back at no more than 10 ms over its
+# median before (bench/clickdelay, CLICKDELAY_STALL_AT; the clicks' 487 ms spacing is
+# the resolution), and the longest delay of the clicks around it (peak).
+"$b/bench/clickdelay" --make "$d/stall.wav" 14 487
+for fm in $frames; do
+	[ "$runs" -gt 0 ] || break
+	rs=()
+	for r in $(seq "$runs"); do
+		session "$fm" 14 "$d/stall.wav" "$(awk "BEGIN{print 0.3 + $r * $fm / 1000 / $runs}")" 6
+		at=$(cat "$d/stall_at")
+		o=$(CLICKDELAY_EACH=1 CLICKDELAY_STALL_AT=$at "$b/bench/clickdelay" "$d/rec.wav")
+		peak=$(echo "$o" | awk -v s="$at" '/^at / && $2 >= s - 0.5 && $2 < s + 2 && $4 > m {m = $4} END {print m + 0}')
+		rs+=("$(echo "$o" | sed -n 's/recovery_ms=//p') ms (p50 $(echo "$o" | sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p'), peak $peak)")
+	done
+	echo "$fm ms frames, a 200 ms stall of the listener: back to its p50 + 10 ms (or less) after"
+	printf '  %s\n' "${rs[@]}"
+done
+echo "load: $(uptime | sed 's/.*load/load/')"
+
+[ "$minutes" -gt 0 ] || exit 0
 secs=$((minutes * 60))
 "$b/bench/clickdelay" --make "$d/long.wav" "$((secs - 1))" 487
-for fm in 20 10; do
+for fm in $frames; do
 	session "$fm" "$secs" "$d/long.wav" 0.3
 	x=$(($(xruns "$d/ear.log") + $(xruns "$d/mouth.log")))
 	r=$("$b/bench/clickdelay" "$d/rec.wav")
+	[ -z "${CLOCKED_KEEP:-}" ] || cp "$d/rec.wav" "$d/ear.log" "$d/mouth.log" "$CLOCKED_KEEP/"
 	echo "$fm ms frames, $minutes min of talk: xruns in both boxes $x ($(awk "BEGIN{printf \"%.2f\", $x / $minutes / 2}") per box per minute); clicks ${r#clicks=}"
 	echo "  CPU of one core: listener $(cpu "$d/ear.cpu"), talker $(cpu "$d/mouth.cpu")"
-	grep -h "sound card:.*run\|the loop woke" "$d/ear.log" "$d/mouth.log" || true
+	grep -h "sound card:.*run\|the loop woke\|jitter buffer hold\|dropped" "$d/ear.log" "$d/mouth.log" || true
 done
+echo "load: $(uptime | sed 's/.*load/load/')"

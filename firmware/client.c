@@ -6,10 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aec.h"
 #include "app.h"
-#include "audio.h"
 #include "board.h"
+#include "engine.h"
 #include "keyboard.h"
 #include "log.h"
 #include "loop.h"
@@ -20,32 +19,16 @@
 #include "tones.h"
 #include "voice.h"
 
-/* A sound card wakes the loop through its poll descriptors; this timer only notices a
- * card that went quiet or away (then the loop's clock paces frames). */
-#define CLIENT_CARD_CHECK_MS 50
-/* Frames made at one wakeup at most: enough to refill after a late loop. */
-#define CLIENT_PLAY_BURST 4
-
 struct client {
 	const struct cfg *cfg;
 	struct loop *loop;
 	struct app *app;
 	struct net *net;
 	struct voice *voice;
-	struct audio *audio;
-	struct aec *aec; /* NULL: echo_cancel = no, or files mode */
-	struct tone tone;
-	struct tmr frame_tmr, house_tmr;
-	uint64_t t0, frames;
-	uint64_t captured_ms; /* when the card last delivered a frame */
-	unsigned frame_ms, period_ms;
-	size_t frame;
-	uint64_t wakeups; /* the loop's, to show it is not spinning */
-	/* the devices' delays (audio_delays) summed once per frame sent, for the log */
-	uint64_t play_delay_sum, cap_delay_sum, delay_n;
-	bool called, ptt_down, rx, failed;
-	bool tx;	  /* the last frame was sent */
-	bool spurt_heard; /* the last talk spurt to start has been played */
+	struct engine *eng;
+	struct tmr house_tmr;
+	uint64_t t0;
+	bool called, ptt_down;
 	struct board *board;
 	bool kbd, kbd_ptt;
 	enum led_state leds[LED_COUNT];
@@ -232,7 +215,7 @@ static void on_voice(void *arg, const uint8_t *pkt, size_t len)
 		/* the times, for bench/latency: its parts at the listener */
 		log_debug("voice: a talk spurt's first packet arrived at %llu ms",
 			  (unsigned long long)loop_now(c->loop));
-		c->spurt_heard = false;
+		engine_spurt(c->eng);
 	}
 	/* the socket is connected, and over TLS the tag says it is the server's */
 	app_voice_heard(c->app, loop_now(c->loop));
@@ -307,7 +290,7 @@ static void actions(struct client *c)
 			send_keepalive(c);
 			break;
 		case ACT_TONE:
-			tone_start(&c->tone, a.tone);
+			engine_tone(c->eng, a.tone);
 			if (a.tone != TONE_NONE) /* what the person hears, for the log */
 				log_info("tone: %s", tone_name(a.tone));
 			break;
@@ -329,138 +312,23 @@ static void actions(struct client *c)
 	}
 }
 
-/* One captured frame: (talking) the speaker's echo cancelled, encoded and sent. The
- * canceller runs whenever the microphone is sent: a hands-free call, and a held
- * push-to-talk too, since the speaker keeps playing the room's other talkers. */
-static void capture_frame(struct client *c, uint64_t now)
-{
-	int16_t pcm[CODEC_MAX_FRAME];
-	uint8_t pkt[IC_RTP_MAX];
-	bool talking = app_talking(c->app);
-	int n;
-
-	audio_read(c->audio, pcm);
-	if (c->aec && talking)
-		aec_capture_audio(c->aec, c->audio, pcm);
-	else if (c->aec)
-		aec_skip(c->aec, pcm);
-	n = voice_capture(c->voice, pcm, talking, pkt);
-	if (n > 0) {
-		net_voice_send(c->net, pkt, (size_t)n);
-		app_voice_sent(c->app, now);
-		if (!c->tx)
-			log_debug("voice: a talk spurt's first packet sent at %llu ms",
-				  (unsigned long long)now);
-	}
-	c->tx = n > 0;
-}
-
-/* One frame to play: everybody else mixed, tones on top. */
-static void play_frame(struct client *c, uint64_t now)
-{
-	int16_t pcm[CODEC_MAX_FRAME];
-	bool heard = voice_play(c->voice, now, pcm);
-
-	if (heard && !c->spurt_heard) {
-		c->spurt_heard = true;
-		log_debug("voice: its first frame played at %llu ms",
-			  (unsigned long long)now);
-	}
-	tone_mix(&c->tone, pcm, c->frame);
-	if (c->aec) /* the frame as the speaker will play it */
-		aec_playback(c->aec, pcm);
-	if (audio_write(c->audio, pcm) && !c->failed) {
-		log_err("cannot write the playback file (disk full?)");
-		c->failed = true;
-		loop_stop(c->loop);
-	}
-	if (heard != c->rx) {
-		c->rx = heard;
-		set_led(c, LED_RX, heard ? LED_ON : LED_OFF);
-	}
-}
-
-/* A clocked sound card, at every period: each frame sent the moment capture completes
- * it, then playback topped up to its headroom, a new frame made whenever the last one is
- * all written (at most a few: two devices drifting apart, or a loop that was late).
- * Returns false when the loop's clock paces frames instead (files mode, a card with no
- * clock, or none). */
-static bool card_service(struct client *c, uint64_t now)
-{
-	int avail = audio_avail(c->audio, now);
-
-	if (avail < 0)
-		return false;
-	if (avail > 0 && !c->captured_ms) /* PulseAudio: up to 2 s */
-		log_info("sound card: capture delivering, %llu ms after start",
-			 (unsigned long long)(now - c->t0));
-	if (avail > 0)
-		c->captured_ms = now;
-	for (int i = 0; i < avail; i++, c->frames++) {
-		long pd, cd;
-
-		if (i == 0 && !audio_delays(c->audio, &pd, &cd) && pd >= 0 && cd >= 0) {
-			c->play_delay_sum += (uint64_t)pd;
-			c->cap_delay_sum += (uint64_t)cd;
-			c->delay_n++;
-		}
-		capture_frame(c, now);
-	}
-	for (int i = 0; i < CLIENT_PLAY_BURST && audio_room(c->audio, now) > 0; i++)
-		play_frame(c, now);
-	return true;
-}
-
-static void card_ready(int fd, int events, void *arg)
+/* The engine's hooks (engine_io). */
+static void eng_send(void *arg, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	struct client *c = arg;
 
-	audio_ready(c->audio, fd, events);
-	card_service(c, loop_now(c->loop));
+	net_voice_send(c->net, pkt, len);
+	app_voice_sent(c->app, now);
 }
 
-/* Before each wait: a loop that spins (a descriptor that stays ready) counts here. */
-static void count_wakeup(void *arg)
+static bool eng_talking(void *arg)
 {
-	((struct client *)arg)->wakeups++;
+	return app_talking(((struct client *)arg)->app);
 }
 
-static void card_watch(void *arg, int fd, int events)
+static void eng_heard(void *arg, bool on)
 {
-	struct client *c = arg;
-
-	loop_fd(c->loop, fd, events, card_ready, c);
-}
-
-/* The frame clock: a sound card paces frames through its descriptors (this timer only
- * looks in now and then); files mode, or a card that is gone or has no clock, is paced
- * by the loop's clock, a frame captured and one played each period. */
-static void frame_timer(void *arg)
-{
-	struct client *c = arg;
-	uint64_t now = loop_now(c->loop);
-
-	if (card_service(c, now)) {
-		/* while capture delivers nothing (a device still starting: PulseAudio
-		 * takes hundreds of ms; or one that stalled), this timer keeps playback
-		 * topped up, each period */
-		bool quiet = now - c->captured_ms > 2 * c->frame_ms;
-
-		tmr_start(c->loop, &c->frame_tmr,
-			  quiet ? c->period_ms : CLIENT_CARD_CHECK_MS, frame_timer, c);
-		return;
-	}
-	/* frame k is complete at t0 + (k + 1) * frame_ms: catch up if the loop was late,
-	 * but after a long gap (a card that was gone) start afresh */
-	if (c->t0 + (c->frames + 50) * c->frame_ms < now)
-		c->frames = (now - c->t0) / c->frame_ms - 1;
-	while (c->t0 + (c->frames + 1) * c->frame_ms <= now) {
-		capture_frame(c, now);
-		play_frame(c, now);
-		c->frames++;
-	}
-	tmr_start(c->loop, &c->frame_tmr, c->t0 + (c->frames + 1) * c->frame_ms - now,
-		  frame_timer, c);
+	set_led(arg, LED_RX, on ? LED_ON : LED_OFF);
 }
 
 static void housekeeping(void *arg)
@@ -487,72 +355,6 @@ static void housekeeping(void *arg)
 		loop_stop(c->loop);
 	actions(c);
 	tmr_start(c->loop, &c->house_tmr, 10, housekeeping, c);
-}
-
-/* The echo canceller, on a sound card (files mode has no room to echo in). Returns 0
- * or -ENOMEM. */
-static int open_aec(struct client *c)
-{
-	char d[256];
-
-	if (aec_new(&c->aec, c->frame, false)) {
-		log_err("out of memory");
-		return -ENOMEM;
-	}
-	aec_describe(c->aec, d, sizeof(d));
-	log_info("echo canceller: %s", d);
-	return 0;
-}
-
-/* What the echo canceller did, at exit. */
-static void log_aec_stats(const struct client *c)
-{
-	struct aec_stats st;
-
-	if (!c->aec)
-		return;
-	aec_get_stats(c->aec, &st);
-	log_info("echo canceller: %llu frames cancelled, aligned %llu times (%llu after "
-		 "xruns), moved %llu times by the delay estimator, followed %llu capture "
-		 "drops, render-to-capture delay %.1f ms last measured",
-		 (unsigned long long)st.frames, (unsigned long long)st.reanchors,
-		 (unsigned long long)st.xruns, (unsigned long long)st.moves,
-		 (unsigned long long)st.drops, st.delay / 48.0);
-}
-
-/* The sound card, or files in files mode. Returns 0 or the exit status (2: a file
- * cannot be used, 1: the card cannot). */
-static int open_audio(struct client *c)
-{
-	const struct cfg *f = c->cfg;
-	char err[512];
-
-	if (f->capture_file[0] || f->playback_file[0]) {
-		int e = audio_open_files(&c->audio,
-					 f->capture_file[0] ? f->capture_file : NULL,
-					 f->playback_file[0] ? f->playback_file : NULL,
-					 c->frame, err, sizeof(err));
-		if (e) {
-			log_err("%s", err);
-			return 2;
-		}
-	} else {
-		int e = audio_open_alsa(&c->audio, f->capture_device, f->playback_device,
-					c->frame, CODEC_RATE / 1000 * f->period_ms, err,
-					sizeof(err));
-		if (e) {
-			log_err("%s", err);
-			return 1;
-		}
-		log_info("sound card: capture '%s', playback '%s'", f->capture_device,
-			 f->playback_device);
-		if (f->echo_cancel && open_aec(c)) {
-			audio_close(c->audio);
-			c->audio = NULL;
-			return 1;
-		}
-	}
-	return 0;
 }
 
 /* The keyboard, or the board's buttons and LEDs (none: neither). Returns 0 or the exit
@@ -593,26 +395,6 @@ static int open_board(struct client *c)
 	return 0;
 }
 
-/* What the voice path counted, at exit. */
-static void log_voice_stats(struct client *c)
-{
-	struct voice_stats vs;
-
-	voice_get_stats(c->voice, &vs);
-	log_info(
-	    "voice: sent %llu, received %llu, frames %llu, fec %llu, concealed %llu, "
-	    "late %llu, dropped %llu, keepalives %llu, replayed %llu, forged %llu",
-	    (unsigned long long)vs.sent, (unsigned long long)vs.received,
-	    (unsigned long long)vs.frames, (unsigned long long)vs.fec,
-	    (unsigned long long)vs.plc, (unsigned long long)vs.late,
-	    (unsigned long long)vs.dropped, (unsigned long long)vs.keepalives,
-	    (unsigned long long)vs.replayed, (unsigned long long)vs.forged);
-	log_info(
-	    "delay parts: opus look-ahead %.1f ms, jitter buffer hold %.1f ms on average",
-	    vs.lookahead_samples / 48.0,
-	    vs.frames ? (double)vs.hold_ms_sum / (double)vs.frames : 0.0);
-}
-
 /* The app's and the codec's settings from the config. */
 static void settings(const struct cfg *f, struct app_cfg *ac, struct codec_cfg *cc)
 {
@@ -639,21 +421,25 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 	struct app_cfg ac;
 	struct codec_cfg cc;
 	struct net_handlers nh = {on_connected, on_line, on_closed, on_voice, on_verify};
+	struct engine_io io = {eng_send, eng_talking, eng_heard, NULL};
 	void *tls = NULL;
 	char err[512];
 	int ret = 1, e;
 
 	memset(&c, 0, sizeof(c));
 	c.cfg = f;
-	c.frame_ms = f->frame_ms;
-	c.period_ms = f->period_ms;
-	c.frame = CODEC_RATE / 1000 * f->frame_ms;
-	e = open_audio(&c);
-	if (e)
-		return e;
+	io.arg = &c;
 	settings(f, &ac, &cc);
-	if (loop_new(&c.loop) || voice_new(&c.voice, &cc) ||
-	    net_new(&c.net, c.loop, &nh, &c) ||
+	if (loop_new(&c.loop) || voice_new(&c.voice, &cc)) {
+		log_err("out of memory");
+		goto out;
+	}
+	e = engine_open(&c.eng, f, c.loop, c.voice, &io);
+	if (e) {
+		ret = e;
+		goto out;
+	}
+	if (net_new(&c.net, c.loop, &nh, &c) ||
 	    app_new(&c.app, &ac, (uint32_t)getpid() ^ (uint32_t)loop_now(c.loop),
 		    loop_now(c.loop))) {
 		log_err("out of memory");
@@ -674,29 +460,15 @@ int client_run(const struct cfg *f, const struct ident *id, volatile sig_atomic_
 		ret = e;
 		goto out;
 	}
-	audio_set_watch(c.audio, card_watch, &c);
-	loop_set_before_sleep(c.loop, count_wakeup, &c);
-	c.spurt_heard = true; /* none yet */
 	c.t0 = loop_now(c.loop);
-	log_info("audio clock started at %llu ms (monotonic); %u ms frames",
-		 (unsigned long long)c.t0, c.frame_ms);
+	engine_start(c.eng);
 	actions(&c);
-	tmr_start(c.loop, &c.frame_tmr, c.frame_ms, frame_timer, &c);
 	tmr_start(c.loop, &c.house_tmr, 10, housekeeping, &c);
 	e = loop_run(c.loop, quit, block);
 	if (e)
 		log_err("event loop failed: %s", strerror(-e));
-	ret = e || c.failed ? 1 : 0;
-	log_voice_stats(&c);
-	if (c.audio->captured) /* a busy loop shows here (docs/CLIENT.md) */
-		log_info(
-		    "sound card: the loop woke %llu times in %llu ms of audio captured; "
-		    "device delays on average: playback %.1f ms, capture %.1f ms",
-		    (unsigned long long)c.wakeups,
-		    (unsigned long long)(c.audio->captured * 1000 / CODEC_RATE),
-		    c.delay_n ? (double)c.play_delay_sum / (double)c.delay_n / 48.0 : 0,
-		    c.delay_n ? (double)c.cap_delay_sum / (double)c.delay_n / 48.0 : 0);
-	log_aec_stats(&c);
+	ret = e || engine_failed(c.eng) ? 1 : 0;
+	engine_log_stats(c.eng);
 out:
 	if (c.kbd) {
 		log_set_hooks(NULL, NULL, NULL);
@@ -704,17 +476,12 @@ out:
 		(void)!write(STDOUT_FILENO, "\n", 1);
 	}
 	board_close(c.board);
-	if (c.audio)
-		audio_set_watch(c.audio, NULL, NULL);
-	if (audio_close(c.audio)) {
-		log_err("cannot finish the playback file");
+	if (engine_close(c.eng))
 		ret = 1;
-	}
 	app_free(c.app);
 	net_free(c.net);
 	tlsctx_free(tls);
 	voice_free(c.voice);
-	aec_free(c.aec);
 	loop_free(c.loop);
 	return ret;
 }

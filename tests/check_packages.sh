@@ -233,7 +233,7 @@ out=$(systemd-analyze verify /lib/systemd/system/intercomd.service \
 for u in intercomd intercom intercom-web; do
 	# exposure 0 (locked down) to 10 (wide open); above 2.0 is a hardening lost
 	e=$(systemd-analyze security --offline=yes --threshold=20 "/lib/systemd/system/$u.service" \
-		2>&1 | sed -n 's/.*Overall exposure level for [a-z.]*: \([0-9.]*\).*/\1/p') ||
+		2>&1 | sed -n 's/.*Overall exposure level for [a-z.-]*: \([0-9.]*\).*/\1/p') ||
 		fail "$u.service is less hardened than before (exposure $e)"
 	[ -n "$e" ] || fail "no exposure level for $u.service"
 	printf '  %s.service: systemd exposure level %s\n' "$u" "$e"

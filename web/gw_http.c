@@ -155,6 +155,23 @@ static int cookie_user(struct conn *c, const struct http_req *r, char *name)
 	return e ? -EACCES : 0;
 }
 
+/* GET /whoami: a page whose WebSocket never opened asks whether its browser is enrolled
+ * (200 and the nick) or not (403), so it can tell that from a gateway that is down: a
+ * refused upgrade shows a page only a close. The nick is no secret, and another site's
+ * page gets no cookie (SameSite=Strict) and cannot read the answer (no CORS header). */
+static int whoami(struct conn *c, const struct http_req *r)
+{
+	char name[IC_NICK_MAX + 1], head[IC_NICK_MAX + 32];
+	int e = cookie_user(c, r, name);
+
+	explicit_bzero(c->secret, sizeof(c->secret)); /* kept only for a WebSocket */
+	if (e)
+		return gw_respond(c, 403, "text/plain; charset=utf-8", "",
+				  "not enrolled\n", 13);
+	snprintf(head, sizeof(head), "X-Intercom-User: %s\r\n", name);
+	return gw_respond(c, 200, "text/plain; charset=utf-8", head, name, strlen(name));
+}
+
 static int upgrade(struct conn *c, const struct http_req *r)
 {
 	char origin[HTTP_FIELD_MAX + 16], name[IC_NICK_MAX + 1];
@@ -279,6 +296,8 @@ int gw_request(struct conn *c, const struct http_req *r)
 		e = enroll(c, r);
 	else if (!strcmp(r->path, "/ws"))
 		e = upgrade(c, r);
+	else if (!strcmp(r->path, "/whoami"))
+		e = whoami(c, r);
 	else
 		e = serve_page(c, r->path);
 	if (r->content_length > 0 && c->st != C_BODY)

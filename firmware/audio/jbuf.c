@@ -28,6 +28,7 @@ struct jbuf {
 	uint64_t start_ms;	/* when playout starts */
 	unsigned tail, tail_ms; /* pieces and ms concealed with nothing ahead */
 	unsigned lead_ms;	/* delay held in this spurt (start wait + stalls) */
+	uint64_t stall_ms;	/* the last stall */
 	unsigned wait_min;	/* the least wait of a packet played since wait_from */
 	uint64_t wait_from;	/* 0: not playing yet */
 
@@ -135,8 +136,12 @@ static void start_spurt(struct jbuf *jb, const struct jbuf_pkt *p, uint32_t raw,
 		late = transit > lo ? (transit - lo) / 48 : 0;
 	else
 		jb->nhist = jb->hpos = 0;
-	for (unsigned i = 0; i < JBUF_SLOTS; i++)
+	for (unsigned i = 0; i < JBUF_SLOTS; i++) {
+		/* what was still queued (a listener whose playback stalled past
+		 * JBUF_SLOTS packets, the last spurt's tail) is dropped, and counted */
+		jb->st.dropped += jb->slots[i].used;
 		jb->slots[i].used = false;
+	}
 	jb->active = true;
 	jb->playing = false;
 	jb->ssrc = p->ssrc;
@@ -276,8 +281,10 @@ static enum jbuf_out play(struct jbuf *jb, struct slot *s, uint64_t now_ms,
  * (the target, or the lead its stalls built for a late or lost packet, whichever is
  * more): what is beyond it by more than JBUF_SLACK_MS was never needed, so when a whole
  * packet fits in that excess, s is dropped (if the next is here), and the next likewise:
- * JBUF_DRAIN_MAX packets per JBUF_DRAIN_MS at most, so a jittery path loses a packet
- * here and there, not a run of them, and 200 ms are gone in half a second. A listener
+ * JBUF_DRAIN_MAX_MS of packets (one at least) per JBUF_DRAIN_MS at most, so a jittery
+ * path loses a packet here and there, not a run of them, and 200 ms are gone in a
+ * quarter of a second, whatever the packets' size (it was 2 packets: 10 ms packets
+ * drained half as fast as 20 ms ones). A listener
  * taking its frames in bursts (20 ms frames of 10 ms packets) never sees a packet wait
  * less than its phase, so nothing it needs is ever counted as excess. */
 static struct slot *over_target(struct jbuf *jb, struct slot *s, uint64_t now_ms)
@@ -295,11 +302,18 @@ static struct slot *over_target(struct jbuf *jb, struct slot *s, uint64_t now_ms
 	target = target_ms(jb);
 	excess = (int64_t)jb->wait_min - (jb->lead_ms > target ? jb->lead_ms : target) -
 		 JBUF_SLACK_MS;
+	/* The lead stalls built is held for as long as the window remembers a transit
+	 * (a late packet's lateness counts in the target meanwhile), no longer: kept for
+	 * the whole spurt, every stall of a long one added to its delay for good (a
+	 * 2-minute spurt at 10 ms frames climbed from 40 to 105 ms). */
+	if (jb->lead_ms > target && now_ms - jb->stall_ms >= JBUF_WINDOW_MS)
+		jb->lead_ms = target;
 	jb->wait_min = UINT32_MAX;
 	jb->wait_from = now_ms;
-	for (int k = 0; k < JBUF_DRAIN_MAX && excess >= s->samples / 48 &&
-			(next = find(jb, (uint16_t)(jb->pseq + 1))) != NULL;
-	     k++) {
+	for (unsigned ms = 0; (!ms || ms + s->samples / 48 <= JBUF_DRAIN_MAX_MS) &&
+			      excess >= s->samples / 48 &&
+			      (next = find(jb, (uint16_t)(jb->pseq + 1))) != NULL;) {
+		ms += s->samples / 48;
 		excess -= s->samples / 48;
 		s->used = false;
 		jb->pseq++;
@@ -342,6 +356,7 @@ enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, struct jbuf_out_frame *
 	 * on time after all, and a lost one can be rebuilt from its successor's FEC. */
 	if (jb->lead_ms < (cap > 1 ? cap : 1)) {
 		jb->lead_ms += f->samples / 48;
+		jb->stall_ms = now_ms;
 		jb->tail++;
 		jb->tail_ms += f->samples / 48;
 		jb->st.stalls++;

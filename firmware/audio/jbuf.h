@@ -24,12 +24,12 @@
  * listener, a network hiccup) sizes the buffer for this long, not for 100 packets. */
 #define JBUF_WINDOW_MS 1000
 /* Every JBUF_DRAIN_MS, what every packet played in that time waited beyond the target
- * by more than JBUF_SLACK_MS is taken out, in whole packets dropped (JBUF_DRAIN_MAX at a
- * time): a stall, or voice
+ * by more than JBUF_SLACK_MS is taken out, in whole packets dropped (JBUF_DRAIN_MAX_MS
+ * of them at a time, one packet at least): a stall, or voice
  * queued before playback could start, does not stay as delay for the rest of the
  * spurt. */
 #define JBUF_DRAIN_MS	     50
-#define JBUF_DRAIN_MAX	     2 /* packets dropped at a time */
+#define JBUF_DRAIN_MAX_MS    40 /* dropped at a time: two 20 ms packets, four of 10 */
 #define JBUF_SLACK_MS	     5
 #define JBUF_PKT_SAMPLES_MIN 120 /* the shortest Opus packet: 2.5 ms at 48 kHz */
 #define JBUF_MAX_MS	     200 /* the most delay it will add */
@@ -83,7 +83,8 @@ struct jbuf_out_frame {
 struct jbuf_stats {
 	uint64_t packets, frames, fec, plc, dups, late, spurts;
 	uint64_t stalls;    /* concealed frames that grew the buffer by one */
-	uint64_t dropped;   /* packets dropped because the queue was over its target */
+	uint64_t dropped;   /* packets dropped because the queue was over its target,
+			       or still queued when a new spurt started */
 	unsigned target_ms; /* current target delay */
 	unsigned delay_ms;  /* arrival -> playout of the last frame played */
 	unsigned max_delay_ms;

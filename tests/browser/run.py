@@ -39,6 +39,9 @@ CHROMIUM_FLAGS = [
     "--ignore-certificate-errors",
 ]
 BROWSER_NICK = "Phone"
+# the page's status line, exactly, when its WebSocket never opened (web/page/app.js)
+NOT_ENROLLED = "not enrolled in this browser: open your enrollment link"
+NOT_ANSWERING = "the gateway is not answering"
 SCENARIO_S = 60  # the bound on one scenario's browser run, generous for a busy machine
 
 
@@ -546,13 +549,30 @@ def enroll(run):
         if "Enrollment refused" not in dom or 'id="ptt"' in dom:
             fail("a %s link was not refused: %r" % (what, dom[:300]))
     run.browser("", profile="other")  # never enrolled: no cookie
-    r = run.result()
-    log("without the cookie the page says %r" % r["status"])
-    if r["online"] or r["lines"] or "not enrolled" not in r["status"]:
-        fail("a browser without the cookie got in, or was not told: %s" % r)
+    refused = json.loads(run.wait_result("enroll.ready"))
+    log("without the cookie the page says %r" % refused["status"])
+    if refused["online"] or refused["lines"] or refused["status"] != NOT_ENROLLED:
+        fail("a browser without the cookie got in, or was not told exactly: %s" % refused)
     run.web.wait_log(r"WebSocket refused: no valid enrollment cookie")
     if BROWSER_NICK.lower() in run.srv.text().lower():
         fail("the server saw the unenrolled browser's nick")
+    # the gateway stops under the open page: it says so (Chromium logs the page's status
+    # lines, the sink being gone with the gateway), then the gateway comes back
+    run.web.stop()
+    run.chrome.wait_log(r"status: %s" % NOT_ANSWERING, SCENARIO_S)
+    restart_web(run)
+    r = run.result()
+    log("gateway stopped: %r; back: %r" % (NOT_ANSWERING, r["back"]))
+    if r["back"] != NOT_ENROLLED or r["online"] or r["lines"]:
+        fail("after the gateway came back the page says %s" % r)
+
+
+def restart_web(run):
+    """intercom-web again on the same port (the page reconnects there), as web2.log."""
+    run.web = Proc(run.web_args[:-4] + ["--port", str(run.web_port), "--http-port", "0", "--verbose",
+                                        "--test-sink", run.sink], os.path.join(run.dir, "web2.log"))
+    run.procs.append(run.web)
+    run.web.wait_log(r"https and WebSocket on port %d" % run.web_port)
 
 
 def vanish(run):
@@ -589,10 +609,7 @@ def reconnect(run):
     run.browser("")
     run.wait_result("reconnect.ready")
     run.web.stop()
-    run.web = Proc(run.web_args[:-4] + ["--port", str(run.web_port), "--http-port", "0", "--verbose",
-                                        "--test-sink", run.sink], os.path.join(run.dir, "web2.log"))
-    run.procs.append(run.web)
-    run.web.wait_log(r"https and WebSocket on port %d" % run.web_port)
+    restart_web(run)
     r = run.result()
     log("gone: %r; back: %r after %d closes" % (r["gone"], r["status"], r["closes"]))
     if "offline" not in r["gone"] or r["closes"] < 1 or BROWSER_NICK not in r["lobby"]:
@@ -631,7 +648,90 @@ def callout(run):
     answered(run, box, r, out, "Door")
 
 
-SCENARIOS = {"callout": callout, "jitter": jitter, "reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
+def callfail(run):
+    """The page calls a nick nobody has, then rings #House (where a box waits) until
+    intercomd says FLOOD: each ERROR is shown on the status line and in the messages, the
+    page leaves its calling state, and its Call button is enabled again."""
+    run.enroll()
+    kitchen = run.box("Kitchen", "--join", "#House", "--playback-file", "/dev/null", "--exit-after", "40")
+    kitchen.wait_log(r"status: online #House")
+    run.browser("room=%23House")
+    r = run.result()
+    log("nobody: %s; rings: %s" % (r["nobody"], r["rings"]))
+    want = "call to Nobody failed: NO_SUCH_USER: no such user online"
+    n = r["nobody"]
+    if n["calling"] != "calling Nobody" or not n["refused"] or n["status"] != want or n["callDisabled"]:
+        fail("a call to an unknown nick: %s, want the status %r" % (n, want))
+    last = r["rings"][-1]
+    want = "call to #House failed: FLOOD: one ring of a room every 2 s: wait, then ring again"
+    if not last["refused"] or last["status"] != want or last["callDisabled"] or len(r["rings"]) < 2:
+        fail("rings of a room too often: %s, want the status %r" % (r["rings"], want))
+    if any(x["refused"] for x in r["rings"][:-1]) or last["calling"] != "calling #House":
+        fail("a ring let through was taken for refused: %s" % r["rings"])
+    for shown in ("NO_SUCH_USER: no such user online", "FLOOD: one ring of a room every 2 s"):
+        if shown not in r["messagesShown"]:
+            fail("the messages do not show %r: %r" % (shown, r["messagesShown"]))
+    if r["ringTone"]:
+        fail("a tone still plays")
+    if "call from %s (#House)" % BROWSER_NICK not in kitchen.text():
+        fail("the kitchen box never rang")
+
+
+def dropcall(run):
+    """The gateway goes away while the page is in a call: the server ends the call (the box
+    is back online), the page leaves the call, says so and closes the call's microphone;
+    back online, a microphone that opens after its call ended is closed, a page sent to
+    the background lets go of push-to-talk, and sound the browser suspended is shown and
+    started again by the next touch."""
+    run.enroll()
+    box = run.box("Door", "--auto-accept", "--capture-file", run.wav, "--playback-file", "/dev/null",
+                  "--exit-after", "90")
+    box.wait_log(r"status: online #Lobby")
+    run.browser("peer=Door")
+    run.wait_result("dropcall.ready")
+    box.wait_log(r"in call with %s" % BROWSER_NICK)
+    run.web.stop()
+    box.wait_log(r"in call with %s[\s\S]*status: online" % BROWSER_NICK)
+    restart_web(run)
+    r = run.result()
+    log("dropped: %s; late: %s; hidden: %s; hint: %r" % (r["dropped"], r["late"], r["hidden"], r["hint"]))
+    d = r["dropped"]
+    if d["callStream"] or d["track"] != "ended" or "In a call" in d["ptt"] or not d["endHidden"]:
+        fail("the page stayed in the call, or its microphone open: %s" % d)
+    # ended by the close, or by the gateway's WEB STATE offline just before it
+    if "call with Door ended: the " not in d["messagesShown"]:
+        fail("the page did not say the call ended: %r" % d["messagesShown"])
+    if "offline" not in d["status"] and d["status"] != NOT_ANSWERING:
+        fail("the status line did not say the page is offline: %r" % d["status"])
+    if r["late"]["callStream"] or r["late"]["callSrc"]:
+        fail("a call's microphone that opened after the call ended stayed open")
+    if not r["hidden"]["held"] or r["hidden"]["after"]:
+        fail("push-to-talk stayed held in the background: %s" % r["hidden"])
+    if "tap" not in r["hint"]:
+        fail("no hint while the sound was suspended: %r" % r["hint"])
+
+
+def refused(run):
+    """intercomd refuses the page's login (a box holds its nick): the gateway opens the
+    WebSocket, says why, and closes it; the page's reconnect backoff grows all the same
+    (it starts over only once logged in), rather than trying every second."""
+    run.enroll()
+    box = run.box(BROWSER_NICK, "--capture-file", run.wav, "--playback-file", "/dev/null", "--exit-after", "90")
+    box.wait_log(r"status: online #Lobby")
+    run.browser("")
+    r = run.result()
+    log("refused logins: %s" % r)
+    if r["online"] or len(r["retries"]) < 3:
+        fail("the page got in, or was not refused: %s" % r)
+    # the worker's BACKOFF_MS (1, 2, 4 s ...), each spread by +-20 %: the third wait is
+    # at least 3.2 s, where a backoff started over at each open stays at most 1.2 s
+    if not (r["retries"][1] >= 1600 and r["retries"][2] >= 3200):
+        fail("the backoff did not grow over refused logins: %s" % r["retries"])
+    if not any("NICK_REGISTERED" in line for line in r["lines"]):
+        fail("the page was not told why: %s" % r["lines"])
+
+
+SCENARIOS = {"refused": refused, "dropcall": dropcall, "callfail": callfail, "callout": callout, "jitter": jitter, "reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
 
 
 def main():

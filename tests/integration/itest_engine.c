@@ -39,16 +39,6 @@ static int teardown(void **state)
 	return pulse_air_stop(dir, !no_pulse);
 }
 
-/* Wait up to ms for text in the box's log. */
-static bool wait_log(const struct proc *p, const char *text, int ms)
-{
-	for (uint64_t end = now_ms() + (uint64_t)ms; now_ms() < end; usleep(20000)) {
-		if (strstr(proc_log(p), text))
-			return true;
-	}
-	return false;
-}
-
 /* The CPU time (user + system) of the children reaped so far, in ms. */
 static double children_cpu_ms(void)
 {
@@ -93,7 +83,7 @@ static void run(const struct srv *srv, const char *fm, unsigned stall_ms,
 
 	client_start(&ear, srv, "Ear", e_args);
 	client_start(&mouth, srv, "Mouth", m_args);
-	assert_true(wait_log(&ear, "capture delivering", 7000));
+	proc_wait_log(&ear, 0, "capture delivering", 7000);
 	if (stall_ms) {
 		kill(ear.pid, SIGSTOP);
 		usleep(stall_ms * 1000);

@@ -205,6 +205,17 @@ static void test_enrollment(void **state)
 	wsc_close(&w);
 	assert_int_equal(wsc_open(&w, gw_port, cookie, "https://evil.example"), 403);
 	wsc_close(&w);
+	/* /whoami tells a page whether its browser is enrolled, never a secret */
+	assert_int_equal(wsc_get(gw_port, true, "/whoami", "", head, sizeof(head)), 403);
+	assert_int_equal(wsc_get(gw_port, true, "/whoami", forged, head, sizeof(head)),
+			 403);
+	assert_null(strstr(head, "X-Intercom-User"));
+	assert_int_equal(wsc_get(gw_port, true, "/whoami", cookie, head, sizeof(head)),
+			 200);
+	assert_non_null(strstr(head, "\r\nX-Intercom-User: Ann\r\n"));
+	assert_non_null(strstr(head, "\r\nCache-Control: no-store\r\n"));
+	assert_null(strstr(head, cookie));
+	assert_null(strstr(head, "Set-Cookie"));
 	/* the page and the landing page are there for anyone; the landing port serves
 	 * nothing else */
 	assert_int_equal(wsc_get(gw_port, true, "/", "", head, sizeof(head)), 200);

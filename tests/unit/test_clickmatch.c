@@ -106,6 +106,41 @@ static void test_nothing_heard_refused(void **state)
 	assert_int_equal(clickmatch(said, 0, heard, N, MAXDLY, delay), 0);
 }
 
+/* A listener stalled at 3 s (click 5 said at 2.935 s, click 6 at 3.422 s): 50 ms before,
+ * 250 ms for the click said during the stall, 120 for the next, then 55 and 52 (within
+ * 10 ms of 50): back 0.909 s after the stall (click 7, said at 3.909 s). A lone click
+ * back in line before another late one does not count; a delay that stays up never
+ * comes back, one that comes back lower is back; no click heard before the stall leaves
+ * nothing to come back to. */
+static long stalled(int k)
+{
+	static const long d[N] = {50, 50, 49, 51, 50, 250, 120, 55, 52,
+				  50, 50, 50, 50, 50, 50,  50,	50, 50};
+
+	return MS(d[k]);
+}
+
+static void test_recovery_after_stall(void **state)
+{
+	long stall = MS(3000);
+
+	(void)state;
+	track(stalled);
+	assert_int_equal(clickmatch(said, N, heard, N, MAXDLY, delay), N);
+	assert_int_equal(clickrecovery(said, delay, N, stall, MS(10)), said[7] - stall);
+	delay[8] = MS(90); /* 7 alone in line: 9 and 10 are */
+	assert_int_equal(clickrecovery(said, delay, N, stall, MS(10)), said[9] - stall);
+	delay[9] = -1; /* a miss is skipped over: 10 follows 9 */
+	assert_int_equal(clickrecovery(said, delay, N, stall, MS(10)), said[10] - stall);
+	for (int k = 6; k < N; k++)
+		delay[k] = MS(30); /* lower than before: back at once */
+	assert_int_equal(clickrecovery(said, delay, N, stall, MS(10)), said[6] - stall);
+	for (int k = 6; k < N; k++)
+		delay[k] = MS(80);
+	assert_int_equal(clickrecovery(said, delay, N, stall, MS(10)), -EAGAIN);
+	assert_int_equal(clickrecovery(said, delay, N, MS(100), MS(10)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +148,7 @@ int main(void)
 	    cmocka_unit_test(test_drift_and_jump_followed),
 	    cmocka_unit_test(test_lost_click_is_a_miss),
 	    cmocka_unit_test(test_nothing_heard_refused),
+	    cmocka_unit_test(test_recovery_after_stall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,15 @@ struct ev {
 	    samples; /* PUT: the packet's duration; GET: the duration expected (0: 960) */
 };
 
+/* A packet of pkt_ms. */
+static enum jbuf_put_res put_ms(struct jbuf *j, uint16_t seq, unsigned pkt_ms, uint64_t t)
+{
+	static const uint8_t d[2] = {0, 0};
+	struct jbuf_pkt p = {1, seq, seq * 48u * pkt_ms, 48 * pkt_ms, seq == 0, d, 2};
+
+	return jbuf_put(j, &p, t);
+}
+
 /* A packet of 20 ms: what most tables send. */
 static enum jbuf_put_res put(struct jbuf *j, uint32_t ssrc, uint16_t seq, uint32_t ts,
 			     bool marker, const uint8_t *data, size_t len, uint64_t t)
@@ -504,34 +513,37 @@ static void test_tail_by_duration(void **state)
 	run(jb, e10, sizeof(e10) / sizeof(e10[0]));
 }
 
-/* A smooth talker (20 ms packets arriving every 20 ms, from `from` on) heard by a
- * listener that takes a piece every 20 ms, 5 ms after each arrival, except while
+/* A smooth talker (pkt_ms packets arriving every pkt_ms, from `from` on) heard by a
+ * listener that takes a piece every pkt_ms, 5 ms after each arrival, except while
  * `gap_from` <= t < `gap_to` (nothing taken: playback not started yet, or the listener
  * stalled); `burst` makes the packets of that gap arrive together at its end (a stalled
  * listener reads them all at once). Returns the arrival-to-playout delay of the frame
  * played at `until`. */
-static unsigned smooth(uint64_t from, uint64_t until, uint64_t gap_from, uint64_t gap_to,
-		       bool burst, struct jbuf_stats *st)
+static unsigned smooth_ms(unsigned pkt_ms, uint64_t from, uint64_t until,
+			  uint64_t gap_from, uint64_t gap_to, bool burst,
+			  struct jbuf_stats *st)
 {
-	uint8_t p[2] = {0, 0};
-
-	for (uint64_t t = from; t <= until; t += 20) {
-		uint16_t k = (uint16_t)((t - from) / 20);
+	for (uint64_t t = from; t <= until; t += pkt_ms) {
+		uint16_t k = (uint16_t)((t - from) / pkt_ms);
 		bool in_gap = t >= gap_from && t < gap_to;
 
 		if (!(burst && in_gap))
-			put(jb, 1, k, k * 960u, k == 0, p, sizeof(p), t);
-		if (burst && t + 20 >= gap_to && in_gap) /* the gap's packets, at once */
-			for (uint64_t u = gap_from; u <= t; u += 20) {
-				uint16_t q = (uint16_t)((u - from) / 20);
-
-				put(jb, 1, q, q * 960u, q == 0, p, sizeof(p), gap_to);
-			}
+			put_ms(jb, k, pkt_ms, t);
+		if (burst && t + pkt_ms >= gap_to && in_gap) /* the gap's, at once */
+			for (uint64_t u = gap_from; u <= t; u += pkt_ms)
+				put_ms(jb, (uint16_t)((u - from) / pkt_ms), pkt_ms,
+				       gap_to);
 		if (!in_gap)
 			get(jb, t + 5);
 	}
 	jbuf_get_stats(jb, st);
 	return st->delay_ms;
+}
+
+static unsigned smooth(uint64_t from, uint64_t until, uint64_t gap_from, uint64_t gap_to,
+		       bool burst, struct jbuf_stats *st)
+{
+	return smooth_ms(20, from, until, gap_from, gap_to, burst, st);
 }
 
 /* Voice queued before the listener plays (its capture not started yet, or a slow
@@ -587,6 +599,98 @@ static void test_stall_leaves_no_delay(void **state)
 	assert_true(st.delay_ms <= d0 + 1);
 }
 
+/* The same stall heard in 10 ms packets, a 10 ms box's: 1.2 s after it the delay is
+ * back within 10 ms of a run without it: the transit window (1 s, or 100 packets)
+ * forgets the burst, and the drain follows the target down as fast, in time, as with
+ * 20 ms packets (JBUF_DRAIN_MAX_MS; two packets per check left 35 ms then). */
+static void test_stall_10ms_packets(void **state)
+{
+	struct jbuf_stats clean, st;
+	unsigned d0, d;
+
+	(void)state;
+	d0 = smooth_ms(10, 1000, 4200, 0, 0, false, &clean);
+	jbuf_free(jb);
+	assert_int_equal(jbuf_new(&jb), 0);
+	d = smooth_ms(10, 1000, 4200, 2800, 3000, true, &st);
+	print_message("10 ms packets: no stall: delay %u ms; 1.2 s after a 200 ms stall: "
+		      "%u ms (%llu dropped)\n",
+		      d0, d, (unsigned long long)st.dropped);
+	assert_true(st.dropped > 0);
+	assert_true(d <= d0 + 10);
+}
+
+/* A talker that stalls every 700 ms, 20, 40, 60, 80 ms in turn (its scheduling, or the
+ * network: what was held arrives at once), then sends smoothly: a listener taking a
+ * piece every 20 ms conceals through each stall, and each time the buffer grows for
+ * what comes late. Once the stalls stop (and the window has forgotten them) the delay
+ * comes back to a clean run's: the buffer does not keep what its stalls once built for
+ * the rest of the spurt (it did: a 2-minute spurt at 10 ms frames climbed to 105 ms). */
+static unsigned hiccups(uint64_t until, uint64_t hiccups_until, struct jbuf_stats *st)
+{
+	uint8_t p[2] = {0, 0};
+
+	for (uint64_t t = 1000; t <= until; t++) {
+		for (uint64_t k = t > 1100 ? (t - 1100) / 20 : 0; k <= (t - 1000) / 20;
+		     k++) {
+			uint64_t sent = 1000 + 20 * k, h = (sent - 1000) % 700,
+				 arrive = sent;
+
+			uint64_t len = 20 + 20 * ((sent - 1000) / 700 % 4);
+
+			if (sent < hiccups_until && sent >= 1700 && h < len)
+				arrive = sent - h + len;
+			if (arrive == t)
+				put(jb, 1, (uint16_t)k, (uint32_t)k * 960u, k == 0, p,
+				    sizeof(p), t);
+		}
+		if ((t - 1000) % 20 == 5)
+			get(jb, t);
+	}
+	jbuf_get_stats(jb, st);
+	return st->delay_ms;
+}
+
+static void test_stall_lead_does_not_stay(void **state)
+{
+	struct jbuf_stats clean, st, mid;
+	unsigned d0, d;
+
+	(void)state;
+	d0 = hiccups(12000, 0, &clean);
+	jbuf_free(jb);
+	assert_int_equal(jbuf_new(&jb), 0);
+	hiccups(6000, 6000, &mid);
+	jbuf_free(jb);
+	assert_int_equal(jbuf_new(&jb), 0);
+	d = hiccups(12000, 6000, &st);
+	print_message(
+	    "smooth: delay %u ms; through the stalls: up to %u ms (%llu stalls); "
+	    "6 s after the last: %u ms (target %u, %llu dropped)\n",
+	    d0, mid.max_delay_ms, (unsigned long long)mid.stalls, d, st.target_ms,
+	    (unsigned long long)st.dropped);
+	assert_true(mid.stalls >= 2); /* the buffer did grow for them */
+	assert_true(mid.max_delay_ms >= d0 + 40);
+	assert_true(d <= d0 + 10);
+}
+
+/* A listener whose playback stalls for longer than the buffer holds (JBUF_SLOTS
+ * packets): the packet that does not fit starts afresh, and what was queued is counted
+ * as dropped, so the exit line accounts for every packet received. */
+static void test_overflow_counted(void **state)
+{
+	uint8_t p[2] = {0, 0};
+	struct jbuf_stats st;
+
+	(void)state;
+	for (uint16_t k = 0; k < JBUF_SLOTS + 1; k++)
+		put(jb, 1, k, k * 960u, k == 0, p, sizeof(p), 1000 + 20u * k);
+	jbuf_get_stats(jb, &st);
+	assert_int_equal(st.spurts, 2);
+	assert_int_equal(st.dropped, JBUF_SLOTS);
+	assert_int_equal(get(jb, 1000 + 20u * JBUF_SLOTS), JBUF_FRAME);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +714,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_queue_over_target_drains, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_stall_leaves_no_delay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stall_lead_does_not_stay, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_stall_10ms_packets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_overflow_counted, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

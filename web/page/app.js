@@ -27,6 +27,7 @@ function missing() {
 }
 
 function status(text, bad) {
+	if (TEST && $('status').textContent !== text) console.info('status: ' + text); /* tests/browser reads it */
 	$('status').textContent = text;
 	$('status').className = bad ? 'offline' : '';
 }
@@ -34,7 +35,7 @@ function status(text, bad) {
 function statusLine() {
 	const c = S.call;
 	if (!S.online) return;
-	if (!c) status('online ' + S.voice);
+	if (!c) status(S.note || 'online ' + S.voice, !!S.note);
 	else if (c.state === 'in') status('ringing: ' + c.peer + (c.group ? ' (' + c.group + ')' : ''));
 	else if (c.state === 'out') status('calling ' + c.peer);
 	else status('in a call with ' + c.peer);
@@ -89,6 +90,7 @@ function talk(who, args) {
 	const c = S.call;
 	switch (what) {
 	case 'Request':
+		S.note = '';
 		S.call = { peer: who, state: 'in', group: group || '' };
 		$('ringtext').textContent = who + (group ? ' rings ' + group : ' calls');
 		ring(true);
@@ -100,11 +102,21 @@ function talk(who, args) {
 		break;
 	default: /* Deny, End, Busy: for a group, who is the room */
 		if (c) message(who, '', 'call ' + what.toLowerCase());
+		if (c && c.state === 'out' && what !== 'End') S.note = 'call to ' + c.peer + ': ' + what.toLowerCase();
 		S.call = null;
 		ring(false);
 		callAudio(false);
 	}
 	render();
+}
+
+/* Whether ERROR code answers our call: a refused Request (a ring of a room over the
+ * server's rate is FLOOD), or an Accept that came too late (another took the group call).
+ * A ringing call is only ours to refuse. */
+function callRefused(code) {
+	const c = S.call;
+	if (!c || c.state === 'in') return false;
+	return /^(BUSY|NO_SUCH_USER|BAD_ROOM|BAD_ARGS|NO_CALL)$/.test(code) || (code === 'FLOOD' && !!c.group);
 }
 
 function lineIn(line) {
@@ -113,7 +125,8 @@ function lineIn(line) {
 	if ((m = /^WEB NICK (\S+)/.exec(line))) { S.nick = m[1]; $('nick').textContent = S.nick; }
 	else if ((m = /^WEB STATE (\S+) ?(.*)/.exec(line))) {
 		S.online = m[1] === 'online';
-		if (!S.online) { S.rooms.clear(); if (S.call) callAudio(false); S.call = null; ring(false); }
+		S.note = '';
+		if (!S.online) { S.rooms.clear(); callLost('the gateway lost the server'); }
 		status(S.online ? 'online' : m[1] + (m[2] ? ': ' + m[2] : ''), !S.online);
 	} else if ((m = /^JOINED: (\S+)/.exec(line))) { S.voice = m[1]; if (!S.rooms.has(m[1])) S.rooms.set(m[1], []); }
 	else if ((m = /^PARTED: (\S+)/.exec(line))) {
@@ -125,27 +138,51 @@ function lineIn(line) {
 	else if ((m = /^TALK (\S+): (.*)/.exec(line))) return talk(m[1], m[2]);
 	else if ((m = /^ERROR (\S+): (.*)/.exec(line))) {
 		message('server', '', m[1] + ': ' + m[2]);
-		/* a refused Request, or an Accept that came too late (another took the group call) */
-		if (/^(BUSY|NO_SUCH_USER|BAD_ROOM|NO_CALL)$/.test(m[1]) && S.call && S.call.state !== 'in') { S.call = null; ring(false); callAudio(false); }
+		if (callRefused(m[1])) {
+			S.note = 'call to ' + S.call.peer + ' failed: ' + m[1] + ': ' + m[2];
+			S.call = null;
+			ring(false);
+			callAudio(false);
+		}
 	} else return;
 	render();
+}
+
+/* A WebSocket refused at the upgrade shows the page nothing but a close, as a gateway
+ * that is down does: ask the gateway (GET whoami, docs/WEB.md) which it was. */
+const NOT_ENROLLED = 'not enrolled in this browser: open your enrollment link';
+const NOT_ANSWERING = 'the gateway is not answering';
+async function diagnose(retry) {
+	let why;
+	try {
+		const r = await fetch('whoami', { cache: 'no-store', signal: AbortSignal.timeout(5000) });
+		why = r.status === 403 ? NOT_ENROLLED
+			: 'offline: the gateway refused the connection, again in ' + Math.round(retry / 1000) + ' s';
+	} catch (err) {
+		why = NOT_ANSWERING;
+	}
+	if (S.wsOpen) return; /* a later connection got in meanwhile */
+	S.why = why;
+	S.diagnosed = (S.diagnosed || 0) + 1;
+	status(why, true);
 }
 
 function wsState(m) {
 	if (m.state === 'closed') {
 		S.online = false;
-		if (S.call) callAudio(false);
-		S.call = null;
-		ring(false);
+		S.wsOpen = false;
+		callLost('the connection to the gateway dropped');
 		press(false);
-		/* a WebSocket refused at the upgrade shows the page nothing but a close: without
-		 * the enrollment cookie that is what happens, so say it */
-		const why = !m.opened ? ' (not enrolled in this browser? open your enrollment link; or the gateway is down)'
-			: m.reason ? ' (' + m.reason + ')' : '';
-		status('offline' + why + ', again in ' + Math.round(m.retry / 1000) + ' s', true);
 		S.closes = (S.closes || 0) + 1;
+		if (TEST) (S.retries = S.retries || []).push(m.retry);
 		render();
-	} else if (m.state === 'connecting') status('connecting', true);
+		if (!m.opened) diagnose(m.retry);
+		else status('offline' + (m.reason ? ' (' + m.reason + ')' : '') + ', again in ' +
+			Math.round(m.retry / 1000) + ' s', true);
+	} else if (m.state === 'open') {
+		S.wsOpen = true;
+		S.why = '';
+	} else if (m.state === 'connecting' && !S.why) status('connecting', true); /* a diagnosis stays until it changes */
 }
 
 /* ---- audio ---- */
@@ -158,6 +195,9 @@ async function mic(processing) {
 
 async function audioStart() {
 	ctx = new AudioContext({ sampleRate: 48000, latencyHint: 'interactive' });
+	/* the browser may suspend (or, on iOS, interrupt) the sound at any time: say so
+	 * (#start), and start it again on the next touch or key (wire) */
+	ctx.onstatechange = () => { $('start').hidden = ctx.state === 'running'; };
 	await ctx.audioWorklet.addModule('worklet.js');
 	capNode = new AudioWorkletNode(ctx, 'ic-capture', { numberOfOutputs: 0 });
 	capNode.port.onmessage = (e) => TEST && e.data.clock >= 0 && clockIn(e.data.clock);
@@ -174,21 +214,45 @@ async function audioStart() {
 	return { capture: cap.port2, player: play.port2 };
 }
 
-async function callAudio(on) {
+/* Each change of the call's sound; a microphone that opens after the call it was for
+ * ended (getUserMedia takes a while, the socket may drop meanwhile) is closed at once. */
+let callGen = 0, callAudioDone = Promise.resolve();
+function callAudio(on) {
+	callAudioDone = callAudioSet(on, ++callGen);
+	return callAudioDone;
+}
+
+async function callAudioSet(on, gen) {
 	if (on) {
 		/* hands-free: the browser's canceller, suppressor and gain control on */
+		let stream;
 		try {
-			callStream = await mic(true);
+			stream = await mic(true);
+		} catch (err) { message('page', '', 'no microphone for the call: ' + err.message); }
+		if (gen !== callGen) { if (stream) stream.getTracks().forEach((t) => t.stop()); return; }
+		if (stream) {
+			callStream = stream;
 			callSrc = ctx.createMediaStreamSource(callStream);
 			micSrc.disconnect();
 			callSrc.connect(capNode);
-		} catch (err) { message('page', '', 'no microphone for the call: ' + err.message); }
+		}
 		worker.postMessage({ type: 'talk', on: true });
 	} else {
 		worker.postMessage({ type: 'talk', on: pressed });
 		if (callSrc) { callSrc.disconnect(); micSrc.connect(capNode); callSrc = null; }
 		if (callStream) { callStream.getTracks().forEach((t) => t.stop()); callStream = null; }
 	}
+}
+
+/* The connection is gone: so is the call at the server (its session left), so it ends
+ * here too, said in the messages, and its microphone closes. */
+function callLost(why) {
+	if (S.call) {
+		message('page', '', (S.call.state === 'active' ? 'call with ' : 'call to ') + S.call.peer + ' ended: ' + why);
+		callAudio(false);
+	}
+	S.call = null;
+	ring(false);
 }
 
 /* a ring tone: two tones, on 1 s, off 2 s, until answered or over */
@@ -240,11 +304,13 @@ function wire() {
 		if (!r) return;
 		if (!r.startsWith('#')) r = '#' + r;
 		send('JOIN: ' + r);
+		S.note = '';
 		$('room').value = '';
 	};
 	$('call').onclick = () => {
 		const to = $('to').value;
 		if (!to || S.call) return;
+		S.note = '';
 		S.call = { peer: to, state: 'out', group: to.startsWith('#') ? to : '' };
 		send('TALK ' + to + ': Request');
 		render();
@@ -253,12 +319,20 @@ function wire() {
 	$('accept').onclick = () => { if (S.call && S.call.state === 'in') { send('TALK ' + S.call.peer + ': Accept'); talk(S.call.peer, 'Accept'); } };
 	$('deny').onclick = () => { if (S.call) { send('TALK ' + S.call.peer + ': Deny'); talk(S.call.peer, 'Deny'); } };
 	$('end').onclick = () => { if (S.call) { send('TALK ' + S.call.peer + ': End'); talk(S.call.peer, 'End'); } };
-	$('start').onclick = () => ctx.resume().then(() => { $('start').hidden = true; });
+	const resume = () => ctx && ctx.state !== 'running' && ctx.resume().then(() => { $('start').hidden = ctx.state === 'running'; }, () => {});
+	$('start').onclick = resume;
 	/* a phone starts audio only from a gesture: the first touch anywhere (a press of the
 	 * button included) starts it */
-	document.addEventListener('pointerdown', () => ctx && ctx.state !== 'running' &&
-		ctx.resume().then(() => { $('start').hidden = true; }), true);
+	document.addEventListener('pointerdown', resume, true);
 	window.addEventListener('online', () => worker.postMessage({ type: 'reconnect' }));
+	/* a phone that backgrounds the page: no pointerup will come, so let go of the button;
+	 * back in front, do not wait out the backoff, and wake the sound the browser stopped */
+	document.addEventListener('visibilitychange', () => {
+		if (document.visibilityState === 'hidden') return press(false);
+		if (worker) worker.postMessage({ type: 'reconnect' });
+		if (ctx && ctx.state !== 'running') ctx.resume().catch(() => {});
+	});
+	document.addEventListener('keydown', resume, true);
 }
 
 async function main() {
@@ -491,11 +565,14 @@ const scenarios = {
 		await until(() => S.online && (S.rooms.get('#Lobby') || []).includes(S.nick), 'online again', 40000);
 		return { gone, closes: S.closes, status: $('status').textContent, lobby: S.rooms.get('#Lobby') };
 	},
-	/* no enrollment cookie: the page says so and never gets in */
-	async enroll() { return scenarios.nocookie(); },
-	async nocookie() {
-		await until(() => S.closes >= 2, 'two refused connections');
-		return { status: $('status').textContent, online: S.online, lines: S.lines.length };
+	/* no enrollment cookie: the page says so; then the gateway stops, and comes back */
+	async enroll() {
+		await until(() => S.diagnosed >= 2, 'two refused connections');
+		const refused = { status: $('status').textContent, online: S.online, lines: S.lines.length };
+		await testPost(TEST + '.ready', JSON.stringify(refused));
+		await until(() => $('status').textContent === NOT_ANSWERING, 'the gateway gone', 40000);
+		await until(() => $('status').textContent === NOT_ENROLLED, 'the gateway back', 40000);
+		return { refused, back: $('status').textContent, online: S.online, lines: S.lines.length };
 	},
 	/* holds push-to-talk until the browser is killed */
 	async vanish() {
@@ -508,6 +585,74 @@ const scenarios = {
 		return {};
 	},
 	async house() { return scenarios.call(); },
+	/* the server refuses the login: the worker's backoff grows though the socket opened */
+	async refused() {
+		await until(() => (S.retries || []).length >= 3, 'three refused logins', 40000);
+		return { retries: S.retries, online: S.online, status: $('status').textContent };
+	},
+	/* in a call with peer when the gateway goes away: the call ends here and its
+	 * microphone closes; back online, a phone's other troubles: a call's microphone that
+	 * opens after the call ended, the page sent to the background while the button is
+	 * held, the browser suspending the sound */
+	async dropcall() {
+		const peer = Q.get('peer');
+		await until(() => S.online && (S.rooms.get('#Lobby') || []).includes(peer), peer + ' here');
+		$('to').value = peer;
+		click('call');
+		await until(() => S.call && S.call.state === 'active' && callStream, 'the call');
+		const track = callStream.getAudioTracks()[0];
+		await testPost(TEST + '.ready', 'in a call');
+		await until(() => !S.call, 'the call ended', 40000);
+		await callAudioDone;
+		const dropped = { status: $('status').textContent, messagesShown: $('messages').textContent,
+			track: track.readyState, callStream: !!callStream, ptt: $('ptt').textContent, endHidden: $('end').hidden };
+		await until(() => S.online, 'online again', 40000);
+		S.call = { peer: 'Late', state: 'out', group: '' };
+		lineIn('TALK Late: Accept');
+		const opening = callAudioDone;
+		lineIn('TALK Late: End');
+		await opening;
+		const late = { callStream: !!callStream, callSrc: !!callSrc };
+		pointer('pointerdown');
+		const held = pressed;
+		Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+		document.dispatchEvent(new Event('visibilitychange'));
+		const hidden = { held, after: pressed };
+		delete document.visibilityState;
+		pointer('pointerup');
+		await ctx.suspend();
+		await until(() => !$('start').hidden, 'the hint to start the sound');
+		const hint = $('start').textContent;
+		document.body.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
+		await until(() => ctx.state === 'running' && $('start').hidden, 'the sound started again');
+		return { dropped, late, hidden, hint };
+	},
+	/* calls a nick nobody has, then rings room until the server says FLOOD: each time the
+	 * page shows the error and leaves the calling state */
+	async callfail() {
+		const room = Q.get('room');
+		await until(() => S.online, 'online');
+		const dial = async (to, ms) => { /* a ring that is let through gets no answer */
+			const o = document.createElement('option');
+			o.value = o.textContent = to;
+			$('to').append(o);
+			$('to').value = to;
+			click('call');
+			const calling = $('status').textContent;
+			await until(() => !S.call, 'the call refused', ms).catch(() => {});
+			return { calling, refused: !S.call, status: $('status').textContent, callDisabled: $('call').disabled };
+		};
+		const nobody = await dial('Nobody', 20000);
+		const rings = [];
+		for (let i = 0; i < 8; i++) {
+			const r = await dial(room, 500);
+			rings.push(r);
+			if (r.refused) break;
+			click('end');
+			await until(() => !S.call, 'the end');
+		}
+		return { nobody, rings, messagesShown: $('messages').textContent, ringTone: !!ringer };
+	},
 	/* the page calls peer (which answers by itself): hands-free both ways for ms, then End */
 	async callout() {
 		const peer = Q.get('peer'), ms = +Q.get('ms') || 4000, tap = [];

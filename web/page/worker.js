@@ -28,8 +28,11 @@ function connect() {
 	ws = new WebSocket(url);
 	ws.binaryType = 'arraybuffer';
 	let opened = false;
-	ws.onopen = () => { tries = 0; opened = true; post({ type: 'ws', state: 'open' }); };
+	ws.onopen = () => { opened = true; post({ type: 'ws', state: 'open' }); };
 	ws.onmessage = (e) => {
+		/* the backoff starts over once logged in, not once the socket opened: a gateway
+		 * that opens it and closes it again (a refused login) is not tried every second */
+		if (e.data === 'WEB STATE online') tries = 0;
 		if (typeof e.data === 'string') post({ type: 'line', text: e.data });
 		else voiceIn(new Uint8Array(e.data));
 	};
