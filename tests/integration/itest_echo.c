@@ -26,7 +26,7 @@
 
 /* What one run of five without an xrun must cancel. A canceller wired wrong (the
  * reference not as written, the delays not measured) cancels nothing in any run; a
- * working one 29-33 dB in its good runs, but 3-15 dB in a third to a half of the runs
+ * working one 29-33 dB in its good runs, but 3-15 dB in a quarter to a half of the runs
  * without an xrun on a busy machine, the code of any round alike (once the canceller's
  * own figures were 30 dB in such a run: not the canceller, docs/PERFORMANCE.md), so 15 dB
  * would fail a working canceller more often than 10 and catch no broken one more */
