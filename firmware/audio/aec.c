@@ -83,8 +83,11 @@ struct aec {
 	bool anchored;
 	unsigned drift;
 	unsigned quiet; /* reference blocks in a row that played no echo */
-	unsigned near;	/* blocks left counting the near end as talking */
-	int active;	/* echo_suppress_active as last set */
+	/* the block before, as captured: what the untouched path hands back, one block
+	 * late as the preprocessor's own output is */
+	int16_t late[AEC_BLOCK];
+	unsigned near; /* blocks left counting the near end as talking */
+	int active;    /* echo_suppress_active as last set */
 	uint64_t xruns_seen;
 	uint64_t dropped_seen; /* the device's count of samples dropped unread (48 kHz) */
 	unsigned dropped_part; /* of those, what has not made a 16 kHz sample yet */
@@ -428,18 +431,26 @@ static void estimate(struct aec *e)
 /* The preprocessor on one block, while an echo may still be heard (a loud reference
  * block within the filter's tail): residual echo suppression, and the noise suppression
  * it needs. Otherwise the block passes untouched (a talker alone keeps his level) and
- * the preprocessor only learns the noise. */
+ * the preprocessor only learns the noise. The preprocessor hands back each block one
+ * block late (its overlap-add), so the untouched path is delayed by one block too: the
+ * microphone's timing stays put when the far end starts or stops talking (before, 10 ms
+ * of it were dropped or repeated at each such switch). */
 static void suppress(struct aec *e, const int16_t *ref, int16_t *out)
 {
+	int16_t now[AEC_BLOCK];
 	double ms = 0;
 
 	for (int i = 0; i < AEC_BLOCK; i++)
 		ms += (double)ref[i] * ref[i];
 	e->quiet = ms / AEC_BLOCK < AEC_QUIET_MS2 ? e->quiet + 1 : 0;
-	if (e->quiet <= AEC_TAIL_MS / (AEC_BLOCK * 1000 / AEC_RATE))
+	memcpy(now, out, sizeof(now));
+	if (e->quiet <= AEC_TAIL_MS / (AEC_BLOCK * 1000 / AEC_RATE)) {
 		speex_preprocess_run(e->pre, out);
-	else
-		speex_preprocess_estimate_update(e->pre, out);
+	} else {
+		speex_preprocess_estimate_update(e->pre, now);
+		memcpy(out, e->late, sizeof(e->late));
+	}
+	memcpy(e->late, now, sizeof(e->late));
 }
 
 /* The microphone's frame kept for the estimator. */
