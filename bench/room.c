@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loop.h"
+
 #define ROOM_RATE    48000
 #define ROOM_SPS     (ROOM_RATE / 1000) /* samples per ms */
 #define ROOM_REFL    200		/* reflections in the tail */
@@ -40,10 +42,14 @@ struct room {
 	float refl_gain[ROOM_REFL];
 	float direct;
 	struct talker near;
-	bool lost;	   /* the playback queue was lost: an underrun to report */
-	size_t drop_left;  /* capture samples still to drop as they come */
-	uint64_t drop_due; /* dropped, counted once the frame read reaches the gap */
-	size_t drop_in;	   /* the gap, samples into the capture queue */
+	bool lost;	     /* the playback queue was lost: an underrun to report */
+	size_t drop_left;    /* capture samples still to drop as they come */
+	uint64_t drop_due;   /* dropped, counted once the frame read reaches the gap */
+	size_t drop_in;	     /* the gap, samples into the capture queue */
+	struct room_tap tap; /* a bench's (room_set_tap) */
+	bool tapped;
+	audio_watch_h *watch;
+	void *watch_arg;
 	/* for room_run: each captured sample's parts */
 	float *echo, *nearrec;
 	size_t rec_cap;
@@ -172,6 +178,8 @@ static void room_tick(struct room *r)
 	if (c->clip)
 		spk = tanhf(2 * spk) / 2;
 	r->hist[r->t % ROOM_HIST] = spk;
+	if (r->tapped && r->t < r->tap.spk_n)
+		r->tap.spk[r->t] = (int16_t)lrintf(spk * 32767.0f);
 	echo = r->direct * played(r, d);
 	for (int i = 0; i < ROOM_REFL; i++)
 		echo += r->refl_gain[i] * played(r, d + r->refl_at[i]);
@@ -179,6 +187,9 @@ static void room_tick(struct room *r)
 	if (r->t < (uint64_t)c->near_from * ROOM_SPS ||
 	    r->t >= (uint64_t)c->near_to * ROOM_SPS)
 		nr = 0;
+	if (r->tapped)
+		nr = r->tap.near && r->t < r->tap.near_n ? r->tap.near[r->t] / 32768.0f
+							 : 0;
 	noise = (float)(db(c->noise_dbfs) * 1.732 * (2 * unit(&r->rng) - 1));
 	if (r->drop_left) { /* dropped unread: nothing recorded either */
 		r->drop_left--;
@@ -296,9 +307,27 @@ static void room_ready(struct audio *a, int fd, int events)
 	(void)a, (void)fd, (void)events;
 }
 
+/* A tapped room's descriptor, watched for reading as a capture handle's is. */
 static void room_set_watch(struct audio *a, audio_watch_h *h, void *arg)
 {
-	(void)a, (void)h, (void)arg;
+	struct room *r = (struct room *)a;
+
+	if (!r->tapped || r->tap.fd < 0)
+		return;
+	if (r->watch)
+		r->watch(r->watch_arg, r->tap.fd, 0);
+	r->watch = h;
+	r->watch_arg = arg;
+	if (h)
+		h(arg, r->tap.fd, LOOP_READ);
+}
+
+void room_set_tap(struct audio *a, const struct room_tap *t)
+{
+	struct room *r = (struct room *)a;
+
+	r->tap = *t;
+	r->tapped = true;
 }
 
 static int room_close(struct audio *a)

@@ -55,6 +55,21 @@ void room_cfg_default(struct room_cfg *rc, uint32_t seed);
  * -ENOMEM; audio_close frees it. */
 int room_open(struct audio **ap, const struct room_cfg *rc, size_t frame);
 
+/* A bench's taps on a room from room_open, for driving the client's own engine in it:
+ * the near talker replaced by near[k] at the clock's sample k (silence past near_n, or
+ * with near NULL), what the speaker plays kept as spk[k] (the first spk_n samples), and
+ * fd (>= 0; -1: none) handed to the watcher given through audio_set_watch as a card
+ * hands its poll descriptor: the bench that drives the loop says when it is ready. The
+ * buffers are borrowed for the room's life. */
+struct room_tap {
+	const int16_t *near;
+	size_t near_n;
+	int16_t *spk;
+	size_t spk_n;
+	int fd;
+};
+void room_set_tap(struct audio *a, const struct room_tap *t);
+
 /* What one run recorded, 48 kHz, one sample per captured sample: the microphone as
  * captured, its echo and near-talker parts alone, and what the canceller made of it. */
 struct room_rec {

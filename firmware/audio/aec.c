@@ -25,11 +25,21 @@
 /* Measured queues this many 16 kHz samples away from the anchor, for AEC_DRIFT_FRAMES
  * frames running, mean the two clocks drifted (or a queue changed): anchor again. */
 #define AEC_DRIFT_FRAMES 25
-/* The residual echo suppressor's floor while the near end talks (speexdsp's
- * echo_suppress_active, default -15 dB): 0 leaves the residual to the suppressor's
- * gain alone, the near talker masking what is left. -15 cost the near talker up to
- * 3.4 dB in double talk (bench_echo), -3 still 3.0 dB; ERLE is the same. */
+/* The residual echo suppressor's floor where its preprocessor believes speech is
+ * present (speexdsp's echo_suppress_active, default -15 dB). The preprocessor takes a
+ * lone residual echo for speech too (on the clocked echo path it gave 75-99 % speech
+ * probability to the far end's echo alone, and the floor at 0 dB there added 1-3 dB
+ * to the filter's 20-24 where -15 added 7-11), so the floor is lifted to 0 dB only
+ * while the near end really talks: what the filter leaves (near talker, residual) is
+ * within AEC_NEAR_DB of the echo it took out, which a converged filter's residual
+ * alone is not. -15 all the time cost the near talker up to 3.4 dB in double talk
+ * (bench_echo), -3 still 3.0. */
 #define AEC_SUPPRESS_ACTIVE_DB 0
+#define AEC_SUPPRESS_ECHO_DB   (-15)
+#define AEC_NEAR_DB	       (-6)
+/* the near end counted as talking this many blocks after its last loud one (100 ms:
+ * the dips inside a talker's syllables) */
+#define AEC_NEAR_HOLD 10
 
 /* The delay estimator: what the devices' delays cannot see (an acoustic path that
  * changes, a sound server's queue, a device whose delay is wrong after an xrun) is
@@ -73,6 +83,11 @@ struct aec {
 	bool anchored;
 	unsigned drift;
 	unsigned quiet; /* reference blocks in a row that played no echo */
+	/* the block before, as captured: what the untouched path hands back, one block
+	 * late as the preprocessor's own output is */
+	int16_t late[AEC_BLOCK];
+	unsigned near; /* blocks left counting the near end as talking */
+	int active;    /* echo_suppress_active as last set */
 	uint64_t xruns_seen;
 	uint64_t dropped_seen; /* the device's count of samples dropped unread (48 kHz) */
 	unsigned dropped_part; /* of those, what has not made a 16 kHz sample yet */
@@ -110,13 +125,39 @@ void aec_free(struct aec *e)
 static void pre_setup(struct aec *e)
 {
 	int on = 1, agc = e->agc ? 1 : 0, rate = AEC_RATE;
-	int active = AEC_SUPPRESS_ACTIVE_DB;
 
 	speex_echo_ctl(e->echo, SPEEX_ECHO_SET_SAMPLING_RATE, &rate);
 	speex_preprocess_ctl(e->pre, SPEEX_PREPROCESS_SET_DENOISE, &on);
 	speex_preprocess_ctl(e->pre, SPEEX_PREPROCESS_SET_AGC, &agc);
 	speex_preprocess_ctl(e->pre, SPEEX_PREPROCESS_SET_ECHO_STATE, e->echo);
-	speex_preprocess_ctl(e->pre, SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE, &active);
+	e->active = AEC_SUPPRESS_ECHO_DB;
+	speex_preprocess_ctl(e->pre, SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE,
+			     &e->active);
+}
+
+/* The residual echo floor for this block: 0 dB while the near end talks (what the
+ * filter left, out, within AEC_NEAR_DB of the echo it took out of mic), -15 else. */
+static void near_floor(struct aec *e, const int16_t *mic, const int16_t *out)
+{
+	double left = 0, echo = 0;
+	int want;
+
+	for (int i = 0; i < AEC_BLOCK; i++) {
+		double y = (double)mic[i] - out[i];
+
+		left += (double)out[i] * out[i];
+		echo += y * y;
+	}
+	if (left > echo * pow(10, AEC_NEAR_DB / 10.0) && left > AEC_QUIET_MS2 * AEC_BLOCK)
+		e->near = AEC_NEAR_HOLD;
+	else if (e->near)
+		e->near--;
+	want = e->near ? AEC_SUPPRESS_ACTIVE_DB : AEC_SUPPRESS_ECHO_DB;
+	if (want != e->active) {
+		e->active = want;
+		speex_preprocess_ctl(e->pre, SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE,
+				     &e->active);
+	}
 }
 
 int aec_new(struct aec **ap, size_t frame, bool agc)
@@ -397,18 +438,26 @@ static void estimate(struct aec *e)
 /* The preprocessor on one block, while an echo may still be heard (a loud reference
  * block within the filter's tail): residual echo suppression, and the noise suppression
  * it needs. Otherwise the block passes untouched (a talker alone keeps his level) and
- * the preprocessor only learns the noise. */
+ * the preprocessor only learns the noise. The preprocessor hands back each block one
+ * block late (its overlap-add), so the untouched path is delayed by one block too: the
+ * microphone's timing stays put when the far end starts or stops talking (before, 10 ms
+ * of it were dropped or repeated at each such switch). */
 static void suppress(struct aec *e, const int16_t *ref, int16_t *out)
 {
+	int16_t now[AEC_BLOCK];
 	double ms = 0;
 
 	for (int i = 0; i < AEC_BLOCK; i++)
 		ms += (double)ref[i] * ref[i];
 	e->quiet = ms / AEC_BLOCK < AEC_QUIET_MS2 ? e->quiet + 1 : 0;
-	if (e->quiet <= AEC_TAIL_MS / (AEC_BLOCK * 1000 / AEC_RATE))
+	memcpy(now, out, sizeof(now));
+	if (e->quiet <= AEC_TAIL_MS / (AEC_BLOCK * 1000 / AEC_RATE)) {
 		speex_preprocess_run(e->pre, out);
-	else
-		speex_preprocess_estimate_update(e->pre, out);
+	} else {
+		speex_preprocess_estimate_update(e->pre, now);
+		memcpy(out, e->late, sizeof(e->late));
+	}
+	memcpy(e->late, now, sizeof(e->late));
 }
 
 /* The microphone's frame kept for the estimator. */
@@ -429,6 +478,7 @@ void aec_capture(struct aec *e, int16_t *pcm, long delay, uint64_t xruns)
 	reference(e, e->captured + (int64_t)e->frame16 + e->offset, ref);
 	for (size_t b = 0; b < e->frame16; b += AEC_BLOCK) {
 		speex_echo_cancellation(e->echo, mic + b, ref + b, out + b);
+		near_floor(e, mic + b, out + b);
 		suppress(e, ref + b, out + b);
 	}
 	resample(e->up, out, e->frame16, pcm, e->frame);
@@ -488,9 +538,10 @@ void aec_describe(const struct aec *e, char *buf, size_t len)
 	    "speexdsp MDF at %d kHz, %d ms blocks, tail %d ms, reference %d ms "
 	    "ahead of the measured delay; delay estimator %d ms at 2 kHz every %d-%d "
 	    "ms, %d..%d ms; preprocessor while the speaker played: echo "
-	    "suppression -40 dB (%d in double talk), noise -15 dB, AGC %s",
+	    "suppression -40 dB (%d, %d while the near end talks), noise -15 dB, AGC %s",
 	    AEC_RATE / 1000, AEC_BLOCK * 1000 / AEC_RATE, AEC_TAIL_MS, AEC_LEAD_MS,
 	    EST_WIN * 1000 / AEC_RATE, EST_EVERY * 1000 / AEC_RATE,
 	    EST_CALM * 1000 / AEC_RATE, EST_LMIN * 1000 / AEC_RATE,
-	    EST_LMAX * 1000 / AEC_RATE, AEC_SUPPRESS_ACTIVE_DB, e->agc ? "on" : "off");
+	    EST_LMAX * 1000 / AEC_RATE, AEC_SUPPRESS_ECHO_DB, AEC_SUPPRESS_ACTIVE_DB,
+	    e->agc ? "on" : "off");
 }

@@ -3,9 +3,10 @@
  * plugin: tests/support/pulse_air.sh) holds push-to-talk in the room while a second box
  * (files mode) talks. What the talker hears back is its own voice, returned by the
  * echoing box; the same run is made with echo_cancel = no and = yes, and the echo the
- * talker gets back must be 10 dB weaker with the canceller in one run of five without an
- * xrun (measured: 4-26 dB without, docs/PERFORMANCE.md). Skipped (77) where PulseAudio
- * or the plugin is not installed, or when every run had an xrun. */
+ * talker gets back must be ECHO_LESS_DB weaker with the canceller in one run of five
+ * without an xrun (measured: 29-33 dB in good runs, 3-15 in others on a busy machine,
+ * docs/PERFORMANCE.md). Skipped (77) where PulseAudio or the plugin is not installed,
+ * or when every run had an xrun. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,14 @@
 #include "harness.h"
 #include "speech.h"
 #include "wav.h"
+
+/* What one run of five without an xrun must cancel. A canceller wired wrong (the
+ * reference not as written, the delays not measured) cancels nothing in any run; a
+ * working one 29-33 dB in its good runs, but 3-15 dB in a quarter to a half of the runs
+ * without an xrun on a busy machine, the code of any round alike (once the canceller's
+ * own figures were 30 dB in such a run: not the canceller, docs/PERFORMANCE.md), so 15 dB
+ * would fail a working canceller more often than 10 and catch no broken one more */
+#define ECHO_LESS_DB 10
 
 static char dir[64];
 static bool no_pulse;
@@ -139,7 +148,7 @@ static void test_echo_path(void **state)
 	char in_wav[64];
 	double off, on = 0, said;
 	unsigned long long xr = 0;
-	int clean = 0; /* runs without an xrun that cancelled less than 10 dB */
+	int clean = 0; /* runs without an xrun that cancelled less than ECHO_LESS_DB */
 
 	(void)state;
 	if (no_pulse)
@@ -152,13 +161,11 @@ static void test_echo_path(void **state)
 	 * follows the echo, but the loopback's own delay wanders by a millisecond or two
 	 * while it settles: docs/PERFORMANCE.md), so a run with one measures the stall,
 	 * not the canceller; and on a busy machine a run without one can still meet a
-	 * moving path (8-12 dB, once less than nothing). A canceller wired wrong (the
-	 * reference not as written, the delays not measured) cancels nothing in any run,
-	 * so one run of five cancelling 10 dB is what shows it works */
+	 * moving path (3-15 dB, once less than nothing), so the best of five counts */
 	for (int i = 0; i < 5; i++) {
 		xr = 0;
 		on = echo_back(in_wav, "yes", &xr);
-		if (!xr && on < off - 10)
+		if (!xr && on < off - ECHO_LESS_DB)
 			break;
 		if (xr)
 			print_message("the echoing box had %llu xruns: once more\n", xr);
@@ -167,9 +174,9 @@ static void test_echo_path(void **state)
 			print_message("no xrun, %.1f dB less: once more\n", off - on);
 		}
 	}
-	if (xr || on >= off - 10)
-		print_message("no run of five cancelled 10 dB; %d without an xrun\n",
-			      clean);
+	if (xr || on >= off - ECHO_LESS_DB)
+		print_message("no run of five cancelled %d dB; %d without an xrun\n",
+			      ECHO_LESS_DB, clean);
 	if (xr && !clean) {
 		/* the machine stalled the device in every try: nothing about the
 		 * canceller was measured (test_aec covers its arithmetic on the synthetic
@@ -183,7 +190,7 @@ static void test_echo_path(void **state)
 	    "%.1f dB less\n",
 	    said, off, on, off - on);
 	assert_true(off > said - 20); /* the path does echo */
-	assert_true(!xr && on < off - 10);
+	assert_true(!xr && on < off - ECHO_LESS_DB);
 	unlink(in_wav);
 }
 

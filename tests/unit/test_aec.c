@@ -6,6 +6,7 @@
  * the canceller's arithmetic is deterministic, so the thresholds hold on a busy
  * machine. The bench (bench_echo) prints the figures. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +258,67 @@ static void test_cut_silence(void **state)
 }
 
 /* Frames the canceller cannot take, the delay reported unknown, and the xrun count. */
+/* Where the strongest sample of each 100 ms of out lies, from the burst placed at its
+ * start. */
+static long burst_at(const int16_t *out, size_t from)
+{
+	long best = 0, at = -1;
+
+	for (size_t i = from; i < from + 4800; i++)
+		if (labs((long)out[i]) > best) {
+			best = labs((long)out[i]);
+			at = (long)(i - from);
+		}
+	return best > 1000 ? at : -1;
+}
+
+/* The microphone's timing never moves while the far end starts and stops: the
+ * preprocessor's residual echo suppression hands back each block one block late, and
+ * the untouched path it leaves for quiet moments is delayed alike. A burst every 100 ms
+ * on the microphone (no echo in it), the speaker quiet for 1 s, then loud noise for
+ * 1 s, then quiet: every burst comes out at the same place (a switch once dropped or
+ * repeated 10 ms of microphone). */
+static void test_timing_steady(void **state)
+{
+	enum { SECONDS = 3, TOTAL = SECONDS * 48000 };
+	int16_t *mic = calloc(TOTAL, sizeof(*mic)), play[FRAME];
+	struct aec *e;
+	long first = -1;
+	uint32_t rng = 7;
+	int bursts = 0;
+
+	(void)state;
+	assert_non_null(mic);
+	assert_int_equal(aec_new(&e, FRAME, false), 0);
+	for (size_t t = 0; t + 96 < TOTAL; t += 4800)
+		for (int i = 0; i < 96; i++)
+			mic[t + i] =
+			    (int16_t)(16000 * sin(2 * M_PI * 1500 * i / 48000.0));
+	for (size_t f = 0; f < TOTAL / FRAME; f++) {
+		bool loud = f >= 50 && f < 100;
+
+		for (int i = 0; i < FRAME; i++) {
+			rng = rng * 1664525u + 1013904223u;
+			play[i] = loud ? (int16_t)((int32_t)(rng >> 16) - 32768) / 4 : 0;
+		}
+		aec_playback(e, play);
+		aec_capture(e, mic + f * FRAME, 0, 0);
+	}
+	for (size_t t = 4800; t + 9600 < TOTAL; t += 4800) {
+		long at = burst_at(mic, t);
+
+		if (at < 0)
+			continue;
+		if (first < 0)
+			first = at;
+		assert_true(labs(at - first) <= 24);
+		bursts++;
+	}
+	assert_true(bursts >= 20);
+	aec_free(e);
+	free(mic);
+}
+
 static void test_bad_input(void **state)
 {
 	struct aec *e;
@@ -303,6 +365,7 @@ int main(void)
 	    cmocka_unit_test(test_underrun),
 	    cmocka_unit_test(test_capture_drop),
 	    cmocka_unit_test(test_cut_silence),
+	    cmocka_unit_test(test_timing_steady),
 	    cmocka_unit_test(test_bad_input),
 	};
 

@@ -1,0 +1,622 @@
+/* bench_roomlat: mouth to ear through two boxes' own sound paths (firmware/engine.c:
+ * capture, echo canceller, encoder; jitter buffer, decoder, mixer, playback, the code
+ * the box runs), each on a synthetic room (bench/room.c) in place of its sound card,
+ * joined by a packet path with a fixed delay and optional jitter, in virtual time: no
+ * sockets, no sleeping. Prints; asserts nothing.
+ *
+ *   bench_roomlat [-n CLICKS] [-d NET_MS] [-j JITTER_MS] [-s SEED] [-S STALLS]
+ *                 [-N NOISE_DBFS]
+ *
+ * -N sets both rooms' microphone noise: what the far box sends when nobody talks there,
+ * and so what the near box's speaker plays (its canceller runs its preprocessor while
+ * the speaker is not quiet).
+ *
+ * The talker's room hears a click track (clickdelay's: a 3 ms 1.5 kHz burst every
+ * 487 ms) as its near talker; the listener's room keeps what its speaker plays. Both
+ * rooms count samples on one clock, so a click's delay is its onset in the speaker less
+ * its onset in the microphone (onsets at 30 % of the loudest; matched as clickdelay
+ * does, bench/clickmatch.h).
+ *
+ * Seams (link time, this program only): audio_open_alsa opens a room instead of a card;
+ * clock_gettime(CLOCK_MONOTONIC) is the running box's virtual clock; pselect, the loop's
+ * only wait, moves that clock to the next timer or the next period of the card (the
+ * room's descriptor is then ready, as a capture handle's is at each period). Each
+ * virtual millisecond both boxes' loops run up to it, then the packets due are handed
+ * to voice_receive as client.c's on_voice does. A stall of the listener is its loop not
+ * run for 200 ms while the talker's runs; its packets wait as in a socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audio.h"
+#include "cfg.h"
+#include "clickmatch.h"
+#include "engine.h"
+#include "log.h"
+#include "loop.h"
+#include "room.h"
+#include "voice.h"
+
+#define RATE		48000
+#define SPS		(RATE / 1000)
+#define CLICK_EVERY_MS	487 /* clocked.sh's: not a multiple of any frame */
+#define STALL_EVERY_MS	97  /* finer for the stall runs: the spacing is the resolution */
+#define CLICK_LEAD_MS	1000
+#define STALL_MS	200
+#define STALL_AT_MS	4000
+#define RECOVERY_TOL_MS 10 /* issue 22: back within 10 ms of the p50 */
+#define MAX_DELAY_MS	2000
+#define MAX_CLKS	2048
+#define INBOX		512
+#define ECHO_DB		-20 /* each room's echo: no loop of echoes between the boxes */
+/* The two boxes' clocks run at one rate here, so every click of a run meets the same
+ * phase between the talker's frames and the listener's: each setting pools runs with the
+ * listener started this many different ways into a frame (a real pair drifts through
+ * all of them). */
+#define PHASES 5
+
+struct pkt {
+	uint64_t at, seq;
+	size_t len;
+	uint8_t b[IC_RTP_MAX];
+};
+
+struct box {
+	struct loop *loop;
+	struct voice *voice;
+	struct engine *eng;
+	struct box *peer;
+	uint64_t now, until, next_wake; /* its virtual clock, ms */
+	unsigned period_ms;
+	int fd;		   /* the room's "poll descriptor" (/dev/null) */
+	struct pkt *inbox; /* packets on their way to this box */
+	size_t nin;
+	bool stalled;
+};
+
+/* A device setting: the room's queues as audio_delays reports them. */
+struct device {
+	const char *name;
+	unsigned play_ms, cap_ms;
+};
+
+static const struct device devices[] = {
+    /* 2 periods of headroom; the card's FIFO about 1 ms (docs/PERFORMANCE.md) */
+    {"hw: USB card, 5 ms periods", 10, 1},
+    /* the clocked device's exit lines: playback 2 periods, capture 5-7 ms beyond the
+     * frame being completed */
+    {"ALSA pulse plugin (measured queues)", 10, 6},
+};
+
+struct run_cfg {
+	const struct device *dev;
+	unsigned frame_ms, every_ms, clicks;
+	bool aec;
+	unsigned phase_ms; /* the listener starts this late */
+	long stall_at_ms;  /* -1: none */
+};
+
+struct run_res {
+	unsigned heard, missed;
+	double *d; /* the caller's: each heard click's delay (ms) appended, nd of them */
+	size_t nd;
+	double hold_ms;
+	long recovery_ms; /* -1: never, -2: unknown */
+	uint64_t plc, dropped;
+};
+
+static struct box *cur; /* whose loop runs: CLOCK_MONOTONIC is its clock */
+static struct room_cfg next_rc;
+static struct room_tap next_tap;
+static unsigned net_ms = 1, jitter_ms;
+static double noise_dbfs = 1; /* the rooms' microphone noise (1: the room's default) */
+static uint32_t seed = 1, rng;
+static uint64_t pkt_seq;
+
+int __real_clock_gettime(clockid_t id, struct timespec *ts);
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts);
+int __real_pselect(int n, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *tp,
+		   const sigset_t *mask);
+int __wrap_pselect(int n, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *tp,
+		   const sigset_t *mask);
+int __wrap_audio_open_alsa(struct audio **ap, const char *capture, const char *playback,
+			   size_t frame, size_t period, char *err, size_t errlen);
+
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
+{
+	if (!cur || id != CLOCK_MONOTONIC)
+		return __real_clock_gettime(id, ts);
+	ts->tv_sec = (time_t)(cur->now / 1000);
+	ts->tv_nsec = (long)(cur->now % 1000) * 1000000L;
+	return 0;
+}
+
+/* The loop's wait: the clock moves to the first of the timeout, the card's next period
+ * (its descriptor then ready) and the end of the box's slice (the loop then stops). */
+int __wrap_pselect(int n, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *tp,
+		   const sigset_t *mask)
+{
+	struct box *b = cur;
+	uint64_t to;
+	bool watched = false, wake = false;
+
+	if (!b)
+		return __real_pselect(n, rd, wr, ex, tp, mask);
+	to = b->until;
+	if (tp) {
+		uint64_t ms =
+		    (uint64_t)tp->tv_sec * 1000 + (uint64_t)tp->tv_nsec / 1000000;
+
+		if (b->now + ms < to)
+			to = b->now + ms;
+	}
+	for (int fd = 0; rd && fd < n; fd++)
+		watched |= FD_ISSET(fd, rd) != 0;
+	if (watched && b->next_wake <= to) {
+		to = b->next_wake > b->now ? b->next_wake : b->now;
+		wake = true;
+		while (b->next_wake <= to)
+			b->next_wake += b->period_ms;
+	}
+	if (to > b->now)
+		b->now = to;
+	if (wr)
+		FD_ZERO(wr);
+	if (ex)
+		FD_ZERO(ex);
+	if (!wake && rd)
+		FD_ZERO(rd);
+	if (b->now >= b->until)
+		loop_stop(b->loop);
+	return wake ? 1 : 0; /* only the room's descriptor is watched */
+}
+
+int __wrap_audio_open_alsa(struct audio **ap, const char *capture, const char *playback,
+			   size_t frame, size_t period, char *err, size_t errlen)
+{
+	(void)capture, (void)playback, (void)period;
+	if (room_open(ap, &next_rc, frame)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	room_set_tap(*ap, &next_tap);
+	return 0;
+}
+
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return rng;
+}
+
+/* The engine's hooks: a hands-free call, each packet on its way to the peer. */
+static void on_send(void *arg, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	struct box *to = ((struct box *)arg)->peer;
+	struct pkt *p;
+
+	if (to->nin == INBOX || len > IC_RTP_MAX)
+		return; /* lost, as a full socket buffer loses it */
+	p = &to->inbox[to->nin++];
+	p->at = now + net_ms + (jitter_ms ? rnd() % (jitter_ms + 1) : 0);
+	p->seq = pkt_seq++;
+	p->len = len;
+	memcpy(p->b, pkt, len);
+}
+
+static bool on_talking(void *arg)
+{
+	(void)arg;
+	return true;
+}
+
+static void on_heard(void *arg, bool on)
+{
+	(void)arg, (void)on;
+}
+
+/* The packets due by now, in the order they arrive, as client.c's on_voice takes them
+ * (none while the box's loop is not running: stalled, or not started yet). */
+static void deliver(struct box *b, uint64_t now)
+{
+	while (b->nin && b->now >= now) {
+		size_t k = b->nin;
+
+		for (size_t i = 0; i < b->nin; i++) {
+			const struct pkt *p = &b->inbox[i];
+
+			if (p->at <= now &&
+			    (k == b->nin || p->at < b->inbox[k].at ||
+			     (p->at == b->inbox[k].at && p->seq < b->inbox[k].seq)))
+				k = i;
+		}
+		if (k == b->nin)
+			return;
+		if (voice_receive(b->voice, b->inbox[k].b, b->inbox[k].len, now) ==
+		    VOICE_RX_START)
+			engine_spurt(b->eng);
+		b->inbox[k] = b->inbox[--b->nin];
+	}
+}
+
+/* The box's loop, up to until (from there, if it was stalled: the time it missed). */
+static void box_run(struct box *b, uint64_t until)
+{
+	if (b->stalled || b->now >= until)
+		return;
+	if (b->now + 1 < until)
+		b->now = until - 1;
+	b->until = until;
+	cur = b;
+	loop_run(b->loop, NULL, NULL);
+	cur = NULL;
+}
+
+static void box_close(struct box *b)
+{
+	cur = b;
+	if (b->eng)
+		engine_close(b->eng);
+	cur = NULL;
+	voice_free(b->voice);
+	loop_free(b->loop);
+	free(b->inbox);
+	if (b->fd >= 0)
+		close(b->fd);
+}
+
+/* One box as client.c makes it (its codec from the config, a hands-free call in the
+ * clear), its engine on a room with rc and tap, started at virtual time 0. */
+static int box_open(struct box *b, const struct cfg *f, const struct room_cfg *rc,
+		    struct room_tap *tap, uint32_t ssrc, unsigned phase)
+{
+	struct codec_cfg cc;
+	struct engine_io io = {on_send, on_talking, on_heard, b};
+	uint8_t token[IC_TOKEN_LEN] = {(uint8_t)ssrc};
+	int e = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->period_ms = f->period_ms;
+	b->now = phase;
+	b->next_wake = phase + f->period_ms;
+	b->fd = tap->fd = open("/dev/null", O_RDONLY);
+	b->inbox = calloc(INBOX, sizeof(*b->inbox));
+	codec_cfg_default(&cc);
+	cc.frame_ms = f->frame_ms;
+	cc.bitrate = f->bitrate;
+	cc.complexity = f->complexity;
+	cc.cbr = f->tls;
+	cur = b; /* the loop and the engine read the clock */
+	if (b->fd < 0 || !b->inbox || loop_new(&b->loop) || voice_new(&b->voice, &cc)) {
+		e = -ENOMEM;
+		goto out;
+	}
+	voice_set_ids(b->voice, ssrc, token);
+	next_rc = *rc;
+	next_tap = *tap;
+	if (engine_open(&b->eng, f, b->loop, b->voice, &io)) {
+		b->eng = NULL;
+		e = -EIO;
+		goto out;
+	}
+	engine_start(b->eng);
+out:
+	cur = NULL;
+	return e;
+}
+
+/* clickdelay's click track on one channel: a 3 ms 1.5 kHz burst every every_ms. */
+static void click_track(int16_t *pcm, size_t n, unsigned every_ms, unsigned clicks)
+{
+	for (unsigned k = 0; k < clicks; k++) {
+		size_t s0 = ((size_t)CLICK_LEAD_MS + (size_t)k * every_ms) * SPS;
+
+		for (size_t i = 0; i < 3 * SPS && s0 + i < n; i++)
+			pcm[s0 + i] =
+			    (int16_t)(20000 * sin(2 * M_PI * 1500.0 * i / RATE));
+	}
+}
+
+/* Each onset in x[n] (its first sample at 30 % of the loudest), each at least gap
+ * samples past the one before, into on[MAX_CLKS]; returns how many. */
+static size_t click_onsets(const int16_t *x, size_t n, size_t gap, long *on)
+{
+	int peak = 0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		peak = abs(x[i]) > peak ? abs(x[i]) : peak;
+	for (size_t i = 0; peak > 0 && i < n && k < MAX_CLKS; i++) {
+		if (abs(x[i]) * 10 >= peak * 3) {
+			on[k++] = (long)i;
+			i += gap;
+		}
+	}
+	return k;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* p50 and p95 of d[n] (sorted here). */
+static void percentiles(double *d, size_t n, double *p50, double *p95)
+{
+	qsort(d, n, sizeof(d[0]), cmp_double);
+	*p50 = n ? d[n / 2] : 0;
+	*p95 = n ? d[n * 95 / 100] : 0;
+}
+
+/* The clicks' delays from the talker's microphone to the listener's speaker. */
+static void measure(const int16_t *near, const int16_t *spk, size_t n,
+		    const struct run_cfg *rc, struct run_res *res)
+{
+	static long said[MAX_CLKS], heard[MAX_CLKS], delay[MAX_CLKS];
+	size_t gap = (size_t)rc->every_ms * SPS / 2;
+	size_t ns = click_onsets(near, n, gap, said),
+	       nh = click_onsets(spk, n, gap, heard);
+	long r;
+
+	res->recovery_ms = -2;
+	if (clickmatch(said, ns, heard, nh, (long)MAX_DELAY_MS * SPS, delay) < 0) {
+		res->missed = (unsigned)ns;
+		return;
+	}
+	for (size_t k = 0; k < ns; k++) {
+		if (delay[k] < 0)
+			res->missed++;
+		else if (res->nd < MAX_CLKS)
+			res->d[res->nd++] = (double)delay[k] / SPS;
+		if (getenv("ROOMLAT_EACH") && delay[k] >= 0) /* to see a delay recover */
+			printf("\n  at %.3f s: %.1f ms", (double)said[k] / RATE,
+			       (double)delay[k] / SPS);
+		res->heard += delay[k] >= 0;
+	}
+	if (rc->stall_at_ms < 0)
+		return;
+	r = clickrecovery(said, delay, ns, rc->stall_at_ms * SPS, RECOVERY_TOL_MS * SPS);
+	res->recovery_ms = r >= 0 ? r / SPS : r == -EAGAIN ? -1 : -2;
+}
+
+/* The two boxes for rc's clicks, millisecond by millisecond. Returns 0 or -errno. */
+static int run(const struct run_cfg *rc, struct run_res *res)
+{
+	size_t total_ms = CLICK_LEAD_MS + (size_t)rc->clicks * rc->every_ms + 1000;
+	size_t n = total_ms * SPS;
+	int16_t *near = calloc(n, sizeof(int16_t)), *spk = calloc(n, sizeof(int16_t));
+	struct room_tap tt = {near, n, NULL, 0, -1}, lt = {NULL, 0, spk, n, -1};
+	struct room_cfg trc, lrc;
+	struct voice_stats vs;
+	struct box t, l;
+	struct cfg f;
+	int e = -ENOMEM;
+
+	res->heard = res->missed = 0;
+	res->recovery_ms = -2;
+	memset(&t, 0, sizeof(t));
+	memset(&l, 0, sizeof(l));
+	t.fd = l.fd = -1;
+	if (!near || !spk)
+		goto out;
+	cfg_defaults(&f);
+	f.frame_ms = rc->frame_ms;
+	f.echo_cancel = rc->aec;
+	room_cfg_default(&trc, seed);
+	trc.play_ms = rc->dev->play_ms;
+	trc.cap_ms = rc->dev->cap_ms;
+	trc.echo_db = ECHO_DB;
+	if (noise_dbfs <= 0)
+		trc.noise_dbfs = noise_dbfs;
+	lrc = trc;
+	lrc.seed = seed + 1;
+	click_track(near, n, rc->every_ms, rc->clicks);
+	rng = seed * 2654435761u | 1;
+	if ((e = box_open(&t, &f, &trc, &tt, 1, 0)) ||
+	    (e = box_open(&l, &f, &lrc, &lt, 2, rc->phase_ms)))
+		goto out;
+	t.peer = &l;
+	l.peer = &t;
+	for (uint64_t now = 1; now <= total_ms; now++) {
+		l.stalled = rc->stall_at_ms >= 0 && now > (uint64_t)rc->stall_at_ms &&
+			    now <= (uint64_t)rc->stall_at_ms + STALL_MS;
+		box_run(&t, now);
+		box_run(&l, now);
+		deliver(&t, now);
+		deliver(&l, now);
+	}
+	measure(near, spk, n, rc, res);
+	voice_get_stats(l.voice, &vs);
+	res->hold_ms = vs.frames ? (double)vs.hold_ms_sum / (double)vs.frames : 0;
+	res->plc = vs.plc;
+	res->dropped = vs.dropped;
+out:
+	box_close(&t);
+	box_close(&l);
+	free(near);
+	free(spk);
+	return e;
+}
+
+static void print_setting(const struct run_cfg *rc)
+{
+	printf("%-36s play %2u ms, capture %u ms | %2u ms frames | echo_cancel %-3s |",
+	       rc->dev->name, rc->dev->play_ms, rc->dev->cap_ms, rc->frame_ms,
+	       rc->aec ? "yes" : "no");
+}
+
+/* One setting's clicks, spread over PHASES runs with the listener started at phases
+ * across a frame; prints them pooled. Returns 0 or -errno. */
+static int latency_setting(struct run_cfg *rc, unsigned clicks)
+{
+	static double d[MAX_CLKS];
+	struct run_res r = {.d = d};
+	unsigned heard = 0, missed = 0;
+	double p50, p95, hold = 0;
+	uint64_t plc = 0, dropped = 0;
+
+	for (unsigned ph = 0; ph < PHASES; ph++) {
+		int e;
+
+		rc->clicks = (clicks + PHASES - 1) / PHASES;
+		rc->phase_ms = ph * rc->frame_ms / PHASES + 1;
+		if ((e = run(rc, &r)))
+			return e;
+		heard += r.heard;
+		missed += r.missed;
+		hold += r.hold_ms / PHASES;
+		plc += r.plc;
+		dropped += r.dropped;
+	}
+	percentiles(d, r.nd, &p50, &p95);
+	print_setting(rc);
+	printf(" clicks %u, missed %u: p50 %.1f / p95 %.1f ms, min %.1f, max %.1f (the "
+	       "listener: jitter buffer hold %.1f ms, concealed %llu, dropped %llu)\n",
+	       heard, missed, p50, p95, r.nd ? d[0] : 0.0, r.nd ? d[r.nd - 1] : 0.0, hold,
+	       (unsigned long long)plc, (unsigned long long)dropped);
+	fflush(stdout);
+	return 0;
+}
+
+/* Mouth to ear for each device, frame size and canceller setting. */
+static int latency_runs(unsigned clicks)
+{
+	for (size_t d = 0; d < sizeof(devices) / sizeof(devices[0]); d++) {
+		for (unsigned fm = 20; fm >= 10; fm -= 10) {
+			for (int aec = 1; aec >= 0; aec--) {
+				struct run_cfg rc = {
+				    &devices[d], fm, CLICK_EVERY_MS, 0, aec, 0, -1};
+
+				if (latency_setting(&rc, clicks))
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* One stall run: prints how long the listener took to come back. Returns the time, -1
+ * if it did not (or it could not be read), or -2 when the run failed. */
+static long stall_one(struct run_cfg *rc)
+{
+	static double d[MAX_CLKS];
+	struct run_res r = {.d = d};
+	double p50, p95;
+
+	if (run(rc, &r))
+		return -2;
+	percentiles(d, r.nd, &p50, &p95);
+	if (r.recovery_ms >= 0)
+		printf(" %ld ms (run p50 %.1f)", r.recovery_ms, p50);
+	else
+		printf(" %s (run p50 %.1f)", r.recovery_ms == -1 ? "never" : "unknown",
+		       p50);
+	return r.recovery_ms >= 0 ? r.recovery_ms : -1;
+}
+
+/* A 200 ms stall of the listener, stalls runs at different phases (of the listener's
+ * frames, and of the clicks), for each device and frame size, the canceller on (the
+ * default). */
+static int stall_runs(unsigned stalls)
+{
+	unsigned clicks = (STALL_AT_MS + 4000 - CLICK_LEAD_MS) / STALL_EVERY_MS;
+
+	for (size_t d = 0; d < sizeof(devices) / sizeof(devices[0]); d++) {
+		for (unsigned fm = 20; fm >= 10; fm -= 10) {
+			struct run_cfg rc = {
+			    &devices[d], fm, STALL_EVERY_MS, clicks, true, 0, 0};
+			long worst = 0;
+
+			print_setting(&rc);
+			printf(
+			    " %u ms stall, clicks every %u ms: back within %u ms of the "
+			    "p50 before it after",
+			    STALL_MS, STALL_EVERY_MS, RECOVERY_TOL_MS);
+			for (unsigned k = 0; k < stalls; k++) {
+				long t;
+
+				rc.phase_ms = k * fm / stalls + 1;
+				rc.stall_at_ms =
+				    STALL_AT_MS + (long)(k * STALL_EVERY_MS / stalls);
+				t = stall_one(&rc);
+				if (t == -2)
+					return 1;
+				worst = t < 0 || worst < 0 ? -1 : t > worst ? t : worst;
+			}
+			if (worst >= 0)
+				printf("; longest %ld ms\n", worst);
+			else
+				printf("; not back in every run\n");
+			fflush(stdout);
+		}
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: bench_roomlat [-n CLICKS (>= 50)] [-d NET_MS] [-j JITTER_MS] "
+		"[-s SEED] [-S STALLS (0: none)] [-N NOISE_DBFS (-120..0)]\n");
+}
+
+int main(int argc, char **argv)
+{
+	unsigned clicks = 60, stalls = 5;
+	struct room_cfg rcd;
+	struct cfg f;
+	int o;
+
+	while ((o = getopt(argc, argv, "n:d:j:s:S:N:")) != -1) {
+		unsigned long v = strtoul(optarg ? optarg : "", NULL, 10);
+
+		if (o == 'n' && v >= 1 && v <= 1000)
+			clicks = (unsigned)v;
+		else if (o == 'd' && v <= 1000)
+			net_ms = (unsigned)v;
+		else if (o == 'j' && v <= 500)
+			jitter_ms = (unsigned)v;
+		else if (o == 'N' && atof(optarg) <= 0 && atof(optarg) >= -120)
+			noise_dbfs = atof(optarg);
+		else if (o == 's')
+			seed = (uint32_t)v;
+		else if (o == 'S' && v <= 50)
+			stalls = (unsigned)v;
+		else {
+			usage();
+			return 2;
+		}
+	}
+	log_setup("bench_roomlat", LOG_ERR);
+	cfg_defaults(&f);
+	room_cfg_default(&rcd, seed);
+	if (noise_dbfs <= 0)
+		rcd.noise_dbfs = noise_dbfs;
+	printf(
+	    "two boxes' engines on synthetic rooms, in virtual time (the figures do not "
+	    "depend on the machine's load): %u ms periods, Opus %u bit/s complexity %u "
+	    "%s, voice in the clear; network %u ms + jitter 0-%u ms; rooms: echo %d dB, "
+	    "noise %.0f dBFS, seed %u; the listener started at %u phases across a frame; "
+	    "clicks every "
+	    "%u ms\n",
+	    f.period_ms, f.bitrate, f.complexity, f.tls ? "CBR" : "VBR", net_ms,
+	    jitter_ms, ECHO_DB, rcd.noise_dbfs, seed, PHASES, CLICK_EVERY_MS);
+	if (latency_runs(clicks))
+		goto fail;
+	if (stalls && stall_runs(stalls))
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "bench_roomlat: out of memory, or the engine could not open\n");
+	return 1;
+}
