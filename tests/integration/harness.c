@@ -494,6 +494,26 @@ unsigned long long log_value(const char *log, const char *key)
 	return strtoull(at + strlen(key), NULL, 10);
 }
 
+unsigned long long assert_heard(const char *ear_log, unsigned long long sent)
+{
+	const char *v = strstr(ear_log, "voice: sent ");
+	unsigned long long got, frames, late, dropped;
+
+	if (!v)
+		fail_msg("no voice line in the log:\n%s", ear_log);
+	got = log_value(v, "received ");
+	frames = log_value(v, "frames ");
+	late = log_value(v, "late ");
+	dropped = log_value(v, "dropped ");
+	print_message("sent %llu: received %llu, played %llu, late %llu, dropped %llu\n",
+		      sent, got, frames, late, dropped);
+	assert_true(got * 100 >= sent * 95);
+	/* accounted for, but for what a box still had queued when it stopped */
+	assert_true(frames + late + dropped + HARNESS_QUEUED_MAX >= got);
+	assert_true(frames * 100 >= sent * 80);
+	return frames;
+}
+
 static int pulse_air(const char *cmd, const char *dir)
 {
 	char line[256];

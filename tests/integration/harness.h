@@ -206,6 +206,16 @@ void client_start_in(struct proc *p, const char *const *prefix, const char *host
 		     unsigned port, const char *nick, const char *const *extra);
 /* The number after key in a log (asserts that key is there). */
 unsigned long long log_value(const char *log, const char *key);
+/* Assert that a box whose log is ear_log heard `sent` packets from one talker: at least
+ * 95 % arrived ("received"), every one that arrived was played, late (after its
+ * moment, concealed), dropped by the jitter buffer to catch up or still queued at exit,
+ * and at least 80 % were
+ * played. Lateness is the machine's scheduling as much as ours (a busy machine stalls
+ * the talker), so it is bounded loosely here; what was heard is compared stretch by
+ * stretch by speech.h, and the jitter buffer's own figures are bench/'s. Returns the
+ * packets played. */
+#define HARNESS_QUEUED_MAX 10 /* packets a jitter buffer may hold at exit: 200 ms */
+unsigned long long assert_heard(const char *ear_log, unsigned long long sent);
 /* SIGKILL the server (a crash) and start it again on the same port and flags. */
 void srv_kill9(struct srv *s);
 void srv_restart(struct srv *s);

@@ -2,6 +2,7 @@
  * (no sound card needed) writes what the client plays to a raw file and reads what it
  * captures from another. */
 #include <math.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,8 +115,9 @@ static void test_capture_through_alsa(void **state)
 				"--exit-after",
 				"3",
 				NULL};
-	const char *e_args[] = {"--playback-file", out, "--exit-after", "3.4", NULL};
-	unsigned long long sent, got;
+	/* stopped when the talker is done, not at a time of its own */
+	const char *e_args[] = {"--playback-file", out, "--exit-after", "60", NULL};
+	unsigned long long sent;
 
 	(void)state;
 	snprintf(out, sizeof(out), "%s/heard.wav", home);
@@ -125,12 +127,12 @@ static void test_capture_through_alsa(void **state)
 		      WAIT_MS); /* hears from the start */
 	client_start(&talk, &srv, "AlsaMouth", t_args);
 	assert_int_equal(proc_wait(&talk, 10000), 0);
+	kill(ear.pid, SIGTERM);
 	assert_int_equal(proc_wait(&ear, 10000), 0);
 	sent = log_value(proc_log(&talk), "voice: sent ");
-	got = log_value(proc_log(&ear), "frames ");
-	print_message("alsa capture: sent %llu, played %llu\n", sent, got);
+	print_message("alsa capture:\n");
 	assert_true(sent >= 95 && sent <= 102);
-	assert_true(got * 100 >= sent * 95);
+	assert_heard(proc_log(&ear), sent);
 	srv_stop(&srv);
 }
 
