@@ -93,6 +93,8 @@ for name in ("intercomd.conf", "intercom.conf"):
     save("config", name, text)
     save("config", "uncommented-" + name,
          "\n".join(l[1:] if l.startswith("#") and " = " in l else l for l in text.splitlines()))
+with open(f"{root}/board/examples/door-station.conf") as f:
+    save("config", "door-station.conf", f.read())
 for board in ("rpi3", "rpi4", "rpi5", "rpizero2w"):
     with open(f"{root}/board/{board}.conf") as f:
         save("config", f"board-{board}", f.read())
