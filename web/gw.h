@@ -18,6 +18,7 @@ struct gw_cfg {
 	char password[80];	     /* the server password, "" for none */
 	char test_sink[GW_PATH_MAX]; /* --test-sink DIR: tests only */
 	unsigned max_browsers;
+	unsigned keepalive; /* seconds between pings (WEB_KEEPALIVE_S) */
 };
 
 /* Run until *quit is set. Returns the exit status: 0, 1 (a runtime failure), 2 (a bad

@@ -146,6 +146,20 @@ static void replace_older(struct conn *c, const char *user)
 	}
 }
 
+/* A ping (the browser answers it by itself: the gateway's liveness check) and a line the
+ * page sees (the page's: web_limits.h), then the next tick. */
+static void keepalive(struct conn *c)
+{
+	unsigned ms = c->gw->cfg->keepalive * 1000;
+	char line[32];
+
+	gw_ws_send(c, WS_OP_PING, "", 0);
+	gw_ws_send(c, WS_OP_TEXT, line,
+		   (size_t)snprintf(line, sizeof(line), "WEB ALIVE %u", ms));
+	if (c->st == C_WS)
+		tmr_start(c->gw->loop, &c->tmr, ms, (void (*)(void *))gw_ws_tick, c);
+}
+
 int gw_ws_open(struct conn *c, const struct http_req *r, const char *user)
 {
 	char accept[WS_ACCEPT_LEN + 1], extra[200], line[64];
@@ -181,7 +195,7 @@ int gw_ws_open(struct conn *c, const struct http_req *r, const char *user)
 			    "cannot start the session (see the log)");
 		return 0;
 	}
-	tmr_start(c->gw->loop, &c->tmr, WEB_PING_MS, (void (*)(void *))gw_ws_tick, c);
+	keepalive(c);
 	return 0;
 }
 
@@ -255,16 +269,14 @@ int gw_ws_input(struct conn *c)
 
 void gw_ws_tick(struct conn *c)
 {
-	if (loop_now(c->gw->loop) - c->last_rx >= WEB_IDLE_MS) {
-		log_info("%s %s: silent for %d s: closed", c->peer, c->user,
-			 WEB_IDLE_MS / 1000);
+	unsigned idle_s = WEB_IDLE_PERIODS * c->gw->cfg->keepalive;
+
+	if (loop_now(c->gw->loop) - c->last_rx >= (uint64_t)idle_s * 1000) {
+		log_info("%s %s: silent for %u s: closed", c->peer, c->user, idle_s);
 		gw_close(c, "silent");
 		return;
 	}
-	gw_ws_send(c, WS_OP_PING, "", 0);
-	if (c->st == C_WS)
-		tmr_start(c->gw->loop, &c->tmr, WEB_PING_MS, (void (*)(void *))gw_ws_tick,
-			  c);
+	keepalive(c);
 }
 
 void gw_ws_recheck(struct gw *g)

@@ -83,6 +83,7 @@ static void defaults(struct gw_cfg *c)
 	snprintf(c->server, sizeof(c->server), "localhost");
 	c->server_port = IC_PORT_DEFAULT;
 	c->max_browsers = WEB_CONNS_MAX;
+	c->keepalive = WEB_KEEPALIVE_S;
 }
 
 /* The state directory, made 0700 when missing. */

@@ -35,6 +35,8 @@ static const struct conftab_key keys[] = {
     CONFTAB_TEXT("test_sink", struct gw_cfg, test_sink, NULL, CONFTAB_FLAG, NULL),
     CONFTAB_UINT("max_browsers", struct gw_cfg, max_browsers, 1, WEB_CONNS_MAX,
 		 CONFTAB_FLAG),
+    CONFTAB_UINT("keepalive", struct gw_cfg, keepalive, WEB_KEEPALIVE_MIN_S,
+		 WEB_KEEPALIVE_MAX_S, CONFTAB_FLAG),
 };
 
 static const char usage[] =
@@ -53,6 +55,8 @@ static const char usage[] =
     "  --server-port N        intercomd's port (default 6060)\n"
     "  --server-fingerprint FP  pin intercomd's key (else trusted on first use)\n"
     "  --max-browsers N       browser connections at once (default 200)\n"
+    "  --keepalive S          seconds between keepalives to each page (default 10);\n"
+    "                         3 missed: the connection is given up, at either end\n"
     "  --test-sink DIR        tests only: accept POST /test/result into DIR\n"
     "  -v, --verbose  -h, --help  --version  --check-config\n";
 

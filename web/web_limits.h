@@ -35,9 +35,17 @@
 /* A request body the gateway reads (POST /test/result, test-only). */
 #define WEB_BODY_MAX (4 * 1024 * 1024)
 
-/* Keepalive toward the browser: a ping every 10 s; 30 s without a byte drops it. */
-#define WEB_PING_MS 10000
-#define WEB_IDLE_MS 30000
+/* Keepalive both ways (`keepalive`, seconds): every period the gateway sends a
+ * WebSocket ping (which a browser answers by itself) and a "WEB ALIVE <ms>" line (which
+ * the page sees: a phone on Wi-Fi that drops without a FIN learns it from the lines
+ * stopping, not from TCP minutes later). Either end that hears nothing for
+ * WEB_IDLE_PERIODS periods gives the connection up. 10 s: a phone notices a dead
+ * gateway within 30 s, as a box notices a silent server (docs/WEB.md); each line costs
+ * about 60 bytes per page per period. */
+#define WEB_KEEPALIVE_S	    10
+#define WEB_KEEPALIVE_MIN_S 1
+#define WEB_KEEPALIVE_MAX_S 60
+#define WEB_IDLE_PERIODS    3
 
 /* How often open pages are checked against the users file: a user removed (or given a
  * new link) is out within this time, for the cost of one small read. */

@@ -14,6 +14,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -159,7 +160,9 @@ class Run:
         self.web_args = [os.environ["INTERCOM_WEB"], "--config", "/dev/null", "--state-dir",
                          os.path.join(self.dir, "web"), "--name", "127.0.0.1", "--server", "127.0.0.1",
                          "--server-port", str(self.port), "--port", "0", "--http-port", "0"]
-        self.web = Proc(self.web_args + ["--verbose", "--test-sink", self.sink], os.path.join(self.dir, "web.log"))
+        extra = ["--keepalive", str(FROZEN_KEEPALIVE_S)] if name == "frozen" else []
+        self.web = Proc(self.web_args + extra + ["--verbose", "--test-sink", self.sink],
+                        os.path.join(self.dir, "web.log"))
         self.procs.append(self.web)
         self.web_port = int(self.web.wait_log(r"https and WebSocket on port (\d+)")[1])
         self.origin = "https://127.0.0.1:%d" % self.web_port
@@ -617,6 +620,37 @@ def reconnect(run):
     run.web.wait_log(r"WebSocket of user %s" % BROWSER_NICK)
 
 
+FROZEN_KEEPALIVE_S = 2  # the gateway's --keepalive in "frozen": given up after 6 s
+
+
+def frozen(run):
+    """The gateway stops answering without closing anything (SIGSTOP: as a phone sees it
+    when its Wi-Fi goes, no FIN ever comes): the page gives its socket up after three
+    missed keepalives and says so, and is back online by itself once the gateway
+    answers again; the gateway drops the old connection."""
+    run.enroll()
+    run.browser("")
+    run.wait_result("frozen.ready")
+    at = len(run.chrome.text())
+    os.kill(run.web.p.pid, signal.SIGSTOP)
+    t0 = time.monotonic()
+    try:
+        m = run.chrome.wait_log(r"status: offline \(the gateway stopped answering\)[^\"]*", SCENARIO_S)
+        noticed = time.monotonic() - t0
+    finally:
+        os.kill(run.web.p.pid, signal.SIGCONT)
+    if m.start() < at:
+        fail("the page said it before the gateway stopped: %r" % m[0])
+    r = run.result()
+    log("given up %.1f s after the gateway froze (keepalive %d s): %r; back: %r after %d closes"
+        % (noticed, FROZEN_KEEPALIVE_S, r["gone"], r["status"], r["closes"]))
+    if "stopped answering" not in r["gone"] or BROWSER_NICK not in r["lobby"]:
+        fail("the page did not give up and come back: %s" % r)
+    # the gateway: its old connection ends (the page's close frame, or silent), the new
+    # one logs in
+    run.web.wait_log(r"WebSocket of user %s(.|\n)*WebSocket of user %s" % (BROWSER_NICK, BROWSER_NICK))
+
+
 def jitter(run):
     """The player's jitter buffer and mixer (worklet.js) in Chromium, on a clock the test
     drives: silent until 40 ms are buffered, an underrun raises the target by 10 ms, the
@@ -731,7 +765,7 @@ def refused(run):
         fail("the page was not told why: %s" % r["lines"])
 
 
-SCENARIOS = {"refused": refused, "dropcall": dropcall, "callfail": callfail, "callout": callout, "jitter": jitter, "reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen}
+SCENARIOS = {"refused": refused, "dropcall": dropcall, "callfail": callfail, "callout": callout, "jitter": jitter, "reconnect": reconnect, "enroll": enroll, "vanish": vanish, "bench_up": bench_up, "bench_down": bench_down, "house": house, "call": call, "unsupported": unsupported, "roster": roster, "talk": talk, "listen": listen, "frozen": frozen}
 
 
 def main():

@@ -571,9 +571,9 @@ static void test_many_pages(void **state)
 	int many = MANY;
 
 	(void)state;
-	/* under valgrind, 50 logins one after another take longer than WEB_IDLE_MS, and
-	 * the first pages (not reading meanwhile: nobody answers the pings) are dropped
-	 * as silent: 12 there */
+	/* under valgrind, 50 logins one after another take longer than the idle bound
+	 * (three keepalives: 30 s), and the first pages (not reading meanwhile: nobody
+	 * answers the pings) are dropped as silent: 12 there */
 	if (WAIT_MS > 5000)
 		many = 12;
 	for (int i = 0; i < many; i++) {

@@ -565,6 +565,17 @@ const scenarios = {
 		await until(() => S.online && (S.rooms.get('#Lobby') || []).includes(S.nick), 'online again', 40000);
 		return { gone, closes: S.closes, status: $('status').textContent, lobby: S.rooms.get('#Lobby') };
 	},
+	/* online, then the gateway stops answering without closing anything (a phone whose
+	 * Wi-Fi went: no FIN ever comes): the page gives the socket up by itself, and is
+	 * online again once the gateway answers */
+	async frozen() {
+		await until(() => S.online, 'online');
+		await testPost(TEST + '.ready', 'online');
+		await until(() => !S.online, 'the gateway given up', 60000);
+		const gone = $('status').textContent;
+		await until(() => S.online && (S.rooms.get('#Lobby') || []).includes(S.nick), 'online again', 60000);
+		return { gone, closes: S.closes, status: $('status').textContent, lobby: S.rooms.get('#Lobby') };
+	},
 	/* no enrollment cookie: the page says so; then the gateway stops, and comes back */
 	async enroll() {
 		await until(() => S.diagnosed >= 2, 'two refused connections');

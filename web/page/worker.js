@@ -12,8 +12,13 @@ const ENCODER = {
 		useinbandfec: true, usedtx: false, packetlossperc: 10 },
 };
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
+/* the gateway's keepalive period until its first "WEB ALIVE" says (web_limits.h), and
+ * how many of them may go missing before the connection is given up: a phone that left
+ * the Wi-Fi gets no FIN, and TCP would take minutes */
+const ALIVE_MS = 10000, IDLE_PERIODS = 3;
 
 let url = '', ws = null, tries = 0, timer = 0;
+let aliveMs = ALIVE_MS, lastRx = 0;
 let player = null, encoder = null, talking = false, marker = false, pts = 0;
 let flags = []; /* per frame handed to the encoder, in order: its marker */
 const decoders = new Map();
@@ -25,26 +30,45 @@ function post(m) { self.postMessage(m); }
 function connect() {
 	timer = 0;
 	post({ type: 'ws', state: 'connecting' });
-	ws = new WebSocket(url);
-	ws.binaryType = 'arraybuffer';
-	let opened = false;
-	ws.onopen = () => { opened = true; post({ type: 'ws', state: 'open' }); };
-	ws.onmessage = (e) => {
+	const s = new WebSocket(url);
+	ws = s;
+	s.binaryType = 'arraybuffer';
+	s.opened = false;
+	lastRx = performance.now(); /* an opening handshake gets the same time as a silence */
+	s.onopen = () => { s.opened = true; lastRx = performance.now(); post({ type: 'ws', state: 'open' }); };
+	s.onmessage = (e) => {
+		lastRx = performance.now();
 		/* the backoff starts over once logged in, not once the socket opened: a gateway
 		 * that opens it and closes it again (a refused login) is not tried every second */
 		if (e.data === 'WEB STATE online') tries = 0;
-		if (typeof e.data === 'string') post({ type: 'line', text: e.data });
-		else voiceIn(new Uint8Array(e.data));
+		if (typeof e.data !== 'string') voiceIn(new Uint8Array(e.data));
+		else if (e.data.startsWith('WEB ALIVE ')) aliveMs = Math.max(1000, Number(e.data.slice(10)) || ALIVE_MS);
+		else post({ type: 'line', text: e.data });
 	};
-	ws.onclose = (e) => {
-		ws = null;
-		const wait = BACKOFF_MS[Math.min(tries++, BACKOFF_MS.length - 1)];
-		/* spread a household of phones reconnecting after a gateway restart */
-		const ms = Math.round(wait * (0.8 + 0.4 * Math.random()));
-		post({ type: 'ws', state: 'closed', code: e.code, reason: e.reason, retry: ms, opened });
-		timer = setTimeout(connect, ms);
-	};
+	s.onclose = (e) => closed(e.code, e.reason);
 }
+
+/* The socket is gone (or given up): tell the page, and try again after the backoff. */
+function closed(code, reason) {
+	const opened = ws.opened;
+	ws = null;
+	const wait = BACKOFF_MS[Math.min(tries++, BACKOFF_MS.length - 1)];
+	/* spread a household of phones reconnecting after a gateway restart */
+	const ms = Math.round(wait * (0.8 + 0.4 * Math.random()));
+	post({ type: 'ws', state: 'closed', code, reason, retry: ms, opened });
+	timer = setTimeout(connect, ms);
+}
+
+/* Nothing from the gateway for IDLE_PERIODS keepalives (or an opening that long): give
+ * the socket up without waiting for its closing handshake, which a vanished path never
+ * completes, and reconnect. */
+setInterval(() => {
+	if (!ws || performance.now() - lastRx < IDLE_PERIODS * aliveMs) return;
+	const dead = ws;
+	dead.onclose = dead.onmessage = dead.onopen = null;
+	closed(1006, 'the gateway stopped answering');
+	try { dead.close(); } catch (err) { /* already closing */ }
+}, 500);
 
 /* a talker gone for a minute (its session left: each login has a new SSRC) */
 setInterval(() => {
