@@ -43,8 +43,11 @@ start)
 	# real-time and high priority, as a desktop's PulseAudio runs (through rtkit): it
 	# stands in for a card's clock, which other work on the machine never starves (where
 	# they cannot be had, not root, PulseAudio runs without them)
+	# --disable-shm: the clients' blocks over the socket (its memfd path logs "Cannot
+	# send block reference" dozens of times a run, pulseaudio#824); --no-cpu-limit: a
+	# daemon on a machine other builds hold must not end itself for the CPU it took
 	pulseaudio --daemonize=yes --exit-idle-time=-1 -n --use-pid-file=yes \
-		--high-priority=yes --realtime=yes \
+		--high-priority=yes --realtime=yes --disable-shm=yes --no-cpu-limit=yes \
 		--log-target="file:$dir/pulse.log" \
 		-L "module-native-protocol-unix socket=$sock auth-anonymous=1" \
 		-L "module-null-sink sink_name=air rate=48000 channels=2 channel_map=front-left,front-right" \
@@ -78,6 +81,12 @@ start)
 	} >"$dir/.asoundrc"
 	;;
 stop)
+	# a daemon gone before its test ended fails that test ("Connection refused" in a
+	# box's log): say why, from its own log
+	pulseaudio --check 2>/dev/null || {
+		echo "pulse_air: PulseAudio had exited before its test ended; the end of $dir/pulse.log:" >&2
+		tail -20 "$dir/pulse.log" >&2 || true
+	}
 	pulseaudio -k 2>/dev/null || true
 	;;
 *)
