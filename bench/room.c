@@ -37,6 +37,8 @@ struct room {
 	size_t play_head, play_len;
 	int16_t cap[ROOM_QUEUE];
 	size_t cap_head, cap_len;
+	int16_t pend[AEC_MAX_FRAME]; /* cfg.periods: the frame being played, from poff */
+	size_t plen, poff;
 	float hist[ROOM_HIST]; /* the speaker's output, a ring */
 	unsigned refl_at[ROOM_REFL];
 	float refl_gain[ROOM_REFL];
@@ -272,6 +274,21 @@ static void room_recover(struct room *r)
 	room_push(r, NULL, 2 * r->base.frame);
 }
 
+/* cfg.periods: the device queue topped up to play_ms from the frame being played. */
+static void room_top_up(struct room *r)
+{
+	size_t want = r->cfg.play_ms * ROOM_SPS;
+
+	if (r->play_len < want && r->poff < r->plen) {
+		size_t k = want - r->play_len < r->plen - r->poff ? want - r->play_len
+								  : r->plen - r->poff;
+
+		room_push(r, r->pend + r->poff, k);
+		r->poff += k;
+	}
+	r->base.pending = r->plen - r->poff;
+}
+
 static int room_room(struct audio *a, uint64_t now_ms)
 {
 	struct room *r = (struct room *)a;
@@ -279,6 +296,10 @@ static int room_room(struct audio *a, uint64_t now_ms)
 
 	(void)now_ms;
 	room_recover(r);
+	if (r->cfg.periods) {
+		room_top_up(r);
+		return r->poff >= r->plen && r->play_len < want;
+	}
 	return r->play_len >= want
 		   ? 0
 		   : (int)((want - r->play_len + a->frame - 1) / a->frame);
@@ -289,7 +310,15 @@ static int room_write(struct audio *a, const int16_t *pcm)
 	struct room *r = (struct room *)a;
 
 	room_recover(r);
-	room_push(r, pcm, a->frame);
+	if (!r->cfg.periods) {
+		room_push(r, pcm, a->frame);
+		return 0;
+	}
+	a->unwritten = r->plen - r->poff;
+	memcpy(r->pend, pcm, a->frame * sizeof(*pcm));
+	r->plen = a->frame;
+	r->poff = 0;
+	room_top_up(r);
 	return 0;
 }
 
@@ -297,7 +326,8 @@ static int room_delays(struct audio *a, long *play, long *cap)
 {
 	struct room *r = (struct room *)a;
 
-	*play = (long)r->play_len;
+	/* as the ALSA backend's: the device's queue and the rest of the frame in hand */
+	*play = (long)(r->play_len + r->plen - r->poff);
 	*cap = (long)r->cap_len;
 	return 0;
 }
@@ -348,8 +378,11 @@ static const struct audio_ops room_ops = {room_avail,	  room_room,  room_ready,
 
 int room_open(struct audio **ap, const struct room_cfg *rc, size_t frame)
 {
-	struct room *r = calloc(1, sizeof(*r));
+	struct room *r;
 
+	if (!frame || frame > AEC_MAX_FRAME)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	r->base.ops = &room_ops;

@@ -29,7 +29,12 @@ struct room_cfg {
 	double noise_dbfs; /* microphone noise */
 	bool clip;	   /* the speaker soft-clips (tanh) */
 	unsigned play_ms;  /* the playback device's queue, kept that full */
-	unsigned cap_ms;   /* the capture device's queue before the client reads */
+	/* playback written as the ALSA backend writes it: the frame being played waits in
+	 * the backend and goes to the device as its queue runs down to play_ms, so a
+	 * write while some of it waits drops that rest (audio's unwritten: voice cutting
+	 * into silence). Off: whole frames queued at once. */
+	bool periods;
+	unsigned cap_ms;      /* the capture device's queue before the client reads */
 	unsigned jump_at_ms;  /* when the acoustic delay jumps (0: never) */
 	unsigned jump_ms;     /* by how much it grows */
 	bool jump_in_queue;   /* the playback queue grows instead (a sound server's), as
@@ -51,8 +56,8 @@ struct room_cfg {
  * RT60 0.3 s, 50 ms away, -62 dBFS noise, a 40 ms playback queue. */
 void room_cfg_default(struct room_cfg *rc, uint32_t seed);
 
-/* Open the room as an audio backend for frame-sample frames (48 kHz). Returns 0 or
- * -ENOMEM; audio_close frees it. */
+/* Open the room as an audio backend for frame-sample frames (48 kHz, at most
+ * AEC_MAX_FRAME). Returns 0, -EINVAL or -ENOMEM; audio_close frees it. */
 int room_open(struct audio **ap, const struct room_cfg *rc, size_t frame);
 
 /* A bench's taps on a room from room_open, for driving the client's own engine in it:

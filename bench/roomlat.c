@@ -308,6 +308,9 @@ static int box_open(struct box *b, const struct cfg *f, const struct room_cfg *r
 		goto out;
 	}
 	engine_start(b->eng);
+	/* the call is up: both ends play its "connected" beeps (app.c), over which the
+	 * far end's first words come */
+	engine_tone(b->eng, TONE_CONNECTED);
 out:
 	cur = NULL;
 	return e;
@@ -415,6 +418,7 @@ static int run(const struct run_cfg *rc, struct run_res *res)
 	room_cfg_default(&trc, seed);
 	trc.play_ms = rc->dev->play_ms;
 	trc.cap_ms = rc->dev->cap_ms;
+	trc.periods = true; /* as the ALSA backend plays: voice may cut into silence */
 	trc.echo_db = ECHO_DB;
 	if (noise_dbfs <= 0)
 		trc.noise_dbfs = noise_dbfs;

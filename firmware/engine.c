@@ -22,6 +22,7 @@ struct engine {
 	struct audio *audio;
 	struct aec *aec; /* NULL: echo_cancel = no, or files mode */
 	struct tone tone;
+	struct tone tone_prev; /* as it was before the frame being played was mixed */
 	struct tmr frame_tmr;
 	uint64_t t0, frames;
 	uint64_t captured_ms; /* when the card last delivered a frame */
@@ -33,7 +34,7 @@ struct engine {
 	bool rx, failed;
 	bool tx;	  /* the last frame was sent */
 	bool spurt_heard; /* the last talk spurt to start has been played */
-	bool quiet;	  /* the frame being written is silence (play_due may cut it) */
+	bool quiet;	  /* the frame being written has no voice (play_due may cut it) */
 	uint64_t cut_in;  /* frames of voice started before the silence was all out */
 };
 
@@ -62,13 +63,17 @@ static void capture_frame(struct engine *e, uint64_t now)
 	e->tx = n > 0;
 }
 
-/* Whether a frame is all silence (nobody heard, no tone). */
-static bool silent(const int16_t *pcm, size_t n)
+/* The frame before is cut short by drop samples (play_due): a tone in it goes on from
+ * where the speaker stopped playing it, not from where it had been mixed to, so a beep
+ * neither skips nor clicks where voice cuts in. */
+static void tone_resume(struct engine *e, size_t drop)
 {
-	for (size_t i = 0; i < n; i++)
-		if (pcm[i])
-			return false;
-	return true;
+	int16_t scratch[CODEC_MAX_FRAME] = {0};
+
+	if (!drop || drop > e->frame)
+		return;
+	e->tone = e->tone_prev;
+	tone_mix(&e->tone, scratch, e->frame - drop);
 }
 
 /* A frame (heard: somebody is in it) to the speaker, tones on top, and to the
@@ -80,6 +85,8 @@ static void write_frame(struct engine *e, uint64_t now, int16_t *pcm, bool heard
 		log_debug("voice: its first frame played at %llu ms",
 			  (unsigned long long)now);
 	}
+	tone_resume(e, e->audio->pending);
+	e->tone_prev = e->tone;
 	tone_mix(&e->tone, pcm, e->frame);
 	e->audio->unwritten = 0;
 	if (audio_write(e->audio, pcm) && !e->failed) {
@@ -91,7 +98,10 @@ static void write_frame(struct engine *e, uint64_t now, int16_t *pcm, bool heard
 		aec_unwritten(e->aec, e->audio->unwritten);
 	if (e->aec) /* the frame as the speaker will play it */
 		aec_playback(e->aec, pcm);
-	e->quiet = !heard && silent(pcm, e->frame); /* nobody, no tone */
+	/* nobody: silence, or a tone alone (a call's first words come during its
+	 * "connected" beeps; voice cut in there keeps the call's playout a period from
+	 * its packets, not up to a frame for the whole call) */
+	e->quiet = !heard;
 	if (heard != e->rx) {
 		e->rx = heard;
 		e->io.heard(e->io.arg, heard);
@@ -107,7 +117,7 @@ static void play_frame(struct engine *e, uint64_t now)
 	write_frame(e, now, pcm, heard);
 }
 
-/* Playout in periods: while the frame being written is silence, voice that comes due
+/* Playout in periods: while the frame being written has no voice, voice that comes due
  * starts at the next period, the rest of the silence dropped unwritten, rather than
  * when the silence is all out (up to a frame later: 10 ms on average at 20 ms frames).
  * Asking the voice path costs nothing while nobody talks (no frame is due: silence,

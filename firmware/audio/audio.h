@@ -45,6 +45,9 @@ struct audio {
 	 * (a frame written before the last one was all out: silence cut short for voice
 	 * that came due), for the echo canceller's reference */
 	size_t unwritten;
+	/* samples of the frame being played not written to the device yet: what a write
+	 * now would drop (0 where frames are written whole) */
+	size_t pending;
 };
 
 /* Files mode. capture/playback may be NULL (silence in, output discarded). Returns 0, or

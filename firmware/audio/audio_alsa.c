@@ -227,7 +227,7 @@ static int alsa_try_open(struct audio_alsa *a, char *err, size_t errlen)
 	 */
 	a->clockless =
 	    snd_pcm_avail_update(a->cap.pcm) >= (snd_pcm_sframes_t)a->cap.buffer;
-	a->rlen = a->plen = a->poff = 0;
+	a->rlen = a->plen = a->poff = a->base.pending = 0;
 	watch_all(a, true);
 	return 0;
 }
@@ -413,6 +413,7 @@ static int top_up(struct audio_alsa *a, uint64_t now_ms)
 		a->poff += (size_t)n;
 		want -= n;
 	}
+	a->base.pending = a->plen - a->poff;
 	return want > 0 && a->poff >= a->plen;
 }
 

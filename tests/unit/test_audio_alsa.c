@@ -54,6 +54,9 @@ static long written;		   /* samples written to playback */
  * and where the first sound written lands in what the device has played. */
 static bool queued;
 static long played, sound_at = -1;
+/* and, when set, every sample written, at its place in what the device plays */
+static int16_t *trace;
+static long trace_len;
 
 snd_pcm_sframes_t __wrap_snd_pcm_avail_update(snd_pcm_t *pcm)
 {
@@ -119,6 +122,9 @@ snd_pcm_sframes_t __wrap_snd_pcm_writei(snd_pcm_t *pcm, const void *buf,
 	for (snd_pcm_sframes_t i = 0; queued && sound_at < 0 && i < r; i++)
 		if (((const int16_t *)buf)[i])
 			sound_at = played + play_delay + i;
+	for (snd_pcm_sframes_t i = 0; queued && trace && i < r; i++)
+		if (played + play_delay + i < trace_len)
+			trace[played + play_delay + i] = ((const int16_t *)buf)[i];
 	if (queued && r > 0)
 		play_delay += r;
 	return r;
@@ -323,9 +329,12 @@ static void heard(void *arg, bool on)
 }
 
 /* A talker's 20 ms packets reaching a box (20 ms frames, 5 ms periods, the canceller
- * on) phase ms after its frame clock's first period, period by period: how long, in
- * ms, from the first packet's arrival to its first sound played. */
-static double first_sound_ms(unsigned phase)
+ * on) phase ms after its frame clock's first period, period by period (none: !voice),
+ * with the "connected" beeps started at 1150 ms if tone: how long, in ms, from the
+ * first packet's arrival to its first sound played. What the device played goes into
+ * trace (TRACE_LEN samples from 1000 ms) when it is set. */
+#define TRACE_LEN (600 * 48)
+static double engine_run(unsigned phase, bool voice, bool tone)
 {
 	const struct engine_io io = {nothing_sent, not_talking, heard, NULL};
 	static const uint8_t token[IC_TOKEN_LEN];
@@ -354,8 +363,12 @@ static double first_sound_ms(unsigned phase)
 	cap_avail = cap_held = play_delay = played = 0;
 	sound_at = -1;
 	assert_int_equal(engine_open(&e, &c, loop, v, &io), 0);
+	if (trace)
+		memset(trace, 0, TRACE_LEN * sizeof(*trace));
 	for (uint64_t t = 1000; t < 1600; t++) {
-		if (t >= arrive && (t - arrive) % 20 == 0) {
+		if (tone && t == 1150)
+			engine_tone(e, TONE_CONNECTED);
+		if (voice && t >= arrive && (t - arrive) % 20 == 0) {
 			for (int i = 0; i < 960; i++)
 				pcm[i] = (int16_t)(i % 48 < 24 ? 8000 : -8000);
 			int n = voice_capture(talker, pcm, true, pkt);
@@ -380,6 +393,11 @@ static double first_sound_ms(unsigned phase)
 	return (double)sound_at / 48.0 - (double)(arrive - 1000);
 }
 
+static double first_sound_ms(unsigned phase)
+{
+	return engine_run(phase, true, false);
+}
+
 /* Playout in periods: voice that comes due while silence plays starts within a period,
  * whatever its phase to the box's frame clock. Its start then spreads over two periods
  * (10 ms) at most: the period it waits for, and the jitter buffer's slack (JBUF_SLACK_MS)
@@ -401,6 +419,40 @@ static void test_voice_starts_within_a_period(void **state)
 		    2 * 5.0 + 1.0); /* two periods, and the first sample's ms */
 }
 
+/* The far end's first words come due while the call's "connected" beeps play (as they
+ * do: both ends start the call with them): the voice cuts in at the next period as over
+ * silence, and the beeps go on from where the speaker left them. What the device
+ * played with both, less the beeps alone, is exactly the voice alone: the voice at the
+ * same place, the tone unmoved. Waiting for the beep's frame to be all out would put
+ * the whole call's playout up to a frame (here 20 ms) behind its packets. */
+static void test_voice_cuts_in_over_a_tone(void **state)
+{
+	static int16_t both[TRACE_LEN], beeps[TRACE_LEN], alone[TRACE_LEN];
+	static const unsigned phases[] = {2, 9, 13, 18};
+	long differ, voiced;
+
+	(void)state;
+	trace_len = TRACE_LEN;
+	for (size_t k = 0; k < sizeof(phases) / sizeof(phases[0]); k++) {
+		trace = beeps;
+		engine_run(phases[k], false, true);
+		trace = both;
+		engine_run(phases[k], true, true);
+		trace = alone;
+		engine_run(phases[k], true, false);
+		differ = voiced = 0;
+		for (long i = 0; i < TRACE_LEN; i++) {
+			differ += both[i] - beeps[i] != alone[i];
+			voiced += alone[i] != 0;
+		}
+		print_message("phase %u ms: %ld of %ld voiced samples differ\n",
+			      phases[k], differ, voiced);
+		assert_true(voiced > 48 * 300); /* the voice was played */
+		assert_int_equal(differ, 0);
+	}
+	trace = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +463,7 @@ int main(void)
 	    cmocka_unit_test(test_playback_top_up),
 	    cmocka_unit_test(test_capture_catches_up),
 	    cmocka_unit_test(test_voice_starts_within_a_period),
+	    cmocka_unit_test(test_voice_cuts_in_over_a_tone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
