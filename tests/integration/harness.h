@@ -209,11 +209,12 @@ unsigned long long log_value(const char *log, const char *key);
 /* Assert that a box whose log is ear_log heard `sent` packets from one talker: at least
  * 95 % arrived ("received"), every one that arrived was played, late (after its
  * moment, concealed), dropped by the jitter buffer to catch up or still queued at exit,
- * and at least 80 % were
- * played. Lateness is the machine's scheduling as much as ours (a busy machine stalls
- * the talker), so it is bounded loosely here; what was heard is compared stretch by
- * stretch by speech.h, and the jitter buffer's own figures are bench/'s. Returns the
- * packets played. */
+ * and at least half were played. Lateness is the machine's scheduling more than ours: a
+ * talker in files mode that a busy machine stalls for S ms sends S ms of packets at
+ * once when it runs again, all of them late (91 of 300 in one run with both cores
+ * oversubscribed, 19 at the suite's own load), so it is bounded loosely here; what was
+ * heard is compared stretch by stretch by speech.h, and the jitter buffer's own figures
+ * are bench/'s. Returns the packets played. */
 #define HARNESS_QUEUED_MAX 10 /* packets a jitter buffer may hold at exit: 200 ms */
 unsigned long long assert_heard(const char *ear_log, unsigned long long sent);
 /* SIGKILL the server (a crash) and start it again on the same port and flags. */
