@@ -23,6 +23,7 @@ struct engine {
 	struct aec *aec; /* NULL: echo_cancel = no, or files mode */
 	struct tone tone;
 	struct tone tone_prev; /* as it was before the frame being played was mixed */
+	bool tone_set;	       /* engine_tone since then: tone_prev is not its past */
 	struct tmr frame_tmr;
 	uint64_t t0, frames;
 	uint64_t captured_ms; /* when the card last delivered a frame */
@@ -65,13 +66,14 @@ static void capture_frame(struct engine *e, uint64_t now)
 
 /* The frame before is cut short by drop samples (play_due): a tone in it goes on from
  * where the speaker stopped playing it, not from where it had been mixed to, so a beep
- * neither skips nor clicks where voice cuts in. */
+ * neither skips nor clicks where voice cuts in. A tone the app started or stopped since
+ * that frame was mixed stays as the app set it (a ring stopped by an accept). */
 static void tone_resume(struct engine *e, size_t drop)
 {
+	if (!drop || drop > e->frame || e->tone_set)
+		return;
 	int16_t scratch[CODEC_MAX_FRAME] = {0};
 
-	if (!drop || drop > e->frame)
-		return;
 	e->tone = e->tone_prev;
 	tone_mix(&e->tone, scratch, e->frame - drop);
 }
@@ -87,6 +89,7 @@ static void write_frame(struct engine *e, uint64_t now, int16_t *pcm, bool heard
 	}
 	tone_resume(e, e->audio->pending);
 	e->tone_prev = e->tone;
+	e->tone_set = false;
 	tone_mix(&e->tone, pcm, e->frame);
 	e->audio->unwritten = 0;
 	if (audio_write(e->audio, pcm) && !e->failed) {
@@ -296,6 +299,7 @@ void engine_start(struct engine *e)
 void engine_tone(struct engine *e, enum tone_kind t)
 {
 	tone_start(&e->tone, t);
+	e->tone_set = true;
 }
 
 void engine_spurt(struct engine *e)

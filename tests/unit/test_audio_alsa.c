@@ -334,7 +334,14 @@ static void heard(void *arg, bool on)
  * first packet's arrival to its first sound played. What the device played goes into
  * trace (TRACE_LEN samples from 1000 ms) when it is set. */
 #define TRACE_LEN (600 * 48)
-static double engine_run(unsigned phase, bool voice, bool tone)
+/* what the box's app does to its tones during a run: start kind at at ms, stop it
+ * (TONE_NONE, as accepting a ring does) at stop_at ms (0: never) */
+struct tone_script {
+	enum tone_kind kind;
+	uint64_t at, stop_at;
+};
+static const struct tone_script beeps_at_1150 = {TONE_CONNECTED, 1150, 0};
+static double engine_run(unsigned phase, bool voice, const struct tone_script *ts)
 {
 	const struct engine_io io = {nothing_sent, not_talking, heard, NULL};
 	static const uint8_t token[IC_TOKEN_LEN];
@@ -366,8 +373,10 @@ static double engine_run(unsigned phase, bool voice, bool tone)
 	if (trace)
 		memset(trace, 0, TRACE_LEN * sizeof(*trace));
 	for (uint64_t t = 1000; t < 1600; t++) {
-		if (tone && t == 1150)
-			engine_tone(e, TONE_CONNECTED);
+		if (ts && t == ts->at)
+			engine_tone(e, ts->kind);
+		if (ts && t == ts->stop_at)
+			engine_tone(e, TONE_NONE);
 		if (voice && t >= arrive && (t - arrive) % 20 == 0) {
 			for (int i = 0; i < 960; i++)
 				pcm[i] = (int16_t)(i % 48 < 24 ? 8000 : -8000);
@@ -395,7 +404,7 @@ static double engine_run(unsigned phase, bool voice, bool tone)
 
 static double first_sound_ms(unsigned phase)
 {
-	return engine_run(phase, true, false);
+	return engine_run(phase, true, NULL);
 }
 
 /* Playout in periods: voice that comes due while silence plays starts within a period,
@@ -435,11 +444,11 @@ static void test_voice_cuts_in_over_a_tone(void **state)
 	trace_len = TRACE_LEN;
 	for (size_t k = 0; k < sizeof(phases) / sizeof(phases[0]); k++) {
 		trace = beeps;
-		engine_run(phases[k], false, true);
+		engine_run(phases[k], false, &beeps_at_1150);
 		trace = both;
-		engine_run(phases[k], true, true);
+		engine_run(phases[k], true, &beeps_at_1150);
 		trace = alone;
-		engine_run(phases[k], true, false);
+		engine_run(phases[k], true, NULL);
 		differ = voiced = 0;
 		for (long i = 0; i < TRACE_LEN; i++) {
 			differ += both[i] - beeps[i] != alone[i];
@@ -448,6 +457,38 @@ static void test_voice_cuts_in_over_a_tone(void **state)
 		print_message("phase %u ms: %ld of %ld voiced samples differ\n",
 			      phases[k], differ, voiced);
 		assert_true(voiced > 48 * 300); /* the voice was played */
+		assert_int_equal(differ, 0);
+	}
+	trace = NULL;
+}
+
+/* A ring stopped in the middle of a frame (the call accepted: the app stops it) just
+ * before the far end's first words cut in: the ring stays stopped. Resuming the tone of
+ * the frame the voice cuts short must not bring back a tone the app has changed since
+ * that frame was mixed. From 40 ms after the first packet on, what plays is the voice
+ * alone. */
+static void test_tone_stopped_before_a_cut(void **state)
+{
+	static int16_t rung[TRACE_LEN], alone[TRACE_LEN];
+	static const unsigned phases[] = {2, 9, 13, 18};
+	long differ;
+
+	(void)state;
+	trace_len = TRACE_LEN;
+	for (size_t k = 0; k < sizeof(phases) / sizeof(phases[0]); k++) {
+		/* stopped a millisecond before the first packet arrives */
+		const struct tone_script ring = {TONE_RING, 1050, 1200 + phases[k] - 1};
+
+		trace = rung;
+		engine_run(phases[k], true, &ring);
+		trace = alone;
+		engine_run(phases[k], true, NULL);
+		differ = 0;
+		/* the first packet arrives at 1200 + phase ms; trace starts at 1000 */
+		for (long i = (200 + (long)phases[k] + 40) * 48; i < TRACE_LEN; i++)
+			differ += rung[i] != alone[i];
+		print_message("phase %u ms: %ld samples differ after the ring stopped\n",
+			      phases[k], differ);
 		assert_int_equal(differ, 0);
 	}
 	trace = NULL;
@@ -464,6 +505,7 @@ int main(void)
 	    cmocka_unit_test(test_capture_catches_up),
 	    cmocka_unit_test(test_voice_starts_within_a_period),
 	    cmocka_unit_test(test_voice_cuts_in_over_a_tone),
+	    cmocka_unit_test(test_tone_stopped_before_a_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
