@@ -449,6 +449,8 @@ void client_start(struct proc *p, const struct srv *s, const char *nick,
 	client_start_in(p, NULL, "127.0.0.1", s->port, nick, extra);
 }
 
+const char *const harness_deployed[] = {"nice", "-n", "-10", NULL};
+
 void client_start_in(struct proc *p, const char *const *prefix, const char *host,
 		     unsigned port, const char *nick, const char *const *extra)
 {

@@ -204,6 +204,9 @@ void client_start(struct proc *p, const struct srv *s, const char *nick,
  * NULL: none), such as "ip netns exec NAME". */
 void client_start_in(struct proc *p, const char *const *prefix, const char *host,
 		     unsigned port, const char *nick, const char *const *extra);
+/* The prefix that runs a box as the package does (intercom.service: Nice=-10), for
+ * client_start_in: its sound is fed ahead of ordinary work on a busy machine. */
+extern const char *const harness_deployed[];
 /* The number after key in a log (asserts that key is there). */
 unsigned long long log_value(const char *log, const char *key);
 /* Assert that a box whose log is ear_log heard `sent` packets from one talker: at least

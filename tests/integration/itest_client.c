@@ -40,10 +40,14 @@ static void room_speech(const char *talk_ms, const char *ear_ms)
 	speech_make(in_wav, sizeof(in_wav), 4);
 	snprintf(out, sizeof(out), "/tmp/itest-out-%d.wav", (int)getpid());
 	srv_start(&srv, NULL);
-	client_start(&ear, &srv, "Ear", e_args);
+	/* both as the package runs a box (Nice=-10): a talker in files mode that other
+	 * work stalls sends its backlog at once, late, and a 20 ms box hearing 10 ms
+	 * packets needs two of them on time for every frame (112 of 300 late once, in a
+	 * fresh Debian 12 at the suite's own load) */
+	client_start_in(&ear, harness_deployed, "127.0.0.1", srv.port, "Ear", e_args);
 	proc_wait_log(&ear, 0, "status: online #Lobby",
 		      WAIT_MS); /* hears from the start */
-	client_start(&talk, &srv, "Mouth", t_args);
+	client_start_in(&talk, harness_deployed, "127.0.0.1", srv.port, "Mouth", t_args);
 	assert_int_equal(proc_wait(&talk, 15000), 0);
 	kill(ear.pid, SIGTERM); /* 0.6 s after the last packet was sent */
 	assert_int_equal(proc_wait(&ear, 15000), 0);
@@ -61,10 +65,12 @@ static void room_speech(const char *talk_ms, const char *ear_ms)
 		      talk_ms, ear_ms, c, env, delay);
 	assert_true(env > 0.9); /* the same talk, syllable by syllable */
 	assert_true(c > 0.7);	/* and the same waveform, through the codec */
-	/* later than what was said by at least Opus's 6.5 ms look-ahead; how much later
-	 * is bench_latency's figure (docs/PERFORMANCE.md), the machine's as much as ours
-	 */
-	assert_true(delay > 6);
+	/* later than what was said by at least Opus's 6.5 ms look-ahead, less what the
+	 * measurement cannot resolve: the two boxes' clock starts (speech_offset) are
+	 * logged in whole ms, 2 ms between them at most (5.6 ms measured once, boxes at
+	 * Nice -10 on a loaded machine: the floor reached). How much later is
+	 * bench_latency's figure (docs/PERFORMANCE.md), the machine's as much as ours */
+	assert_true(delay > 6.5 - 2);
 	srv_stop(&srv);
 	unlink(out);
 }

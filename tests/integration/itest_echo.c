@@ -66,8 +66,6 @@ static double level(const char *path, double from, double to)
 	return 10 * log10(s / (double)(b - a) / (32768.0 * 32768.0));
 }
 
-static const char *const deployed[] = {"nice", "-n", "-10", NULL};
-
 /* The echoing box's xruns, from its exit line "aligned N times (X after xruns)". */
 static unsigned long long room_xruns(const char *log)
 {
@@ -119,7 +117,7 @@ static double echo_back(const char *in_wav, const char *cancel, unsigned long lo
 	srv_start(&srv, NULL);
 	/* as the package runs a box (Nice=-10): its device is fed ahead of ordinary work
 	 */
-	client_start_in(&room, deployed, "127.0.0.1", srv.port, "Room", r_args);
+	client_start_in(&room, harness_deployed, "127.0.0.1", srv.port, "Room", r_args);
 	proc_wait_log(&room, 0, "status: online", 20000);
 	client_start(&talker, &srv, "Talker", t_args);
 	proc_wait_ok(&talker, 20000);

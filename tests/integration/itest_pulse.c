@@ -93,7 +93,6 @@ static void xruns(const char *log, unsigned long long *u, unsigned long long *o)
 /* The boxes run as the package runs them (board/systemd/intercom.service: Nice=-10,
  * voice ahead of ordinary work); where that is not allowed (not root) nice says so and
  * runs them as they are. */
-static const char *const deployed[] = {"nice", "-n", "-10", NULL};
 
 static void clocked_speech(const char *fm)
 {
@@ -138,11 +137,11 @@ static void clocked_speech(const char *fm)
 		proc_start(&rec, rv);
 	}
 	srv_start(&srv, NULL);
-	client_start_in(&ear, deployed, "127.0.0.1", srv.port, "Ear", e_args);
+	client_start_in(&ear, harness_deployed, "127.0.0.1", srv.port, "Ear", e_args);
 	/* the listener in the room before the talker talks, and the talk said into the
 	 * microphone once the talker holds push-to-talk: 4 s of it within its 6 */
 	proc_wait_log(&ear, 0, "status: online #Lobby", WAIT_MS);
-	client_start_in(&mouth, deployed, "127.0.0.1", srv.port, "Mouth", m_args);
+	client_start_in(&mouth, harness_deployed, "127.0.0.1", srv.port, "Mouth", m_args);
 	proc_wait_log(&mouth, 0, "| TALKING", WAIT_MS);
 	{
 		char *pv[] = {"paplay", "--device=mouthin", in_wav, NULL};
