@@ -440,6 +440,10 @@ static int run(const struct run_cfg *rc, struct run_res *res)
 		deliver(&l, now);
 	}
 	measure(near, spk, n, rc, res);
+	if (getenv("ROOMLAT_STATS")) { /* each box's exit lines: the talker's first */
+		engine_log_stats(t.eng);
+		engine_log_stats(l.eng);
+	}
 	voice_get_stats(l.voice, &vs);
 	res->hold_ms = vs.frames ? (double)vs.hold_ms_sum / (double)vs.frames : 0;
 	res->plc = vs.plc;
@@ -601,7 +605,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	log_setup("bench_roomlat", LOG_ERR);
+	log_setup("bench_roomlat", getenv("ROOMLAT_STATS") ? LOG_INFO : LOG_ERR);
 	cfg_defaults(&f);
 	room_cfg_default(&rcd, seed);
 	if (noise_dbfs <= 0)

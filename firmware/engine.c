@@ -342,10 +342,14 @@ static void log_aec_stats(const struct engine *e)
 	aec_get_stats(e->aec, &st);
 	log_info("echo canceller: %llu frames cancelled, aligned %llu times (%llu after "
 		 "xruns), moved %llu times by the delay estimator, followed %llu capture "
-		 "drops, render-to-capture delay %.1f ms last measured",
+		 "drops, render-to-capture delay %.1f ms last measured; sent direct "
+		 "(undelayed) %.1f %% of the time, %llu path changes, %llu of them while "
+		 "the near end talked",
 		 (unsigned long long)st.frames, (unsigned long long)st.reanchors,
 		 (unsigned long long)st.xruns, (unsigned long long)st.moves,
-		 (unsigned long long)st.drops, st.delay / 48.0);
+		 (unsigned long long)st.drops, st.delay / 48.0,
+		 st.blocks ? 100.0 * (double)st.direct / (double)st.blocks : 0.0,
+		 (unsigned long long)st.shifts, (unsigned long long)st.forced);
 }
 
 void engine_log_stats(const struct engine *e)

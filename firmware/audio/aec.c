@@ -12,10 +12,16 @@
 #include <speex/speex_preprocess.h>
 #include <speex/speex_resampler.h>
 
+#include "aecpath.h"
+
 #define AEC_IN_RATE 48000
 #define AEC_RATIO   (AEC_IN_RATE / AEC_RATE)
 #define AEC_BLOCK   (AEC_RATE / 100) /* the canceller's 10 ms block */
 #define AEC_HISTORY (AEC_RATE / 1000 * AEC_HISTORY_MS)
+#define AEC_BLOCKS  (AEC_MAX_FRAME / AEC_RATIO / AEC_BLOCK) /* blocks in a frame */
+/* reference blocks in a row that played no echo, before no echo can be heard: the
+ * filter's tail */
+#define AEC_TAIL_BLOCKS (AEC_TAIL_MS / (AEC_BLOCK * 1000 / AEC_RATE))
 /* Quality 3 of 10: speexdsp's VoIP setting; the same resampler takes the microphone and
  * the reference down, so its own delay cancels out of the alignment. */
 #define AEC_RS_QUALITY 3
@@ -100,6 +106,7 @@ struct aec {
 	bool homed;
 	bool fresh; /* no estimate since the last anchor */
 	unsigned agree;
+	struct aec_path path; /* the direct path or the cancelled one */
 	struct aec_stats st;
 };
 
@@ -174,6 +181,8 @@ int aec_new(struct aec **ap, size_t frame, bool agc)
 	e->frame16 = frame / AEC_RATIO;
 	e->agc = agc;
 	e->next_est = EST_WIN;
+	aecpath_init(&e->path);
+	e->quiet = AEC_TAIL_BLOCKS + 1; /* nothing played yet: no echo to hear */
 	e->echo = speex_echo_state_init(AEC_BLOCK, AEC_RATE / 1000 * AEC_TAIL_MS);
 	e->pre = speex_preprocess_state_init(AEC_BLOCK, AEC_RATE);
 	e->mic_down =
@@ -442,16 +451,13 @@ static void estimate(struct aec *e)
  * block late (its overlap-add), so the untouched path is delayed by one block too: the
  * microphone's timing stays put when the far end starts or stops talking (before, 10 ms
  * of it were dropped or repeated at each such switch). */
-static void suppress(struct aec *e, const int16_t *ref, int16_t *out)
+static void suppress(struct aec *e, bool loud, int16_t *out)
 {
 	int16_t now[AEC_BLOCK];
-	double ms = 0;
 
-	for (int i = 0; i < AEC_BLOCK; i++)
-		ms += (double)ref[i] * ref[i];
-	e->quiet = ms / AEC_BLOCK < AEC_QUIET_MS2 ? e->quiet + 1 : 0;
+	e->quiet = loud ? 0 : e->quiet + 1;
 	memcpy(now, out, sizeof(now));
-	if (e->quiet <= AEC_TAIL_MS / (AEC_BLOCK * 1000 / AEC_RATE)) {
+	if (e->quiet <= AEC_TAIL_BLOCKS) {
 		speex_preprocess_run(e->pre, out);
 	} else {
 		speex_preprocess_estimate_update(e->pre, now);
@@ -467,21 +473,64 @@ static void remember(struct aec *e, const int16_t *mic)
 		e->mring[(e->captured + (int64_t)i) % EST_WIN] = mic[i];
 }
 
+/* A block's mean square. */
+static double block_ms(const int16_t *x)
+{
+	double ms = 0;
+
+	for (int i = 0; i < AEC_BLOCK; i++)
+		ms += (double)x[i] * x[i];
+	return ms / AEC_BLOCK;
+}
+
+/* Which of the frame's reference blocks play an echo worth suppressing, and, in the
+ * last flag, whether the block after the frame does (as much of it as the speaker
+ * was given already: the device's queue beyond the lead). */
+static void loud_blocks(const struct aec *e, const int16_t *ref, int64_t end, bool *loud)
+{
+	int16_t ahead[AEC_BLOCK];
+	size_t nb = e->frame16 / AEC_BLOCK;
+
+	for (size_t k = 0; k < nb; k++)
+		loud[k] = block_ms(ref + k * AEC_BLOCK) >= AEC_QUIET_MS2;
+	for (int i = 0; i < AEC_BLOCK; i++)
+		ahead[i] = ref_at(e, end + i);
+	loud[nb] = block_ms(ahead) >= AEC_QUIET_MS2;
+}
+
 void aec_capture(struct aec *e, int16_t *pcm, long delay, uint64_t xruns)
 {
 	int16_t mic[AEC_MAX_FRAME / AEC_RATIO], ref[AEC_MAX_FRAME / AEC_RATIO],
-	    out[AEC_MAX_FRAME / AEC_RATIO];
+	    out[AEC_MAX_FRAME / AEC_RATIO], raw[AEC_MAX_FRAME];
+	bool loud[AEC_BLOCKS + 1], cancel[AEC_BLOCKS], soon = false;
+	int change[AEC_BLOCKS];
+	int64_t end;
+	size_t nb = e->frame16 / AEC_BLOCK;
 
 	align(e, delay, xruns);
+	memcpy(raw, pcm, e->frame * sizeof(*pcm));
 	resample(e->mic_down, pcm, e->frame, mic, e->frame16);
 	remember(e, mic);
-	reference(e, e->captured + (int64_t)e->frame16 + e->offset, ref);
-	for (size_t b = 0; b < e->frame16; b += AEC_BLOCK) {
+	end = e->captured + (int64_t)e->frame16 + e->offset;
+	reference(e, end, ref);
+	loud_blocks(e, ref, end, loud);
+	for (size_t k = nb + 1; k-- > 0;) { /* loud[k]: k or a block after it */
+		soon = soon || loud[k];
+		loud[k] = soon;
+	}
+	for (size_t k = 0; k < nb; k++) {
+		size_t b = k * AEC_BLOCK;
+		bool now = block_ms(ref + b) >= AEC_QUIET_MS2;
+
 		speex_echo_cancellation(e->echo, mic + b, ref + b, out + b);
 		near_floor(e, mic + b, out + b);
-		suppress(e, ref + b, out + b);
+		suppress(e, now, out + b);
+		change[k] = aecpath_step(&e->path, e->quiet <= AEC_TAIL_BLOCKS,
+					 loud[k + 1], block_ms(mic + b));
+		cancel[k] = e->path.cancel;
 	}
 	resample(e->up, out, e->frame16, pcm, e->frame);
+	aecpath_mix(cancel, change, nb, AEC_BLOCK * AEC_RATIO, raw, pcm);
 	e->captured += (int64_t)e->frame16;
 	e->st.frames++;
 	estimate(e);
@@ -529,6 +578,10 @@ void aec_capture_audio(struct aec *e, struct audio *a, int16_t *pcm)
 void aec_get_stats(const struct aec *e, struct aec_stats *st)
 {
 	*st = e->st;
+	st->shifts = e->path.shifts;
+	st->forced = e->path.forced;
+	st->direct = e->path.direct;
+	st->blocks = e->path.blocks;
 }
 
 void aec_describe(const struct aec *e, char *buf, size_t len)
@@ -538,7 +591,8 @@ void aec_describe(const struct aec *e, char *buf, size_t len)
 	    "speexdsp MDF at %d kHz, %d ms blocks, tail %d ms, reference %d ms "
 	    "ahead of the measured delay; delay estimator %d ms at 2 kHz every %d-%d "
 	    "ms, %d..%d ms; preprocessor while the speaker played: echo "
-	    "suppression -40 dB (%d, %d while the near end talks), noise -15 dB, AGC %s",
+	    "suppression -40 dB (%d, %d while the near end talks), noise -15 dB, AGC %s; "
+	    "the microphone sent undelayed while no echo can be heard",
 	    AEC_RATE / 1000, AEC_BLOCK * 1000 / AEC_RATE, AEC_TAIL_MS, AEC_LEAD_MS,
 	    EST_WIN * 1000 / AEC_RATE, EST_EVERY * 1000 / AEC_RATE,
 	    EST_CALM * 1000 / AEC_RATE, EST_LMIN * 1000 / AEC_RATE,

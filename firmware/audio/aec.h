@@ -10,7 +10,11 @@
  * taken once (the anchor) and kept by counting samples, and taken again after every
  * xrun (a device restarted, its queue refilled) and when the measured queues drift a
  * frame away from it. What no device reports (a sound server, a long acoustic path) is
- * covered by the filter's tail, AEC_TAIL_MS. */
+ * covered by the filter's tail, AEC_TAIL_MS.
+ *
+ * Cancelling delays the microphone by 13.3 ms (the resamplers and the preprocessor's
+ * block); while nothing loud was played within the tail, nor is about to be, the
+ * frame goes out as captured instead, undelayed (aecpath.h says when it changes). */
 #ifndef IC_AEC_H
 #define IC_AEC_H
 
@@ -43,6 +47,9 @@ struct aec_stats {
 	uint64_t
 	    drops;  /* capture the device dropped unread, followed (audio's skipped) */
 	long delay; /* the render-to-capture delay last measured, 48 kHz samples */
+	/* the path sent (aecpath.h): changes, those made while the near end talked,
+	 * 10 ms blocks sent direct (undelayed), blocks in all */
+	uint64_t shifts, forced, direct, blocks;
 };
 
 /* A canceller for frame-sample frames at 48 kHz (a multiple of 10 ms), with AGC on the

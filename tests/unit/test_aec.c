@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -272,30 +273,24 @@ static long burst_at(const int16_t *out, size_t from)
 	return best > 1000 ? at : -1;
 }
 
-/* The microphone's timing never moves while the far end starts and stops: the
- * preprocessor's residual echo suppression hands back each block one block late, and
- * the untouched path it leaves for quiet moments is delayed alike. A burst every 100 ms
- * on the microphone (no echo in it), the speaker quiet for 1 s, then loud noise for
- * 1 s, then quiet: every burst comes out at the same place (a switch once dropped or
- * repeated 10 ms of microphone). */
-static void test_timing_steady(void **state)
+/* A 2 ms burst every 100 ms on the microphone (no echo in it). */
+static void fill_bursts(int16_t *mic, size_t total)
 {
-	enum { SECONDS = 3, TOTAL = SECONDS * 48000 };
-	int16_t *mic = calloc(TOTAL, sizeof(*mic)), play[FRAME];
-	struct aec *e;
-	long first = -1;
-	uint32_t rng = 7;
-	int bursts = 0;
-
-	(void)state;
-	assert_non_null(mic);
-	assert_int_equal(aec_new(&e, FRAME, false), 0);
-	for (size_t t = 0; t + 96 < TOTAL; t += 4800)
+	for (size_t t = 0; t + 96 < total; t += 4800)
 		for (int i = 0; i < 96; i++)
 			mic[t + i] =
 			    (int16_t)(16000 * sin(2 * M_PI * 1500 * i / 48000.0));
-	for (size_t f = 0; f < TOTAL / FRAME; f++) {
-		bool loud = f >= 50 && f < 100;
+}
+
+/* The speaker quiet for 1 s, then loud noise for 1 s, then quiet; the microphone
+ * cancelled in place. */
+static void drive_bursts(struct aec *e, int16_t *mic, size_t total)
+{
+	int16_t play[FRAME];
+	uint32_t rng = 7;
+
+	for (size_t f = 0; f < total / FRAME; f++) {
+		bool loud = f >= 52 && f < 102; /* from 1.04 s, between two bursts */
 
 		for (int i = 0; i < FRAME; i++) {
 			rng = rng * 1664525u + 1013904223u;
@@ -304,17 +299,94 @@ static void test_timing_steady(void **state)
 		aec_playback(e, play);
 		aec_capture(e, mic + f * FRAME, 0, 0);
 	}
-	for (size_t t = 4800; t + 9600 < TOTAL; t += 4800) {
-		long at = burst_at(mic, t);
+}
 
-		if (at < 0)
-			continue;
-		if (first < 0)
-			first = at;
-		assert_true(labs(at - first) <= 24);
+/* While no echo can be heard the microphone goes out as captured, undelayed; from just
+ * before the far end's sound reaches the speaker until its echo has died out, through
+ * the canceller, which delays it; each change made in the quiet between two bursts, so
+ * that no burst is cut, repeated or moved within itself: every burst comes out once,
+ * at its own place or exactly the canceller's delay later (the preprocessor's block
+ * and the resamplers: 13 ms), never anywhere else. */
+static void test_paths(void **state)
+{
+	enum { SECONDS = 3, TOTAL = SECONDS * 48000 };
+	int16_t *mic = calloc(TOTAL, sizeof(*mic)), *in = calloc(TOTAL, sizeof(*in));
+	struct aec_stats st;
+	struct aec *e;
+	int bursts = 0, late = 0;
+
+	(void)state;
+	assert_non_null(mic);
+	assert_non_null(in);
+	fill_bursts(in, TOTAL);
+	memcpy(mic, in, TOTAL * sizeof(*mic));
+	assert_int_equal(aec_new(&e, FRAME, false), 0);
+	drive_bursts(e, mic, TOTAL);
+	for (size_t t = 0; t + 9600 < TOTAL; t += 4800) {
+		long at = burst_at(mic, t) - burst_at(in, t);
+		/* loud from 1.04 s; the echo's tail (250 ms) out from 2.29 s, and the
+		 * direct path back after the burst at 2.3 s */
+		bool echo = t >= 48000 && t < 115200;
+
+		if (at) {
+			assert_in_range(at, 630, 650); /* 13.3 ms: 640 samples */
+			late++;
+		}
+		if (!echo) /* the direct path: the very samples captured */
+			assert_int_equal(memcmp(mic + t, in + t, 4800 * sizeof(*in)), 0);
 		bursts++;
 	}
-	assert_true(bursts >= 20);
+	assert_int_equal(bursts, TOTAL / 4800 - 2);
+	assert_in_range(late, 12, 13);
+	aec_get_stats(e, &st);
+	assert_int_equal(st.shifts, 2);
+	assert_int_equal(st.forced, 0);
+	assert_int_equal(st.blocks, TOTAL / 480);
+	assert_in_range(st.direct, st.blocks * 55 / 100, st.blocks * 62 / 100);
+	aec_free(e);
+	free(mic);
+	free(in);
+}
+
+/* The far end starts while the near end talks: the echo cannot wait for a pause, so
+ * the path changes at once (forced), over a crossfade: no step in the near talker's
+ * tone larger than a few of its own samples'; and it stays on the cancelled path
+ * until the near end stops, whatever the far end does. */
+static void test_paths_talking(void **state)
+{
+	enum { TOTAL = 3 * 48000, TALK_TO = 2 * 48000 + 24000 };
+	int16_t *mic = calloc(TOTAL, sizeof(*mic)), play[FRAME];
+	struct aec_stats st;
+	struct aec *e;
+	uint32_t rng = 7;
+	long step = 0;
+	/* a 440 Hz tone moves at most this much a sample */
+	const long own = (long)(8000 * 2 * M_PI * 440 / 48000) + 1;
+
+	(void)state;
+	assert_non_null(mic);
+	for (size_t i = 9600; i < TALK_TO; i++)
+		mic[i] = (int16_t)(8000 * sin(2 * M_PI * 440 * (double)i / 48000.0));
+	assert_int_equal(aec_new(&e, FRAME, false), 0);
+	for (size_t f = 0; f < TOTAL / FRAME; f++) {
+		bool loud = f >= 50 && f < 75;
+
+		for (int i = 0; i < FRAME; i++) {
+			rng = rng * 1664525u + 1013904223u;
+			play[i] = loud ? (int16_t)((int32_t)(rng >> 16) - 32768) / 4 : 0;
+		}
+		aec_playback(e, play);
+		aec_capture(e, mic + f * FRAME, 0, 0);
+	}
+	aec_get_stats(e, &st);
+	assert_int_equal(st.shifts, 2);
+	assert_int_equal(st.forced, 1);
+	for (size_t i = 48000 - 480; i < 48000 + 480; i++) {
+		long d = labs((long)mic[i] - mic[i - 1]);
+
+		step = d > step ? d : step;
+	}
+	assert_true(step <= 3 * own);
 	aec_free(e);
 	free(mic);
 }
@@ -365,7 +437,8 @@ int main(void)
 	    cmocka_unit_test(test_underrun),
 	    cmocka_unit_test(test_capture_drop),
 	    cmocka_unit_test(test_cut_silence),
-	    cmocka_unit_test(test_timing_steady),
+	    cmocka_unit_test(test_paths),
+	    cmocka_unit_test(test_paths_talking),
 	    cmocka_unit_test(test_bad_input),
 	};
 
