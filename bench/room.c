@@ -352,6 +352,15 @@ static void room_set_watch(struct audio *a, audio_watch_h *h, void *arg)
 		h(arg, r->tap.fd, LOOP_READ);
 }
 
+void room_talk(uint32_t seed, double level_db, int16_t *pcm, size_t n)
+{
+	struct talker k;
+
+	talker_init(&k, seed, level_db);
+	for (size_t i = 0; i < n; i++)
+		pcm[i] = (int16_t)lrintf(talker_next(&k) * 32767.0f);
+}
+
 void room_set_tap(struct audio *a, const struct room_tap *t)
 {
 	struct room *r = (struct room *)a;

@@ -75,6 +75,9 @@ struct room_tap {
 };
 void room_set_tap(struct audio *a, const struct room_tap *t);
 
+/* n samples (48 kHz) of the rooms' voice-like talker (seeded) at level_db, into pcm. */
+void room_talk(uint32_t seed, double level_db, int16_t *pcm, size_t n);
+
 /* What one run recorded, 48 kHz, one sample per captured sample: the microphone as
  * captured, its echo and near-talker parts alone, and what the canceller made of it. */
 struct room_rec {

@@ -48,6 +48,8 @@
 #define CLICK_EVERY_MS	487 /* clocked.sh's: not a multiple of any frame */
 #define STALL_EVERY_MS	97  /* finer for the stall runs: the spacing is the resolution */
 #define CLICK_LEAD_MS	1000
+#define WARM_MS		4000  /* -w's default */
+#define WARM_DB		(-23) /* the words' level: the rooms' near talker's (room.c) */
 #define STALL_MS	200
 #define STALL_AT_MS	4000
 #define RECOVERY_TOL_MS 10 /* issue 22: back within 10 ms of the p50 */
@@ -116,6 +118,9 @@ static struct room_cfg next_rc;
 static struct room_tap next_tap;
 static unsigned net_ms = 1, jitter_ms;
 static double noise_dbfs = 1; /* the rooms' microphone noise (1: the room's default) */
+/* The talker speaks this long before its clicks (-w): a call's first words, over which
+ * the listener's canceller converges, as it does in a real call before the clicks. */
+static unsigned warm_ms = WARM_MS;
 static uint32_t seed = 1, rng;
 static uint64_t pkt_seq;
 
@@ -316,11 +321,16 @@ out:
 	return e;
 }
 
-/* clickdelay's click track on one channel: a 3 ms 1.5 kHz burst every every_ms. */
+/* The talker's words for warm_ms, then clickdelay's click track: a 3 ms 1.5 kHz burst
+ * every every_ms, from CLICK_LEAD_MS after them. */
 static void click_track(int16_t *pcm, size_t n, unsigned every_ms, unsigned clicks)
 {
+	size_t w = (size_t)warm_ms * SPS;
+
+	room_talk(seed * 977u + 3, WARM_DB, pcm, w < n ? w : n);
 	for (unsigned k = 0; k < clicks; k++) {
-		size_t s0 = ((size_t)CLICK_LEAD_MS + (size_t)k * every_ms) * SPS;
+		size_t s0 =
+		    ((size_t)CLICK_LEAD_MS + warm_ms + (size_t)k * every_ms) * SPS;
 
 		for (size_t i = 0; i < 3 * SPS && s0 + i < n; i++)
 			pcm[s0 + i] =
@@ -367,9 +377,16 @@ static void measure(const int16_t *near, const int16_t *spk, size_t n,
 {
 	static long said[MAX_CLKS], heard[MAX_CLKS], delay[MAX_CLKS];
 	size_t gap = (size_t)rc->every_ms * SPS / 2;
-	size_t ns = click_onsets(near, n, gap, said),
-	       nh = click_onsets(spk, n, gap, heard);
+	/* the clicks only: the words before them, and their echoes, left out */
+	size_t skip = ((size_t)warm_ms + CLICK_LEAD_MS / 2) * SPS;
+	size_t ns = click_onsets(near + skip, n - skip, gap, said),
+	       nh = click_onsets(spk + skip, n - skip, gap, heard);
 	long r;
+
+	for (size_t k = 0; k < ns; k++)
+		said[k] += (long)skip;
+	for (size_t k = 0; k < nh; k++)
+		heard[k] += (long)skip;
 
 	res->recovery_ms = -2;
 	if (clickmatch(said, ns, heard, nh, (long)MAX_DELAY_MS * SPS, delay) < 0) {
@@ -388,14 +405,16 @@ static void measure(const int16_t *near, const int16_t *spk, size_t n,
 	}
 	if (rc->stall_at_ms < 0)
 		return;
-	r = clickrecovery(said, delay, ns, rc->stall_at_ms * SPS, RECOVERY_TOL_MS * SPS);
+	r = clickrecovery(said, delay, ns, (rc->stall_at_ms + (long)warm_ms) * SPS,
+			  RECOVERY_TOL_MS * SPS);
 	res->recovery_ms = r >= 0 ? r / SPS : r == -EAGAIN ? -1 : -2;
 }
 
 /* The two boxes for rc's clicks, millisecond by millisecond. Returns 0 or -errno. */
 static int run(const struct run_cfg *rc, struct run_res *res)
 {
-	size_t total_ms = CLICK_LEAD_MS + (size_t)rc->clicks * rc->every_ms + 1000;
+	size_t total_ms =
+	    warm_ms + CLICK_LEAD_MS + (size_t)rc->clicks * rc->every_ms + 1000;
 	size_t n = total_ms * SPS;
 	int16_t *near = calloc(n, sizeof(int16_t)), *spk = calloc(n, sizeof(int16_t));
 	struct room_tap tt = {near, n, NULL, 0, -1}, lt = {NULL, 0, spk, n, -1};
@@ -432,8 +451,10 @@ static int run(const struct run_cfg *rc, struct run_res *res)
 	t.peer = &l;
 	l.peer = &t;
 	for (uint64_t now = 1; now <= total_ms; now++) {
-		l.stalled = rc->stall_at_ms >= 0 && now > (uint64_t)rc->stall_at_ms &&
-			    now <= (uint64_t)rc->stall_at_ms + STALL_MS;
+		uint64_t stall = (uint64_t)rc->stall_at_ms + warm_ms;
+
+		l.stalled =
+		    rc->stall_at_ms >= 0 && now > stall && now <= stall + STALL_MS;
 		box_run(&t, now);
 		box_run(&l, now);
 		deliver(&t, now);
@@ -575,7 +596,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: bench_roomlat [-n CLICKS (>= 50)] [-d NET_MS] [-j JITTER_MS] "
-		"[-s SEED] [-S STALLS (0: none)] [-N NOISE_DBFS (-120..0)]\n");
+		"[-s SEED] [-S STALLS (0: none)] [-N NOISE_DBFS (-120..0)] [-w WORDS_S "
+		"(0..30)]\n");
 }
 
 int main(int argc, char **argv)
@@ -585,7 +607,7 @@ int main(int argc, char **argv)
 	struct cfg f;
 	int o;
 
-	while ((o = getopt(argc, argv, "n:d:j:s:S:N:")) != -1) {
+	while ((o = getopt(argc, argv, "n:d:j:s:S:N:w:")) != -1) {
 		unsigned long v = strtoul(optarg ? optarg : "", NULL, 10);
 
 		if (o == 'n' && v >= 1 && v <= 1000)
@@ -598,6 +620,8 @@ int main(int argc, char **argv)
 			noise_dbfs = atof(optarg);
 		else if (o == 's')
 			seed = (uint32_t)v;
+		else if (o == 'w' && v <= 30)
+			warm_ms = (unsigned)v * 1000;
 		else if (o == 'S' && v <= 50)
 			stalls = (unsigned)v;
 		else {
@@ -615,10 +639,10 @@ int main(int argc, char **argv)
 	    "depend on the machine's load): %u ms periods, Opus %u bit/s complexity %u "
 	    "%s, voice in the clear; network %u ms + jitter 0-%u ms; rooms: echo %d dB, "
 	    "noise %.0f dBFS, seed %u; the listener started at %u phases across a frame; "
-	    "clicks every "
-	    "%u ms\n",
+	    "the talker's words for %u s, then clicks every %u ms\n",
 	    f.period_ms, f.bitrate, f.complexity, f.tls ? "CBR" : "VBR", net_ms,
-	    jitter_ms, ECHO_DB, rcd.noise_dbfs, seed, PHASES, CLICK_EVERY_MS);
+	    jitter_ms, ECHO_DB, rcd.noise_dbfs, seed, PHASES, warm_ms / 1000,
+	    CLICK_EVERY_MS);
 	if (latency_runs(clicks))
 		goto fail;
 	if (stalls && stall_runs(stalls))
