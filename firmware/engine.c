@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "aec.h"
 #include "audio.h"
@@ -14,6 +15,9 @@
 #define ENGINE_CARD_CHECK_MS 50
 /* Frames made at one wakeup at most: enough to refill after a late loop. */
 #define ENGINE_PLAY_BURST 4
+/* Voice cut short for voice (play_due's realignment) is crossfaded into what comes
+ * next over this many samples (2.5 ms): a splice with no click. */
+#define ENGINE_SPLICE 120
 
 struct engine {
 	struct loop *loop;
@@ -37,6 +41,8 @@ struct engine {
 	bool spurt_heard; /* the last talk spurt to start has been played */
 	bool quiet;	  /* the frame being written has no voice (play_due may cut it) */
 	uint64_t cut_in;  /* frames of voice started before the silence was all out */
+	uint64_t moved, moved_samples; /* voice cut short to play closer to its packets */
+	int16_t last[CODEC_MAX_FRAME]; /* the frame being played, as written */
 };
 
 /* One captured frame: (talking) the speaker's echo cancelled, encoded and sent. The
@@ -78,19 +84,41 @@ static void tone_resume(struct engine *e, size_t drop)
 	tone_mix(&e->tone, scratch, e->frame - drop);
 }
 
+/* The frame about to cut short the voice still pending of the one before (drop
+ * samples): crossfaded from where that voice would have gone on, so the splice does
+ * not click. */
+static void splice(const struct engine *e, int16_t *pcm, size_t drop)
+{
+	const int16_t *was = e->last + (e->frame - drop);
+	size_t n = drop < ENGINE_SPLICE ? drop : ENGINE_SPLICE;
+
+	for (size_t i = 0; i < n; i++) {
+		double w = (double)(i + 1) / (double)(n + 1);
+		double v = (1 - w) * was[i] + w * pcm[i];
+
+		pcm[i] = (int16_t)(v < 0 ? v - 0.5 : v + 0.5);
+	}
+}
+
 /* A frame (heard: somebody is in it) to the speaker, tones on top, and to the
- * canceller as written: less the rest of the frame before it if that was cut short. */
+ * canceller as written: less the rest of the frame before it if that was cut short
+ * (spliced into it when that rest was voice too). */
 static void write_frame(struct engine *e, uint64_t now, int16_t *pcm, bool heard)
 {
+	size_t drop = e->audio->pending;
+
 	if (heard && !e->spurt_heard) {
 		e->spurt_heard = true;
 		log_debug("voice: its first frame played at %llu ms",
 			  (unsigned long long)now);
 	}
-	tone_resume(e, e->audio->pending);
+	tone_resume(e, drop);
 	e->tone_prev = e->tone;
 	e->tone_set = false;
 	tone_mix(&e->tone, pcm, e->frame);
+	if (drop && drop <= e->frame && !e->quiet)
+		splice(e, pcm, drop);
+	memcpy(e->last, pcm, e->frame * sizeof(*pcm));
 	e->audio->unwritten = 0;
 	if (audio_write(e->audio, pcm) && !e->failed) {
 		log_err("cannot write the playback file (disk full?)");
@@ -135,6 +163,27 @@ static void play_due(struct engine *e, uint64_t now)
 	}
 }
 
+/* Voice playing, its packets waiting beyond need by less than a packet (what the
+ * jitter buffer's drain cannot take out): the rest of this frame is cut, once it is no
+ * more than that and at least a period, so playout moves that much closer to the
+ * packets. Before the periods due now are written: the next frame is then asked for
+ * exactly the rest earlier than it would have been (after them, a period more). */
+static void realign(struct engine *e, uint64_t now)
+{
+	int16_t pcm[CODEC_MAX_FRAME];
+	size_t rest = e->audio->pending;
+
+	if (e->quiet || rest < e->period_ms * (CODEC_RATE / 1000) ||
+	    rest > voice_excess(e->voice))
+		return;
+	if (voice_play(e->voice, now, pcm)) {
+		write_frame(e, now, pcm, true);
+		voice_cut(e->voice, rest);
+		e->moved++;
+		e->moved_samples += rest;
+	}
+}
+
 bool engine_service(struct engine *e, uint64_t now)
 {
 	int avail = audio_avail(e->audio, now);
@@ -156,6 +205,7 @@ bool engine_service(struct engine *e, uint64_t now)
 		}
 		capture_frame(e, now);
 	}
+	realign(e, now);
 	for (int i = 0; i < ENGINE_PLAY_BURST && audio_room(e->audio, now) > 0; i++)
 		play_frame(e, now);
 	play_due(e, now);
@@ -359,13 +409,15 @@ void engine_log_stats(const struct engine *e)
 		log_info(
 		    "sound card: the loop woke %llu times in %llu ms of audio captured; "
 		    "device delays on average: playback %.1f ms, capture %.1f ms; voice "
-		    "started mid-frame %llu times",
+		    "started mid-frame %llu times, moved closer to its packets %llu "
+		    "times (%.1f ms in all)",
 		    (unsigned long long)e->wakeups,
 		    (unsigned long long)(e->audio->captured * 1000 / CODEC_RATE),
 		    e->delay_n ? (double)e->play_delay_sum / (double)e->delay_n / 48.0
 			       : 0,
 		    e->delay_n ? (double)e->cap_delay_sum / (double)e->delay_n / 48.0 : 0,
-		    (unsigned long long)e->cut_in);
+		    (unsigned long long)e->cut_in, (unsigned long long)e->moved,
+		    (double)e->moved_samples / (CODEC_RATE / 1000));
 	log_aec_stats(e);
 }
 

@@ -31,6 +31,8 @@ struct jbuf {
 	uint64_t stall_ms;	/* the last stall */
 	unsigned wait_min;	/* the least wait of a packet played since wait_from */
 	uint64_t wait_from;	/* 0: not playing yet */
+	unsigned excess_ms;	/* under a packet, still beyond need (jbuf_excess_ms) */
+	unsigned excess_last;	/* what the last check alone found */
 
 	/* transit = arrival (in samples) - timestamp, as a wrapping 32-bit difference.
 	 * The sender's timestamp runs on through silence, so the transits of one talker
@@ -156,6 +158,7 @@ static void start_spurt(struct jbuf *jb, const struct jbuf_pkt *p, uint32_t raw,
 	jb->lead_ms = target;
 	jb->wait_min = UINT32_MAX;
 	jb->wait_from = 0;
+	jb->excess_ms = jb->excess_last = 0;
 	jb->st.spurts++;
 }
 
@@ -290,7 +293,7 @@ static enum jbuf_out play(struct jbuf *jb, struct slot *s, uint64_t now_ms,
 static struct slot *over_target(struct jbuf *jb, struct slot *s, uint64_t now_ms)
 {
 	int64_t excess;
-	unsigned target;
+	unsigned target, cur;
 	struct slot *next;
 
 	if (!jb->wait_from) {
@@ -320,7 +323,32 @@ static struct slot *over_target(struct jbuf *jb, struct slot *s, uint64_t now_ms
 		jb->st.dropped++;
 		s = next;
 	}
+	/* what is left is under a packet (or the next is not here): no packet to drop,
+	 * but the listener may cut it from what it plays (jbuf_excess_ms), once two
+	 * checks in a row found it (a spurt's first packets wait longer than the ones
+	 * after them: that is no excess) */
+	if (excess <= 0)
+		cur = 0;
+	else if (excess < (int64_t)(s->samples / 48))
+		cur = (unsigned)excess;
+	else
+		cur = s->samples / 48 - 1;
+	jb->excess_ms = cur < jb->excess_last ? cur : jb->excess_last;
+	jb->excess_last = cur;
 	return s;
+}
+
+unsigned jbuf_excess_ms(const struct jbuf *jb)
+{
+	return jb->active && jb->playing ? jb->excess_ms : 0;
+}
+
+void jbuf_cut(struct jbuf *jb, unsigned ms)
+{
+	jb->excess_ms = ms < jb->excess_ms ? jb->excess_ms - ms : 0;
+	jb->excess_last = ms < jb->excess_last ? jb->excess_last - ms : 0;
+	jb->st.cuts++;
+	jb->st.cut_ms += ms;
 }
 
 enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, struct jbuf_out_frame *f)
@@ -350,6 +378,7 @@ enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, struct jbuf_out_frame *
 		return JBUF_FEC;
 	}
 	jb->st.plc++;
+	jb->excess_ms = jb->excess_last = 0; /* a packet missing: none beyond need */
 	cap = target_ms(jb);
 	/* Neither is here. The first time in a spurt (or while the target asks for more),
 	 * conceal without moving on: the buffer grows by that much, so a late packet is

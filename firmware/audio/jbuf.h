@@ -82,11 +82,12 @@ struct jbuf_out_frame {
 
 struct jbuf_stats {
 	uint64_t packets, frames, fec, plc, dups, late, spurts;
-	uint64_t stalls;    /* concealed frames that grew the buffer by one */
-	uint64_t dropped;   /* packets dropped because the queue was over its target,
-			       or still queued when a new spurt started */
-	unsigned target_ms; /* current target delay */
-	unsigned delay_ms;  /* arrival -> playout of the last frame played */
+	uint64_t stalls;       /* concealed frames that grew the buffer by one */
+	uint64_t dropped;      /* packets dropped because the queue was over its target,
+				  or still queued when a new spurt started */
+	uint64_t cuts, cut_ms; /* the listener's playout moved up (jbuf_cut) */
+	unsigned target_ms;    /* current target delay */
+	unsigned delay_ms;     /* arrival -> playout of the last frame played */
 	unsigned max_delay_ms;
 };
 
@@ -103,6 +104,18 @@ enum jbuf_put_res jbuf_put(struct jbuf *jb, const struct jbuf_pkt *p, uint64_t n
  * listener with 10 ms frames asks once per 20 ms packet, one with 20 ms frames twice per
  * 10 ms packet). */
 enum jbuf_out jbuf_get(struct jbuf *jb, uint64_t now_ms, struct jbuf_out_frame *f);
+
+/* What the last drain check (every JBUF_DRAIN_MS) found every packet played waited
+ * beyond the target and JBUF_SLACK_MS, less the whole packets it dropped for it: under
+ * a packet, in ms (0: none, or a packet went missing since). A listener that plays in
+ * periods may cut that much from the frame it is playing, so its playout comes that
+ * much closer to its packets: whole-packet drains cannot take out a phase under a
+ * packet (a stall, a late packet concealed, and a hands-free call never pauses for a
+ * new spurt to set it afresh). */
+unsigned jbuf_excess_ms(const struct jbuf *jb);
+
+/* The listener cut ms from its playout: taken off the excess, counted. */
+void jbuf_cut(struct jbuf *jb, unsigned ms);
 
 void jbuf_get_stats(const struct jbuf *jb, struct jbuf_stats *st);
 

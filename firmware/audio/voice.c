@@ -1,6 +1,7 @@
 #include "voice.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ struct remote {
 	 * a 20 ms box's. */
 	int16_t q[VOICE_QUEUE];
 	size_t qlen;
+	bool heard; /* in the last frame played */
 };
 
 struct voice {
@@ -326,7 +328,8 @@ bool voice_play(struct voice *v, uint64_t now_ms, int16_t *out)
 
 		if (!r->used)
 			continue;
-		if (remote_frame(v, r, now_ms, pcm)) {
+		r->heard = remote_frame(v, r, now_ms, pcm);
+		if (r->heard) {
 			mixer_add(&v->mix, pcm);
 			heard = true;
 		} else if (now_ms - r->last_ms > VOICE_IDLE_MS) {
@@ -335,6 +338,29 @@ bool voice_play(struct voice *v, uint64_t now_ms, int16_t *out)
 	}
 	mixer_end(&v->mix, out);
 	return heard;
+}
+
+size_t voice_excess(const struct voice *v)
+{
+	size_t least = SIZE_MAX;
+
+	for (int i = 0; i < VOICE_REMOTES; i++) {
+		const struct remote *r = &v->rem[i];
+		size_t ex;
+
+		if (!r->used || !r->heard)
+			continue;
+		ex = (size_t)jbuf_excess_ms(r->jb) * (CODEC_RATE / 1000);
+		least = ex < least ? ex : least;
+	}
+	return least == SIZE_MAX ? 0 : least;
+}
+
+void voice_cut(struct voice *v, size_t samples)
+{
+	for (int i = 0; i < VOICE_REMOTES; i++)
+		if (v->rem[i].used && v->rem[i].heard)
+			jbuf_cut(v->rem[i].jb, (unsigned)(samples / (CODEC_RATE / 1000)));
 }
 
 size_t voice_frame_samples(const struct voice *v)

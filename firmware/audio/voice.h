@@ -65,6 +65,15 @@ int voice_receive(struct voice *v, const uint8_t *pkt, size_t len, uint64_t now_
  * if anyone was heard in it. */
 bool voice_play(struct voice *v, uint64_t now_ms, int16_t *out);
 
+/* How much of the frame being played may be cut short, in samples: what every talker
+ * in the last frame played has queued beyond need (jbuf_excess_ms), the least of them;
+ * 0 when nobody was heard. */
+size_t voice_excess(const struct voice *v);
+
+/* The frame being played was cut short by samples (at most voice_excess): each talker
+ * heard in it is told, so the excess is not cut twice. */
+void voice_cut(struct voice *v, size_t samples);
+
 size_t voice_frame_samples(const struct voice *v);
 void voice_get_stats(const struct voice *v, struct voice_stats *st);
 

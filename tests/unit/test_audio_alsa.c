@@ -10,11 +10,13 @@
  * plays starts within a period, not at the next frame. */
 #include <alsa/asoundlib.h>
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -22,6 +24,7 @@
 #include "audio.h"
 #include "cfg.h"
 #include "engine.h"
+#include "jbuf.h"
 #include "loop.h"
 #include "voice.h"
 
@@ -341,18 +344,61 @@ struct tone_script {
 	uint64_t at, stop_at;
 };
 static const struct tone_script beeps_at_1150 = {TONE_CONNECTED, 1150, 0};
-static double engine_run(unsigned phase, bool voice, const struct tone_script *ts)
+/* A run of engine_run_opts: until (ms, from 1000); packet late_pkt (-1: none) arriving
+ * late_ms late; marker_pkt (-1: every packet sounds) the only packet with sound in it,
+ * whose delay from its arrival to its sound is then what the run returns. */
+struct run_opts {
+	unsigned phase;
+	bool voice;
+	const struct tone_script *ts;
+	uint64_t until;
+	int late_pkt;
+	unsigned late_ms;
+	int marker_pkt;
+	bool sine; /* the talker's sound a 440 Hz tone, not a square wave */
+};
+
+#define SINE_HZ 440
+/* The talker's next packet (its sound: a square wave, a tone, or silence) into v at
+ * t; *at counts its samples. */
+static void talk(struct voice *talker, struct voice *v, bool sound, bool sine,
+		 uint64_t *at, uint64_t t)
+{
+	int16_t pcm[960];
+	uint8_t pkt[IC_RTP_MAX];
+	int n;
+
+	for (int i = 0; i < 960; i++, (*at)++)
+		pcm[i] = !sound ? 0
+			 : sine ? (int16_t)(8000 * sin(2 * M_PI * SINE_HZ * (double)*at /
+						       48000.0))
+				: (int16_t)(i % 48 < 24 ? 8000 : -8000);
+	n = voice_capture(talker, pcm, true, pkt);
+	assert_true(n > 0);
+	voice_receive(v, pkt, (size_t)n, t);
+}
+
+/* Where the marker's sound starts in the trace, in ms from arrive (ms since 1000). */
+static double marker_delay(uint64_t arrive)
+{
+	for (long i = (long)arrive * 48; i < trace_len; i++)
+		if (abs(trace[i]) > 2000)
+			return (double)i / 48.0 - (double)arrive;
+	return -1;
+}
+
+static double engine_run_opts(const struct run_opts *o)
 {
 	const struct engine_io io = {nothing_sent, not_talking, heard, NULL};
 	static const uint8_t token[IC_TOKEN_LEN];
+	const struct tone_script *ts = o->ts;
 	struct codec_cfg cc;
 	struct cfg c;
 	struct loop *loop;
 	struct voice *talker, *v;
 	struct engine *e;
-	int16_t pcm[960];
-	uint8_t pkt[IC_RTP_MAX];
-	uint64_t arrive = 1000 + 200 + phase; /* a while after the start: all quiet */
+	uint64_t arrive = 1000 + 200 + o->phase; /* a while after the start: all quiet */
+	uint64_t late_at = 0, at = 0;
 
 	codec_cfg_default(&cc);
 	cfg_defaults(&c);
@@ -371,24 +417,26 @@ static double engine_run(unsigned phase, bool voice, const struct tone_script *t
 	sound_at = -1;
 	assert_int_equal(engine_open(&e, &c, loop, v, &io), 0);
 	if (trace)
-		memset(trace, 0, TRACE_LEN * sizeof(*trace));
-	for (uint64_t t = 1000; t < 1600; t++) {
+		memset(trace, 0, (size_t)trace_len * sizeof(*trace));
+	for (uint64_t t = 1000; t < o->until; t++) {
+		long k = (long)(t - arrive) / 20;
+
 		if (ts && t == ts->at)
 			engine_tone(e, ts->kind);
 		if (ts && t == ts->stop_at)
 			engine_tone(e, TONE_NONE);
-		if (voice && t >= arrive && (t - arrive) % 20 == 0) {
-			for (int i = 0; i < 960; i++)
-				pcm[i] = (int16_t)(i % 48 < 24 ? 8000 : -8000);
-			int n = voice_capture(talker, pcm, true, pkt);
-			assert_true(n > 0);
-			voice_receive(v, pkt, (size_t)n, t);
-		}
+		if (o->voice && t >= arrive && (t - arrive) % 20 == 0 && k != o->late_pkt)
+			talk(talker, v, o->marker_pkt < 0 || k == o->marker_pkt, o->sine,
+			     &at, t);
+		if (o->voice && t >= arrive && (t - arrive) % 20 == 0 && k == o->late_pkt)
+			late_at = t + o->late_ms;
+		if (late_at && t == late_at) /* captured in its turn, delivered late */
+			talk(talker, v, o->marker_pkt < 0, o->sine, &at, t);
 		if (t % 5)
 			continue;
-		long k = play_delay < 240 ? play_delay : 240; /* a period plays */
-		played += k;
-		play_delay -= k;
+		long n = play_delay < 240 ? play_delay : 240; /* a period plays */
+		played += n;
+		play_delay -= n;
 		cap_avail += 240;
 		assert_true(engine_service(e, t));
 	}
@@ -397,9 +445,18 @@ static double engine_run(unsigned phase, bool voice, const struct tone_script *t
 	voice_free(talker);
 	loop_free(loop);
 	clocked = queued = false;
+	if (o->marker_pkt >= 0)
+		return marker_delay(arrive - 1000 + (uint64_t)o->marker_pkt * 20);
 	assert_true(sound_at >= 0);
 	/* played counts from the first period, at 1000 ms */
 	return (double)sound_at / 48.0 - (double)(arrive - 1000);
+}
+
+static double engine_run(unsigned phase, bool voice, const struct tone_script *ts)
+{
+	const struct run_opts o = {phase, voice, ts, 1600, -1, 0, -1, false};
+
+	return engine_run_opts(&o);
 }
 
 static double first_sound_ms(unsigned phase)
@@ -462,6 +519,62 @@ static void test_voice_cuts_in_over_a_tone(void **state)
 	trace = NULL;
 }
 
+/* A packet 12 ms late in a hands-free call (one spurt: no silence where playout could
+ * start afresh), heard by a box whose frames fall right after its packets (phase 0):
+ * the box conceals it and waits for it, and every packet after it then plays 20 ms
+ * later. The jitter buffer keeps that lead while its window remembers the late packet
+ * (1 s), then finds 15 ms of it beyond need (the rest is its slack); under a packet, no
+ * packet can be dropped for it, so the box cuts that much from the frame it plays. 2 s
+ * after the late packet a marker packet sounds within the slack (5 ms) and a sample of
+ * where it sounds with none late; without the cut, 20 ms later for the rest of the
+ * call. */
+static void test_late_packet_leaves_no_delay(void **state)
+{
+	static int16_t buf[3000 * 48];
+	struct run_opts o = {0, true, NULL, 4000, -1, 0, 100, false};
+	double clean, late;
+
+	(void)state;
+	trace = buf;
+	trace_len = (long)(sizeof(buf) / sizeof(buf[0]));
+	clean = engine_run_opts(&o);
+	o.late_pkt = 10;
+	o.late_ms = 12;
+	late = engine_run_opts(&o);
+	print_message("the marker sounds %.1f ms after its arrival; %.1f ms after a "
+		      "packet 12 ms late\n",
+		      clean, late);
+	assert_true(clean > 0);
+	assert_true(late > 0);
+	assert_true(late - clean <= JBUF_SLACK_MS + 1);
+	trace = NULL;
+}
+
+/* The same cut while a tone plays: the rest of the frame cut is crossfaded into the
+ * next (2.5 ms), so the tone goes on with no step larger than a few of its own samples'
+ * (cut bare, its phase would jump: a click). */
+static void test_cut_is_spliced(void **state)
+{
+	static int16_t buf[3000 * 48];
+	const struct run_opts o = {0, true, NULL, 4000, 10, 12, -1, true};
+	const long own = (long)(8000 * 2 * M_PI * SINE_HZ / 48000) + 1;
+	long step = 0;
+
+	(void)state;
+	trace = buf;
+	trace_len = (long)(sizeof(buf) / sizeof(buf[0]));
+	engine_run_opts(&o);
+	/* from 1 s after the late packet (the cut comes then) to the end */
+	for (long i = 1400 * 48; i < 2900 * 48; i++) {
+		long d = labs((long)buf[i] - buf[i - 1]);
+
+		step = d > step ? d : step;
+	}
+	print_message("largest step %ld (the tone's own: %ld)\n", step, own);
+	assert_true(step <= 3 * own);
+	trace = NULL;
+}
+
 /* A ring stopped in the middle of a frame (the call accepted: the app stops it) just
  * before the far end's first words cut in: the ring stays stopped. Resuming the tone of
  * the frame the voice cuts short must not bring back a tone the app has changed since
@@ -505,6 +618,8 @@ int main(void)
 	    cmocka_unit_test(test_capture_catches_up),
 	    cmocka_unit_test(test_voice_starts_within_a_period),
 	    cmocka_unit_test(test_voice_cuts_in_over_a_tone),
+	    cmocka_unit_test(test_late_packet_leaves_no_delay),
+	    cmocka_unit_test(test_cut_is_spliced),
 	    cmocka_unit_test(test_tone_stopped_before_a_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -674,6 +674,60 @@ static void test_stall_lead_does_not_stay(void **state)
 	assert_true(d <= d0 + 10);
 }
 
+/* A listener that plays every packet 17 ms after it arrives on a clean network (its
+ * phase to its packets, or a lead a concealment left): 12 ms beyond the target (0)
+ * and the slack, under a packet, so no packet is dropped; it is offered to be cut from
+ * playout once two checks in a row found it (not after the first: a spurt's first
+ * packets wait longer than the rest), is taken off by what was cut, and is gone as
+ * soon as a packet goes missing. */
+static void test_excess_under_a_packet(void **state)
+{
+	struct jbuf_stats st;
+	uint64_t t = 1000;
+	uint16_t k = 0;
+
+	(void)state;
+	for (; t < 1000 + JBUF_DRAIN_MS + 20; t += 20, k++) {
+		put_ms(jb, k, 20, t);
+		get(jb, t + 17);
+	}
+	assert_int_equal(jbuf_excess_ms(jb), 0); /* one check so far */
+	for (; t < 1500; t += 20, k++) {
+		put_ms(jb, k, 20, t);
+		get(jb, t + 17);
+	}
+	assert_int_equal(jbuf_excess_ms(jb), 17 - JBUF_SLACK_MS);
+	jbuf_cut(jb, 10);
+	assert_int_equal(jbuf_excess_ms(jb), 17 - JBUF_SLACK_MS - 10);
+	jbuf_get_stats(jb, &st);
+	assert_int_equal(st.cuts, 1);
+	assert_int_equal(st.cut_ms, 10);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(get(jb, t + 17), JBUF_PLC); /* the next is not here */
+	assert_int_equal(jbuf_excess_ms(jb), 0);
+}
+
+/* 40 ms queued before playout starts: 35 ms beyond need is a packet and 15 ms; the
+ * packet is dropped, and only the 15 ms left under a packet are offered to be cut. */
+static void test_excess_after_a_drop(void **state)
+{
+	struct jbuf_stats st;
+	uint64_t t = 1000;
+	uint16_t k = 0;
+
+	(void)state;
+	for (; t < 1400; t += 20, k++) {
+		put_ms(jb, k, 20, t);
+		if (t >= 1040)
+			get(jb, t);
+	}
+	jbuf_get_stats(jb, &st);
+	print_message("dropped %llu, excess %u ms\n", (unsigned long long)st.dropped,
+		      jbuf_excess_ms(jb));
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(jbuf_excess_ms(jb), 40 - 20 - JBUF_SLACK_MS);
+}
+
 /* A listener whose playback stalls for longer than the buffer holds (JBUF_SLOTS
  * packets): the packet that does not fit starts afresh, and what was queued is counted
  * as dropped, so the exit line accounts for every packet received. */
@@ -718,6 +772,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_stall_10ms_packets, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overflow_counted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_excess_under_a_packet, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_excess_after_a_drop, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
