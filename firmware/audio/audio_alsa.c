@@ -251,8 +251,10 @@ static void alsa_error(struct audio_alsa *a, snd_pcm_t *pcm, int e, const char *
 			/* one line per xrun would flood the log when a loop is starved:
 			 * the first few, then the count at exit */
 			if (a->base.overruns + a->base.underruns <= 5)
-				log_warn("sound card: %s %s, recovered", what,
-					 pcm == a->cap.pcm ? "overrun" : "underrun");
+				log_warn("sound card: %s %s %.1f s into the audio, "
+					 "recovered",
+					 what, pcm == a->cap.pcm ? "overrun" : "underrun",
+					 (double)a->base.captured / 48000.0);
 			return;
 		}
 	}
