@@ -9,14 +9,15 @@
 #include "aec.h"
 #include "audio.h"
 #include "log.h"
+#include "mixer.h"
 
 /* A sound card wakes the loop through its poll descriptors; this timer only notices a
  * card that went quiet or away (then the loop's clock paces frames). */
 #define ENGINE_CARD_CHECK_MS 50
 /* Frames made at one wakeup at most: enough to refill after a late loop. */
 #define ENGINE_PLAY_BURST 4
-/* Voice cut short for voice (play_due's realignment) is crossfaded into what comes
- * next over this many samples (2.5 ms): a splice with no click. */
+/* Voice cut short for voice (realign) is crossfaded into what comes next over this
+ * many samples (2.5 ms): a splice with no click. */
 #define ENGINE_SPLICE 120
 
 struct engine {
@@ -89,15 +90,8 @@ static void tone_resume(struct engine *e, size_t drop)
  * not click. */
 static void splice(const struct engine *e, int16_t *pcm, size_t drop)
 {
-	const int16_t *was = e->last + (e->frame - drop);
-	size_t n = drop < ENGINE_SPLICE ? drop : ENGINE_SPLICE;
-
-	for (size_t i = 0; i < n; i++) {
-		double w = (double)(i + 1) / (double)(n + 1);
-		double v = (1 - w) * was[i] + w * pcm[i];
-
-		pcm[i] = (int16_t)(v < 0 ? v - 0.5 : v + 0.5);
-	}
+	mixer_xfade(e->last + (e->frame - drop), pcm, pcm,
+		    drop < ENGINE_SPLICE ? drop : ENGINE_SPLICE);
 }
 
 /* A frame (heard: somebody is in it) to the speaker, tones on top, and to the

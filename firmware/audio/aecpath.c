@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "mixer.h"
+
 /* A block within this of the noise floor (mean square, 6 dB) is near-quiet: the near
  * end's noise, not its voice. */
 #define NEAR_OVER_FLOOR 4.0
@@ -58,12 +60,7 @@ static void mix_block(bool cancel, int change, const int16_t *direct,
 	const int16_t *from = cancel ? direct : cancelled;
 	size_t fade = change && n > AECPATH_FADE ? AECPATH_FADE : 0;
 
-	for (size_t i = 0; i < fade; i++) {
-		double w = (double)(i + 1) / (double)(fade + 1);
-		double v = (1 - w) * from[i] + w * to[i];
-
-		out[i] = (int16_t)(v < 0 ? v - 0.5 : v + 0.5);
-	}
+	mixer_xfade(from, to, out, fade);
 	if (out != to)
 		memmove(out + fade, to + fade, (n - fade) * sizeof(*out));
 }

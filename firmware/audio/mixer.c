@@ -28,3 +28,13 @@ void mixer_end(const struct mixer *m, int16_t *out)
 						   : v);
 	}
 }
+
+void mixer_xfade(const int16_t *from, const int16_t *to, int16_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		double w = (double)(i + 1) / (double)(n + 1);
+		double v = (1 - w) * from[i] + w * to[i];
+
+		out[i] = (int16_t)(v < 0 ? v - 0.5 : v + 0.5);
+	}
+}

@@ -1,4 +1,5 @@
-/* mixer.h: several remote talkers summed into one playback frame, with saturation. */
+/* mixer.h: several remote talkers summed into one playback frame, with saturation; and
+ * one stream crossfaded into another where the box splices them. */
 #ifndef IC_MIXER_H
 #define IC_MIXER_H
 
@@ -20,5 +21,9 @@ void mixer_begin(struct mixer *m, size_t n);
 void mixer_add(struct mixer *m, const int16_t *in);
 /* Write the sum, clipped to the int16 range, into out (n samples). */
 void mixer_end(const struct mixer *m, int16_t *out);
+
+/* n samples going linearly from `from` to `to` into out (out may be either input):
+ * a splice of two streams that differ there, with no click. */
+void mixer_xfade(const int16_t *from, const int16_t *to, int16_t *out, size_t n);
 
 #endif

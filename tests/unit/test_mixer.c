@@ -41,11 +41,31 @@ static void test_frame_bound(void **state)
 	assert_int_equal(m.n, MIXER_MAX);
 }
 
+/* A crossfade from a constant -1000 to +1000 over 9 samples, in place: every step the
+ * same (200), starting one step away from `from` and ending one short of `to`, so the
+ * sample after it continues `to` with the same step: no jump at either end. */
+static void test_xfade(void **state)
+{
+	int16_t from[9], to[9];
+
+	(void)state;
+	for (int i = 0; i < 9; i++) {
+		from[i] = -1000;
+		to[i] = 1000;
+	}
+	mixer_xfade(from, to, to, 9);
+	assert_int_equal(to[0], -800);
+	for (int i = 1; i < 9; i++)
+		assert_int_equal(to[i] - to[i - 1], 200);
+	assert_int_equal(to[8], 800);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sum_and_saturation),
 	    cmocka_unit_test(test_frame_bound),
+	    cmocka_unit_test(test_xfade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
