@@ -43,9 +43,7 @@ static int make(const char *path, double secs, double every_ms)
 	for (double t = 500; t < secs * 1000 - every_ms / 2; t += every_ms) {
 		size_t s0 = (size_t)(t * RATE / 1000);
 
-		for (size_t i = 0; i < (size_t)RATE * 3 / 1000 && s0 + i < n; i++)
-			pcm[s0 + i] =
-			    (int16_t)(20000 * sin(2 * M_PI * 1500.0 * i / RATE));
+		click_put(pcm, n, s0);
 	}
 	e = wav_save(path, pcm, n, err, sizeof(err));
 	free(pcm);
@@ -59,23 +57,6 @@ static int cmp(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/* Every onset in channel ch (0 left, 1 right) of lr (n frames) at or over thr, each
- * 100 ms past the one before, into on (at most MAX_CLKS); returns how many. */
-static size_t onsets(const int16_t *lr, long n, int ch, int thr, long *on)
-{
-	size_t k = 0;
-
-	if (thr <= 0) /* a silent channel: no clicks, not every sample */
-		return 0;
-	for (long i = 0; i < n && k < MAX_CLKS; i++) {
-		if (abs(lr[2 * i + ch]) >= thr) {
-			on[k++] = i;
-			i += RATE / 10; /* past this click */
-		}
-	}
-	return k;
 }
 
 static double d[MAX_CLKS];
@@ -130,19 +111,16 @@ static int measure(const char *path)
 	static long said[MAX_CLKS], heard[MAX_CLKS], delay[MAX_CLKS];
 	int16_t *lr;
 	long n = load(path, &lr);
-	int peak_l = 0, peak_r = 0, e;
 	size_t ns, nh;
+	int e;
 
 	if (n < 0) {
 		free(lr);
 		return 1;
 	}
-	for (long k = 0; k < n; k++) {
-		peak_l = abs(lr[2 * k]) > peak_l ? abs(lr[2 * k]) : peak_l;
-		peak_r = abs(lr[2 * k + 1]) > peak_r ? abs(lr[2 * k + 1]) : peak_r;
-	}
-	ns = onsets(lr, n, 0, peak_l * 3 / 10, said);
-	nh = onsets(lr, n, 1, peak_r * 3 / 10, heard);
+	/* each channel's clicks, 100 ms apart at least */
+	ns = click_onsets(lr, (size_t)n, 2, RATE / 10, said, MAX_CLKS);
+	nh = click_onsets(lr + 1, (size_t)n, 2, RATE / 10, heard, MAX_CLKS);
 	free(lr);
 	e = clickmatch(said, ns, heard, nh, (long)RATE * MAX_DELAY_MS / 1000, delay);
 	if (e < 0) {

@@ -1,6 +1,8 @@
+/* clickmatch.c: the benches' clicks (clickmatch.h). */
 #include "clickmatch.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 
 /* The heard onset nearest to want within [want - half, want + half), or -1. */
@@ -96,4 +98,28 @@ long clickrecovery(const long *said, const long *delay, size_t ns, long stall, l
 			return said[k] - stall;
 	}
 	return -EAGAIN;
+}
+
+void click_put(int16_t *pcm, size_t n, size_t s0)
+{
+	for (size_t i = 0; i < (size_t)48 * CLICK_MS && s0 + i < n; i++)
+		pcm[s0 + i] =
+		    (int16_t)(CLICK_AMP * sin(2 * M_PI * CLICK_HZ * (double)i / 48000.0));
+}
+
+size_t click_onsets(const int16_t *x, size_t n, size_t stride, size_t gap, long *on,
+		    size_t max)
+{
+	int peak = 0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		peak = abs(x[i * stride]) > peak ? abs(x[i * stride]) : peak;
+	for (size_t i = 0; peak > 0 && i < n && k < max; i++) {
+		if (abs(x[i * stride]) * 10 >= peak * 3) {
+			on[k++] = (long)i;
+			i += gap;
+		}
+	}
+	return k;
 }

@@ -1,5 +1,6 @@
-/* clickmatch.h: clicks said into a microphone matched to the clicks a speaker played,
- * in order, for bench/clickdelay. Said click k is looked for where the delay of the
+/* clickmatch.h: the benches' clicks (bench_latency, bench_roomlat, clickdelay): made,
+ * found, and the clicks said into a microphone matched to the clicks a speaker played,
+ * in order. Said click k is looked for where the delay of the
  * click before it puts it (within half the spacing of the two said clicks either
  * side), so a delay longer than the spacing is measured as it is, not folded into a
  * shorter one, and a click lost on the way is a miss. The first said click fixes the
@@ -8,6 +9,21 @@
 #define IC_CLICKMATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#define CLICK_HZ  1500 /* a click: CLICK_MS of a CLICK_HZ tone at CLICK_AMP */
+#define CLICK_MS  3
+#define CLICK_AMP 20000
+
+/* One click into pcm (n samples at 48 kHz) from sample s0, as much of it as fits. */
+void click_put(int16_t *pcm, size_t n, size_t s0);
+
+/* The clicks' onsets in x: n samples taken every stride-th (1, or 2 for one channel of
+ * interleaved stereo), each onset the first sample at 30 % of x's loudest, at least
+ * gap samples past the one before, into on (at most max, in samples). Returns how
+ * many: none in a silent x. */
+size_t click_onsets(const int16_t *x, size_t n, size_t stride, size_t gap, long *on,
+		    size_t max);
 
 /* said[ns] and heard[nh]: onsets in samples, ascending. delay[k] gets said click k's
  * delay in samples, or -1 when it was not heard. Returns how many were heard, or

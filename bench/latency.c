@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "benchutil.h"
+#include "clickmatch.h"
 #include "wav.h"
 
 #define RATE	    48	  /* samples per ms */
@@ -42,7 +43,6 @@
 #define TALK_FOR    0.3	  /* s held per press */
 #define TALK_EVERY  0.613 /* s between presses: not a whole number of frames */
 #define CLICK_AT    150	  /* ms after the press */
-#define CLICK_MS    3	  /* a 3 ms burst of 1.5 kHz */
 #define MAX_PRESSES 200
 #define SEARCH_MS   300 /* where an output click is looked for, after the input one */
 #define ONSET	    0.3 /* the onset: the first sample at 30 % of the click's peak */
@@ -196,9 +196,7 @@ static int write_clicks(const char *path, unsigned presses, unsigned frame_ms,
 			    fmod(k * 0.7 * frame_ms, frame_ms);
 		size_t s0 = (size_t)(at * RATE);
 
-		for (size_t i = 0; i < CLICK_MS * RATE && s0 + i < n; i++)
-			pcm[s0 + i] =
-			    (int16_t)(20000 * sin(2 * M_PI * 1500 * i / 48000.0));
+		click_put(pcm, n, s0);
 	}
 	e = wav_save(path, pcm, n, err, sizeof(err));
 	free(pcm);

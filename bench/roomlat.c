@@ -321,39 +321,16 @@ out:
 	return e;
 }
 
-/* The talker's words for warm_ms, then clickdelay's click track: a 3 ms 1.5 kHz burst
- * every every_ms, from CLICK_LEAD_MS after them. */
+/* The talker's words for warm_ms, then clickdelay's click track: a click every
+ * every_ms, from CLICK_LEAD_MS after them. */
 static void click_track(int16_t *pcm, size_t n, unsigned every_ms, unsigned clicks)
 {
 	size_t w = (size_t)warm_ms * SPS;
 
 	room_talk(seed * 977u + 3, WARM_DB, pcm, w < n ? w : n);
-	for (unsigned k = 0; k < clicks; k++) {
-		size_t s0 =
-		    ((size_t)CLICK_LEAD_MS + warm_ms + (size_t)k * every_ms) * SPS;
-
-		for (size_t i = 0; i < 3 * SPS && s0 + i < n; i++)
-			pcm[s0 + i] =
-			    (int16_t)(20000 * sin(2 * M_PI * 1500.0 * i / RATE));
-	}
-}
-
-/* Each onset in x[n] (its first sample at 30 % of the loudest), each at least gap
- * samples past the one before, into on[MAX_CLKS]; returns how many. */
-static size_t click_onsets(const int16_t *x, size_t n, size_t gap, long *on)
-{
-	int peak = 0;
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		peak = abs(x[i]) > peak ? abs(x[i]) : peak;
-	for (size_t i = 0; peak > 0 && i < n && k < MAX_CLKS; i++) {
-		if (abs(x[i]) * 10 >= peak * 3) {
-			on[k++] = (long)i;
-			i += gap;
-		}
-	}
-	return k;
+	for (unsigned k = 0; k < clicks; k++)
+		click_put(pcm, n,
+			  ((size_t)CLICK_LEAD_MS + warm_ms + (size_t)k * every_ms) * SPS);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -379,8 +356,8 @@ static void measure(const int16_t *near, const int16_t *spk, size_t n,
 	size_t gap = (size_t)rc->every_ms * SPS / 2;
 	/* the clicks only: the words before them, and their echoes, left out */
 	size_t skip = ((size_t)warm_ms + CLICK_LEAD_MS / 2) * SPS;
-	size_t ns = click_onsets(near + skip, n - skip, gap, said),
-	       nh = click_onsets(spk + skip, n - skip, gap, heard);
+	size_t ns = click_onsets(near + skip, n - skip, 1, gap, said, MAX_CLKS),
+	       nh = click_onsets(spk + skip, n - skip, 1, gap, heard, MAX_CLKS);
 	long r;
 
 	for (size_t k = 0; k < ns; k++)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -141,6 +142,34 @@ static void test_recovery_after_stall(void **state)
 	assert_int_equal(clickrecovery(said, delay, N, MS(100), MS(10)), -EINVAL);
 }
 
+/* Clicks put at known places, one channel of interleaved stereo with a click twice
+ * as loud on the other: each found at its first sample over 30 % of its channel's
+ * loudest (a few samples into the burst: the tone's rise), once, in order; a silent
+ * channel has none. */
+static void test_onsets(void **state)
+{
+	static int16_t lr[2 * 48000], mono[48000];
+	static const size_t at[] = {4800, 14400, 30000};
+	long on[8];
+	size_t n;
+
+	(void)state;
+	for (size_t k = 0; k < 3; k++)
+		click_put(mono, 48000, at[k]);
+	for (size_t i = 0; i < 48000; i++) {
+		lr[2 * i] = mono[i];
+		lr[2 * i + 1] = (int16_t)(i == 20000 ? 32000 : 0);
+	}
+	n = click_onsets(lr, 48000, 2, 4800, on, 8);
+	assert_int_equal(n, 3);
+	for (size_t k = 0; k < 3; k++)
+		assert_in_range(on[k], (long)at[k], (long)at[k] + 8);
+	assert_int_equal(click_onsets(lr + 1, 48000, 2, 4800, on, 8), 1);
+	assert_int_equal(on[0], 20000);
+	memset(mono, 0, sizeof(mono));
+	assert_int_equal(click_onsets(mono, 48000, 1, 4800, on, 8), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +178,7 @@ int main(void)
 	    cmocka_unit_test(test_lost_click_is_a_miss),
 	    cmocka_unit_test(test_nothing_heard_refused),
 	    cmocka_unit_test(test_recovery_after_stall),
+	    cmocka_unit_test(test_onsets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
