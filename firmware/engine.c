@@ -16,9 +16,6 @@
 #define ENGINE_CARD_CHECK_MS 50
 /* Frames made at one wakeup at most: enough to refill after a late loop. */
 #define ENGINE_PLAY_BURST 4
-/* Voice cut short for voice (realign) is crossfaded into what comes next over this
- * many samples (2.5 ms): a splice with no click. */
-#define ENGINE_SPLICE 120
 
 struct engine {
 	struct loop *loop;
@@ -71,10 +68,10 @@ static void capture_frame(struct engine *e, uint64_t now)
 	e->tx = n > 0;
 }
 
-/* The frame before is cut short by drop samples (play_due): a tone in it goes on from
- * where the speaker stopped playing it, not from where it had been mixed to, so a beep
- * neither skips nor clicks where voice cuts in. A tone the app started or stopped since
- * that frame was mixed stays as the app set it (a ring stopped by an accept). */
+/* The frame before is cut short by drop samples (play_due, realign): a tone in it goes on
+ * from where the speaker stopped playing it, not from where it had been mixed to, so a
+ * beep neither skips nor clicks where voice cuts in. A tone the app started or stopped
+ * since that frame was mixed stays as the app set it (a ring stopped by an accept). */
 static void tone_resume(struct engine *e, size_t drop)
 {
 	if (!drop || drop > e->frame || e->tone_set)
@@ -91,7 +88,7 @@ static void tone_resume(struct engine *e, size_t drop)
 static void splice(const struct engine *e, int16_t *pcm, size_t drop)
 {
 	mixer_xfade(e->last + (e->frame - drop), pcm, pcm,
-		    drop < ENGINE_SPLICE ? drop : ENGINE_SPLICE);
+		    drop < MIXER_SPLICE ? drop : MIXER_SPLICE);
 }
 
 /* A frame (heard: somebody is in it) to the speaker, tones on top, and to the

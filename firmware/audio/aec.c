@@ -483,26 +483,32 @@ static double block_ms(const int16_t *x)
 	return ms / AEC_BLOCK;
 }
 
-/* Which of the frame's reference blocks play an echo worth suppressing, and, in the
- * last flag, whether the block after the frame does (as much of it as the speaker
- * was given already: the device's queue beyond the lead). */
-static void loud_blocks(const struct aec *e, const int16_t *ref, int64_t end, bool *loud)
+/* Which of the frame's reference blocks play an echo worth suppressing (loud), and
+ * for each, whether a block after it does (soon), the block after the frame included
+ * (as much of it as the speaker was given already: the device's queue beyond the
+ * lead). */
+static void loud_blocks(const struct aec *e, const int16_t *ref, int64_t end, bool *loud,
+			bool *soon)
 {
 	int16_t ahead[AEC_BLOCK];
 	size_t nb = e->frame16 / AEC_BLOCK;
+	bool after;
 
-	for (size_t k = 0; k < nb; k++)
-		loud[k] = block_ms(ref + k * AEC_BLOCK) >= AEC_QUIET_MS2;
 	for (int i = 0; i < AEC_BLOCK; i++)
 		ahead[i] = ref_at(e, end + i);
-	loud[nb] = block_ms(ahead) >= AEC_QUIET_MS2;
+	after = block_ms(ahead) >= AEC_QUIET_MS2;
+	for (size_t k = nb; k-- > 0;) {
+		loud[k] = block_ms(ref + k * AEC_BLOCK) >= AEC_QUIET_MS2;
+		soon[k] = after;
+		after = after || loud[k];
+	}
 }
 
 void aec_capture(struct aec *e, int16_t *pcm, long delay, uint64_t xruns)
 {
 	int16_t mic[AEC_MAX_FRAME / AEC_RATIO], ref[AEC_MAX_FRAME / AEC_RATIO],
 	    out[AEC_MAX_FRAME / AEC_RATIO], raw[AEC_MAX_FRAME];
-	bool loud[AEC_BLOCKS + 1], cancel[AEC_BLOCKS], soon = false;
+	bool loud[AEC_BLOCKS], soon[AEC_BLOCKS], cancel[AEC_BLOCKS];
 	int change[AEC_BLOCKS];
 	int64_t end;
 	size_t nb = e->frame16 / AEC_BLOCK;
@@ -513,20 +519,15 @@ void aec_capture(struct aec *e, int16_t *pcm, long delay, uint64_t xruns)
 	remember(e, mic);
 	end = e->captured + (int64_t)e->frame16 + e->offset;
 	reference(e, end, ref);
-	loud_blocks(e, ref, end, loud);
-	for (size_t k = nb + 1; k-- > 0;) { /* loud[k]: k or a block after it */
-		soon = soon || loud[k];
-		loud[k] = soon;
-	}
+	loud_blocks(e, ref, end, loud, soon);
 	for (size_t k = 0; k < nb; k++) {
 		size_t b = k * AEC_BLOCK;
-		bool now = block_ms(ref + b) >= AEC_QUIET_MS2;
 
 		speex_echo_cancellation(e->echo, mic + b, ref + b, out + b);
 		near_floor(e, mic + b, out + b);
-		suppress(e, now, out + b);
-		change[k] = aecpath_step(&e->path, e->quiet <= AEC_TAIL_BLOCKS,
-					 loud[k + 1], block_ms(mic + b));
+		suppress(e, loud[k], out + b);
+		change[k] = aecpath_step(&e->path, e->quiet <= AEC_TAIL_BLOCKS, soon[k],
+					 block_ms(mic + b));
 		cancel[k] = e->path.cancel;
 	}
 	resample(e->up, out, e->frame16, pcm, e->frame);
@@ -581,7 +582,7 @@ void aec_get_stats(const struct aec *e, struct aec_stats *st)
 	st->shifts = e->path.shifts;
 	st->forced = e->path.forced;
 	st->direct = e->path.direct;
-	st->blocks = e->path.blocks;
+	st->blocks = e->st.frames * (e->frame16 / AEC_BLOCK); /* each frame decided */
 }
 
 void aec_describe(const struct aec *e, char *buf, size_t len)

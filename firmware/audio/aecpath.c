@@ -36,7 +36,6 @@ int aecpath_step(struct aec_path *p, bool echo_now, bool echo_soon, double mic_m
 	int change = 0;
 
 	p->run = quiet ? p->run + 1 : 0;
-	p->blocks++;
 	/* an echo due now cannot wait for a pause; one still ahead, or a tail that has
 	 * died out, can */
 	want = echo_now || echo_soon;
@@ -58,7 +57,8 @@ static void mix_block(bool cancel, int change, const int16_t *direct,
 {
 	const int16_t *to = cancel ? cancelled : direct;
 	const int16_t *from = cancel ? direct : cancelled;
-	size_t fade = change && n > AECPATH_FADE ? AECPATH_FADE : 0;
+	/* no click where the two paths differ (a change made while the near end talks) */
+	size_t fade = change && n > MIXER_SPLICE ? MIXER_SPLICE : 0;
 
 	mixer_xfade(from, to, out, fade);
 	if (out != to)

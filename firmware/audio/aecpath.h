@@ -24,9 +24,6 @@
 /* Near-quiet blocks in a row a change waits for: the block it is made in and the
  * two before it, which hold what a change repeats or leaves out (13 ms). */
 #define AECPATH_QUIET_RUN 3
-/* The crossfade at a change, in 48 kHz samples (2.5 ms): no click where the two
- * paths differ (a change made while the near end talks). */
-#define AECPATH_FADE 120
 
 struct aec_path {
 	bool cancel;	 /* the cancelled path is the one sent */
@@ -35,7 +32,6 @@ struct aec_path {
 	uint64_t shifts; /* changes of path */
 	uint64_t forced; /* of those, made while the near end talked */
 	uint64_t direct; /* blocks sent on the direct path */
-	uint64_t blocks; /* blocks decided */
 };
 
 /* The state at the start: the direct path (nothing played yet). */
@@ -50,7 +46,7 @@ int aecpath_step(struct aec_path *p, bool echo_now, bool echo_soon, double mic_m
 /* A frame of blocks 48 kHz blocks of n samples each, made in place in pcm (the
  * cancelled path) from it and direct: block k the cancelled one if cancel[k] (the path
  * aecpath_step left for it), else the direct one, crossfaded from the other path over
- * AECPATH_FADE samples when change[k] (aecpath_step's answer) is not 0. */
+ * MIXER_SPLICE samples when change[k] (aecpath_step's answer) is not 0. */
 void aecpath_mix(const bool *cancel, const int *change, size_t blocks, size_t n,
 		 const int16_t *direct, int16_t *pcm);
 

@@ -22,6 +22,10 @@ void mixer_add(struct mixer *m, const int16_t *in);
 /* Write the sum, clipped to the int16 range, into out (n samples). */
 void mixer_end(const struct mixer *m, int16_t *out);
 
+/* A splice's crossfade, in 48 kHz samples (2.5 ms): long enough that two streams that
+ * differ there do not click, short enough that little of either is smeared. */
+#define MIXER_SPLICE 120
+
 /* n samples going linearly from `from` to `to` into out (out may be either input):
  * a splice of two streams that differ there, with no click. */
 void mixer_xfade(const int16_t *from, const int16_t *to, int16_t *out, size_t n);

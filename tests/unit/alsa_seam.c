@@ -13,6 +13,15 @@ int __wrap_snd_pcm_open(snd_pcm_t **pcm, const char *name, snd_pcm_stream_t stre
 			int mode);
 snd_pcm_sframes_t __wrap_snd_pcm_avail_update(snd_pcm_t *pcm);
 int __wrap_snd_pcm_delay(snd_pcm_t *pcm, snd_pcm_sframes_t *d);
+/* A fault set for the next call: returned once, then cleared. */
+static int take_fault(int *fault)
+{
+	int e = *fault;
+
+	*fault = 0;
+	return e;
+}
+
 snd_pcm_sframes_t __wrap_snd_pcm_readi(snd_pcm_t *pcm, void *buf, snd_pcm_uframes_t n);
 snd_pcm_sframes_t __wrap_snd_pcm_writei(snd_pcm_t *pcm, const void *buf,
 					snd_pcm_uframes_t n);
@@ -67,12 +76,8 @@ snd_pcm_sframes_t __wrap_snd_pcm_readi(snd_pcm_t *pcm, void *buf, snd_pcm_uframe
 {
 	snd_pcm_sframes_t r;
 
-	if (read_fault) {
-		int e = read_fault;
-
-		read_fault = 0;
-		return e;
-	}
+	if (read_fault)
+		return take_fault(&read_fault);
 	r = __real_snd_pcm_readi(pcm, buf, n);
 	reads_ok += r > 0;
 	if (clocked && r > 0 && cap_avail > 0)
@@ -87,12 +92,8 @@ snd_pcm_sframes_t __wrap_snd_pcm_writei(snd_pcm_t *pcm, const void *buf,
 {
 	snd_pcm_sframes_t r;
 
-	if (write_fault) {
-		int e = write_fault;
-
-		write_fault = 0;
-		return e;
-	}
+	if (write_fault)
+		return take_fault(&write_fault);
 	r = __real_snd_pcm_writei(pcm, buf, n);
 	writes_ok += r > 0;
 	written += r > 0 ? r : 0;

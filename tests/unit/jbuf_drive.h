@@ -11,9 +11,10 @@
 
 extern struct jbuf *jb;
 
-/* cmocka's setup and teardown: jb made, and freed. */
+/* cmocka's setup and teardown: jb made, and freed; JB_TEST a test run between them. */
 int jb_setup(void **state);
 int jb_teardown(void **state);
+#define JB_TEST(f) cmocka_unit_test_setup_teardown(f, jb_setup, jb_teardown)
 
 /* A packet of pkt_ms, sequence seq, its timestamp seq * pkt_ms, at t. */
 enum jbuf_put_res put_ms(struct jbuf *j, uint16_t seq, unsigned pkt_ms, uint64_t t);

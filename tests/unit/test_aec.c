@@ -282,15 +282,15 @@ static void fill_bursts(int16_t *mic, size_t total)
 			    (int16_t)(16000 * sin(2 * M_PI * 1500 * i / 48000.0));
 }
 
-/* The speaker quiet for 1 s, then loud noise for 1 s, then quiet; the microphone
- * cancelled in place. */
-static void drive_bursts(struct aec *e, int16_t *mic, size_t total)
+/* The speaker quiet, loud noise from frame from to frame to, then quiet; the microphone
+ * (total samples) cancelled in place. */
+static void drive_noise(struct aec *e, int16_t *mic, size_t total, size_t from, size_t to)
 {
 	int16_t play[FRAME];
 	uint32_t rng = 7;
 
 	for (size_t f = 0; f < total / FRAME; f++) {
-		bool loud = f >= 52 && f < 102; /* from 1.04 s, between two bursts */
+		bool loud = f >= from && f < to;
 
 		for (int i = 0; i < FRAME; i++) {
 			rng = rng * 1664525u + 1013904223u;
@@ -321,7 +321,7 @@ static void test_paths(void **state)
 	fill_bursts(in, TOTAL);
 	memcpy(mic, in, TOTAL * sizeof(*mic));
 	assert_int_equal(aec_new(&e, FRAME, false), 0);
-	drive_bursts(e, mic, TOTAL);
+	drive_noise(e, mic, TOTAL, 52, 102); /* 1.04-2.04 s: between two bursts */
 	for (size_t t = 0; t + 9600 < TOTAL; t += 4800) {
 		long at = burst_at(mic, t) - burst_at(in, t);
 		/* loud from 1.04 s; the echo's tail (250 ms) out from 2.29 s, and the
@@ -355,10 +355,9 @@ static void test_paths(void **state)
 static void test_paths_talking(void **state)
 {
 	enum { TOTAL = 3 * 48000, TALK_TO = 2 * 48000 + 24000 };
-	int16_t *mic = calloc(TOTAL, sizeof(*mic)), play[FRAME];
+	int16_t *mic = calloc(TOTAL, sizeof(*mic));
 	struct aec_stats st;
 	struct aec *e;
-	uint32_t rng = 7;
 	long step = 0;
 	/* a 440 Hz tone moves at most this much a sample */
 	const long own = (long)(8000 * 2 * M_PI * 440 / 48000) + 1;
@@ -368,16 +367,7 @@ static void test_paths_talking(void **state)
 	for (size_t i = 9600; i < TALK_TO; i++)
 		mic[i] = (int16_t)(8000 * sin(2 * M_PI * 440 * (double)i / 48000.0));
 	assert_int_equal(aec_new(&e, FRAME, false), 0);
-	for (size_t f = 0; f < TOTAL / FRAME; f++) {
-		bool loud = f >= 50 && f < 75;
-
-		for (int i = 0; i < FRAME; i++) {
-			rng = rng * 1664525u + 1013904223u;
-			play[i] = loud ? (int16_t)((int32_t)(rng >> 16) - 32768) / 4 : 0;
-		}
-		aec_playback(e, play);
-		aec_capture(e, mic + f * FRAME, 0, 0);
-	}
+	drive_noise(e, mic, TOTAL, 50, 75); /* 1-1.5 s */
 	aec_get_stats(e, &st);
 	assert_int_equal(st.shifts, 2);
 	assert_int_equal(st.forced, 1);

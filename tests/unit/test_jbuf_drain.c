@@ -248,19 +248,10 @@ static void test_overflow_counted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_queue_over_target_drains, jb_setup,
-					    jb_teardown),
-	    cmocka_unit_test_setup_teardown(test_stall_leaves_no_delay, jb_setup,
-					    jb_teardown),
-	    cmocka_unit_test_setup_teardown(test_stall_lead_does_not_stay, jb_setup,
-					    jb_teardown),
-	    cmocka_unit_test_setup_teardown(test_stall_10ms_packets, jb_setup,
-					    jb_teardown),
-	    cmocka_unit_test_setup_teardown(test_overflow_counted, jb_setup, jb_teardown),
-	    cmocka_unit_test_setup_teardown(test_excess_under_a_packet, jb_setup,
-					    jb_teardown),
-	    cmocka_unit_test_setup_teardown(test_excess_after_a_drop, jb_setup,
-					    jb_teardown),
+	    JB_TEST(test_queue_over_target_drains), JB_TEST(test_stall_leaves_no_delay),
+	    JB_TEST(test_stall_lead_does_not_stay), JB_TEST(test_stall_10ms_packets),
+	    JB_TEST(test_overflow_counted),	    JB_TEST(test_excess_under_a_packet),
+	    JB_TEST(test_excess_after_a_drop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
