@@ -11,7 +11,8 @@
 # speaker (p50 and p95 over every click of every run; the runs start the boxes at other
 # phases). Then RUNS runs with a 200 ms stall of the listener, each printing how long its
 # delay took to come back. Then MINUTES of talk at each frame size (0: none), the
-# underruns and overruns of both boxes counted per minute, the delay over the whole
+# underruns and overruns of both boxes counted per minute (and the share of the CPUs a
+# virtual machine's host stole meanwhile: /proc/stat), the delay over the whole
 # stretch (drift would grow it), and each box's CPU (user + system time over its run: a
 # busy loop shows here). The boxes run at Nice -10 as the package runs them; the load
 # average is printed before and after. CLOCKED_FRAMES="10" runs one frame size only;
@@ -92,6 +93,14 @@ cpu() { # a box's CPU (user + system) as a share of one core over its run
 	awk '{printf "%.1f %%", ($1 + $2) * 100 / $3}' "$1"
 }
 
+cpustat() { # the machine's CPU time so far: all and stolen (jiffies; /proc/stat)
+	awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $9}' /proc/stat
+}
+
+stolen() { # the share of the machine a hypervisor took since cpustat printed $1 $2
+	cpustat | awk -v t0="$1" -v s0="$2" '{printf "%.1f %%", ($1 > t0) ? ($2 - s0) * 100 / ($1 - t0) : 0}'
+}
+
 xruns() { # underruns+overruns in a box's log
 	sed -n 's/.*sound card: \([0-9]*\) underruns, \([0-9]*\) overruns.*/\1 \2/p' "$1" |
 		awk '{n += $1 + $2} END {print n + 0}'
@@ -140,7 +149,12 @@ echo "load: $(uptime | sed 's/.*load/load/')"
 secs=$((minutes * 60))
 "$b/bench/clickdelay" --make "$d/long.wav" "$((secs - 1))" 487
 for fm in $frames; do
+	c0=$(cpustat)
 	session "$fm" "$secs" "$d/long.wav" 0.3
+	# A VM's host that runs something else stops the whole guest, sound server and
+	# boxes alike, for tens of ms: no priority inside can help (each box's longest
+	# wait for a top-up is in its "the loop woke" line)
+	echo "$fm ms frames: the hypervisor took $(stolen $c0) of the CPUs' time (steal)"
 	x=$(($(xruns "$d/ear.log") + $(xruns "$d/mouth.log")))
 	r=$("$b/bench/clickdelay" "$d/rec.wav")
 	[ -z "${CLOCKED_KEEP:-}" ] || cp "$d/rec.wav" "$d/ear.log" "$d/mouth.log" "$CLOCKED_KEEP/"

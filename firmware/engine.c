@@ -398,12 +398,14 @@ void engine_log_stats(const struct engine *e)
 	log_voice_stats(e);
 	if (e->audio->captured) /* a busy loop shows here (docs/CLIENT.md) */
 		log_info(
-		    "sound card: the loop woke %llu times in %llu ms of audio captured; "
-		    "device delays on average: playback %.1f ms, capture %.1f ms; voice "
+		    "sound card: the loop woke %llu times in %llu ms of audio captured, "
+		    "playback waited %llu ms at most for a top-up; device delays on "
+		    "average: playback %.1f ms, capture %.1f ms; voice "
 		    "started mid-frame %llu times, moved closer to its packets %llu "
 		    "times (%.1f ms in all)",
 		    (unsigned long long)e->wakeups,
 		    (unsigned long long)(e->audio->captured * 1000 / CODEC_RATE),
+		    (unsigned long long)e->audio->wait_max_ms,
 		    e->delay_n ? (double)e->play_delay_sum / (double)e->delay_n / 48.0
 			       : 0,
 		    e->delay_n ? (double)e->cap_delay_sum / (double)e->delay_n / 48.0 : 0,

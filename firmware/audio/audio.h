@@ -38,6 +38,9 @@ struct audio {
 	size_t frame;
 	uint64_t captured;	      /* samples that came from the microphone or file */
 	uint64_t underruns, overruns; /* xruns, each recovered (and playback refilled) */
+	/* the longest the loop left playback without a top-up once capture delivered, in
+	 * ms: an underrun after more than the headroom is the machine starving the box */
+	uint64_t wait_max_ms;
 	/* captured samples dropped unread to catch up (not in captured): the microphone
 	 * jumped ahead that far, which the echo canceller must follow */
 	uint64_t skipped;

@@ -51,6 +51,8 @@ struct audio_alsa {
 	size_t period;		    /* asked for; each device's own is in its alsa_dev */
 	unsigned headroom;	    /* periods, ALSA_HEADROOM to ALSA_HEADROOM_MAX */
 	uint64_t now_ms, calm_from; /* the last service; the last change of headroom */
+	/* the last top-up (0: none yet), and how long the loop left playback before it */
+	uint64_t served_at, waited;
 	uint64_t retry_at;
 	bool gone_logged;
 	bool clockless; /* e.g. the null plugin: always ready, so the loop's clock paces
@@ -228,6 +230,7 @@ static int alsa_try_open(struct audio_alsa *a, char *err, size_t errlen)
 	a->clockless =
 	    snd_pcm_avail_update(a->cap.pcm) >= (snd_pcm_sframes_t)a->cap.buffer;
 	a->rlen = a->plen = a->poff = a->base.pending = 0;
+	a->served_at = 0; /* a card that was gone: its absence is no wait */
 	watch_all(a, true);
 	return 0;
 }
@@ -251,10 +254,12 @@ static void alsa_error(struct audio_alsa *a, snd_pcm_t *pcm, int e, const char *
 			/* one line per xrun would flood the log when a loop is starved:
 			 * the first few, then the count at exit */
 			if (a->base.overruns + a->base.underruns <= 5)
-				log_warn("sound card: %s %s %.1f s into the audio, "
-					 "recovered",
-					 what, pcm == a->cap.pcm ? "overrun" : "underrun",
-					 (double)a->base.captured / 48000.0);
+				log_warn(
+				    "sound card: %s %s %.1f s into the audio, "
+				    "the loop's last wakeup %llu ms before, recovered",
+				    what, pcm == a->cap.pcm ? "overrun" : "underrun",
+				    (double)a->base.captured / 48000.0,
+				    (unsigned long long)a->waited);
 			return;
 		}
 	}
@@ -456,7 +461,10 @@ static int alsa_room(struct audio *base, uint64_t now_ms)
 
 	if (!a->play.pcm || a->clockless)
 		return 0;
-	a->now_ms = now_ms;
+	a->waited = a->served_at ? now_ms - a->served_at : 0;
+	if (base->captured && a->waited > base->wait_max_ms)
+		base->wait_max_ms = a->waited;
+	a->served_at = a->now_ms = now_ms;
 	return top_up(a, now_ms);
 }
 
