@@ -174,3 +174,32 @@ int bench_line(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+int bench_cpu_times(unsigned long long *all, unsigned long long *stolen)
+{
+	unsigned long long v[10] = {0};
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (!f)
+		return -errno;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+		   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+	fclose(f);
+	if (n < 8)
+		return -EINVAL;
+	*all = 0;
+	for (int i = 0; i < 8; i++) /* guest time is counted in user time already */
+		*all += v[i];
+	*stolen = v[7];
+	return 0;
+}
+
+double bench_stolen_since(unsigned long long all0, unsigned long long st0)
+{
+	unsigned long long all, st;
+
+	if (bench_cpu_times(&all, &st) < 0 || all <= all0)
+		return 0;
+	return 100.0 * (double)(st - st0) / (double)(all - all0);
+}

@@ -29,6 +29,11 @@ double bench_proc_cpu(pid_t pid);
 void bench_rmtree(const char *dir);
 /* A /proc/PID/status field in kB ("VmRSS:", "VmHWM:"), or 0. */
 double bench_proc_kb(pid_t pid, const char *field);
+/* The machine's CPU time so far, in jiffies: all of it, and what a virtual machine's
+ * host took (steal, /proc/stat). Returns 0, or -errno / -EINVAL. */
+int bench_cpu_times(unsigned long long *all, unsigned long long *stolen);
+/* The share of the CPUs' time, in %, stolen since bench_cpu_times gave all0, st0. */
+double bench_stolen_since(unsigned long long all0, unsigned long long st0);
 
 /* Format one protocol line into buf (size bytes) and end it with LF, a NUL after it
  * (not counted). Returns the line's length with its LF; -EMSGSIZE when the text, its LF

@@ -16,26 +16,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-/* all and stolen CPU time so far, in jiffies; 0 when /proc/stat cannot be read */
-static int cpu_times(unsigned long long *all, unsigned long long *stolen)
-{
-	unsigned long long v[10] = {0};
-	FILE *f = fopen("/proc/stat", "r");
-	int n;
-
-	if (!f)
-		return -errno;
-	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
-		   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
-	fclose(f);
-	if (n < 8)
-		return -EINVAL;
-	*all = 0;
-	for (int i = 0; i < n; i++)
-		*all += v[i];
-	*stolen = v[7];
-	return 0;
-}
+#include "benchutil.h"
 
 static double ms_since(const struct timespec *a, const struct timespec *b)
 {
@@ -62,8 +43,8 @@ int main(int argc, char **argv)
 {
 	double secs = argc > 1 && argv[1][0] != '-' ? atof(argv[1]) : 120, late,
 	       worst = 0;
-	unsigned long long all0 = 0, st0 = 0, all1 = 0, st1 = 0, over5 = 0, over10 = 0,
-			   over20 = 0, wakeups = 0;
+	unsigned long long all0 = 0, st0 = 0, over5 = 0, over10 = 0, over20 = 0,
+			   wakeups = 0;
 	struct timespec t0, due, now;
 	int e;
 
@@ -73,7 +54,7 @@ int main(int argc, char **argv)
 			strerror(-e));
 		return 1;
 	}
-	cpu_times(&all0, &st0);
+	bench_cpu_times(&all0, &st0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	due = t0;
 	do {
@@ -94,12 +75,10 @@ int main(int argc, char **argv)
 			due = now; /* a stall is counted once, not as a run of late
 				      wakeups */
 	} while (ms_since(&t0, &now) < secs * 1e3);
-	cpu_times(&all1, &st1);
 	printf(
 	    "stalls: %llu wakeups in %.0f s; the longest %.1f ms late; over 5 ms %llu, "
 	    "over 10 ms %llu, over 20 ms %llu; the hypervisor took %.1f %% of the CPUs' "
 	    "time (steal)\n",
-	    wakeups, secs, worst, over5, over10, over20,
-	    all1 > all0 ? 100.0 * (double)(st1 - st0) / (double)(all1 - all0) : 0.0);
+	    wakeups, secs, worst, over5, over10, over20, bench_stolen_since(all0, st0));
 	return 0;
 }
