@@ -17,13 +17,11 @@
  * its onset in the microphone (onsets at 30 % of the loudest; matched as clickdelay
  * does, bench/clickmatch.h).
  *
- * Seams (link time, this program only): audio_open_alsa opens a room instead of a card;
- * clock_gettime(CLOCK_MONOTONIC) is the running box's virtual clock; pselect, the loop's
- * only wait, moves that clock to the next timer or the next period of the card (the
- * room's descriptor is then ready, as a capture handle's is at each period). Each
- * virtual millisecond both boxes' loops run up to it, then the packets due are handed
- * to voice_receive as client.c's on_voice does. A stall of the listener is its loop not
- * run for 200 ms while the talker's runs; its packets wait as in a socket. */
+ * The boxes are bench/vbox.h's: their engines in virtual time, the sound card, the
+ * loop's clock and its wait replaced at link time. Each virtual millisecond both boxes'
+ * loops run up to it, then the packets due are handed to voice_receive as client.c's
+ * on_voice does. A stall of the listener is its loop not run for 200 ms while the
+ * talker's runs; its packets wait as in a socket. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -41,6 +39,7 @@
 #include "log.h"
 #include "loop.h"
 #include "room.h"
+#include "vbox.h"
 #include "voice.h"
 
 #define RATE		48000
@@ -55,32 +54,12 @@
 #define RECOVERY_TOL_MS 10 /* issue 22: back within 10 ms of the p50 */
 #define MAX_DELAY_MS	2000
 #define MAX_CLKS	2048
-#define INBOX		512
 #define ECHO_DB		-20 /* each room's echo: no loop of echoes between the boxes */
 /* The two boxes' clocks run at one rate here, so every click of a run meets the same
  * phase between the talker's frames and the listener's: each setting pools runs with the
  * listener started this many different ways into a frame (a real pair drifts through
  * all of them). */
 #define PHASES 5
-
-struct pkt {
-	uint64_t at, seq;
-	size_t len;
-	uint8_t b[IC_RTP_MAX];
-};
-
-struct box {
-	struct loop *loop;
-	struct voice *voice;
-	struct engine *eng;
-	struct box *peer;
-	uint64_t now, until, next_wake; /* its virtual clock, ms */
-	unsigned period_ms;
-	int fd;		   /* the room's "poll descriptor" (/dev/null) */
-	struct pkt *inbox; /* packets on their way to this box */
-	size_t nin;
-	bool stalled;
-};
 
 /* A device setting: the room's queues as audio_delays reports them. */
 struct device {
@@ -113,213 +92,12 @@ struct run_res {
 	uint64_t plc, dropped;
 };
 
-static struct box *cur; /* whose loop runs: CLOCK_MONOTONIC is its clock */
-static struct room_cfg next_rc;
-static struct room_tap next_tap;
-static unsigned net_ms = 1, jitter_ms;
+static struct vbox_net net = {.net_ms = 1};
 static double noise_dbfs = 1; /* the rooms' microphone noise (1: the room's default) */
 /* The talker speaks this long before its clicks (-w): a call's first words, over which
  * the listener's canceller converges, as it does in a real call before the clicks. */
 static unsigned warm_ms = WARM_MS;
-static uint32_t seed = 1, rng;
-static uint64_t pkt_seq;
-
-int __real_clock_gettime(clockid_t id, struct timespec *ts);
-int __wrap_clock_gettime(clockid_t id, struct timespec *ts);
-int __real_pselect(int n, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *tp,
-		   const sigset_t *mask);
-int __wrap_pselect(int n, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *tp,
-		   const sigset_t *mask);
-int __wrap_audio_open_alsa(struct audio **ap, const char *capture, const char *playback,
-			   size_t frame, size_t period, char *err, size_t errlen);
-
-int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
-{
-	if (!cur || id != CLOCK_MONOTONIC)
-		return __real_clock_gettime(id, ts);
-	ts->tv_sec = (time_t)(cur->now / 1000);
-	ts->tv_nsec = (long)(cur->now % 1000) * 1000000L;
-	return 0;
-}
-
-/* The loop's wait: the clock moves to the first of the timeout, the card's next period
- * (its descriptor then ready) and the end of the box's slice (the loop then stops). */
-int __wrap_pselect(int n, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *tp,
-		   const sigset_t *mask)
-{
-	struct box *b = cur;
-	uint64_t to;
-	bool watched = false, wake = false;
-
-	if (!b)
-		return __real_pselect(n, rd, wr, ex, tp, mask);
-	to = b->until;
-	if (tp) {
-		uint64_t ms =
-		    (uint64_t)tp->tv_sec * 1000 + (uint64_t)tp->tv_nsec / 1000000;
-
-		if (b->now + ms < to)
-			to = b->now + ms;
-	}
-	for (int fd = 0; rd && fd < n; fd++)
-		watched |= FD_ISSET(fd, rd) != 0;
-	if (watched && b->next_wake <= to) {
-		to = b->next_wake > b->now ? b->next_wake : b->now;
-		wake = true;
-		while (b->next_wake <= to)
-			b->next_wake += b->period_ms;
-	}
-	if (to > b->now)
-		b->now = to;
-	if (wr)
-		FD_ZERO(wr);
-	if (ex)
-		FD_ZERO(ex);
-	if (!wake && rd)
-		FD_ZERO(rd);
-	if (b->now >= b->until)
-		loop_stop(b->loop);
-	return wake ? 1 : 0; /* only the room's descriptor is watched */
-}
-
-int __wrap_audio_open_alsa(struct audio **ap, const char *capture, const char *playback,
-			   size_t frame, size_t period, char *err, size_t errlen)
-{
-	(void)capture, (void)playback, (void)period;
-	if (room_open(ap, &next_rc, frame)) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	room_set_tap(*ap, &next_tap);
-	return 0;
-}
-
-static uint32_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return rng;
-}
-
-/* The engine's hooks: a hands-free call, each packet on its way to the peer. */
-static void on_send(void *arg, const uint8_t *pkt, size_t len, uint64_t now)
-{
-	struct box *to = ((struct box *)arg)->peer;
-	struct pkt *p;
-
-	if (to->nin == INBOX || len > IC_RTP_MAX)
-		return; /* lost, as a full socket buffer loses it */
-	p = &to->inbox[to->nin++];
-	p->at = now + net_ms + (jitter_ms ? rnd() % (jitter_ms + 1) : 0);
-	p->seq = pkt_seq++;
-	p->len = len;
-	memcpy(p->b, pkt, len);
-}
-
-static bool on_talking(void *arg)
-{
-	(void)arg;
-	return true;
-}
-
-static void on_heard(void *arg, bool on)
-{
-	(void)arg, (void)on;
-}
-
-/* The packets due by now, in the order they arrive, as client.c's on_voice takes them
- * (none while the box's loop is not running: stalled, or not started yet). */
-static void deliver(struct box *b, uint64_t now)
-{
-	while (b->nin && b->now >= now) {
-		size_t k = b->nin;
-
-		for (size_t i = 0; i < b->nin; i++) {
-			const struct pkt *p = &b->inbox[i];
-
-			if (p->at <= now &&
-			    (k == b->nin || p->at < b->inbox[k].at ||
-			     (p->at == b->inbox[k].at && p->seq < b->inbox[k].seq)))
-				k = i;
-		}
-		if (k == b->nin)
-			return;
-		if (voice_receive(b->voice, b->inbox[k].b, b->inbox[k].len, now) ==
-		    VOICE_RX_START)
-			engine_spurt(b->eng);
-		b->inbox[k] = b->inbox[--b->nin];
-	}
-}
-
-/* The box's loop, up to until (from there, if it was stalled: the time it missed). */
-static void box_run(struct box *b, uint64_t until)
-{
-	if (b->stalled || b->now >= until)
-		return;
-	if (b->now + 1 < until)
-		b->now = until - 1;
-	b->until = until;
-	cur = b;
-	loop_run(b->loop, NULL, NULL);
-	cur = NULL;
-}
-
-static void box_close(struct box *b)
-{
-	cur = b;
-	if (b->eng)
-		engine_close(b->eng);
-	cur = NULL;
-	voice_free(b->voice);
-	loop_free(b->loop);
-	free(b->inbox);
-	if (b->fd >= 0)
-		close(b->fd);
-}
-
-/* One box as client.c makes it (its codec from the config, a hands-free call in the
- * clear), its engine on a room with rc and tap, started at virtual time 0. */
-static int box_open(struct box *b, const struct cfg *f, const struct room_cfg *rc,
-		    struct room_tap *tap, uint32_t ssrc, unsigned phase)
-{
-	struct codec_cfg cc;
-	struct engine_io io = {on_send, on_talking, on_heard, b};
-	uint8_t token[IC_TOKEN_LEN] = {(uint8_t)ssrc};
-	int e = 0;
-
-	memset(b, 0, sizeof(*b));
-	b->period_ms = f->period_ms;
-	b->now = phase;
-	b->next_wake = phase + f->period_ms;
-	b->fd = tap->fd = open("/dev/null", O_RDONLY);
-	b->inbox = calloc(INBOX, sizeof(*b->inbox));
-	codec_cfg_default(&cc);
-	cc.frame_ms = f->frame_ms;
-	cc.bitrate = f->bitrate;
-	cc.complexity = f->complexity;
-	cc.cbr = f->tls;
-	cur = b; /* the loop and the engine read the clock */
-	if (b->fd < 0 || !b->inbox || loop_new(&b->loop) || voice_new(&b->voice, &cc)) {
-		e = -ENOMEM;
-		goto out;
-	}
-	voice_set_ids(b->voice, ssrc, token);
-	next_rc = *rc;
-	next_tap = *tap;
-	if (engine_open(&b->eng, f, b->loop, b->voice, &io)) {
-		b->eng = NULL;
-		e = -EIO;
-		goto out;
-	}
-	engine_start(b->eng);
-	/* the call is up: both ends play its "connected" beeps (app.c), over which the
-	 * far end's first words come */
-	engine_tone(b->eng, TONE_CONNECTED);
-out:
-	cur = NULL;
-	return e;
-}
+static uint32_t seed = 1;
 
 /* The talker's words for warm_ms, then clickdelay's click track: a click every
  * every_ms, from CLICK_LEAD_MS after them. */
@@ -397,7 +175,7 @@ static int run(const struct run_cfg *rc, struct run_res *res)
 	struct room_tap tt = {near, n, NULL, 0, -1}, lt = {NULL, 0, spk, n, -1};
 	struct room_cfg trc, lrc;
 	struct voice_stats vs;
-	struct box t, l;
+	struct vbox t, l;
 	struct cfg f;
 	int e = -ENOMEM;
 
@@ -421,9 +199,9 @@ static int run(const struct run_cfg *rc, struct run_res *res)
 	lrc = trc;
 	lrc.seed = seed + 1;
 	click_track(near, n, rc->every_ms, rc->clicks);
-	rng = seed * 2654435761u | 1;
-	if ((e = box_open(&t, &f, &trc, &tt, 1, 0)) ||
-	    (e = box_open(&l, &f, &lrc, &lt, 2, rc->phase_ms)))
+	net.rng = seed * 2654435761u | 1;
+	if ((e = vbox_open(&t, &f, &trc, &tt, 1, 0, &net)) ||
+	    (e = vbox_open(&l, &f, &lrc, &lt, 2, rc->phase_ms, &net)))
 		goto out;
 	t.peer = &l;
 	l.peer = &t;
@@ -432,10 +210,10 @@ static int run(const struct run_cfg *rc, struct run_res *res)
 
 		l.stalled =
 		    rc->stall_at_ms >= 0 && now > stall && now <= stall + STALL_MS;
-		box_run(&t, now);
-		box_run(&l, now);
-		deliver(&t, now);
-		deliver(&l, now);
+		vbox_run(&t, now);
+		vbox_run(&l, now);
+		vbox_deliver(&t, now);
+		vbox_deliver(&l, now);
 	}
 	measure(near, spk, n, rc, res);
 	if (getenv("ROOMLAT_STATS")) { /* each box's exit lines: the talker's first */
@@ -447,8 +225,8 @@ static int run(const struct run_cfg *rc, struct run_res *res)
 	res->plc = vs.plc;
 	res->dropped = vs.dropped;
 out:
-	box_close(&t);
-	box_close(&l);
+	vbox_close(&t);
+	vbox_close(&l);
 	free(near);
 	free(spk);
 	return e;
@@ -590,9 +368,9 @@ int main(int argc, char **argv)
 		if (o == 'n' && v >= 1 && v <= 1000)
 			clicks = (unsigned)v;
 		else if (o == 'd' && v <= 1000)
-			net_ms = (unsigned)v;
+			net.net_ms = (unsigned)v;
 		else if (o == 'j' && v <= 500)
-			jitter_ms = (unsigned)v;
+			net.jitter_ms = (unsigned)v;
 		else if (o == 'N' && atof(optarg) <= 0 && atof(optarg) >= -120)
 			noise_dbfs = atof(optarg);
 		else if (o == 's')
@@ -617,8 +395,8 @@ int main(int argc, char **argv)
 	    "%s, voice in the clear; network %u ms + jitter 0-%u ms; rooms: echo %d dB, "
 	    "noise %.0f dBFS, seed %u; the listener started at %u phases across a frame; "
 	    "the talker's words for %u s, then clicks every %u ms\n",
-	    f.period_ms, f.bitrate, f.complexity, f.tls ? "CBR" : "VBR", net_ms,
-	    jitter_ms, ECHO_DB, rcd.noise_dbfs, seed, PHASES, warm_ms / 1000,
+	    f.period_ms, f.bitrate, f.complexity, f.tls ? "CBR" : "VBR", net.net_ms,
+	    net.jitter_ms, ECHO_DB, rcd.noise_dbfs, seed, PHASES, warm_ms / 1000,
 	    CLICK_EVERY_MS);
 	if (latency_runs(clicks))
 		goto fail;
