@@ -93,8 +93,9 @@ cpu() { # a box's CPU (user + system) as a share of one core over its run
 	awk '{printf "%.1f %%", ($1 + $2) * 100 / $3}' "$1"
 }
 
-cpustat() { # the machine's CPU time so far: all and stolen (jiffies; /proc/stat)
-	awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $9}' /proc/stat
+cpustat() { # the machine's CPU time so far: all and stolen (jiffies; /proc/stat), as
+	# bench_cpu_times counts them (user to steal: guest time is in user already)
+	awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $9}' /proc/stat
 }
 
 stolen() { # the share of the machine a hypervisor took since cpustat printed $1 $2

@@ -136,7 +136,6 @@ static double echo_back(const char *in_wav, const char *cancel, unsigned long lo
 		assert_non_null(l); /* what it did, at exit */
 		print_message("%.*s\n", (int)strcspn(l, "\n"), l);
 		*xr = room_xruns(proc_log(&room));
-
 	} else
 		assert_null(strstr(proc_log(&room), "echo canceller: "));
 	db = level(out, 6.5, 9.5);
