@@ -66,7 +66,7 @@ static void test_crash_after_registered(void **state)
 	srv_start(&s, "--tls", "on", "--state-dir", dir, NULL);
 	for (int i = 0; i < ROUNDS; i++) {
 		void *box = htls_key_new(), *thief = htls_key_new();
-		char nick[16], from[16], want[160], fp[IDENT_FP_LEN + 1];
+		char nick[24], from[24], want[160], fp[IDENT_FP_LEN + 1];
 		struct cli a, t;
 
 		snprintf(nick, sizeof(nick), "Kitchen%d", i);

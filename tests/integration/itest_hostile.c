@@ -274,7 +274,7 @@ static void voice_flood(bool tls)
 	const char *log;
 
 	for (int i = 0; i < LISTENERS; i++) {
-		char nick[8];
+		char nick[16];
 
 		snprintf(nick, sizeof(nick), "L%02d", i);
 		cli_login(&cl[i], &srv, nick);

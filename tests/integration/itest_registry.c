@@ -140,7 +140,7 @@ static void test_four_nicks(void **state)
 {
 	struct cli c[4], d;
 	void *k = htls_key_new();
-	char nick[16];
+	char nick[24];
 
 	(void)state;
 	harness_key = k;

@@ -416,7 +416,7 @@ static void test_slow_reader(void **state)
 {
 	static uint8_t opus[1100];
 	static struct cli box[TALKERS];
-	char c1[80], c2[80], nick[16];
+	char c1[80], c2[80], nick[24];
 	struct wsc slow, fine;
 	size_t at = strlen(proc_log(&gw));
 	uint64_t end;

@@ -491,7 +491,7 @@ static void test_server_full_and_raw_cap(void **state)
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
-		char nick[8];
+		char nick[16];
 
 		f[n] = fake_open();
 		snprintf(nick, sizeof(nick), "U%d", i);
@@ -526,7 +526,7 @@ static void test_free_with_calls(void **state)
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
-		char nick[8];
+		char nick[16];
 
 		f[i] = fake_open();
 		snprintf(nick, sizeof(nick), "P%d", i);
