@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <speex/speex_resampler.h>
 
 #include "aecpath.h"
+#include "res.h"
 
 #define AEC_IN_RATE 48000
 #define AEC_RATIO   (AEC_IN_RATE / AEC_RATE)
@@ -79,6 +79,7 @@ struct aec {
 	SpeexEchoState *echo;
 	SpeexPreprocessState *pre;
 	SpeexResamplerState *mic_down, *ref_down, *up;
+	struct res *res; /* what the filter left of the echo, taken off */
 	size_t frame, frame16;
 	bool agc;
 	int16_t hist[AEC_HISTORY]; /* the reference at 16 kHz, a ring */
@@ -124,6 +125,7 @@ void aec_free(struct aec *e)
 		speex_resampler_destroy(e->ref_down);
 	if (e->up)
 		speex_resampler_destroy(e->up);
+	res_free(e->res);
 	free(e);
 }
 
@@ -190,7 +192,8 @@ int aec_new(struct aec **ap, size_t frame, bool agc)
 	e->ref_down =
 	    speex_resampler_init(1, AEC_IN_RATE, AEC_RATE, AEC_RS_QUALITY, &err);
 	e->up = speex_resampler_init(1, AEC_RATE, AEC_IN_RATE, AEC_RS_QUALITY, &err);
-	if (!e->echo || !e->pre || !e->mic_down || !e->ref_down || !e->up) {
+	if (!e->echo || !e->pre || !e->mic_down || !e->ref_down || !e->up ||
+	    res_new(&e->res)) {
 		aec_free(e);
 		return -ENOMEM;
 	}
@@ -525,6 +528,7 @@ void aec_capture(struct aec *e, int16_t *pcm, long delay, uint64_t xruns)
 
 		speex_echo_cancellation(e->echo, mic + b, ref + b, out + b);
 		near_floor(e, mic + b, out + b);
+		res_block(e->res, mic + b, ref + b, e->near > 0, out + b);
 		suppress(e, loud[k], out + b);
 		change[k] = aecpath_step(&e->path, e->quiet <= AEC_TAIL_BLOCKS, soon[k],
 					 block_ms(mic + b));
@@ -593,10 +597,12 @@ void aec_describe(const struct aec *e, char *buf, size_t len)
 	    "ahead of the measured delay; delay estimator %d ms at 2 kHz every %d-%d "
 	    "ms, %d..%d ms; preprocessor while the speaker played: echo "
 	    "suppression -40 dB (%d, %d while the near end talks), noise -15 dB, AGC %s; "
-	    "the microphone sent undelayed while no echo can be heard",
+	    "what the filter left of the echo expected from the reference, per %d Hz "
+	    "band, down to %d dB (none while the near end talks); the microphone sent "
+	    "undelayed while no echo can be heard",
 	    AEC_RATE / 1000, AEC_BLOCK * 1000 / AEC_RATE, AEC_TAIL_MS, AEC_LEAD_MS,
 	    EST_WIN * 1000 / AEC_RATE, EST_EVERY * 1000 / AEC_RATE,
 	    EST_CALM * 1000 / AEC_RATE, EST_LMIN * 1000 / AEC_RATE,
 	    EST_LMAX * 1000 / AEC_RATE, AEC_SUPPRESS_ECHO_DB, AEC_SUPPRESS_ACTIVE_DB,
-	    e->agc ? "on" : "off");
+	    e->agc ? "on" : "off", RES_BAND_HZ, RES_FLOOR_DB);
 }

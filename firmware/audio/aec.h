@@ -1,6 +1,6 @@
 /* aec.h: the echo canceller: what the speaker played, taken out of what the microphone
- * hears (speexdsp's MDF adaptive filter, then its preprocessor: residual echo and
- * noise suppression, AGC if asked). It runs at 16 kHz (speech needs no more, and it
+ * hears (speexdsp's MDF adaptive filter, our residual echo suppressor (res.h), then
+ * speexdsp's preprocessor: residual echo and noise suppression, AGC if asked). It runs at 16 kHz (speech needs no more, and it
  * costs a third of 48 kHz on a Pi), resampling the box's 48 kHz frames in and out.
  *
  * Alignment is what makes or breaks a canceller, so it is measured, not assumed: each
@@ -12,9 +12,10 @@
  * frame away from it. What no device reports (a sound server, a long acoustic path) is
  * covered by the filter's tail, AEC_TAIL_MS.
  *
- * Cancelling delays the microphone by 13.3 ms (the resamplers and the preprocessor's
- * block); while nothing loud was played within the tail, nor is about to be, the
- * frame goes out as captured instead, undelayed (aecpath.h says when it changes). */
+ * Cancelling delays the microphone by 15.3 ms (the resamplers, the preprocessor's block
+ * and the residual echo suppressor's 2 ms filter, res.h); while nothing loud was
+ * played within the tail, nor is about to be, the frame goes out as captured instead,
+ * undelayed (aecpath.h says when it changes). */
 #ifndef IC_AEC_H
 #define IC_AEC_H
 

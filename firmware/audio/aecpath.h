@@ -1,7 +1,8 @@
 /* aecpath.h: which of the canceller's two outputs the box sends, block by block.
  *
  * Cancelling costs the microphone a steady delay: the two 48<->16 kHz resamplers and
- * speexdsp's preprocessor, which hands each block back one block late (13 ms in all).
+ * speexdsp's preprocessor, which hands each block back one block late, and the
+ * residual echo suppressor's filter (15 ms in all).
  * That delay buys nothing while no echo can be heard: nothing loud was played within
  * the filter's tail, and nothing loud is about to be. So the box sends the microphone
  * as captured (the direct path: 48 kHz, undelayed) until the far end's sound is about
@@ -22,7 +23,7 @@
 #include <stdint.h>
 
 /* Near-quiet blocks in a row a change waits for: the block it is made in and the
- * two before it, which hold what a change repeats or leaves out (13 ms). */
+ * two before it, which hold what a change repeats or leaves out (15 ms). */
 #define AECPATH_QUIET_RUN 3
 
 struct aec_path {
