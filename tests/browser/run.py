@@ -55,6 +55,18 @@ def fail(msg):
     sys.exit(1)
 
 
+class Unheard(Exception):
+    """Audio that did not match what was said (envelope under 0.9 or windowed under 0.7).
+    A machine overloaded past its cores starves the browser's audio thread too; main()
+    runs such a scenario once more, and fails if it misses again."""
+
+
+def heard(v, what):
+    """v (stretches()'s verdict) is the audio said, or Unheard(what: v)."""
+    if not v or v[0] < 0.9 or v[1] < 0.7:
+        raise Unheard("%s: %s" % (what, v))
+
+
 class Proc:
     def __init__(self, argv, logpath):
         self.logpath = logpath
@@ -338,8 +350,7 @@ def talk(run):
     cap = os.path.join(run.sink, "talk.wav")
     offset = box_t0_epoch_ms(box) - r["t0"]
     v = stretches(cap, out, offset, 0.2, 2.9)
-    if not v or v[0] < 0.9 or v[1] < 0.7:
-        fail("the box did not play what the page captured: %s" % (v,))
+    heard(v, "the box did not play what the page captured")
     log("browser -> box: envelope %.3f windowed %.3f, delay %.1f ms" % v)
 
 
@@ -359,8 +370,7 @@ def listen(run):
         fail("the page decoded %d of %d packets" % (r["stats"]["decoded"], sent))
     offset = r["t0"] - box_t0_epoch_ms(box)
     v = stretches(run.wav, os.path.join(run.sink, "listen.wav"), offset, 1.2, 4.8)
-    if not v or v[0] < 0.9 or v[1] < 0.7:
-        fail("the page did not play what the box captured: %s" % (v,))
+    heard(v, "the page did not play what the box captured")
     log("box -> browser: envelope %.3f windowed %.3f, delay %.1f ms" % v)
 
 
@@ -448,13 +458,11 @@ def answered(run, box, r, out, caller):
         fail("the page's End did not end the call at the box: %r" % last)
     t0 = box_t0_epoch_ms(box)
     acc = (r["accepted"] - t0) / 1000  # the call, on the box's clock
-    heard = stretches(run.wav, os.path.join(run.sink, run.name + "-heard.wav"), r["heardT0"] - t0, acc + 0.5, acc + 3.5)
+    got = stretches(run.wav, os.path.join(run.sink, run.name + "-heard.wav"), r["heardT0"] - t0, acc + 0.5, acc + 3.5)
     said = stretches(os.path.join(run.sink, run.name + ".wav"), out, t0 - r["t0"], 0.5, 3.5)
-    log("box -> browser %s, browser -> box %s (envelope, windowed, delay ms)" % (heard, said))
-    if not heard or heard[0] < 0.9 or heard[1] < 0.7:
-        fail("the page did not hear the door hands-free: %s" % (heard,))
-    if not said or said[0] < 0.9 or said[1] < 0.7:
-        fail("the door did not hear the page hands-free: %s" % (said,))
+    log("box -> browser %s, browser -> box %s (envelope, windowed, delay ms)" % (got, said))
+    heard(got, "the page did not hear the door hands-free")
+    heard(said, "the door did not hear the page hands-free")
 
 
 def house(run):
@@ -600,8 +608,7 @@ def vanish(run):
         fail("the box did not go on")
     box.stop()
     v = stretches(os.path.join(run.sink, "talk.wav"), out, box_t0_epoch_ms(box) - r["t0"], 0.2, 2.9)
-    if not v or v[0] < 0.9 or v[1] < 0.7:
-        fail("after coming back the page was not heard: %s" % (v,))
+    heard(v, "after coming back the page was not heard")
     log("back again, browser -> box: envelope %.3f windowed %.3f, delay %.1f ms" % v)
 
 
@@ -777,12 +784,18 @@ def main():
         return SKIP
     ver = subprocess.run(["chromium", "--version"], capture_output=True, text=True)
     log("%s; flags: %s" % (ver.stdout.strip(), " ".join(CHROMIUM_FLAGS)))
-    run = Run(sys.argv[1])
-    try:
-        SCENARIOS[sys.argv[1]](run)
-    finally:
-        run.done()
-    return 0
+    for attempt in (1, 2):
+        run = Run(sys.argv[1])
+        try:
+            SCENARIOS[sys.argv[1]](run)
+            return 0
+        except Unheard as e:
+            if attempt == 2:
+                fail("%s (twice)" % e)
+            log("%s: once more, in a new world (the machine's load: %s)" % (e, os.getloadavg()))
+        finally:
+            run.done()
+    return 1
 
 
 if __name__ == "__main__":

@@ -258,7 +258,6 @@ static void test_cut_silence(void **state)
 	aec_free(y);
 }
 
-/* Frames the canceller cannot take, the delay reported unknown, and the xrun count. */
 /* Where the burst placed at the start of each 100 ms of out lies: its energy's centre
  * (the strongest sample can move by a cycle of the tone where the preprocessor shapes
  * the burst's envelope), -1 when nothing loud is there. */
@@ -392,6 +391,7 @@ static void test_paths_talking(void **state)
 	free(mic);
 }
 
+/* Frames the canceller cannot take, the delay reported unknown, and the xrun count. */
 static void test_bad_input(void **state)
 {
 	struct aec *e;
