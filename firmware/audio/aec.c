@@ -19,6 +19,7 @@
 #define AEC_BLOCK   (AEC_RATE / 100) /* the canceller's 10 ms block */
 #define AEC_HISTORY (AEC_RATE / 1000 * AEC_HISTORY_MS)
 #define AEC_BLOCKS  (AEC_MAX_FRAME / AEC_RATIO / AEC_BLOCK) /* blocks in a frame */
+_Static_assert(RES_RATE == AEC_RATE && RES_BLOCK == AEC_BLOCK, "res.h: the same blocks");
 /* reference blocks in a row that played no echo, before no echo can be heard: the
  * filter's tail */
 #define AEC_TAIL_BLOCKS (AEC_TAIL_MS / (AEC_BLOCK * 1000 / AEC_RATE))

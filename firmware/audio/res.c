@@ -9,7 +9,7 @@
 
 #define RES_N	  256 /* the analysis: the last 16 ms, in 62.5 Hz bins */
 #define RES_BINS  (RES_N / 2 + 1)
-#define RES_BW	  (RES_BAND_HZ * RES_N / 16000) /* bins in a band */
+#define RES_BW	  (RES_BAND_HZ * RES_N / RES_RATE) /* bins in a band */
 #define RES_BANDS ((RES_BINS + RES_BW - 1) / RES_BW)
 #define RES_TAPS  (2 * RES_DELAY + 1)
 /* The room's decay per block, in power: an echo is heard this much less 10 ms later

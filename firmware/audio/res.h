@@ -19,8 +19,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* the block it works on: the canceller's (10 ms at 16 kHz) */
-#define RES_BLOCK 160
+/* the rate and the block it works at: the canceller's (aec.h; 10 ms at 16 kHz) */
+#define RES_RATE  16000
+#define RES_BLOCK (RES_RATE / 100)
 /* half the synthesis filter's length: its delay (2 ms); it resolves about a band */
 #define RES_DELAY 32
 /* the bands it weighs the echo in */
