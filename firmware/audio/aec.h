@@ -1,7 +1,8 @@
 /* aec.h: the echo canceller: what the speaker played, taken out of what the microphone
  * hears (speexdsp's MDF adaptive filter, our residual echo suppressor (res.h), then
- * speexdsp's preprocessor: residual echo and noise suppression, AGC if asked). It runs at 16 kHz (speech needs no more, and it
- * costs a third of 48 kHz on a Pi), resampling the box's 48 kHz frames in and out.
+ * speexdsp's preprocessor: residual echo and noise suppression, AGC if asked). It runs at
+ * 16 kHz (speech needs no more, and it costs a third of 48 kHz on a Pi), resampling the
+ * box's 48 kHz frames in and out.
  *
  * Alignment is what makes or breaks a canceller, so it is measured, not assumed: each
  * frame is remembered as it is written to the device (aec_playback), and each captured
