@@ -139,7 +139,7 @@ static double echo_back(const char *in_wav, const char *cancel,
 	srv_start(&srv, NULL);
 	/* both as the package runs a box (Nice=-10): the echoing box's device is fed
 	 * ahead of ordinary work, and the talker, which records what comes back, keeps
-	 * its clock (starved, with both cores taken, it measured 6-7 dB in 6 runs of 8;
+	 * its clock (starved, with both cores taken, it measured 6-7 dB in 5 runs of 7;
 	 * at Nice -10, 14-35 dB in 5 of 5: docs/PERFORMANCE.md) */
 	client_start_in(&room, harness_deployed, "127.0.0.1", srv.port, "Room", r_args);
 	proc_wait_log(&room, 0, "status: online", 20000);
