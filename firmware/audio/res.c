@@ -40,7 +40,8 @@ struct res {
 	float low;	       /* RES_FLOOR_DB, in power */
 	float made[RES_BANDS]; /* the gains taps was made from */
 	float taps[RES_TAPS], last_taps[RES_TAPS];
-	bool pure, was_pure;	    /* taps, last_taps a pure delay */
+	bool pure;		    /* taps is a pure delay */
+	bool changed;		    /* taps is not last_taps */
 	float shape[RES_DELAY + 1]; /* the taps' window, from the middle out */
 	float tail[RES_TAPS - 1];   /* the filter's input before this block */
 };
@@ -69,7 +70,7 @@ int res_new(struct res **rp)
 		r->shape[n] = (float)(0.5 + 0.5 * cos(M_PI * n / (RES_DELAY + 1)));
 	for (int b = 0; b < RES_BANDS; b++)
 		r->gain[b] = r->made[b] = 1;
-	r->pure = r->was_pure = true;
+	r->pure = true;
 	r->low = powf(10, RES_FLOOR_DB / 10.0f);
 	r->taps[RES_DELAY] = r->last_taps[RES_DELAY] = 1; /* a pure delay */
 	*rp = r;
@@ -182,12 +183,13 @@ static void gains(struct res *r, bool near)
 	float y[RES_BANDS] = {0}, taken[RES_N];
 	bool heard = false; /* an echo may be in some band: the rest is worth doing */
 
-	for (int i = 0; i < RES_N; i++)
-		taken[i] = r->mic[i] - r->out[i];
 	for (int b = 0; b < RES_BANDS; b++)
 		heard = heard || r->reach[b] * RES_DECAY >= RES_QUIET;
-	if (heard || !silent(r->ref, RES_N))
+	if (heard || !silent(r->ref, RES_N)) {
+		for (int i = 0; i < RES_N; i++)
+			taken[i] = r->mic[i] - r->out[i];
 		bands(r, r->ref, taken, x, y);
+	}
 	heard = false;
 	for (int b = 0; b < RES_BANDS; b++) {
 		r->reach[b] = x[b] + RES_DECAY * r->reach[b];
@@ -214,9 +216,9 @@ static void design(struct res *r)
 	float re[RES_N], im[RES_N] = {0};
 	bool pure = true;
 
-	r->was_pure = r->pure;
 	memcpy(r->last_taps, r->taps, sizeof(r->taps));
-	if (!memcmp(r->made, r->gain, sizeof(r->gain)))
+	r->changed = memcmp(r->made, r->gain, sizeof(r->gain)) != 0;
+	if (!r->changed)
 		return;
 	memcpy(r->made, r->gain, sizeof(r->gain));
 	for (int b = 0; b < RES_BANDS; b++)
@@ -237,11 +239,10 @@ static int16_t sample(float v)
 }
 
 /* out through the last block's filter, crossfaded into this block's (one pass when
- * they are the same; a copy, delayed, when both are a pure delay). */
+ * design left it as it was; a copy, delayed, when that is a pure delay). */
 static void filter(struct res *r, int16_t *out)
 {
 	float in[RES_TAPS - 1 + RES_BLOCK];
-	bool same = !memcmp(r->last_taps, r->taps, sizeof(r->taps));
 
 	memcpy(in, r->tail, sizeof(r->tail));
 	for (int i = 0; i < RES_BLOCK; i++)
@@ -250,13 +251,13 @@ static void filter(struct res *r, int16_t *out)
 		const float *s = in + i + RES_TAPS - 1;
 		float a = 0, b = 0, w = (float)(i + 1) / RES_BLOCK;
 
-		if (r->pure && r->was_pure) {
+		if (r->pure && !r->changed) {
 			out[i] = (int16_t)s[-RES_DELAY];
 			continue;
 		}
 		for (int t = 0; t < RES_TAPS; t++)
 			b += r->taps[t] * s[-t];
-		if (same) {
+		if (!r->changed) {
 			out[i] = sample(b);
 			continue;
 		}
