@@ -271,6 +271,8 @@ static void test_voice_both_ways(void **state)
 	struct wsc w;
 	struct cli box;
 	int n, op;
+	uint64_t t0;
+	unsigned long refill;
 
 	(void)state;
 	user("Dave", cookie);
@@ -310,11 +312,15 @@ static void test_voice_both_ways(void **state)
 	 * the excess before sealing it (a burst of 300 within one second's bucket of 120)
 	 */
 	frame[1] = 0;
+	t0 = now_ms();
 	for (int i = 0; i < 300; i++)
 		assert_int_equal(wsc_send(&w, WS_OP_BINARY, frame, sizeof(frame)), 0);
 	/* the gateway took them all once a line sent after them is answered */
 	assert_int_equal(wsc_text(&w, "USERLIST: #Lobby"), 0);
 	assert_non_null(wsc_expect_prefix(&w, "USERLIST #Lobby", WAIT_MS));
+	/* what the bucket may have refilled while the burst went through (a slow machine,
+	 * valgrind): the rate times the time the gateway can have taken it over */
+	refill = (unsigned long)((now_ms() - t0) * IC_VOICE_PKTS_PER_SEC + 999) / 1000;
 	/* a page that vanishes mid-talk: its session ends, the box hears the roster */
 	wsc_vanish(&w);
 	cli_wait_for(&box, "USERLIST #Lobby: Box1");
@@ -324,9 +330,9 @@ static void test_voice_both_ways(void **state)
 	assert_int_equal(
 	    sscanf(end, "Dave: session ended: voice %lu frames up (%lu over", &up, &over),
 	    2);
-	assert_true(over >= 300 - 120 - 2);
-	/* taken: at most the bucket and the frames sent before the burst */
-	assert_true(up <= 120 + 60);
+	assert_true(over + refill >= 300 - 120 - 2);
+	/* taken: at most the bucket, its refill and the frames sent before the burst */
+	assert_true(up <= 120 + 60 + refill);
 	cli_close(&box);
 }
 
