@@ -12,6 +12,7 @@
 #include <speex/speex_resampler.h>
 
 #include "aecpath.h"
+#include "dlyest.h"
 #include "res.h"
 
 #define AEC_IN_RATE 48000
@@ -48,34 +49,6 @@ _Static_assert(RES_RATE == AEC_RATE && RES_BLOCK == AEC_BLOCK, "res.h: the same 
  * the dips inside a talker's syllables) */
 #define AEC_NEAR_HOLD 10
 
-/* The delay estimator: what the devices' delays cannot see (an acoustic path that
- * changes, a sound server's queue, a device whose delay is wrong after an xrun) is
- * found in the signals: the whitened microphone against the whitened reference,
- * correlated at 2 kHz over the last EST_WIN samples every EST_EVERY (the lag), then
- * to the sample at 16 kHz. Once two estimates in a row agree, the first places the
- * echo for the filter (home); a later one away from home moves the reference by the
- * difference, so that the filter learnt stays right instead of being learnt again. */
-#define EST_WIN (AEC_RATE / 2) /* 0.5 s */
-/* right after an anchor: a shorter window, so a device's delay read a sample off costs
- * the filter as little as can be (it learns the wrong echo while it lasts) */
-#define EST_FRESH (AEC_RATE / 8)
-#define EST_EVERY (AEC_RATE / 4)
-#define EST_CALM  (AEC_RATE / 2) /* while the echo stays home: half the cost */
-#define EST_DEC	  8		 /* 16 kHz to 2 kHz */
-/* the lags searched, in the filter (reference samples before the anchored one) */
-#define EST_LMIN  (-(AEC_RATE / 20))
-#define EST_LMAX  (AEC_RATE / 1000 * AEC_TAIL_MS + AEC_RATE / 20)
-#define EST_N2	  (EST_WIN / EST_DEC)
-#define EST_R2	  ((EST_WIN + EST_LMAX - EST_LMIN) / EST_DEC)
-#define EST_RHO	  0.3 /* normalised correlation below this: no echo found */
-#define EST_AGREE 4   /* samples two estimates may differ by and agree */
-/* A move this small the filter follows itself; anything larger (a sample at 16 kHz is
- * a phase turn at 8 kHz) it would have to learn again. */
-#define EST_TOL 2
-/* the match at home below this share of the best one: the echo has left it */
-#define EST_GONE 0.5
-#define EST_NEAR (AEC_RATE / 400) /* 2.5 ms: under a voice's pitch period */
-
 struct aec {
 	SpeexEchoState *echo;
 	SpeexPreprocessState *pre;
@@ -99,15 +72,8 @@ struct aec {
 	uint64_t xruns_seen;
 	uint64_t dropped_seen; /* the device's count of samples dropped unread (48 kHz) */
 	unsigned dropped_part; /* of those, what has not made a 16 kHz sample yet */
-	int16_t mring[EST_WIN]; /* the microphone at 16 kHz, before cancelling */
-	int16_t est_m[EST_WIN], est_r[EST_WIN + EST_LMAX - EST_LMIN]; /* est_fill */
-	int64_t corr;	  /* the estimator's correction to the measured anchor */
-	int64_t home;	  /* the lag the filter learnt the echo at */
-	int64_t last_d;	  /* the last estimate, capture index - reference index */
-	int64_t next_est; /* capture index of the next estimate */
-	bool homed;
-	bool fresh; /* no estimate since the last anchor */
-	unsigned agree;
+	int64_t corr; /* the delay estimator's correction to the measured anchor */
+	struct dlyest *est;
 	struct aec_path path; /* the direct path or the cancelled one */
 	struct aec_stats st;
 };
@@ -127,6 +93,7 @@ void aec_free(struct aec *e)
 	if (e->up)
 		speex_resampler_destroy(e->up);
 	res_free(e->res);
+	dlyest_free(e->est);
 	free(e);
 }
 
@@ -183,7 +150,6 @@ int aec_new(struct aec **ap, size_t frame, bool agc)
 	e->frame = frame;
 	e->frame16 = frame / AEC_RATIO;
 	e->agc = agc;
-	e->next_est = EST_WIN;
 	aecpath_init(&e->path);
 	e->quiet = AEC_TAIL_BLOCKS + 1; /* nothing played yet: no echo to hear */
 	e->echo = speex_echo_state_init(AEC_BLOCK, AEC_RATE / 1000 * AEC_TAIL_MS);
@@ -194,7 +160,7 @@ int aec_new(struct aec **ap, size_t frame, bool agc)
 	    speex_resampler_init(1, AEC_IN_RATE, AEC_RATE, AEC_RS_QUALITY, &err);
 	e->up = speex_resampler_init(1, AEC_RATE, AEC_IN_RATE, AEC_RS_QUALITY, &err);
 	if (!e->echo || !e->pre || !e->mic_down || !e->ref_down || !e->up ||
-	    res_new(&e->res)) {
+	    res_new(&e->res) || dlyest_new(&e->est)) {
 		aec_free(e);
 		return -ENOMEM;
 	}
@@ -280,171 +246,24 @@ static void align(struct aec *e, long delay, uint64_t xruns)
 	}
 	e->offset = measured + e->corr;
 	e->anchored = true;
-	e->agree = 0; /* a window across the change measures neither */
-	e->fresh = true;
-	e->next_est = e->captured + (int64_t)e->frame16 + EST_FRESH;
+	dlyest_anchored(e->est, e->captured + (int64_t)e->frame16);
 	e->drift = 0;
 	e->st.reanchors++;
 	if (xrun)
 		e->st.xruns++;
 }
 
-/* n samples of a ring of len from index from on: out of [lo, hi) silence. */
-static void ring_span(const int16_t *ring, int64_t len, int64_t lo, int64_t hi,
-		      int64_t from, int n, int16_t *out)
-{
-	int64_t at = ((from % len) + len) % len;
-
-	for (int i = 0; i < n; i++) {
-		int64_t k = from + i;
-
-		out[i] = k >= lo && k < hi ? ring[at] : 0;
-		if (++at == len)
-			at = 0;
-	}
-}
-
-/* The estimator's window (the last w microphone samples) and the reference it is
- * searched in (EST_LMAX before the anchored place to -EST_LMIN after), copied out of
- * the rings once. */
-static void est_fill(struct aec *e, int64_t c0, int w)
-{
-	ring_span(e->mring, EST_WIN, c0, e->captured, c0, w, e->est_m);
-	ring_span(e->hist, AEC_HISTORY, e->written - AEC_HISTORY, e->written,
-		  c0 + e->offset - EST_LMAX, w + EST_LMAX - EST_LMIN, e->est_r);
-}
-
-/* x at 2 kHz (sums of EST_DEC samples), whitened (differenced, so that a voice's
- * low-frequency bulk does not blur the peak): n - 1 outputs from n blocks. */
-static void decimate(const int16_t *x, int n, float *out)
-{
-	float prev = 0;
-
-	for (int i = 0; i < n; i++) {
-		float m = 0;
-
-		for (int j = 0; j < EST_DEC; j++)
-			m += x[i * EST_DEC + j];
-		if (i)
-			out[i - 1] = m - prev;
-		prev = m;
-	}
-}
-
-/* The lag (in the filter: reference samples before the anchored one) at which the
- * window best matches the reference at 2 kHz: its step s (lag EST_LMAX - s *
- * EST_DEC), or -1 when nothing matches (nobody played, or only the near talker);
- * *at_home the match at the home lag, *peak at the best. */
-static int coarse(const struct aec *e, int w, double *at_home, double *peak)
-{
-	float m[EST_N2], r[EST_R2];
-	int n2 = w / EST_DEC - 1, r2 = (w + EST_LMAX - EST_LMIN) / EST_DEC - 1;
-	double em = 0, er = 0, best = EST_RHO;
-	int at = -1, home = (int)((EST_LMAX - e->home) / EST_DEC);
-
-	decimate(e->est_m, n2 + 1, m);
-	decimate(e->est_r, r2 + 1, r);
-	for (int i = 0; i < n2; i++) {
-		em += (double)m[i] * m[i];
-		er += (double)r[i] * r[i];
-	}
-	for (int s = 0; s + n2 <= r2; s++) {
-		float c = 0;
-		double rho;
-
-		for (int i = 0; i < n2; i++)
-			c += m[i] * r[i + s];
-		rho = er > 0 && em > 0 ? fabs(c) / sqrt(em * er) : 0;
-		if (s == home)
-			*at_home = rho;
-		if (rho > best) {
-			best = rho;
-			at = s;
-		}
-		if (s + n2 < r2) /* slide the reference's energy on */
-			er += (double)r[s + n2] * r[s + n2] - (double)r[s] * r[s];
-	}
-	*peak = best;
-	return at;
-}
-
-/* The coarse lag refined to the 16 kHz sample (both whitened). */
-static int64_t refine(const struct aec *e, int w, int64_t lag)
-{
-	double best = -1;
-	int64_t at = lag;
-	int64_t lo = lag - EST_DEC > EST_LMIN ? lag - EST_DEC : EST_LMIN;
-	int64_t hi = lag + EST_DEC < EST_LMAX ? lag + EST_DEC : EST_LMAX;
-
-	for (int64_t l = lo; l <= hi; l++) {
-		const int16_t *r = e->est_r + (EST_LMAX - l);
-		float c = 0, er = 1;
-
-		for (int i = 1; i < w; i++) {
-			float dm = (float)(e->est_m[i] - e->est_m[i - 1]);
-			float dr = (float)(r[i] - r[i - 1]);
-
-			c += dm * dr;
-			er += dr * dr;
-		}
-		if ((double)c * c / er > best) {
-			best = (double)c * c / er;
-			at = l;
-		}
-	}
-	return at;
-}
-
-/* Where the echo is now, every EST_EVERY (EST_CALM while it stays home): the reference
- * moved when two estimates in a row put it away from where the filter learnt it. */
+/* Where the echo is now (dlyest.h): the reference moved when it left where the filter
+ * learnt it. */
 static void estimate(struct aec *e)
 {
-	int w = e->fresh ? EST_FRESH : EST_WIN;
-	int64_t c0 = e->captured - w, lag, d;
-	double at_home = 0, peak = 0;
-	bool fresh, near;
-	int s;
+	struct dlyest_ref ref = {e->hist, AEC_HISTORY, e->written};
+	int64_t move = dlyest_run(e->est, e->captured, e->offset, &ref);
 
-	if (e->captured < e->next_est)
+	if (!move)
 		return;
-	/* after a fresh one, the next window holds nothing from before the anchor */
-	e->next_est = e->captured + (e->fresh ? EST_WIN - EST_FRESH : EST_EVERY);
-	est_fill(e, c0, w);
-	s = coarse(e, w, &at_home, &peak);
-	if (s < 0) {
-		e->agree = 0;
-		return;
-	}
-	lag = refine(e, w, EST_LMAX - (int64_t)s * EST_DEC);
-	d = lag - e->offset; /* the echo's place, whatever the anchor */
-	e->agree = e->agree && llabs(d - e->last_d) <= EST_AGREE ? e->agree + 1 : 1;
-	e->last_d = d;
-	/* right after an anchor (a device restarted, its queue changed) the devices'
-	 * delays can be a millisecond or two off on a sound server, and every sample
-	 * off is a filter learnt again: one estimate moves it back that little (a
-	 * short window can match a voice's pitch periods away: larger moves wait for
-	 * two) */
-	near = e->homed && llabs(lag - e->home) <= EST_NEAR;
-	fresh = e->fresh && near;
-	e->fresh = false;
-	if (near && llabs(lag - e->home) <= EST_TOL)
-		e->next_est = e->captured + EST_CALM;
-	if (e->agree < 2 && !fresh)
-		return;
-	if (!e->homed) { /* outside the filter: placed just inside it */
-		e->homed = true;
-		e->home = lag >= 0 && lag < AEC_RATE / 1000 * (AEC_TAIL_MS - 100)
-			      ? lag
-			      : AEC_RATE / 1000 * AEC_LEAD_MS;
-	}
-	/* a voice's pitch or a strong reflection can match elsewhere too: moved far
-	 * only when the echo is no longer where the filter learnt it (a move under a
-	 * pitch period is not one of those, and the peak is broader than it) */
-	if (llabs(lag - e->home) <= EST_TOL || (at_home > EST_GONE * peak && !near))
-		return;
-	e->offset -= lag - e->home;
-	e->corr -= lag - e->home;
-	e->agree = 0;
+	e->offset -= move;
+	e->corr -= move;
 	e->st.moves++;
 }
 
@@ -468,13 +287,6 @@ static void suppress(struct aec *e, bool loud, int16_t *out)
 		memcpy(out, e->late, sizeof(e->late));
 	}
 	memcpy(e->late, now, sizeof(e->late));
-}
-
-/* The microphone's frame kept for the estimator. */
-static void remember(struct aec *e, const int16_t *mic)
-{
-	for (size_t i = 0; i < e->frame16; i++)
-		e->mring[(e->captured + (int64_t)i) % EST_WIN] = mic[i];
 }
 
 /* A block's mean square. */
@@ -520,7 +332,7 @@ void aec_capture(struct aec *e, int16_t *pcm, long delay, uint64_t xruns)
 	align(e, delay, xruns);
 	memcpy(raw, pcm, e->frame * sizeof(*pcm));
 	resample(e->mic_down, pcm, e->frame, mic, e->frame16);
-	remember(e, mic);
+	dlyest_mic(e->est, e->captured, mic, e->frame16);
 	end = e->captured + (int64_t)e->frame16 + e->offset;
 	reference(e, end, ref);
 	loud_blocks(e, ref, end, loud, soon);
@@ -547,7 +359,7 @@ void aec_skip(struct aec *e, const int16_t *pcm)
 	int16_t mic[AEC_MAX_FRAME / AEC_RATIO];
 
 	resample(e->mic_down, pcm, e->frame, mic, e->frame16);
-	remember(e, mic);
+	dlyest_mic(e->est, e->captured, mic, e->frame16);
 	e->captured += (int64_t)e->frame16;
 }
 
@@ -565,8 +377,7 @@ static void follow_drops(struct aec *e, uint64_t dropped)
 	e->dropped_part = (unsigned)(n % AEC_RATIO);
 	if (!k)
 		return;
-	for (int64_t i = 0; i < k && i < EST_WIN; i++)
-		e->mring[(e->captured + i) % EST_WIN] = 0;
+	dlyest_gap(e->est, e->captured, k);
 	e->captured += k;
 	e->st.drops++;
 }
@@ -602,8 +413,8 @@ void aec_describe(const struct aec *e, char *buf, size_t len)
 	    "band, down to %d dB (none while the near end talks); the microphone sent "
 	    "undelayed while no echo can be heard",
 	    AEC_RATE / 1000, AEC_BLOCK * 1000 / AEC_RATE, AEC_TAIL_MS, AEC_LEAD_MS,
-	    EST_WIN * 1000 / AEC_RATE, EST_EVERY * 1000 / AEC_RATE,
-	    EST_CALM * 1000 / AEC_RATE, EST_LMIN * 1000 / AEC_RATE,
-	    EST_LMAX * 1000 / AEC_RATE, AEC_SUPPRESS_ECHO_DB, AEC_SUPPRESS_ACTIVE_DB,
+	    DLYEST_WIN * 1000 / AEC_RATE, DLYEST_EVERY * 1000 / AEC_RATE,
+	    DLYEST_CALM * 1000 / AEC_RATE, DLYEST_LMIN * 1000 / AEC_RATE,
+	    DLYEST_LMAX * 1000 / AEC_RATE, AEC_SUPPRESS_ECHO_DB, AEC_SUPPRESS_ACTIVE_DB,
 	    e->agc ? "on" : "off", RES_BAND_HZ, RES_FLOOR_DB);
 }
