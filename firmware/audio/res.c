@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RES_N	  256 /* the analysis: the last 16 ms, in 62.5 Hz bins */
-#define RES_BINS  (RES_N / 2 + 1)
+#include "fft.h"
+
+#define RES_N	  FFT_N /* the analysis: the last 16 ms */
+#define RES_BINS  FFT_BINS
 #define RES_BW	  (RES_BAND_HZ * RES_N / RES_RATE) /* bins in a band */
 #define RES_BANDS ((RES_BINS + RES_BW - 1) / RES_BW)
 #define RES_TAPS  (2 * RES_DELAY + 1)
@@ -30,9 +32,7 @@
 #define RES_QUIET (32768.0f * 32768.0f * 1e-7f)
 
 struct res {
-	float win[RES_N]; /* Hann, for the analysis */
-	float tw_re[RES_N / 2], tw_im[RES_N / 2];
-	uint8_t rev[RES_N];			  /* the transform's bit reversal */
+	struct fft fft;
 	float mic[RES_N], ref[RES_N], out[RES_N]; /* the last RES_N samples of each */
 	float reach[RES_BANDS];			  /* the reference, its decay behind it */
 	float coupling[RES_BANDS];
@@ -52,20 +52,7 @@ int res_new(struct res **rp)
 
 	if (!r)
 		return -ENOMEM;
-	for (int i = 0; i < RES_N; i++)
-		r->win[i] = (float)(0.5 - 0.5 * cos(2 * M_PI * (i + 0.5) / RES_N));
-	for (int i = 0, j = 0; i < RES_N; i++) {
-		int bit = RES_N >> 1;
-
-		r->rev[i] = (uint8_t)j;
-		for (; j & bit; bit >>= 1)
-			j ^= bit;
-		j ^= bit;
-	}
-	for (int i = 0; i < RES_N / 2; i++) {
-		r->tw_re[i] = (float)cos(2 * M_PI * i / RES_N);
-		r->tw_im[i] = (float)-sin(2 * M_PI * i / RES_N);
-	}
+	fft_init(&r->fft);
 	for (int n = 0; n <= RES_DELAY; n++)
 		r->shape[n] = (float)(0.5 + 0.5 * cos(M_PI * n / (RES_DELAY + 1)));
 	for (int b = 0; b < RES_BANDS; b++)
@@ -82,31 +69,6 @@ void res_free(struct res *r)
 	free(r);
 }
 
-/* The discrete Fourier transform of re + i im, in place (radix 2). */
-static void fft(const struct res *r, float *re, float *im)
-{
-	for (int i = 0; i < RES_N; i++) {
-		int j = r->rev[i];
-		float t;
-
-		if (i >= j)
-			continue;
-		t = re[i], re[i] = re[j], re[j] = t;
-		t = im[i], im[i] = im[j], im[j] = t;
-	}
-	for (int len = 2, step = RES_N / 2; len <= RES_N; len <<= 1, step >>= 1)
-		for (int i = 0; i < RES_N; i += len)
-			for (int k = 0, h = len / 2; k < h; k++) {
-				float wr = r->tw_re[k * step], wi = r->tw_im[k * step];
-				float *ar = re + i + k, *ai = im + i + k;
-				float br = ar[h] * wr - ai[h] * wi;
-				float bi = ar[h] * wi + ai[h] * wr;
-
-				ar[h] = *ar - br, ai[h] = *ai - bi;
-				*ar += br, *ai += bi;
-			}
-}
-
 /* Power per band of the last RES_N samples (Hann) of a and of b, per bin: a mean
  * square. One transform serves both (a the real part, b the imaginary). */
 static void bands(const struct res *r, const float *a, const float *b, float *pa,
@@ -115,20 +77,19 @@ static void bands(const struct res *r, const float *a, const float *b, float *pa
 	float re[RES_N], im[RES_N];
 
 	for (int i = 0; i < RES_N; i++) {
-		re[i] = a[i] * r->win[i];
-		im[i] = b[i] * r->win[i];
+		re[i] = a[i] * r->fft.win[i];
+		im[i] = b[i] * r->fft.win[i];
 	}
-	fft(r, re, im);
+	fft_run(&r->fft, re, im);
 	for (int band = 0; band < RES_BANDS; band++) {
 		float sa = 0, sb = 0;
 		int n = 0;
 
 		for (int k = band * RES_BW; k < (band + 1) * RES_BW && k < RES_BINS;
 		     k++, n++) {
-			int j = (RES_N - k) % RES_N; /* A = (Z[k] + Z*[j]) / 2 */
-			float ar = re[k] + re[j], ai = im[k] - im[j];
-			float br = im[k] + im[j], bi = re[j] - re[k];
+			float ar, ai, br, bi;
 
+			fft_split(re, im, k, &ar, &ai, &br, &bi);
 			sa += ar * ar + ai * ai;
 			sb += br * br + bi * bi;
 		}
@@ -228,7 +189,7 @@ static void design(struct res *r)
 		re[k] = sqrtf(r->gain[k / RES_BW]) / RES_N;
 	for (int k = RES_BINS; k < RES_N; k++)
 		re[k] = re[RES_N - k];
-	fft(r, re, im);
+	fft_run(&r->fft, re, im);
 	for (int n = 0; n <= RES_DELAY; n++)
 		r->taps[RES_DELAY + n] = r->taps[RES_DELAY - n] = re[n] * r->shape[n];
 }
