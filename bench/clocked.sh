@@ -107,6 +107,27 @@ xruns() { # underruns+overruns in a box's log
 		awk '{n += $1 + $2} END {print n + 0}'
 }
 
+# Of those, the ones that came while the talker held push-to-talk (the box logs each of
+# its first five xruns as a time into its audio, on the monotonic clock both boxes
+# share): the rest came as a box stopped. Xruns a box counted but did not log are
+# counted as during the talk.
+talk_xruns() { # EAR_LOG MOUTH_LOG
+	local from to
+	from=$(sed -n 's/.*push-to-talk pressed (scripted) at \([0-9]*\) ms.*/\1/p' "$2" | head -n1)
+	to=$(sed -n 's/.*push-to-talk released (scripted) at \([0-9]*\) ms.*/\1/p' "$2" | head -n1)
+	for log in "$1" "$2"; do
+		awk -v from="${from:-0}" -v to="${to:-0}" -v all="$(xruns "$log")" '
+			/audio clock started at/ { for (i = 1; i <= NF; i++) if ($i == "at") s = $(i + 1) }
+			/capture delivering, / { for (i = 1; i <= NF; i++) if ($i == "ms") d = $(i - 1) }
+			/ s into the audio/ {
+				logged++
+				for (i = 1; i <= NF; i++) if ($i == "s" && $(i + 1) == "into") t = s + d + $(i - 1) * 1000
+				if (t >= from && t <= to) n++
+			}
+			END { print n + all - logged }' "$log"
+	done | awk '{n += $1} END {print n + 0}'
+}
+
 "$b/bench/clickdelay" --make "$d/clicks.wav" 9 487
 printf '%-7s %6s %7s %9s %9s %7s\n' frames runs clicks "p50" "p95" xruns
 frames=${CLOCKED_FRAMES:-20 10}
@@ -159,7 +180,8 @@ for fm in $frames; do
 	x=$(($(xruns "$d/ear.log") + $(xruns "$d/mouth.log")))
 	r=$("$b/bench/clickdelay" "$d/rec.wav")
 	[ -z "${CLOCKED_KEEP:-}" ] || cp "$d/rec.wav" "$d/ear.log" "$d/mouth.log" "$CLOCKED_KEEP/"
-	echo "$fm ms frames, $minutes min of talk: xruns in both boxes $x ($(awk "BEGIN{printf \"%.2f\", $x / $minutes / 2}") per box per minute); clicks ${r#clicks=}"
+	t=$(talk_xruns "$d/ear.log" "$d/mouth.log")
+	echo "$fm ms frames, $minutes min of talk: xruns in both boxes $x ($(awk "BEGIN{printf \"%.2f\", $x / $minutes / 2}") per box per minute), $t of them during the talk, $((x - t)) as a box stopped; clicks ${r#clicks=}"
 	echo "  CPU of one core: listener $(cpu "$d/ear.cpu"), talker $(cpu "$d/mouth.cpu")"
 	grep -h "sound card:.*run\|the loop woke\|jitter buffer hold\|dropped" "$d/ear.log" "$d/mouth.log" || true
 done
