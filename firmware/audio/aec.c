@@ -14,6 +14,7 @@
 #include "aecpath.h"
 #include "coh.h"
 #include "dlyest.h"
+#include "mixer.h"
 #include "res.h"
 
 #define AEC_IN_RATE 48000
@@ -343,11 +344,8 @@ void aec_capture(struct aec *e, int16_t *pcm, long delay, uint64_t xruns)
 		size_t b = k * AEC_BLOCK;
 
 		speex_echo_cancellation(e->echo, mic + b, ref + b, out + b);
-		for (int i = 0; i < AEC_BLOCK; i++) {
-			int v = mic[b + i] - out[b + i];
-
-			est[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-		}
+		for (int i = 0; i < AEC_BLOCK; i++)
+			est[i] = mixer_clip(mic[b + i] - out[b + i]);
 		near_floor(e, coh_block(e->coh, est, mic + b), out + b);
 		res_block(e->res, mic + b, ref + b, e->near > 0, out + b);
 		suppress(e, loud[k], out + b);

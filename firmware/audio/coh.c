@@ -34,21 +34,14 @@ void coh_free(struct coh *c)
 	free(c);
 }
 
-static void push(float *buf, const int16_t *v)
-{
-	memmove(buf, buf + COH_BLOCK, (FFT_N - COH_BLOCK) * sizeof(*buf));
-	for (int i = 0; i < COH_BLOCK; i++)
-		buf[FFT_N - COH_BLOCK + i] = v[i];
-}
-
 float coh_block(struct coh *c, const int16_t *y, const int16_t *m)
 {
 	float re[FFT_N], im[FFT_N];
 	double lin = 0, all = 0;
 	const float a = COH_SMOOTH, b = 1 - COH_SMOOTH;
 
-	push(c->y, y);
-	push(c->m, m);
+	fft_push(c->y, y, COH_BLOCK);
+	fft_push(c->m, m, COH_BLOCK);
 	for (int i = 0; i < FFT_N; i++) {
 		re[i] = c->y[i] * c->fft.win[i];
 		im[i] = c->m[i] * c->fft.win[i];

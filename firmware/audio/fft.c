@@ -2,6 +2,7 @@
 #include "fft.h"
 
 #include <math.h>
+#include <string.h>
 
 void fft_init(struct fft *f)
 {
@@ -43,4 +44,11 @@ void fft_run(const struct fft *f, float *re, float *im)
 				ar[h] = *ar - br, ai[h] = *ai - bi;
 				*ar += br, *ai += bi;
 			}
+}
+
+void fft_push(float *buf, const int16_t *x, int n)
+{
+	memmove(buf, buf + n, (size_t)(FFT_N - n) * sizeof(*buf));
+	for (int i = 0; i < n; i++)
+		buf[FFT_N - n + i] = x[i];
 }

@@ -21,6 +21,9 @@ void fft_init(struct fft *f);
 /* The discrete Fourier transform of re + i im, in place. */
 void fft_run(const struct fft *f, float *re, float *im);
 
+/* The window's samples moved on by the n new ones in x: buf holds the last FFT_N. */
+void fft_push(float *buf, const int16_t *x, int n);
+
 /* Bin k of two real signals a and b transformed together as a + i b, each doubled:
  * 2A = Z[k] + Z*[N - k], 2B = (Z[k] - Z*[N - k]) / i. */
 static inline void fft_split(const float *re, const float *im, int k, float *ar,

@@ -20,13 +20,8 @@ void mixer_end(const struct mixer *m, int16_t *out)
 {
 	/* Hard clipping: talkers rarely peak together; a limiter would add delay and
 	 * pumping for the common single-talker case. */
-	for (size_t i = 0; i < m->n; i++) {
-		int32_t v = m->acc[i];
-
-		out[i] = (int16_t)(v > INT16_MAX   ? INT16_MAX
-				   : v < INT16_MIN ? INT16_MIN
-						   : v);
-	}
+	for (size_t i = 0; i < m->n; i++)
+		out[i] = mixer_clip(m->acc[i]);
 }
 
 void mixer_xfade(const int16_t *from, const int16_t *to, int16_t *out, size_t n)

@@ -15,6 +15,13 @@ struct mixer {
 	unsigned srcs; /* sources added since mixer_begin */
 };
 
+/* v clipped to the int16 range: the saturation every sum or difference of samples
+ * takes (hard clipping, mixer_end's reason). */
+static inline int16_t mixer_clip(int32_t v)
+{
+	return (int16_t)(v > INT16_MAX ? INT16_MAX : v < INT16_MIN ? INT16_MIN : v);
+}
+
 /* Start a frame of n samples (n <= MIXER_MAX), all silence. */
 void mixer_begin(struct mixer *m, size_t n);
 /* Add one source's n samples (the frame's n). */

@@ -99,13 +99,6 @@ static void bands(const struct res *r, const float *a, const float *b, float *pa
 	}
 }
 
-static void push(float *buf, const int16_t *x)
-{
-	memmove(buf, buf + RES_BLOCK, (RES_N - RES_BLOCK) * sizeof(*buf));
-	for (int i = 0; i < RES_BLOCK; i++)
-		buf[RES_N - RES_BLOCK + i] = x[i];
-}
-
 /* Whether x's last n samples are all zero. */
 static bool silent(const float *x, int n)
 {
@@ -232,9 +225,9 @@ static void filter(struct res *r, int16_t *out)
 void res_block(struct res *r, const int16_t *mic, const int16_t *ref, bool near,
 	       int16_t *out)
 {
-	push(r->mic, mic);
-	push(r->ref, ref);
-	push(r->out, out);
+	fft_push(r->mic, mic, RES_BLOCK);
+	fft_push(r->ref, ref, RES_BLOCK);
+	fft_push(r->out, out, RES_BLOCK);
 	gains(r, near);
 	design(r);
 	filter(r, out);

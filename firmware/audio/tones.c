@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "mixer.h"
+
 #define RATE	  48000
 #define AMPLITUDE 6000.0 /* about -15 dBFS per component: clear, not harsh */
 #define FADE	  240	 /* 5 ms fade in and out of each segment: no clicks */
@@ -42,11 +44,6 @@ void tone_start(struct tone *t, enum tone_kind kind)
 	t->ph1 = t->ph2 = 0;
 }
 
-static int16_t clip(int32_t v)
-{
-	return (int16_t)(v > INT16_MAX ? INT16_MAX : v < INT16_MIN ? INT16_MIN : v);
-}
-
 bool tone_mix(struct tone *t, int16_t *pcm, size_t n)
 {
 	size_t i = 0;
@@ -67,7 +64,7 @@ bool tone_mix(struct tone *t, int16_t *pcm, size_t n)
 			v = sin(t->ph1) + (s->f2 ? sin(t->ph2) : 0);
 			t->ph1 += 2 * M_PI * s->f1 / RATE;
 			t->ph2 += 2 * M_PI * s->f2 / RATE;
-			pcm[i] = clip(pcm[i] + (int32_t)lrint(AMPLITUDE * g * v));
+			pcm[i] = mixer_clip(pcm[i] + (int32_t)lrint(AMPLITUDE * g * v));
 		}
 		if (t->pos >= len) {
 			t->pos = 0;
